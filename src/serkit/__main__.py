@@ -1,0 +1,5 @@
+import sys
+
+from serkit.cli import main
+
+sys.exit(main())

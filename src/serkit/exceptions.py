@@ -1,0 +1,30 @@
+"""One exception family for serkit.
+
+Every error serkit raises on purpose derives from :class:`SerkitError`, so a caller
+(the CLI, the service) can turn all of them into a clean message with one handler.
+Messages name the file and the reason, ``"{path}: {reason}"``, and quote bad values.
+"""
+
+
+class SerkitError(Exception):
+    """Root of every error serkit raises on purpose."""
+
+
+class ParameterError(SerkitError, ValueError):
+    """A parameter has an invalid value, e.g. ``hop_length=0``."""
+
+
+class AudioError(SerkitError):
+    """Audio that cannot be used: missing, unreadable, empty, too short, non-finite."""
+
+
+class CorpusError(SerkitError):
+    """A corpus root or manifest that cannot be read."""
+
+
+class ArtifactError(SerkitError):
+    """A saved model that is missing, altered, or incompatible with this serkit."""
+
+
+class NotFittedError(SerkitError, ValueError, AttributeError):
+    """An estimator used before ``fit``."""

@@ -1,0 +1,102 @@
+"""The feature-set interface and its registry.
+
+A feature set turns one clip ``y`` at rate ``sr`` into numbers. Two kinds:
+
+- ``"vector"``: one row per clip, ``from_audio(y, sr) -> (n_features,)`` with
+  :attr:`FeatureSet.columns` naming each value (``seed26``, ``functionals``, …);
+- ``"frames"``: a matrix per clip, ``from_audio(y, sr) -> (n_bands, n_frames)``
+  (``logmel`` for the CNN).
+
+Sets register under a name; :func:`get_feature_set` builds one with parameters, and
+:meth:`FeatureSet.params` gives them back (JSON-serialisable) for cache keys and
+model artefacts.
+
+Examples
+--------
+>>> from serkit.features import get_feature_set
+>>> fs = get_feature_set("seed26")
+>>> fs.columns[:3]
+['chroma_stft', 'rmse', 'spectral_centroid']
+"""
+
+from __future__ import annotations
+
+import inspect
+import numpy as np
+
+from serkit.exceptions import ParameterError
+
+_REGISTRY: dict[str, type["FeatureSet"]] = {}
+
+
+class FeatureSet:
+    """Base class: subclasses set ``name``/``kind``, keep ``__init__`` keyword-only
+    storing each parameter unchanged (scikit-learn style), and implement
+    :meth:`from_audio` (and :attr:`columns` for vector sets)."""
+
+    name: str = ""
+    kind: str = "vector"
+    sr: int = 22050
+
+    def params(self) -> dict:
+        """The constructor's parameters and their values, JSON-serialisable."""
+        signature = inspect.signature(type(self).__init__)
+        return {
+            key: getattr(self, key)
+            for key, parameter in signature.parameters.items()
+            if key != "self" and parameter.kind is parameter.KEYWORD_ONLY
+        }
+
+    @property
+    def columns(self) -> list[str]:
+        raise NotImplementedError(f"feature set {self.name!r} has no fixed columns")
+
+    def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+
+def register_feature_set(cls: type[FeatureSet]) -> type[FeatureSet]:
+    """Class decorator: make ``cls`` available as ``get_feature_set(cls.name)``."""
+    if not cls.name:
+        raise ParameterError(f"{cls.__name__} needs a non-empty 'name'")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_builtin_sets() -> None:
+    # Importing a module registers the sets it defines; optional sets whose
+    # dependencies are missing fail only when asked for.
+    from importlib import import_module
+
+    for module in ("seed26", "functionals", "logmel", "egemaps", "ssl"):
+        try:
+            import_module(f"serkit.features.{module}")
+        except ModuleNotFoundError as error:
+            if error.name != f"serkit.features.{module}":
+                raise
+
+
+def available_feature_sets() -> list[str]:
+    """Names of the registered feature sets, sorted."""
+    _load_builtin_sets()
+    return sorted(_REGISTRY)
+
+
+def get_feature_set(name: str, **params) -> FeatureSet:
+    """Build the feature set registered as ``name`` with ``params``.
+
+    Raises :class:`ParameterError` for an unknown name, listing the known ones.
+    """
+    _load_builtin_sets()
+    try:
+        cls = _REGISTRY[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown feature set {name!r}; available: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+    return cls(**params)
+

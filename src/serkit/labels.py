@@ -1,0 +1,7 @@
+"""The emotion vocabulary: RAVDESS's eight emotions, in its code order."""
+
+EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+"""Emotion names in RAVDESS code order (code 01 is ``neutral`` … 08 is ``surprised``)."""
+
+RAVDESS_EMOTION_CODES = {f"{i:02d}": name for i, name in enumerate(EMOTIONS, start=1)}
+"""RAVDESS filename emotion field → emotion name, e.g. ``"05" → "angry"``."""
