@@ -35,7 +35,8 @@ MIN_SAMPLES = 2048
 """Shortest usable signal at the target rate: one analysis window (``n_fft``)."""
 
 SILENCE_DB = -60.0
-"""RMS level (dBFS) under which a clip counts as silent."""
+"""Peak level (dBFS) under which a clip counts as silent. Peak, not RMS: quiet but real
+RAVDESS takes reach -64 dBFS RMS while their peaks stay above -48 dBFS."""
 
 AudioSource = Union[str, os.PathLike, BinaryIO]
 
@@ -97,12 +98,13 @@ def rms_db(y: np.ndarray) -> float:
 
 
 def is_silent(y: np.ndarray, *, threshold_db: float = SILENCE_DB) -> bool:
-    """True when the RMS level of ``y`` is below ``threshold_db`` dBFS.
+    """True when the peak level of ``y`` is below ``threshold_db`` dBFS.
 
-    >>> is_silent(np.zeros(1000, dtype=np.float32))
-    True
+    >>> is_silent(np.zeros(1000, dtype=np.float32)), is_silent(np.full(10, 0.01, dtype=np.float32))
+    (True, False)
     """
-    return rms_db(y) < threshold_db
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    return peak < 10 ** (threshold_db / 20)
 
 
 def to_mono(y: np.ndarray) -> np.ndarray:
@@ -192,7 +194,7 @@ def load_audio(
             f"{y.shape[-1]} samples < {min_samples} at {target_sr} Hz)"
         )
     if warn_silent and is_silent(y):
-        warnings.warn(f"{name}: silent (RMS below {SILENCE_DB:g} dBFS)", SilentAudioWarning, stacklevel=2)
+        warnings.warn(f"{name}: silent (peak below {SILENCE_DB:g} dBFS)", SilentAudioWarning, stacklevel=2)
     return np.ascontiguousarray(y, dtype=np.float32), target_sr
 
 
@@ -224,5 +226,5 @@ def audio_info(source: AudioSource) -> AudioInfo:
         peak=peak,
         rms=rms,
         rms_db=level_db,
-        silent=finite and level_db < SILENCE_DB,
+        silent=finite and is_silent(y),
     )

@@ -1,0 +1,58 @@
+"""Arguments and helpers shared by several verbs (standard library only at import)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def add_corpus_arguments(parser: argparse.ArgumentParser, *, default_set: str = "seed26") -> None:
+    """ROOT, --corpus, --set, -j, --cache-dir, --no-cache, --quiet: how a verb gets features."""
+    parser.add_argument("root", type=Path, help="corpus folder (RAVDESS) or manifest CSV (path,label[,speaker])")
+    parser.add_argument("--corpus", default="ravdess", choices=("ravdess", "manifest"), help="corpus reader (default: ravdess)")
+    parser.add_argument("--set", dest="feature_set", default=default_set, help=f"feature set (default: {default_set})")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder (default: $SERKIT_CACHE_DIR or the user cache)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def load_features(args: argparse.Namespace):
+    """Read the corpus named by ``args`` and extract its features (cached); report problems on stderr."""
+    from serkit.corpora import read_corpus
+    from serkit.features import extract_corpus
+
+    corpus = read_corpus(args.corpus, args.root)
+    for path, reason in corpus.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    extraction = extract_corpus(
+        corpus,
+        args.feature_set,
+        n_jobs=args.jobs,
+        cache_dir=args.cache_dir,
+        use_cache=not args.no_cache,
+        progress=not args.quiet,
+    )
+    for path, reason in extraction.failures:
+        print(f"failed {path}: {reason}", file=sys.stderr)
+    return corpus, extraction
+
+
+def write_json(data, destination: str | os.PathLike | None) -> None:
+    """Write ``data`` as JSON to a file (atomically), or to stdout for ``-``/None."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if destination in (None, "-"):
+        print(text)
+        return
+    atomic_write_text(Path(destination), text + "\n")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

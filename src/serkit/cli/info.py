@@ -1,0 +1,55 @@
+"""``serkit info``: what an audio file holds, as stored."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "show sample rate, channels, duration, format, peak and RMS of audio files"
+EXAMPLE = "serkit info clip.wav --json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", type=Path, help="audio files (any format libsndfile reads)")
+    parser.add_argument("--json", action="store_true", help="print a JSON array instead of text")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from serkit.audio import audio_info
+    from serkit.cli._common import write_json
+    from serkit.exceptions import AudioError
+
+    described, failed = [], 0
+    for path in args.files:
+        try:
+            described.append(audio_info(path).to_dict())
+        except AudioError as error:
+            failed += 1
+            described.append({"path": str(path), "error": str(error)})
+            print(f"serkit info: error: {error}", file=sys.stderr)
+    if args.json:
+        write_json(described, None)
+    else:
+        for item in described:
+            if "error" in item:
+                continue
+            print(
+                f"{item['path']}\n"
+                f"  format       {item['format']} ({item['subtype']})\n"
+                f"  sample rate  {item['sample_rate']} Hz\n"
+                f"  channels     {item['channels']}\n"
+                f"  duration     {item['duration_s']:.3f} s ({item['frames']} samples per channel)\n"
+                f"  dtype/shape  float32 after loading, ({item['frames']}, {item['channels']}) as stored\n"
+                f"  peak         {item['peak']:.4f} ({_db(item['peak'])} dBFS)\n"
+                f"  RMS          {item['rms']:.4f} ({item['rms_db']:.1f} dBFS)"
+                + ("\n  note         silent" if item["silent"] else "")
+            )
+    return 1 if failed == len(args.files) else 0
+
+
+def _db(amplitude: float) -> str:
+    import math
+
+    return f"{20 * math.log10(amplitude):.1f}" if amplitude > 0 else "-inf"
