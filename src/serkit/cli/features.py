@@ -24,7 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _write_atomically(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
     try:
         write(partial)
@@ -58,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if suffix not in allowed:
         raise ParameterError(f"{args.output}: a {kind} feature set is written as {' or '.join(allowed)}, not {suffix or 'no extension'!r}")
     corpus, extraction = load_features(args)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     failures_file = args.output.with_name(args.output.name + ".failures.csv")
     if extraction.failures:
         import pandas as pd

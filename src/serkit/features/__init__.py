@@ -6,7 +6,7 @@ True
 """
 
 from serkit.features.base import FeatureSet, available_feature_sets, get_feature_set, register_feature_set
-from serkit.features.extract import Extraction, default_cache_dir, extract, extract_corpus, extract_files
+from serkit.features.batch import Extraction, default_cache_dir, extract, extract_corpus, extract_files
 
 __all__ = [
     "Extraction",

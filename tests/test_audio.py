@@ -1,0 +1,139 @@
+"""Audio loading: every format and failure path, parity with librosa.load."""
+
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import make_tone
+from serkit.audio import SilentAudioWarning, audio_info, is_silent, load_audio
+from serkit.exceptions import AudioError, ParameterError
+
+
+def write(path, y, sr, **kwargs):
+    sf.write(path, y, sr, **kwargs)
+    return path
+
+
+def test_resamples_to_target_rate_as_float32_mono(tmp_path):
+    y = make_tone(sr=48000, duration_s=1.0)
+    loaded, sr = load_audio(write(tmp_path / "tone.wav", y, 48000))
+    assert sr == 22050 and loaded.dtype == np.float32 and loaded.shape == (22050,)
+
+
+def test_stereo_is_averaged_to_mono(tmp_path):
+    left = make_tone(freq_hz=220, sr=22050)
+    stereo = np.stack([left, np.zeros_like(left)], axis=1)
+    loaded, _ = load_audio(write(tmp_path / "stereo.wav", stereo, 22050, subtype="FLOAT"))
+    np.testing.assert_allclose(loaded, left / 2, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "subtype", "sr"),
+    [(".wav", "PCM_U8", 8000), (".wav", "PCM_24", 96000), (".flac", "PCM_16", 44100), (".ogg", "VORBIS", 22050), (".aiff", "PCM_16", 16000)],
+)
+def test_reads_formats_bit_depths_and_rates(tmp_path, suffix, subtype, sr):
+    path = write(tmp_path / f"clip{suffix}", make_tone(sr=sr, duration_s=0.5), sr, subtype=subtype)
+    loaded, out_sr = load_audio(path)
+    assert out_sr == 22050 and loaded.shape == (11025,)
+    assert 0.2 < np.max(np.abs(loaded)) < 0.5
+
+
+def test_keeps_native_rate_when_sr_is_none(tmp_path):
+    _, sr = load_audio(write(tmp_path / "a.wav", make_tone(sr=16000), 16000), sr=None)
+    assert sr == 16000
+
+
+def test_matches_librosa_load(ravdess_48k_actor):
+    import librosa
+
+    for name in ("03-01-02-01-01-02-01.wav", "03-01-05-01-01-01-01.wav"):  # stereo and mono originals
+        ours, _ = load_audio(ravdess_48k_actor / name)
+        theirs, _ = librosa.load(ravdess_48k_actor / name)
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(AudioError, match="nope.wav: file not found"):
+        load_audio(tmp_path / "nope.wav")
+
+
+def test_zero_byte_file(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(AudioError, match="empty file"):
+        load_audio(tmp_path / "empty.wav")
+
+
+def test_wav_with_no_samples(tmp_path):
+    path = write(tmp_path / "nosamples.wav", np.zeros(0, dtype=np.float32), 22050)
+    with pytest.raises(AudioError, match="no audio samples"):
+        load_audio(path)
+
+
+def test_text_renamed_wav(tmp_path):
+    (tmp_path / "text.wav").write_text("this is not audio at all\n" * 20)
+    with pytest.raises(AudioError, match="text.wav: not readable as audio"):
+        load_audio(tmp_path / "text.wav")
+
+
+def test_truncated_header(tmp_path):
+    path = write(tmp_path / "full.wav", make_tone(), 22050)
+    (tmp_path / "cut.wav").write_bytes(path.read_bytes()[:30])
+    with pytest.raises(AudioError, match="cut.wav"):
+        load_audio(tmp_path / "cut.wav")
+
+
+def test_nan_samples(tmp_path):
+    y = make_tone()
+    y[100] = np.nan
+    path = write(tmp_path / "nan.wav", y, 22050, subtype="FLOAT")
+    with pytest.raises(AudioError, match="non-finite"):
+        load_audio(path)
+
+
+def test_ten_milliseconds_is_too_short(tmp_path):
+    path = write(tmp_path / "short.wav", make_tone(duration_s=0.01), 22050)
+    with pytest.raises(AudioError, match=r"too short \(10 ms"):
+        load_audio(path)
+
+
+def test_too_long_is_refused_from_the_header(tmp_path):
+    path = write(tmp_path / "long.wav", make_tone(duration_s=3.0), 22050)
+    with pytest.raises(AudioError, match=r"too long \(3.0 s > 2 s\)"):
+        load_audio(path, max_duration_s=2)
+
+
+def test_silence_is_flagged_not_refused(tmp_path):
+    path = write(tmp_path / "silence.wav", np.zeros(22050, dtype=np.float32), 22050)
+    with pytest.warns(SilentAudioWarning, match="silent"):
+        y, _ = load_audio(path)
+    assert is_silent(y) and audio_info(path).silent
+
+
+def test_quiet_speech_is_not_silent(tmp_path):
+    path = write(tmp_path / "quiet.wav", make_tone(amplitude=0.005), 22050)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_audio(path)
+
+
+def test_reads_file_objects(tmp_path):
+    path = write(tmp_path / "a.flac", make_tone(), 22050)
+    with open(path, "rb") as stream:
+        y, _ = load_audio(stream)
+    assert y.shape == (22050,)
+
+
+def test_bad_parameters():
+    with pytest.raises(ParameterError, match="sr=0"):
+        load_audio("x.wav", sr=0)
+
+
+def test_audio_info_reports_the_stored_file(tmp_path):
+    stereo = np.stack([make_tone(sr=48000), make_tone(sr=48000)], axis=1)
+    info = audio_info(write(tmp_path / "s.wav", stereo, 48000))
+    assert (info.sample_rate, info.channels, info.frames, info.subtype) == (48000, 2, 48000, "PCM_16")
+    assert info.duration_s == pytest.approx(1.0)
+    assert info.peak == pytest.approx(np.abs(stereo).max(), abs=1e-4)
+    assert info.rms_db == pytest.approx(20 * np.log10(np.sqrt(np.mean(stereo**2))), abs=0.01)

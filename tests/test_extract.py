@@ -1,0 +1,115 @@
+"""Batch extraction: order, cache, failures, the features verb's output."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from conftest import make_voice_like
+from serkit.cli import main
+from serkit.corpora import read_corpus
+from serkit.features import extract, extract_corpus, get_feature_set
+
+NAMES = [
+    "Actor_01/03-01-03-01-01-01-01.wav",
+    "Actor_01/03-01-04-01-01-01-01.wav",
+    "Actor_02/03-01-05-02-01-01-02.wav",
+    "Actor_02/03-01-06-01-02-02-02.wav",
+]
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path):
+    root = tmp_path / "corpus"
+    for seed, name in enumerate(NAMES):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(root / name, make_voice_like(sr=16000, duration_s=1.0, f0_hz=120 + 20 * seed, seed=seed), 16000)
+    return root
+
+
+def test_rows_in_corpus_order_with_features_then_label(tiny_corpus, tmp_path):
+    extraction = extract_corpus(read_corpus("ravdess", tiny_corpus), "seed26", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    table = extraction.table
+    assert list(table["path"]) == NAMES
+    columns = list(table.columns)
+    assert columns[:2] == ["path", "speaker"] and columns[2:28] == get_feature_set("seed26").columns and columns[28] == "label"
+    np.testing.assert_allclose(table.iloc[0, 2:28].to_numpy(float), extract(tiny_corpus / NAMES[0], "seed26"))
+
+
+def test_second_run_is_served_from_cache(tiny_corpus, tmp_path, monkeypatch):
+    corpus = read_corpus("ravdess", tiny_corpus)
+    first = extract_corpus(corpus, "seed26", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    assert first.n_cached == 0
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("features recomputed despite the cache")
+
+    monkeypatch.setattr("serkit.features.batch.extract", must_not_run)
+    second = extract_corpus(corpus, "seed26", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    assert second.n_cached == len(NAMES)
+    pd.testing.assert_frame_equal(first.table, second.table)
+
+
+def test_cache_key_follows_content_and_parameters(tiny_corpus, tmp_path):
+    corpus = read_corpus("ravdess", tiny_corpus)
+    extract_corpus(corpus, "seed26", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    sf.write(tiny_corpus / NAMES[0], make_voice_like(sr=16000, f0_hz=300, seed=9), 16000)
+    again = extract_corpus(corpus, "seed26", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    assert again.n_cached == len(NAMES) - 1
+    other = extract_corpus(corpus, get_feature_set("seed26", n_mfcc=13), n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    assert other.n_cached == 0
+
+
+def test_failed_file_does_not_stop_the_batch(tiny_corpus, tmp_path):
+    (tiny_corpus / "Actor_02" / "03-01-07-01-01-01-02.wav").write_text("garbage")
+    sf.write(tiny_corpus / "Actor_02" / "03-01-08-01-01-01-02.wav", np.zeros(50, dtype=np.float32), 16000)
+    extraction = extract_corpus(read_corpus("ravdess", tiny_corpus), "seed26", n_jobs=2, cache_dir=tmp_path / "c", progress=False)
+    assert list(extraction.table["path"]) == NAMES
+    reasons = dict(extraction.failures)
+    assert "not readable as audio" in reasons["Actor_02/03-01-07-01-01-01-02.wav"]
+    assert "too short" in reasons["Actor_02/03-01-08-01-01-01-02.wav"]
+
+
+def test_parallel_equals_serial(tiny_corpus, tmp_path):
+    corpus = read_corpus("ravdess", tiny_corpus)
+    serial = extract_corpus(corpus, "seed26", n_jobs=1, use_cache=False, progress=False)
+    parallel = extract_corpus(corpus, "seed26", n_jobs=2, use_cache=False, progress=False)
+    # Eight clips, so the pool really runs (two per worker and more).
+    pd.testing.assert_frame_equal(serial.table, parallel.table)
+
+
+def test_features_verb_writes_csv_and_failures(tiny_corpus, tmp_path, capsys):
+    (tiny_corpus / "Actor_01" / "03-01-02-01-01-01-01.wav").write_bytes(b"RIFF0000WAVE")
+    out = tmp_path / "out" / "features.csv"
+    code = main(["features", str(tiny_corpus), "--set", "seed26", "-o", str(out), "--cache-dir", str(tmp_path / "c"), "-q", "-j", "1"])
+    assert code == 0
+    table = pd.read_csv(out)
+    assert len(table) == 4 and list(table.columns[:3]) == ["path", "speaker", "chroma_stft"]
+    failures = pd.read_csv(tmp_path / "out" / "features.csv.failures.csv")
+    assert list(failures["path"]) == ["Actor_01/03-01-02-01-01-01-01.wav"]
+    assert "failed Actor_01/03-01-02-01-01-01-01.wav" in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("*.tmp*"))
+
+
+def test_features_verb_parquet_and_errors(tiny_corpus, tmp_path, capsys):
+    out = tmp_path / "f.parquet"
+    assert main(["features", str(tiny_corpus), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    assert len(pd.read_parquet(out)) == 4
+    assert main(["features", str(tiny_corpus), "-o", str(tmp_path / "f.txt"), "-q"]) == 1
+    assert "written as .csv or .parquet" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    (empty / "Actor_01").mkdir(parents=True)
+    (empty / "Actor_01" / "03-01-03-01-01-01-01.wav").write_text("nope")
+    assert main(["features", str(empty), "-o", str(tmp_path / "none.csv"), "--no-cache", "-q"]) == 1
+    assert not (tmp_path / "none.csv").exists()
+
+
+@pytest.mark.shared
+def test_whole_shared_corpus(ravdess_root, tmp_path):
+    out = tmp_path / "f.csv"
+    assert main(["features", str(ravdess_root), "--corpus", "ravdess", "--set", "seed26", "-o", str(out), "-q", "--cache-dir", str(tmp_path / "c")]) == 0
+    table = pd.read_csv(out)
+    assert table.shape[0] == 1200 and table.shape[1] >= 29
+    counts = table["label"].value_counts()
+    assert counts["neutral"] == 80 and (counts.drop("neutral") == 160).all()
+    assert np.isfinite(table[get_feature_set("seed26").columns].to_numpy()).all()
