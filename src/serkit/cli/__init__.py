@@ -40,10 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"serkit {__version__}")
     subparsers = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     for verb in VERBS:
-        try:  # TEMPORARY-WHILE-BUILDING
-            module = import_module(f"serkit.cli.{verb}")
-        except ModuleNotFoundError:  # TEMPORARY-WHILE-BUILDING
-            continue  # TEMPORARY-WHILE-BUILDING
+        module = import_module(f"serkit.cli.{verb}")
         sub = subparsers.add_parser(
             verb,
             help=module.HELP,
