@@ -1,0 +1,181 @@
+"""Figures of evaluation results: confusion matrix, ROC curves, training curves, comparison.
+
+Each takes the pieces of one run of the evaluation JSON (see
+:mod:`serkit.evaluation`): ``confusion``, ``roc``, ``history``, ``summary``.
+
+Examples
+--------
+>>> from serkit.report import confusion_figure
+>>> figure = confusion_figure([[3, 1], [0, 4]], ["angry", "calm"])
+>>> figure.axes[0].get_xlabel(), figure.axes[0].get_ylabel()
+('Predicted emotion', 'True emotion')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from serkit.exceptions import ParameterError
+from serkit.report.style import OKABE_ITO, SEQUENTIAL_CMAP, emotion_colors, new_figure, styled
+
+
+@styled
+def confusion_figure(matrix, labels: Sequence[str], *, normalized: bool = False, title: str = "Confusion matrix") -> Figure:
+    """Heat map of a confusion matrix (rows true, columns predicted), every cell annotated.
+
+    Parameters
+    ----------
+    matrix : array-like [shape=(k, k)]
+        Counts, or row-normalised rates with ``normalized=True``.
+    labels : sequence of str [length k]
+        Class names in matrix order.
+    normalized : bool
+        Cells are rates (shown in %, colour scale 0–1) rather than counts.
+    title : str
+        Axes title.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] != len(labels):
+        raise ParameterError(f"matrix of shape {matrix.shape} does not match {len(labels)} labels")
+    k = len(labels)
+    figure, ax = new_figure(height_in=max(3.2, 0.45 * k + 1.6), width_in=max(4.4, 0.5 * k + 2.2))
+    image = ax.imshow(matrix, cmap=SEQUENTIAL_CMAP, vmin=0, vmax=1 if normalized else max(matrix.max(), 1))
+    threshold = (1 if normalized else max(matrix.max(), 1)) * 0.6
+    for (i, j), value in np.ndenumerate(matrix):
+        text = f"{100 * value:.0f}" if normalized else f"{value:.0f}"
+        # viridis is dark at the bottom: light text on dark cells, dark on light.
+        ax.text(j, i, text, ha="center", va="center", fontsize=8, color="black" if value > threshold else "white")
+    ax.set_xticks(range(k), labels, rotation=45, ha="right")
+    ax.set_yticks(range(k), labels)
+    ax.set(title=title, xlabel="Predicted emotion", ylabel="True emotion")
+    ax.spines[:].set_visible(False)
+    figure.colorbar(image, ax=ax, label="Share of the true class (%)" if normalized else "Clips", shrink=0.85,
+                    format=(lambda v, _: f"{100 * v:.0f}") if normalized else None)
+    return figure
+
+
+@styled
+def roc_figure(roc: Mapping[str, Mapping], *, title: str = "ROC curves (one emotion against the rest)") -> Figure:
+    """ROC curve per class with its AUC in the legend, and the chance diagonal.
+
+    Parameters
+    ----------
+    roc : mapping of class name → ``{"fpr": [...], "tpr": [...], "auc": float}``
+    title : str
+        Axes title.
+    """
+    if not roc:
+        raise ParameterError("roc holds no curves")
+    names = list(roc)
+    figure, ax = new_figure(height_in=4.4, width_in=6.2)
+    for color, name in zip(emotion_colors(names), names):
+        curve = roc[name]
+        ax.plot(curve["fpr"], curve["tpr"], color=color, linewidth=1.6, label=f"{name} (AUC {curve['auc']:.2f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="chance (AUC 0.50)")
+    ax.set(title=title, xlabel="False positive rate", ylabel="True positive rate", xlim=(0, 1), ylim=(0, 1.01))
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(True)
+    return figure
+
+
+HISTORY_KEYS = {
+    "loss": (("loss", "train_loss"), ("val_loss", "validation_loss")),
+    "accuracy": (("accuracy", "train_accuracy"), ("val_accuracy", "validation_accuracy")),
+}
+"""Per-epoch record keys each panel reads (training, validation), first found wins:
+``dense`` records ``loss``/``val_loss``, the CNN ``train_loss``/``validation_loss``."""
+
+
+def _history_series(history: Sequence[Mapping], keys: Sequence[str]) -> list[float] | None:
+    for key in keys:
+        values = [row.get(key) for row in history]
+        if any(v is not None for v in values):
+            return [np.nan if v is None else float(v) for v in values]
+    return None
+
+
+@styled
+def training_curves_figure(history: Sequence[Mapping], *, title: str = "Training curves") -> Figure:
+    """Loss and accuracy per epoch, training and validation side by side.
+
+    Parameters
+    ----------
+    history : sequence of mappings
+        One per epoch: ``epoch``, ``loss``, ``accuracy`` and optionally ``val_loss``,
+        ``val_accuracy`` (``None`` or missing when there was no validation data);
+        the CNN's ``train_loss``/``validation_loss`` names work too.
+    title : str
+        Figure title.
+    """
+    if not history:
+        raise ParameterError("history holds no epochs")
+    epochs = [row.get("epoch", index + 1) for index, row in enumerate(history)]
+    figure, (loss_ax, accuracy_ax) = new_figure(1, 2, height_in=3.3)
+    panels = ((loss_ax, "loss", "Loss (cross-entropy)"), (accuracy_ax, "accuracy", "Accuracy"))
+    for ax, metric, label in panels:
+        for keys, name, color in zip(HISTORY_KEYS[metric], ("training", "validation"), (OKABE_ITO[0], OKABE_ITO[3])):
+            values = _history_series(history, keys)
+            if values is not None:
+                ax.plot(epochs, values, color=color, label=name)
+        ax.set(title=metric.capitalize(), xlabel="Epoch", ylabel=label)
+        ax.grid(True)
+        if ax.lines:
+            ax.legend()
+        else:
+            ax.text(0.5, 0.5, f"no {metric} recorded", transform=ax.transAxes, ha="center", color="grey")
+    accuracy_ax.set_ylim(0, 1)
+    figure.suptitle(title, fontweight="bold")
+    return figure
+
+
+@styled
+def model_comparison_figure(
+    models: Sequence[str],
+    series: Mapping[str, Sequence],
+    *,
+    chance: float | None = None,
+    ylabel: str = "Accuracy",
+    title: str = "Model comparison",
+) -> Figure:
+    """Grouped bars: one group per model, one bar per series (protocol or source).
+
+    Parameters
+    ----------
+    models : sequence of str
+        Model names, one group each.
+    series : mapping of series name → sequence aligned with ``models``
+        Each entry a float, a ``(mean, std)`` pair (drawn with an error bar) or
+        ``None`` (no bar), e.g. ``{"speaker-independent": [(0.45, 0.03), ...],
+        "random split": [...], "reference": [0.70, None, ...]}``.
+    chance : float or None
+        Draw the chance level (e.g. 1/8 for eight balanced emotions).
+    """
+    if not models or not series:
+        raise ParameterError("nothing to compare: no models or no series")
+    for name, values in series.items():
+        if len(values) != len(models):
+            raise ParameterError(f"series {name!r} has {len(values)} values for {len(models)} models")
+    n_series = len(series)
+    width = 0.8 / n_series
+    x = np.arange(len(models))
+    figure, ax = new_figure(height_in=3.6, width_in=max(6.0, 1.1 * len(models) + 2.5))
+    hatches = ["", "//", "..", "xx"]
+    for index, (color, (name, values)) in enumerate(zip(OKABE_ITO, series.items())):
+        means = [np.nan if v is None else (v[0] if isinstance(v, (tuple, list)) else v) for v in values]
+        errors = [v[1] if isinstance(v, (tuple, list)) and v[1] is not None else 0.0 for v in values]
+        bars = ax.bar(
+            x + (index - (n_series - 1) / 2) * width, means, width, yerr=errors, capsize=3,
+            color=color, edgecolor="black", linewidth=0.5, hatch=hatches[index % len(hatches)], label=name,
+        )
+        ax.bar_label(bars, labels=["" if np.isnan(m) else f"{m:.2f}" for m in means], padding=2, fontsize=7.5)
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle=":", linewidth=1.2, label=f"chance ({chance:.2f})")
+    ax.set_xticks(x, models)
+    ax.set(title=title, ylabel=ylabel, ylim=(0, 1.05))
+    ax.grid(True, axis="y")
+    figure.legend(loc="outside lower center", ncols=n_series + (chance is not None), fontsize=8)
+    return figure
