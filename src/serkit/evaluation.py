@@ -1,0 +1,650 @@
+"""Honest evaluation: speaker-independent folds first, the reference's random split beside.
+
+Protocols
+---------
+``speaker`` (default)
+    Speakers grouped into ``n_splits`` stratified folds (``StratifiedGroupKFold``):
+    no speaker is ever on both sides of a split.
+``loso``
+    Leave one speaker out (``LeaveOneGroupOut``).
+``random``
+    The reference analysis's stratified 80/20 split with a fixed seed. The same
+    speakers end up on both sides; the result says so (a :class:`LeakageWarning`
+    and ``leakage`` in the JSON).
+
+Every model carries its own preprocessing (clipping, scaling) in its pipeline, so it
+is learned on the training part of each split only; models that tune something
+(``dense``'s early stopping) do it on an inner, speaker-grouped split of the training
+part. Nothing is ever selected on a test fold.
+
+Metrics per fold and mean ± std: accuracy, unweighted accuracy (balanced accuracy,
+the mean of per-emotion recalls), macro F1 and one-vs-rest macro ROC AUC. Pooled
+over the out-of-fold predictions: classification report, confusion matrix (counts
+and row-normalised), per-emotion ROC curves.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> y = np.repeat(["calm", "angry"], 40)
+>>> X = rng.normal(size=(80, 3)) + (y == "angry")[:, None] * 3.0
+>>> speakers = np.tile(np.arange(8), 10)
+>>> result = evaluate("logreg", X, y, speakers, n_splits=4, progress=False)
+>>> run = result.runs[0]
+>>> run.protocol, len(run.folds), run.summary["unweighted_accuracy"]["mean"] > 0.9
+('speaker', 4, True)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence, Union
+
+import numpy as np
+
+from serkit.exceptions import ParameterError
+from serkit.labels import EMOTIONS
+
+PROTOCOLS = ("speaker", "loso", "random")
+
+REFERENCE_ACCURACY = {"dense": 0.70, "mlp": 0.72, "logreg": 0.50, "kmeans": 0.13}
+"""The reference analysis's accuracies, all on its random 80/20 split."""
+
+METRICS = ("accuracy", "unweighted_accuracy", "macro_f1", "roc_auc")
+
+RANDOM_TEST_SIZE = 0.2
+"""The reference's split: 80 % training, 20 % test."""
+
+ModelLike = Union[str, Callable[[], object]]
+
+
+class LeakageWarning(UserWarning):
+    """A split put the same speaker on both sides: the score is not speaker-independent."""
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass
+class Dataset:
+    """Features ready for evaluation: ``X``, labels, speakers.
+
+    ``X`` is ``(n_clips, n_features)`` for a vector feature set, or a list of
+    ``(n_bands, n_frames)`` matrices for a frame set (``columns`` is then empty).
+    ``corpus`` describes where they came from (name, root, counts) for the results.
+    """
+
+    X: np.ndarray | list
+    y: np.ndarray
+    groups: np.ndarray | None
+    columns: list[str]
+    corpus: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_table(cls, table, columns: Sequence[str], corpus: dict | None = None,
+                   frames: list | None = None) -> "Dataset":
+        """From a feature table (the feature CSV contract: ``speaker``, feature columns,
+        ``label``), or from the rows of a frame set's table and their ``frames``.
+        Rows without a label are dropped."""
+        missing = [c for c in ("label", *columns) if c not in table.columns]
+        if missing:
+            raise ParameterError(f"feature table lacks column(s) {missing[:5]}")
+        labelled = table["label"].notna().to_numpy()
+        table = table[labelled]
+        if table.empty:
+            raise ParameterError("feature table has no labelled rows")
+        groups = table["speaker"].astype(str).to_numpy() if "speaker" in table else None
+        if frames is None:
+            X = table[list(columns)].to_numpy(dtype=np.float64)
+        else:
+            X = [matrix for matrix, keep in zip(frames, labelled) if keep]
+        info = {
+            "n_clips": int(len(table)),
+            "n_speakers": None if groups is None else int(len(np.unique(groups))),
+            **(corpus or {}),
+        }
+        return cls(X, table["label"].astype(str).to_numpy(), groups, list(columns), info)
+
+
+def dataset_from_corpus(root, *, corpus="ravdess", feature_set="seed26", n_jobs=1,
+                        cache_dir=None, progress=True):
+    """Read a corpus, extract (cached) features; return ``(Dataset, FeatureSet)``.
+
+    Clips that fail to load are left out and counted in ``dataset.corpus["failures"]``.
+    """
+    from serkit.corpora import read_corpus
+    from serkit.features import extract_corpus, get_feature_set
+
+    fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
+    table = read_corpus(corpus, root)
+    extraction = extract_corpus(table, fs, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
+    info = {
+        "name": corpus,
+        "root": str(root),
+        "skipped": len(table.skipped),
+        "failures": len(extraction.failures),
+    }
+    if fs.kind == "vector":
+        return Dataset.from_table(extraction.table, fs.columns, info), fs
+    return Dataset.from_table(extraction.table, [], info, frames=extraction.frames), fs
+
+
+# -------------------------------------------------------------------------- metrics
+
+
+def macro_roc_auc(y_true, proba, labels) -> float:
+    """One-vs-rest ROC AUC averaged over the emotions present in ``y_true``.
+
+    Emotions with no positive (or no negative) clip in ``y_true`` have no ROC curve
+    and are left out of the average (NaN when none is left). With every emotion
+    present this equals ``roc_auc_score(..., multi_class="ovr", average="macro")``.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y_true = np.asarray(y_true)
+    aucs = [
+        roc_auc_score(y_true == label, proba[:, i])
+        for i, label in enumerate(labels)
+        if 0 < np.sum(y_true == label) < len(y_true)
+    ]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def fold_metrics(y_true, proba, labels) -> dict:
+    """Accuracy, unweighted accuracy, macro F1 and macro ROC AUC of one fold.
+
+    The predicted emotion is the most probable one (what ``serkit predict`` reports).
+    ``proba`` columns follow ``labels``.
+    """
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+    labels = np.asarray(labels)
+    y_pred = labels[np.argmax(proba, axis=1)]
+    with warnings.catch_warnings():
+        # A fold may lack an emotion in its predictions; that recall/F1 is 0, not a warning.
+        warnings.simplefilter("ignore")
+        return {
+            "accuracy": float(accuracy_score(y_true, y_pred)),
+            "unweighted_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+            "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro",
+                                       zero_division=0)),
+            "roc_auc": macro_roc_auc(y_true, proba, labels),
+        }
+
+
+def _pooled_metrics(y_true, proba, labels) -> dict:
+    from sklearn.metrics import auc, classification_report, confusion_matrix, roc_curve
+
+    labels = list(labels)
+    y_pred = np.asarray(labels)[np.argmax(proba, axis=1)]
+    counts = confusion_matrix(y_true, y_pred, labels=labels)
+    row_totals = counts.sum(axis=1, keepdims=True)
+    normalized = np.divide(counts, row_totals, out=np.zeros(counts.shape), where=row_totals > 0)
+    report = classification_report(
+        y_true, y_pred, labels=labels, output_dict=True, zero_division=0
+    )
+    roc = {}
+    for i, label in enumerate(labels):
+        positive = np.asarray(y_true) == label
+        if 0 < positive.sum() < len(positive):
+            fpr, tpr, _ = roc_curve(positive, proba[:, i])
+            roc[label] = {"fpr": _rounded(fpr), "tpr": _rounded(tpr),
+                          "auc": float(auc(fpr, tpr))}
+    return {
+        "confusion": counts.tolist(),
+        "confusion_normalized": _rounded(normalized),
+        "classification_report": {
+            label: {
+                "precision": float(report[label]["precision"]),
+                "recall": float(report[label]["recall"]),
+                "f1": float(report[label]["f1-score"]),
+                "support": int(report[label]["support"]),
+            }
+            for label in labels
+        },
+        "roc": roc,
+    }
+
+
+def _rounded(array) -> list:
+    return np.round(np.asarray(array, dtype=float), 5).tolist()
+
+
+def _summary(folds: list[dict]) -> dict:
+    return {
+        metric: {
+            "mean": float(np.nanmean([f[metric] for f in folds])),
+            "std": float(np.nanstd([f[metric] for f in folds])),
+        }
+        for metric in METRICS
+    }
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def split_indices(protocol, y, groups, *, n_splits=5, random_state=0):
+    """``[(train_idx, test_idx), ...]`` for ``protocol`` (see the module docstring)."""
+    from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, train_test_split
+
+    if protocol not in PROTOCOLS:
+        raise ParameterError(f"protocol={protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    y = np.asarray(y)
+    indices = np.arange(len(y))
+    if protocol == "random":
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2:
+            raise ParameterError("the random split needs at least 2 clips of every emotion")
+        train, test = train_test_split(
+            indices, test_size=RANDOM_TEST_SIZE, stratify=y, random_state=random_state
+        )
+        return [(np.sort(train), np.sort(test))]
+    if groups is None:
+        raise ParameterError(
+            f"protocol {protocol!r} needs the speaker of each clip; use protocol='random' "
+            "only if the speakers are unknown (and the score is then not speaker-independent)"
+        )
+    n_groups = len(np.unique(groups))
+    if protocol == "loso":
+        if n_groups < 2:
+            raise ParameterError(f"leave-one-speaker-out needs 2 or more speakers, got {n_groups}")
+        return list(LeaveOneGroupOut().split(indices, y, groups))
+    if not 2 <= n_splits <= n_groups:
+        raise ParameterError(
+            f"n_splits={n_splits} must be between 2 and the number of speakers ({n_groups})"
+        )
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    return list(splitter.split(indices, y, groups))
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass
+class RunResult:
+    """One model under one protocol: per-fold metrics, their summary, pooled details."""
+
+    model: str
+    protocol: str
+    speaker_norm: bool
+    labels: list
+    folds: list
+    summary: dict
+    confusion: list
+    confusion_normalized: list
+    classification_report: dict
+    roc: dict
+    history: list | None
+    leakage: dict | None
+    fit_seconds: float
+    warnings: list
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass
+class EvaluationResult:
+    """Runs (model × protocol) plus what they were run on; ``to_dict()`` is JSON-safe
+    (NaN, e.g. an ROC AUC of a fold without both classes, becomes ``None``)."""
+
+    runs: list
+    corpus: dict = field(default_factory=dict)
+    feature_set: dict = field(default_factory=dict)
+    seed: int = 0
+    command: str | None = None
+    created: str = field(
+        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
+    )
+
+    def to_dict(self) -> dict:
+        from serkit import __version__
+
+        return _json_safe({
+            "serkit_version": __version__,
+            "created": self.created,
+            "command": self.command,
+            "corpus": self.corpus,
+            "feature_set": self.feature_set,
+            "seed": self.seed,
+            "runs": [run.to_dict() for run in self.runs],
+            "reference": dict(REFERENCE_ACCURACY),
+        })
+
+    def save_json(self, path) -> Path:
+        """Write :meth:`to_dict` as JSON."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
+        return path
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EvaluationResult":
+        """Rebuild from :meth:`to_dict` output (e.g. a JSON file read back)."""
+        runs = [RunResult(**run) for run in data["runs"]]
+        return cls(runs, data.get("corpus", {}), data.get("feature_set", {}),
+                   data.get("seed", 0), data.get("command"), data.get("created", ""))
+
+    def run(self, model: str, protocol: str, speaker_norm: bool = False) -> RunResult:
+        """The run of ``model`` under ``protocol``; :class:`KeyError` if absent."""
+        for run in self.runs:
+            if (run.model, run.protocol, run.speaker_norm) == (model, protocol, speaker_norm):
+                return run
+        raise KeyError((model, protocol, speaker_norm))
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+# ------------------------------------------------------------------------- evaluate
+
+
+def _check_features(X):
+    """A finite 2-D float array (vector sets), or a list of finite matrices (frame sets)."""
+    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 2:
+        X = X.astype(np.float64, copy=False)
+        if not np.isfinite(X).all():
+            raise ParameterError("X holds NaN or infinite values; drop or repair those clips first")
+        return X
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        raise ParameterError(f"X must be 2-D (n_clips, n_features), got shape {X.shape}")
+    X = list(X)
+    if not X or not all(np.all(np.isfinite(matrix)) for matrix in X):
+        raise ParameterError("X holds no clips, or frames with NaN or infinite values")
+    return X
+
+
+def _take(X, indices):
+    return X[indices] if isinstance(X, np.ndarray) else [X[i] for i in indices]
+
+
+def _ordered_labels(y) -> list:
+    present = set(np.asarray(y).tolist())
+    return [e for e in EMOTIONS if e in present] + sorted(present - set(EMOTIONS))
+
+
+def _aligned_proba(model, X, labels) -> np.ndarray:
+    """``predict_proba`` with columns in ``labels`` order (0 for classes unseen in training)."""
+    proba = model.predict_proba(X)
+    aligned = np.zeros((len(X), len(labels)))
+    column = {label: i for i, label in enumerate(labels)}
+    for j, label in enumerate(model.classes_):
+        aligned[:, column[str(label)]] = proba[:, j]
+    return aligned
+
+
+def _model_factory(model: ModelLike, random_state: int):
+    from serkit.models import make_model, model_name
+
+    if isinstance(model, str):
+        make_model(model)  # unknown names fail now, not after the first fold
+        return model, lambda: make_model(model, random_state=random_state)
+    if callable(model):
+        return model_name(model()), model
+    raise ParameterError(f"model={model!r} must be a model name or a zero-argument factory")
+
+
+def _history(model) -> list | None:
+    estimator = model.steps[-1][1] if hasattr(model, "steps") else model
+    history = getattr(estimator, "history_", None)
+    return None if history is None else [dict(record) for record in history]
+
+
+def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, speaker_norm,
+         progress) -> RunResult:
+    from tqdm.auto import tqdm
+
+    from serkit.models import fit_model
+    from serkit.normalization import SpeakerNormalizer
+
+    X = _check_features(X)
+    y = np.asarray(y).astype(str)
+    groups = None if groups is None else np.asarray(groups).astype(str)
+    if len(X) != len(y) or (groups is not None and len(groups) != len(y)):
+        raise ParameterError(
+            f"X ({len(X)} clips), y ({len(y)}) and groups must describe the same clips"
+        )
+    if speaker_norm and groups is None:
+        raise ParameterError("speaker_norm=True needs the speaker of each clip")
+    if speaker_norm and isinstance(X, list):
+        raise ParameterError("speaker_norm applies to vector feature sets, not frames")
+    name, factory = _model_factory(model, random_state)
+    labels = _ordered_labels(y)
+    splits = split_indices(protocol, y, groups, n_splits=n_splits, random_state=random_state)
+
+    notes, leakage = [], None
+    if protocol == "random":
+        if groups is None:
+            notes.append("random split with unknown speakers: not speaker-independent")
+        else:
+            shared = sorted(set(groups[splits[0][0]]) & set(groups[splits[0][1]]))
+            if shared:
+                leakage = {"shared_speakers": shared}
+                notes.append(
+                    f"random split: {len(shared)} speaker(s) on both sides of the split; "
+                    "this accuracy is not speaker-independent"
+                )
+    for note in notes:
+        warnings.warn(note, LeakageWarning, stacklevel=3)
+
+    # Inner splits (dense's validation curve, early stopping, inner CV) mirror the
+    # outer protocol: by speaker under the grouped protocols; under the random one
+    # every clip is its own group, so they are random too, as the reference's own
+    # validation split was.
+    inner_groups = np.arange(len(y)).astype(str) if protocol == "random" else groups
+    folds, history, fit_seconds = [], None, 0.0
+    pooled_true, pooled_proba = [], []
+    caught_messages = []
+    for fold, (train, test) in enumerate(
+        tqdm(splits, desc=f"{name} ({protocol})", disable=not progress, file=sys.stderr,
+             leave=False), start=1
+    ):
+        X_train, X_test = _take(X, train), _take(X, test)
+        if speaker_norm:
+            # Each side normalised with its own speakers' statistics only.
+            X_train = SpeakerNormalizer().fit_transform(X_train, groups[train])
+            X_test = SpeakerNormalizer().fit_transform(X_test, groups[test])
+        fitted = factory()
+        started = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit_model(fitted, X_train, y[train], inner_groups[train])
+        fit_seconds += time.perf_counter() - started
+        caught_messages += [f"{w.category.__name__}: {w.message}" for w in caught]
+        proba = _aligned_proba(fitted, X_test, labels)
+        folds.append({
+            "fold": fold,
+            "test_speakers": [] if groups is None else sorted(set(groups[test].tolist())),
+            "n_train": int(len(train)),
+            "n_test": int(len(test)),
+            **fold_metrics(y[test], proba, labels),
+        })
+        if history is None:
+            history = _history(fitted)
+        pooled_true.append(y[test])
+        pooled_proba.append(proba)
+
+    pooled = _pooled_metrics(np.concatenate(pooled_true), np.concatenate(pooled_proba), labels)
+    return RunResult(
+        model=name, protocol=protocol, speaker_norm=bool(speaker_norm), labels=labels,
+        folds=folds, summary=_summary(folds), history=history, leakage=leakage,
+        fit_seconds=round(fit_seconds, 3),
+        warnings=notes + sorted(set(caught_messages)), **pooled,
+    )
+
+
+def evaluate(model: ModelLike, X, y, groups, *, protocol="speaker", n_splits=5, random_state=0,
+             speaker_norm=False, progress=True, corpus=None, feature_set=None,
+             command=None) -> EvaluationResult:
+    """Cross-validate one model under one protocol.
+
+    Parameters
+    ----------
+    model : str or callable
+        A name from :func:`serkit.models.available_models`, or a zero-argument
+        factory returning a fresh unfitted classifier.
+    X : np.ndarray [shape=(n_clips, n_features)]
+    y : array-like of str [shape=(n_clips,)]
+        Emotion of each clip.
+    groups : array-like [shape=(n_clips,)] or None
+        Speaker of each clip (needed for ``speaker``, ``loso`` and ``speaker_norm``;
+        with ``random`` it reveals the leakage).
+    protocol : {"speaker", "loso", "random"}
+    n_splits : int >= 2
+        Folds for ``speaker``.
+    random_state : int
+        Seeds the folds (or the random split) and the model.
+    speaker_norm : bool
+        Standardise each speaker with their own statistics (training and test sides
+        separately, no labels). Reported as its own figure.
+    progress : bool
+        A progress bar per fold on stderr.
+    corpus, feature_set : dict or FeatureSet, optional
+        Recorded in the result.
+    command : str, optional
+        The command line that produced the result, recorded for reproduction.
+
+    Returns
+    -------
+    EvaluationResult
+        One run; ``result.runs[0].summary["unweighted_accuracy"]["mean"]`` etc.
+
+    Raises
+    ------
+    ParameterError
+        Bad protocol, too few speakers for the folds, mismatched shapes, NaN features.
+    """
+    return compare([model], X, y, groups, protocols=[protocol], n_splits=n_splits,
+                   random_state=random_state, speaker_norm=speaker_norm, progress=progress,
+                   corpus=corpus, feature_set=feature_set, command=command)
+
+
+def compare(models: Sequence[ModelLike], X, y, groups, *, protocols=("speaker",), n_splits=5,
+            random_state=0, speaker_norm=False, progress=True, corpus=None, feature_set=None,
+            command=None) -> EvaluationResult:
+    """Evaluate every model under every protocol; one :class:`EvaluationResult`.
+
+    Same parameters as :func:`evaluate`, with lists of models and protocols.
+    """
+    from tqdm.auto import tqdm
+
+    runs = []
+    jobs = [(model, protocol) for model in models for protocol in protocols]
+    for model, protocol in tqdm(jobs, desc="models", disable=not progress or len(jobs) < 2,
+                                file=sys.stderr):
+        runs.append(_run(model, X, y, groups, protocol=protocol, n_splits=n_splits,
+                         random_state=random_state, speaker_norm=speaker_norm,
+                         progress=progress))
+    return EvaluationResult(
+        runs=runs,
+        corpus=dict(corpus or {}),
+        feature_set=_feature_set_info(feature_set),
+        seed=int(random_state),
+        command=command,
+    )
+
+
+def _feature_set_info(feature_set) -> dict:
+    if feature_set is None:
+        return {}
+    if isinstance(feature_set, dict):
+        return dict(feature_set)
+    return {"name": feature_set.name, "params": feature_set.params()}
+
+
+# -------------------------------------------------------------------------- tables
+
+
+def _pct(stat: dict) -> str:
+    mean, std = stat["mean"], stat["std"]
+    if mean is None or not np.isfinite(mean):
+        return "-"
+    return f"{100 * mean:5.1f} ± {100 * std:4.1f}"
+
+
+def _render(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip()
+             for line in [header, ["-" * w for w in widths], *rows]]
+    return "\n".join(lines)
+
+
+def _fold_table(run: RunResult) -> str:
+    header = ["fold", "test speakers", "n_test", "accuracy", "UA", "macro F1", "ROC AUC"]
+    rows = []
+    for fold in run.folds:
+        speakers = ",".join(fold["test_speakers"])
+        rows.append([
+            str(fold["fold"]),
+            speakers if len(speakers) <= 48 else f"{len(fold['test_speakers'])} speakers",
+            str(fold["n_test"]),
+            *(f"{100 * fold[m]:.1f}" if fold[m] is not None and np.isfinite(fold[m]) else "-"
+              for m in METRICS),
+        ])
+    rows.append(["mean ± std", "", "", *(_pct(run.summary[m]) for m in METRICS)])
+    title = f"{run.model} — {run.protocol}" + (" + speaker norm" if run.speaker_norm else "")
+    return f"{title}\n{_render(header, rows)}"
+
+
+def format_table(result: EvaluationResult) -> str:
+    """The result as text: per-fold tables for one model, else one comparison table.
+
+    The comparison leads with the speaker-independent unweighted accuracy (mean ±
+    std, then each fold), then the random split's accuracy and the reference's
+    figure (also a random split). Leakage and other warnings follow the table.
+    """
+    models = list(dict.fromkeys((r.model, r.speaker_norm) for r in result.runs))
+    if len(models) == 1:
+        text = "\n\n".join(_fold_table(run) for run in result.runs)
+    else:
+        honest = next((p for p in ("speaker", "loso")
+                       if any(r.protocol == p for r in result.runs)), None)
+        has_random = any(r.protocol == "random" for r in result.runs)
+        header = ["model"]
+        if honest:
+            header += [f"UA {honest}", f"acc {honest}", "macro F1", "ROC AUC", "UA per fold"]
+        if has_random:
+            header += ["acc random"]
+        header += ["reference (random)"]
+        rows = []
+        for name, norm in models:
+            row = [name + (" +spk-norm" if norm else "")]
+            if honest:
+                run = _find(result, name, honest, norm)
+                row += ["-"] * 5 if run is None else [
+                    _pct(run.summary["unweighted_accuracy"]), _pct(run.summary["accuracy"]),
+                    _pct(run.summary["macro_f1"]), _pct(run.summary["roc_auc"]),
+                    " ".join(f"{100 * f['unweighted_accuracy']:.0f}" for f in run.folds),
+                ]
+            if has_random:
+                run = _find(result, name, "random", norm)
+                row.append("-" if run is None else f"{100 * run.summary['accuracy']['mean']:.1f}")
+            reference = REFERENCE_ACCURACY.get(name)
+            row.append("-" if reference is None else f"{100 * reference:.0f}")
+            rows.append(row)
+        text = _render(header, rows)
+        text += "\n(all figures in %; UA = unweighted accuracy, the mean of per-emotion recalls)"
+    # Every model shares the split, so each leakage note is printed once.
+    notes = sorted({note for run in result.runs for note in run.warnings
+                    if note.startswith("random split")})
+    return "\n".join([text, *(f"warning: {note}" for note in notes)])
+
+
+def _find(result, model, protocol, speaker_norm):
+    try:
+        return result.run(model, protocol, speaker_norm)
+    except KeyError:
+        return None

@@ -1,0 +1,298 @@
+"""Models by name: scikit-learn classifiers with their own preprocessing.
+
+:func:`make_model` builds a fresh, unfitted classifier. Every vector model is a
+:class:`~sklearn.pipeline.Pipeline` of three named steps:
+
+1. ``clip`` — :class:`~serkit.models.preprocessing.QuantileClipper`, per-column
+   outlier caps learned on the training data (the reference capped rolloff at
+   3000), or ``"passthrough"`` with ``clip_quantiles=None``;
+2. ``scale`` — :class:`~sklearn.preprocessing.StandardScaler`;
+3. the estimator, under the model's name (``dense``, ``svm``, …).
+
+So scaling and capping are always learned on the training part of a split. Models
+take ``X`` of shape (n_clips, n_features); ``classes_`` are emotion names.
+
+The reference's four: ``dense`` (PyTorch dense net), ``mlp``, ``logreg``, ``kmeans``.
+Stronger ones: ``svm``, ``forest``, ``boosting``, ``ensemble`` (soft voting).
+Other modules add models with :func:`register_model`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from serkit.models import make_model
+>>> rng = np.random.default_rng(0)
+>>> X = np.r_[rng.normal(-1, 1, (30, 4)), rng.normal(1, 1, (30, 4))]
+>>> y = np.array(["sad"] * 30 + ["happy"] * 30)
+>>> model = make_model("logreg").fit(X, y)
+>>> model.classes_.tolist(), model.predict_proba(X[:1]).shape
+(['happy', 'sad'], (1, 2))
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+from serkit.exceptions import ParameterError
+
+DEFAULT_CLIP_QUANTILES = (0.01, 0.99)
+"""Per-column caps learned on training data; ``None`` turns capping off."""
+
+DEFAULT_ENSEMBLE = ("svm", "mlp", "logreg")
+"""Members of the soft-voting ``ensemble`` unless ``members=`` says otherwise."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: how to build it and what input it takes."""
+
+    name: str
+    factory: Callable
+    input_kind: str = "vector"
+    description: str = ""
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+_ESTIMATORS: dict[str, Callable] = {}
+
+
+def register_model(name: str, *, input_kind: str = "vector", description: str = ""):
+    """Decorator: register ``factory(*, random_state=0, **params) -> classifier`` as ``name``.
+
+    ``input_kind`` is the feature-set kind the model consumes (``"vector"`` or
+    ``"frames"``); ``--model all`` picks the models matching the feature set.
+    """
+
+    def decorator(factory: Callable) -> Callable:
+        _REGISTRY[name] = ModelSpec(name, factory, input_kind, description)
+        return factory
+
+    return decorator
+
+
+def _register_estimator(name: str, description: str):
+    """Register a bare estimator builder as a vector model wrapped in clip + scale."""
+
+    def decorator(build: Callable) -> Callable:
+        _ESTIMATORS[name] = build
+
+        def factory(*, random_state=0, clip_quantiles=DEFAULT_CLIP_QUANTILES, **params):
+            return _pipeline(name, _build_estimator(name, random_state, params), clip_quantiles)
+
+        register_model(name, description=description)(factory)
+        return build
+
+    return decorator
+
+
+def _build_estimator(name: str, random_state: int, params: dict):
+    build = _ESTIMATORS[name]
+    try:
+        return build(random_state=random_state, **params)
+    except TypeError as error:
+        raise ParameterError(f"model {name!r}: bad parameters {params!r} ({error})") from None
+
+
+def _pipeline(name: str, estimator, clip_quantiles):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from serkit.models.preprocessing import QuantileClipper
+
+    clip = "passthrough" if clip_quantiles is None else QuantileClipper(quantiles=clip_quantiles)
+    return Pipeline([("clip", clip), ("scale", StandardScaler()), (name, estimator)])
+
+
+def _with_defaults(cls, defaults: dict, params: dict):
+    return cls(**{**defaults, **params})
+
+
+@_register_estimator("dense", "PyTorch dense net with dropout (the reference's Keras model)")
+def _dense(*, random_state=0, **params):
+    from serkit.models.dense import DenseNetClassifier
+
+    return DenseNetClassifier(random_state=random_state, **params)
+
+
+@_register_estimator("mlp", "scikit-learn MLPClassifier (the reference's 72 %)")
+def _mlp(*, random_state=0, **params):
+    from sklearn.neural_network import MLPClassifier
+
+    # max_iter above the default 200 so training converges instead of warning.
+    return _with_defaults(MLPClassifier, {"max_iter": 1000, "random_state": random_state}, params)
+
+
+@_register_estimator("logreg", "logistic regression")
+def _logreg(*, random_state=0, **params):
+    from sklearn.linear_model import LogisticRegression
+
+    return _with_defaults(
+        LogisticRegression, {"max_iter": 2000, "random_state": random_state}, params
+    )
+
+
+@_register_estimator("kmeans", "8 k-means clusters mapped to emotions (Hungarian, training part)")
+def _kmeans(*, random_state=0, **params):
+    from serkit.models.kmeans import KMeansClassifier
+
+    return KMeansClassifier(random_state=random_state, **params)
+
+
+@_register_estimator("svm", "RBF support vector machine with probabilities")
+def _svm(*, random_state=0, **params):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC
+
+    # Probabilities by Platt scaling on internal folds of the training data (what
+    # SVC(probability=True) did before scikit-learn 1.9 deprecated it).
+    svc = _with_defaults(SVC, {"kernel": "rbf", "C": 10.0, "gamma": "scale"}, params)
+    return CalibratedClassifierCV(svc, method="sigmoid", cv=5, ensemble=False)
+
+
+@_register_estimator("forest", "random forest")
+def _forest(*, random_state=0, **params):
+    from sklearn.ensemble import RandomForestClassifier
+
+    return _with_defaults(
+        RandomForestClassifier,
+        {"n_estimators": 300, "n_jobs": 1, "random_state": random_state},
+        params,
+    )
+
+
+@_register_estimator("boosting", "histogram gradient boosting")
+def _boosting(*, random_state=0, **params):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return _with_defaults(
+        HistGradientBoostingClassifier,
+        {"max_iter": 100, "learning_rate": 0.1, "random_state": random_state},
+        params,
+    )
+
+
+@_register_estimator("ensemble", "soft vote of named models (default svm + mlp + logreg)")
+def _ensemble(*, random_state=0, members=DEFAULT_ENSEMBLE):
+    from sklearn.ensemble import VotingClassifier
+
+    members = tuple(members)
+    unknown = [m for m in members if m not in _ESTIMATORS or m == "ensemble"]
+    if unknown or not members:
+        raise ParameterError(
+            f"ensemble members={members!r}: unknown {unknown!r}; "
+            f"choose from {', '.join(n for n in _ESTIMATORS if n != 'ensemble')}"
+        )
+    estimators = [(m, _build_estimator(m, random_state, {})) for m in members]
+    return VotingClassifier(estimators, voting="soft")
+
+
+def available_models(input_kind: str | None = None) -> list[str]:
+    """Registered model names in display order (the reference's four first).
+
+    ``input_kind`` (``"vector"``/``"frames"``) keeps only models taking that input.
+    """
+    _load_plugin_models()
+    return [
+        name for name, spec in _REGISTRY.items()
+        if input_kind is None or spec.input_kind == input_kind
+    ]
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The :class:`ModelSpec` registered as ``name``; :class:`ParameterError` if unknown."""
+    _load_plugin_models()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown model {name!r}; available: {', '.join(_REGISTRY)}"
+        ) from None
+
+
+def make_model(name: str, *, random_state: int = 0, **params):
+    """A fresh, unfitted classifier registered as ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available_models`.
+    random_state : int
+        Seeds everything random in the model.
+    **params
+        Passed to the estimator (e.g. ``C=3.0`` for ``svm``, ``members=("svm",
+        "forest")`` for ``ensemble``); ``clip_quantiles=None`` turns capping off.
+
+    Raises
+    ------
+    ParameterError
+        Unknown name or parameter.
+    """
+    return model_spec(name).factory(random_state=random_state, **params)
+
+
+def resolve_model_names(spec: str, input_kind: str = "vector") -> list[str]:
+    """``"all"`` → every model taking ``input_kind``; ``"svm,mlp"`` → ``["svm", "mlp"]``.
+
+    Raises :class:`ParameterError` for an unknown name or a model taking another
+    input kind (``"vector"`` or ``"frames"``) than the feature set gives.
+    """
+    if spec.strip() == "all":
+        return available_models(input_kind)
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    if not names:
+        raise ParameterError(f"--model {spec!r} names no model")
+    for name in names:
+        if model_spec(name).input_kind != input_kind:
+            raise ParameterError(
+                f"model {name!r} takes {model_spec(name).input_kind} features, not "
+                f"{input_kind}; models for {input_kind} sets: "
+                f"{', '.join(available_models(input_kind))}"
+            )
+    return names
+
+
+def fit_model(model, X, y, groups=None):
+    """``model.fit(X, y)``, passing the speakers to the estimator when it can use them.
+
+    Models such as ``dense`` split their training data internally (validation curve,
+    early stopping); with ``groups`` that split is by speaker too.
+    """
+    from sklearn.pipeline import Pipeline
+    from threadpoolctl import threadpool_limits
+
+    fit_params = {}
+    if groups is not None:
+        if isinstance(model, Pipeline):
+            step_name, estimator = model.steps[-1]
+            if "groups" in inspect.signature(estimator.fit).parameters:
+                fit_params = {f"{step_name}__groups": groups}
+        elif "groups" in inspect.signature(model.fit).parameters:
+            fit_params = {"groups": groups}
+    # Corpus-sized data is small: multi-threaded BLAS/OpenMP mostly spins, and on a
+    # busy machine it collapses (HistGradientBoosting on RAVDESS: 73 s with all
+    # threads vs 3 s with one, measured under load).
+    with threadpool_limits(limits=1):
+        return model.fit(X, y, **fit_params)
+
+
+def model_name(model) -> str:
+    """The registry name of a model built by :func:`make_model` (its last step's name)."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline):
+        return model.steps[-1][0]
+    return type(model).__name__
+
+
+def _load_plugin_models() -> None:
+    # Models defined in their own modules register on import; a module whose
+    # optional dependencies are missing is simply not offered.
+    from importlib import import_module
+
+    for module in ("cnn",):
+        try:
+            import_module(f"serkit.models.{module}")
+        except ModuleNotFoundError as error:
+            if error.name != f"serkit.models.{module}":
+                raise

@@ -1,0 +1,110 @@
+"""``serkit evaluate`` and ``serkit train`` end to end, on four shared RAVDESS actors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from serkit.artifacts import load_model
+from serkit.cli import build_parser, main
+
+ACTORS = ("Actor_01", "Actor_02", "Actor_03", "Actor_04")
+
+
+@pytest.fixture(scope="module")
+def four_actors(tmp_path_factory):
+    """A corpus root of four actors (links to the shared clips, never copies)."""
+    from conftest import RAVDESS_ROOT
+
+    if not RAVDESS_ROOT.is_dir():
+        pytest.skip(f"shared RAVDESS not found at {RAVDESS_ROOT}")
+    root = tmp_path_factory.mktemp("ravdess4")
+    for actor in ACTORS:
+        (root / actor).mkdir()
+        for clip in sorted((RAVDESS_ROOT / actor).iterdir()):
+            (root / actor / clip.name).symlink_to(clip)
+    return root
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("feature-cache")
+
+
+def test_verbs_are_registered_with_help_and_example(capsys):
+    parser = build_parser()
+    for verb in ("evaluate", "train"):
+        with pytest.raises(SystemExit):
+            parser.parse_args([verb, "--help"])
+        out = capsys.readouterr().out
+        assert "example:" in out and "--speaker-norm" in out
+
+
+def test_unknown_model_is_one_line_error(capsys, tmp_path):
+    assert main(["evaluate", str(tmp_path), "--model", "nope"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("serkit evaluate: error: unknown model 'nope'")
+    assert "\n" not in err
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_evaluate_four_actors_beats_chance(four_actors, cache_dir, tmp_path, capsys):
+    out_json = tmp_path / "results.json"
+    code = main(["evaluate", str(four_actors), "--corpus", "ravdess", "--set", "seed26",
+                 "--model", "logreg", "--folds", "4", "--cache-dir", str(cache_dir),
+                 "--json", str(out_json)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("logreg — speaker") and "mean ± std" in printed
+    results = json.loads(out_json.read_text())
+    [run] = results["runs"]
+    assert results["feature_set"]["name"] == "seed26"
+    assert results["command"] == (
+        f"serkit evaluate {four_actors} --corpus ravdess --set seed26 --model logreg "
+        "--folds 4 --seed 0 --protocol speaker"
+    )
+    assert results["corpus"]["n_speakers"] == 4 and results["corpus"]["n_clips"] == 240
+    assert all(len(fold["test_speakers"]) == 1 for fold in run["folds"])
+    # Chance is 1/8; four training actors already give clearly more.
+    assert run["summary"]["unweighted_accuracy"]["mean"] > 0.22
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_train_saves_a_loadable_model_with_its_cv_figures(four_actors, cache_dir, tmp_path,
+                                                          capsys):
+    model_dir = tmp_path / "model"
+    code = main(["train", str(four_actors), "--set", "seed26", "--model", "logreg",
+                 "--folds", "4", "--cache-dir", str(cache_dir), "-o", str(model_dir)])
+    assert code == 0
+    assert f"saved logreg trained on 240 clips to {model_dir}" in capsys.readouterr().out
+    predictor = load_model(model_dir)
+    assert predictor.metadata["model"] == "logreg"
+    assert predictor.metadata["command"].endswith(f"--seed 0 -o {model_dir}")
+    metrics = predictor.metadata["metrics"]
+    assert metrics["summary"]["unweighted_accuracy"]["mean"] > 0.22
+    assert len(metrics["folds"]) == 4
+    assert predictor.metadata["corpus"]["n_speakers"] == 4
+    clip = next((four_actors / "Actor_01").iterdir())
+    result = predictor.predict_file(clip)
+    assert result["emotion"] in predictor.metadata["labels"]
+
+
+def test_train_takes_exactly_one_model(capsys, tmp_path):
+    assert main(["train", str(tmp_path), "--model", "svm,mlp", "-o", str(tmp_path / "m")]) == 1
+    assert "name exactly one" in capsys.readouterr().err
+
+
+def test_model_and_feature_kind_must_match(capsys, tmp_path):
+    assert main(["evaluate", str(tmp_path), "--set", "logmel", "--model", "svm"]) == 1
+    assert "model 'svm' takes vector features, not frames" in capsys.readouterr().err
+
+
+def test_unwritable_output_fails_before_any_work(capsys, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["evaluate", str(tmp_path), "--model", "svm",
+                 "--json", str(blocker / "out.json")]) == 1
+    assert "cannot create" in capsys.readouterr().err
