@@ -1,0 +1,234 @@
+"""Load benchmark of ``serkit serve``: latency percentiles, throughput, errors by status.
+
+Starts the server on 127.0.0.1 (a free port), sends a bounded number of requests
+from concurrent clients (4 s clips, a few garbage requests mixed in), checks that
+garbage gets a 4xx, nothing gets a 5xx and the server is alive at the end, then
+stops it. Before that it times one 4 s clip through the Python API.
+
+Usage::
+
+    python benchmarks/bench_service.py                      # bundled model, 2000 requests, 8 clients
+    python benchmarks/bench_service.py --model DIR --requests 500 --concurrency 1
+
+Clips are synthetic voice-like 4 s signals unless ``--clips DIR`` names audio files
+(e.g. ``../shared/data/ravdess-speech-48k/Actor_01``). Exit status 1 when a request
+got a 5xx, a garbage request did not get a 4xx, or the server died.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+CLIP_S = 4.0
+
+
+def voice_like(seed: int, *, sr: int = 16000, duration_s: float = CLIP_S) -> np.ndarray:
+    """A harmonic tone with vibrato, syllable-like envelope and a little noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(duration_s * sr)) / sr
+    f0 = rng.uniform(100, 260) * (1 + 0.06 * np.sin(2 * np.pi * rng.uniform(2, 6) * t))
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    y = sum(np.sin(k * phase) / k for k in range(1, 10))
+    syllables = 0.5 * (1 - np.cos(2 * np.pi * rng.uniform(2.5, 4.5) * t))
+    return (0.15 * syllables * y + 0.003 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def wav_bytes(y: np.ndarray, sr: int) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, y, sr, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def load_clips(folder: str | None, count: int = 8) -> list[bytes]:
+    if folder is None:
+        return [wav_bytes(voice_like(seed), 16000) for seed in range(count)]
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".wav", ".flac", ".ogg"))[:count]
+    if not files:
+        sys.exit(f"no audio files in {folder}")
+    return [p.read_bytes() for p in files]
+
+
+GARBAGE = [  # (description, body, content type): each must get a 4xx
+    ("random bytes", os.urandom(20_000), "audio/wav"),
+    ("empty wav", wav_bytes(np.zeros(0, dtype=np.float32), 16000), "audio/wav"),
+    ("silence", wav_bytes(np.zeros(32000, dtype=np.float32), 16000), "audio/wav"),
+    ("text", b"hello", "text/plain"),
+]
+
+
+def time_python_api(model_dir: str | None, repeats: int = 30) -> dict:
+    """Median and p95 of ``Predictor.predict_audio`` on one 4 s clip after loading."""
+    from serkit.artifacts import load_model
+
+    started = time.perf_counter()
+    predictor = load_model(model_dir)
+    load_s = time.perf_counter() - started
+    y = voice_like(0, sr=predictor.sr)
+    predictor.predict_audio(y, predictor.sr)  # warm-up: first-call imports and caches
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predictor.predict_audio(y, predictor.sr)
+        times.append(1000 * (time.perf_counter() - started))
+    return {
+        "model": predictor.metadata.get("model"),
+        "feature_set": predictor.feature_set.name,
+        "load_s": load_s,
+        "median_ms": statistics.median(times),
+        "p95_ms": float(np.percentile(times, 95)),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(port: int, model_dir: str | None, workers: int) -> subprocess.Popen:
+    import httpx
+
+    command = [sys.executable, "-m", "serkit", "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    if model_dir:
+        command += ["--model", model_dir]
+    server = subprocess.Popen(command)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the server exited with status {server.returncode} during start-up")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json().get("model_loaded"):
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    sys.exit("the server did not come up within 120 s")
+
+
+def run_load(url: str, clips: list[bytes], *, requests: int, concurrency: int, garbage_every: int) -> dict:
+    import httpx
+
+    plan = []  # (is_garbage, description, body, content type)
+    for i in range(requests):
+        if garbage_every and i % garbage_every == garbage_every - 1:
+            plan.append((True, *GARBAGE[(i // garbage_every) % len(GARBAGE)]))
+        else:
+            plan.append((False, "clip", clips[i % len(clips)], "audio/wav"))
+    latencies, statuses, garbage_statuses, failures = [], Counter(), Counter(), []
+    lock = threading.Lock()
+    next_index = iter(range(len(plan)))
+
+    def client():
+        with httpx.Client(timeout=60) as session:
+            while True:
+                with lock:
+                    index = next(next_index, None)
+                if index is None:
+                    return
+                is_garbage, description, body, content_type = plan[index]
+                started = time.perf_counter()
+                try:
+                    if content_type == "audio/wav":
+                        response = session.post(url, files={"file": ("clip.wav", body, content_type)})
+                    else:
+                        response = session.post(url, content=body, headers={"content-type": content_type})
+                    status = response.status_code
+                except httpx.HTTPError as error:
+                    status = f"no answer ({type(error).__name__})"
+                elapsed = 1000 * (time.perf_counter() - started)
+                with lock:
+                    statuses[status] += 1
+                    if is_garbage:
+                        garbage_statuses[status] += 1
+                        if not (isinstance(status, int) and 400 <= status < 500):
+                            failures.append(f"garbage '{description}' got {status}")
+                    else:
+                        latencies.append(elapsed)
+                        if status != 200:
+                            failures.append(f"clip got {status}")
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return {"latencies": latencies, "statuses": statuses, "garbage": garbage_statuses, "failures": failures, "wall_s": wall}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="model directory (default: the bundled model)")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--garbage-every", type=int, default=50, help="every Nth request is garbage (0: none)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--clips", help="folder of audio clips to send instead of synthetic 4 s ones")
+    args = parser.parse_args()
+
+    api = time_python_api(args.model)
+    print(f"model: {api['model']} on {api['feature_set']} (loaded in {api['load_s']:.2f} s)")
+    print(f"python API, one 4 s clip: median {api['median_ms']:.1f} ms, p95 {api['p95_ms']:.1f} ms")
+
+    clips = load_clips(args.clips)
+    port = free_port()
+    server = start_server(port, args.model, args.workers)
+    try:
+        result = run_load(
+            f"http://127.0.0.1:{port}/v1/predict", clips,
+            requests=args.requests, concurrency=args.concurrency, garbage_every=args.garbage_every,
+        )
+        import httpx
+
+        try:
+            alive = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["model_loaded"]
+        except httpx.HTTPError:
+            alive = False
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    latencies = np.array(result["latencies"])
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99]) if latencies.size else (float("nan"),) * 3
+    rate = sum(result["statuses"].values()) / result["wall_s"]
+    five_xx = sum(n for s, n in result["statuses"].items() if not isinstance(s, int) or s >= 500)
+    print(
+        f"service: {sum(result['statuses'].values())} requests ({sum(result['garbage'].values())} garbage), "
+        f"{args.concurrency} clients, {args.workers} worker(s), {result['wall_s']:.1f} s"
+    )
+    print(f"latency of 4 s clips: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
+    print(f"throughput: {rate:.1f} requests/s")
+    print("status counts: " + ", ".join(f"{s}: {n}" for s, n in sorted(result["statuses"].items(), key=str)))
+    print("garbage statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(result["garbage"].items(), key=str)))
+    print(f"server alive at the end: {alive}")
+    checks = {
+        "p50 <= 20 ms": p50 <= 20,
+        ">= 100 requests/s": rate >= 100,
+        "zero 5xx": five_xx == 0,
+        "garbage -> 4xx": not any("garbage" in f for f in result["failures"]),
+        "server alive": alive,
+        "python API <= 20 ms": api["median_ms"] <= 20,
+    }
+    print("targets: " + ", ".join(f"{name} {'PASS' if ok else 'MISS'}" for name, ok in checks.items()))
+    for failure in sorted(set(result["failures"]))[:10]:
+        print(f"  problem: {failure}")
+    return 0 if checks["zero 5xx"] and checks["garbage -> 4xx"] and checks["server alive"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""``serkit predict``: the emotion of each audio file, with a timeline for long audio."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "Predict the emotion of audio files (the bundled model unless --model), with a timeline for long audio."
+EXAMPLE = "serkit predict clip.wav recordings/ --json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR", help="audio files, or folders searched for them")
+    parser.add_argument("--model", metavar="MODEL_DIR", help="a saved model (default: the bundled one)")
+    parser.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
+    parser.add_argument("--window", type=float, metavar="S", help="timeline window in seconds (default 3)")
+    parser.add_argument("--hop", type=float, metavar="S", help="timeline hop in seconds (default 1.5)")
+    parser.add_argument(
+        "--speaker-from",
+        metavar="folder|COLUMN",
+        help="standardise features per speaker: the speaker is each file's folder, or COLUMN of --manifest",
+    )
+    parser.add_argument("--manifest", metavar="CSV", help="a CSV with a 'path' column (relative to the CSV) naming the files")
+
+
+def collect_files(paths: list[str]) -> list[str]:
+    """Files as given, folders walked (sorted) for files with an audio suffix."""
+    from pathlib import Path
+
+    from serkit.corpora.base import AUDIO_EXTENSIONS
+
+    files = []
+    for path in paths:
+        if Path(path).is_dir():
+            found = sorted(
+                p for p in Path(path).rglob("*")
+                if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith(".")
+            )
+            files.extend(str(p) for p in found)
+        else:
+            files.append(path)  # missing files are reported per file, with the others predicted
+    return files
+
+
+def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str], list[str] | None]:
+    """Files (resolved against the CSV's folder) and, with ``speaker_column``, their speakers."""
+    import csv
+    from pathlib import Path
+
+    from serkit.exceptions import CorpusError
+
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise CorpusError(f"{csv_path}: cannot read ({error.strerror})") from None
+    columns = list(rows[0]) if rows else []
+    for needed in ("path", speaker_column):
+        if needed is not None and needed not in columns:
+            raise CorpusError(f"{csv_path}: no column {needed!r} (columns: {', '.join(columns) or 'none'})")
+    base = Path(csv_path).parent
+    files = [str(base / row["path"]) for row in rows]
+    return files, ([row[speaker_column] for row in rows] if speaker_column else None)
+
+
+def format_table(items: list[dict]) -> str:
+    """One line per file (emotion, its probability, the runner-up), timeline lines beneath."""
+    width = min(60, max(len(item["path"]) for item in items))
+    lines = []
+    for item in items:
+        name = item["path"] if len(item["path"]) <= width else "…" + item["path"][-width + 1 :]
+        if "error" in item:
+            reason = item["error"].removeprefix(f"{item['path']}: ")  # the path is already on the line
+            lines.append(f"{name:<{width}}  failed: {reason}")
+            continue
+        ranked = sorted(item["probabilities"].items(), key=lambda kv: -kv[1])
+        runner_up = f"  (then {ranked[1][0]} {ranked[1][1]:.0%})" if len(ranked) > 1 else ""
+        lines.append(f"{name:<{width}}  {item['emotion']:<10} {ranked[0][1]:>4.0%}{runner_up}")
+        for segment in item.get("segments", []):
+            p = segment["probabilities"][segment["emotion"]]
+            span = f"{segment['start']:5.1f}–{segment['end']:5.1f} s"
+            lines.append(f"{'':<{width}}  {span}  {segment['emotion']:<10} {p:>4.0%}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+    from pathlib import Path
+
+    from serkit.exceptions import ParameterError
+
+    if args.speaker_from not in (None, "folder") and not args.manifest:
+        raise ParameterError(f"--speaker-from {args.speaker_from!r} names a manifest column: give --manifest CSV")
+    files = collect_files(args.paths)
+    speakers = None
+    if args.manifest:
+        column = args.speaker_from if args.speaker_from not in (None, "folder") else None
+        listed, speakers = read_manifest(args.manifest, column)
+        files += listed
+        if speakers is not None and args.paths:
+            raise ParameterError("with --speaker-from COLUMN, the files come from --manifest only")
+    if not files:
+        raise ParameterError("no audio files given (or none found in the folders given)")
+    if args.speaker_from == "folder":
+        speakers = [Path(f).parent.name for f in files]
+
+    from serkit.artifacts import load_model
+
+    predictor = load_model(args.model)
+    if speakers is not None and not predictor.speaker_norm:
+        print("note: this model was trained without speaker normalisation; --speaker-from is ignored", file=sys.stderr)
+    batch = predictor.predict_batch(
+        files,
+        speakers=speakers if predictor.speaker_norm else None,
+        window_s=args.window,
+        hop_s=args.hop,
+        progress=len(files) > 1 and sys.stderr.isatty(),
+    )
+    items = []
+    for entry in batch:
+        item = entry.to_dict()
+        if not item.get("segments", True):
+            del item["segments"]  # the whole-file answer is the result for short audio
+        items.append(item)
+    if args.json:
+        print(json.dumps(items, indent=2))
+    else:
+        print(format_table(items))
+    failed = sum("error" in item for item in items)
+    if failed:
+        print(f"{len(items) - failed} predicted, {failed} failed", file=sys.stderr)
+    return 0 if failed < len(items) else 1

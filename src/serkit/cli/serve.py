@@ -1,0 +1,60 @@
+"""``serkit serve``: the REST API and the web page (FastAPI + uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "Serve the REST API (POST /v1/predict) and the web page on http://HOST:PORT/."
+EXAMPLE = "serkit serve --port 8000"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="DIR", help="a saved model (default: the bundled one)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--max-upload-mb", type=float, metavar="MB", help="largest accepted upload in MiB (default 50)")
+    parser.add_argument("--max-duration", type=float, metavar="S", help="longest accepted audio in seconds (default 300)")
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import sys
+    from dataclasses import replace
+
+    from serkit.exceptions import ParameterError
+
+    if args.workers < 1:
+        raise ParameterError(f"--workers {args.workers} must be at least 1")
+    from serkit.artifacts import load_model
+    from serkit.service.app import check_predictor
+    from serkit.service.settings import get_settings
+
+    settings = get_settings()
+    settings = replace(
+        settings,
+        model_dir=os.path.abspath(args.model) if args.model else settings.model_dir,
+        max_upload_bytes=settings.max_upload_bytes if args.max_upload_mb is None else int(args.max_upload_mb * 2**20),
+        max_duration_s=settings.max_duration_s if args.max_duration is None else args.max_duration,
+    )
+    # Fail here, with one clear line, rather than inside a worker's start-up.
+    check_predictor(load_model(settings.model_dir))
+
+    import uvicorn
+
+    # Settings travel by environment so that every uvicorn worker process builds the same app.
+    if settings.model_dir:
+        os.environ["SERKIT_MODEL_DIR"] = settings.model_dir
+    os.environ["SERKIT_MAX_UPLOAD_BYTES"] = str(settings.max_upload_bytes)
+    os.environ["SERKIT_MAX_DURATION_S"] = str(settings.max_duration_s)
+    print(f"serkit: serving on http://{args.host}:{args.port}/  (API docs at /docs)", file=sys.stderr)
+    uvicorn.run(
+        "serkit.service.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+    )
+    return 0

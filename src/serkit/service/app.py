@@ -1,0 +1,91 @@
+"""The FastAPI application: the lifespan loads and checks the model once; routers do the rest."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+import numpy as np
+from fastapi import FastAPI
+
+from serkit import __version__
+from serkit.exceptions import ArtifactError
+from serkit.inference import Predictor
+from serkit.service.errors import install_error_handlers
+from serkit.service.routers import info, page, predict
+from serkit.service.settings import Settings, get_settings
+
+DESCRIPTION = """Speech emotion recognition over HTTP.
+
+`POST /v1/predict` with an audio file (multipart field `file`, or the raw body) returns the
+emotion, the probability of each emotion, and for long audio a timeline. Errors are JSON
+`{"error", "detail"}` with a 4xx status. The web page at `/` does the same from a browser.
+"""
+
+
+def check_predictor(predictor: Predictor) -> None:
+    """Refuse, with a clear message, a model the service cannot use; run it once on a tone.
+
+    Raises :class:`~serkit.exceptions.ArtifactError`.
+    """
+    if predictor.speaker_norm:
+        raise ArtifactError(
+            "model: trained on per-speaker standardised features, which needs several clips of each "
+            "speaker; the service predicts single clips, so serve a model trained without --speaker-norm"
+        )
+    t = np.arange(predictor.sr) / predictor.sr
+    tone = (0.1 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    try:
+        result = predictor.predict_audio(tone, predictor.sr)
+    except Exception as error:  # any failure here is the model's, reported at start-up, not per request
+        raise ArtifactError(f"model: fails on a test clip ({type(error).__name__}: {error})") from None
+    total = sum(result["probabilities"].values())
+    if not np.isfinite(total) or abs(total - 1) > 1e-3:
+        raise ArtifactError(f"model: probabilities on a test clip sum to {total:.4f}, not 1")
+
+
+def create_app(model_dir: str | None = None, settings: Settings | None = None, *, predictor: Predictor | None = None) -> FastAPI:
+    """Build the service.
+
+    Parameters
+    ----------
+    model_dir : str or None
+        A saved model; overrides ``settings.model_dir`` (None there = the bundled model).
+    settings : Settings or None
+        Limits; default from the ``SERKIT_*`` environment (:func:`get_settings`).
+    predictor : Predictor or None
+        An already loaded model to serve instead of loading one (tests, embedding).
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient
+    >>> app = create_app()  # doctest: +SKIP
+    >>> with TestClient(app) as client:  # doctest: +SKIP
+    ...     client.get("/health").json()["model_loaded"]
+    True
+    """
+    settings = settings or get_settings()
+    if model_dir is not None:
+        settings = replace(settings, model_dir=model_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if predictor is not None:
+            loaded = predictor
+        else:
+            from serkit.artifacts import load_model
+
+            loaded = load_model(settings.model_dir)
+        check_predictor(loaded)
+        app.state.predictor = loaded
+        yield
+        app.state.predictor = None
+
+    app = FastAPI(title="serkit", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.predictor = None
+    install_error_handlers(app)
+    app.include_router(predict.router)
+    app.include_router(info.router)
+    app.include_router(page.router)
+    return app

@@ -1,0 +1,1 @@
+"""One router per resource: ``predict`` (POST /v1/predict), ``info`` (/health, /v1/model), ``page`` (/)."""

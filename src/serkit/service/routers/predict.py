@@ -1,0 +1,167 @@
+"""``POST /v1/predict``: audio in (multipart field or raw body), emotion out.
+
+The body is read in chunks and refused with 413 as soon as it passes the upload
+limit; it only ever lands in a ``SpooledTemporaryFile`` (memory, or an anonymous
+temporary file the OS removes on close). Decoding and the model run in the thread
+pool so the event loop keeps serving other requests meanwhile.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from serkit.inference import Predictor
+from serkit.service.dependencies import get_predictor, get_settings
+from serkit.service.errors import ApiError, ErrorBody
+from serkit.service.settings import Settings
+
+router = APIRouter(prefix="/v1", tags=["predict"])
+
+RAW_TYPES = ("audio/", "application/octet-stream")
+MULTIPART_OVERHEAD = 64 * 1024
+"""Allowance for multipart boundaries and headers on top of the upload limit."""
+
+SPOOL_IN_MEMORY = 1024 * 1024
+"""Uploads up to this size stay in memory; larger ones spill to an anonymous temporary file."""
+
+
+class Segment(BaseModel):
+    start: float
+    end: float
+    emotion: str
+    probabilities: dict[str, float]
+
+
+class Prediction(BaseModel):
+    emotion: str
+    probabilities: dict[str, float]
+    duration: float
+    segments: list[Segment]
+
+
+class _NamedStream(io.RawIOBase):
+    """A seekable view of an upload that names itself ``upload`` in error messages
+    (never the client's file name, never a server path)."""
+
+    name = "upload"
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        return self._raw.seek(offset, whence)
+
+    def tell(self):
+        return self._raw.tell()
+
+
+def _limited(receive, limit: int):
+    """Wrap an ASGI ``receive`` so that a body longer than ``limit`` bytes raises 413."""
+    received = 0
+
+    async def limited_receive():
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise ApiError(413, "too_large", f"upload larger than the limit of {limit / 2**20:g} MiB")
+        return message
+
+    return limited_receive
+
+
+_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+        },
+        "audio/*": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+@router.post(
+    "/predict",
+    response_model=Prediction,
+    summary="Predict the emotion of an audio file",
+    description=(
+        "Send any format libsndfile reads (WAV, FLAC, OGG, MP3, …) as the multipart field `file` "
+        "or as the raw body with `Content-Type: audio/*` or `application/octet-stream`. "
+        "Audio of at least `window + hop` seconds also gets a timeline (`segments`)."
+    ),
+    openapi_extra={"requestBody": _REQUEST_BODY},
+    responses={code: {"model": ErrorBody} for code in (400, 413, 415, 422)},
+)
+async def predict(
+    request: Request,
+    window: float | None = Query(None, gt=0, le=60, description="timeline window in seconds (default 3)"),
+    hop: float | None = Query(None, gt=0, le=60, description="timeline hop in seconds (default 1.5)"),
+    predictor: Predictor = Depends(get_predictor),
+    settings: Settings = Depends(get_settings),
+) -> dict:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    limit = settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+        raise ApiError(413, "too_large", f"upload of {int(declared) / 2**20:.1f} MiB exceeds the limit of {limit / 2**20:g} MiB")
+
+    if content_type == "multipart/form-data":
+        form = await Request(request.scope, _limited(request.receive, limit + MULTIPART_OVERHEAD)).form(
+            max_files=1, max_fields=8
+        )
+        try:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                upload = next((value for value in form.values() if isinstance(value, UploadFile)), None)
+            if upload is None:
+                raise ApiError(400, "no_file", "no file in the form: send the audio as the multipart field 'file'")
+            if upload.size is not None and upload.size > limit:
+                raise ApiError(413, "too_large", f"upload larger than the limit of {limit / 2**20:g} MiB")
+            return await _predict_stream(predictor, upload.file, window, hop, settings)
+        finally:
+            await form.close()
+
+    if content_type.startswith(RAW_TYPES):
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, "too_large", f"upload larger than the limit of {limit / 2**20:g} MiB")
+                spool.write(chunk)
+            if size == 0:
+                raise ApiError(400, "no_file", "empty request body: send the audio file as the body")
+            return await _predict_stream(predictor, spool, window, hop, settings)
+
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        f"content type {content_type or 'missing'!r}: send multipart/form-data with a 'file' field, "
+        "or the raw file as audio/* or application/octet-stream",
+    )
+
+
+async def _predict_stream(predictor: Predictor, raw, window, hop, settings: Settings) -> dict:
+    raw.seek(0)
+    return await run_in_threadpool(
+        predictor.predict_file, _NamedStream(raw), window_s=window, hop_s=hop, max_duration_s=settings.max_duration_s
+    )

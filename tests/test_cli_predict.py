@@ -1,0 +1,179 @@
+"""``serkit predict`` and ``serkit demo`` on a real saved model (seed26 + logreg on synthetic tones)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import make_tone
+
+from serkit.cli import main
+
+SR = 22050
+LOW, HIGH = (110, 140, 170, 200), (600, 700, 800, 900)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """Low tones are 'sad', high tones 'happy'."""
+    from serkit.artifacts import save_model
+    from serkit.features import get_feature_set
+    from serkit.models import make_model
+
+    fs = get_feature_set("seed26")
+    X, y = [], []
+    for freq in LOW + HIGH:
+        for amplitude in (0.1, 0.3):
+            X.append(fs.from_audio(make_tone(freq_hz=freq, sr=SR, amplitude=amplitude), SR))
+            y.append("sad" if freq in LOW else "happy")
+    model = make_model("logreg").fit(np.array(X), np.array(y))
+    return save_model(tmp_path_factory.mktemp("model"), model, fs)
+
+
+@pytest.fixture
+def clips(tmp_path):
+    folder = tmp_path / "speaker_a"
+    folder.mkdir()
+    sf.write(folder / "low.wav", make_tone(freq_hz=150, sr=48000), 48000)
+    sf.write(folder / "high.flac", make_tone(freq_hz=750, sr=16000), 16000)
+    (folder / "broken.wav").write_bytes(b"RIFF junk that is not a wave file")
+    (folder / "notes.txt").write_text("not audio, not collected from a folder")
+    return folder
+
+
+def run_json(capsys, *argv) -> tuple[int, list]:
+    code = main(["predict", *argv, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_json_shape_and_failed_file(capsys, model_dir, clips):
+    code, items = run_json(capsys, str(clips), "--model", str(model_dir))
+    assert code == 0
+    by_name = {item["path"].rsplit("/", 1)[-1]: item for item in items}
+    assert set(by_name) == {"low.wav", "high.flac", "broken.wav"}  # folder walked for audio only
+    assert set(by_name["low.wav"]) == {"path", "emotion", "probabilities", "duration"}
+    assert by_name["low.wav"]["emotion"] == "sad"
+    assert by_name["high.flac"]["emotion"] == "happy"
+    assert set(by_name["low.wav"]["probabilities"]) == {"happy", "sad"}
+    assert sum(by_name["high.flac"]["probabilities"].values()) == pytest.approx(1.0)
+    assert set(by_name["broken.wav"]) == {"path", "error"}
+    assert "not readable as audio" in by_name["broken.wav"]["error"]
+
+
+def test_long_file_gets_segments(capsys, model_dir, tmp_path):
+    path = tmp_path / "long.wav"
+    sf.write(path, np.concatenate([make_tone(freq_hz=150, duration_s=4, sr=SR), make_tone(freq_hz=750, duration_s=4, sr=SR)]), SR)
+    code, [item] = run_json(capsys, str(path), "--model", str(model_dir), "--window", "2", "--hop", "1")
+    assert code == 0
+    assert [s["start"] for s in item["segments"]] == [float(i) for i in range(7)]
+    assert item["segments"][0]["emotion"] == "sad" and item["segments"][-1]["emotion"] == "happy"
+    assert set(item["segments"][0]) == {"start", "end", "emotion", "probabilities"}
+
+
+def test_table_output(capsys, model_dir, clips):
+    code = main(["predict", str(clips / "low.wav"), str(clips / "broken.wav"), "--model", str(model_dir)])
+    captured = capsys.readouterr()
+    assert code == 0
+    lines = captured.out.splitlines()
+    assert "sad" in lines[0] and "%" in lines[0]
+    assert lines[1].endswith("failed: not readable as audio (Format not recognised.)")
+    assert "1 predicted, 1 failed" in captured.err
+
+
+def test_nothing_predicted_exits_1(capsys, model_dir, clips):
+    code, items = run_json(capsys, str(clips / "broken.wav"), str(clips / "missing.wav"), "--model", str(model_dir))
+    assert code == 1
+    assert all("error" in item for item in items)
+
+
+def test_user_errors_are_one_line(capsys, model_dir, tmp_path):
+    assert main(["predict", str(tmp_path), "--model", str(model_dir)]) == 1  # empty folder
+    assert "no audio files" in capsys.readouterr().err
+    assert main(["predict", "x.wav", "--model", str(tmp_path / "nope")]) == 1
+    assert "no such model directory" in capsys.readouterr().err
+    assert main(["predict", "x.wav", "--speaker-from", "actor", "--model", str(model_dir)]) == 1
+    assert "--manifest" in capsys.readouterr().err
+
+
+def test_speaker_normalised_model_with_folders_and_manifest(capsys, tmp_path):
+    from serkit.artifacts import save_model
+    from serkit.features import get_feature_set
+    from serkit.models import make_model
+    from serkit.normalization import SpeakerNormalizer
+
+    fs = get_feature_set("seed26")
+    X, y, groups = [], [], []
+    for speaker, base in (("a", 120), ("b", 480)):
+        for step in range(6):
+            X.append(fs.from_audio(make_tone(freq_hz=base * 1.1**step, sr=SR), SR))
+            y.append("sad" if step < 3 else "happy")  # the lower half of each speaker's range
+            groups.append(speaker)
+    model = make_model("logreg").fit(SpeakerNormalizer().fit_transform(np.array(X), groups), np.array(y))
+    model_dir = save_model(tmp_path / "norm-model", model, fs, speaker_norm=True)
+
+    rows = ["path,actor"]
+    for speaker, base in (("c", 150), ("d", 400)):
+        (tmp_path / speaker).mkdir()
+        for step in (0, 1, 4, 5):
+            sf.write(tmp_path / speaker / f"{step}.wav", make_tone(freq_hz=base * 1.1**step, sr=SR), SR)
+            rows.append(f"{speaker}/{step}.wav,{speaker}")
+    (tmp_path / "clips.csv").write_text("\n".join(rows) + "\n")
+
+    code, items = run_json(capsys, str(tmp_path / "c"), str(tmp_path / "d"), "--model", str(model_dir), "--speaker-from", "folder")
+    assert code == 0
+    assert [item["emotion"] for item in items] == ["sad", "sad", "happy", "happy"] * 2
+    code, items = run_json(capsys, "--manifest", str(tmp_path / "clips.csv"), "--speaker-from", "actor", "--model", str(model_dir))
+    assert code == 0
+    assert [item["emotion"] for item in items] == ["sad", "sad", "happy", "happy"] * 2
+    assert main(["predict", str(tmp_path / "c"), "--model", str(model_dir)]) == 1
+    assert "--speaker-from" in capsys.readouterr().err
+
+
+def test_demo_predicts_the_examples(capsys, model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("SERKIT_DATA_DIR", str(tmp_path))  # no downloaded corpus
+    assert main(["demo", "--model", str(model_dir)]) == 0
+    captured = capsys.readouterr()
+    for name in ("fast-high.ogg", "slow-low.ogg", "long-mixed.ogg"):
+        assert name in captured.out
+    assert "s " in captured.out.split("long-mixed.ogg", 1)[1]  # the long example's timeline
+    assert "serkit download ravdess" in captured.err
+
+
+def test_demo_evaluates_a_corpus(capsys, model_dir, tmp_path, monkeypatch):
+    # A miniature RAVDESS of tones: 5 actors x 2 emotions x 2 clips; the evaluation is
+    # speaker-independent and the tones are easy, so it must be well above chance.
+    monkeypatch.setenv("SERKIT_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "ravdess"
+    for actor in range(1, 6):
+        folder = root / f"Actor_{actor:02d}"
+        folder.mkdir(parents=True)
+        for code, freqs in (("04", LOW), ("03", HIGH)):
+            for repetition, freq in enumerate(freqs[:3], start=1):
+                name = f"03-01-{code}-01-01-{repetition:02d}-{actor:02d}.wav"
+                sf.write(folder / name, make_tone(freq_hz=freq * (1 + 0.03 * actor), sr=SR), SR)
+    assert main(["demo", "--model", str(model_dir), "--data", str(root), "--eval-model", "logreg", "--set", "seed26"]) == 0
+    out = capsys.readouterr().out
+    assert "speaker" in out and "mean ± std" in out
+    summary = out.split("mean ± std", 1)[1].split()  # accuracy "m ± s", then UA "m ± s", ...
+    ua = float(summary[3])
+    assert ua > 80
+
+
+@pytest.mark.shared
+def test_bundled_model_on_original_48k_files(capsys, ravdess_48k_actor):
+    from serkit.artifacts import DEFAULT_MODEL_DIR, MANIFEST_FILE
+
+    if not (DEFAULT_MODEL_DIR / MANIFEST_FILE).is_file():
+        pytest.skip("the bundled model is not installed yet")
+    stereo = ["03-01-02-01-01-02-01.wav", "03-01-08-01-02-02-01.wav"]
+    mono = ["03-01-05-02-01-01-01.wav", "03-01-04-01-01-01-01.wav"]
+    code, items = run_json(capsys, *(str(ravdess_48k_actor / name) for name in stereo + mono))
+    assert code == 0
+    assert [item["path"].rsplit("/", 1)[-1] for item in items] == stereo + mono
+    for item in items:
+        assert "error" not in item
+        assert len(item["probabilities"]) == 8
+        assert sum(item["probabilities"].values()) == pytest.approx(1.0)

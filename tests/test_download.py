@@ -1,0 +1,82 @@
+"""``serkit download ravdess`` against a small archive served from 127.0.0.1 (no other network)."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+import zipfile
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from serkit.cli import main
+from serkit.corpora.download import RAVDESS_MD5, RAVDESS_URL, downloaded_ravdess, download_ravdess
+from serkit.exceptions import CorpusError
+
+
+class CountingHandler(http.server.SimpleHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self):
+        CountingHandler.requests.append(self.path)
+        super().do_GET()
+
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture
+def archive_server(tmp_path):
+    """Serves ``ravdess.zip`` (two actors, one tiny file each) and returns (base url, md5)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    with zipfile.ZipFile(served / "ravdess.zip", "w") as archive:
+        for actor in ("01", "02"):
+            archive.writestr(f"Actor_{actor}/03-01-05-01-01-01-{actor}.wav", b"RIFF-test-bytes")
+    md5 = hashlib.md5((served / "ravdess.zip").read_bytes()).hexdigest()
+    CountingHandler.requests = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(CountingHandler, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", md5
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_verifies_unzips_and_caches(archive_server, tmp_path, capsys):
+    base, md5 = archive_server
+    dest = tmp_path / "cache"
+    argv = ["download", "ravdess", "--dest", str(dest), "--url", f"{base}/ravdess.zip", "--md5", md5, "--no-progress"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    root = Path(captured.out.strip())
+    assert sorted(p.name for p in root.glob("Actor_*")) == ["Actor_01", "Actor_02"]
+    assert (root / "Actor_02" / "03-01-05-01-01-01-02.wav").read_bytes() == b"RIFF-test-bytes"
+    assert "CC BY-NC-SA 4.0" in captured.err
+    assert downloaded_ravdess(dest) == root
+    assert CountingHandler.requests == ["/ravdess.zip"]
+    assert main(argv) == 0  # already there: nothing downloaded again
+    assert CountingHandler.requests == ["/ravdess.zip"]
+
+
+def test_checksum_mismatch_is_refused(archive_server, tmp_path, capsys):
+    base, _ = archive_server
+    argv = ["download", "ravdess", "--dest", str(tmp_path), "--url", f"{base}/ravdess.zip", "--md5", "0" * 32, "--no-progress"]
+    assert main(argv) == 1
+    assert "hash" in capsys.readouterr().err.lower()
+    assert downloaded_ravdess(tmp_path) is None
+
+
+def test_missing_file_and_half_options(archive_server, tmp_path, capsys):
+    base, md5 = archive_server
+    with pytest.raises(CorpusError, match="download failed"):
+        download_ravdess(tmp_path, url=f"{base}/nothing-here.zip", md5=md5, progress=False)
+    assert main(["download", "ravdess", "--url", f"{base}/ravdess.zip"]) == 1
+    assert "--md5" in capsys.readouterr().err
+
+
+def test_official_source_is_the_zenodo_record():
+    assert RAVDESS_URL == "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip"
+    assert len(RAVDESS_MD5) == 32

@@ -1,0 +1,185 @@
+"""serkit.inference: known-answer predictions from a tiny pitch model on synthetic tones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import make_tone
+from sklearn.linear_model import LogisticRegression
+
+from serkit.exceptions import AudioError, ParameterError
+from serkit.features.base import FeatureSet
+from serkit.inference import Predictor, window_starts
+
+SR = 16000
+
+
+class PitchFeatures(FeatureSet):
+    """Two cheap features: log2 of the strongest frequency and the RMS level in dB."""
+
+    name = "test-pitch"
+    sr = SR
+
+    def from_audio(self, y, sr):
+        spectrum = np.abs(np.fft.rfft(y))
+        peak_hz = np.fft.rfftfreq(y.size, 1 / sr)[np.argmax(spectrum[1:]) + 1]
+        return np.array([np.log2(peak_hz), 20 * np.log10(np.sqrt(np.mean(y**2)) + 1e-9)])
+
+
+def make_predictor(**metadata) -> Predictor:
+    """Low tones (100-200 Hz) are 'sad', high ones (500-900 Hz) 'happy'."""
+    features = PitchFeatures()
+    X, y = [], []
+    for freq in (100, 130, 160, 200, 500, 600, 750, 900):
+        for amplitude in (0.1, 0.3):
+            X.append(features.from_audio(make_tone(freq_hz=freq, sr=SR, amplitude=amplitude), SR))
+            y.append("sad" if freq < 300 else "happy")
+    model = LogisticRegression(C=10.0).fit(np.array(X), y)
+    return Predictor(model, features, metadata={"name": "test-pitch-logreg", **metadata})
+
+
+def low_then_high(seconds_each: float = 5.0) -> np.ndarray:
+    return np.concatenate(
+        [make_tone(freq_hz=150, duration_s=seconds_each, sr=SR), make_tone(freq_hz=700, duration_s=seconds_each, sr=SR)]
+    )
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return make_predictor()
+
+
+def test_short_clip_has_no_timeline(predictor):
+    result = predictor.predict_audio(make_tone(freq_hz=700, duration_s=2.0, sr=SR), SR)
+    assert result["emotion"] == "happy"
+    assert set(result["probabilities"]) == {"happy", "sad"}
+    assert sum(result["probabilities"].values()) == pytest.approx(1.0)
+    assert result["duration"] == pytest.approx(2.0)
+    assert result["segments"] == []
+
+
+def test_resamples_to_the_feature_rate(predictor):
+    result = predictor.predict_audio(make_tone(freq_hz=150, duration_s=1.0, sr=44100), 44100)
+    assert result["emotion"] == "sad"
+    assert result["duration"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_timeline_follows_the_change(predictor):
+    result = predictor.predict_audio(low_then_high(), SR, window_s=2.0, hop_s=1.0)
+    segments = result["segments"]
+    assert [s["start"] for s in segments] == [float(i) for i in range(9)]
+    assert all(s["end"] - s["start"] == pytest.approx(2.0) for s in segments)
+    # windows wholly in the first half are low (sad), wholly in the second half high (happy)
+    assert [s["emotion"] for s in segments if s["end"] <= 5.0] == ["sad"] * 4
+    assert [s["emotion"] for s in segments if s["start"] >= 5.0] == ["happy"] * 4
+    for segment in segments:
+        assert sum(segment["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_timeline_is_one_predict_proba_call(predictor, monkeypatch):
+    calls = []
+    original = predictor.estimator.predict_proba
+    monkeypatch.setattr(predictor.estimator, "predict_proba", lambda X: calls.append(len(X)) or original(X))
+    result = predictor.predict_audio(low_then_high(), SR)
+    assert calls == [1 + len(result["segments"])]
+
+
+@pytest.mark.parametrize(
+    ("duration", "expected"),
+    [(4.4, []), (4.5, [0.0, 1.5]), (6.0, [0.0, 1.5, 3.0]), (10.0, [0.0, 1.5, 3.0, 4.5, 6.0, 7.0])],
+)
+def test_window_starts_cover_the_clip(duration, expected):
+    assert window_starts(duration, window_s=3.0, hop_s=1.5) == expected
+
+
+def test_predict_file_reads_any_rate(predictor, tmp_path):
+    path = tmp_path / "high.wav"
+    sf.write(path, make_tone(freq_hz=800, duration_s=1.5, sr=48000), 48000)
+    assert predictor.predict_file(path)["emotion"] == "happy"
+
+
+def test_predict_file_refuses_silence_and_long_audio(predictor, tmp_path):
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(SR, dtype=np.float32), SR)
+    with pytest.raises(AudioError, match="silent"):
+        predictor.predict_file(silent)
+    with pytest.raises(AudioError, match="too long"):
+        predictor.predict_file(silent, max_duration_s=0.5)
+
+
+def test_batch_reports_failures_and_predicts_the_rest(predictor, tmp_path):
+    good = tmp_path / "good.wav"
+    sf.write(good, make_tone(freq_hz=150, duration_s=1.0, sr=SR), SR)
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"not audio at all" * 100)
+    items = predictor.predict_batch([garbage, good, tmp_path / "missing.wav"])
+    assert [item.error is None for item in items] == [False, True, False]
+    assert "not readable as audio" in items[0].error
+    assert "file not found" in items[2].error
+    assert items[1].to_dict()["emotion"] == "sad"
+    assert items[1].to_dict()["path"] == str(good)
+
+
+def test_batch_speaker_normalisation(tmp_path):
+    # Each speaker's clips are standardised with that speaker's own statistics, so a
+    # speaker-normalised model sees the same rows whatever the speaker's overall pitch.
+    from serkit.normalization import SpeakerNormalizer
+
+    features = PitchFeatures()
+    freqs = {"low": (100, 120, 140, 160), "high": (400, 480, 560, 640)}
+    X, y, groups = [], [], []
+    for speaker, values in freqs.items():
+        for index, freq in enumerate(values):
+            X.append(features.from_audio(make_tone(freq_hz=freq, sr=SR), SR))
+            y.append("sad" if index < 2 else "happy")  # the lower half of each speaker's range
+            groups.append(speaker)
+    X = SpeakerNormalizer().fit_transform(np.array(X), groups)
+    predictor = Predictor(LogisticRegression(C=10.0).fit(X, y), features, metadata={"speaker_norm": True})
+    paths, speakers = [], []
+    for speaker, values in (("new-low", (90, 110, 150, 170)), ("new-high", (380, 470, 580, 660))):
+        for freq in values:
+            paths.append(tmp_path / f"{speaker}-{freq}.wav")
+            sf.write(paths[-1], make_tone(freq_hz=freq, sr=SR), SR)
+            speakers.append(speaker)
+    items = predictor.predict_batch(paths, speakers=speakers)
+    assert [item.result["emotion"] for item in items] == ["sad", "sad", "happy", "happy"] * 2
+
+    lonely = predictor.predict_batch(paths[:3], speakers=["a", "a", "b"])
+    assert lonely[2].error is not None and "at least 2" in lonely[2].error
+    assert lonely[0].error is None
+    with pytest.raises(ParameterError, match="speaker"):
+        predictor.predict_batch(paths)
+    with pytest.raises(ParameterError, match="speaker"):
+        predictor.predict_audio(make_tone(sr=SR), SR)
+
+
+@pytest.mark.parametrize(
+    ("window", "hop", "match"),
+    [(0, 1, "window_s"), (3, -1, "hop_s"), (2, 3, "must not exceed"), (0.1, 0.1, "too short")],
+)
+def test_bad_windows_are_parameter_errors(predictor, window, hop, match):
+    with pytest.raises(ParameterError, match=match):
+        predictor.predict_audio(make_tone(sr=SR), SR, window_s=window, hop_s=hop)
+
+
+def test_bad_samples_are_audio_errors(predictor):
+    with pytest.raises(AudioError, match="too short"):
+        predictor.predict_audio(np.ones(100, dtype=np.float32), SR)
+    with pytest.raises(AudioError, match="mono"):
+        predictor.predict_audio(np.ones((2, SR), dtype=np.float32), SR)
+    with pytest.raises(AudioError, match="non-finite"):
+        predictor.predict_audio(np.full(SR, np.nan, dtype=np.float32), SR)
+
+
+def test_describe_lists_the_model(predictor):
+    description = predictor.describe()
+    assert description["name"] == "test-pitch-logreg"
+    assert description["emotions"] == ["happy", "sad"]
+    assert description["feature_set"]["name"] == "test-pitch"
+    assert description["speaker_norm"] is False
+
+
+def test_batch_refuses_bad_windows_once(predictor, tmp_path):
+    with pytest.raises(ParameterError, match="must not exceed"):
+        predictor.predict_batch([tmp_path / "a.wav"], window_s=2.0, hop_s=3.0)

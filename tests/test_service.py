@@ -1,0 +1,228 @@
+"""The service through FastAPI's TestClient: every endpoint and every error path."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import make_tone
+from fastapi.testclient import TestClient
+from test_inference import SR, low_then_high, make_predictor
+
+from serkit.exceptions import ArtifactError
+from serkit.service import create_app
+from serkit.service.settings import Settings
+
+
+def wav_bytes(y: np.ndarray, sr: int = SR, fmt: str = "WAV") -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, y, sr, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app(settings=Settings(max_upload_bytes=2_000_000, max_duration_s=30), predictor=make_predictor())
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def assert_error(response, status: int, error: str, detail_part: str = ""):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "detail"}
+    assert body["error"] == error
+    assert detail_part in body["detail"]
+
+
+def test_health(client):
+    assert client.get("/health").json() == {"status": "ok", "model_loaded": True, "version": pytest.importorskip("serkit").__version__}
+
+
+def test_model_description(client):
+    body = client.get("/v1/model").json()
+    assert body["name"] == "test-pitch-logreg"
+    assert body["emotions"] == ["happy", "sad"]
+    assert body["feature_set"]["name"] == "test-pitch"
+    assert body["window_s"] == 3.0 and body["hop_s"] == 1.5
+
+
+def test_page_and_docs(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "serkit" in page.text
+    # self-contained: no external scripts, styles, fonts or images
+    for marker in ('src="http', "href=\"http", "url(http", "@import"):
+        assert marker not in page.text
+    assert client.get("/docs").status_code == 200
+    schema = client.get("/openapi.json").json()
+    assert "multipart/form-data" in schema["paths"]["/v1/predict"]["post"]["requestBody"]["content"]
+
+
+def test_predict_multipart(client):
+    response = client.post("/v1/predict", files={"file": ("../../etc/clip.wav", wav_bytes(make_tone(freq_hz=700, sr=SR)), "audio/wav")})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["emotion"] == "happy"
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0)
+    assert body["duration"] == pytest.approx(1.0)
+    assert body["segments"] == []
+
+
+def test_predict_multipart_any_field_name_and_flac(client):
+    data = wav_bytes(make_tone(freq_hz=150, sr=44100), 44100, fmt="FLAC")
+    response = client.post("/v1/predict", files={"audio": ("x.flac", data, "application/octet-stream")})
+    assert response.status_code == 200, response.text
+    assert response.json()["emotion"] == "sad"
+
+
+def test_predict_raw_body(client):
+    response = client.post("/v1/predict", content=wav_bytes(make_tone(freq_hz=150, sr=SR)), headers={"content-type": "audio/wav"})
+    assert response.status_code == 200, response.text
+    assert response.json()["emotion"] == "sad"
+
+
+def test_predict_long_file_has_a_timeline(client):
+    response = client.post(
+        "/v1/predict?window=2&hop=1", content=wav_bytes(low_then_high()), headers={"content-type": "application/octet-stream"}
+    )
+    assert response.status_code == 200, response.text
+    segments = response.json()["segments"]
+    assert len(segments) == 9
+    assert segments[0]["emotion"] == "sad" and segments[-1]["emotion"] == "happy"
+    assert set(segments[0]) == {"start", "end", "emotion", "probabilities"}
+
+
+def test_no_file(client):
+    assert_error(client.post("/v1/predict", data={"note": "hello"}, files={}), 415, "unsupported_media_type")
+    response = client.post(
+        "/v1/predict",
+        content=b"--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--b--\r\n",
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert_error(response, 400, "no_file", "'file'")
+    assert_error(client.post("/v1/predict", content=b"", headers={"content-type": "audio/wav"}), 400, "no_file", "empty")
+
+
+def test_garbage_bytes(client):
+    response = client.post("/v1/predict", files={"file": ("clip.wav", os.urandom(5000), "audio/wav")})
+    assert_error(response, 422, "invalid_audio", "upload: not readable as audio")
+
+
+def test_empty_wav(client):
+    response = client.post("/v1/predict", files={"file": ("empty.wav", wav_bytes(np.zeros(0, dtype=np.float32)), "audio/wav")})
+    assert_error(response, 422, "invalid_audio", "empty")
+
+
+def test_too_short_and_silent(client):
+    assert_error(
+        client.post("/v1/predict", files={"file": ("short.wav", wav_bytes(make_tone(duration_s=0.05, sr=SR)), "audio/wav")}),
+        422, "invalid_audio", "too short",
+    )
+    assert_error(
+        client.post("/v1/predict", files={"file": ("silent.wav", wav_bytes(np.zeros(SR, dtype=np.float32)), "audio/wav")}),
+        422, "invalid_audio", "silent",
+    )
+
+
+def test_too_large(client, tmp_path, monkeypatch):
+    # 3 MB of audio against a 2 MB limit: refused from Content-Length, and while streaming
+    # when no length is declared; nothing is left behind in the temporary folder.
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    big = wav_bytes(make_tone(duration_s=95, sr=SR))
+    assert len(big) > 2_000_000
+    assert_error(client.post("/v1/predict", files={"file": ("big.wav", big, "audio/wav")}), 413, "too_large")
+    assert_error(client.post("/v1/predict", content=big, headers={"content-type": "audio/wav"}), 413, "too_large")
+
+    def chunks():
+        for start in range(0, len(big), 65536):
+            yield big[start : start + 65536]
+
+    assert_error(client.post("/v1/predict", content=chunks(), headers={"content-type": "audio/wav"}), 413, "too_large")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_too_long(client):
+    # 40 s of 8 kHz audio is small in bytes but over the 30 s limit, refused from the header
+    data = wav_bytes(make_tone(duration_s=40, sr=8000), 8000)
+    assert_error(client.post("/v1/predict", files={"file": ("long.wav", data, "audio/wav")}), 422, "invalid_audio", "too long")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json", "application/x-www-form-urlencoded", ""])
+def test_wrong_content_type(client, content_type):
+    headers = {"content-type": content_type} if content_type else {}
+    response = client.post("/v1/predict", content=wav_bytes(make_tone(sr=SR)), headers=headers)
+    assert_error(response, 415, "unsupported_media_type", "multipart/form-data")
+
+
+def test_bad_query(client):
+    data = wav_bytes(make_tone(sr=SR))
+    assert_error(client.post("/v1/predict?window=-1", content=data, headers={"content-type": "audio/wav"}), 422, "invalid_request", "window")
+    assert_error(
+        client.post("/v1/predict?window=2&hop=3", content=data, headers={"content-type": "audio/wav"}),
+        400, "invalid_parameter", "must not exceed",
+    )
+
+
+def test_unknown_route_and_method(client):
+    assert_error(client.get("/nope"), 404, "not_found")
+    assert_error(client.get("/v1/predict"), 405, "method_not_allowed")
+
+
+def test_bad_model_fails_at_start_up():
+    broken = make_predictor()
+    broken.estimator.predict_proba = lambda X: np.full((len(X), 3), 0.5)
+    with pytest.raises(ArtifactError, match="fails on a test clip"):
+        with TestClient(create_app(predictor=broken)):
+            pass
+    with pytest.raises(ArtifactError, match="per-speaker"):
+        with TestClient(create_app(predictor=make_predictor(speaker_norm=True))):
+            pass
+
+
+def test_serve_refuses_a_bad_model_before_starting(tmp_path, capsys):
+    from serkit.cli import main
+
+    (tmp_path / "metadata.json").write_text("{}")
+    assert main(["serve", "--model", str(tmp_path), "--port", "1"]) == 1
+    assert "manifest.json" in capsys.readouterr().err
+
+
+def test_a_long_prediction_does_not_block_other_requests():
+    import asyncio
+    import time
+
+    import httpx
+    from test_inference import PitchFeatures
+
+    from serkit.inference import Predictor
+
+    class SlowFeatures(PitchFeatures):
+        def from_audio(self, y, sr):
+            time.sleep(0.1)  # ten windows: about a second of work in the thread pool
+            return super().from_audio(y, sr)
+
+    fast = make_predictor()
+    app = create_app(predictor=fast)
+    app.state.predictor = Predictor(fast.estimator, SlowFeatures())  # ASGITransport runs no lifespan
+    long_wav = wav_bytes(low_then_high())
+
+    async def scenario():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            started = time.perf_counter()
+            slow = asyncio.create_task(
+                client.post("/v1/predict?window=2&hop=1", content=long_wav, headers={"content-type": "audio/wav"})
+            )
+            await asyncio.sleep(0.05)
+            health = await client.get("/health")
+            health_after = time.perf_counter() - started
+            prediction = await slow
+            return health, health_after, prediction, time.perf_counter() - started
+
+    health, health_after, prediction, total = asyncio.run(scenario())
+    assert health.status_code == 200 and prediction.status_code == 200
+    assert len(prediction.json()["segments"]) == 9
+    assert health_after < 0.5 * total
