@@ -46,3 +46,13 @@ def test_serkit_error_is_one_line_exit_1(tmp_path, capsys):
     assert main(["info", str(tmp_path / "missing.wav")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"serkit info: error: {tmp_path / 'missing.wav'}: file not found"]
+
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    sf.write(tmp_path / "a.wav", 0.1 * np.ones(4800, dtype=np.float32), 48000)
+    files = [str(tmp_path / "a.wav")] * 300
+    pipeline = subprocess.run(
+        f"{sys.executable} -m serkit info {' '.join(files)} | head -1", shell=True, capture_output=True, text=True
+    )
+    assert pipeline.stdout.strip() == str(tmp_path / "a.wav")
+    assert "Traceback" not in pipeline.stderr
