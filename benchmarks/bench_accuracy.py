@@ -10,12 +10,12 @@ For each feature set and model, three figures:
 - ``random``: the reference analysis's stratified 80/20 split (accuracy), where the
   same actors sit on both sides.
 
-Besides the registered models, ``logreg-tuned`` is logistic regression whose C is
-chosen by an inner speaker-grouped 4-fold CV on the training part of each split
-(never on the test fold). ``--save-default DIR`` then fits that selection on all
+``logreg-tuned`` (``serkit.models.tuned``) is logistic regression whose C is chosen
+by an inner speaker-grouped 4-fold CV on the training part of each split (never on
+the test fold). ``--save-default DIR`` then fits that selection on all
 the clips and saves it with its figures in the metadata: the bundled model is made by
 
-    python benchmarks/bench_accuracy.py --sets functionals+egemaps --models logreg-tuned \\
+    python benchmarks/bench_accuracy.py --sets functionals --models logreg-tuned \\
         --save-default src/serkit/data/models/default
 
 Other examples:
@@ -41,76 +41,12 @@ SHARED_RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravd
 DEFAULT_SETS = ("seed26", "functionals", "egemaps", "functionals+egemaps")
 DEFAULT_MODELS = ("logreg", "svm", "mlp", "logreg-tuned")
 PROTOCOLS = ("speaker", "norm", "random")
-TUNED_GRID = (0.01, 0.03, 0.1)
-"""Values of logistic regression's C tried by the inner speaker-grouped CV."""
-
-
-def _tuned_estimator_class():
-    # Built on demand so that --help needs no scikit-learn import.
-    import numpy as np
-    from sklearn.base import BaseEstimator, ClassifierMixin
-    from sklearn.metrics import balanced_accuracy_score
-    from sklearn.model_selection import StratifiedGroupKFold
-    from sklearn.utils.validation import check_is_fitted
-
-    from serkit.exceptions import ParameterError
-    from serkit.models import make_model
-
-    class InnerTunedModel(BaseEstimator, ClassifierMixin):
-        """A registered model with one parameter chosen by speaker-grouped inner CV.
-
-        ``fit(X, y, groups)`` splits the given (training) clips by speaker into
-        ``n_inner`` folds, scores every value of ``values`` by mean unweighted
-        accuracy, and refits the best on all of them as ``best_estimator_`` (a plain
-        :func:`serkit.models.make_model` pipeline, which is what gets saved).
-        """
-
-        def __init__(self, *, model="logreg", param="C", values=TUNED_GRID, n_inner=4, random_state=0):
-            self.model = model
-            self.param = param
-            self.values = values
-            self.n_inner = n_inner
-            self.random_state = random_state
-
-        def _make(self, value):
-            return make_model(self.model, random_state=self.random_state, **{self.param: value})
-
-        def fit(self, X, y, groups=None):
-            if groups is None:
-                raise ParameterError("the inner CV needs the speaker of each training clip (groups)")
-            X, y, groups = np.asarray(X), np.asarray(y), np.asarray(groups)
-            inner = StratifiedGroupKFold(n_splits=self.n_inner, shuffle=True, random_state=self.random_state)
-            splits = list(inner.split(X, y, groups))
-            self.inner_scores_ = {}
-            for value in self.values:
-                scores = [
-                    balanced_accuracy_score(y[test], self._make(value).fit(X[train], y[train]).predict(X[test]))
-                    for train, test in splits
-                ]
-                self.inner_scores_[value] = float(np.mean(scores))
-            self.best_value_ = max(self.values, key=self.inner_scores_.get)
-            self.best_estimator_ = self._make(self.best_value_).fit(X, y)
-            self.classes_ = self.best_estimator_.classes_
-            return self
-
-        def predict_proba(self, X):
-            check_is_fitted(self, "best_estimator_")
-            return self.best_estimator_.predict_proba(X)
-
-        def predict(self, X):
-            check_is_fitted(self, "best_estimator_")
-            return self.best_estimator_.predict(X)
-
-    return InnerTunedModel
 
 
 def model_factory(name: str, random_state: int):
-    """A zero-argument factory for ``name`` (a registered model or ``logreg-tuned``)."""
+    """A zero-argument factory for the registered model ``name``."""
     from serkit.models import make_model
 
-    if name == "logreg-tuned":
-        tuned = _tuned_estimator_class()
-        return lambda: tuned(random_state=random_state)
     make_model(name)  # unknown names fail before any fitting
     return lambda: make_model(name, random_state=random_state)
 
@@ -228,7 +164,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=SHARED_RAVDESS, help="RAVDESS speech root (Actor_XX folders)")
     parser.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS), help="feature sets (default: %(default)s)")
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS),
-                        help="registered models and/or logreg-tuned (default: %(default)s)")
+                        help="registered model names (default: %(default)s)")
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS),
                         help="speaker: grouped folds; norm: the same with speaker normalisation; random: 80/20")
     parser.add_argument("--splits", type=int, default=5, help="speaker-grouped folds (default 5)")

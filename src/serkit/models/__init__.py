@@ -187,6 +187,13 @@ def _ensemble(*, random_state=0, members=DEFAULT_ENSEMBLE):
     return VotingClassifier(estimators, voting="soft")
 
 
+@register_model("logreg-tuned", description="logistic regression, C chosen by speaker-grouped inner CV on training clips")
+def _logreg_tuned(*, random_state=0, **params):
+    from serkit.models.tuned import InnerCVTuned
+
+    return InnerCVTuned(model="logreg", param="C", random_state=random_state, **params)
+
+
 def available_models(input_kind: str | None = None) -> list[str]:
     """Registered model names in display order (the reference's four first).
 
@@ -280,8 +287,12 @@ def model_name(model) -> str:
     """The registry name of a model built by :func:`make_model` (its last step's name)."""
     from sklearn.pipeline import Pipeline
 
+    from serkit.models.tuned import InnerCVTuned
+
     if isinstance(model, Pipeline):
         return model.steps[-1][0]
+    if isinstance(model, InnerCVTuned):
+        return f"{model.model}-tuned"
     return type(model).__name__
 
 
