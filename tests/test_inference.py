@@ -183,3 +183,21 @@ def test_describe_lists_the_model(predictor):
 def test_batch_refuses_bad_windows_once(predictor, tmp_path):
     with pytest.raises(ParameterError, match="must not exceed"):
         predictor.predict_batch([tmp_path / "a.wav"], window_s=2.0, hop_s=3.0)
+
+
+def test_probabilities_are_listed_in_ravdess_order():
+    from serkit.labels import EMOTIONS
+
+    class Level(FeatureSet):
+        name = "level"
+
+        def from_audio(self, y, sr):
+            return np.array([np.abs(y).max()])
+
+    # The model's classes_ are alphabetical (angry, calm, …); the answer is not.
+    X = np.linspace(0.05, 0.8, 16)[:, None]
+    model = LogisticRegression().fit(X, np.array(EMOTIONS * 2)[np.argsort(np.r_[np.arange(8), np.arange(8)])])
+    result = Predictor(model, Level()).predict_audio(make_tone(amplitude=0.4), 22050)
+    assert list(model.classes_) == sorted(EMOTIONS)
+    assert list(result["probabilities"]) == list(EMOTIONS)
+    assert result["emotion"] == max(result["probabilities"], key=result["probabilities"].get)

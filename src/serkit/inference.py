@@ -36,6 +36,7 @@ import numpy as np
 
 from serkit.audio import MIN_SAMPLES, AudioSource, is_silent, load_audio, resample
 from serkit.exceptions import AudioError, ParameterError, SerkitError
+from serkit.labels import EMOTIONS
 
 DEFAULT_WINDOW_S = 3.0
 """Timeline window: about one RAVDESS sentence, the length the models were trained on."""
@@ -121,6 +122,10 @@ class Predictor:
         self.feature_set = feature_set
         self.metadata = dict(metadata or {})
         self.emotions = classes
+        # Probabilities are listed in RAVDESS order (neutral … surprised), not the
+        # model's alphabetical class order; other labels follow in the model's order.
+        rank = {emotion: position for position, emotion in enumerate(EMOTIONS)}
+        self._display_order = sorted(range(len(classes)), key=lambda i: (rank.get(classes[i], len(rank)), i))
         self.window_s, self.hop_s = _check_window(window_s, hop_s)
 
     @property
@@ -168,8 +173,8 @@ class Predictor:
         Returns
         -------
         dict
-            ``emotion`` (most probable), ``probabilities`` (emotion → p, the model's
-            class order), ``duration`` (s) and ``segments``: a list of ``{"start",
+            ``emotion`` (most probable), ``probabilities`` (emotion → p, in RAVDESS
+            order: neutral … surprised), ``duration`` (s) and ``segments``: a list of ``{"start",
             "end", "emotion", "probabilities"}`` for audio of at least
             ``window_s + hop_s`` seconds, else empty.
 
@@ -343,7 +348,7 @@ class Predictor:
 
     def _label(self, probabilities: np.ndarray) -> tuple[str, dict]:
         return self.emotions[int(np.argmax(probabilities))], {
-            emotion: float(p) for emotion, p in zip(self.emotions, probabilities)
+            self.emotions[i]: float(probabilities[i]) for i in self._display_order
         }
 
     def _assemble(self, probabilities: np.ndarray, spans, *, duration: float) -> dict:
