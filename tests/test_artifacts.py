@@ -161,3 +161,15 @@ def test_train_and_save_with_speaker_normalisation(tmp_path, seed26, training_da
     normalised = SpeakerNormalizer().fit_transform(X, groups)
     expected = fit_model(make_model("logreg"), normalised, y).predict_proba(normalised)
     np.testing.assert_allclose(predictor.estimator.predict_proba(normalised), expected)
+
+
+def test_a_model_file_naming_a_function_is_refused(tmp_path):
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    from serkit.artifacts import _load_estimator
+
+    path = tmp_path / "evil.skops"
+    sio.dump(FunctionTransformer(func=eval), path)
+    with pytest.raises(ArtifactError, match="refusing untrusted types.*builtins.eval"):
+        _load_estimator(path)

@@ -42,8 +42,10 @@ METADATA_FILE = "metadata.json"
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
 
-TRUSTED_PREFIXES = ("serkit.", "sklearn.", "numpy.", "builtins.")
-"""Types a model file may contain; anything else is refused before loading."""
+TRUSTED_PREFIXES = ("serkit.", "sklearn.")
+"""Types a model file may contain beyond skops's own safe defaults (containers, numbers,
+numpy arrays); anything else — a function such as ``builtins.eval`` or ``os.system``
+included — is refused before loading."""
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "models" / "default"
 """The bundled default model (``serkit train ... -o src/serkit/data/models/default``)."""
