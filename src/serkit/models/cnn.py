@@ -195,7 +195,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         channels=(16, 32, 64, 64),
         dropout=0.3,
         crop_frames=300,
-        max_epochs=20,
+        max_epochs=60,
         patience=None,
         batch_size=32,
         learning_rate=3e-3,
