@@ -108,3 +108,16 @@ def test_unwritable_output_fails_before_any_work(capsys, tmp_path):
     assert main(["evaluate", str(tmp_path), "--model", "svm",
                  "--json", str(blocker / "out.json")]) == 1
     assert "cannot create" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"), [("cnn", "logmel"), ("cnn,cnn+svm", "logmel"), ("svm", "seed26"), ("all", "seed26")]
+)
+def test_default_feature_set_follows_the_models(model, expected):
+    import argparse
+
+    from serkit.cli.evaluate import resolve_feature_set
+
+    args = argparse.Namespace(model=model, feature_set=None)
+    assert resolve_feature_set(args) == expected == args.feature_set
+    assert resolve_feature_set(argparse.Namespace(model=model, feature_set="functionals")) == "functionals"

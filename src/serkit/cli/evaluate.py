@@ -16,10 +16,11 @@ def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by ``evaluate`` and ``train``: where the features come from."""
     parser.add_argument("root", help="corpus root directory")
     parser.add_argument("--corpus", default="ravdess", help="corpus reader (default: ravdess)")
-    parser.add_argument("--set", dest="feature_set", default="seed26",
-                        help="feature set name (default: seed26)")
-    parser.add_argument("-j", "--jobs", type=int, default=1,
-                        help="parallel feature-extraction processes (default: 1)")
+    parser.add_argument("--set", dest="feature_set", default=None,
+                        help="feature set name (default: logmel when every model named takes "
+                             "frames, like cnn; else seed26)")
+    parser.add_argument("-j", "--jobs", type=int, default=None,
+                        help="parallel feature-extraction processes (default: all cores)")
     parser.add_argument("--cache-dir", default=None,
                         help="feature cache directory (default: the user cache)")
     parser.add_argument("--speaker-norm", action="store_true",
@@ -37,6 +38,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", type=int, default=5, help="folds for --protocol speaker")
     parser.add_argument("--json", dest="json_path", default=None,
                         help="write the full results (folds, confusion, ROC, history) here")
+
+
+def resolve_feature_set(args: argparse.Namespace) -> str:
+    """``--set``, or the default for the models named: ``logmel`` for frame models only
+    (``--model cnn``), else ``seed26``. Stored back in ``args`` for the record."""
+    if args.feature_set is None:
+        from serkit.models import model_spec
+
+        names = [name.strip() for name in args.model.split(",") if name.strip()]
+        frames_only = args.model.strip() != "all" and names and all(
+            model_spec(name).input_kind == "frames" for name in names
+        )
+        args.feature_set = "logmel" if frames_only else "seed26"
+    return args.feature_set
 
 
 def reproduce_command(verb: str, args: argparse.Namespace, *extra: str) -> str:
@@ -89,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from serkit.models import resolve_model_names
 
     # Names are checked before the (long) feature extraction.
-    models = resolve_model_names(args.model, get_feature_set(args.feature_set).kind)
+    models = resolve_model_names(args.model, get_feature_set(resolve_feature_set(args)).kind)
     if args.json_path:
         ensure_writable_dir(Path(args.json_path).resolve().parent)
     dataset, feature_set = load_dataset(args)

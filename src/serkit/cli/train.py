@@ -9,6 +9,7 @@ from serkit.cli.evaluate import (
     ensure_writable_dir,
     load_dataset,
     reproduce_command,
+    resolve_feature_set,
 )
 
 HELP = "Train a model on a whole corpus and save it (speaker-independent CV figures stored with it)."
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from serkit.features import get_feature_set
     from serkit.models import resolve_model_names
 
-    names = resolve_model_names(args.model, get_feature_set(args.feature_set).kind)
+    names = resolve_model_names(args.model, get_feature_set(resolve_feature_set(args)).kind)
     if len(names) != 1:
         raise ParameterError(f"--model {args.model!r}: train saves one model, name exactly one")
     [model] = names

@@ -287,13 +287,10 @@ def model_name(model) -> str:
     """The registry name of a model built by :func:`make_model` (its last step's name)."""
     from sklearn.pipeline import Pipeline
 
-    from serkit.models.tuned import InnerCVTuned
-
     if isinstance(model, Pipeline):
         return model.steps[-1][0]
-    if isinstance(model, InnerCVTuned):
-        return f"{model.model}-tuned"
-    return type(model).__name__
+    # Models registered as classes of their own carry their registry name.
+    return getattr(model, "registry_name", type(model).__name__)
 
 
 def _load_plugin_models() -> None:

@@ -189,6 +189,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     See the module docstring.
     """
 
+    registry_name = "cnn"
+
     def __init__(
         self,
         *,
@@ -605,6 +607,8 @@ class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_, cnn_, classical_, history_
     """
+
+    registry_name = "cnn+svm"
 
     def __init__(self, *, classical="svm", cnn_weight=0.5, cnn_params=None, random_state=0):
         self.classical = classical

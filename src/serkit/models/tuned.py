@@ -62,6 +62,11 @@ class InnerCVTuned(BaseEstimator, ClassifierMixin):
         self.n_inner = n_inner
         self.random_state = random_state
 
+    @property
+    def registry_name(self) -> str:
+        """The name :func:`serkit.models.model_name` reports, e.g. ``"logreg-tuned"``."""
+        return f"{self.model}-tuned"
+
     def _make(self, value):
         from serkit.models import make_model
 
