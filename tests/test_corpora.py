@@ -103,3 +103,13 @@ def test_manifest_errors(tmp_path):
     (tmp_path / "manifest.csv").write_text("file,emotion\nx.wav,calm\n")
     with pytest.raises(CorpusError, match=r"missing column\(s\) label, path"):
         read_corpus("manifest", tmp_path)
+
+
+def test_linked_folders_are_followed_once(tmp_path):
+    _touch_audio(tmp_path / "store" / "03-01-03-01-01-01-01.wav")
+    corpus_root = tmp_path / "corpus"
+    corpus_root.mkdir()
+    (corpus_root / "Actor_01").symlink_to(tmp_path / "store", target_is_directory=True)
+    (tmp_path / "store" / "loop").symlink_to(corpus_root, target_is_directory=True)
+    corpus = read_corpus("ravdess", corpus_root)
+    assert list(corpus.table["path"]) == ["Actor_01/03-01-03-01-01-01-01.wav"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,9 +55,18 @@ class CorpusTable:
 
 
 def walk_audio(root: Path) -> list[Path]:
-    """Every audio file under ``root`` (by extension), sorted, hidden files excluded."""
-    return sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS and not p.name.startswith(".")
-    )
+    """Every audio file under ``root`` (by extension), sorted, hidden files excluded.
+
+    Symbolic links to folders are followed (a corpus assembled from links is common),
+    each real folder once, so a link cycle cannot loop.
+    """
+    found, seen = [], set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        seen.add(os.path.realpath(folder))
+        subfolders[:] = sorted(d for d in subfolders if os.path.realpath(os.path.join(folder, d)) not in seen)
+        found += [
+            Path(folder) / name
+            for name in files
+            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS
+        ]
+    return sorted(found)
