@@ -119,14 +119,19 @@ def dataset_from_corpus(root, *, corpus="ravdess", feature_set="seed26", n_jobs=
     Clips that fail to load are left out and counted in ``dataset.corpus["failures"]``.
     """
     from serkit.corpora import read_corpus
-    from serkit.features import extract_corpus, get_feature_set
+    from serkit.features import extract_corpus
 
-    fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
     table = read_corpus(corpus, root)
-    extraction = extract_corpus(table, fs, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
+    extraction = extract_corpus(table, feature_set, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
+    return dataset_from_extraction(table, extraction)
+
+
+def dataset_from_extraction(table, extraction):
+    """The ``(Dataset, FeatureSet)`` of a corpus table's extracted features."""
+    fs = extraction.feature_set
     info = {
-        "name": corpus,
-        "root": str(root),
+        "name": table.name,
+        "root": str(table.root),
         "skipped": len(table.skipped),
         "failures": len(extraction.failures),
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from serkit.cli._common import add_corpus_arguments, load_features
+
 HELP = "Evaluate models on a corpus: speaker-independent folds, random split beside, one table."
 EXAMPLE = (
     "serkit evaluate ../shared/data/ravdess-speech --corpus ravdess --set seed26 "
@@ -12,24 +14,20 @@ EXAMPLE = (
 )
 
 
-def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments shared by ``evaluate`` and ``train``: where the features come from."""
-    parser.add_argument("root", help="corpus root directory")
-    parser.add_argument("--corpus", default="ravdess", help="corpus reader (default: ravdess)")
-    parser.add_argument("--set", dest="feature_set", default=None,
-                        help="feature set name (default: logmel when every model named takes "
-                             "frames, like cnn; else seed26)")
-    parser.add_argument("-j", "--jobs", type=int, default=None,
-                        help="parallel feature-extraction processes (default: all cores)")
-    parser.add_argument("--cache-dir", default=None,
-                        help="feature cache directory (default: the user cache)")
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by ``evaluate`` and ``train``: the features, the seed, speaker norm."""
+    add_corpus_arguments(
+        parser,
+        default_set=None,
+        set_help="feature set (default: logmel when every model named takes frames, like cnn; else seed26)",
+    )
     parser.add_argument("--speaker-norm", action="store_true",
                         help="standardise features per speaker (unsupervised; its own figure)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_corpus_arguments(parser)
+    add_training_arguments(parser)
     parser.add_argument("--model", default="all",
                         help="model name, a comma-separated list, or 'all' (default: all)")
     parser.add_argument("--protocol", default="speaker", choices=("speaker", "loso", "random"),
@@ -58,7 +56,7 @@ def reproduce_command(verb: str, args: argparse.Namespace, *extra: str) -> str:
     """The command line that redoes this run, every default spelt out (for the results)."""
     import shlex
 
-    parts = ["serkit", verb, args.root, "--corpus", args.corpus, "--set", args.feature_set,
+    parts = ["serkit", verb, str(args.root), "--corpus", args.corpus, "--set", args.feature_set,
              "--model", args.model, "--folds", str(args.folds), "--seed", str(args.seed),
              *extra]
     if args.speaker_norm:
@@ -83,17 +81,11 @@ def ensure_writable_dir(directory) -> None:
 
 
 def load_dataset(args: argparse.Namespace):
-    """Read the corpus, extract (cached) features; return ``(dataset, feature_set)``."""
-    from serkit.evaluation import dataset_from_corpus
+    """Read the corpus, extract (cached) features, report skipped and failed files;
+    return ``(dataset, feature_set)``."""
+    from serkit.evaluation import dataset_from_extraction
 
-    return dataset_from_corpus(
-        args.root,
-        corpus=args.corpus,
-        feature_set=args.feature_set,
-        n_jobs=args.jobs,
-        cache_dir=args.cache_dir,
-        progress=True,
-    )
+    return dataset_from_extraction(*load_features(args))
 
 
 def run(args: argparse.Namespace) -> int:

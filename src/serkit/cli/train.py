@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from serkit.cli.evaluate import (
-    add_corpus_arguments,
+    add_training_arguments,
     ensure_writable_dir,
     load_dataset,
     reproduce_command,
@@ -20,7 +20,7 @@ EXAMPLE = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_corpus_arguments(parser)
+    add_training_arguments(parser)
     parser.add_argument("--model", default="svm", help="model name (default: svm)")
     parser.add_argument("-o", "--output", required=True, help="model directory to write")
     parser.add_argument("--folds", type=int, default=5,
