@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             random_state=args.seed,
             speaker_norm=args.speaker_norm,
             command=reproduce_command("evaluate", args, "--protocol", args.protocol),
-            progress=True,
+            progress=not args.quiet,
         )
     print(format_table(result))
     if args.json_path:

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         command=reproduce_command(
             "train", args, *(["--no-eval"] if args.no_eval else []), "-o", args.output
         ),
-        progress=True,
+        progress=not args.quiet,
     )
     if result is not None:
         print(format_table(result))
