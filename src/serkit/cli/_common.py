@@ -52,12 +52,15 @@ def write_json(data, destination: str | os.PathLike | None) -> None:
     if destination in (None, "-"):
         print(text)
         return
-    atomic_write_text(Path(destination), text + "\n")
+    write_atomically(Path(destination), lambda partial: partial.write_text(text + "\n", encoding="utf-8"))
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename: never half a file."""
+def write_atomically(path: Path, write) -> None:
+    """``write(partial)`` to a temporary file beside ``path``, then rename it: never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

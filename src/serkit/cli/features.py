@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from serkit.cli._common import add_corpus_arguments, load_features
+from serkit.cli._common import add_corpus_arguments, load_features, write_atomically
 
 HELP = "extract a feature set for every clip of a corpus (parallel, cached) into CSV/Parquet/NPZ"
 EXAMPLE = "serkit features ../shared/data/ravdess-speech --corpus ravdess --set seed26 -o features.csv"
@@ -23,15 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _write_atomically(path: Path, write) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def _write_table(extraction, path: Path) -> None:
     import numpy as np
 
@@ -40,11 +30,11 @@ def _write_table(extraction, path: Path) -> None:
         paths = np.asarray(extraction.table["path"], dtype=str)
         labels = np.asarray(extraction.table["label"], dtype=str)
         speakers = np.asarray(extraction.table["speaker"], dtype=str)
-        _write_atomically(path, lambda p: np.savez(p, paths=paths, labels=labels, speakers=speakers, **arrays))
+        write_atomically(path, lambda p: np.savez(p, paths=paths, labels=labels, speakers=speakers, **arrays))
     elif path.suffix == ".csv":
-        _write_atomically(path, lambda p: extraction.table.to_csv(p, index=False))
+        write_atomically(path, lambda p: extraction.table.to_csv(p, index=False))
     else:
-        _write_atomically(path, lambda p: extraction.table.to_parquet(p, index=False))
+        write_atomically(path, lambda p: extraction.table.to_parquet(p, index=False))
 
 
 def run(args: argparse.Namespace) -> int:
