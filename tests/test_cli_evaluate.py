@@ -111,7 +111,8 @@ def test_unwritable_output_fails_before_any_work(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("model", "expected"), [("cnn", "logmel"), ("cnn,cnn+svm", "logmel"), ("svm", "seed26"), ("all", "seed26")]
+    ("model", "expected"), [("cnn", "logmel"), ("ensemble", "logmel,functionals+egemaps"), ("svm", "seed26"),
+     ("cnn,svm", "seed26"), ("all", "seed26")]
 )
 def test_default_feature_set_follows_the_models(model, expected):
     import argparse

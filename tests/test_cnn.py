@@ -151,17 +151,16 @@ def test_warp_of_one_is_identity_and_mixup_keeps_target_mass():
     assert torch.all(mixed.max(dim=1).values >= 0.5)
 
 
-def test_cnn_svm_ensemble_averages_its_members_and_saves_as_an_artifact(tmp_path):
+def test_saved_model_predicts_from_its_stored_onnx_without_exporting(fitted, tmp_path, monkeypatch):
     from serkit.artifacts import load_model, save_model
     from serkit.features import get_feature_set
-    from serkit.models.cnn import logmel_statistics
 
-    X, y = synthetic_clips(np.random.default_rng(5), n_per_class=6)
-    ensemble = make_model("cnn+svm", cnn_params={**TINY, "max_epochs": 2}).fit(X, y)
-    cnn_proba = ensemble.cnn_.predict_proba(X)
-    svm_proba = ensemble.classical_.predict_proba(logmel_statistics(X))
-    np.testing.assert_allclose(ensemble.predict_proba(X), 0.5 * cnn_proba + 0.5 * svm_proba, atol=1e-6)
-    assert logmel_statistics(X).shape == (len(X), 5 * N_MELS)
-    model_dir = save_model(tmp_path / "model", ensemble, get_feature_set("logmel", n_mels=N_MELS))
-    loaded = load_model(model_dir)
-    np.testing.assert_allclose(loaded.estimator.predict_proba(X), ensemble.predict_proba(X), atol=1e-6)
+    model, X, _ = fitted
+    assert model.onnx_model_.dtype == np.uint8 and model.onnx_model_.size > 0
+    predictor = load_model(save_model(tmp_path / "model", model, get_feature_set("logmel", n_mels=N_MELS)))
+
+    def no_export(self):
+        raise AssertionError("the network was exported again")
+
+    monkeypatch.setattr(CNNClassifier, "to_onnx", no_export)
+    np.testing.assert_allclose(predictor.estimator.predict_proba(X[:3]), model.predict_proba(X[:3]), atol=1e-6)

@@ -105,18 +105,3 @@ def test_params_round_trip():
     assert get_feature_set("functionals", **fs.params()).columns == fs.columns
     # 7 fewer MFCCs, each with two deltas, each summarised by 6 statistics.
     assert len(fs.columns) == 705 - 7 * 3 * 6
-
-
-def test_bundled_default_model_uses_functionals():
-    from serkit.artifacts import DEFAULT_MODEL_DIR, load_model
-    from serkit.labels import EMOTIONS
-
-    predictor = load_model()  # None = the bundled model; checks manifest and columns
-    assert predictor.feature_set.name == "functionals"
-    assert (DEFAULT_MODEL_DIR / "LICENSE-DATA.md").read_text().count("CC BY-NC-SA 4.0") >= 1
-    metrics = predictor.metadata["metrics"]
-    assert metrics["summary"]["unweighted_accuracy"]["mean"] > 0.5  # speaker-grouped CV
-    assert "with_speaker_norm" in metrics and "random_split" in metrics
-    answer = predictor.predict_audio(make_voice_like(sr=16000, duration_s=3.0), 16000)
-    assert set(answer["probabilities"]) == set(EMOTIONS)
-    assert sum(answer["probabilities"].values()) == pytest.approx(1.0)

@@ -286,7 +286,8 @@ def train_and_save(model, dataset, feature_set, model_dir, *, n_splits=5, random
         run = result.runs[0]
         metrics = {"protocol": f"speaker-grouped {n_splits}-fold CV",
                    "speaker_norm": bool(speaker_norm), "summary": run.summary,
-                   "folds": run.folds, "confusion_normalized": run.confusion_normalized}
+                   "folds": run.folds, "confusion_normalized": run.confusion_normalized,
+                   "members": run.members}
     X = dataset.X
     if speaker_norm:
         X = SpeakerNormalizer().fit_transform(X, dataset.groups)

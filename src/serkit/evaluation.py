@@ -49,6 +49,7 @@ from typing import Callable, Sequence, Union
 import numpy as np
 
 from serkit.exceptions import ParameterError
+from serkit.features.bundle import BundleFeatures
 from serkit.labels import EMOTIONS
 
 PROTOCOLS = ("speaker", "loso", "random")
@@ -75,8 +76,10 @@ class LeakageWarning(UserWarning):
 class Dataset:
     """Features ready for evaluation: ``X``, labels, speakers.
 
-    ``X`` is ``(n_clips, n_features)`` for a vector feature set, or a list of
-    ``(n_bands, n_frames)`` matrices for a frame set (``columns`` is then empty).
+    ``X`` is ``(n_clips, n_features)`` for a vector feature set, a list of
+    ``(n_bands, n_frames)`` matrices for a frame set, or
+    :class:`~serkit.features.bundle.BundleFeatures` for a bundle (``columns`` is
+    then empty).
     ``corpus`` describes where they came from (name, root, counts) for the results.
     """
 
@@ -88,10 +91,10 @@ class Dataset:
 
     @classmethod
     def from_table(cls, table, columns: Sequence[str], corpus: dict | None = None,
-                   frames: list | None = None) -> "Dataset":
+                   rows: list | None = None) -> "Dataset":
         """From a feature table (the feature CSV contract: ``speaker``, feature columns,
-        ``label``), or from the rows of a frame set's table and their ``frames``.
-        Rows without a label are dropped."""
+        ``label``), or from the table of a frame set or bundle and the features of its
+        ``rows`` (matrices, or ``BundleFeatures``). Rows without a label are dropped."""
         missing = [c for c in ("label", *columns) if c not in table.columns]
         if missing:
             raise ParameterError(f"feature table lacks column(s) {missing[:5]}")
@@ -100,10 +103,10 @@ class Dataset:
         if table.empty:
             raise ParameterError("feature table has no labelled rows")
         groups = table["speaker"].astype(str).to_numpy() if "speaker" in table else None
-        if frames is None:
+        if rows is None:
             X = table[list(columns)].to_numpy(dtype=np.float64)
         else:
-            X = [matrix for matrix, keep in zip(frames, labelled) if keep]
+            X = _take(rows, np.flatnonzero(labelled))
         info = {
             "n_clips": int(len(table)),
             "n_speakers": None if groups is None else int(len(np.unique(groups))),
@@ -137,7 +140,8 @@ def dataset_from_extraction(table, extraction):
     }
     if fs.kind == "vector":
         return Dataset.from_table(extraction.table, fs.columns, info), fs
-    return Dataset.from_table(extraction.table, [], info, frames=extraction.frames), fs
+    rows = extraction.bundle if fs.kind == "bundle" else extraction.frames
+    return Dataset.from_table(extraction.table, [], info, rows=rows), fs
 
 
 # -------------------------------------------------------------------------- metrics
@@ -289,6 +293,12 @@ class RunResult:
     leakage: dict | None
     fit_seconds: float
     warnings: list
+    predict_seconds: float | None = None
+    """Time the fitted models took to predict every test clip (features excluded)."""
+    members: dict | None = None
+    """For an ensemble, each member's ``summary`` and ``folds`` (scalar metrics) on
+    the same folds, keyed by member (``cnn``, ``logreg-tuned``; ``cnn#2`` for a
+    repeated name)."""
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -358,7 +368,10 @@ def _json_safe(value):
 
 
 def _check_features(X):
-    """A finite 2-D float array (vector sets), or a list of finite matrices (frame sets)."""
+    """A finite 2-D float array (vector sets), a list of finite matrices (frame sets),
+    or finite :class:`BundleFeatures` (bundles)."""
+    if isinstance(X, BundleFeatures):
+        return X.check_finite()
     if isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 2:
         X = X.astype(np.float64, copy=False)
         if not np.isfinite(X).all():
@@ -373,7 +386,7 @@ def _check_features(X):
 
 
 def _take(X, indices):
-    return X[indices] if isinstance(X, np.ndarray) else [X[i] for i in indices]
+    return X[indices] if isinstance(X, (np.ndarray, BundleFeatures)) else [X[i] for i in indices]
 
 
 def _ordered_labels(y) -> list:
@@ -383,12 +396,29 @@ def _ordered_labels(y) -> list:
 
 def _aligned_proba(model, X, labels) -> np.ndarray:
     """``predict_proba`` with columns in ``labels`` order (0 for classes unseen in training)."""
-    proba = model.predict_proba(X)
-    aligned = np.zeros((len(X), len(labels)))
+    return _align(model.predict_proba(X), model.classes_, labels)
+
+
+def _align(proba, classes, labels) -> np.ndarray:
+    aligned = np.zeros((len(proba), len(labels)))
     column = {label: i for i, label in enumerate(labels)}
-    for j, label in enumerate(model.classes_):
+    for j, label in enumerate(classes):
         aligned[:, column[str(label)]] = proba[:, j]
     return aligned
+
+
+def _member_metrics(fitted, X_test, y_test, labels) -> dict:
+    """An ensemble's members scored on the fold it was scored on: ``{member: metrics}``."""
+    if not hasattr(fitted, "member_probabilities"):
+        return {}
+    keys, seen = [], {}
+    for name, _ in fitted.members_:
+        seen[name] = seen.get(name, 0) + 1
+        keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return {
+        key: fold_metrics(y_test, _align(proba, fitted.classes_, labels), labels)
+        for key, proba in zip(keys, fitted.member_probabilities(X_test))
+    }
 
 
 def _model_factory(model: ModelLike, random_state: int):
@@ -424,8 +454,8 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
         )
     if speaker_norm and groups is None:
         raise ParameterError("speaker_norm=True needs the speaker of each clip")
-    if speaker_norm and isinstance(X, list):
-        raise ParameterError("speaker_norm applies to vector feature sets, not frames")
+    if speaker_norm and not isinstance(X, np.ndarray):
+        raise ParameterError("speaker_norm applies to vector feature sets, not frames or bundles")
     name, factory = _model_factory(model, random_state)
     labels = _ordered_labels(y)
     splits = split_indices(protocol, y, groups, n_splits=n_splits, random_state=random_state)
@@ -450,7 +480,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
     # every clip is its own group, so they are random too, as the reference's own
     # validation split was.
     inner_groups = np.arange(len(y)).astype(str) if protocol == "random" else groups
-    folds, history, fit_seconds = [], None, 0.0
+    folds, history, fit_seconds, predict_seconds, member_folds = [], None, 0.0, 0.0, {}
     pooled_true, pooled_proba = [], []
     caught_messages = []
     for fold, (train, test) in enumerate(
@@ -469,7 +499,9 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
             fit_model(fitted, X_train, y[train], inner_groups[train])
         fit_seconds += time.perf_counter() - started
         caught_messages += [f"{w.category.__name__}: {w.message}" for w in caught]
+        started = time.perf_counter()
         proba = _aligned_proba(fitted, X_test, labels)
+        predict_seconds += time.perf_counter() - started
         folds.append({
             "fold": fold,
             "test_speakers": [] if groups is None else sorted(set(groups[test].tolist())),
@@ -477,6 +509,8 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
             "n_test": int(len(test)),
             **fold_metrics(y[test], proba, labels),
         })
+        for member, metrics in _member_metrics(fitted, X_test, y[test], labels).items():
+            member_folds.setdefault(member, []).append({"fold": fold, **metrics})
         if history is None:
             history = _history(fitted)
         pooled_true.append(y[test])
@@ -486,8 +520,10 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
     return RunResult(
         model=name, protocol=protocol, speaker_norm=bool(speaker_norm), labels=labels,
         folds=folds, summary=_summary(folds), history=history, leakage=leakage,
-        fit_seconds=round(fit_seconds, 3),
-        warnings=notes + sorted(set(caught_messages)), **pooled,
+        fit_seconds=round(fit_seconds, 3), predict_seconds=round(predict_seconds, 3),
+        warnings=notes + sorted(set(caught_messages)),
+        members={m: {"summary": _summary(f), "folds": f} for m, f in member_folds.items()} or None,
+        **pooled,
     )
 
 
@@ -600,6 +636,8 @@ def _fold_table(run: RunResult) -> str:
               for m in METRICS),
         ])
     rows.append(["mean ± std", "", "", *(_pct(run.summary[m]) for m in METRICS)])
+    for member, scores in (run.members or {}).items():
+        rows.append([f"  {member} alone", "", "", *(_pct(scores["summary"][m]) for m in METRICS)])
     title = f"{run.model} — {run.protocol}" + (" + speaker norm" if run.speaker_norm else "")
     return f"{title}\n{_render(header, rows)}"
 

@@ -313,7 +313,7 @@ class Predictor:
             for start in window_starts(duration, window_s=window_s, hop_s=hop_s)
         ]
         pieces = [y] + [y[int(round(a * self.sr)) : int(round(b * self.sr))] for a, b in spans]
-        return [np.asarray(self.feature_set.from_audio(piece, self.sr)) for piece in pieces], spans
+        return [self.feature_set.from_audio(piece, self.sr) for piece in pieces], spans
 
     @staticmethod
     def _too_few_clips(extracted: dict, speakers: Sequence[str]) -> dict[int, str]:
@@ -340,8 +340,8 @@ class Predictor:
         ]
 
     def _predict(self, features: list) -> np.ndarray:
-        """One ``predict_proba`` call: a matrix for vector sets, the list of arrays for frame sets."""
-        X = np.stack(features).astype(np.float64) if self.feature_set.kind == "vector" else features
+        """One ``predict_proba`` call on the features of every clip and window."""
+        X = self.feature_set.collate(features)
         probabilities = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
         if probabilities.shape != (len(features), len(self.emotions)):
             raise SerkitError(

@@ -19,7 +19,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     add_corpus_arguments(
         parser,
         default_set=None,
-        set_help="feature set (default: logmel when every model named takes frames, like cnn; else seed26)",
+        set_help="feature set, or a comma-separated bundle (default: the models' own: logmel for cnn, "
+                 "logmel,functionals+egemaps for ensemble; else seed26)",
     )
     parser.add_argument("--speaker-norm", action="store_true",
                         help="standardise features per speaker (unsupervised; its own figure)")
@@ -39,16 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_feature_set(args: argparse.Namespace) -> str:
-    """``--set``, or the default for the models named: ``logmel`` for frame models only
-    (``--model cnn``), else ``seed26``. Stored back in ``args`` for the record."""
+    """``--set``, or the set the models named default to (``logmel`` for ``cnn``, the
+    ``logmel,functionals+egemaps`` bundle for ``ensemble``) when they agree, else
+    ``seed26``. Stored back in ``args`` for the record."""
     if args.feature_set is None:
         from serkit.models import model_spec
 
         names = [name.strip() for name in args.model.split(",") if name.strip()]
-        frames_only = args.model.strip() != "all" and names and all(
-            model_spec(name).input_kind == "frames" for name in names
-        )
-        args.feature_set = "logmel" if frames_only else "seed26"
+        defaults = {model_spec(name).default_set for name in names} if args.model.strip() != "all" else set()
+        args.feature_set = defaults.pop() if len(defaults) == 1 and None not in defaults else "seed26"
     return args.feature_set
 
 

@@ -43,6 +43,11 @@ def run(args: argparse.Namespace) -> int:
 
     suffix = args.output.suffix.lower()
     kind = get_feature_set(args.feature_set).kind
+    if kind == "bundle":
+        raise ParameterError(
+            f"{args.feature_set!r} is a bundle: write each part with its own `serkit features` run "
+            "(evaluate and train extract bundles themselves, part by part, cached)"
+        )
     allowed = (".npz",) if kind == "frames" else TABLE_SUFFIXES
     if suffix not in allowed:
         raise ParameterError(f"{args.output}: a {kind} feature set is written as {' or '.join(allowed)}, not {suffix or 'no extension'!r}")

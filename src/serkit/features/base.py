@@ -5,7 +5,9 @@ A feature set turns one clip ``y`` at rate ``sr`` into numbers. Two kinds:
 - ``"vector"``: one row per clip, ``from_audio(y, sr) -> (n_features,)`` with
   :attr:`FeatureSet.columns` naming each value (``seed26``, ``functionals``, …);
 - ``"frames"``: a matrix per clip, ``from_audio(y, sr) -> (n_bands, n_frames)``
-  (``logmel`` for the CNN).
+  (``logmel`` for the CNN);
+- ``"bundle"``: several sets side by side (``"logmel,functionals+egemaps"``), a
+  ``{part: features}`` dict per clip (:mod:`serkit.features.bundle`).
 
 Sets register under a name; :func:`get_feature_set` builds one with parameters, and
 :meth:`FeatureSet.params` gives them back (JSON-serialisable) for cache keys and
@@ -54,6 +56,13 @@ class FeatureSet:
     def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
         raise NotImplementedError
 
+    def collate(self, rows: list) -> np.ndarray | list:
+        """Per-clip features → the ``X`` a model takes: ``(n_clips, n_features)``
+        float64 for a vector set, the list of matrices for a frame set."""
+        if self.kind == "vector":
+            return np.stack(rows).astype(np.float64)
+        return list(rows)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
@@ -72,7 +81,7 @@ def _load_builtin_sets() -> None:
     # dependencies are missing fail only when asked for.
     from importlib import import_module
 
-    for module in ("seed26", "functionals", "logmel", "egemaps", "ssl"):
+    for module in ("seed26", "functionals", "logmel", "egemaps", "ssl", "bundle"):
         try:
             import_module(f"serkit.features.{module}")
         except ModuleNotFoundError as error:
@@ -89,9 +98,15 @@ def available_feature_sets() -> list[str]:
 def get_feature_set(name: str, **params) -> FeatureSet:
     """Build the feature set registered as ``name`` with ``params``.
 
-    Raises :class:`ParameterError` for an unknown name, listing the known ones.
+    A comma-separated name (``"logmel,functionals+egemaps"``) builds a
+    :class:`~serkit.features.bundle.FeatureBundle` of those sets. Raises
+    :class:`ParameterError` for an unknown name, listing the known ones.
     """
     _load_builtin_sets()
+    from serkit.features.bundle import BUNDLE_SEPARATOR, bundle_from_name
+
+    if BUNDLE_SEPARATOR in name:
+        return bundle_from_name(name, **params)
     try:
         cls = _REGISTRY[name]
     except KeyError:

@@ -35,6 +35,7 @@ from serkit.audio import load_audio
 from serkit.corpora.base import CorpusTable
 from serkit.exceptions import ParameterError
 from serkit.features.base import FeatureSet, get_feature_set
+from serkit.features.bundle import BundleFeatures
 
 CACHE_ENV = "SERKIT_CACHE_DIR"
 
@@ -209,7 +210,9 @@ class Extraction:
     notes : list of (str, str)
         ``(path, note)`` of extracted clips with something worth saying (e.g. silent).
     n_cached : int
-        How many rows came from the cache.
+        How many rows came from the cache (for a bundle: in the part with fewest).
+    bundle : BundleFeatures or None
+        For bundles, the features of each row, part by part.
     """
 
     feature_set: FeatureSet
@@ -218,6 +221,7 @@ class Extraction:
     failures: list[tuple[str, str]]
     notes: list[tuple[str, str]]
     n_cached: int
+    bundle: BundleFeatures | None = None
 
     @property
     def X(self) -> np.ndarray:
@@ -234,8 +238,15 @@ def extract_corpus(
     use_cache: bool = True,
     progress: bool = True,
 ) -> Extraction:
-    """Extract ``feature_set`` for every clip of ``corpus`` (see :func:`extract_files`)."""
+    """Extract ``feature_set`` for every clip of ``corpus`` (see :func:`extract_files`).
+
+    A bundle is extracted part by part, each with its own cache; a clip is kept when
+    every part has it, and fails with the first part's reason otherwise.
+    """
     feature_set = _resolve(feature_set)
+    if feature_set.kind == "bundle":
+        options = dict(n_jobs=n_jobs, cache_dir=cache_dir, use_cache=use_cache, progress=progress)
+        return _extract_bundle(corpus, feature_set, [extract_corpus(corpus, part, **options) for part in feature_set.part_sets()])
     results = extract_files(
         corpus.absolute_paths(), feature_set, n_jobs=n_jobs, cache_dir=cache_dir, use_cache=use_cache, progress=progress
     )
@@ -244,15 +255,14 @@ def extract_corpus(
     failures = [(relative[i], results[i].error) for i, r in enumerate(results) if r.error is not None]
     notes = [(relative[i], note) for i in ok for note in results[i].notes]
     meta = corpus.table.iloc[ok].reset_index(drop=True)
-    metadata_columns = [c for c in meta.columns if c not in ("path", "speaker", "label")]
     frames = None
     if feature_set.kind == "vector":
         matrix = np.vstack([results[i].value for i in ok]) if ok else np.empty((0, len(feature_set.columns)))
         values = pd.DataFrame(matrix, columns=feature_set.columns)
-        table = pd.concat([meta[["path", "speaker"]], values, meta[["label", *metadata_columns]]], axis=1)
+        table = pd.concat([meta[["path", "speaker"]], values, meta[["label", *_metadata_columns(meta)]]], axis=1)
     else:
         frames = [results[i].value for i in ok]
-        table = meta[["path", "speaker", "label", *metadata_columns]]
+        table = meta[["path", "speaker", "label", *_metadata_columns(meta)]]
     return Extraction(
         feature_set=feature_set,
         table=table,
@@ -260,4 +270,33 @@ def extract_corpus(
         failures=failures,
         notes=notes,
         n_cached=sum(results[i].cached for i in ok),
+    )
+
+
+def _metadata_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in ("path", "speaker", "label")]
+
+
+def _extract_bundle(corpus: CorpusTable, bundle, parts: list[Extraction]) -> Extraction:
+    """Join the extractions of a bundle's parts on the clip path, in corpus order."""
+    kept = set.intersection(*(set(part.table["path"]) for part in parts))
+    meta = corpus.table[corpus.table["path"].isin(kept)].reset_index(drop=True)
+    values = {}
+    for name, part in zip(bundle.part_names, parts):
+        row_of = {path: row for row, path in enumerate(part.table["path"])}
+        rows = [row_of[path] for path in meta["path"]]
+        values[name] = part.X[rows] if part.feature_set.kind == "vector" else [part.frames[row] for row in rows]
+    failures: dict[str, str] = {}
+    for part in parts:
+        for path, reason in part.failures:
+            failures.setdefault(path, reason)
+    notes = list(dict.fromkeys(note for part in parts for note in part.notes))
+    return Extraction(
+        feature_set=bundle,
+        table=meta[["path", "speaker", "label", *_metadata_columns(meta)]],
+        frames=None,
+        failures=list(failures.items()),
+        notes=notes,
+        n_cached=min(part.n_cached for part in parts),
+        bundle=BundleFeatures(values, {name: part.feature_set.kind for name, part in zip(bundle.part_names, parts)}),
     )

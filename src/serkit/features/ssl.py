@@ -9,10 +9,18 @@ fine-tuning), against about 60 % for models trained from scratch.
 
 ``model`` is a Hugging Face id (downloaded once into the Hugging Face cache, if the
 machine can reach the hub) or a local directory written by ``save_pretrained``.
-``layer`` picks which hidden states are pooled: an index (0 is the input of the
-first transformer layer, -1 the last layer's output), or ``"mean"`` for the
-average over all transformer layers (middle layers carry the most paralinguistic
-information, so the average is a robust default without tuning).
+``layer`` picks which hidden states are pooled, three choices:
+
+- an index: one hidden state (0 is the input of the first transformer layer, -1 the
+  last layer's output), ``hidden_size`` values;
+- ``"mean"`` (the default): the average over all transformer layers, ``hidden_size``
+  values (middle layers carry the most paralinguistic information, so the average
+  is a robust choice without tuning);
+- ``"all"``: every hidden state's time mean, stacked layer after layer,
+  ``n_states * hidden_size`` values (``n_states`` = transformer layers + 1: 13 for
+  base-size encoders, 25 for large ones). The ``layer-weighted`` model
+  (:mod:`serkit.models.layers`) then learns a softmax weighting of the layers on
+  the training data only, as in the SUPERB benchmark, instead of fixing one here.
 
 Needs the optional dependency ``transformers`` (``pip install serkit[ssl]``).
 
@@ -22,6 +30,8 @@ Examples
 >>> fs = get_feature_set("ssl", model="facebook/wav2vec2-base", layer=6)
 >>> fs.params()["layer"], fs.kind
 (6, 'vector')
+>>> get_feature_set("ssl", layer="all").params()["layer"]
+'all'
 """
 
 from __future__ import annotations
@@ -36,6 +46,9 @@ from serkit.features.base import FeatureSet, register_feature_set
 
 SSL_SR = 16000
 """The rate every wav2vec 2.0 / HuBERT / WavLM checkpoint was trained at."""
+
+LAYER_CHOICES = ("mean", "all")
+"""The named ``layer`` values besides an integer index."""
 
 
 @lru_cache(maxsize=2)
@@ -82,15 +95,24 @@ class SSLEmbedding(FeatureSet):
         Hugging Face model id (e.g. ``"facebook/wav2vec2-base"``,
         ``"microsoft/wavlm-base-plus"``, ``"facebook/hubert-base-ls960"``) or a local
         directory written by ``save_pretrained``.
-    layer : int or "mean"
+    layer : int, "mean" or "all"
         Index into the encoder's hidden states (0 = before the first transformer
-        layer, -1 = last layer), or ``"mean"`` to average all transformer layers.
+        layer, -1 = last layer), ``"mean"`` to average all transformer layers, or
+        ``"all"`` to keep every hidden state (state 0 included), stacked
+        layer-major, for :class:`serkit.models.layers.LayerWeighting`.
     max_duration_s : float > 0
         Audio beyond this many seconds is cut (attention cost grows with length²).
 
     Examples
     --------
-    See the module docstring; ``from_audio`` needs a real or saved encoder.
+    ``from_audio`` and ``columns`` need a real or saved encoder; building the set does not:
+
+    >>> fs = SSLEmbedding(model="facebook/wav2vec2-base", layer="all")
+    >>> fs.params()["layer"]
+    'all'
+
+    With a base-size encoder (13 hidden states of 768 values), ``fs.columns`` runs
+    ``ssl_l0_0`` … ``ssl_l12_767`` and ``from_audio`` gives 9984 values.
     """
 
     name = "ssl"
@@ -103,8 +125,10 @@ class SSLEmbedding(FeatureSet):
         self.max_duration_s = max_duration_s
         if not isinstance(model, str) or not model:
             raise ParameterError(f"model={model!r} must be a Hugging Face id or a directory")
-        if layer != "mean" and (not isinstance(layer, (int, np.integer)) or isinstance(layer, bool)):
-            raise ParameterError(f"layer={layer!r} must be an integer index or 'mean'")
+        named = isinstance(layer, str) and layer in LAYER_CHOICES
+        index = isinstance(layer, (int, np.integer)) and not isinstance(layer, bool)
+        if not (named or index):
+            raise ParameterError(f"layer={layer!r} must be an integer index, 'mean' or 'all'")
         if not isinstance(max_duration_s, (int, float)) or max_duration_s <= 0:
             raise ParameterError(f"max_duration_s={max_duration_s!r} must be a positive number")
 
@@ -113,26 +137,37 @@ class SSLEmbedding(FeatureSet):
 
     @property
     def columns(self) -> list[str]:
-        """``ssl_0`` … ``ssl_{hidden_size - 1}`` (loads the encoder's config)."""
+        """``ssl_0`` … ``ssl_{hidden_size - 1}``; with ``layer="all"``, ``ssl_l{k}_{i}``
+        for hidden state ``k`` and dimension ``i``, layer-major (loads the encoder)."""
         encoder, _ = self._encoder()
-        return [f"ssl_{i}" for i in range(encoder.config.hidden_size)]
+        hidden_size = encoder.config.hidden_size
+        if self.layer == "all":
+            # The embedding output plus one state per transformer layer.
+            n_states = encoder.config.num_hidden_layers + 1
+            return [f"ssl_l{k}_{i}" for k in range(n_states) for i in range(hidden_size)]
+        return [f"ssl_{i}" for i in range(hidden_size)]
 
     def _select(self, hidden_states):
+        """The chosen states of the (single) clip: ``(frames, hidden)``, or
+        ``(n_states, frames, hidden)`` with ``layer="all"``."""
         import torch
 
+        if self.layer == "all":
+            return torch.stack(hidden_states)[:, 0]
         if self.layer == "mean":
             # hidden_states[0] is the pre-transformer embedding; average the layers' outputs.
-            return torch.stack(hidden_states[1:]).mean(dim=0)
+            return torch.stack(hidden_states[1:]).mean(dim=0)[0]
         n_states = len(hidden_states)
         if not -n_states <= self.layer < n_states:
             raise ParameterError(
                 f"layer={self.layer} is out of range for {self.model} "
                 f"({n_states} hidden states: 0 … {n_states - 1}, or negative from the end)"
             )
-        return hidden_states[self.layer]
+        return hidden_states[self.layer][0]
 
     def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
-        """Mean over time of the chosen hidden states: ``(hidden_size,)`` float32."""
+        """Mean over time of the chosen hidden states: ``(hidden_size,)`` float32, or
+        ``(n_states * hidden_size,)`` with ``layer="all"`` (state 0's values first)."""
         import torch
 
         y = np.asarray(y, dtype=np.float32)
@@ -146,5 +181,6 @@ class SSLEmbedding(FeatureSet):
             y = (y - y.mean()) / np.sqrt(y.var() + 1e-7)
         with torch.no_grad():
             output = encoder(torch.from_numpy(y)[None], output_hidden_states=True)
-        frames = self._select(output.hidden_states)[0]
-        return frames.mean(dim=0).numpy().astype(np.float32)
+        frames = self._select(output.hidden_states)
+        # Pool over frames; "all" flattens (n_states, hidden) layer-major.
+        return frames.mean(dim=-2).reshape(-1).numpy().astype(np.float32)

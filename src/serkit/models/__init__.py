@@ -13,8 +13,10 @@ So scaling and capping are always learned on the training part of a split. Model
 take ``X`` of shape (n_clips, n_features); ``classes_`` are emotion names.
 
 The reference's four: ``dense`` (PyTorch dense net), ``mlp``, ``logreg``, ``kmeans``.
-Stronger ones: ``svm``, ``forest``, ``boosting``, ``ensemble`` (soft voting).
-Other modules add models with :func:`register_model`.
+Stronger ones: ``svm``, ``forest``, ``boosting``, ``logreg-tuned``, and ``ensemble``
+(soft voting, :mod:`serkit.models.ensemble`: on a ``logmel,functionals+egemaps``
+bundle, the ``cnn`` beside ``logreg-tuned``). Other modules add models with
+:func:`register_model`.
 
 Examples
 --------
@@ -39,33 +41,39 @@ from serkit.exceptions import ParameterError
 DEFAULT_CLIP_QUANTILES = (0.01, 0.99)
 """Per-column caps learned on training data; ``None`` turns capping off."""
 
-DEFAULT_ENSEMBLE = ("svm", "mlp", "logreg")
-"""Members of the soft-voting ``ensemble`` unless ``members=`` says otherwise."""
-
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model: how to build it and what input it takes."""
+    """A registered model: how to build it, the feature-set kinds it takes
+    (``"vector"``, ``"frames"``, ``"bundle"``) and the set it uses when none is named."""
 
     name: str
     factory: Callable
-    input_kind: str = "vector"
+    input_kinds: tuple[str, ...] = ("vector",)
     description: str = ""
+    default_set: str | None = None
+    in_all: bool = True
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
 _ESTIMATORS: dict[str, Callable] = {}
 
 
-def register_model(name: str, *, input_kind: str = "vector", description: str = ""):
+def register_model(name: str, *, input_kind: str | tuple[str, ...] = "vector", description: str = "",
+                   default_set: str | None = None, in_all: bool = True):
     """Decorator: register ``factory(*, random_state=0, **params) -> classifier`` as ``name``.
 
-    ``input_kind`` is the feature-set kind the model consumes (``"vector"`` or
-    ``"frames"``); ``--model all`` picks the models matching the feature set.
+    ``input_kind`` is the feature-set kind (or kinds) the model takes (``"vector"``,
+    ``"frames"``, ``"bundle"``); ``--model all`` picks the models matching the
+    feature set. ``default_set`` is the set ``serkit evaluate``/``train`` use for
+    this model when ``--set`` is not given (``None``: ``seed26``). ``in_all=False``
+    keeps a model that needs a particular layout of its input (``layer-weighted``)
+    out of ``--model all``.
     """
+    kinds = (input_kind,) if isinstance(input_kind, str) else tuple(input_kind)
 
     def decorator(factory: Callable) -> Callable:
-        _REGISTRY[name] = ModelSpec(name, factory, input_kind, description)
+        _REGISTRY[name] = ModelSpec(name, factory, kinds, description, default_set, in_all)
         return factory
 
     return decorator
@@ -172,37 +180,45 @@ def _boosting(*, random_state=0, **params):
     )
 
 
-@_register_estimator("ensemble", "soft vote of named models (default svm + mlp + logreg)")
-def _ensemble(*, random_state=0, members=DEFAULT_ENSEMBLE):
-    from sklearn.ensemble import VotingClassifier
+@register_model(
+    "ensemble",
+    input_kind=("vector", "frames", "bundle"),
+    default_set="logmel,functionals+egemaps",
+    description="soft vote: cnn + logreg-tuned on a logmel,functionals+egemaps bundle; svm + mlp + logreg on a vector set",
+)
+def _ensemble(*, random_state=0, members=None, weights=None):
+    from serkit.models.ensemble import SoftVoteClassifier, parse_members
 
-    members = tuple(members)
-    unknown = [m for m in members if m not in _ESTIMATORS or m == "ensemble"]
-    if unknown or not members:
-        raise ParameterError(
-            f"ensemble members={members!r}: unknown {unknown!r}; "
-            f"choose from {', '.join(n for n in _ESTIMATORS if n != 'ensemble')}"
-        )
-    estimators = [(m, _build_estimator(m, random_state, {})) for m in members]
-    return VotingClassifier(estimators, voting="soft")
+    if members is not None:
+        # Unknown names fail when the model is made, not after the first fold.
+        for name, _ in parse_members(members):
+            if name == "ensemble" or name not in available_models():
+                raise ParameterError(
+                    f"ensemble members={members!r}: {name!r} is not a member model; "
+                    f"choose from {', '.join(n for n in available_models() if n != 'ensemble')}"
+                )
+    return SoftVoteClassifier(members=members, weights=weights, random_state=random_state)
 
 
 @register_model("logreg-tuned", description="logistic regression, C chosen by speaker-grouped inner CV on training clips")
 def _logreg_tuned(*, random_state=0, **params):
     from serkit.models.tuned import InnerCVTuned
 
-    return InnerCVTuned(model="logreg", param="C", random_state=random_state, **params)
+    try:
+        return InnerCVTuned(model="logreg", param="C", random_state=random_state, **params)
+    except TypeError as error:
+        raise ParameterError(f"model 'logreg-tuned': bad parameters {params!r} ({error})") from None
 
 
 def available_models(input_kind: str | None = None) -> list[str]:
     """Registered model names in display order (the reference's four first).
 
-    ``input_kind`` (``"vector"``/``"frames"``) keeps only models taking that input.
+    ``input_kind`` (``"vector"``/``"frames"``/``"bundle"``) keeps only models taking that input.
     """
     _load_plugin_models()
     return [
         name for name, spec in _REGISTRY.items()
-        if input_kind is None or spec.input_kind == input_kind
+        if input_kind is None or input_kind in spec.input_kinds
     ]
 
 
@@ -228,31 +244,38 @@ def make_model(name: str, *, random_state: int = 0, **params):
         Seeds everything random in the model.
     **params
         Passed to the estimator (e.g. ``C=3.0`` for ``svm``, ``members=("svm",
-        "forest")`` for ``ensemble``); ``clip_quantiles=None`` turns capping off.
+        "forest")`` for ``ensemble``); ``clip_quantiles=None`` turns capping off
+        (vector models).
 
     Raises
     ------
     ParameterError
         Unknown name or parameter.
     """
-    return model_spec(name).factory(random_state=random_state, **params)
+    factory = model_spec(name).factory
+    try:
+        inspect.signature(factory).bind(random_state=random_state, **params)
+    except TypeError as error:
+        raise ParameterError(f"model {name!r}: bad parameters {params!r} ({error})") from None
+    return factory(random_state=random_state, **params)
 
 
 def resolve_model_names(spec: str, input_kind: str = "vector") -> list[str]:
-    """``"all"`` → every model taking ``input_kind``; ``"svm,mlp"`` → ``["svm", "mlp"]``.
+    """``"all"`` → every model taking ``input_kind`` (but those registered with
+    ``in_all=False``); ``"svm,mlp"`` → ``["svm", "mlp"]``.
 
-    Raises :class:`ParameterError` for an unknown name or a model taking another
-    input kind (``"vector"`` or ``"frames"``) than the feature set gives.
+    Raises :class:`ParameterError` for an unknown name or a model not taking the
+    feature set's kind (``"vector"``, ``"frames"`` or ``"bundle"``).
     """
     if spec.strip() == "all":
-        return available_models(input_kind)
+        return [name for name in available_models(input_kind) if model_spec(name).in_all]
     names = [name.strip() for name in spec.split(",") if name.strip()]
     if not names:
         raise ParameterError(f"--model {spec!r} names no model")
     for name in names:
-        if model_spec(name).input_kind != input_kind:
+        if input_kind not in model_spec(name).input_kinds:
             raise ParameterError(
-                f"model {name!r} takes {model_spec(name).input_kind} features, not "
+                f"model {name!r} takes {'/'.join(model_spec(name).input_kinds)} features, not "
                 f"{input_kind}; models for {input_kind} sets: "
                 f"{', '.join(available_models(input_kind))}"
             )
@@ -298,7 +321,7 @@ def _load_plugin_models() -> None:
     # optional dependencies are missing is simply not offered.
     from importlib import import_module
 
-    for module in ("cnn",):
+    for module in ("cnn", "layers"):
         try:
             import_module(f"serkit.models.{module}")
         except ModuleNotFoundError as error:

@@ -183,6 +183,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         ``seconds``.
     best_epoch_ : int
         The epoch whose weights were kept (1-based).
+    onnx_model_ : np.ndarray of uint8
+        The fitted network as ONNX (:meth:`to_onnx`), exported once so that prediction
+        runs on ONNX Runtime without importing torch.
 
     Examples
     --------
@@ -323,6 +326,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         band_mean = frames.mean(axis=1).astype(np.float32)
         band_std = np.maximum(frames.std(axis=1), 1e-3).astype(np.float32)
         self.state_ = {"band_mean": band_mean, "band_std": band_std}
+        self.__dict__.pop("onnx_model_", None)
         self._clear_runtime()
 
         module = build_module(self.n_mels_, tuple(self.channels), len(self.classes_), self.dropout).to(device)
@@ -347,7 +351,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             order = rng.permutation(train_idx)
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
-                x, mask = self._pad([self._random_crop(clips[i], rng) for i in batch], standardise=False)
+                x, mask = map(torch.from_numpy, self._pad([self._random_crop(clips[i], rng) for i in batch], standardise=False))
                 targets = targets_all[batch] * (1 - self.label_smoothing) + smoothing
                 if self.augment:
                     x, mask, targets = self._augment(x, mask, targets, config, generator)
@@ -379,6 +383,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         else:
             self.best_epoch_ = len(self.history_)
         self.state_.update({k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()})
+        self.onnx_model_ = np.frombuffer(self.to_onnx(), dtype=np.uint8)
         return self
 
     @staticmethod
@@ -433,12 +438,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         return 2 ** len(self.channels)
 
     def _pad(self, clips: list[np.ndarray], *, standardise: bool):
-        """Stack clips into ``(batch, n_mels, max_frames)`` plus the frame mask.
+        """Stack clips into a float32 ``(batch, n_mels, max_frames)`` array plus the frame mask.
 
         Clips under :attr:`min_frames` are extended with the training band means
         (standardised value 0) and count as real frames, the same alone or in a batch.
         """
-        torch = _torch()
         band_mean, band_std = self.state_["band_mean"], self.state_["band_std"]
         lengths = [max(clip.shape[1], self.min_frames) for clip in clips]
         x = np.zeros((len(clips), clips[0].shape[0], max(lengths)), dtype=np.float32)
@@ -449,7 +453,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             mask[row, :length] = 1.0
         if standardise:
             x = (x - band_mean[:, None]) / band_std[:, None] * mask[:, None, :]
-        return torch.from_numpy(x), torch.from_numpy(mask)
+        return x, mask
 
     def _predict_torch(self, module, clips, device, batch_size: int = 64) -> np.ndarray:
         torch = _torch()
@@ -460,7 +464,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             for start in range(0, len(order), batch_size):
                 batch = order[start : start + batch_size]
-                x, mask = self._pad([clips[i] for i in batch], standardise=True)
+                x, mask = map(torch.from_numpy, self._pad([clips[i] for i in batch], standardise=True))
                 logits = module(x.to(device), mask.to(device))
                 probabilities[batch] = torch.softmax(logits, dim=1).cpu().numpy()
         return probabilities
@@ -524,15 +528,16 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._onnx_session = onnxruntime.InferenceSession(
-                self.to_onnx(), options, providers=["CPUExecutionProvider"]
-            )
+            # The network exported at the end of fit: prediction needs no torch.
+            onnx_model = getattr(self, "onnx_model_", None)
+            onnx_model = self.to_onnx() if onnx_model is None else onnx_model.tobytes()
+            self._onnx_session = onnxruntime.InferenceSession(onnx_model, options, providers=["CPUExecutionProvider"])
         order = np.argsort([clip.shape[1] for clip in clips], kind="stable")
         probabilities = np.empty((len(clips), len(self.classes_)), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             x, mask = self._pad([clips[i] for i in batch], standardise=True)
-            (logits,) = self._onnx_session.run(None, {"x": x.numpy(), "mask": mask.numpy()})
+            (logits,) = self._onnx_session.run(None, {"x": x, "mask": mask})
             logits = logits - logits.max(axis=1, keepdims=True)
             exp = np.exp(logits)
             probabilities[batch] = exp / exp.sum(axis=1, keepdims=True)
@@ -564,110 +569,16 @@ def _validation_scores(probabilities: np.ndarray, y_index: np.ndarray, n_classes
     return {"validation_loss": loss, "validation_ua": float(np.mean(recalls))}
 
 
-def logmel_statistics(X) -> np.ndarray:
-    """Per-band summary of each clip for a classical model: ``(n_clips, 5 * n_mels)``.
-
-    Mean, standard deviation, 10th and 90th percentile of each band over time, and
-    the mean absolute frame-to-frame change (spectral flux per band).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> logmel_statistics([np.zeros((64, 30)), np.ones((64, 50))]).shape
-    (2, 320)
-    """
-    rows = []
-    for clip in _as_clips(X):
-        low, high = np.percentile(clip, [10, 90], axis=1)
-        flux = np.abs(np.diff(clip, axis=1)).mean(axis=1) if clip.shape[1] > 1 else np.zeros(clip.shape[0])
-        rows.append(np.concatenate([clip.mean(axis=1), clip.std(axis=1), low, high, flux]))
-    return np.asarray(rows, dtype=np.float64)
-
-
-class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
-    """Soft vote of the CNN and a classical model on log-mel statistics.
-
-    Both members take the same input (log-mel clips), so the ensemble is a drop-in
-    ``frames`` model: the CNN sees the spectrograms, the classical model (``svm`` by
-    default, from the registry, with its clipping and scaling) sees
-    :func:`logmel_statistics`. Their probabilities are averaged with fixed
-    ``cnn_weight`` (not tuned, so nothing is chosen on test data).
-
-    Parameters
-    ----------
-    classical : str
-        A vector model name from :func:`serkit.models.available_models`.
-    cnn_weight : float in [0, 1]
-        Weight of the CNN's probabilities; the classical model gets the rest.
-    cnn_params : dict or None
-        Parameters for :class:`CNNClassifier`.
-    random_state : int
-
-    Attributes
-    ----------
-    classes_, cnn_, classical_, history_
-    """
-
-    registry_name = "cnn+svm"
-
-    def __init__(self, *, classical="svm", cnn_weight=0.5, cnn_params=None, random_state=0):
-        self.classical = classical
-        self.cnn_weight = cnn_weight
-        self.cnn_params = cnn_params
-        self.random_state = random_state
-
-    def fit(self, X, y, groups=None):
-        """Fit both members on ``X`` (log-mel clips) and ``y``; ``groups`` go to the CNN."""
-        from serkit.models import make_model, model_spec
-
-        if model_spec(self.classical).input_kind != "vector":
-            raise ParameterError(f"classical={self.classical!r} must be a vector model")
-        if not 0.0 <= self.cnn_weight <= 1.0:
-            raise ParameterError(f"cnn_weight={self.cnn_weight!r} must be in [0, 1]")
-        clips = _as_clips(X)
-        self.cnn_ = CNNClassifier(random_state=self.random_state, **(self.cnn_params or {}))
-        self.cnn_.fit(clips, y, groups=groups)
-        self.classical_ = make_model(self.classical, random_state=self.random_state)
-        self.classical_.fit(logmel_statistics(clips), np.asarray(y))
-        self.classes_ = self.cnn_.classes_
-        self.history_ = self.cnn_.history_
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Weighted mean of the members' probabilities, columns in ``classes_`` order."""
-        check_is_fitted(self, "classes_")
-        clips = _as_clips(X)
-        classical = self.classical_.predict_proba(logmel_statistics(clips))
-        column = {label: j for j, label in enumerate(self.classical_.classes_)}
-        aligned = np.zeros((len(clips), len(self.classes_)))
-        for j, label in enumerate(self.classes_):
-            if label in column:
-                aligned[:, j] = classical[:, column[label]]
-        return self.cnn_weight * self.cnn_.predict_proba(clips) + (1.0 - self.cnn_weight) * aligned
-
-    def predict(self, X) -> np.ndarray:
-        """The most probable class of each clip."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
 def _register() -> None:
     from serkit.models import register_model
 
-    def factory(cls, name):
-        def build(*, random_state=0, **params):
-            try:
-                return cls(random_state=random_state, **params)
-            except TypeError as error:
-                raise ParameterError(f"model {name!r}: bad parameters {params!r} ({error})") from None
-
-        return build
-
-    register_model("cnn", input_kind="frames", description="compact CNN on log-mel spectrograms (PyTorch)")(
-        factory(CNNClassifier, "cnn")
-    )
-    register_model(
-        "cnn+svm", input_kind="frames", description="soft vote of the CNN and an SVM on log-mel statistics"
-    )(factory(CNNEnsembleClassifier, "cnn+svm"))
+    @register_model("cnn", input_kind="frames", default_set="logmel",
+                    description="compact CNN on log-mel spectrograms (PyTorch)")
+    def build(*, random_state=0, **params):
+        try:
+            return CNNClassifier(random_state=random_state, **params)
+        except TypeError as error:
+            raise ParameterError(f"model 'cnn': bad parameters {params!r} ({error})") from None
 
 
 _register()
