@@ -296,7 +296,8 @@ def test_training_curves_figure_dense_and_cnn_histories():
     cnn = [{"epoch": e, "train_loss": 1 / e, "validation_loss": 2 / e, "validation_ua": 0.4} for e in range(1, 4)]
     loss_ax, accuracy_ax = training_curves_figure(cnn).axes
     assert [line.get_label() for line in loss_ax.get_lines()] == ["training", "validation"]
-    assert accuracy_ax.texts[0].get_text() == "no accuracy recorded"
+    assert [line.get_label() for line in accuracy_ax.get_lines()] == ["validation"]  # its UA
+    assert accuracy_ax.get_lines()[0].get_ydata().tolist() == [0.4] * 3
 
 
 def test_model_comparison_figure_groups_bars():

@@ -84,10 +84,12 @@ def roc_figure(roc: Mapping[str, Mapping], *, title: str = "ROC curves (one emot
 
 HISTORY_KEYS = {
     "loss": (("loss", "train_loss"), ("val_loss", "validation_loss")),
-    "accuracy": (("accuracy", "train_accuracy"), ("val_accuracy", "validation_accuracy")),
+    "accuracy": (("accuracy", "train_accuracy"), ("val_accuracy", "validation_accuracy", "validation_ua")),
 }
 """Per-epoch record keys each panel reads (training, validation), first found wins:
-``dense`` records ``loss``/``val_loss``, the CNN ``train_loss``/``validation_loss``."""
+``dense`` records ``loss``/``val_loss``, the CNN ``train_loss``/``validation_loss`` and the
+validation actors' unweighted accuracy ``validation_ua`` (its training batches are
+augmented and mixed, so it records no training accuracy)."""
 
 
 def _history_series(history: Sequence[Mapping], keys: Sequence[str]) -> list[float] | None:
