@@ -33,6 +33,7 @@ import numpy as np
 
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
+from serkit.features.spectral import check_positive
 
 STATISTICS = ("mean", "std", "p10", "p50", "p90", "slope")
 """Per-clip statistics of every frame descriptor, in column order."""
@@ -171,10 +172,7 @@ class Functionals(FeatureSet):
         return [f"{name}_{stat}" for name in descriptors for stat in STATISTICS] + list(self._CLIP_VALUES)
 
     def _validate(self) -> None:
-        for key in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc"):
-            value = getattr(self, key)
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ParameterError(f"{key}={value!r} must be a positive integer")
+        check_positive(**{key: getattr(self, key) for key in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc")})
         if not 0 < self.fmin_hz < self.fmax_hz <= self.sr / 2:
             raise ParameterError(
                 f"fmin_hz={self.fmin_hz!r}, fmax_hz={self.fmax_hz!r} must satisfy 0 < fmin < fmax <= sr/2"

@@ -23,14 +23,10 @@ import numpy as np
 from serkit.audio import resample
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
+from serkit.features.spectral import check_positive
 
 LOGMEL_SR = 16000
 """Rate the spectrogram is computed at; other rates are resampled (soxr HQ) first."""
-
-
-def _positive(name: str, value, kind=(int, np.integer)) -> None:
-    if not isinstance(value, kind) or isinstance(value, bool) or value <= 0:
-        raise ParameterError(f"{name}={value!r} must be a positive number")
 
 
 def log_mel_spectrogram(
@@ -90,7 +86,7 @@ def log_mel_spectrogram(
         S = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length) ** 2
     else:
         n_fft = 2 * (S.shape[-2] - 1)
-    _positive("n_mels", n_mels)
+    check_positive(n_mels=n_mels)
     mel_power = mel_filters(sr=sr, n_fft=n_fft, n_mels=n_mels) @ S
     S_db = 10.0 * np.log10(np.maximum(mel_power, 1e-10))
     if top_db is not None:
@@ -142,11 +138,10 @@ class LogMel(FeatureSet):
         self.hop_length_s = hop_length_s
         self.top_db = top_db
         self.trim_db = trim_db
-        _positive("n_mels", n_mels)
-        for name in ("win_length_s", "hop_length_s", "top_db"):
-            _positive(name, getattr(self, name), (int, float, np.number))
+        check_positive(n_mels=n_mels)
+        check_positive(numbers=True, win_length_s=win_length_s, hop_length_s=hop_length_s, top_db=top_db)
         if trim_db is not None:
-            _positive("trim_db", trim_db, (int, float, np.number))
+            check_positive(numbers=True, trim_db=trim_db)
 
     @property
     def win_length(self) -> int:

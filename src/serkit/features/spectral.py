@@ -34,10 +34,17 @@ import numpy as np
 from serkit.exceptions import ParameterError
 
 
-def _check_positive(**values: int) -> None:
+def check_positive(*, numbers: bool = False, **values) -> None:
+    """:class:`ParameterError` unless every value is a positive integer (with
+    ``numbers=True``, a positive number); booleans are neither.
+
+    >>> check_positive(n_fft=2048, hop_length=512)
+    >>> check_positive(numbers=True, hop_length_s=0.01)
+    """
+    kinds = (int, float, np.number) if numbers else (int, np.integer)
     for key, value in values.items():
-        if not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ParameterError(f"{key}={value!r} must be a positive integer")
+        if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+            raise ParameterError(f"{key}={value!r} must be a positive {'number' if numbers else 'integer'}")
 
 
 @lru_cache(maxsize=8)
@@ -71,7 +78,7 @@ def stft_magnitude(
     """
     from scipy import fft
 
-    _check_positive(n_fft=n_fft, hop_length=hop_length)
+    check_positive(n_fft=n_fft, hop_length=hop_length)
     if center:
         y = np.pad(y, n_fft // 2)
     if y.shape[-1] < n_fft:
@@ -259,7 +266,7 @@ def _frames(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
 
 def rms(*, y: np.ndarray, frame_length: int = 2048, hop_length: int = 512, center: bool = True) -> np.ndarray:
     """``librosa.feature.rms(y=y)``: root-mean-square of each zero-padded frame, ``(t,)``."""
-    _check_positive(frame_length=frame_length, hop_length=hop_length)
+    check_positive(frame_length=frame_length, hop_length=hop_length)
     if center:
         y = np.pad(y, frame_length // 2)
     frames = _frames(y, frame_length=frame_length, hop_length=hop_length)
@@ -275,7 +282,7 @@ def zero_crossing_rate(
     zero and zero counts as positive, and the pair straddling a frame's start is not
     counted in that frame.
     """
-    _check_positive(frame_length=frame_length, hop_length=hop_length)
+    check_positive(frame_length=frame_length, hop_length=hop_length)
     if center:
         y = np.pad(y, frame_length // 2, mode="edge")
     negative = np.signbit(np.where(np.abs(y) <= threshold, 0.0, y))
