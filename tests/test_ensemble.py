@@ -146,7 +146,8 @@ def test_cnn_and_classical_ensemble_on_a_bundle_saves_and_predicts_audio(bundle_
     dataset, _ = dataset_from_extraction(read_corpus("ravdess", root), extraction)
     vote = make_model("ensemble", members=[("cnn", TINY_CNN), "logreg"])
     fit_model(vote, dataset.X, dataset.y, dataset.groups)
-    cnn_proba, logreg_proba = vote.member_probabilities(dataset.X)
+    members = vote.member_probabilities(dataset.X)
+    cnn_proba, logreg_proba = members["cnn"], members["logreg"]
     np.testing.assert_allclose(vote.predict_proba(dataset.X), (cnn_proba + logreg_proba) / 2)
     assert vote.history_ and len(vote.history_) == 3  # the CNN's curve
 

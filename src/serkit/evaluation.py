@@ -394,30 +394,16 @@ def _ordered_labels(y) -> list:
     return [e for e in EMOTIONS if e in present] + sorted(present - set(EMOTIONS))
 
 
-def _aligned_proba(model, X, labels) -> np.ndarray:
-    """``predict_proba`` with columns in ``labels`` order (0 for classes unseen in training)."""
-    return _align(model.predict_proba(X), model.classes_, labels)
+def _predict_fold(model, X, labels) -> tuple[np.ndarray, dict]:
+    """The model's probabilities with columns in ``labels`` order (0 for classes unseen in
+    training), and for an ensemble each member's, from the same single pass."""
+    from serkit.models import align_probabilities
 
-
-def _align(proba, classes, labels) -> np.ndarray:
-    aligned = np.zeros((len(proba), len(labels)))
-    column = {label: i for i, label in enumerate(labels)}
-    for j, label in enumerate(classes):
-        aligned[:, column[str(label)]] = proba[:, j]
-    return aligned
-
-
-def _member_metrics(fitted, X_test, y_test, labels) -> dict:
-    """An ensemble's members scored on the fold it was scored on: ``{member: metrics}``."""
-    if not hasattr(fitted, "member_probabilities"):
-        return {}
-    keys, seen = [], {}
-    for name, _ in fitted.members_:
-        seen[name] = seen.get(name, 0) + 1
-        keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
-    return {
-        key: fold_metrics(y_test, _align(proba, fitted.classes_, labels), labels)
-        for key, proba in zip(keys, fitted.member_probabilities(X_test))
+    if not hasattr(model, "member_probabilities"):
+        return align_probabilities(model.predict_proba(X), model.classes_, labels), {}
+    members = model.member_probabilities(X)
+    return align_probabilities(model.vote(members), model.classes_, labels), {
+        member: align_probabilities(proba, model.classes_, labels) for member, proba in members.items()
     }
 
 
@@ -500,7 +486,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
         fit_seconds += time.perf_counter() - started
         caught_messages += [f"{w.category.__name__}: {w.message}" for w in caught]
         started = time.perf_counter()
-        proba = _aligned_proba(fitted, X_test, labels)
+        proba, member_probas = _predict_fold(fitted, X_test, labels)
         predict_seconds += time.perf_counter() - started
         folds.append({
             "fold": fold,
@@ -509,8 +495,8 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
             "n_test": int(len(test)),
             **fold_metrics(y[test], proba, labels),
         })
-        for member, metrics in _member_metrics(fitted, X_test, y[test], labels).items():
-            member_folds.setdefault(member, []).append({"fold": fold, **metrics})
+        for member, member_proba in member_probas.items():
+            member_folds.setdefault(member, []).append({"fold": fold, **fold_metrics(y[test], member_proba, labels)})
         if history is None:
             history = _history(fitted)
         pooled_true.append(y[test])

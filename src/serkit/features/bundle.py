@@ -171,11 +171,7 @@ class FeatureBundle(FeatureSet):
 
     def collate(self, rows: Sequence[dict]) -> BundleFeatures:
         """Stack per-clip dicts into :class:`BundleFeatures`."""
-        parts = {
-            name: (np.stack([row[name] for row in rows]).astype(np.float64) if part.kind == "vector"
-                   else [row[name] for row in rows])
-            for name, part in zip(self.parts, self.part_sets())
-        }
+        parts = {name: part.collate([row[name] for row in rows]) for name, part in zip(self.parts, self.part_sets())}
         return BundleFeatures(parts, {name: part.kind for name, part in zip(self.parts, self.part_sets())})
 
 

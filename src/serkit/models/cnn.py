@@ -575,10 +575,7 @@ def _register() -> None:
     @register_model("cnn", input_kind="frames", default_set="logmel",
                     description="compact CNN on log-mel spectrograms (PyTorch)")
     def build(*, random_state=0, **params):
-        try:
-            return CNNClassifier(random_state=random_state, **params)
-        except TypeError as error:
-            raise ParameterError(f"model 'cnn': bad parameters {params!r} ({error})") from None
+        return CNNClassifier(random_state=random_state, **params)
 
 
 _register()

@@ -93,9 +93,7 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
         else:
             specs = parse_members(self.members)
         for name, _ in specs:
-            if name == self.registry_name:
-                raise ParameterError("an ensemble cannot be its own member")
-            member_kinds = model_spec(name).input_kinds  # unknown names raise here
+            member_kinds = model_spec(name).input_kinds
             wanted = kind if kind != "bundle" else member_kinds[0]
             if wanted not in member_kinds:
                 raise ParameterError(
@@ -130,12 +128,9 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
 
         specs = self._member_specs(input_kind_of(X))
         self.weights_ = self._weights(len(specs))
-        seen: dict[str, int] = {}
         self.members_ = []
-        for name, params in specs:
-            seed = self.random_state + seen.get(name, 0)
-            seen[name] = seen.get(name, 0) + 1
-            model = make_model(name, random_state=seed, **params)
+        for (name, params), repeat in zip(specs, _repeats([name for name, _ in specs])):
+            model = make_model(name, random_state=self.random_state + repeat, **params)
             fit_model(model, self._input_for(name, X), y, groups)
             self.members_.append((name, model))
         self.classes_ = np.unique(np.concatenate([np.asarray(m.classes_).astype(str) for _, m in self.members_]))
@@ -144,22 +139,30 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
         )
         return self
 
-    def member_probabilities(self, X) -> list[np.ndarray]:
-        """Each member's probabilities, columns in ``classes_`` order (0 for a class it never saw)."""
+    @property
+    def member_labels_(self) -> list[str]:
+        """One label per member: its name, ``cnn#2`` for the second of a repeated name."""
+        names = [name for name, _ in self.members_]
+        return [name if repeat == 0 else f"{name}#{repeat + 1}" for name, repeat in zip(names, _repeats(names))]
+
+    def member_probabilities(self, X) -> dict[str, np.ndarray]:
+        """Each member's probabilities by :attr:`member_labels_`, columns in ``classes_``
+        order (0 for a class it never saw)."""
+        from serkit.models import align_probabilities
+
         check_is_fitted(self, "members_")
-        column = {label: j for j, label in enumerate(self.classes_)}
-        probabilities = []
-        for name, model in self.members_:
-            proba = model.predict_proba(self._input_for(name, X))
-            aligned = np.zeros((proba.shape[0], len(self.classes_)))
-            for j, label in enumerate(model.classes_):
-                aligned[:, column[str(label)]] = proba[:, j]
-            probabilities.append(aligned)
-        return probabilities
+        return {
+            label: align_probabilities(model.predict_proba(self._input_for(name, X)), model.classes_, self.classes_)
+            for label, (name, model) in zip(self.member_labels_, self.members_)
+        }
+
+    def vote(self, member_probabilities: dict[str, np.ndarray]) -> np.ndarray:
+        """The weighted mean of :meth:`member_probabilities` ``(n_clips, n_classes)``."""
+        return np.tensordot(self.weights_, np.stack(list(member_probabilities.values())), axes=1)
 
     def predict_proba(self, X) -> np.ndarray:
         """The weighted mean of the members' probabilities ``(n_clips, n_classes)``."""
-        return np.tensordot(self.weights_, np.stack(self.member_probabilities(X)), axes=1)
+        return self.vote(self.member_probabilities(X))
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each clip."""
@@ -168,6 +171,9 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
 
 def parse_members(members) -> list[tuple[str, dict]]:
     """``"cnn,logreg"`` or ``["cnn", ("svm", {"C": 3.0})]`` → ``[(name, params), …]``.
+
+    Raises :class:`ParameterError` for a malformed entry, a name that is not a
+    registered model, or ``ensemble`` itself.
 
     >>> parse_members("cnn, logreg")
     [('cnn', {}), ('logreg', {})]
@@ -185,7 +191,27 @@ def parse_members(members) -> list[tuple[str, dict]]:
             specs.append((name, params))
     if not specs:
         raise ParameterError(f"ensemble members={members!r} names no model")
+    from serkit.models import available_models
+
+    choices = [name for name in available_models() if name != SoftVoteClassifier.registry_name]
+    for name, _ in specs:
+        if name == SoftVoteClassifier.registry_name:
+            raise ParameterError("an ensemble cannot be its own member")
+        if name not in choices:
+            raise ParameterError(
+                f"ensemble members={members!r}: {name!r} is not a member model; choose from {', '.join(choices)}"
+            )
     return specs
+
+
+def _repeats(names: list[str]) -> list[int]:
+    """How many times each name came before: ``["cnn", "svm", "cnn"]`` → ``[0, 0, 1]``."""
+    seen: dict[str, int] = {}
+    repeats = []
+    for name in names:
+        repeats.append(seen.get(name, 0))
+        seen[name] = repeats[-1] + 1
+    return repeats
 
 
 def _final_step(model):

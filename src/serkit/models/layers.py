@@ -215,12 +215,7 @@ def make_layer_weighted(
         )
     if head_params is not None and not isinstance(head_params, dict):
         raise ParameterError(f"model 'layer-weighted': head_params={head_params!r} must be a dict")
-    try:
-        weighting = LayerWeighting(n_layers, random_state=random_state, **weighting_params)
-    except TypeError as error:
-        raise ParameterError(
-            f"model 'layer-weighted': bad parameters {weighting_params!r} ({error})"
-        ) from None
+    weighting = LayerWeighting(n_layers, random_state=random_state, **weighting_params)
     weighting._validate_params()  # fail at make_model, not in the first fold
     estimator = _build_estimator(head, random_state, dict(head_params or {}))
     return Pipeline([("weight", weighting), ("scale", StandardScaler()), ("layer-weighted", estimator)])
