@@ -194,7 +194,7 @@ def test_oversized_or_broken_model_files_are_refused(model_dir, monkeypatch):
 TINY_CNN = {"channels": (4, 8), "n_threads": 1, "crop_frames": 32, "batch_size": 8,
             "max_epochs": 2, "validation_size": 0}
 TINY_PARAMS = {
-    "dense": {"max_epochs": 2}, "forest": {"n_estimators": 3}, "boosting": {"max_iter": 3},
+    "dense": {"max_epochs": 2}, "forest": {"n_estimators": 3}, "boosting": {"max_iter": 3, "min_samples_leaf": 2},
     "mlp": {"max_iter": 20}, "cnn": TINY_CNN, "layer-weighted": {"n_layers": 2, "max_iter": 5},
     "ensemble": {"members": [("cnn", TINY_CNN), "logreg-tuned"]},
 }
@@ -362,3 +362,62 @@ def test_a_local_encoder_is_read_offline(tmp_path, no_network, monkeypatch):
     ssl.load_encoder.cache_clear()
     assert calls == [{"local_files_only": True, "trust_remote_code": False}]
     assert no_network == []
+
+
+# -- allowed classes with unsound content -------------------------------------------------------
+
+def tamper_tree(model):
+    tree = model[-1].estimators_[0].tree_
+    state = tree.__getstate__()
+    state["nodes"]["left_child"][0] = 10**6  # prediction would read far outside the tree
+    tree.__setstate__(state)
+
+
+def tamper_boosting(model):
+    nodes = model[-1]._predictors[0][0].nodes
+    nodes["left"][np.flatnonzero(~nodes["is_leaf"].astype(bool))[0]] = 10**6
+
+
+def tamper_cnn_channels(model):
+    model.channels = (4, 10**6)  # rebuilding the torch network would allocate terabytes
+
+
+def onnx_edit(edit):
+    def tamper(model):
+        import onnx
+
+        graph = onnx.load_from_string(model.onnx_model_.tobytes())
+        edit(onnx, graph)
+        model.onnx_model_ = np.frombuffer(graph.SerializeToString(), dtype=np.uint8)
+
+    return tamper
+
+
+def external_weights(onnx, model):
+    weights = model.graph.initializer[0]
+    weights.ClearField("raw_data")
+    weights.data_location = onnx.TensorProto.EXTERNAL
+    weights.external_data.add(key="location", value="/etc/passwd")
+
+
+def custom_operator(onnx, model):
+    model.graph.node[0].domain = "com.example.evil"
+
+
+@pytest.mark.parametrize(
+    ("name", "tamper", "message"),
+    [
+        ("forest", tamper_tree, "a decision tree whose nodes point outside it"),
+        ("boosting", tamper_boosting, "a boosting tree whose nodes point outside it"),
+        ("cnn", tamper_cnn_channels, "a CNN whose layer sizes differ from its weights"),
+        ("cnn", onnx_edit(external_weights), "an ONNX network reading data from outside the model file"),
+        ("cnn", onnx_edit(custom_operator), "an ONNX network with operators outside the CNN's"),
+    ],
+)
+def test_allowed_classes_with_unsound_state_are_refused(name, tamper, message, tmp_path, seed26, vector_data, rng):
+    model_dir, model, _ = saved_registered_model(name, tmp_path, seed26, vector_data, rng)
+    tamper(model)
+    model_dir = save_model(tmp_path / f"{name}-tampered", model, load_model(model_dir).feature_set)
+    with pytest.raises(ArtifactError, match="model.skops: refused: the model holds") as error:
+        load_model(model_dir)
+    assert message in str(error.value)

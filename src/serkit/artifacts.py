@@ -419,6 +419,129 @@ def _load_estimator(path: Path):
         raise ArtifactError(f"{path}: cannot load the model ({type(error).__name__}: {error})") from None
 
 
+ONNX_OPERATORS = frozenset({
+    "Add", "Clip", "Concat", "Constant", "Conv", "Gemm", "MaxPool", "Mul", "ReduceSum", "Relu",
+    "Reshape", "Shape", "Slice", "Softmax", "Sqrt", "Sub", "Tanh", "Unsqueeze",
+})
+"""The standard operators of the CNN's exported network: a stored ONNX graph may use
+these and nothing else (no custom domain, function or subgraph)."""
+
+
+def _reachable(root):
+    """``root`` and every object reachable through attributes, lists, tuples and dicts."""
+    seen, stack = set(), [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        yield obj
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+            stack.extend(vars(obj).values())
+
+
+def _links_are_sound(left, right, is_leaf, feature, n_features) -> bool:
+    """Split nodes point forward to nodes inside the array and split a real feature, so
+    prediction (which indexes these arrays without bounds checks) stays in the tree
+    and ends."""
+    import numpy as np
+
+    split = np.flatnonzero(~np.asarray(is_leaf, dtype=bool))
+    n_nodes = len(left)
+    return bool(n_nodes > 0
+                and np.all((left[split] > split) & (left[split] < n_nodes))
+                and np.all((right[split] > split) & (right[split] < n_nodes))
+                and np.all((feature[split] >= 0) & (feature[split] < n_features)))
+
+
+def _check_tree(tree, n_features: int) -> str | None:
+    import numpy as np
+
+    leaf = tree.children_left == -1
+    if not (np.array_equal(leaf, tree.children_right == -1)
+            and tree.value.shape == (tree.node_count, tree.n_outputs, tree.max_n_classes)
+            and _links_are_sound(tree.children_left, tree.children_right, leaf, tree.feature, n_features)):
+        return "a decision tree whose nodes point outside it"
+    return None
+
+
+def _check_tree_predictor(predictor, n_features: int) -> str | None:
+    import numpy as np
+    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+
+    nodes = predictor.nodes
+    if not (isinstance(nodes, np.ndarray) and nodes.dtype == PREDICTOR_RECORD_DTYPE and nodes.ndim == 1
+            and not nodes["is_categorical"].any()  # serkit fits no categorical features
+            and _links_are_sound(nodes["left"], nodes["right"], nodes["is_leaf"], nodes["feature_idx"],
+                                 n_features)):
+        return "a boosting tree whose nodes point outside it"
+    return None
+
+
+def _check_onnx(data) -> str | None:
+    import numpy as np
+    import onnx
+
+    model = onnx.load_from_string(np.asarray(data, dtype=np.uint8).tobytes())
+    graph = model.graph
+    tensors = list(graph.initializer) + [attribute.t for node in graph.node for attribute in node.attribute
+                                         if attribute.type == onnx.AttributeProto.TENSOR]
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or graph.sparse_initializer:
+        return "an ONNX network reading data from outside the model file"
+    operators = {(node.domain or "ai.onnx", node.op_type) for node in graph.node}
+    unknown = sorted(op for domain, op in operators if domain != "ai.onnx" or op not in ONNX_OPERATORS)
+    if unknown or model.functions or any(o.domain not in ("", "ai.onnx") for o in model.opset_import):
+        return f"an ONNX network with operators outside the CNN's ({unknown or 'custom domain or function'})"
+    return None
+
+
+def _check_cnn(cnn) -> str | None:
+    """The CNN's architecture matches its weights: rebuilding the torch network from
+    ``channels`` then allocates no more than the file holds."""
+    import numpy as np
+
+    state, channels = cnn.state_, tuple(cnn.channels)
+    shapes_match = np.shape(state.get("band_mean")) == (cnn.n_mels_,) and all(
+        np.shape(state.get(f"blocks.{i}.0.weight")) == (out, in_, 3, 3)
+        for i, (in_, out) in enumerate(zip((1,) + channels, channels)))
+    if not shapes_match:
+        return "a CNN whose layer sizes differ from its weights"
+    onnx_model = getattr(cnn, "onnx_model_", None)
+    return None if onnx_model is None else _check_onnx(onnx_model)
+
+
+def check_loaded_model(estimator) -> None:
+    """Raise :class:`ParameterError` unless the loaded ``estimator``'s fitted state is
+    sound where compiled code trusts it.
+
+    The allow-list fixes which classes a file may hold; this checks the content that
+    native code indexes or sizes by: decision-tree and boosting-tree links, the CNN's
+    layer sizes and its ONNX graph (standard operators, no external data).
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    from serkit.models.cnn import CNNClassifier
+
+    for obj in _reachable(estimator):
+        # Unfitted templates (a forest's ``estimator``) hold no state and never predict.
+        problems = []
+        if isinstance(obj, DecisionTreeClassifier) and hasattr(obj, "tree_"):
+            problems = [_check_tree(obj.tree_, obj.n_features_in_)]
+        elif isinstance(obj, HistGradientBoostingClassifier) and hasattr(obj, "_predictors"):
+            problems = [_check_tree_predictor(p, obj.n_features_in_) for per_iteration in obj._predictors
+                        for p in per_iteration]
+        elif isinstance(obj, CNNClassifier) and hasattr(obj, "state_"):
+            problems = [_check_cnn(obj)]
+        problem = next((p for p in problems if p), None)
+        if problem:
+            raise ParameterError(f"the model holds {problem}")
+
+
 def load_model(model_dir=None):
     """Load a saved model as a :class:`serkit.inference.Predictor`, after checking it.
 
@@ -448,6 +571,10 @@ def load_model(model_dir=None):
     metadata = validate_metadata(model_dir / METADATA_FILE, _read_json(model_dir / METADATA_FILE))
     feature_set = _check_compatible(model_dir, metadata)
     estimator = _load_estimator(model_dir / MODEL_FILE)
+    try:
+        check_loaded_model(estimator)
+    except Exception as error:  # a crafted state can break the checks' own reading of it
+        raise ArtifactError(f"{model_dir / MODEL_FILE}: refused: {error}") from None
     if [str(c) for c in estimator.classes_] != metadata.get("labels"):
         raise ArtifactError(f"{model_dir}: model labels differ from metadata.json")
     return Predictor(estimator, feature_set, metadata=metadata)
