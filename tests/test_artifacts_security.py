@@ -179,13 +179,30 @@ def test_refused_types_walks_every_node_without_constructing():
 
 
 def test_oversized_or_broken_model_files_are_refused(model_dir, monkeypatch):
+    path = model_dir / "model.skops"
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("padding.npy", bytes(4 << 20))  # 4 MB of zeros: a few kB packed
+    resign(model_dir)
+    monkeypatch.setattr(artifacts, "MAX_MODEL_FILE_BYTES", 1 << 20)
+    with pytest.raises(ArtifactError, match="unpacks to .* bytes; at most 1048576"):
+        load_model(model_dir)
     monkeypatch.setattr(artifacts, "MAX_MODEL_FILE_BYTES", 1000)
-    with pytest.raises(ArtifactError, match="unpacks to .* bytes; at most 1000"):
+    with pytest.raises(ArtifactError, match="model.skops: .* bytes; at most 1000"):
         load_model(model_dir)
     monkeypatch.undo()
     (model_dir / "model.skops").write_bytes(b"PK\x03\x04 not a zip")
     resign(model_dir)
     with pytest.raises(ArtifactError, match="cannot load the model \\(BadZipFile"):
+        load_model(model_dir)
+
+
+def test_deep_or_oversized_metadata_is_refused(model_dir, monkeypatch):
+    (model_dir / "metadata.json").write_text("[" * 100_000 + "]" * 100_000)
+    resign(model_dir)
+    with pytest.raises(ArtifactError, match="metadata.json: unreadable \\(RecursionError"):
+        load_model(model_dir)
+    monkeypatch.setattr(artifacts, "MAX_METADATA_BYTES", 1000)
+    with pytest.raises(ArtifactError, match="metadata.json: 200000 bytes; at most 1000"):
         load_model(model_dir)
 
 

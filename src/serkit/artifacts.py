@@ -86,7 +86,10 @@ one). No prefix, no function: a class outside this list, and any node that would
 call or fetch a function or method, refuses the whole file."""
 
 MAX_MODEL_FILE_BYTES = 1 << 30
-"""Most bytes ``model.skops`` may unpack to (the bundled ensemble: 1.3 MB)."""
+"""Most bytes ``model.skops`` may take, on disk and unpacked (the bundled ensemble: 1.3 MB)."""
+
+MAX_METADATA_BYTES = 16 << 20
+"""Most bytes ``metadata.json`` or ``manifest.json`` may take (the bundled model's: 21 kB)."""
 
 MAX_SCHEMA_BYTES = 64 << 20
 """Most bytes its ``schema.json`` (the object tree) may hold."""
@@ -187,13 +190,20 @@ def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=
     return model_dir
 
 
+def _check_size(path: Path, limit: int) -> None:
+    size = path.stat().st_size
+    if size > limit:
+        raise ArtifactError(f"{path}: {size} bytes; at most {limit}")
+
+
 def _read_json(path: Path) -> dict:
     try:
+        _check_size(path, MAX_METADATA_BYTES)
         return json.loads(path.read_text())
     except FileNotFoundError:
         raise ArtifactError(f"{path}: missing; not a serkit model directory") from None
-    except (OSError, ValueError) as error:
-        raise ArtifactError(f"{path}: unreadable ({error})") from None
+    except (OSError, ValueError, RecursionError) as error:
+        raise ArtifactError(f"{path}: unreadable ({type(error).__name__}: {error})") from None
 
 
 def verify_manifest(model_dir) -> dict:
@@ -207,6 +217,7 @@ def verify_manifest(model_dir) -> dict:
         path = model_dir / name
         if not path.is_file():
             raise ArtifactError(f"{path}: missing (listed in the manifest)")
+        _check_size(path, MAX_MODEL_FILE_BYTES if name == MODEL_FILE else MAX_METADATA_BYTES)
         if _sha256(path) != expected:
             raise ArtifactError(f"{path}: checksum mismatch; the file was altered after saving")
     return manifest
