@@ -511,16 +511,8 @@ def _check_onnx(data) -> str | None:
 
 
 def _check_cnn(cnn) -> str | None:
-    """The CNN's architecture matches its weights: rebuilding the torch network from
-    ``channels`` then allocates no more than the file holds."""
-    import numpy as np
-
-    state, channels = cnn.state_, tuple(cnn.channels)
-    shapes_match = np.shape(state.get("band_mean")) == (cnn.n_mels_,) and all(
-        np.shape(state.get(f"blocks.{i}.0.weight")) == (out, in_, 3, 3)
-        for i, (in_, out) in enumerate(zip((1,) + channels, channels)))
-    if not shapes_match:
-        return "a CNN whose layer sizes differ from its weights"
+    if cnn.backend == "torch":
+        cnn._module()  # rebuilt on the meta device first: sizes that differ from the weights fail
     onnx_model = getattr(cnn, "onnx_model_", None)
     return None if onnx_model is None else _check_onnx(onnx_model)
 
@@ -531,9 +523,10 @@ def check_loaded_model(estimator) -> None:
 
     The allow-list fixes which classes a file may hold; this checks the content that
     native code indexes or sizes by: decision-tree and boosting-tree links, the CNN's
-    layer sizes and its ONNX graph (standard operators, no external data).
+    ONNX graph (standard operators, no external data) and, for its torch backend, its
+    layer sizes against its weights.
     """
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.tree import DecisionTreeClassifier
 
     from serkit.models.cnn import CNNClassifier
@@ -543,6 +536,9 @@ def check_loaded_model(estimator) -> None:
         problems = []
         if isinstance(obj, DecisionTreeClassifier) and hasattr(obj, "tree_"):
             problems = [_check_tree(obj.tree_, obj.n_features_in_)]
+        elif isinstance(obj, RandomForestClassifier) and hasattr(obj, "estimators_"):
+            # The forest checks the input's width, not its trees (nor their n_features_in_).
+            problems = [_check_tree(tree.tree_, obj.n_features_in_) for tree in obj.estimators_]
         elif isinstance(obj, HistGradientBoostingClassifier) and hasattr(obj, "_predictors"):
             problems = [_check_tree_predictor(p, obj.n_features_in_) for per_iteration in obj._predictors
                         for p in per_iteration]
