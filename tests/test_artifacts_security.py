@@ -232,6 +232,7 @@ def saved_registered_model(name, tmp_path, seed26, vector_data, rng):
     return save_model(tmp_path / name, model, feature_set), model, data
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("name", available_models())
 def test_every_registered_model_saves_within_the_allow_list_and_loads(name, tmp_path, seed26, vector_data, rng):
     import skops.io as sio
