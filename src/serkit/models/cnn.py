@@ -472,9 +472,17 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def _module(self):
         if getattr(self, "_torch_module", None) is None:
             torch = _torch()
-            module = build_module(self.n_mels_, tuple(self.channels), len(self.classes_))
+            # Built on the meta device the network allocates nothing until it takes the
+            # fitted weights, so layer sizes that do not match them (a crafted model
+            # file) fail here instead of allocating whatever they claim.
+            with torch.device("meta"):
+                module = build_module(self.n_mels_, tuple(self.channels), len(self.classes_))
             weights = {k: torch.from_numpy(np.asarray(v)) for k, v in self.state_.items() if k not in ("band_mean", "band_std")}
-            module.load_state_dict(weights)
+            try:
+                module.load_state_dict(weights, assign=True)
+            except RuntimeError as error:
+                reason = str(error).strip().splitlines()[-1].strip()
+                raise ParameterError(f"the CNN's layer sizes do not match its weights ({reason})") from None
             self._torch_module = module.eval()
         return self._torch_module
 
