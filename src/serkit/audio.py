@@ -38,8 +38,9 @@ SILENCE_DB = -60.0
 """Peak level (dBFS) under which a clip counts as silent. Peak, not RMS: quiet but real
 RAVDESS takes reach -64 dBFS RMS while their peaks stay above -48 dBFS."""
 
-BLOCK_FRAMES = 1 << 18
-"""Frames decoded at a time by :meth:`AudioStream.blocks` (about 6 s at 44.1 kHz, 1 MiB of float32)."""
+BLOCK_SAMPLES = 1 << 18
+"""Samples (frames × channels) decoded at a time by :class:`AudioStream`: 1 MiB of float32,
+about 6 s of mono 44.1 kHz, whatever the channel count the header claims."""
 
 AudioSource = Union[str, os.PathLike, BinaryIO]
 
@@ -143,11 +144,12 @@ def _fix_length(y: np.ndarray, n: int) -> np.ndarray:
 class AudioStream:
     """An audio file opened and checked from its header, then decoded whole or block by block.
 
-    Both ways give mono float32 at ``sr``; :meth:`read` is :func:`load_audio`'s decoding
-    (one-shot soxr), :meth:`blocks` holds one block at a time (soxr's streaming
-    resampler), so an hour of audio never sits in memory. Both give
-    :attr:`n_samples` samples (``ceil(frames * sr / orig_sr)``) and agree within soxr's
-    streaming error (about 1e-6 of full scale).
+    Both ways give mono float32 at ``sr``, decoding :data:`BLOCK_SAMPLES` at a time and
+    mixing each block to mono: :meth:`read` is :func:`load_audio`'s result (one-shot
+    soxr on the whole mono signal); :meth:`blocks` holds one block at a time (soxr's
+    streaming resampler), so an hour of audio never sits in memory. Both give
+    :attr:`n_samples` samples (``ceil(frames * sr / orig_sr)``) and the same values
+    (soxr's streaming and one-shot resamplers agree).
 
     Parameters
     ----------
@@ -190,22 +192,22 @@ class AudioStream:
 
     def read(self) -> np.ndarray:
         """All samples, mono float32 at :attr:`sr` (length from what was decoded)."""
-        y = self._decode(lambda: self._file.read(dtype="float32", always_2d=False))
+        y = np.concatenate([np.zeros(0, dtype=np.float32), *self._mono_blocks()])
         if y.size == 0:
             raise AudioError(f"{self.name}: no audio samples (empty)")
-        return resample(self._checked(to_mono(y)), orig_sr=self.orig_sr, target_sr=self.sr)
+        return resample(y, orig_sr=self.orig_sr, target_sr=self.sr)
 
-    def blocks(self, *, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+    def blocks(self) -> Iterator[np.ndarray]:
         """Mono float32 blocks at :attr:`sr`, :attr:`n_samples` samples in all."""
         import soxr
 
         resampler = None if self.orig_sr == self.sr else soxr.ResampleStream(self.orig_sr, self.sr, 1, dtype="float32", quality="HQ")
         remaining = self.n_samples
-        decoded = self._file.blocks(blocksize=block_frames, dtype="float32", always_2d=True)
+        decoded = self._mono_blocks()
         while remaining > 0:
-            block = self._decode(lambda: next(decoded, None))
+            block = next(decoded, None)
             last = block is None
-            y = np.zeros(0, dtype=np.float32) if last else self._checked(to_mono(block))
+            y = np.zeros(0, dtype=np.float32) if last else block
             if resampler is not None:
                 y = resampler.resample_chunk(y, last=last)
             if last:  # a header that promised more frames than the file holds: pad with silence
@@ -214,11 +216,18 @@ class AudioStream:
             remaining -= y.shape[-1]
             yield np.ascontiguousarray(y, dtype=np.float32)
 
-    def _decode(self, step):
-        try:
-            return step()
-        except (sf.LibsndfileError, RuntimeError) as error:
-            raise AudioError(f"{self.name}: decoding failed ({error})") from None
+    def _mono_blocks(self) -> Iterator[np.ndarray]:
+        """The file as decoded, mixed to mono and checked finite, block by block."""
+        blocksize = max(1024, BLOCK_SAMPLES // max(1, self._file.channels))
+        decoded = self._file.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
+        while True:
+            try:
+                block = next(decoded, None)
+            except (sf.LibsndfileError, RuntimeError) as error:
+                raise AudioError(f"{self.name}: decoding failed ({error})") from None
+            if block is None:
+                return
+            yield self._checked(to_mono(block))
 
     def _checked(self, y: np.ndarray) -> np.ndarray:
         if not np.all(np.isfinite(y)):

@@ -250,13 +250,17 @@ class Predictor:
             "hop_s": self.hop_s,
         }
 
+    def timeline_options(self, window_s: float | None = None, hop_s: float | None = None) -> tuple[float, float]:
+        """The window and hop a call would use (None: the predictor's), checked (:func:`check_window`)."""
+        return check_window(self.window_s if window_s is None else window_s, self.hop_s if hop_s is None else hop_s)
+
     def timeline_spans(self, duration_s: float, *, window_s: float | None = None, hop_s: float | None = None) -> list:
         """The ``(start, end)`` windows of audio lasting ``duration_s`` (empty: predicted whole).
 
         Checks the window, the hop and the window count (:data:`MAX_WINDOWS`) without
-        touching any audio: call it first to refuse a request before reading it.
+        touching any audio.
         """
-        window_s, hop_s = check_window(self.window_s if window_s is None else window_s, self.hop_s if hop_s is None else hop_s)
+        window_s, hop_s = self.timeline_options(window_s, hop_s)
         return [
             (start, min(start + window_s, duration_s))
             for start in window_starts(duration_s, window_s=window_s, hop_s=hop_s)
@@ -378,7 +382,7 @@ class Predictor:
                 "this model was trained on per-speaker standardised features; "
                 "give each file's speaker (serkit predict --speaker-from folder|COLUMN)"
             )
-        self.timeline_spans(0.0, window_s=window_s, hop_s=hop_s)  # a bad window or hop fails the batch, once
+        self.timeline_options(window_s, hop_s)  # a bad window or hop fails the batch, once
         from tqdm.auto import tqdm
 
         names = [_source_name(source) for source in sources]

@@ -133,7 +133,7 @@ async def predict(
     predictor: Predictor = Depends(get_predictor),
     settings: Settings = Depends(get_settings),
 ) -> dict:
-    predictor.timeline_spans(settings.max_duration_s, window_s=window, hop_s=hop)  # bounds, before any reading
+    predictor.timeline_options(window, hop)  # bounds, before any reading; the window count from the header
     slots = request.app.state.slots
     slots.check()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
