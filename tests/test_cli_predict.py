@@ -81,7 +81,7 @@ def test_table_shows_the_summary(capsys, model_dir, tmp_path):
     sf.write(path, np.concatenate([make_tone(freq_hz=150, duration_s=6, sr=SR), make_tone(freq_hz=750, duration_s=3, sr=SR)]), SR)
     assert main(["predict", str(path), "--model", str(model_dir)]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
-    assert "summary: mostly sad" in last and "of 9 s" in last and "happy" in last
+    assert "summary: mostly sad" in last and "of 9.0 s" in last and "happy" in last
 
 
 @pytest.mark.timeout(20)

@@ -91,14 +91,14 @@ def format_table(items: list[dict]) -> str:
 
 
 def format_summary(summary: dict, duration: float) -> str:
-    """``summary: mostly sad (62 % of 60 s); sad 37.5 s, happy 22.5 s`` (emotions with time only).
+    """``summary: mostly sad (62% of 60.0 s); sad 37.5 s, happy 22.5 s`` (emotions with time only).
 
     >>> format_summary({"seconds": {"happy": 1.0, "sad": 3.0, "calm": 0.0}, "dominant": "sad"}, 4.0)
-    'summary: mostly sad (75% of 4 s); sad 3.0 s, happy 1.0 s'
+    'summary: mostly sad (75% of 4.0 s); sad 3.0 s, happy 1.0 s'
     """
     ranked = sorted(((s, e) for e, s in summary["seconds"].items() if s > 0), reverse=True)
     share = summary["seconds"][summary["dominant"]] / duration if duration else 0.0
-    return f"summary: mostly {summary['dominant']} ({share:.0%} of {duration:g} s); " + ", ".join(
+    return f"summary: mostly {summary['dominant']} ({share:.0%} of {duration:.1f} s); " + ", ".join(
         f"{emotion} {seconds:.1f} s" for seconds, emotion in ranked
     )
 
