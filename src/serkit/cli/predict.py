@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         window_s=args.window,
         hop_s=args.hop,
         progress=len(files) > 1 and sys.stderr.isatty(),
-        n_jobs=min(8, len(os.sched_getaffinity(0))),
+        n_jobs=min(8, os.cpu_count() or 1),
     )
     items = []
     for entry in batch:

@@ -21,7 +21,7 @@ class Settings:
     max_duration_s : float > 0
         Longest audio accepted, read from the file header before decoding (422 above it).
     max_concurrent : int > 0
-        Predictions running at once (default: the CPU cores this process may use);
+        Predictions running at once (default: the CPU cores, os.cpu_count());
         a request past it gets 503 with ``Retry-After`` at once, never a queue.
     expose_details : bool
         Also show, at ``/v1/model``, the library versions, the training command and
@@ -37,7 +37,7 @@ class Settings:
     model_dir: str | None = None
     max_upload_bytes: int = 50 * 1024 * 1024
     max_duration_s: float = 300.0
-    max_concurrent: int = field(default_factory=lambda: len(os.sched_getaffinity(0)))
+    max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
     expose_details: bool = False
 
     def __post_init__(self):
