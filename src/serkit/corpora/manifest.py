@@ -14,8 +14,10 @@ Examples
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (folder / "manifest.csv").write_text("path,label\\nmissing.wav,happy\\n")
->>> read(folder).skipped
-[('missing.wav', 'file not found')]
+>>> read(folder)
+Traceback (most recent call last):
+...
+serkit.exceptions.CorpusError: ...manifest.csv: no manifest clips found (1 files skipped, e.g. missing.wav: file not found); ...
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from serkit.corpora.base import CorpusTable
+from serkit.corpora.base import CorpusTable, no_clips_error
 from serkit.exceptions import CorpusError
 
 DEFAULT_NAME = "manifest.csv"
@@ -39,7 +41,8 @@ def read(source) -> CorpusTable:
     Raises
     ------
     CorpusError
-        The CSV is missing, unreadable, or lacks a ``path`` or ``label`` column.
+        The CSV is missing, unreadable, lacks a ``path`` or ``label`` column, or no
+        row names a usable clip.
     """
     csv_path = Path(source)
     if csv_path.is_dir():
@@ -73,6 +76,8 @@ def read(source) -> CorpusTable:
         else:
             keep.append(index)
     table, duplicates = _drop_duplicates(frame.loc[keep], root)
+    if table.empty:
+        raise no_clips_error(csv_path, "manifest", "manifest", skipped + duplicates)
     table = table.sort_values("path", ignore_index=True)
     return CorpusTable(name="manifest", root=root, table=table, skipped=skipped + duplicates)
 
