@@ -96,7 +96,7 @@ def test_official_source_is_the_zenodo_record():
 def test_corpora_without_a_verified_download_say_where_to_get_them(corpus, where, layout, tmp_path, capsys):
     assert main(["download", corpus, "--dest", str(tmp_path)]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"serkit download: error: ")
+    assert len(lines) == 1 and lines[0].startswith("serkit download: error: ")
     assert "no download serkit can verify" in lines[0]
     assert where in lines[0] and layout in lines[0] and f"--corpus {corpus}" in lines[0]
     assert not any(tmp_path.iterdir())
