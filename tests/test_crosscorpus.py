@@ -126,6 +126,8 @@ def test_cli_matrix_on_two_synthesised_corpora(tmp_path, capsys):
     cell = {(c["train"], c["test"]): c for c in matrix["cells"]}
     assert cell["ravdess", "emodb"]["n_test"] == 12 and cell["emodb", "emodb"]["emotions"] == ["neutral", "sad", "angry"]
     assert cell["ravdess", "emodb"]["unweighted_accuracy"] == 1.0
+    by_gender = cell["ravdess", "emodb"]["slices"]["gender"]
+    assert {value: group["n"] for value, group in by_gender.items()} == {"female": 8, "male": 4}
     assert matrix["command"].startswith("serkit evaluate --train ravdess:")
 
 

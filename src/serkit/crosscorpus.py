@@ -126,8 +126,9 @@ class CrossCorpusResult:
         :data:`~serkit.labels.EMOTIONS` order), ``protocol`` (``speaker`` or
         ``cross-corpus``), ``chance``, ``n_train``, ``n_test``, ``accuracy``,
         ``unweighted_accuracy``, ``macro_f1``, ``roc_auc``, ``recall`` per emotion,
-        ``confusion`` (rows true, columns predicted, in ``emotions`` order), and for a
-        ``speaker`` cell ``folds`` and ``unweighted_accuracy_std``. With fewer than
+        ``confusion`` (rows true, columns predicted, in ``emotions`` order),
+        ``slices`` (:func:`serkit.slices.slice_scores`, when the datasets carry their
+        metadata), and for a ``speaker`` cell ``folds`` and ``unweighted_accuracy_std``. With fewer than
         two shared emotions the metrics are None and ``note`` says why.
     corpora : dict
         Per corpus: clip and speaker counts, emotions.
@@ -204,7 +205,7 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         splits = split_indices("speaker", test.y, test.groups, n_splits=n_splits, random_state=random_state)
     else:
         splits = [(np.arange(0), np.arange(len(test.y)))]
-    folds, pooled_true, pooled_proba, n_train = [], [], [], 0
+    folds, pooled_true, pooled_proba, pooled_rows, n_train = [], [], [], [], 0
     for fold, (train_idx, test_idx) in enumerate(splits, start=1):
         parts = [(datasets[name], f"{name}/", np.arange(len(datasets[name].y))) for name in others]
         if within:
@@ -222,6 +223,7 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
                       **fold_metrics(y_true, proba, emotions)})
         pooled_true.append(y_true)
         pooled_proba.append(proba)
+        pooled_rows.append(test_idx)
         n_train = max(n_train, len(y_train))
     y_true, proba = np.concatenate(pooled_true), np.concatenate(pooled_proba)
     y_pred = np.asarray(emotions)[np.argmax(proba, axis=1)]
@@ -234,6 +236,10 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
                                                   zero_division=0).round(4).tolist())),
         "confusion": confusion_matrix(y_true, y_pred, labels=emotions).tolist(),
     })
+    if test.meta is not None:
+        from serkit.slices import slice_scores
+
+        cell["slices"] = slice_scores(y_true, proba, emotions, test.meta.iloc[np.concatenate(pooled_rows)].reset_index(drop=True))
     if within:
         cell["unweighted_accuracy_std"] = float(np.std([f["unweighted_accuracy"] for f in folds]))
         cell["folds"] = folds

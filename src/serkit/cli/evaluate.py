@@ -186,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
             speaker_norm=args.speaker_norm,
             command=reproduce_command("evaluate", args, "--protocol", args.protocol),
             progress=not args.quiet,
+            slice_by=dataset.meta,
         )
     print(format_table(result))
     if args.json_path:
