@@ -124,7 +124,8 @@ class CrossCorpusResult:
     cells : list of dict
         One per (row, column): ``train``, ``test``, ``emotions`` (shared, in
         :data:`~serkit.labels.EMOTIONS` order), ``protocol`` (``speaker`` or
-        ``cross-corpus``), ``chance``, ``n_train``, ``n_test``, ``accuracy``,
+        ``cross-corpus``), ``chance``, ``n_train`` (a speaker cell's largest training
+        fold), ``n_test``, ``accuracy``,
         ``unweighted_accuracy``, ``macro_f1``, ``roc_auc``, ``recall`` per emotion,
         ``confusion`` (rows true, columns predicted, in ``emotions`` order),
         ``slices`` (:func:`serkit.slices.slice_scores`, when the datasets carry their
