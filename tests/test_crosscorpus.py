@@ -62,6 +62,16 @@ def test_pooled_training_holds_out_the_test_corpus_speakers():
     assert {fold["n_train"] for fold in cell["folds"]} == {60 + 60}
 
 
+def test_speaker_norm_on_speakers_read_from_a_table():
+    data = {"a": _corpus(["angry", "sad"]), "b": _corpus(["angry", "sad"], shift=5.0, seed=1)}
+    for dataset in data.values():
+        dataset.groups = dataset.groups.astype(object)  # as Dataset.from_table gives them
+    plain = cross_corpus_matrix("logreg", data, [["a"]], ["b"], progress=False).cell("a", "b")
+    normed = cross_corpus_matrix("logreg", data, [["a"]], ["b"], speaker_norm=True, progress=False).cell("a", "b")
+    # b is a shifted by 5: per-speaker standardisation takes the shift away.
+    assert normed["unweighted_accuracy"] > 0.95 > plain["unweighted_accuracy"]
+
+
 def test_too_few_shared_emotions_and_bad_names():
     data = {"a": _corpus(["angry", "calm"]), "b": _corpus(["angry", "sad"], seed=1)}
     cell = cross_corpus_matrix("logreg", data, [["a"]], ["b"], progress=False).cell("a", "b")

@@ -217,7 +217,7 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         groups_train = np.concatenate([np.char.add(prefix, data.groups[rows].astype(str)) for data, prefix, rows in parts])
         test_idx = test_idx[np.isin(test.y[test_idx], emotions)]
         proba = _fit_predict(model, random_state, X_train, y_train, groups_train, _take(test.X, test_idx),
-                             test.groups[test_idx], emotions, speaker_norm)
+                             test.groups[test_idx].astype(str), emotions, speaker_norm)
         y_true = test.y[test_idx].astype(str)
         folds.append({"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
                       "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist())),
