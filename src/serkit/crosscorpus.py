@@ -48,9 +48,9 @@ from typing import Sequence
 
 import numpy as np
 
+from serkit.evaluation import _feature_set_info, _json_safe, _ordered_labels, _take, fold_metrics, split_indices
 from serkit.exceptions import ParameterError
 from serkit.features.bundle import BundleFeatures
-from serkit.labels import EMOTIONS
 
 POOL_SEPARATOR = "+"
 """Joins the names of pooled corpora in a training set's name (``ravdess+nemo``)."""
@@ -89,11 +89,6 @@ def corpus_names(specs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]
     return names
 
 
-def _ordered(labels) -> list[str]:
-    present = set(labels)
-    return [e for e in EMOTIONS if e in present] + sorted(present - set(EMOTIONS))
-
-
 def _concat(parts: list):
     """Clips of several feature collections (arrays, frame lists or bundles) as one."""
     first = parts[0]
@@ -104,10 +99,6 @@ def _concat(parts: list):
     if isinstance(first, np.ndarray):
         return np.concatenate(parts)
     return [matrix for part in parts for matrix in part]
-
-
-def _take(X, indices):
-    return X[indices] if isinstance(X, (np.ndarray, BundleFeatures)) else [X[i] for i in indices]
 
 
 @dataclass
@@ -189,11 +180,9 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
 def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm):
     from sklearn.metrics import confusion_matrix, recall_score
 
-    from serkit.evaluation import fold_metrics, split_indices
-
     test = datasets[test_name]
     trained_on = set().union(*(set(datasets[name].y) for name in train_names))
-    emotions = [e for e in _ordered(test.y) if e in trained_on]
+    emotions = [e for e in _ordered_labels(test.y) if e in trained_on]
     cell = {"train": POOL_SEPARATOR.join(train_names), "test": test_name, "emotions": emotions,
             "chance": 1 / len(emotions) if emotions else None}
     within = test_name in train_names
@@ -283,7 +272,6 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     """
     from tqdm.auto import tqdm
 
-    from serkit.evaluation import _feature_set_info
     from serkit.models import make_model
 
     make_model(model)  # an unknown name fails now, not after the first cell
@@ -301,7 +289,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     ]
     corpora = {
         name: {"n_clips": int(len(data.y)), "n_speakers": int(len(np.unique(data.groups))),
-               "emotions": _ordered(data.y.astype(str)), **{k: v for k, v in data.corpus.items() if k in ("name", "root")}}
+               "emotions": _ordered_labels(data.y.astype(str)), **{k: v for k, v in data.corpus.items() if k in ("name", "root")}}
         for name, data in datasets.items()
     }
     return CrossCorpusResult(
@@ -346,8 +334,6 @@ def format_matrix(result: CrossCorpusResult) -> str:
 
 def save_json(results: Sequence[CrossCorpusResult], path) -> Path:
     """Every model's matrix in one JSON file: ``{"cross_corpus": [matrix, ...]}``."""
-    from serkit.evaluation import _json_safe
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = _json_safe({"cross_corpus": [result.to_dict() for result in results]})
