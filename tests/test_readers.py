@@ -118,7 +118,7 @@ def test_emovo_codes_speakers_and_sentences(tmp_path):
     assert set(corpus.table["language"]) == {"it"}
     reasons = dict(corpus.skipped)
     assert "emotion code 'ang'" in reasons["m1/ang-m1-b1.wav"]
-    assert reasons["m4/neu-m4-b1.wav"].startswith("not a EMOVO name")
+    assert reasons["m4/neu-m4-b1.wav"].startswith("not an EMOVO name")
     assert {emovo.parse_name(f"{code}-m1-b1")["label"] for code in emovo.EMOTION_CODES} == set(EMOTIONS) - {"calm"}
 
 

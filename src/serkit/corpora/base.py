@@ -83,7 +83,7 @@ def walk_audio(root: Path) -> list[Path]:
 class SkipClip(ValueError):
     """A clip a reader recognises but leaves out; its message is the reason as is
     (``"song, not speech"``), where any other ``ValueError`` from a name parser reads
-    ``"not a <corpus> name: <why>"``."""
+    ``"not a <corpus> name: <why>"`` (``"not an EmoDB name: …"``)."""
 
 
 TABLE_COLUMNS = ("path", "label", "speaker", "gender", "language", "corpus")
@@ -166,7 +166,7 @@ def read_named_files(
             skipped.append((relative, str(reason)))
             continue
         except ValueError as error:
-            skipped.append((relative, f"not a {title} name: {error}"))
+            skipped.append((relative, f"not {'an' if title[0] in 'AEIOU' else 'a'} {title} name: {error}"))
             continue
         rows.append({"path": relative, "language": language, "corpus": corpus, **fields})
     if not rows:
