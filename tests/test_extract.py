@@ -1,4 +1,12 @@
-"""Batch extraction: order, cache, failures, the features verb's output."""
+"""Batch extraction: order, cache, failures, the features verb's output, faults."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -113,3 +121,59 @@ def test_whole_shared_corpus(ravdess_root, tmp_path):
     counts = table["label"].value_counts()
     assert counts["neutral"] == 80 and (counts.drop("neutral") == 160).all()
     assert np.isfinite(table[get_feature_set("seed26").columns].to_numpy()).all()
+
+
+# --- Faults: a killed run, a corrupt cache, special files -----------------------------------
+
+
+def _manifest_corpus(tmp_path, *, n_clips: int, duration_s: float = 2.0) -> Path:
+    """``n_clips`` copies of one voice-like clip, listed in a manifest (path,label,speaker)."""
+    (tmp_path / "clips").mkdir()
+    y = make_voice_like(sr=16000, duration_s=duration_s)
+    rows = []
+    for i in range(n_clips):
+        sf.write(tmp_path / "clips" / f"{i}.wav", y, 16000)
+        rows.append((f"clips/{i}.wav", "happy" if i % 2 else "sad", f"s{i % 4}"))
+    pd.DataFrame(rows, columns=["path", "label", "speaker"]).to_csv(tmp_path / "manifest.csv", index=False)
+    return tmp_path / "manifest.csv"
+
+
+def _children_of(pid: int) -> list[int]:
+    """Live (non-zombie) processes whose parent is ``pid``, from /proc (no psutil needed)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                # Field 2 (the name) is in parentheses and may hold spaces: split after it.
+                state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+                if int(ppid) == pid and state != "Z":
+                    children.append(int(entry.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_die_with_a_killed_run(tmp_path, signum):
+    manifest = _manifest_corpus(tmp_path, n_clips=120)
+    command = [sys.executable, "-m", "serkit", "features", str(manifest), "--corpus", "manifest", "-o", str(tmp_path / "f.csv"), "-j", "2", "--no-cache"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 60
+    while len(workers := _children_of(run.pid)) < 2 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(workers) == 2, "the pool never started"
+    run.send_signal(signum)
+    # Workers holding the pipes would keep communicate() from ever seeing EOF.
+    run.communicate(timeout=10)
+    deadline = time.monotonic() + 5
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _alive(pid)]
+    assert run.returncode == -signum if signum == signal.SIGKILL else run.returncode in (128 + signum, -signum)
