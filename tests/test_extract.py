@@ -177,3 +177,56 @@ def test_workers_die_with_a_killed_run(tmp_path, signum):
         time.sleep(0.05)
     assert not [pid for pid in workers if _alive(pid)]
     assert run.returncode == -signum if signum == signal.SIGKILL else run.returncode in (128 + signum, -signum)
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "problem"),
+    [
+        (lambda entry: entry.write_bytes(b""), "unreadable"),
+        (lambda entry: np.save(entry, np.zeros(3)), "of shape (3,)"),
+        (lambda entry: np.save(entry, np.zeros(26, dtype=np.int64)), "not floating point"),
+        (lambda entry: np.save(entry, np.full(26, np.nan)), "not finite"),
+        (lambda entry: np.save(entry, np.array(["a"] * 26)), "not floating point"),
+    ],
+    ids=["empty", "wrong-shape", "wrong-dtype", "nan", "strings"],
+)
+def test_bad_cache_entries_are_dropped_and_recomputed(tiny_corpus, tmp_path, corrupt, problem):
+    corpus = read_corpus("ravdess", tiny_corpus)
+    first = extract_corpus(corpus, "seed26", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    entries = sorted((tmp_path / "c").rglob("*.npy"))
+    assert len(entries) == len(NAMES)
+    for entry in entries[:2]:
+        corrupt(entry)
+    again = extract_corpus(corpus, "seed26", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    assert again.failures == [] and again.n_cached == len(NAMES) - 2
+    pd.testing.assert_frame_equal(first.table, again.table)
+    assert sum(problem in note and "recomputed" in note for _, note in again.notes) == 2
+    third = extract_corpus(corpus, "seed26", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    assert third.n_cached == len(NAMES) and third.notes == []
+
+
+def test_frame_cache_entries_with_other_bands_are_recomputed(tiny_corpus, tmp_path):
+    corpus = read_corpus("ravdess", tiny_corpus)
+    first = extract_corpus(corpus, "logmel", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    entry = sorted((tmp_path / "c").rglob("*.npy"))[0]
+    np.save(entry, np.zeros((40, 7), dtype=np.float32))
+    again = extract_corpus(corpus, "logmel", n_jobs=1, cache_dir=tmp_path / "c", progress=False)
+    assert again.n_cached == len(NAMES) - 1
+    for ours, theirs in zip(first.frames, again.frames):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("use_cache", [True, False])
+@pytest.mark.parametrize("special", ["fifo", "dev-zero"])
+def test_special_files_named_like_clips_are_skipped_not_read(tiny_corpus, tmp_path, special, use_cache):
+    path = tiny_corpus / "Actor_02" / "03-01-07-01-01-01-02.wav"
+    if special == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    corpus = read_corpus("ravdess", tiny_corpus)
+    extraction = extract_corpus(corpus, "seed26", n_jobs=1, cache_dir=tmp_path / "c", use_cache=use_cache, progress=False)
+    assert list(extraction.table["path"]) == NAMES
+    reason = dict(extraction.failures)["Actor_02/03-01-07-01-01-01-02.wav"]
+    assert "not a regular file" in reason and ("FIFO" if special == "fifo" else "character device") in reason
