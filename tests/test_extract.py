@@ -15,6 +15,7 @@ import soundfile as sf
 
 from conftest import make_voice_like
 from serkit.cli import main
+from serkit.cli._common import PARTIAL_TAG, _partial_path, remove_stale_partials
 from serkit.corpora import read_corpus
 from serkit.features import extract, extract_corpus, get_feature_set
 
@@ -230,3 +231,27 @@ def test_special_files_named_like_clips_are_skipped_not_read(tiny_corpus, tmp_pa
     assert list(extraction.table["path"]) == NAMES
     reason = dict(extraction.failures)["Actor_02/03-01-07-01-01-01-02.wav"]
     assert "not a regular file" in reason and ("FIFO" if special == "fifo" else "character device") in reason
+
+
+def test_stale_temporaries_of_killed_writers_are_removed(tiny_corpus, tmp_path):
+    out = tmp_path / "out" / "features.csv"
+    out.parent.mkdir()
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = _partial_path(out, int(finished.stdout))
+    dead.write_text("half a table")
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as writer:
+        try:
+            live = _partial_path(out, writer.pid)
+            live.write_text("being written")
+            older = tmp_path / "out" / f".features.csv.{PARTIAL_TAG}-{writer.pid}.tmp.csv.old"  # not ours: kept
+            older.write_text("x")
+            other = tmp_path / "out" / ".other.csv.serkit-partial-1.tmp.csv"
+            other.write_text("another file's")
+            code = main(["features", str(tiny_corpus), "-o", str(out), "--no-cache", "-q", "-j", "1"])
+            assert code == 0 and len(pd.read_csv(out)) == len(NAMES)
+            assert not dead.exists() and live.exists() and older.exists() and other.exists()
+            # The same pid, alive, but started after the temporary was written: reused, so stale.
+            os.utime(live, (time.time() - 3600, time.time() - 3600))
+            assert remove_stale_partials(out) == [live]
+        finally:
+            writer.kill()
