@@ -37,8 +37,8 @@ MIN_SAMPLES = 2048
 
 MIN_SAMPLE_RATE = 1000
 MAX_SAMPLE_RATE = 768_000
-"""Sample rates accepted, stored or asked for (Hz). Outside them a header is crafted or
-broken: resampling 1 Hz to 22050 Hz would turn a 16 kB file into 1.3 GB of samples."""
+"""Sample rates a file may declare (Hz). Outside them its header is crafted or broken:
+resampling 1 Hz to 22050 Hz would turn a 16 kB file into 1.3 GB of samples."""
 
 SILENCE_DB = -60.0
 """Peak level (dBFS) under which a clip counts as silent. Peak, not RMS: quiet but real
@@ -111,17 +111,16 @@ def _open(source: AudioSource) -> sf.SoundFile:
     if isinstance(source, (str, os.PathLike)):
         check_regular_file(source)
     try:
-        return sf.SoundFile(source)
+        stream = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         reason = str(error).split(":")[-1].strip() or type(error).__name__
         raise AudioError(f"{name}: not readable as audio ({reason})") from None
-
-
-def _check_sample_rate(name: str, sample_rate: int) -> None:
-    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+    if not MIN_SAMPLE_RATE <= stream.samplerate <= MAX_SAMPLE_RATE:
+        stream.close()
         raise AudioError(
-            f"{name}: sample rate {sample_rate} Hz outside {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz (header broken or crafted)"
+            f"{name}: sample rate {stream.samplerate} Hz outside {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz (header broken or crafted)"
         )
+    return stream
 
 
 def rms_db(y: np.ndarray) -> float:
@@ -185,7 +184,7 @@ def load_audio(
     ----------
     source : str, path-like or binary file object
         Any file libsndfile reads (WAV, FLAC, OGG, AIFF, MP3, …), any rate and bit depth.
-    sr : int in [MIN_SAMPLE_RATE, MAX_SAMPLE_RATE] or None
+    sr : int > 0 or None
         Target sample rate in Hz; ``None`` keeps the file's own rate.
     min_samples : int >= 1
         Fewest samples accepted after resampling (default one 2048-sample window).
@@ -208,15 +207,14 @@ def load_audio(
     ParameterError
         ``sr`` or ``min_samples`` out of range.
     """
-    if sr is not None and (not isinstance(sr, (int, np.integer)) or not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE):
-        raise ParameterError(f"sr={sr!r} must be an integer in {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz or None")
+    if sr is not None and (not isinstance(sr, (int, np.integer)) or sr <= 0):
+        raise ParameterError(f"sr={sr!r} must be a positive integer or None")
     if min_samples < 1:
         raise ParameterError(f"min_samples={min_samples!r} must be >= 1")
     name = _name(source)
     with _open(source) as stream:
         orig_sr = stream.samplerate
         frames = stream.frames
-        _check_sample_rate(name, orig_sr)
         if frames == 0:
             raise AudioError(f"{name}: no audio samples (empty)")
         if max_duration_s is not None and frames / orig_sr > max_duration_s:
