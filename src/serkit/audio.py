@@ -40,6 +40,10 @@ MAX_SAMPLE_RATE = 768_000
 """Sample rates a file may declare (Hz). Outside them its header is crafted or broken:
 resampling 1 Hz to 22050 Hz would turn a 16 kB file into 1.3 GB of samples."""
 
+MAX_PEAK = 1e3
+"""Largest sample magnitude a clip's features are computed from (60 dB above full
+scale): no recording is louder, and far louder float samples overflow the spectra to inf."""
+
 SILENCE_DB = -60.0
 """Peak level (dBFS) under which a clip counts as silent. Peak, not RMS: quiet but real
 RAVDESS takes reach -64 dBFS RMS while their peaks stay above -48 dBFS."""

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from serkit import __version__
-from serkit.audio import check_regular_file, load_audio
+from serkit.audio import MAX_PEAK, check_regular_file, load_audio
 from serkit.corpora.base import CorpusTable
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, get_feature_set
@@ -65,15 +65,17 @@ def _resolve(feature_set: FeatureSet | str) -> FeatureSet:
 def extract(source, feature_set: FeatureSet | str = "seed26") -> np.ndarray:
     """Features of one file (or file object): a row for vector sets, a matrix for frame sets.
 
-    Raises :class:`AudioError` for unusable audio, and for audio whose features are
-    not finite (samples so large that their power overflows): never NaN out.
+    Raises :class:`AudioError` for unusable audio, samples beyond
+    :data:`~serkit.audio.MAX_PEAK`, or features that are not finite: never NaN out.
     """
     feature_set = _resolve(feature_set)
     y, sr = load_audio(source, sr=feature_set.sr)
+    name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>")
+    if (peak := float(np.max(np.abs(y)))) > MAX_PEAK:
+        raise AudioError(f"{name}: samples reach {peak:.3g}, beyond any recording (float audio lies within ±1)")
     value = feature_set.from_audio(y, sr)
     if isinstance(value, np.ndarray) and not np.all(np.isfinite(value)):
-        name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>")
-        raise AudioError(f"{name}: features are not finite (peak {float(np.max(np.abs(y))):.3g}: samples far beyond full scale?)")
+        raise AudioError(f"{name}: features are not finite")
     return value
 
 
