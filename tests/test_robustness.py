@@ -204,6 +204,20 @@ def test_a_header_claiming_terabytes_reads_only_what_is_there(inputs):
     assert info.frames == y.size == SR
 
 
+def test_a_compressed_hour_of_silence_is_refused_before_decoding(tmp_path):
+    """A FLAC "bomb": kilobytes on disk, an hour of samples once decoded."""
+    path = tmp_path / "bomb.flac"
+    with sf.SoundFile(path, "w", samplerate=8000, channels=1, format="FLAC") as stream:
+        block = np.zeros(8000 * 60, dtype=np.int16)
+        for _ in range(60):
+            stream.write(block)
+    assert path.stat().st_size < 1 << 20
+    with bounded_memory(16 << 20):
+        kind, message = outcome(extract, path, "seed26")
+        assert audio_info(path).duration_s == 3600
+    assert kind == "error" and "too long (3600.0 s > 600 s)" in message
+
+
 # --- Layer 2: features of one clip ------------------------------------------------------------
 
 

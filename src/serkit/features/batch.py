@@ -62,14 +62,31 @@ def _resolve(feature_set: FeatureSet | str) -> FeatureSet:
     return get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
 
 
-def extract(source, feature_set: FeatureSet | str = "seed26") -> np.ndarray:
+MAX_CLIP_S = 600.0
+"""Longest clip extracted (from its header, before decoding): ten minutes. Longer audio
+is a recording to cut into clips (or to give to ``serkit predict``, which windows and
+streams it); decoded whole it would hold gigabytes of samples and spectra."""
+
+
+def extract(source, feature_set: FeatureSet | str = "seed26", *, max_duration_s: float | None = MAX_CLIP_S) -> np.ndarray:
     """Features of one file (or file object): a row for vector sets, a matrix for frame sets.
 
-    Raises :class:`AudioError` for unusable audio, samples beyond
-    :data:`~serkit.audio.MAX_PEAK`, or features that are not finite: never NaN out.
+    Parameters
+    ----------
+    source : str, path-like or binary file object
+    feature_set : FeatureSet or str
+    max_duration_s : float > 0 or None
+        Longest clip accepted, checked from the header (default :data:`MAX_CLIP_S`).
+
+    Raises
+    ------
+    AudioError
+        Unusable audio (see :func:`~serkit.audio.load_audio`), longer than
+        ``max_duration_s``, samples beyond :data:`~serkit.audio.MAX_PEAK`, or features
+        that are not finite: never NaN out.
     """
     feature_set = _resolve(feature_set)
-    y, sr = load_audio(source, sr=feature_set.sr)
+    y, sr = load_audio(source, sr=feature_set.sr, max_duration_s=max_duration_s)
     name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>")
     if (peak := float(np.max(np.abs(y)))) > MAX_PEAK:
         raise AudioError(f"{name}: samples reach {peak:.3g}, beyond any recording (float audio lies within ±1)")
