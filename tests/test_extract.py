@@ -181,6 +181,34 @@ def test_workers_die_with_a_killed_run(tmp_path, signum):
     assert run.returncode == {signal.SIGKILL: -signal.SIGKILL, signal.SIGTERM: 143, signal.SIGINT: 130}[signum]
 
 
+WATCHDOG_ONLY = """
+import os, sys, time
+from serkit.features import batch
+sys.platform = "darwin"  # no prctl: the watchdog alone must notice
+parent = os.getpid()
+pid = os.fork()
+if pid == 0:
+    batch._die_with_parent(parent)
+    time.sleep(60)
+    os._exit(0)
+print(pid, flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.timeout(30)
+def test_the_watchdog_alone_ends_an_orphaned_worker():
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    with subprocess.Popen([sys.executable, "-c", WATCHDOG_ONLY], stdout=subprocess.PIPE, text=True, env=env) as parent:
+        worker = int(parent.stdout.readline())
+        parent.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)
+
+
 @pytest.mark.parametrize(
     ("corrupt", "problem"),
     [

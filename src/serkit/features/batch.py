@@ -30,6 +30,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -148,7 +149,8 @@ class FeatureCache:
             problem = f"unreadable ({str(error) or type(error).__name__})"
         if problem is None:
             return value, None
-        target.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)
         return None, f"cache entry {target.name} was {problem}: recomputed"
 
     def _problem(self, value) -> str | None:
@@ -158,7 +160,7 @@ class FeatureCache:
             return f"of dtype {getattr(value, 'dtype', type(value).__name__)}, not floating point"
         if self._shape is not None and value.shape != self._shape:
             return f"of shape {value.shape}, not {self._shape}"
-        if self._shape is None and (value.ndim != 2 or 0 in value.shape or value.shape[0] != self._n_bands):
+        if self._shape is None and (value.ndim != 2 or 0 in value.shape or self._n_bands not in (None, value.shape[0])):
             return f"of shape {value.shape}, not ({self._n_bands or 'bands'}, frames)"
         if not np.all(np.isfinite(value)):
             return "not finite"
@@ -223,8 +225,10 @@ def _die_with_parent(parent_pid: int) -> None:
     default action runs no clean-up): they are re-parented to init, keep ~200 MB each
     and hold the parent's stdout pipe open, so whoever reads it never sees EOF. On
     Linux the kernel sends PR_SET_PDEATHSIG's signal the moment the parent goes,
-    wherever the worker is (even deep in C code). Elsewhere, or if prctl is refused,
-    a watchdog thread notices the re-parenting within a second.
+    wherever the worker is (even deep in C code). The signal follows the thread that
+    forked the worker, here the one running the pool, which outlives the pool.
+    Elsewhere, or if prctl is refused, a watchdog thread notices the re-parenting
+    within a second.
     """
     if sys.platform.startswith("linux"):
         import ctypes
@@ -236,7 +240,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
     def watch() -> None:
         while os.getppid() == parent_pid:
-            threading.Event().wait(_WATCHDOG_PERIOD_S)
+            time.sleep(_WATCHDOG_PERIOD_S)
         os._exit(1)
 
     threading.Thread(target=watch, name="serkit-parent-watchdog", daemon=True).start()
