@@ -169,16 +169,18 @@ def test_workers_die_with_a_killed_run(tmp_path, signum):
     deadline = time.monotonic() + 60
     while len(workers := _children_of(run.pid)) < 2 and run.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(workers) == 2, "the pool never started"
+    if len(workers) < 2:
+        run.kill()
+        pytest.fail(f"the pool never started (exit {run.poll()}): {run.communicate()[1][-2000:]!r}")
     run.send_signal(signum)
     # Workers holding the pipes would keep communicate() from ever seeing EOF.
-    run.communicate(timeout=10)
+    _, err = run.communicate(timeout=10)
     deadline = time.monotonic() + 5
     while any(map(_alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in workers if _alive(pid)]
     # SIGKILL ends it on the spot; SIGTERM and Ctrl-C stop the pool first, then exit 143 / 130.
-    assert run.returncode == {signal.SIGKILL: -signal.SIGKILL, signal.SIGTERM: 143, signal.SIGINT: 130}[signum]
+    assert run.returncode == {signal.SIGKILL: -signal.SIGKILL, signal.SIGTERM: 143, signal.SIGINT: 130}[signum], err[-2000:]
 
 
 WATCHDOG_ONLY = """

@@ -283,11 +283,8 @@ def _sigterm_raises_system_exit():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and end the workers now, not after their current clips."""
-    # ProcessPoolExecutor has no public way to end its workers before Python 3.14;
-    # shutdown forgets them, so take them first.
-    workers = list((getattr(pool, "_processes", None) or {}).values())
+def _stop_pool(pool: ProcessPoolExecutor, workers: list) -> None:
+    """Cancel what is queued and end ``workers`` now, not after their current clips."""
     pool.shutdown(wait=False, cancel_futures=True)
     for process in workers:
         process.kill()
@@ -296,9 +293,15 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
 
 
 def _map_in_pool(paths: list[Path], feature_set: FeatureSet, cache: FeatureCache | None, n_jobs: int, bar: dict) -> list[FileResult]:
+    import multiprocessing
+
     from tqdm.auto import tqdm
 
     _warm_up(feature_set)
+    # The pool's workers are the children started while it runs. Known this way, not
+    # from the pool's private process table, they include one interrupted between its
+    # fork and its entry in that table.
+    children_before = set(multiprocessing.active_children())
     # Fork: workers inherit the imported libraries and cached filter banks.
     pool = ProcessPoolExecutor(
         max_workers=n_jobs, mp_context=get_context("fork"), initializer=_init_worker, initargs=(feature_set, cache, os.getpid())
@@ -308,7 +311,7 @@ def _map_in_pool(paths: list[Path], feature_set: FeatureSet, cache: FeatureCache
             chunksize = max(1, min(32, len(paths) // (8 * n_jobs)))
             results = list(tqdm(pool.map(_worker, paths, chunksize=chunksize), **bar))
     except BaseException:
-        _stop_pool(pool)
+        _stop_pool(pool, [child for child in multiprocessing.active_children() if child not in children_before])
         raise
     pool.shutdown()
     return results
