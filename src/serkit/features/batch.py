@@ -273,7 +273,10 @@ def _sigterm_raises_system_exit():
         yield
         return
 
+    received = []
+
     def stop(signum, frame):
+        received.append(signum)
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
@@ -281,6 +284,10 @@ def _sigterm_raises_system_exit():
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # The SystemExit can land where Python ignores exceptions (a lock release at fork
+    # prints "Exception ignored"); the signal still ends the run.
+    if received:
+        raise SystemExit(128 + received[0])
 
 
 def _stop_pool(pool: ProcessPoolExecutor, workers: list) -> None:
