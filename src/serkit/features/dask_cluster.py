@@ -32,9 +32,11 @@ def _connect(address: str):
         if n_workers < 1:
             raise ParameterError(f"--dask {address}: needs at least one worker")
         # Processes with one thread each, as the local pool: features are CPU-bound
-        # Python and NumPy, and loopback only, never a port open to the network.
+        # Python and NumPy; loopback only, never a port open to the network. The
+        # nannies' warnings on shutdown (a worker slow to stop) are not the user's.
         cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+            silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster
     if "://" not in address:
