@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import warnings
 
 from serkit.exceptions import ParameterError
 
@@ -34,10 +35,14 @@ def _connect(address: str):
         # Processes with one thread each, as the local pool: features are CPU-bound
         # Python and NumPy; loopback only, never a port open to the network. The
         # nannies' warnings on shutdown (a worker slow to stop) are not the user's.
-        cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        with warnings.catch_warnings():
+            # Its HTTP server (health checks, on loopback too) moves to a free port
+            # when 8787 is taken, with a warning that concerns no one here.
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         return Client(cluster), cluster
     if "://" not in address:
         raise ParameterError(f"--dask {address}: not a scheduler address (tcp://host:8786) nor local[:N]")
