@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dask", default=None, metavar="ADDRESS",
-        help="extract on a Dask cluster: tcp://host:8786 (a running scheduler) or local[:N] (N processes here); "
+        help="extract on a Dask cluster: tcp://host:8786 (a running scheduler) or local[:N] (N processes here, default one per core); "
         "on several machines the corpus and --cache-dir must be shared paths (docs/distributed.md)",
     )
 

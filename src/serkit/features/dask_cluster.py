@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import warnings
 
@@ -29,15 +30,17 @@ def _connect(address: str):
     except ImportError as error:
         raise ParameterError(f"--dask {address}: needs dask[distributed] (pip install 'serkit[dask]')") from error
     if (local := _LOCAL.fullmatch(address)) is not None:
-        n_workers = int(local.group(1) or 2)
+        import dask
+
+        n_workers = int(local.group(1) or os.cpu_count() or 1)
         if n_workers < 1:
             raise ParameterError(f"--dask {address}: needs at least one worker")
         # Processes with one thread each, as the local pool: features are CPU-bound
-        # Python and NumPy; loopback only, never a port open to the network. The
-        # nannies' warnings on shutdown (a worker slow to stop) are not the user's.
-        with warnings.catch_warnings():
-            # Its HTTP server (health checks, on loopback too) moves to a free port
-            # when 8787 is taken, with a warning that concerns no one here.
+        # Python and NumPy; loopback only, never a port open to the network. Quiet:
+        # the nannies' warnings on shutdown (a worker slow to stop), the HTTP server's
+        # (health checks, on loopback too) on moving off a taken port 8787, and the
+        # workers' profiler, sampling every 10 ms for a dashboard that is off.
+        with warnings.catch_warnings(), dask.config.set({"distributed.worker.profile.enabled": False}):
             warnings.filterwarnings("ignore", message="Port .* is already in use")
             cluster = LocalCluster(
                 n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
@@ -60,7 +63,8 @@ def dask_executor(dask, feature_set, cache):
     ----------
     dask : str or distributed.Client
         ``tcp://host:8786`` (a running scheduler), ``local`` / ``local:N`` (a
-        LocalCluster of N single-threaded processes on loopback, default 2), or a
+        LocalCluster of N single-threaded processes on loopback, default one per
+        core), or a
         client, which is left open.
     feature_set : FeatureSet
     cache : FeatureCache or None
