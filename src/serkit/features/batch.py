@@ -5,6 +5,9 @@ progress bar. Each result is cached on disk under a key made of the file's conte
 the feature set's name and parameters, and the serkit version, so a second run over
 unchanged files recomputes nothing, and an edited file or a changed parameter is
 recomputed. A file that fails is reported with its reason; the others still come out.
+The same chunks of files can run on a Dask cluster instead (``dask=``, see
+:mod:`serkit.features.dask_cluster`); either way results come back in corpus order with
+a bounded number in flight, so a corpus can be written part by part (:func:`iter_corpus`).
 
 Faults are contained: only regular files are read (a FIFO or a link to ``/dev/zero``
 is skipped with a reason before anything opens it); a cache entry is checked on
