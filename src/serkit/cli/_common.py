@@ -31,22 +31,33 @@ def add_corpus_arguments(
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-def load_features(args: argparse.Namespace):
-    """Read the corpus named by ``args`` and extract its features (cached); report problems on stderr."""
+def read_corpus_reporting(args: argparse.Namespace):
+    """Read the corpus named by ``args``; print every skipped file on stderr."""
     from serkit.corpora import read_corpus
-    from serkit.features import extract_corpus
 
     corpus = read_corpus(args.corpus, args.root)
     for path, reason in corpus.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
-    extraction = extract_corpus(
-        corpus,
-        args.feature_set,
+    return corpus
+
+
+def extraction_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of ``extract_corpus``/``iter_corpus`` that ``args`` sets."""
+    return dict(
         n_jobs=args.jobs,
+        dask=getattr(args, "dask", None),
         cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
         progress=not args.quiet,
     )
+
+
+def load_features(args: argparse.Namespace):
+    """Read the corpus named by ``args`` and extract its features (cached); report problems on stderr."""
+    from serkit.features import extract_corpus
+
+    corpus = read_corpus_reporting(args)
+    extraction = extract_corpus(corpus, args.feature_set, **extraction_options(args))
     for path, reason in extraction.failures:
         print(f"failed {path}: {reason}", file=sys.stderr)
     return corpus, extraction

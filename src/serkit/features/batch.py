@@ -5,6 +5,9 @@ progress bar. Each result is cached on disk under a key made of the file's conte
 the feature set's name and parameters, and the serkit version, so a second run over
 unchanged files recomputes nothing, and an edited file or a changed parameter is
 recomputed. A file that fails is reported with its reason; the others still come out.
+The same chunks of files can run on a Dask cluster instead (``dask=``, see
+:mod:`serkit.features.dask_cluster`); either way results come back in corpus order with
+a bounded number in flight, so a corpus can be written part by part (:func:`iter_corpus`).
 
 Faults are contained: only regular files are read (a FIFO or a link to ``/dev/zero``
 is skipped with a reason before anything opens it); a cache entry is checked on
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -32,6 +36,8 @@ import sys
 import threading
 import time
 import warnings
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -260,8 +266,13 @@ def _init_worker(feature_set: FeatureSet, cache: FeatureCache | None, parent_pid
     _WORKER_STATE.update(feature_set=feature_set, cache=cache)
 
 
-def _worker(path: Path) -> FileResult:
-    return _process_file(path, _WORKER_STATE["feature_set"], _WORKER_STATE["cache"])
+def _process_chunk(paths: list[Path], feature_set: FeatureSet, cache: FeatureCache | None) -> list[FileResult]:
+    """:func:`_process_file` on each of ``paths``: one task of a pool or a Dask cluster."""
+    return [_process_file(path, feature_set, cache) for path in paths]
+
+
+def _worker_chunk(paths: list[Path]) -> list[FileResult]:
+    return _process_chunk(paths, _WORKER_STATE["feature_set"], _WORKER_STATE["cache"])
 
 
 @contextlib.contextmanager
@@ -299,10 +310,10 @@ def _stop_pool(pool: ProcessPoolExecutor, workers: list) -> None:
         process.join(timeout=5)
 
 
-def _map_in_pool(paths: list[Path], feature_set: FeatureSet, cache: FeatureCache | None, n_jobs: int, bar: dict) -> list[FileResult]:
+@contextlib.contextmanager
+def _local_pool(feature_set: FeatureSet, cache: FeatureCache | None, n_jobs: int):
+    """``(submit, n_workers)`` for forked worker processes; ``submit(chunk)`` returns a future."""
     import multiprocessing
-
-    from tqdm.auto import tqdm
 
     _warm_up(feature_set)
     # The pool's workers are the children started while it runs. Known this way, not
@@ -315,25 +326,48 @@ def _map_in_pool(paths: list[Path], feature_set: FeatureSet, cache: FeatureCache
     )
     try:
         with _sigterm_raises_system_exit():
-            chunksize = max(1, min(32, len(paths) // (8 * n_jobs)))
-            results = list(tqdm(pool.map(_worker, paths, chunksize=chunksize), **bar))
+            yield (lambda chunk: pool.submit(_worker_chunk, chunk)), n_jobs
     except BaseException:
         _stop_pool(pool, [child for child in multiprocessing.active_children() if child not in children_before])
         raise
     pool.shutdown()
-    return results
 
 
-def extract_files(
+def _ordered_results(submit, chunks: list[list[Path]], *, in_flight: int, bar) -> Iterator[FileResult]:
+    """Results of ``chunks`` in their order, with at most ``in_flight`` chunks submitted
+    and not yet consumed: memory stays bounded however long the corpus. A chunk whose
+    task itself fails (a worker lost) fails each of its files with that reason."""
+    remaining = iter(chunks)
+    pending = deque((chunk, submit(chunk)) for chunk in itertools.islice(remaining, in_flight))
+    while pending:
+        chunk, future = pending.popleft()
+        try:
+            results = future.result()
+        except Exception as error:  # noqa: BLE001 — the other chunks still come out
+            results = [FileResult(error=f"{path}: worker failed ({str(error) or type(error).__name__})") for path in chunk]
+        del future
+        if (following := next(remaining, None)) is not None:
+            pending.append((following, submit(following)))
+        bar.update(len(chunk))
+        yield from results
+
+
+IN_FLIGHT_PER_WORKER = 4
+"""Chunks submitted ahead per worker: enough to keep every worker busy, few enough
+that results waiting for an earlier, slower chunk stay a handful of rows."""
+
+
+def iter_files(
     paths: list[Path],
     feature_set: FeatureSet | str = "seed26",
     *,
     n_jobs: int | None = None,
+    dask=None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: bool = True,
-) -> list[FileResult]:
-    """Extract every file in ``paths``; results come back in the same order.
+) -> Iterator[FileResult]:
+    """Extract every file in ``paths``, yielding results one by one in the same order.
 
     Parameters
     ----------
@@ -341,12 +375,24 @@ def extract_files(
     feature_set : FeatureSet or str
     n_jobs : int >= 1 or None
         Worker processes; ``None`` uses every core, ``1`` runs in this process.
+        Ignored with ``dask``.
+    dask : str, distributed.Client or None
+        Run on a Dask cluster instead: a scheduler address (``tcp://host:8786``),
+        ``local`` or ``local:N`` (a cluster of N processes on this machine), or a
+        client (see :func:`serkit.features.dask_cluster.dask_executor`). The cache
+        folder is the workers' own: on several machines, a shared path.
     cache_dir : Path or None
         Cache root (default :func:`default_cache_dir`).
     use_cache : bool
         ``False`` bypasses the cache: nothing read, nothing written.
     progress : bool
         Show a progress bar on stderr.
+
+    Examples
+    --------
+    >>> results = iter_files([], "seed26", n_jobs=1, progress=False)
+    >>> list(results)
+    []
     """
     from tqdm.auto import tqdm
 
@@ -355,10 +401,28 @@ def extract_files(
     if n_jobs < 1:
         raise ParameterError(f"n_jobs={n_jobs!r} must be >= 1")
     cache = FeatureCache(cache_dir or default_cache_dir(), feature_set) if use_cache else None
-    bar = dict(total=len(paths), desc=f"features {feature_set.name}", unit="clip", disable=not progress, file=sys.stderr)
-    if n_jobs == 1 or len(paths) < 2 * n_jobs:
-        return [_process_file(path, feature_set, cache) for path in tqdm(paths, **bar)]
-    return _map_in_pool(paths, feature_set, cache, n_jobs, bar)
+    bar_options = dict(total=len(paths), desc=f"features {feature_set.name}", unit="clip", disable=not progress, file=sys.stderr)
+    if dask is None and (n_jobs == 1 or len(paths) < 2 * n_jobs):
+        yield from (_process_file(path, feature_set, cache) for path in tqdm(paths, **bar_options))
+        return
+    if dask is None:
+        executor = _local_pool(feature_set, cache, n_jobs)
+    else:
+        from serkit.features.dask_cluster import dask_executor
+
+        executor = dask_executor(dask, feature_set, cache)
+    with executor as (submit, n_workers), tqdm(**bar_options) as bar:
+        chunksize = max(1, min(32, len(paths) // (8 * n_workers)))
+        chunks = [paths[start : start + chunksize] for start in range(0, len(paths), chunksize)]
+        yield from _ordered_results(submit, chunks, in_flight=IN_FLIGHT_PER_WORKER * n_workers, bar=bar)
+
+
+def extract_files(paths: list[Path], feature_set: FeatureSet | str = "seed26", **options) -> list[FileResult]:
+    """Extract every file in ``paths``; results come back in the same order.
+
+    The options are those of :func:`iter_files`.
+    """
+    return list(iter_files(paths, feature_set, **options))
 
 
 @dataclass
@@ -402,43 +466,90 @@ def extract_corpus(
     feature_set: FeatureSet | str = "seed26",
     *,
     n_jobs: int | None = None,
+    dask=None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: bool = True,
 ) -> Extraction:
-    """Extract ``feature_set`` for every clip of ``corpus`` (see :func:`extract_files`).
+    """Extract ``feature_set`` for every clip of ``corpus`` (see :func:`iter_files`).
 
     A bundle is extracted part by part, each with its own cache; a clip is kept when
     every part has it, and fails with the first part's reason otherwise.
     """
     feature_set = _resolve(feature_set)
+    options = dict(n_jobs=n_jobs, dask=dask, cache_dir=cache_dir, use_cache=use_cache, progress=progress)
     if feature_set.kind == "bundle":
-        options = dict(n_jobs=n_jobs, cache_dir=cache_dir, use_cache=use_cache, progress=progress)
         return _extract_bundle(corpus, feature_set, [extract_corpus(corpus, part, **options) for part in feature_set.part_sets()])
-    results = extract_files(
-        corpus.absolute_paths(), feature_set, n_jobs=n_jobs, cache_dir=cache_dir, use_cache=use_cache, progress=progress
-    )
+    (whole,) = iter_corpus(corpus, feature_set, partition_size=None, **options)
+    return whole
+
+
+def iter_corpus(
+    corpus: CorpusTable,
+    feature_set: FeatureSet | str = "seed26",
+    *,
+    partition_size: int | None = 2000,
+    **options,
+) -> Iterator[Extraction]:
+    """Extract ``corpus`` as consecutive partitions of ``partition_size`` extracted rows.
+
+    Only one partition's features are held at a time, so that a corpus of any size
+    can be written part by part. Each partition carries the failures and notes of
+    the clips read since the previous one; at least one (maybe empty) comes out.
+
+    Parameters
+    ----------
+    corpus : CorpusTable
+    feature_set : FeatureSet or str
+        A vector or frame set (not a bundle).
+    partition_size : int >= 1 or None
+        Rows per partition (the last has the rest); ``None``: one partition.
+    **options
+        Those of :func:`iter_files`.
+
+    Examples
+    --------
+    >>> from serkit.corpora.base import CorpusTable
+    >>> empty = CorpusTable("manifest", Path("."), pd.DataFrame(columns=["path", "speaker", "label"]))
+    >>> [len(part.table) for part in iter_corpus(empty, "seed26", progress=False)]
+    [0]
+    """
+    feature_set = _resolve(feature_set)
+    if feature_set.kind == "bundle":
+        raise ParameterError(f"{feature_set.name!r} is a bundle: extract it with extract_corpus")
+    if partition_size is not None and partition_size < 1:
+        raise ParameterError(f"partition_size={partition_size!r} must be >= 1")
     relative = list(corpus.table["path"])
-    ok = [i for i, result in enumerate(results) if result.error is None]
-    failures = [(relative[i], results[i].error) for i, r in enumerate(results) if r.error is not None]
-    notes = [(relative[i], note) for i in ok for note in results[i].notes]
-    meta = corpus.table.iloc[ok].reset_index(drop=True)
+    kept, values, failures, notes, n_cached = [], [], [], [], 0
+    n_parts = 0
+    for i, result in enumerate(iter_files(corpus.absolute_paths(), feature_set, **options)):
+        if result.error is not None:
+            failures.append((relative[i], result.error))
+            continue
+        kept.append(i)
+        values.append(result.value)
+        notes.extend((relative[i], note) for note in result.notes)
+        n_cached += result.cached
+        if len(kept) == partition_size:
+            yield _partition(corpus, feature_set, kept, values, failures, notes, n_cached)
+            kept, values, failures, notes, n_cached = [], [], [], [], 0
+            n_parts += 1
+    if kept or failures or n_parts == 0:
+        yield _partition(corpus, feature_set, kept, values, failures, notes, n_cached)
+
+
+def _partition(corpus: CorpusTable, feature_set: FeatureSet, kept: list[int], values: list, failures, notes, n_cached: int) -> Extraction:
+    """The Extraction of rows ``kept`` of ``corpus``, whose features are ``values``."""
+    meta = corpus.table.iloc[kept].reset_index(drop=True)
     frames = None
     if feature_set.kind == "vector":
-        matrix = np.vstack([results[i].value for i in ok]) if ok else np.empty((0, len(feature_set.columns)))
-        values = pd.DataFrame(matrix, columns=feature_set.columns)
-        table = pd.concat([meta[["path", "speaker"]], values, meta[["label", *_metadata_columns(meta)]]], axis=1)
+        matrix = np.vstack(values) if values else np.empty((0, len(feature_set.columns)))
+        features = pd.DataFrame(matrix, columns=feature_set.columns)
+        table = pd.concat([meta[["path", "speaker"]], features, meta[["label", *_metadata_columns(meta)]]], axis=1)
     else:
-        frames = [results[i].value for i in ok]
+        frames = values
         table = meta[["path", "speaker", "label", *_metadata_columns(meta)]]
-    return Extraction(
-        feature_set=feature_set,
-        table=table,
-        frames=frames,
-        failures=failures,
-        notes=notes,
-        n_cached=sum(results[i].cached for i in ok),
-    )
+    return Extraction(feature_set=feature_set, table=table, frames=frames, failures=failures, notes=notes, n_cached=n_cached)
 
 
 def _metadata_columns(table: pd.DataFrame) -> list[str]:
