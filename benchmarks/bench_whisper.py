@@ -6,7 +6,7 @@
    5 outer folds (``logreg``, C = 0.01). Each outer fold picks its own winner; the
    outer test actors never inform a choice. Printed: the inner UA of every variant
    per outer fold, each fold's winner, and the outer UA of that nested choice.
-2. **Figures** for the chosen variant (``--report``, default: the set's defaults):
+2. **Figures** for the chosen variant (``--report``, default: the first, the set's defaults):
    ``whisper`` and ``whisper+functionals`` with ``logreg`` and ``logreg-tuned``, the
    5 speaker-grouped folds of ``serkit evaluate`` (seed 0), with ``--speaker-norm``,
    and the random 80/20 split: the same calls ``serkit evaluate`` makes.
@@ -35,11 +35,11 @@ import numpy as np
 SHARED_RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess-speech"
 
 VARIANTS = {
-    "trimmed, own length, int8": {},
-    "whole clip, own length, int8": {"trim_top_db": None},
-    "trimmed, own length, float32": {"compute_type": "float32"},
-    "trimmed, own length, int8, mean only": {"pooling": "mean"},
-    "trimmed, padded to 30 s, int8": {"pad_to_30s": True},
+    "whole clip, own length, int8": {"trim_top_db": None},  # the set's defaults: the inner folds' choice
+    "trimmed, own length, int8": {"trim_top_db": 35.0},
+    "trimmed, own length, float32": {"trim_top_db": 35.0, "compute_type": "float32"},
+    "trimmed, own length, int8, mean only": {"trim_top_db": 35.0, "pooling": "mean"},
+    "whole clip, padded to 30 s, int8": {"trim_top_db": None, "pad_to_30s": True},
 }
 SELECTION_MODEL = ("logreg", {"C": 0.01})
 LEVEL_GAIN = 0.01

@@ -47,38 +47,38 @@ def test_tiny_en_vector_and_frames(clip):
     assert fs.columns[0] == "whisper_mean_000" and fs.columns[-1] == "whisper_std_383" and len(fs.columns) == 768
     np.testing.assert_array_equal(fs.from_audio(clip, SR), x)  # deterministic
     assert np.all(x[384:] >= 0)
-    frames = get_feature_set("whisper", kind="frames", trim_top_db=None).from_audio(clip, SR)
+    frames = get_feature_set("whisper", kind="frames").from_audio(clip, SR)
     # 3 s → 300 log-mel frames → 150 encoder frames of 20 ms.
     assert frames.shape == (384, 150)
     assert get_feature_set("whisper", pooling="mean").from_audio(clip, SR).shape == (384,)
 
 
 def test_trimming_drops_the_silence_and_makes_padding_irrelevant(clip):
-    trimmed = get_feature_set("whisper", kind="frames").from_audio(clip, SR)
+    trimmed = get_feature_set("whisper", kind="frames", trim_top_db=35.0).from_audio(clip, SR)
     assert 100 <= trimmed.shape[1] < 130  # the 2 s of voice, not the 3 s clip
-    fs = get_feature_set("whisper")
+    fs = get_feature_set("whisper", trim_top_db=35.0)
     # Silence added in whole 10 ms hops is trimmed away again, so nothing changes.
     padded = np.concatenate([np.zeros(SR // 2, dtype=np.float32), clip, np.zeros(SR, dtype=np.float32)])
     np.testing.assert_array_equal(fs.from_audio(padded, SR), fs.from_audio(clip, SR))
 
 
 def test_padding_to_30s_leaves_padded_frames_out(clip):
-    padded = get_feature_set("whisper", kind="frames", pad_to_30s=True, trim_top_db=None).from_audio(clip, SR)
-    own = get_feature_set("whisper", kind="frames", trim_top_db=None).from_audio(clip, SR)
+    padded = get_feature_set("whisper", kind="frames", pad_to_30s=True).from_audio(clip, SR)
+    own = get_feature_set("whisper", kind="frames").from_audio(clip, SR)
     assert padded.shape == own.shape == (384, 150)
     assert not np.allclose(padded, own)  # the encoder attends over the whole window
 
 
 def test_clips_over_30s_are_encoded_in_windows():
     y = np.tile(make_voice_like(duration_s=3.1, sr=SR), 10)  # 31 s
-    frames = get_feature_set("whisper", kind="frames", trim_top_db=None).from_audio(y, SR)
+    frames = get_feature_set("whisper", kind="frames").from_audio(y, SR)
     assert frames.shape == (384, 1500 + 50)
 
 
 def test_other_rates_are_resampled(clip):
     from serkit.audio import resample
 
-    fs = get_feature_set("whisper", trim_top_db=None)
+    fs = get_feature_set("whisper")
     y_22k = resample(clip, orig_sr=SR, target_sr=22050)
     # Not bit-equal (the round trip through 22 kHz moves the spectrum slightly), but the same vector.
     assert np.corrcoef(fs.from_audio(y_22k, 22050), fs.from_audio(clip, SR))[0, 1] > 0.99
@@ -161,11 +161,11 @@ def tiny_whisper(tmp_path_factory) -> str:
 
 def test_transformers_layers(tiny_whisper, clip):
     # max_source_positions=50: 1 s windows (100 log-mel frames), so the 3 s clip takes three.
-    last = get_feature_set("whisper", backend="transformers", model=tiny_whisper, trim_top_db=None)
+    last = get_feature_set("whisper", backend="transformers", model=tiny_whisper)
     assert last.from_audio(clip, SR).shape == (32,) and last.columns[16] == "whisper_std_000"
-    frames = get_feature_set("whisper", backend="transformers", model=tiny_whisper, trim_top_db=None, kind="frames")
+    frames = get_feature_set("whisper", backend="transformers", model=tiny_whisper, kind="frames")
     assert frames.from_audio(clip, SR).shape == (16, 150)
-    every = get_feature_set("whisper", backend="transformers", model=tiny_whisper, layer="all", trim_top_db=None)
+    every = get_feature_set("whisper", backend="transformers", model=tiny_whisper, layer="all")
     x = every.from_audio(clip, SR)
     assert x.shape == (3 * 32,) and every.columns[32] == "whisper_l1_mean_000"
     # The last of the stacked states is the encoder's output.
@@ -177,7 +177,7 @@ def test_transformers_layers(tiny_whisper, clip):
 def test_all_layers_feed_the_layer_weighted_model(tiny_whisper, rng):
     from serkit.models import make_model
 
-    fs = get_feature_set("whisper", backend="transformers", model=tiny_whisper, layer="all", trim_top_db=None)
+    fs = get_feature_set("whisper", backend="transformers", model=tiny_whisper, layer="all")
     clips = [make_voice_like(duration_s=0.6, sr=SR, f0_hz=f0, seed=i) for i, f0 in enumerate([110, 120, 130, 230, 240, 250] * 2)]
     X = np.stack([fs.from_audio(y, SR) for y in clips])
     labels = np.array(["low", "low", "low", "high", "high", "high"] * 2)
@@ -189,3 +189,19 @@ def test_all_layers_feed_the_layer_weighted_model(tiny_whisper, rng):
 def test_transformers_reads_local_files_only(tmp_path):
     with pytest.raises(ParameterError, match="local files.*downloads nothing"):
         get_feature_set("whisper", backend="transformers", model="openai/whisper-definitely-not-cached").columns
+
+
+@pytest.mark.timeout(120)
+def test_forked_workers_load_their_own_encoder(tmp_path):
+    # The parent warms the encoder up before forking; CTranslate2's threads do not survive
+    # a fork, so each worker must load its own (a shared one would hang).
+    import soundfile as sf
+
+    from serkit.features import extract_files
+
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"clip{i}.wav")
+        sf.write(paths[-1], make_voice_like(duration_s=1.0, sr=SR, seed=i), SR)
+    results = extract_files(paths, "whisper", n_jobs=2, use_cache=False, progress=False)
+    assert all(result.value.shape == (768,) for result in results)

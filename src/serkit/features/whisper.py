@@ -4,7 +4,7 @@ Whisper's encoder (Radford et al., 2022) was trained on 680 000 hours of speech;
 frame embeddings carry the voice's quality and prosody, and frozen they are the
 strongest input serkit has for emotion (see ``docs/whisper.md`` for the figures).
 Each clip is resampled to 16 kHz, optionally trimmed of leading and trailing silence
-(as ``functionals`` trims), turned into Whisper's own log-mel spectrogram
+(as ``functionals`` trims; off by default), turned into Whisper's own log-mel spectrogram
 (:func:`whisper_log_mel`) and encoded at its own length (30 s windows for longer
 clips). The encoder gives one frame every 20 ms; ``kind="vector"`` pools them into
 their mean and standard deviation (padding never counts), ``kind="frames"`` returns
@@ -292,7 +292,8 @@ class WhisperEncoding(FeatureSet):
         for the ``layer-weighted`` model; vectors only).
     trim_top_db : float > 0 or None
         Trim leading and trailing audio more than this many dB below the loudest
-        frame first, as ``functionals`` does; ``None`` keeps the clip whole.
+        frame first, as ``functionals`` does (35.0 there); ``None`` (the default, the
+        better choice on inner speaker folds) keeps the clip whole.
     pad_to_30s : bool or None
         Pad each 30 s window's log-mel to the full window, as Whisper was trained
         (padded frames are left out of the pooling). ``None`` (the default) encodes
@@ -305,7 +306,7 @@ class WhisperEncoding(FeatureSet):
 
     Examples
     --------
-    >>> fs = WhisperEncoding(pooling="mean", trim_top_db=None)
+    >>> fs = WhisperEncoding(pooling="mean", trim_top_db=35.0)
     >>> fs.params()["pooling"], fs.sr
     ('mean', 16000)
 
@@ -323,7 +324,7 @@ class WhisperEncoding(FeatureSet):
         backend: str = "ctranslate2",
         compute_type: str = "int8",
         layer=-1,
-        trim_top_db: float | None = 35.0,
+        trim_top_db: float | None = None,
         pad_to_30s: bool | None = None,
         pooling: str = "mean+std",
         kind: str = "vector",
