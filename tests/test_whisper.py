@@ -205,3 +205,11 @@ def test_forked_workers_load_their_own_encoder(tmp_path):
         sf.write(paths[-1], make_voice_like(duration_s=1.0, sr=SR, seed=i), SR)
     results = extract_files(paths, "whisper", n_jobs=2, use_cache=False, progress=False)
     assert all(result.value.shape == (768,) for result in results)
+
+
+def test_an_unloadable_ctranslate2_directory_is_one_line(tmp_path, fresh_encoder_caches):
+    (tmp_path / "model.bin").write_bytes(b"not a model")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ArtifactError, match="cannot load a CTranslate2 Whisper encoder") as error:
+        get_feature_set("whisper", model=str(tmp_path)).columns
+    assert "\n" not in str(error.value)

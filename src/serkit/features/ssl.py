@@ -51,6 +51,12 @@ LAYER_CHOICES = ("mean", "all")
 """The named ``layer`` values besides an integer index."""
 
 
+def error_reason(error: Exception) -> str:
+    """The first line of a library's error message (or its type): one line for ours."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def check_layer(layer) -> None:
     """:class:`ParameterError` unless ``layer`` is an integer index, ``"mean"`` or ``"all"``."""
     named = isinstance(layer, str) and layer in LAYER_CHOICES
@@ -115,9 +121,8 @@ def load_encoder(model: str):
     try:
         encoder = transformers.AutoModel.from_pretrained(model)
     except (OSError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ParameterError(
-            f"{model}: cannot load a speech encoder ({reason}); give a Hugging Face id the "
+            f"{model}: cannot load a speech encoder ({error_reason(error)}); give a Hugging Face id the "
             "machine can download, or a directory written by save_pretrained"
         ) from None
     try:

@@ -45,7 +45,7 @@ import numpy as np
 from serkit.audio import resample
 from serkit.exceptions import ArtifactError, AudioError, ParameterError
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
-from serkit.features.ssl import check_layer, layer_columns, select_hidden_states
+from serkit.features.ssl import check_layer, error_reason, layer_columns, select_hidden_states
 
 WHISPER_SR = 16000
 """Whisper's sample rate."""
@@ -186,6 +186,7 @@ class CTranslate2Encoder:
     """
 
     n_states = 1  # CTranslate2 gives the encoder's output only
+    window_frames = WINDOW_FRAMES
 
     def __init__(self, directory: Path, compute_type: str):
         try:
@@ -200,8 +201,9 @@ class CTranslate2Encoder:
                 str(directory), device="cpu", compute_type=compute_type, intra_threads=1
             )
         except (RuntimeError, ValueError) as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ArtifactError(f"{directory}: cannot load a CTranslate2 Whisper encoder ({reason})") from None
+            raise ArtifactError(
+                f"{directory}: cannot load a CTranslate2 Whisper encoder ({error_reason(error)})"
+            ) from None
         self.n_mels = int(self._model.n_mels)
         self.hidden_size = self.encode(np.zeros((self.n_mels, 2), dtype=np.float32)).shape[-1]
 
@@ -230,9 +232,8 @@ class TransformersEncoder:
         try:
             whisper = transformers.WhisperModel.from_pretrained(model, local_files_only=True)
         except (OSError, ValueError) as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ParameterError(
-                f"{model}: cannot load a Whisper model from local files ({reason}); serkit downloads nothing, "
+                f"{model}: cannot load a Whisper model from local files ({error_reason(error)}); serkit downloads nothing, "
                 "save one first (see docs/whisper.md)"
             ) from None
         self.model = model
@@ -391,7 +392,7 @@ class WhisperEncoding(FeatureSet):
         states; padding (value ``floor``) and its frames are dropped again."""
         frames = -(-S.shape[1] // 2)  # the encoder's stride-2 convolution: ceil(t / 2)
         if self.pad_to_30s or self.backend == "transformers":
-            window = getattr(encoder, "window_frames", WINDOW_FRAMES)
+            window = encoder.window_frames
             S = np.pad(S, ((0, 0), (0, window - S.shape[1])), constant_values=floor)
         if self.backend == "ctranslate2":
             return encoder.encode(S)[:, :frames]
@@ -416,7 +417,7 @@ class WhisperEncoding(FeatureSet):
         encoder = self._encoder()
         S = whisper_log_mel(y, n_mels=encoder.n_mels)
         floor = padding_value(S)
-        window = getattr(encoder, "window_frames", WINDOW_FRAMES)
+        window = encoder.window_frames
         states = np.concatenate(
             [
                 self._window_states(S[:, start : start + window], encoder, floor=floor)
