@@ -53,6 +53,25 @@ def test_tuning_of_a_detuned_tone():
     assert spectral.estimate_tuning(S=spectral.stft_magnitude(y) ** 2, sr=SR) == pytest.approx(0.3, abs=0.05)
 
 
+@pytest.mark.parametrize("sr, n_fft, n_mels", [(16000, 400, 80), (16000, 400, 128), (22050, 2048, 128), (16000, 1024, 40)])
+def test_mel_filters_are_librosas(sr, n_fft, n_mels):
+    # numpy, not librosa, at predict time; bit-identical so no feature moves.
+    np.testing.assert_array_equal(
+        spectral.mel_filters(sr=sr, n_fft=n_fft, n_mels=n_mels), librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
+    )
+
+
+def test_trim_silence_keeps_the_sound_and_a_lone_click():
+    sr = 16000
+    y = np.zeros(3 * sr, dtype=np.float32)
+    y[sr : 2 * sr] = make_tone(freq_hz=300, duration_s=1.0, sr=sr)
+    trimmed = spectral.trim_silence(y, top_db=35.0, frame_length=1024, hop_length=160)
+    assert sr <= trimmed.size < 1.2 * sr
+    click = np.zeros(sr, dtype=np.float32)
+    click[100] = 1.0
+    assert spectral.trim_silence(click, top_db=35.0, frame_length=1024, hop_length=160).size == sr
+
+
 def test_known_answers():
     y = np.sin(2 * np.pi * 1000 * np.arange(SR) / SR).astype(np.float32)
     S = spectral.stft_magnitude(y)

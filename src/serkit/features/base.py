@@ -75,6 +75,52 @@ class FeatureSet:
         return f"{type(self).__name__}({args})"
 
 
+class JoinedVectorSets(FeatureSet):
+    """Vector sets concatenated into one vector (``"functionals+egemaps"``).
+
+    Subclasses name the parts in ``part_names`` and take one keyword parameter per
+    part, of the same name, holding that part's parameters (a dict, or ``None`` for
+    its defaults); ``column_prefixes`` prefixes a part's columns where they could
+    clash with another set's.
+    """
+
+    kind = "vector"
+    part_names: tuple[str, ...] = ()
+    column_prefixes: dict[str, str] = {}
+
+    def _parts(self) -> list[FeatureSet]:
+        return [get_feature_set(name, **(getattr(self, name) or {})) for name in self.part_names]
+
+    def _check_parts(self) -> None:
+        """:class:`ParameterError` now, not at the first clip, for a part's bad parameters."""
+        for name in self.part_names:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, dict):
+                raise ParameterError(f"{name}={value!r} must be a dict of that set's parameters or None")
+        self._parts()
+
+    def require_local(self) -> None:
+        for part in self._parts():
+            part.require_local()
+
+    @property
+    def sr(self) -> int:
+        # Load audio at the first part's rate; the others resample from it if they differ.
+        return self._parts()[0].sr
+
+    @property
+    def columns(self) -> list[str]:
+        return [
+            self.column_prefixes.get(name, "") + column
+            for name, part in zip(self.part_names, self._parts())
+            for column in part.columns
+        ]
+
+    def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """The parts' vectors, concatenated: shape ``(len(columns),)``, float64."""
+        return np.concatenate([part.from_audio(y, sr).astype(np.float64) for part in self._parts()])
+
+
 def register_feature_set(cls: type[FeatureSet]) -> type[FeatureSet]:
     """Class decorator: make ``cls`` available as ``get_feature_set(cls.name)``."""
     if not cls.name:
@@ -88,7 +134,7 @@ def _load_builtin_sets() -> None:
     # dependencies are missing fail only when asked for.
     from importlib import import_module
 
-    for module in ("seed26", "functionals", "logmel", "egemaps", "ssl", "bundle"):
+    for module in ("seed26", "functionals", "logmel", "egemaps", "ssl", "whisper", "bundle"):
         try:
             import_module(f"serkit.features.{module}")
         except ModuleNotFoundError as error:

@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from serkit.exceptions import AudioError, ParameterError
-from serkit.features.base import FeatureSet, get_feature_set, register_feature_set
+from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
 from serkit.features.spectral import check_range
 
 
@@ -103,7 +103,7 @@ class EGeMAPS(FeatureSet):
 
 
 @register_feature_set
-class FunctionalsEGeMAPS(FeatureSet):
+class FunctionalsEGeMAPS(JoinedVectorSets):
     """``functionals`` followed by ``egemaps``: the best set for classical models here.
 
     The two sets overlap little (eGeMAPS adds jitter, shimmer, formants, HNR and
@@ -125,29 +125,10 @@ class FunctionalsEGeMAPS(FeatureSet):
     """
 
     name = "functionals+egemaps"
-    kind = "vector"
+    part_names = ("functionals", "egemaps")
+    column_prefixes = {"egemaps": "egemaps_"}
 
     def __init__(self, *, functionals: dict | None = None, egemaps: dict | None = None):
         self.functionals = functionals
         self.egemaps = egemaps
-        for key, value in (("functionals", functionals), ("egemaps", egemaps)):
-            if value is not None and not isinstance(value, dict):
-                raise ParameterError(f"{key}={value!r} must be a dict of that set's parameters or None")
-        self._parts()  # checks each part's parameters now, not at the first clip
-
-    def _parts(self) -> tuple[FeatureSet, FeatureSet]:
-        return get_feature_set("functionals", **(self.functionals or {})), get_feature_set("egemaps", **(self.egemaps or {}))
-
-    @property
-    def sr(self) -> int:
-        # Load audio at the functionals rate; eGeMAPS resamples from it if it differs.
-        return self._parts()[0].sr
-
-    @property
-    def columns(self) -> list[str]:
-        functionals, egemaps = self._parts()
-        return functionals.columns + [f"egemaps_{name}" for name in egemaps.columns]
-
-    def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
-        """Both parts' vectors, concatenated: shape ``(len(columns),)``."""
-        return np.concatenate([part.from_audio(y, sr) for part in self._parts()])
+        self._check_parts()

@@ -209,14 +209,8 @@ class Functionals(FeatureSet):
         y = resample(y, orig_sr=int(sr), target_sr=self.sr)
         if y.size < self.n_fft:
             raise AudioError(f"functionals: clip too short ({y.size} samples at {self.sr} Hz < n_fft={self.n_fft})")
-        if self.trim_top_db is not None and np.any(y):
-            trimmed, _ = librosa.effects.trim(
-                y, top_db=self.trim_top_db, frame_length=self.n_fft, hop_length=self.hop_length
-            )
-            # A lone click in near-silence (e.g. one timeline window) would leave less
-            # than a window: then there is nothing sensible to trim to; keep it all.
-            if trimmed.size >= self.n_fft:
-                y = trimmed
+        if self.trim_top_db is not None:
+            y = spectral.trim_silence(y, top_db=self.trim_top_db, frame_length=self.n_fft, hop_length=self.hop_length)
         sr, hop = self.sr, self.hop_length
 
         # One STFT; everything spectral derives from its magnitude (filter banks cached).

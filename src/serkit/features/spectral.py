@@ -162,12 +162,50 @@ def fft_frequencies(*, sr: int = 22050, n_fft: int = 2048) -> np.ndarray:
     return np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
 
 
+_SLANEY_HZ_PER_MEL = 200.0 / 3
+_SLANEY_LOG_START_HZ = 1000.0
+_SLANEY_LOG_STEP = np.log(6.4) / 27.0
+
+
+def hz_to_mel(frequencies: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale (``librosa.hz_to_mel(f, htk=False)``): linear below 1 kHz, log above."""
+    frequencies = np.asarray(frequencies, dtype=np.float64)
+    log_start_mel = _SLANEY_LOG_START_HZ / _SLANEY_HZ_PER_MEL
+    above = np.maximum(frequencies, _SLANEY_LOG_START_HZ)
+    log_part = log_start_mel + np.log(above / _SLANEY_LOG_START_HZ) / _SLANEY_LOG_STEP
+    return np.where(frequencies >= _SLANEY_LOG_START_HZ, log_part, frequencies / _SLANEY_HZ_PER_MEL)
+
+
+def mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`hz_to_mel` (``librosa.mel_to_hz(m, htk=False)``)."""
+    mels = np.asarray(mels, dtype=np.float64)
+    log_start_mel = _SLANEY_LOG_START_HZ / _SLANEY_HZ_PER_MEL
+    log_part = _SLANEY_LOG_START_HZ * np.exp(_SLANEY_LOG_STEP * (np.maximum(mels, log_start_mel) - log_start_mel))
+    return np.where(mels >= log_start_mel, log_part, mels * _SLANEY_HZ_PER_MEL)
+
+
 @lru_cache(maxsize=16)
 def mel_filters(*, sr: int = 22050, n_fft: int = 2048, n_mels: int = 128) -> np.ndarray:
-    """librosa's Slaney mel filter bank ``(n_mels, 1 + n_fft // 2)``, cached."""
-    import librosa
+    """Slaney mel filter bank ``(n_mels, 1 + n_fft // 2)`` float32 from 0 Hz to ``sr / 2``, cached.
 
-    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
+    ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)`` (Slaney scale, area
+    normalisation), computed in numpy: triangles between ``n_mels + 2`` points evenly
+    spaced in mel, each scaled by ``2 / bandwidth`` in Hz.
+
+    >>> mel_filters(sr=16000, n_fft=400, n_mels=80).shape
+    (80, 201)
+    """
+    check_positive(sr=sr, n_fft=n_fft, n_mels=n_mels)
+    edges_hz = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sr / 2.0), n_mels + 2))
+    # Distance of every FFT bin from every edge: rising and falling slopes of the triangles.
+    ramps = edges_hz[:, None] - fft_frequencies(sr=sr, n_fft=n_fft)[None, :]
+    widths = np.diff(edges_hz)
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    # Rounded to float32 before the area scaling, as librosa does (bit-identical banks).
+    weights = np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
+    weights *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, None]
+    return weights
 
 
 @lru_cache(maxsize=128)
@@ -360,6 +398,25 @@ def zero_crossing_rate(
     n_frames = 1 + (y.shape[-1] - frame_length) // hop_length
     pairs = _frames(changes, frame_length=frame_length - 1, hop_length=hop_length)[:n_frames]
     return np.count_nonzero(pairs, axis=1) / frame_length
+
+
+def trim_silence(y: np.ndarray, *, top_db: float = 35.0, frame_length: int = 1024, hop_length: int = 160) -> np.ndarray:
+    """``y`` without the leading and trailing frames more than ``top_db`` below its loudest
+    (``librosa.effects.trim``); ``y`` whole when that would leave less than one frame.
+
+    A lone click in near-silence (e.g. one timeline window) would leave less than a
+    frame: then there is nothing sensible to trim to.
+
+    >>> y = np.concatenate([np.zeros(8000), np.ones(4000), np.zeros(8000)]).astype(np.float32)
+    >>> trim_silence(y).size < y.size
+    True
+    """
+    import librosa
+
+    if not np.any(y):
+        return y
+    trimmed, _ = librosa.effects.trim(y, top_db=top_db, frame_length=frame_length, hop_length=hop_length)
+    return trimmed if trimmed.size >= frame_length else y
 
 
 def power_to_db(S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> np.ndarray:

