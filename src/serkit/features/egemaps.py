@@ -26,6 +26,7 @@ import numpy as np
 
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
+from serkit.level import DEFAULT_LEVEL, check_level
 
 
 @lru_cache(maxsize=1)
@@ -55,19 +56,23 @@ class EGeMAPS(FeatureSet):
         Trim leading/trailing audio quieter than this many dB below the peak frame
         (as in ``functionals``); ``None`` (the default) keeps the clip whole, the
         standard eGeMAPS setting.
+    level : {"active-rms", "bs1770"} or None
+        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        ``None`` works on the clip as recorded.
 
     Examples
     --------
     >>> EGeMAPS().params()
-    {'sr': 16000, 'trim_top_db': None}
+    {'sr': 16000, 'trim_top_db': None, 'level': 'active-rms'}
     """
 
     name = "egemaps"
     kind = "vector"
 
-    def __init__(self, *, sr: int = 16000, trim_top_db: float | None = None):
+    def __init__(self, *, sr: int = 16000, trim_top_db: float | None = None, level: str | None = DEFAULT_LEVEL):
         self.sr = sr
         self.trim_top_db = trim_top_db
+        self.level = check_level(level)
 
     @property
     def columns(self) -> list[str]:
@@ -122,6 +127,7 @@ class FunctionalsEGeMAPS(FeatureSet):
 
     name = "functionals+egemaps"
     kind = "vector"
+    level = None  # each part normalises its own input (``functionals={"level": None}`` etc.)
 
     def __init__(self, *, functionals: dict | None = None, egemaps: dict | None = None):
         self.functionals = functionals

@@ -34,6 +34,7 @@ import numpy as np
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
 from serkit.features.spectral import check_positive
+from serkit.level import DEFAULT_LEVEL, check_level
 
 STATISTICS = ("mean", "std", "p10", "p50", "p90", "slope")
 """Per-clip statistics of every frame descriptor, in column order."""
@@ -110,6 +111,9 @@ class Functionals(FeatureSet):
     voicing_threshold : float in (0, 1)
         Periodicity above which a frame counts as voiced (pitch statistics use
         voiced frames only).
+    level : {"active-rms", "bs1770"} or None
+        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        ``None`` works on the clip as recorded.
 
     Examples
     --------
@@ -133,6 +137,7 @@ class Functionals(FeatureSet):
         fmax_hz: float = 500.0,
         trim_top_db: float | None = 35.0,
         voicing_threshold: float = 0.6,
+        level: str | None = DEFAULT_LEVEL,
     ):
         self.sr = sr
         self.n_fft = n_fft
@@ -143,6 +148,7 @@ class Functionals(FeatureSet):
         self.fmax_hz = fmax_hz
         self.trim_top_db = trim_top_db
         self.voicing_threshold = voicing_threshold
+        self.level = check_level(level)
 
     # -- the descriptors, in column order -------------------------------------------------
     def _descriptor_names(self) -> list[str]:
