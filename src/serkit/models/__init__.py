@@ -224,7 +224,7 @@ def model_spec(name: str) -> ModelSpec:
         ) from None
 
 
-def make_model(name: str, *, random_state: int = 0, **params):
+def make_model(name: str, *, random_state: int = 0, calibrate: bool = False, **params):
     """A fresh, unfitted classifier registered as ``name``.
 
     Parameters
@@ -233,6 +233,10 @@ def make_model(name: str, *, random_state: int = 0, **params):
         One of :func:`available_models`.
     random_state : int
         Seeds everything random in the model.
+    calibrate : bool
+        Wrap the model in :class:`~serkit.models.calibration.TemperatureScaled`:
+        its probabilities temperature-scaled, ``T`` fitted on held-out training
+        speakers (``fit`` then needs ``groups``).
     **params
         Passed to the estimator (e.g. ``C=3.0`` for ``svm``, ``members=("svm",
         "forest")`` for ``ensemble``); ``clip_quantiles=None`` turns capping off
@@ -247,9 +251,14 @@ def make_model(name: str, *, random_state: int = 0, **params):
     try:
         # Factories only construct estimators, so a TypeError is a parameter the
         # estimator does not take.
-        return factory(random_state=random_state, **params)
+        model = factory(random_state=random_state, **params)
     except TypeError as error:
         raise ParameterError(f"model {name!r}: bad parameters {params!r} ({error})") from None
+    if not calibrate:
+        return model
+    from serkit.models.calibration import TemperatureScaled
+
+    return TemperatureScaled(model=name, params=params or None, random_state=random_state)
 
 
 def resolve_model_names(spec: str, input_kind: str = "vector") -> list[str]:
