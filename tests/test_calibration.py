@@ -94,18 +94,22 @@ def test_calibration_needs_speakers():
     with pytest.raises(ParameterError, match="groups"):
         make_model("logreg", calibrate=True).fit(X, y)
     with pytest.raises(ParameterError, match="n_inner"):
-        TemperatureScaled(model="logreg", n_inner=20).fit(X, y, np.repeat(["a", "b"], len(y) // 2))
+        TemperatureScaled(model="logreg", n_inner=1).fit(X, y, np.repeat(["a", "b"], len(y) // 2))
+    with pytest.raises(ParameterError, match="2 training speakers"):
+        TemperatureScaled(model="logreg").fit(X, y, np.repeat("a", len(y)))
+    # Fewer training speakers than inner folds: one fold per speaker.
+    assert TemperatureScaled(model="logreg").fit(X, y, np.repeat(["a", "b", "c"], len(y) // 3)).temperature_ > 0
 
 
 def test_evaluate_reports_calibration_before_and_after():
     X, y, groups = overconfident_data(np.random.default_rng(5), n_speakers=10)
-    run = evaluate("logreg", X, y, groups, n_splits=5, calibrate=True, progress=False).runs[0]
+    run = evaluate("logreg+calibrated", X, y, groups, n_splits=5, progress=False).runs[0]
     assert run.model == "logreg+calibrated" and len(run.temperatures) == 5
     after, before = run.summary["ece"]["mean"], run.uncalibrated["summary"]["ece"]["mean"]
     assert 0 <= after and 0 <= before and run.calibration["ece"] >= 0
     assert run.summary["brier"]["mean"] <= run.uncalibrated["summary"]["brier"]["mean"] + 0.02
     assert sum(run.calibration["reliability"]["count"]) == len(y)
-    table = format_table(evaluate("logreg", X, y, groups, n_splits=5, calibrate=True, progress=False))
+    table = format_table(evaluate("logreg+calibrated", X, y, groups, n_splits=5, progress=False))
     assert "ECE" in table and "before calibration" in table
 
 

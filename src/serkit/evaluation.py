@@ -22,10 +22,9 @@ the mean of per-emotion recalls), macro F1 and one-vs-rest macro ROC AUC, and ho
 well the probabilities are calibrated: expected calibration error (ECE, 15 bins of
 the top probability) and the multi-class Brier score. Pooled over the out-of-fold
 predictions: classification report, confusion matrix (counts and row-normalised),
-per-emotion ROC curves, ECE, Brier score and the reliability diagram's bins. With
-``calibrate=True`` the model is temperature-scaled on held-out training speakers
-(:mod:`serkit.models.calibration`) and the run also reports the same model's
-uncalibrated ECE and Brier score.
+per-emotion ROC curves, ECE, Brier score and the reliability diagram's bins. A
+temperature-scaled model (``"logreg-tuned+calibrated"``, :mod:`serkit.models.calibration`)
+also reports the same model's ECE and Brier score before scaling.
 
 Examples
 --------
@@ -506,14 +505,12 @@ def _predict_fold(model, X, labels) -> tuple[np.ndarray, dict, np.ndarray | None
     )
 
 
-def _model_factory(model: ModelLike, random_state: int, calibrate: bool = False):
+def _model_factory(model: ModelLike, random_state: int):
     from serkit.models import make_model, model_name
 
     if isinstance(model, str):
-        make_model(model, calibrate=calibrate)  # unknown names fail now, not after the first fold
-        return model + ("+calibrated" if calibrate else ""), lambda: make_model(model, random_state=random_state, calibrate=calibrate)
-    if calibrate:
-        raise ParameterError("calibrate=True needs a model name (calibrate a factory's model with TemperatureScaled)")
+        make_model(model)  # unknown names fail now, not after the first fold
+        return model, lambda: make_model(model, random_state=random_state)
     if callable(model):
         return model_name(model()), model
     raise ParameterError(f"model={model!r} must be a model name or a zero-argument factory")
@@ -526,7 +523,7 @@ def _history(model) -> list | None:
 
 
 def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, speaker_norm,
-         progress, calibrate=False) -> RunResult:
+         progress) -> RunResult:
     from tqdm.auto import tqdm
 
     from serkit.models import fit_model
@@ -543,7 +540,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
         raise ParameterError("speaker_norm=True needs the speaker of each clip")
     if speaker_norm and not isinstance(X, np.ndarray):
         raise ParameterError("speaker_norm applies to vector feature sets, not frames or bundles")
-    name, factory = _model_factory(model, random_state, calibrate)
+    name, factory = _model_factory(model, random_state)
     labels = _ordered_labels(y)
     splits = split_indices(protocol, y, groups, n_splits=n_splits, random_state=random_state)
 
@@ -625,7 +622,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
 
 
 def evaluate(model: ModelLike, X, y, groups, *, protocol="speaker", n_splits=5, random_state=0,
-             speaker_norm=False, calibrate=False, progress=True, corpus=None, feature_set=None,
+             speaker_norm=False, progress=True, corpus=None, feature_set=None,
              command=None) -> EvaluationResult:
     """Cross-validate one model under one protocol.
 
@@ -648,9 +645,6 @@ def evaluate(model: ModelLike, X, y, groups, *, protocol="speaker", n_splits=5, 
     speaker_norm : bool
         Standardise each speaker with their own statistics (training and test sides
         separately, no labels). Reported as its own figure.
-    calibrate : bool
-        Temperature-scale the model (a model name) on held-out training speakers of
-        each fold; the run reports ECE and Brier score before and after.
     progress : bool
         A progress bar per fold on stderr.
     corpus, feature_set : dict or FeatureSet, optional
@@ -669,13 +663,13 @@ def evaluate(model: ModelLike, X, y, groups, *, protocol="speaker", n_splits=5, 
         Bad protocol, too few speakers for the folds, mismatched shapes, NaN features.
     """
     return compare([model], X, y, groups, protocols=[protocol], n_splits=n_splits,
-                   random_state=random_state, speaker_norm=speaker_norm, calibrate=calibrate, progress=progress,
+                   random_state=random_state, speaker_norm=speaker_norm, progress=progress,
                    corpus=corpus, feature_set=feature_set, command=command)
 
 
 def compare(models: Sequence[ModelLike], X, y, groups, *, protocols=("speaker",), n_splits=5,
-            random_state=0, speaker_norm=False, calibrate=False, progress=True, corpus=None,
-            feature_set=None, command=None) -> EvaluationResult:
+            random_state=0, speaker_norm=False, progress=True, corpus=None, feature_set=None,
+            command=None) -> EvaluationResult:
     """Evaluate every model under every protocol; one :class:`EvaluationResult`.
 
     Same parameters as :func:`evaluate`, with lists of models and protocols.
@@ -688,7 +682,7 @@ def compare(models: Sequence[ModelLike], X, y, groups, *, protocols=("speaker",)
                                 file=sys.stderr):
         runs.append(_run(model, X, y, groups, protocol=protocol, n_splits=n_splits,
                          random_state=random_state, speaker_norm=speaker_norm,
-                         progress=progress, calibrate=calibrate))
+                         progress=progress))
     return EvaluationResult(
         runs=runs,
         corpus=dict(corpus or {}),

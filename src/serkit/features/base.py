@@ -34,6 +34,7 @@ import inspect
 
 import numpy as np
 
+from serkit.audio import resample
 from serkit.exceptions import ParameterError
 from serkit.level import DEFAULT_LEVEL, normalise_level
 
@@ -93,7 +94,14 @@ def _after_level_normalisation(from_audio):
 
     @functools.wraps(from_audio)
     def levelled(self, y, sr):
-        return from_audio(self, normalise_level(y, sr, method=self.level), sr)
+        if self.level is not None:
+            y = np.asarray(y, dtype=np.float32)
+            if y.ndim == 1 and np.all(np.isfinite(y)):  # else the set's own checks say what is wrong
+                # Measured at the rate the set analyses at, so a clip gets the same gain
+                # whether it arrives at that rate (in a bundle) or is resampled by the set.
+                y, sr = resample(y, orig_sr=int(sr), target_sr=int(self.sr)), int(self.sr)
+                y = normalise_level(y, sr, method=self.level)
+        return from_audio(self, y, sr)
 
     return levelled
 

@@ -41,6 +41,10 @@ from serkit.exceptions import ParameterError
 DEFAULT_CLIP_QUANTILES = (0.01, 0.99)
 """Per-column caps learned on training data; ``None`` turns capping off."""
 
+CALIBRATED_SUFFIX = "+calibrated"
+"""Appended to any model name (``"logreg-tuned+calibrated"``): the model temperature-scaled
+on held-out training speakers (:mod:`serkit.models.calibration`)."""
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -214,10 +218,11 @@ def available_models(input_kind: str | None = None) -> list[str]:
 
 
 def model_spec(name: str) -> ModelSpec:
-    """The :class:`ModelSpec` registered as ``name``; :class:`ParameterError` if unknown."""
+    """The :class:`ModelSpec` registered as ``name`` (a calibrated name: its model's);
+    :class:`ParameterError` if unknown."""
     _load_plugin_models()
     try:
-        return _REGISTRY[name]
+        return _REGISTRY[name.removesuffix(CALIBRATED_SUFFIX)]
     except KeyError:
         raise ParameterError(
             f"unknown model {name!r}; available: {', '.join(_REGISTRY)}"
@@ -230,7 +235,8 @@ def make_model(name: str, *, random_state: int = 0, calibrate: bool = False, **p
     Parameters
     ----------
     name : str
-        One of :func:`available_models`.
+        One of :func:`available_models`, optionally with :data:`CALIBRATED_SUFFIX`
+        (the same as ``calibrate=True``).
     random_state : int
         Seeds everything random in the model.
     calibrate : bool
@@ -247,6 +253,8 @@ def make_model(name: str, *, random_state: int = 0, calibrate: bool = False, **p
     ParameterError
         Unknown name or parameter.
     """
+    if name.endswith(CALIBRATED_SUFFIX):
+        name, calibrate = name.removesuffix(CALIBRATED_SUFFIX), True
     factory = model_spec(name).factory
     try:
         # Factories only construct estimators, so a TypeError is a parameter the

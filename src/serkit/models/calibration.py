@@ -105,7 +105,8 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
         Parameters of that model (passed to :func:`serkit.models.make_model`).
     n_inner : int >= 2
         Speaker-grouped inner folds of the training clips that give the held-out
-        probabilities ``T`` is fitted on (each costs one extra fit of the model).
+        probabilities ``T`` is fitted on (each costs one extra fit of the model);
+        one per training speaker when there are fewer speakers than that.
     random_state : int
 
     Attributes
@@ -134,13 +135,13 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
 
         return make_model(self.model, random_state=self.random_state, **(self.params or {}))
 
-    def _held_out_probabilities(self, X, y, groups) -> np.ndarray:
+    def _held_out_probabilities(self, X, y, groups, *, n_folds: int) -> np.ndarray:
         from sklearn.model_selection import StratifiedGroupKFold
 
         from serkit.evaluation import _take
         from serkit.models import align_probabilities, fit_model
 
-        inner = StratifiedGroupKFold(n_splits=self.n_inner, shuffle=True, random_state=self.random_state)
+        inner = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=self.random_state)
         labels = [str(label) for label in self.classes_]
         proba = np.zeros((len(y), len(labels)))
         for train, test in inner.split(np.zeros(len(y)), y, groups):
@@ -156,12 +157,11 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
         if not (isinstance(self.n_inner, (int, np.integer)) and self.n_inner >= 2):
             raise ParameterError(f"n_inner={self.n_inner!r} must be an integer >= 2")
         y, groups = np.asarray(y).astype(str), np.asarray(groups).astype(str)
-        if len(np.unique(groups)) < self.n_inner:
-            raise ParameterError(
-                f"n_inner={self.n_inner} needs at least that many training speakers, got {len(np.unique(groups))}"
-            )
+        n_speakers = len(np.unique(groups))
+        if n_speakers < 2:
+            raise ParameterError(f"{self.registry_name}: needs at least 2 training speakers, got {n_speakers}")
         self.classes_ = np.unique(y)
-        held_out = self._held_out_probabilities(X, y, groups)
+        held_out = self._held_out_probabilities(X, y, groups, n_folds=min(self.n_inner, n_speakers))
         y_index = np.searchsorted(self.classes_, y)
         self.temperature_ = fit_temperature(_log_probabilities(held_out), y_index)
         self.inner_nll_ = tuple(
