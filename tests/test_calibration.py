@@ -121,3 +121,21 @@ def test_a_calibrated_ensemble_scales_the_vote_and_keeps_its_members():
     fitted = clone(model).fit(X, y, groups)
     vote = fitted.estimator_.predict_proba(X)
     assert np.allclose(fitted.predict_proba(X), scale_probabilities(vote, fitted.temperature_))
+
+
+def test_report_draws_the_reliability_of_a_calibrated_model():
+    import json
+
+    from serkit.report import build_report, reliability_figure
+
+    X, y, groups = overconfident_data(np.random.default_rng(7), n_speakers=10)
+    results = json.loads(json.dumps(evaluate("logreg+calibrated", X, y, groups, n_splits=5, progress=False).to_dict()))
+    html = build_report(results)
+    section = html.split('id="model-logreg+calibrated"')[1]
+    assert "<h4>Calibration</h4>" in section and "before temperature scaling" in section
+    assert "logreg+calibrated reliability diagram" in section
+    run = results["runs"][0]
+    figure = reliability_figure(run["calibration"]["reliability"], before=run["uncalibrated"]["calibration"]["reliability"])
+    assert len(figure.axes) == 2 and figure.axes[1].get_ylabel() == "Clips"
+    with pytest.raises(ParameterError, match="edges"):
+        reliability_figure({"edges": [0, 1], "count": [], "confidence": [], "accuracy": []})
