@@ -130,7 +130,7 @@ def main() -> None:
             raise SystemExit(f"{len(extraction.failures)} clips failed, e.g. {extraction.failures[0]}")
         return feature_set, extraction.X
 
-    for level in args.levels.split(","):
+    for level in filter(None, args.levels.split(",")):
         feature_set, X = recorded(level)
         copies = {"recorded": X, **{copy: copy_features(corpus, feature_set, copy, cache_dir) for copy in COPIES[1:]}}
         figures = robustness(out_of_fold(args.model, copies, y, groups, splits))

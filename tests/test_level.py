@@ -62,8 +62,9 @@ def test_bs1770_falls_back_to_active_rms_for_clips_shorter_than_a_block():
 def test_silence_is_left_alone_and_the_gain_is_capped():
     silence = np.zeros(SR, dtype=np.float32)
     assert normalise_level(silence, SR) is silence
-    hiss = (1e-4 * np.random.default_rng(0).standard_normal(SR)).astype(np.float32)  # -80 dBFS
+    hiss = (3e-5 * np.random.default_rng(0).standard_normal(SR)).astype(np.float32)  # -90 dBFS
     assert level_gain_db(hiss, SR) == MAX_GAIN_DB
+    assert level_gain_db(hiss * np.float32(1e-3), SR) == 0.0  # -150 dBFS: digital silence
 
 
 def test_loud_clips_are_not_clipped_after_the_gain():
