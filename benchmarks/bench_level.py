@@ -3,7 +3,8 @@
 On the shared RAVDESS (1200 clips, 5 speaker-grouped folds, out-of-fold predictions)
 a model is trained on the training speakers' clips as recorded, then predicts the
 test speakers' clips (i) as recorded, (ii) peak-normalised to -1 dBFS and (iii) 20 dB
-quieter, each copy stored as 16-bit PCM would be. It prints the UA of each (mean over
+quieter, each copy stored as 16-bit PCM would be (``--store pcm16``, the default) or
+kept in floating point (``--store float``: a pure gain). It prints the UA of each (mean over
 folds) and the share of clips whose prediction agrees with (i). Target: UA within 3
 points and >= 85 % agreement. One line per level method (``none`` = as recorded).
 
@@ -44,23 +45,25 @@ def as_16_bit(y: np.ndarray) -> np.ndarray:
     return (np.round(np.clip(y, -1.0, 1.0) * 32767.0) / 32767.0).astype(np.float32)
 
 
-def copy_of(y: np.ndarray, copy: str) -> np.ndarray:
-    """The clip as a user might have it: peak-normalised to -1 dBFS or 20 dB quieter, in 16 bits."""
-    if copy == "peak -1 dBFS":
-        return as_16_bit(y * (10 ** (-1 / 20) / np.max(np.abs(y))))
-    return as_16_bit(y * 10 ** (-20 / 20))
+def copy_of(y: np.ndarray, copy: str, store: str) -> np.ndarray:
+    """The clip as a user might have it: peak-normalised to -1 dBFS or 20 dB quieter,
+    in 16 bits (``store="pcm16"``) or floating point (``"float"``)."""
+    gain = 10 ** (-1 / 20) / np.max(np.abs(y)) if copy == "peak -1 dBFS" else 10 ** (-20 / 20)
+    scaled = (y * gain).astype(np.float32)
+    return as_16_bit(scaled) if store == "pcm16" else scaled
 
 
-def copy_features(corpus, feature_set, copy: str, cache_dir: Path) -> np.ndarray:
-    """Features of every clip's copy, cached as one matrix per (set, parameters, copy, version)."""
-    key = json.dumps([feature_set.name, feature_set.params(), copy, __version__, len(corpus.table)], sort_keys=True)
+def copy_features(corpus, feature_set, copy: str, store: str, cache_dir: Path) -> np.ndarray:
+    """Features of every clip's copy, cached as one matrix per (set, parameters, copy, store, version)."""
+    key = json.dumps([feature_set.name, feature_set.params(), copy, __version__, len(corpus.table)]
+                     + ([] if store == "pcm16" else [store]), sort_keys=True)
     path = cache_dir / "bench_level" / f"{hashlib.blake2b(key.encode(), digest_size=12).hexdigest()}.npy"
     if path.exists():
         return np.load(path)
     rows = []
     for source in corpus.absolute_paths():
         y, sr = load_audio(source, sr=feature_set.sr)
-        rows.append(feature_set.from_audio(copy_of(y, copy), sr))
+        rows.append(feature_set.from_audio(copy_of(y, copy, store), sr))
     X = feature_set.collate(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, X)
@@ -111,6 +114,8 @@ def main() -> None:
     parser.add_argument("--choose", action="store_true", help="also score each method on inner folds of the training actors")
     parser.add_argument("--choose-also", default="", help="level methods scored on inner folds as recorded only")
     parser.add_argument("--choose-model", default="logreg", help="model scored on the inner folds (default: logreg)")
+    parser.add_argument("--store", choices=("pcm16", "float"), default="pcm16",
+                        help="how the copies are stored: 16-bit PCM (default) or floating point")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("-j", "--jobs", type=int, default=1)
     args = parser.parse_args()
@@ -120,7 +125,8 @@ def main() -> None:
     y = corpus.table["label"].to_numpy().astype(str)
     groups = corpus.table["speaker"].to_numpy().astype(str)
     splits = split_indices("speaker", y, groups, n_splits=5, random_state=0)
-    print(f"{len(y)} clips, {len(set(groups))} speakers, {args.feature_set} + {args.model}, 5 speaker-grouped folds")
+    print(f"{len(y)} clips, {len(set(groups))} speakers, {args.feature_set} + {args.model}, "
+          f"5 speaker-grouped folds, copies stored as {args.store}")
     inner = {}
 
     def recorded(level: str):
@@ -132,7 +138,8 @@ def main() -> None:
 
     for level in filter(None, args.levels.split(",")):
         feature_set, X = recorded(level)
-        copies = {"recorded": X, **{copy: copy_features(corpus, feature_set, copy, cache_dir) for copy in COPIES[1:]}}
+        copies = {"recorded": X, **{copy: copy_features(corpus, feature_set, copy, args.store, cache_dir)
+                                    for copy in COPIES[1:]}}
         figures = robustness(out_of_fold(args.model, copies, y, groups, splits))
         base = figures["recorded"]["ua"]
         cells = [f"{copy}: UA {100 * f['ua']:.1f} ({100 * (f['ua'] - base):+.1f}), agree {100 * f['agreement']:.1f} %"

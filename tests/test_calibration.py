@@ -110,7 +110,7 @@ def test_evaluate_reports_calibration_before_and_after():
     assert run.summary["brier"]["mean"] <= run.uncalibrated["summary"]["brier"]["mean"] + 0.02
     assert sum(run.calibration["reliability"]["count"]) == len(y)
     table = format_table(evaluate("logreg+calibrated", X, y, groups, n_splits=5, progress=False))
-    assert "ECE" in table and "before calibration" in table
+    assert "ECE" in table and "before calibration" in table and "pooled out-of-fold: ECE" in table
 
 
 def test_a_calibrated_ensemble_scales_the_vote_and_keeps_its_members():

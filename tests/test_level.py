@@ -11,6 +11,7 @@ from serkit.features import get_feature_set
 from serkit.inference import Predictor
 from serkit.level import (
     MAX_GAIN_DB,
+    NOISE_FLOOR_DB,
     TARGET_LUFS,
     TARGET_RMS_DBFS,
     active_rms_db,
@@ -42,7 +43,10 @@ def test_each_method_reaches_its_target_from_any_level(method, target):
     measure = active_rms_db if method == "active-rms" else bs1770_loudness
     y = with_silence(make_voice_like(sr=SR))
     for peak_dbfs in (-40.0, -20.0, -1.0):
-        assert measure(normalise_level(at_peak_dbfs(y, peak_dbfs), SR, method=method), SR) == pytest.approx(target, abs=0.01)
+        clip = at_peak_dbfs(y, peak_dbfs)
+        assert measure(clip * 10 ** (level_gain_db(clip, SR, method=method) / 20), SR) == pytest.approx(target, abs=0.01)
+        # The noise floor added after the gain is far enough under the speech to leave its level be.
+        assert measure(normalise_level(clip, SR, method=method), SR) == pytest.approx(target, abs=0.5)
 
 
 def test_bs1770_is_measured_the_same_below_its_absolute_gate():
@@ -64,7 +68,16 @@ def test_silence_is_left_alone_and_the_gain_is_capped():
     assert normalise_level(silence, SR) is silence
     hiss = (3e-5 * np.random.default_rng(0).standard_normal(SR)).astype(np.float32)  # -90 dBFS
     assert level_gain_db(hiss, SR) == MAX_GAIN_DB
-    assert level_gain_db(hiss * np.float32(1e-3), SR) == 0.0  # -150 dBFS: digital silence
+    assert level_gain_db(hiss * np.float32(1e-3), SR) is None  # -150 dBFS: digital silence
+
+
+def test_a_fixed_noise_floor_fills_the_gaps_whatever_the_recording_level():
+    y = with_silence(make_voice_like(sr=SR))
+    gap = slice(0, SR // 4)
+    for peak_dbfs in (-60.0, -1.0):
+        levelled = normalise_level(at_peak_dbfs(y, peak_dbfs), SR)
+        gap_dbfs = 10 * np.log10(np.mean(np.square(levelled[gap], dtype=np.float64)))
+        assert gap_dbfs == pytest.approx(TARGET_RMS_DBFS - NOISE_FLOOR_DB, abs=0.3)
 
 
 def test_loud_clips_are_not_clipped_after_the_gain():
