@@ -28,8 +28,8 @@ from serkit.models import make_model
 SCHEMA_RUN_KEYS = {
     "model", "protocol", "speaker_norm", "labels", "folds", "summary", "confusion",
     "confusion_normalized", "classification_report", "roc", "history", "leakage",
-    "fit_seconds", "warnings", "predict_seconds", "members", "calibration", "uncalibrated",
-    "temperatures",
+    "fit_seconds", "warnings", "predict_seconds", "members", "slices", "calibration",
+    "uncalibrated", "temperatures",
 }
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import warnings
 from dataclasses import asdict, dataclass
-from typing import BinaryIO, Union
+from typing import BinaryIO, Iterator, Union
 
 import numpy as np
 import soundfile as sf
@@ -34,9 +35,22 @@ DEFAULT_SR = 22050
 MIN_SAMPLES = 2048
 """Shortest usable signal at the target rate: one analysis window (``n_fft``)."""
 
+MIN_SAMPLE_RATE = 1000
+MAX_SAMPLE_RATE = 768_000
+"""Sample rates a file may declare (Hz). Outside them its header is crafted or broken:
+resampling 1 Hz to 22050 Hz would turn a 16 kB file into 1.3 GB of samples."""
+
+MAX_PEAK = 1e3
+"""Largest sample magnitude a clip's features are computed from (60 dB above full
+scale): no recording is louder, and far louder float samples overflow the spectra to inf."""
+
 SILENCE_DB = -60.0
 """Peak level (dBFS) under which a clip counts as silent. Peak, not RMS: quiet but real
 RAVDESS takes reach -64 dBFS RMS while their peaks stay above -48 dBFS."""
+
+BLOCK_SAMPLES = 1 << 18
+"""Samples (frames × channels) decoded at a time by :class:`AudioStream`: 1 MiB of float32,
+about 6 s of mono 44.1 kHz, whatever the channel count the header claims."""
 
 AudioSource = Union[str, os.PathLike, BinaryIO]
 
@@ -71,20 +85,50 @@ def _name(source: AudioSource) -> str:
     return getattr(source, "name", None) or "<stream>"
 
 
+_FILE_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+
+
+def check_regular_file(path: str | os.PathLike) -> os.stat_result:
+    """Raise :class:`AudioError` unless ``path`` is a non-empty regular file; return its stat.
+
+    Checked before anything opens the file: opening a FIFO blocks until a writer
+    comes, and a link to ``/dev/zero`` never ends, so neither may reach a reader.
+
+    >>> check_regular_file("/dev/null")
+    Traceback (most recent call last):
+    serkit.exceptions.AudioError: /dev/null: not a regular file (a character device)
+    """
+    name = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise AudioError(f"{name}: file not found") from None
+    except OSError as error:
+        raise AudioError(f"{name}: cannot be read ({error.strerror or type(error).__name__})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise AudioError(f"{name}: is a directory, not an audio file")
+    if not stat.S_ISREG(info.st_mode):
+        raise AudioError(f"{name}: not a regular file ({_FILE_KINDS.get(stat.S_IFMT(info.st_mode), 'special file')})")
+    if info.st_size == 0:
+        raise AudioError(f"{name}: empty file (0 bytes)")
+    return info
+
+
 def _open(source: AudioSource) -> sf.SoundFile:
     name = _name(source)
     if isinstance(source, (str, os.PathLike)):
-        if not os.path.exists(source):
-            raise AudioError(f"{name}: file not found")
-        if os.path.isdir(source):
-            raise AudioError(f"{name}: is a directory, not an audio file")
-        if os.path.getsize(source) == 0:
-            raise AudioError(f"{name}: empty file (0 bytes)")
+        check_regular_file(source)
     try:
-        return sf.SoundFile(source)
+        stream = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         reason = str(error).split(":")[-1].strip() or type(error).__name__
         raise AudioError(f"{name}: not readable as audio ({reason})") from None
+    if not MIN_SAMPLE_RATE <= stream.samplerate <= MAX_SAMPLE_RATE:
+        stream.close()
+        raise AudioError(
+            f"{name}: sample rate {stream.samplerate} Hz outside {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz (header broken or crafted)"
+        )
+    return stream
 
 
 def rms_db(y: np.ndarray) -> float:
@@ -94,7 +138,11 @@ def rms_db(y: np.ndarray) -> float:
     -20.0
     """
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if y.size else 0.0
-    return 20.0 * math.log10(rms) if rms > 0 else -math.inf
+    return _to_db(rms)
+
+
+def _to_db(amplitude: float) -> float:
+    return 20.0 * math.log10(amplitude) if amplitude > 0 else -math.inf
 
 
 def is_silent(y: np.ndarray, *, threshold_db: float = SILENCE_DB) -> bool:
@@ -103,7 +151,10 @@ def is_silent(y: np.ndarray, *, threshold_db: float = SILENCE_DB) -> bool:
     >>> is_silent(np.zeros(1000, dtype=np.float32)), is_silent(np.full(10, 0.01, dtype=np.float32))
     (True, False)
     """
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    return _peak_is_silent(float(np.max(np.abs(y))) if y.size else 0.0, threshold_db)
+
+
+def _peak_is_silent(peak: float, threshold_db: float = SILENCE_DB) -> bool:
     return peak < 10 ** (threshold_db / 20)
 
 
@@ -118,13 +169,126 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
         return y
     import soxr
 
-    n_out = int(math.ceil(y.shape[-1] * target_sr / orig_sr))
     y_hat = soxr.resample(y, orig_sr, target_sr, quality="soxr_hq")
-    if y_hat.shape[-1] > n_out:
-        y_hat = y_hat[:n_out]
-    elif y_hat.shape[-1] < n_out:
-        y_hat = np.pad(y_hat, (0, n_out - y_hat.shape[-1]))
-    return np.asarray(y_hat, dtype=y.dtype)
+    return np.asarray(_fix_length(y_hat, resampled_length(y.shape[-1], orig_sr=orig_sr, target_sr=target_sr)), dtype=y.dtype)
+
+
+def resampled_length(n: int, *, orig_sr: int, target_sr: int) -> int:
+    """Samples that ``n`` samples at ``orig_sr`` become at ``target_sr`` (librosa's rule).
+
+    >>> resampled_length(48000, orig_sr=48000, target_sr=22050)
+    22050
+    """
+    return n if orig_sr == target_sr else int(math.ceil(n * target_sr / orig_sr))
+
+
+def _fix_length(y: np.ndarray, n: int) -> np.ndarray:
+    if y.shape[-1] > n:
+        return y[:n]
+    return np.pad(y, (0, n - y.shape[-1])) if y.shape[-1] < n else y
+
+
+class AudioStream:
+    """An audio file opened and checked from its header, then decoded whole or block by block.
+
+    Both ways give mono float32 at ``sr``, decoding :data:`BLOCK_SAMPLES` at a time and
+    mixing each block to mono: :meth:`read` is :func:`load_audio`'s result (one-shot
+    soxr on the whole mono signal); :meth:`blocks` holds one block at a time (soxr's
+    streaming resampler), so an hour of audio never sits in memory. Both give
+    :attr:`n_samples` samples (``ceil(frames * sr / orig_sr)``) and the same values
+    (soxr's streaming and one-shot resamplers agree).
+
+    Parameters
+    ----------
+    source : str, path-like or binary file object
+    sr : int > 0 or None
+        Target rate; None keeps the file's.
+    max_duration_s : float > 0 or None
+        Longest accepted duration (from the header, before any decoding).
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> sf.write(path, 0.1 * np.sin(np.arange(96000) / 10), 48000)
+    >>> with AudioStream(path, sr=16000) as stream:
+    ...     stream.n_samples, sum(block.size for block in stream.blocks())
+    (32000, 32000)
+    """
+
+    def __init__(self, source: AudioSource, *, sr: int | None = DEFAULT_SR, max_duration_s: float | None = None):
+        if sr is not None and (not isinstance(sr, (int, np.integer)) or sr <= 0):
+            raise ParameterError(f"sr={sr!r} must be a positive integer or None")
+        self.name = _name(source)
+        self._file = _open(source)
+        self.orig_sr = self._file.samplerate
+        frames = self._file.frames
+        if frames == 0:
+            self.close()
+            raise AudioError(f"{self.name}: no audio samples (empty)")
+        if max_duration_s is not None and frames / self.orig_sr > max_duration_s:
+            self.close()
+            raise AudioError(f"{self.name}: too long ({frames / self.orig_sr:.1f} s > {max_duration_s:g} s)")
+        self.sr = self.orig_sr if sr is None else int(sr)
+        self.n_samples = resampled_length(frames, orig_sr=self.orig_sr, target_sr=self.sr)
+
+    @property
+    def duration_s(self) -> float:
+        """Duration after resampling, from the header."""
+        return self.n_samples / self.sr
+
+    def read(self) -> np.ndarray:
+        """All samples, mono float32 at :attr:`sr` (length from what was decoded)."""
+        y = np.concatenate([np.zeros(0, dtype=np.float32), *self._mono_blocks()])
+        if y.size == 0:
+            raise AudioError(f"{self.name}: no audio samples (empty)")
+        return resample(y, orig_sr=self.orig_sr, target_sr=self.sr)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Mono float32 blocks at :attr:`sr`, :attr:`n_samples` samples in all."""
+        import soxr
+
+        resampler = None if self.orig_sr == self.sr else soxr.ResampleStream(self.orig_sr, self.sr, 1, dtype="float32", quality="HQ")
+        remaining = self.n_samples
+        decoded = self._mono_blocks()
+        while remaining > 0:
+            block = next(decoded, None)
+            last = block is None
+            y = np.zeros(0, dtype=np.float32) if last else block
+            if resampler is not None:
+                y = resampler.resample_chunk(y, last=last)
+            if last:  # a header that promised more frames than the file holds: pad with silence
+                y = _fix_length(y, remaining)
+            y = y[:remaining]
+            remaining -= y.shape[-1]
+            yield np.ascontiguousarray(y, dtype=np.float32)
+
+    def _mono_blocks(self) -> Iterator[np.ndarray]:
+        """The file as decoded, mixed to mono and checked finite, block by block."""
+        blocksize = max(1024, BLOCK_SAMPLES // max(1, self._file.channels))
+        decoded = self._file.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
+        while True:
+            try:
+                block = next(decoded, None)
+            except (sf.LibsndfileError, RuntimeError) as error:
+                raise AudioError(f"{self.name}: decoding failed ({error})") from None
+            if block is None:
+                return
+            yield self._checked(to_mono(block))
+
+    def _checked(self, y: np.ndarray) -> np.ndarray:
+        if not np.all(np.isfinite(y)):
+            raise AudioError(f"{self.name}: contains non-finite samples (NaN or inf)")
+        return y
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "AudioStream":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def load_audio(
@@ -158,36 +322,16 @@ def load_audio(
     Raises
     ------
     AudioError
-        Missing, unreadable or non-audio file, no samples, shorter than
+        Missing, unreadable, non-regular or non-audio file, a sample rate outside
+        :data:`MIN_SAMPLE_RATE`–:data:`MAX_SAMPLE_RATE`, no samples, shorter than
         ``min_samples``, longer than ``max_duration_s``, or non-finite samples.
     ParameterError
         ``sr`` or ``min_samples`` out of range.
     """
-    if sr is not None and (not isinstance(sr, (int, np.integer)) or sr <= 0):
-        raise ParameterError(f"sr={sr!r} must be a positive integer or None")
     if min_samples < 1:
         raise ParameterError(f"min_samples={min_samples!r} must be >= 1")
-    name = _name(source)
-    with _open(source) as stream:
-        orig_sr = stream.samplerate
-        frames = stream.frames
-        if frames == 0:
-            raise AudioError(f"{name}: no audio samples (empty)")
-        if max_duration_s is not None and frames / orig_sr > max_duration_s:
-            raise AudioError(
-                f"{name}: too long ({frames / orig_sr:.1f} s > {max_duration_s:g} s)"
-            )
-        try:
-            y = stream.read(dtype="float32", always_2d=False)
-        except (sf.LibsndfileError, RuntimeError) as error:
-            raise AudioError(f"{name}: decoding failed ({error})") from None
-    if y.size == 0:
-        raise AudioError(f"{name}: no audio samples (empty)")
-    y = to_mono(y)
-    if not np.all(np.isfinite(y)):
-        raise AudioError(f"{name}: contains non-finite samples (NaN or inf)")
-    target_sr = orig_sr if sr is None else int(sr)
-    y = resample(y, orig_sr=orig_sr, target_sr=target_sr)
+    with AudioStream(source, sr=sr, max_duration_s=max_duration_s) as stream:
+        y, name, target_sr = stream.read(), stream.name, stream.sr
     if y.shape[-1] < min_samples:
         raise AudioError(
             f"{name}: too short ({y.shape[-1] / target_sr * 1000:.0f} ms, "
@@ -198,23 +342,27 @@ def load_audio(
     return np.ascontiguousarray(y, dtype=np.float32), target_sr
 
 
-def audio_info(source: AudioSource) -> AudioInfo:
+def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo:
     """Describe a file as stored: format, rate, channels, duration, peak and RMS.
 
-    Raises :class:`AudioError` like :func:`load_audio` for unusable files.
+    The file is read ``block_frames`` at a time, so describing an hour of audio, or
+    a header claiming terabytes, holds one block in memory. Raises
+    :class:`AudioError` like :func:`load_audio` for unusable files.
     """
     name = _name(source)
+    frames, peak, sum_squares, finite = 0, 0.0, 0.0, True
     with _open(source) as stream:
         try:
-            y = stream.read(dtype="float32", always_2d=True)
+            for block in stream.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+                frames += block.shape[0]
+                if block.size and finite:
+                    finite = bool(np.all(np.isfinite(block)))
+                    peak = max(peak, float(np.max(np.abs(block))))
+                    sum_squares += float(np.sum(np.square(block, dtype=np.float64)))
         except (sf.LibsndfileError, RuntimeError) as error:
             raise AudioError(f"{name}: decoding failed ({error})") from None
         fmt, subtype, sample_rate, channels = stream.format, stream.subtype, stream.samplerate, stream.channels
-    frames = y.shape[0]
-    finite = bool(np.all(np.isfinite(y)))
-    peak = float(np.max(np.abs(y))) if frames and finite else float("nan") if frames else 0.0
-    level_db = rms_db(y) if finite else float("nan")
-    rms = 10 ** (level_db / 20) if np.isfinite(level_db) else (0.0 if finite else float("nan"))
+    rms = math.sqrt(sum_squares / (frames * channels)) if frames and finite else (0.0 if finite else float("nan"))
     return AudioInfo(
         path=name,
         format=fmt,
@@ -223,8 +371,8 @@ def audio_info(source: AudioSource) -> AudioInfo:
         channels=channels,
         frames=frames,
         duration_s=frames / sample_rate if sample_rate else 0.0,
-        peak=peak,
+        peak=peak if finite else float("nan"),
         rms=rms,
-        rms_db=level_db,
-        silent=finite and is_silent(y),
+        rms_db=_to_db(rms) if finite else float("nan"),
+        silent=finite and _peak_is_silent(peak),
     )

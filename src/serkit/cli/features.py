@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if extraction.failures:
         import pandas as pd
 
-        pd.DataFrame(extraction.failures, columns=["path", "reason"]).to_csv(failures_file, index=False)
+        failures = pd.DataFrame(extraction.failures, columns=["path", "reason"])
+        write_atomically(failures_file, lambda partial: failures.to_csv(partial, index=False))
     else:
         failures_file.unlink(missing_ok=True)
     for path, note in extraction.notes:

@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from serkit.exceptions import ParameterError
-from serkit.report.style import OKABE_ITO, new_figure, styled
+from serkit.report.style import OKABE_ITO, new_figure, plain_text, styled
 
 SKEW_THRESHOLD = 0.5
 """``|skewness|`` from which a column reads as skewed rather than normal."""
@@ -116,7 +116,7 @@ def feature_histograms_figure(
         values = np.asarray(table[column], dtype=float)
         # One filled outline per panel rather than 30 bar patches: same picture, far faster.
         ax.hist(values[np.isfinite(values)], bins=30, histtype="stepfilled", color=OKABE_ITO[0])
-        ax.set_title(f"{column}\nskew {skewness(values):+.2f}, {skewness_reading(values)}", fontsize=8.5)
+        ax.set_title(f"{plain_text(column)}\nskew {skewness(values):+.2f}, {skewness_reading(values)}", fontsize=8.5)
         ax.tick_params(labelsize=7)
     for ax in axes[::ncols]:
         ax.set_ylabel("Clips", fontsize=8)
@@ -143,7 +143,7 @@ def feature_boxplots_figure(
             flierprops={"marker": "o", "markersize": 3, "markerfacecolor": OUTLIER_COLOR,
                         "markeredgecolor": OUTLIER_COLOR, "alpha": 0.7},
         )
-        ax.set_title(f"{column}\n{int(tukey_outliers(values).sum())} outliers", fontsize=8.5)
+        ax.set_title(f"{plain_text(column)}\n{int(tukey_outliers(values).sum())} outliers", fontsize=8.5)
         ax.set_xticks([])
         ax.tick_params(labelsize=7)
     figure.suptitle(
@@ -172,19 +172,19 @@ def capping_figure(before, versions: Mapping[str, Sequence[float]], *, column: s
         raise ParameterError("versions must hold at least one capped version")
     series = {"as extracted": np.asarray(before, dtype=float)}
     series.update({name: np.asarray(values, dtype=float) for name, values in versions.items()})
-    label = f"{column} ({unit})" if unit else column
+    label = plain_text(f"{column} ({unit})" if unit else column)
     figure, (box_ax, hist_ax) = new_figure(1, 2, height_in=3.4, width_in=9.0)
     box_ax.boxplot(
         list(series.values()), whis=WHISKER_IQR, patch_artist=True,
         boxprops={"facecolor": "#cfe3f3"}, medianprops={"color": "black"},
         flierprops={"marker": "o", "markersize": 3, "markerfacecolor": OUTLIER_COLOR, "markeredgecolor": OUTLIER_COLOR},
     )
-    box_ax.set_xticks(range(1, len(series) + 1), list(series))  # boxplot's label keyword was renamed in 3.9
-    box_ax.set(title=f"{column}: before and after capping", ylabel=label)
+    box_ax.set_xticks(range(1, len(series) + 1), [plain_text(name) for name in series])  # boxplot's label keyword was renamed in 3.9
+    box_ax.set(title=f"{plain_text(column)}: before and after capping", ylabel=label)
     box_ax.tick_params(axis="x", labelsize=8)
     edges = np.histogram_bin_edges(np.concatenate(list(series.values())), bins=40)
     for color, (name, values) in zip(OKABE_ITO, series.items()):
-        hist_ax.hist(values, bins=edges, histtype="step", linewidth=1.6, color=color, label=name)
+        hist_ax.hist(values, bins=edges, histtype="step", linewidth=1.6, color=color, label=plain_text(name))
     hist_ax.set(title="Distributions", xlabel=label, ylabel="Clips")
     hist_ax.legend()
     return figure
