@@ -92,6 +92,23 @@ def test_train_saves_a_loadable_model_with_its_cv_figures(four_actors, cache_dir
     assert result["emotion"] in predictor.metadata["labels"]
 
 
+@pytest.mark.shared
+@pytest.mark.slow
+def test_train_calibrate_saves_a_temperature_scaled_model(four_actors, cache_dir, tmp_path, capsys):
+    model_dir = tmp_path / "model"
+    code = main(["train", str(four_actors), "--set", "seed26", "--model", "logreg", "--calibrate",
+                 "--folds", "4", "--cache-dir", str(cache_dir), "-o", str(model_dir)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "before calibration" in printed and "ECE" in printed
+    predictor = load_model(model_dir)
+    assert predictor.metadata["model"] == "logreg+calibrated"
+    assert predictor.metadata["command"].endswith(f"-o {model_dir} --calibrate")
+    assert predictor.estimator.temperature_ > 0
+    result = predictor.predict_file(next((four_actors / "Actor_01").iterdir()))
+    assert sum(result["probabilities"].values()) == pytest.approx(1.0)
+
+
 def test_train_takes_exactly_one_model(capsys, tmp_path):
     assert main(["train", str(tmp_path), "--model", "svm,mlp", "-o", str(tmp_path / "m")]) == 1
     assert "name exactly one" in capsys.readouterr().err

@@ -28,7 +28,8 @@ from serkit.models import make_model
 SCHEMA_RUN_KEYS = {
     "model", "protocol", "speaker_norm", "labels", "folds", "summary", "confusion",
     "confusion_normalized", "classification_report", "roc", "history", "leakage",
-    "fit_seconds", "warnings", "predict_seconds", "members", "slices",
+    "fit_seconds", "warnings", "predict_seconds", "members", "slices", "calibration",
+    "uncalibrated", "temperatures",
 }
 
 
@@ -146,7 +147,8 @@ def test_result_follows_the_json_schema(rng, tmp_path):
     assert set(run) == SCHEMA_RUN_KEYS
     assert run["labels"] == list(EMOTIONS[:4])
     assert set(run["folds"][0]) == {"fold", "test_speakers", "n_train", "n_test", "accuracy",
-                                    "unweighted_accuracy", "macro_f1", "roc_auc"}
+                                    "unweighted_accuracy", "macro_f1", "roc_auc", "ece", "brier"}
+    assert {"ece", "brier", "reliability"} <= set(run["calibration"]) and run["uncalibrated"] is None
     assert set(run["summary"]["accuracy"]) == {"mean", "std"}
     confusion = np.array(run["confusion"])
     assert confusion.sum() == len(y)  # pooled out-of-fold: every clip once

@@ -16,7 +16,8 @@ def test_registered_as_frames_set_with_its_params():
     fs = get_feature_set("logmel", n_mels=128, trim_db=30.0)
     assert (fs.name, fs.kind, fs.sr) == ("logmel", "frames", 16000)
     assert fs.params() == {
-        "n_mels": 128, "win_length_s": 0.025, "hop_length_s": 0.01, "top_db": 80.0, "trim_db": 30.0
+        "n_mels": 128, "win_length_s": 0.025, "hop_length_s": 0.01, "top_db": 80.0, "trim_db": 30.0,
+        "level": "active-rms",
     }
     assert (fs.win_length, fs.hop_length) == (400, 160)
 

@@ -48,6 +48,7 @@ FORMAT_VERSION = 1
 
 ALLOWED_CLASSES = frozenset({
     # serkit's estimators and transformers
+    "serkit.models.calibration.TemperatureScaled",
     "serkit.models.cnn.CNNClassifier",
     "serkit.models.dense.DenseNetClassifier",
     "serkit.models.ensemble.SoftVoteClassifier",

@@ -18,9 +18,13 @@ is learned on the training part of each split only; models that tune something
 part. Nothing is ever selected on a test fold.
 
 Metrics per fold and mean ± std: accuracy, unweighted accuracy (balanced accuracy,
-the mean of per-emotion recalls), macro F1 and one-vs-rest macro ROC AUC. Pooled
-over the out-of-fold predictions: classification report, confusion matrix (counts
-and row-normalised), per-emotion ROC curves.
+the mean of per-emotion recalls), macro F1 and one-vs-rest macro ROC AUC, and how
+well the probabilities are calibrated: expected calibration error (ECE, 15 bins of
+the top probability) and the multi-class Brier score. Pooled over the out-of-fold
+predictions: classification report, confusion matrix (counts and row-normalised),
+per-emotion ROC curves, ECE, Brier score and the reliability diagram's bins. A
+temperature-scaled model (``"logreg-tuned+calibrated"``, :mod:`serkit.models.calibration`)
+also reports the same model's ECE and Brier score before scaling.
 
 Examples
 --------
@@ -58,6 +62,12 @@ REFERENCE_ACCURACY = {"dense": 0.70, "mlp": 0.72, "logreg": 0.50, "kmeans": 0.13
 """The reference analysis's accuracies, all on its random 80/20 split."""
 
 METRICS = ("accuracy", "unweighted_accuracy", "macro_f1", "roc_auc")
+
+CALIBRATION_METRICS = ("ece", "brier")
+"""Per fold and pooled beside :data:`METRICS`: lower is better, 0 is perfect."""
+
+CALIBRATION_BINS = 15
+"""Equal-width bins of the top probability for the ECE and the reliability diagram."""
 
 RANDOM_TEST_SIZE = 0.2
 """The reference's split: 80 % training, 20 % test."""
@@ -169,8 +179,73 @@ def macro_roc_auc(y_true, proba, labels) -> float:
     return float(np.mean(aucs)) if aucs else float("nan")
 
 
+def _top_probability_bins(y_true, proba, labels, n_bins: int):
+    """Bin of each clip's top probability (``(lo, hi]`` of ``n_bins`` equal widths), that
+    probability, and whether the top emotion was right."""
+    proba = np.asarray(proba, dtype=np.float64)
+    confidence = proba.max(axis=1)
+    correct = np.asarray(labels)[np.argmax(proba, axis=1)] == np.asarray(y_true)
+    bins = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
+    return bins, confidence, correct
+
+
+def expected_calibration_error(y_true, proba, labels, *, n_bins: int = CALIBRATION_BINS) -> float:
+    """Expected calibration error: the clip-weighted mean gap between accuracy and top probability per bin.
+
+    Parameters
+    ----------
+    y_true : array-like [shape=(n,)]
+    proba : np.ndarray [shape=(n, len(labels))]
+        Columns in ``labels`` order.
+    labels : sequence of str
+    n_bins : int > 0
+        Equal-width bins of the top probability over [0, 1].
+
+    Examples
+    --------
+    >>> labels = ["calm", "sad"]
+    >>> proba = np.array([[0.9, 0.1]] * 10)  # 90 % sure, right 7 times in 10
+    >>> y = np.array(["calm"] * 7 + ["sad"] * 3)
+    >>> round(expected_calibration_error(y, proba, labels), 3)
+    0.2
+    """
+    bins, confidence, correct = _top_probability_bins(y_true, proba, labels, n_bins)
+    gaps = [abs(np.mean(correct[bins == b]) - np.mean(confidence[bins == b])) * np.sum(bins == b)
+            for b in np.unique(bins)]
+    return float(np.sum(gaps) / len(bins)) if len(bins) else float("nan")
+
+
+def brier_score(y_true, proba, labels) -> float:
+    """Multi-class Brier score: mean over clips of the squared distance to the one-hot truth (0 … 2).
+
+    >>> round(brier_score(["calm", "sad"], np.array([[1.0, 0.0], [0.5, 0.5]]), ["calm", "sad"]), 3)
+    0.25
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    truth = np.asarray(y_true)[:, None] == np.asarray(labels)[None, :]
+    return float(np.mean(np.sum((proba - truth) ** 2, axis=1)))
+
+
+def reliability_bins(y_true, proba, labels, *, n_bins: int = CALIBRATION_BINS) -> dict:
+    """What a reliability diagram draws: per bin of the top probability, the clips in it,
+    their mean top probability and their accuracy (``None`` for an empty bin)."""
+    bins, confidence, correct = _top_probability_bins(y_true, proba, labels, n_bins)
+    count = np.bincount(bins, minlength=n_bins)
+
+    def per_bin(values):
+        return [round(float(np.mean(values[bins == b])), 5) if count[b] else None for b in range(n_bins)]
+
+    return {"edges": _rounded(np.linspace(0.0, 1.0, n_bins + 1)), "count": count.tolist(),
+            "confidence": per_bin(confidence), "accuracy": per_bin(correct.astype(float))}
+
+
+def calibration_metrics(y_true, proba, labels) -> dict:
+    """ECE and Brier score of ``proba`` (columns in ``labels`` order)."""
+    return {"ece": expected_calibration_error(y_true, proba, labels), "brier": brier_score(y_true, proba, labels)}
+
+
 def fold_metrics(y_true, proba, labels) -> dict:
-    """Accuracy, unweighted accuracy, macro F1 and macro ROC AUC of one fold.
+    """Accuracy, unweighted accuracy, macro F1, macro ROC AUC, ECE and Brier score of one fold.
 
     The predicted emotion is the most probable one (what ``serkit predict`` reports).
     ``proba`` columns follow ``labels``.
@@ -188,6 +263,7 @@ def fold_metrics(y_true, proba, labels) -> dict:
             "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro",
                                        zero_division=0)),
             "roc_auc": macro_roc_auc(y_true, proba, labels),
+            **calibration_metrics(y_true, proba, labels),
         }
 
 
@@ -222,7 +298,12 @@ def _pooled_metrics(y_true, proba, labels) -> dict:
             for label in labels
         },
         "roc": roc,
+        "calibration": _pooled_calibration(y_true, proba, labels),
     }
+
+
+def _pooled_calibration(y_true, proba, labels) -> dict:
+    return {**calibration_metrics(y_true, proba, labels), "reliability": reliability_bins(y_true, proba, labels)}
 
 
 def _rounded(array) -> list:
@@ -235,7 +316,8 @@ def _summary(folds: list[dict]) -> dict:
             "mean": float(np.nanmean([f[metric] for f in folds])),
             "std": float(np.nanstd([f[metric] for f in folds])),
         }
-        for metric in METRICS
+        for metric in (*METRICS, *CALIBRATION_METRICS)
+        if all(metric in f for f in folds)
     }
 
 
@@ -303,6 +385,13 @@ class RunResult:
     """For an ensemble, each member's ``summary`` and ``folds`` (scalar metrics) on
     the same folds, keyed by member (``cnn``, ``logreg-tuned``; ``cnn#2`` for a
     repeated name)."""
+    calibration: dict | None = None
+    """ECE, Brier score and reliability bins of the pooled out-of-fold probabilities."""
+    uncalibrated: dict | None = None
+    """For a temperature-scaled model, the same model before scaling: ``summary`` and
+    ``folds`` (ECE, Brier score) and pooled ``calibration``."""
+    temperatures: list | None = None
+    """For a temperature-scaled model, the temperature fitted in each fold."""
     slices: dict | None = None
     """Out-of-fold scores per gender, intensity, statement, corpus, language and
     speaker (:func:`serkit.slices.slice_scores`), when the corpus metadata was given."""
@@ -401,17 +490,26 @@ def _ordered_labels(y) -> list:
     return [e for e in EMOTIONS if e in present] + sorted(present - set(EMOTIONS))
 
 
-def _predict_fold(model, X, labels) -> tuple[np.ndarray, dict]:
+def _predict_fold(model, X, labels) -> tuple[np.ndarray, dict, np.ndarray | None]:
     """The model's probabilities with columns in ``labels`` order (0 for classes unseen in
-    training), and for an ensemble each member's, from the same single pass."""
+    training), for an ensemble each member's, and for a temperature-scaled model its
+    probabilities before scaling (else ``None``), all from the same single pass."""
     from serkit.models import align_probabilities
 
-    if not hasattr(model, "member_probabilities"):
-        return align_probabilities(model.predict_proba(X), model.classes_, labels), {}
-    members = model.member_probabilities(X)
-    return align_probabilities(model.vote(members), model.classes_, labels), {
-        member: align_probabilities(proba, model.classes_, labels) for member, proba in members.items()
-    }
+    calibrated = hasattr(model, "temperature_")
+    voter = model.estimator_ if calibrated else model
+    if hasattr(voter, "member_probabilities"):
+        members = voter.member_probabilities(X)
+        raw = voter.vote(members)
+    else:
+        members, raw = {}, voter.predict_proba(X)
+    raw = align_probabilities(raw, voter.classes_, model.classes_)
+    proba = model.calibrate(raw) if calibrated else raw
+    return (
+        align_probabilities(proba, model.classes_, labels),
+        {member: align_probabilities(p, voter.classes_, labels) for member, p in members.items()},
+        align_probabilities(raw, model.classes_, labels) if calibrated else None,
+    )
 
 
 def _model_factory(model: ModelLike, random_state: int):
@@ -474,7 +572,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
     # validation split was.
     inner_groups = np.arange(len(y)).astype(str) if protocol == "random" else groups
     folds, history, fit_seconds, predict_seconds, member_folds = [], None, 0.0, 0.0, {}
-    pooled_true, pooled_proba, pooled_rows = [], [], []
+    pooled_true, pooled_proba, pooled_raw, raw_folds, temperatures, pooled_rows = [], [], [], [], [], []
     caught_messages = []
     for fold, (train, test) in enumerate(
         tqdm(splits, desc=f"{name} ({protocol})", disable=not progress, file=sys.stderr,
@@ -493,7 +591,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
         fit_seconds += time.perf_counter() - started
         caught_messages += [f"{w.category.__name__}: {w.message}" for w in caught]
         started = time.perf_counter()
-        proba, member_probas = _predict_fold(fitted, X_test, labels)
+        proba, member_probas, raw_proba = _predict_fold(fitted, X_test, labels)
         predict_seconds += time.perf_counter() - started
         folds.append({
             "fold": fold,
@@ -508,14 +606,23 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
             history = _history(fitted)
         pooled_true.append(y[test])
         pooled_proba.append(proba)
+        if raw_proba is not None:
+            pooled_raw.append(raw_proba)
+            raw_folds.append({"fold": fold, **calibration_metrics(y[test], raw_proba, labels)})
+            temperatures.append(round(float(fitted.temperature_), 5))
         pooled_rows.append(test)
 
-    pooled = _pooled_metrics(np.concatenate(pooled_true), np.concatenate(pooled_proba), labels)
+    pooled_true = np.concatenate(pooled_true)
+    pooled = _pooled_metrics(pooled_true, np.concatenate(pooled_proba), labels)
+    uncalibrated = None
+    if pooled_raw:
+        uncalibrated = {"summary": _summary(raw_folds), "folds": raw_folds,
+                        "calibration": _pooled_calibration(pooled_true, np.concatenate(pooled_raw), labels)}
     if slice_by is not None:
         from serkit.slices import slice_scores
 
         rows = np.concatenate(pooled_rows)
-        pooled["slices"] = slice_scores(np.concatenate(pooled_true), np.concatenate(pooled_proba), labels,
+        pooled["slices"] = slice_scores(pooled_true, np.concatenate(pooled_proba), labels,
                                         slice_by.iloc[rows].reset_index(drop=True))
     return RunResult(
         model=name, protocol=protocol, speaker_norm=bool(speaker_norm), labels=labels,
@@ -523,6 +630,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
         fit_seconds=round(fit_seconds, 3), predict_seconds=round(predict_seconds, 3),
         warnings=notes + sorted(set(caught_messages)),
         members={m: {"summary": _summary(f), "folds": f} for m, f in member_folds.items()} or None,
+        uncalibrated=uncalibrated, temperatures=temperatures or None,
         **pooled,
     )
 
@@ -626,8 +734,19 @@ def _render(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _brier(stat: dict | None) -> str:
+    if stat is None or stat["mean"] is None or not np.isfinite(stat["mean"]):
+        return "-"
+    return f"{stat['mean']:.3f} ± {stat['std']:.3f}"
+
+
+def _calibration_cells(summary: dict) -> list[str]:
+    """ECE (in %) and Brier score (0 … 2) of a run's or member's summary."""
+    return [_pct(summary["ece"]) if "ece" in summary else "-", _brier(summary.get("brier"))]
+
+
 def _fold_table(run: RunResult) -> str:
-    header = ["fold", "test speakers", "n_test", "accuracy", "UA", "macro F1", "ROC AUC"]
+    header = ["fold", "test speakers", "n_test", "accuracy", "UA", "macro F1", "ROC AUC", "ECE", "Brier"]
     rows = []
     for fold in run.folds:
         speakers = ",".join(fold["test_speakers"])
@@ -635,14 +754,33 @@ def _fold_table(run: RunResult) -> str:
             str(fold["fold"]),
             speakers if len(speakers) <= 48 else f"{len(fold['test_speakers'])} speakers",
             str(fold["n_test"]),
-            *(f"{100 * fold[m]:.1f}" if fold[m] is not None and np.isfinite(fold[m]) else "-"
-              for m in METRICS),
+            *(f"{100 * fold[m]:.1f}" if fold.get(m) is not None and np.isfinite(fold[m]) else "-"
+              for m in (*METRICS, "ece")),
+            f"{fold['brier']:.3f}" if fold.get("brier") is not None else "-",
         ])
-    rows.append(["mean ± std", "", "", *(_pct(run.summary[m]) for m in METRICS)])
+    rows.append(["mean ± std", "", "", *(_pct(run.summary[m]) for m in METRICS), *_calibration_cells(run.summary)])
+    if run.uncalibrated:
+        rows.append(["  before calibration", "", "", *([""] * len(METRICS)),
+                     *_calibration_cells(run.uncalibrated["summary"])])
     for member, scores in (run.members or {}).items():
-        rows.append([f"  {member} alone", "", "", *(_pct(scores["summary"][m]) for m in METRICS)])
+        rows.append([f"  {member} alone", "", "", *(_pct(scores["summary"][m]) for m in METRICS),
+                     *_calibration_cells(scores["summary"])])
     title = f"{run.model} — {run.protocol}" + (" + speaker norm" if run.speaker_norm else "")
-    return f"{title}\n{_render(header, rows)}"
+    pooled = _pooled_calibration_line(run)
+    return f"{title}\n{_render(header, rows)}" + (f"\n{pooled}" if pooled else "")
+
+
+def _pooled_calibration_line(run: RunResult) -> str | None:
+    """ECE and Brier score of the pooled out-of-fold probabilities (before calibration too):
+    over every clip, the ECE's 15 bins are far less noisy than one fold's."""
+    if not run.calibration:
+        return None
+    line = f"pooled out-of-fold: ECE {100 * run.calibration['ece']:.1f} %, Brier {run.calibration['brier']:.3f}"
+    if run.uncalibrated:
+        before = run.uncalibrated["calibration"]
+        line += (f" (before calibration: ECE {100 * before['ece']:.1f} %, Brier {before['brier']:.3f}; "
+                 f"temperature per fold {', '.join(f'{t:.2f}' for t in run.temperatures)})")
+    return line
 
 
 def format_table(result: EvaluationResult) -> str:
@@ -661,7 +799,7 @@ def format_table(result: EvaluationResult) -> str:
         has_random = any(r.protocol == "random" for r in result.runs)
         header = ["model"]
         if honest:
-            header += [f"UA {honest}", f"acc {honest}", "macro F1", "ROC AUC", "UA per fold"]
+            header += [f"UA {honest}", "ECE", "Brier", f"acc {honest}", "macro F1", "ROC AUC", "UA per fold"]
         if has_random:
             header += ["acc random"]
         header += ["reference (random)"]
@@ -670,8 +808,9 @@ def format_table(result: EvaluationResult) -> str:
             row = [name + (" +spk-norm" if norm else "")]
             if honest:
                 run = _find(result, name, honest, norm)
-                row += ["-"] * 5 if run is None else [
-                    _pct(run.summary["unweighted_accuracy"]), _pct(run.summary["accuracy"]),
+                row += ["-"] * 7 if run is None else [
+                    _pct(run.summary["unweighted_accuracy"]), *_calibration_cells(run.summary),
+                    _pct(run.summary["accuracy"]),
                     _pct(run.summary["macro_f1"]), _pct(run.summary["roc_auc"]),
                     " ".join(f"{100 * f['unweighted_accuracy']:.0f}" for f in run.folds),
                 ]
@@ -682,7 +821,12 @@ def format_table(result: EvaluationResult) -> str:
             row.append("-" if reference is None else f"{100 * reference:.0f}")
             rows.append(row)
         text = _render(header, rows)
-        text += "\n(all figures in %; UA = unweighted accuracy, the mean of per-emotion recalls)"
+        text += ("\n(all figures in % but the Brier score; UA = unweighted accuracy, the mean of per-emotion "
+                 "recalls; ECE = expected calibration error, 15 bins)")
+        text += "".join(
+            f"\n{run.model}: {_pooled_calibration_line(run)}"
+            for run in result.runs if run.uncalibrated and run.protocol == honest
+        )
     # Every model shares the split, so each leakage note is printed once.
     notes = sorted({note for run in result.runs for note in run.warnings
                     if note.startswith("random split")})

@@ -26,6 +26,9 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, root_optional: bo
     parser.add_argument("--speaker-norm", action="store_true",
                         help="standardise features per speaker (unsupervised; its own figure)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="temperature-scale each model on held-out training speakers "
+                             "(ECE and Brier score reported before and after)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,8 +63,6 @@ def run_cross_corpus(args: argparse.Namespace) -> int:
 
     from serkit.crosscorpus import corpus_names, cross_corpus_matrix, format_matrix, parse_corpus_list, save_json
     from serkit.exceptions import ParameterError
-    from serkit.features import get_feature_set
-    from serkit.models import resolve_model_names
 
     if not args.train or args.root is not None or args.protocol != "speaker":
         raise ParameterError("cross-corpus evaluation takes --train READER:PATH[,…] (and --test), "
@@ -69,7 +70,7 @@ def run_cross_corpus(args: argparse.Namespace) -> int:
     train_specs = [parse_corpus_list(text) for text in args.train]
     test_specs = parse_corpus_list(args.test) if args.test else [spec for specs in train_specs for spec in specs]
     names = corpus_names([spec for specs in train_specs for spec in specs] + test_specs)
-    models = resolve_model_names(args.model, get_feature_set(resolve_feature_set(args)).kind)
+    models = model_names(args)
     if args.json_path:
         ensure_writable_dir(Path(args.json_path).resolve().parent)
     datasets = {}
@@ -80,6 +81,7 @@ def run_cross_corpus(args: argparse.Namespace) -> int:
         "serkit", "evaluate", *(part for text in args.train for part in ("--train", text)),
         *(("--test", args.test) if args.test else ()), "--set", args.feature_set, "--model", args.model,
         "--folds", str(args.folds), "--seed", str(args.seed), *(("--speaker-norm",) if args.speaker_norm else ()),
+        *(("--calibrate",) if args.calibrate else ()),
     ])
     results = [
         cross_corpus_matrix(
@@ -119,7 +121,20 @@ def reproduce_command(verb: str, args: argparse.Namespace, *extra: str) -> str:
              *extra]
     if args.speaker_norm:
         parts.append("--speaker-norm")
+    if args.calibrate:
+        parts.append("--calibrate")
     return shlex.join(parts)
+
+
+def model_names(args: argparse.Namespace) -> list[str]:
+    """The models ``--model`` names for the feature set, ``+calibrated`` with ``--calibrate``."""
+    from serkit.features import get_feature_set
+    from serkit.models import CALIBRATED_SUFFIX, resolve_model_names
+
+    names = resolve_model_names(args.model, get_feature_set(resolve_feature_set(args)).kind)
+    if not args.calibrate:
+        return names
+    return [name if name.endswith(CALIBRATED_SUFFIX) else name + CALIBRATED_SUFFIX for name in names]
 
 
 def ensure_writable_dir(directory) -> None:
@@ -153,8 +168,6 @@ def run(args: argparse.Namespace) -> int:
 
     from serkit.evaluation import LeakageWarning, compare, format_table
     from serkit.exceptions import ParameterError
-    from serkit.features import get_feature_set
-    from serkit.models import resolve_model_names
 
     if args.train or args.test:
         return run_cross_corpus(args)
@@ -162,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("give a corpus ROOT, or --train READER:PATH[,…] for cross-corpus evaluation")
 
     # Names are checked before the (long) feature extraction.
-    models = resolve_model_names(args.model, get_feature_set(resolve_feature_set(args)).kind)
+    models = model_names(args)
     if args.json_path:
         ensure_writable_dir(Path(args.json_path).resolve().parent)
     dataset, feature_set = load_dataset(args)

@@ -8,8 +8,8 @@ from serkit.cli.evaluate import (
     add_training_arguments,
     ensure_writable_dir,
     load_dataset,
+    model_names,
     reproduce_command,
-    resolve_feature_set,
 )
 
 HELP = "Train a model on a whole corpus and save it (speaker-independent CV figures stored with it)."
@@ -33,10 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from serkit.artifacts import train_and_save
     from serkit.evaluation import format_table
     from serkit.exceptions import ParameterError
-    from serkit.features import get_feature_set
-    from serkit.models import resolve_model_names
 
-    names = resolve_model_names(args.model, get_feature_set(resolve_feature_set(args)).kind)
+    names = model_names(args)
     if len(names) != 1:
         raise ParameterError(f"--model {args.model!r}: train saves one model, name exactly one")
     [model] = names

@@ -13,6 +13,12 @@ Sets register under a name; :func:`get_feature_set` builds one with parameters, 
 :meth:`FeatureSet.params` gives them back (JSON-serialisable) for cache keys and
 model artefacts.
 
+Every set's ``from_audio`` first normalises the clip's level by the set's
+:attr:`FeatureSet.level` (:mod:`serkit.level`): the base class wraps the method of
+each subclass, so a new set gets it without code of its own. A set exposes the
+choice as a ``level`` constructor parameter (so it is in ``params()``); ``seed26``,
+which reproduces the reference analysis, has none and works on the clip as recorded.
+
 Examples
 --------
 >>> from serkit.features import get_feature_set
@@ -23,10 +29,14 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import inspect
+
 import numpy as np
 
+from serkit.audio import resample
 from serkit.exceptions import ParameterError
+from serkit.level import DEFAULT_LEVEL, normalise_level
 
 _REGISTRY: dict[str, type["FeatureSet"]] = {}
 
@@ -34,11 +44,21 @@ _REGISTRY: dict[str, type["FeatureSet"]] = {}
 class FeatureSet:
     """Base class: subclasses set ``name``/``kind``, keep ``__init__`` keyword-only
     storing each parameter unchanged (scikit-learn style), and implement
-    :meth:`from_audio` (and :attr:`columns` for vector sets)."""
+    :meth:`from_audio` (and :attr:`columns` for vector sets).
+
+    ``level`` (a method of :mod:`serkit.level`, or ``None``) is applied to the clip
+    before the subclass's ``from_audio`` sees it; sets built from other sets
+    (bundles) set it to ``None`` and let each part normalise its own input."""
 
     name: str = ""
     kind: str = "vector"
     sr: int = 22050
+    level: str | None = DEFAULT_LEVEL
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "from_audio" in cls.__dict__:
+            cls.from_audio = _after_level_normalisation(cls.__dict__["from_audio"])
 
     def params(self) -> dict:
         """The constructor's parameters and their values, JSON-serialisable."""
@@ -75,6 +95,24 @@ class FeatureSet:
         return f"{type(self).__name__}({args})"
 
 
+def _after_level_normalisation(from_audio):
+    """``from_audio`` applied to the clip normalised by the set's ``level``: the one
+    place where level normalisation happens, for every set."""
+
+    @functools.wraps(from_audio)
+    def levelled(self, y, sr):
+        if self.level is not None:
+            y = np.asarray(y, dtype=np.float32)
+            if y.ndim == 1 and np.all(np.isfinite(y)):  # else the set's own checks say what is wrong
+                # Measured at the rate the set analyses at, so a clip gets the same gain
+                # whether it arrives at that rate (in a bundle) or is resampled by the set.
+                y, sr = resample(y, orig_sr=int(sr), target_sr=int(self.sr)), int(self.sr)
+                y = normalise_level(y, sr, method=self.level)
+        return from_audio(self, y, sr)
+
+    return levelled
+
+
 class JoinedVectorSets(FeatureSet):
     """Vector sets concatenated into one vector (``"functionals+egemaps"``).
 
@@ -85,6 +123,7 @@ class JoinedVectorSets(FeatureSet):
     """
 
     kind = "vector"
+    level = None  # each part normalises its own input (``functionals={"level": None}`` etc.)
     part_names: tuple[str, ...] = ()
     column_prefixes: dict[str, str] = {}
 

@@ -122,6 +122,7 @@ class FeatureBundle(FeatureSet):
 
     name = "bundle"
     kind = "bundle"
+    level = None  # each part normalises its own input, at its own rate
 
     def __init__(self, *, parts: Sequence[str] = ("logmel", "functionals+egemaps"), part_params: dict | None = None):
         self.parts = list(parts) if not isinstance(parts, str) else parts

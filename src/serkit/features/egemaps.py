@@ -27,6 +27,7 @@ import numpy as np
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
 from serkit.features.spectral import check_range
+from serkit.level import DEFAULT_LEVEL, check_level
 
 
 @lru_cache(maxsize=1)
@@ -56,6 +57,9 @@ class EGeMAPS(FeatureSet):
         Trim leading/trailing audio quieter than this many dB below the peak frame
         (as in ``functionals``); ``None`` (the default) keeps the clip whole, the
         standard eGeMAPS setting.
+    level : {"active-rms", "bs1770"} or None
+        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        ``None`` works on the clip as recorded.
 
     Raises
     ------
@@ -65,17 +69,18 @@ class EGeMAPS(FeatureSet):
     Examples
     --------
     >>> EGeMAPS().params()
-    {'sr': 16000, 'trim_top_db': None}
+    {'sr': 16000, 'trim_top_db': None, 'level': 'active-rms'}
     """
 
     name = "egemaps"
     kind = "vector"
 
-    def __init__(self, *, sr: int = 16000, trim_top_db: float | None = None):
+    def __init__(self, *, sr: int = 16000, trim_top_db: float | None = None, level: str | None = DEFAULT_LEVEL):
         self.sr = sr
         self.trim_top_db = trim_top_db
         check_range(8000, 192000, sr=sr)
         check_range(1.0, 200.0, integer=False, allow_none=True, trim_top_db=trim_top_db)
+        self.level = check_level(level)
 
     @property
     def columns(self) -> list[str]:

@@ -34,6 +34,7 @@ import numpy as np
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
 from serkit.features.spectral import check_range, check_stft
+from serkit.level import DEFAULT_LEVEL, check_level
 
 STATISTICS = ("mean", "std", "p10", "p50", "p90", "slope")
 """Per-clip statistics of every frame descriptor, in column order."""
@@ -111,6 +112,9 @@ class Functionals(FeatureSet):
     voicing_threshold : float in [0.01, 0.99]
         Periodicity above which a frame counts as voiced (pitch statistics use
         voiced frames only).
+    level : {"active-rms", "bs1770"} or None
+        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        ``None`` works on the clip as recorded.
 
     Raises
     ------
@@ -139,6 +143,7 @@ class Functionals(FeatureSet):
         fmax_hz: float = 500.0,
         trim_top_db: float | None = 35.0,
         voicing_threshold: float = 0.6,
+        level: str | None = DEFAULT_LEVEL,
     ):
         self.sr = sr
         self.n_fft = n_fft
@@ -149,6 +154,7 @@ class Functionals(FeatureSet):
         self.fmax_hz = fmax_hz
         self.trim_top_db = trim_top_db
         self.voicing_threshold = voicing_threshold
+        self.level = check_level(level)
         self._validate()
 
     # -- the descriptors, in column order -------------------------------------------------

@@ -24,6 +24,7 @@ from serkit.audio import resample
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
 from serkit.features.spectral import check_positive, check_range, check_stft
+from serkit.level import DEFAULT_LEVEL, check_level
 
 LOGMEL_SR = 16000
 """Rate the spectrogram is computed at; other rates are resampled (soxr HQ) first."""
@@ -111,6 +112,9 @@ class LogMel(FeatureSet):
     trim_db : float in [1, 200] or None
         Trim leading/trailing frames quieter than this many dB below the peak
         (``librosa.effects.trim``); ``None`` keeps the whole clip.
+    level : {"active-rms", "bs1770"} or None
+        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        ``None`` works on the clip as recorded.
 
     Raises
     ------
@@ -139,12 +143,14 @@ class LogMel(FeatureSet):
         hop_length_s: float = 0.010,
         top_db: float = 80.0,
         trim_db: float | None = None,
+        level: str | None = DEFAULT_LEVEL,
     ):
         self.n_mels = n_mels
         self.win_length_s = win_length_s
         self.hop_length_s = hop_length_s
         self.top_db = top_db
         self.trim_db = trim_db
+        self.level = check_level(level)
         check_range(1, 512, n_mels=n_mels)
         check_positive(numbers=True, win_length_s=win_length_s, hop_length_s=hop_length_s)
         check_stft(sr=LOGMEL_SR, n_fft=self.win_length, hop_length=self.hop_length)

@@ -62,6 +62,8 @@ class Seed26(FeatureSet):
     """
 
     name = "seed26"
+    # The reference analysis worked on clips as recorded; so does this set (no level normalisation).
+    level = None
 
     def __init__(self, *, sr: int = 22050, n_fft: int = 2048, hop_length: int = 512, n_mels: int = 128, n_mfcc: int = 20):
         self.sr = sr

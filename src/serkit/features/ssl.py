@@ -45,6 +45,7 @@ from serkit.audio import resample
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
 from serkit.features.spectral import check_range
+from serkit.level import DEFAULT_LEVEL, check_level
 
 SSL_SR = 16000
 """The rate every wav2vec 2.0 / HuBERT / WavLM checkpoint was trained at."""
@@ -160,6 +161,9 @@ class SSLEmbedding(FeatureSet):
         layer-major, for :class:`serkit.models.layers.LayerWeighting`.
     max_duration_s : float in [0.1, 120]
         Audio beyond this many seconds is cut (attention cost grows with length²).
+    level : {"active-rms", "bs1770"} or None
+        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        ``None`` works on the clip as recorded.
 
     Raises
     ------
@@ -182,10 +186,12 @@ class SSLEmbedding(FeatureSet):
     kind = "vector"
     sr = SSL_SR
 
-    def __init__(self, *, model: str = "facebook/wav2vec2-base", layer="mean", max_duration_s: float = 20.0):
+    def __init__(self, *, model: str = "facebook/wav2vec2-base", layer="mean", max_duration_s: float = 20.0,
+                 level: str | None = DEFAULT_LEVEL):
         self.model = model
         self.layer = layer
         self.max_duration_s = max_duration_s
+        self.level = check_level(level)
         if not isinstance(model, str) or not model:
             raise ParameterError(f"model={model!r} must be a Hugging Face id or a directory")
         check_layer(layer)

@@ -46,6 +46,7 @@ from serkit.audio import resample
 from serkit.exceptions import ArtifactError, AudioError, ParameterError
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
 from serkit.features.ssl import check_layer, error_reason, layer_columns, select_hidden_states
+from serkit.level import DEFAULT_LEVEL, check_level
 
 WHISPER_SR = 16000
 """Whisper's sample rate."""
@@ -306,6 +307,9 @@ class WhisperEncoding(FeatureSet):
         Statistics over the clip's frames for ``kind="vector"``.
     kind : {"vector", "frames"}
         One pooled vector per clip, or the ``(hidden, frames)`` matrix (20 ms frames).
+    level : {"active-rms", "bs1770"} or None
+        Level normalisation of the clip before the log-mel (:mod:`serkit.level`);
+        ``None`` works on the clip as recorded.
 
     Examples
     --------
@@ -331,6 +335,7 @@ class WhisperEncoding(FeatureSet):
         pad_to_30s: bool | None = None,
         pooling: str = "mean+std",
         kind: str = "vector",
+        level: str | None = DEFAULT_LEVEL,
     ):
         self.model = model
         self.backend = backend
@@ -340,6 +345,7 @@ class WhisperEncoding(FeatureSet):
         self.pad_to_30s = pad_to_30s
         self.pooling = pooling
         self.kind = kind
+        self.level = check_level(level)
         self._validate()
 
     def _validate(self) -> None:

@@ -41,6 +41,10 @@ from serkit.exceptions import ParameterError
 DEFAULT_CLIP_QUANTILES = (0.01, 0.99)
 """Per-column caps learned on training data; ``None`` turns capping off."""
 
+CALIBRATED_SUFFIX = "+calibrated"
+"""Appended to any model name (``"logreg-tuned+calibrated"``): the model temperature-scaled
+on held-out training speakers (:mod:`serkit.models.calibration`)."""
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -214,25 +218,31 @@ def available_models(input_kind: str | None = None) -> list[str]:
 
 
 def model_spec(name: str) -> ModelSpec:
-    """The :class:`ModelSpec` registered as ``name``; :class:`ParameterError` if unknown."""
+    """The :class:`ModelSpec` registered as ``name`` (a calibrated name: its model's);
+    :class:`ParameterError` if unknown."""
     _load_plugin_models()
     try:
-        return _REGISTRY[name]
+        return _REGISTRY[name.removesuffix(CALIBRATED_SUFFIX)]
     except KeyError:
         raise ParameterError(
             f"unknown model {name!r}; available: {', '.join(_REGISTRY)}"
         ) from None
 
 
-def make_model(name: str, *, random_state: int = 0, **params):
+def make_model(name: str, *, random_state: int = 0, calibrate: bool = False, **params):
     """A fresh, unfitted classifier registered as ``name``.
 
     Parameters
     ----------
     name : str
-        One of :func:`available_models`.
+        One of :func:`available_models`, optionally with :data:`CALIBRATED_SUFFIX`
+        (the same as ``calibrate=True``).
     random_state : int
         Seeds everything random in the model.
+    calibrate : bool
+        Wrap the model in :class:`~serkit.models.calibration.TemperatureScaled`:
+        its probabilities temperature-scaled, ``T`` fitted on held-out training
+        speakers (``fit`` then needs ``groups``).
     **params
         Passed to the estimator (e.g. ``C=3.0`` for ``svm``, ``members=("svm",
         "forest")`` for ``ensemble``); ``clip_quantiles=None`` turns capping off
@@ -243,13 +253,20 @@ def make_model(name: str, *, random_state: int = 0, **params):
     ParameterError
         Unknown name or parameter.
     """
+    if name.endswith(CALIBRATED_SUFFIX):
+        name, calibrate = name.removesuffix(CALIBRATED_SUFFIX), True
     factory = model_spec(name).factory
     try:
         # Factories only construct estimators, so a TypeError is a parameter the
         # estimator does not take.
-        return factory(random_state=random_state, **params)
+        model = factory(random_state=random_state, **params)
     except TypeError as error:
         raise ParameterError(f"model {name!r}: bad parameters {params!r} ({error})") from None
+    if not calibrate:
+        return model
+    from serkit.models.calibration import TemperatureScaled
+
+    return TemperatureScaled(model=name, params=params or None, random_state=random_state)
 
 
 def resolve_model_names(spec: str, input_kind: str = "vector") -> list[str]:

@@ -38,6 +38,7 @@ from serkit.report.exploration import Exploration, explore
 from serkit.report.results import (
     confusion_figure,
     model_comparison_figure,
+    reliability_figure,
     roc_figure,
     training_curves_figure,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "label_encoding",
     "mfcc_figure",
     "model_comparison_figure",
+    "reliability_figure",
     "roc_figure",
     "skewness",
     "skewness_reading",

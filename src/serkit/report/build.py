@@ -210,8 +210,28 @@ def model_context(model: str, protocols: Mapping[str, Mapping]) -> dict:
         "training_figure": figure_uri(
             result_figures.training_curves_figure(run["history"], title=f"{model}: training curves")
         ) if run.get("history") else None,
+        **_calibration_context(model, run),
     }
     return context
+
+
+def _calibration_context(model: str, run: Mapping) -> dict:
+    """ECE and Brier score (after and, for a temperature-scaled model, before scaling),
+    the fitted temperatures and the reliability diagram; nothing for results saved
+    before serkit measured calibration."""
+    calibration = run.get("calibration")
+    if not calibration:
+        return {"calibration": None}
+    before = (run.get("uncalibrated") or {}).get("calibration")
+    figure = result_figures.reliability_figure(
+        calibration["reliability"], before=before and before["reliability"], ece=calibration["ece"],
+        ece_before=before and before["ece"], title=f"{model}: reliability (test folds pooled)",
+    )
+    return {"calibration": {
+        "ece": calibration["ece"], "brier": calibration["brier"],
+        "ece_before": before and before["ece"], "brier_before": before and before["brier"],
+        "temperatures": run.get("temperatures"), "figure": figure_uri(figure),
+    }}
 
 
 def _row_normalise(confusion: np.ndarray) -> list[list[float]]:

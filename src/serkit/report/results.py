@@ -182,3 +182,57 @@ def model_comparison_figure(
     ax.grid(True, axis="y")
     figure.legend(loc="outside lower center", ncols=n_series + (chance is not None), fontsize=8)
     return figure
+
+
+@styled
+def reliability_figure(
+    reliability: Mapping[str, Sequence],
+    *,
+    before: Mapping[str, Sequence] | None = None,
+    ece: float | None = None,
+    ece_before: float | None = None,
+    title: str = "Reliability diagram",
+) -> Figure:
+    """Accuracy against top probability per bin, the diagonal of perfect calibration,
+    and below it how many clips each bin holds.
+
+    Parameters
+    ----------
+    reliability : mapping
+        A run's ``calibration["reliability"]``: ``edges`` (``n_bins + 1``), and per bin
+        ``count``, ``confidence`` and ``accuracy`` (``None`` for an empty bin).
+    before : mapping or None
+        The same bins before temperature scaling (``uncalibrated["calibration"]["reliability"]``).
+    ece, ece_before : float or None
+        Shown in the legend.
+    title : str
+        Figure title.
+
+    Examples
+    --------
+    >>> bins = {"edges": [0, 0.5, 1], "count": [4, 6], "confidence": [0.4, 0.8], "accuracy": [0.25, 0.5]}
+    >>> reliability_figure(bins, ece=0.2).axes[0].get_ylabel()
+    'Accuracy'
+    """
+    edges = np.asarray(reliability["edges"], dtype=float)
+    if len(edges) < 2 or any(len(reliability[key]) != len(edges) - 1 for key in ("count", "confidence", "accuracy")):
+        raise ParameterError("reliability needs n_bins + 1 edges and n_bins counts, confidences and accuracies")
+    centres, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+    figure, (ax, count_ax) = new_figure(2, 1, height_in=5.0, width_in=5.2, sharex=True,
+                                        gridspec_kw={"height_ratios": (3, 1)})
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1.2, label="perfect calibration")
+    series = [(reliability, "calibrated" if before is not None else "model", ece, OKABE_ITO[0])]
+    if before is not None:
+        series.insert(0, (before, "before calibration", ece_before, OKABE_ITO[1]))
+    for index, (bins, name, value, color) in enumerate(series):
+        accuracy = np.array([np.nan if a is None else a for a in bins["accuracy"]])
+        label = name + ("" if value is None else f" (ECE {100 * value:.1f} %)")
+        ax.bar(centres, accuracy, widths * (0.9 if index == len(series) - 1 else 1.0), color=color,
+               alpha=0.85 if index == len(series) - 1 else 0.35, edgecolor="black", linewidth=0.4, label=label)
+        count_ax.bar(centres, bins["count"], widths * 0.9, color=color, alpha=0.85 if index == len(series) - 1 else 0.35)
+    ax.set(ylabel="Accuracy", xlim=(0, 1), ylim=(0, 1))
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(True)
+    count_ax.set(xlabel="Top probability (confidence)", ylabel="Clips")
+    figure.suptitle(title, fontweight="bold")
+    return figure

@@ -90,6 +90,7 @@ def new_figure(
     width_in: float = WIDTH_IN,
     squeeze: bool = True,
     layout: str | None = "constrained",
+    **subplots_kw,
 ) -> tuple[Figure, object]:
     """A figure on its own Agg canvas with a grid of axes (like ``plt.subplots``).
 
@@ -97,10 +98,11 @@ def new_figure(
     grid and a 1-D array for one row or column, else always a 2-D array.
     ``layout=None`` skips the constrained layout solver, which takes seconds on
     grids of dozens of panels; the caller then spaces the panels itself.
+    ``subplots_kw`` (``sharex``, ``gridspec_kw``, …) go to :meth:`Figure.subplots`.
     """
     figure = Figure(figsize=(width_in, height_in), layout=layout)
     FigureCanvasAgg(figure)
-    axes = figure.subplots(nrows, ncols, squeeze=squeeze)
+    axes = figure.subplots(nrows, ncols, squeeze=squeeze, **subplots_kw)
     return figure, axes
 
 

@@ -1,0 +1,188 @@
+"""Level normalisation: every clip at the same level before any feature is computed.
+
+A recording's level depends on the microphone and its gain, not on the speaker's
+emotion; a model trained on RAVDESS (recorded quietly) otherwise takes a loud
+recording for anger. Each clip is scaled by one gain so that a measure of its
+*active* level reaches a fixed target; dynamics within the clip (the relative
+level cues) are kept.
+
+Methods (the ``level`` parameter of a feature set):
+
+- ``"active-rms"``: the RMS over the 20 ms frames within :data:`ACTIVE_RANGE_DB` of
+  the loudest frame (the speech, not the room noise around it), to
+  :data:`TARGET_RMS_DBFS`;
+- ``"bs1770"``: the gated integrated loudness of ITU-R BS.1770 (``pyloudnorm``), to
+  :data:`TARGET_LUFS`. The meter needs 400 ms blocks, so shorter clips fall back to
+  ``"active-rms"``; its absolute gate (-70 LUFS) is made irrelevant by measuring a
+  peak-normalised copy, so the result does not depend on the clip's level;
+- ``None``: the clip as recorded.
+
+The gain is capped at :data:`MAX_GAIN_DB` (no blow-up of near-silence), a fixed noise
+floor (:data:`NOISE_FLOOR_DB` under the target) masks what a quiet recording cannot
+carry, and a clip whose active level is below :data:`SILENT_DBFS` is left alone. Samples may exceed
+±1 after the gain: features are computed in floating point, nothing is clipped.
+
+Examples
+--------
+>>> import numpy as np
+>>> t = np.arange(16000) / 16000
+>>> y = (0.01 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+>>> round(active_rms_db(normalise_level(y, 16000, method="active-rms"), 16000), 1)
+-23.0
+>>> bool(np.allclose(normalise_level(10 * y, 16000), normalise_level(y, 16000), atol=1e-6))
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from serkit.exceptions import ParameterError
+
+LEVEL_METHODS = ("active-rms", "bs1770")
+"""Accepted values of a feature set's ``level`` (besides ``None``)."""
+
+DEFAULT_LEVEL = "active-rms"
+"""The method feature sets use unless told otherwise (chosen on inner folds of
+training speakers: docs/calibration-and-level.md)."""
+
+TARGET_RMS_DBFS = -23.0
+"""Active RMS after ``"active-rms"``: speech peaks then sit a few dB below full scale."""
+
+TARGET_LUFS = -23.0
+"""Integrated loudness after ``"bs1770"`` (the EBU R 128 programme level)."""
+
+ACTIVE_RANGE_DB = 40.0
+"""Frames within this many dB of the loudest frame count as active."""
+
+FRAME_S = 0.02
+"""Frame length of the active-level measure."""
+
+MAX_GAIN_DB = 60.0
+"""Largest gain applied: a whisper of a clip is raised, a clip of hiss is not blown up.
+60 dB, not 40: a quarter of the RAVDESS clips made 20 dB quieter need more than 40
+(their active speech sits near -65 dBFS), and capped they keep a level cue; 60 dB
+still leaves 16-bit quantisation noise (-101 dBFS) 18 dB under the target."""
+
+NOISE_FLOOR_DB = 40.0
+"""A white noise floor this many dB below the target is added after the gain. It masks
+what lies under it (room noise, and the quantisation noise that the gain brings up in a
+quiet 16-bit recording), so features such as the spectral contrast of the top band no
+longer measure it: between a RAVDESS clip and its 20 dB quieter 16-bit copy that
+contrast moved by 15 standard deviations without the floor."""
+
+SILENT_DBFS = -100.0
+"""Active level under which a clip is taken as digital silence and left as it is."""
+
+
+def check_level(level: str | None) -> str | None:
+    """``level`` if it names a method (or is ``None``), else :class:`ParameterError`."""
+    if level is not None and level not in LEVEL_METHODS:
+        raise ParameterError(f"level={level!r}; choose from {', '.join(LEVEL_METHODS)} or None")
+    return level
+
+
+def _frame_power(y: np.ndarray, sr: int) -> np.ndarray:
+    """Mean square of consecutive non-overlapping frames of :data:`FRAME_S` (the last, partial one too)."""
+    frame = max(1, int(round(FRAME_S * sr)))
+    padded = np.zeros(-(-y.size // frame) * frame)
+    padded[: y.size] = y
+    frames = padded.reshape(-1, frame)
+    counts = np.full(len(frames), frame)
+    counts[-1] = y.size - frame * (len(frames) - 1)
+    return np.sum(np.square(frames), axis=1) / counts
+
+
+def active_rms_db(y: np.ndarray, sr: int, *, range_db: float = ACTIVE_RANGE_DB) -> float:
+    """RMS in dBFS over the frames within ``range_db`` of the loudest (-inf for silence).
+
+    >>> y = np.r_[np.zeros(8000), 0.1 * np.ones(8000)]
+    >>> round(active_rms_db(y, 16000), 1)  # the silent half does not count
+    -20.0
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.size == 0:
+        return -math.inf
+    power = _frame_power(y, sr)
+    loudest = float(power.max())
+    if loudest <= 0:
+        return -math.inf
+    active = power[power >= loudest * 10 ** (-range_db / 10)]
+    return 10.0 * math.log10(float(active.mean()))
+
+
+def bs1770_loudness(y: np.ndarray, sr: int) -> float:
+    """Gated integrated loudness (LUFS, ITU-R BS.1770 via ``pyloudnorm``), or -inf for silence.
+
+    Measured on a copy scaled to a 0 dBFS peak and corrected back, so the meter's
+    absolute gate (-70 LUFS) never depends on the clip's level. Raises
+    :class:`ParameterError` for clips shorter than the meter's 400 ms block.
+    """
+    import pyloudnorm
+
+    y = np.asarray(y, dtype=np.float64)
+    meter = pyloudnorm.Meter(sr)
+    if y.size < meter.block_size * sr:
+        raise ParameterError(f"BS.1770 needs at least {meter.block_size:g} s of audio, got {y.size / sr:.3f} s")
+    peak = float(np.max(np.abs(y)))
+    if peak == 0:
+        return -math.inf
+    loudness = float(meter.integrated_loudness(y / peak))
+    return loudness + 20.0 * math.log10(peak)
+
+
+def level_gain_db(y: np.ndarray, sr: int, *, method: str = DEFAULT_LEVEL) -> float | None:
+    """The gain (dB) that ``method`` applies to ``y``, at most :data:`MAX_GAIN_DB`;
+    ``None`` for a clip left alone (silence, or not a finite mono signal)."""
+    check_level(method)
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.all(np.isfinite(y)):
+        return None  # not a clip to measure: the feature set's own checks report why
+    active = active_rms_db(y, sr)
+    if not active > SILENT_DBFS:
+        return None
+    if method == "bs1770":
+        try:
+            loudness = bs1770_loudness(y, sr)
+        except ParameterError:  # shorter than one 400 ms block: the active RMS stands in
+            loudness = None
+        if loudness is not None and math.isfinite(loudness):
+            return min(TARGET_LUFS - loudness, MAX_GAIN_DB)
+    return min(TARGET_RMS_DBFS - active, MAX_GAIN_DB)
+
+
+def normalise_level(y: np.ndarray, sr: int, *, method: str | None = DEFAULT_LEVEL) -> np.ndarray:
+    """``y`` scaled to the target level of ``method`` (``None``: ``y`` unchanged).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio at ``sr``.
+    sr : int > 0
+    method : {"active-rms", "bs1770"} or None
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,)]
+        Same dtype as the input (float32 for float32 input); may exceed ±1.
+
+    Examples
+    --------
+    >>> y = np.full(1600, 0.5, dtype=np.float32)
+    >>> normalise_level(y, 16000, method=None) is y
+    True
+    >>> round(active_rms_db(normalise_level(y, 16000), 16000), 2)
+    -23.0
+    """
+    if check_level(method) is None:
+        return y
+    y = np.asarray(y)
+    gain_db = level_gain_db(y, sr, method=method)
+    if gain_db is None:
+        return y
+    dtype = y.dtype if np.issubdtype(y.dtype, np.floating) else np.float32
+    # The same noise for every clip (seed 0): features stay deterministic.
+    floor = 10 ** ((TARGET_RMS_DBFS - NOISE_FLOOR_DB) / 20) * np.random.default_rng(0).standard_normal(y.size)
+    return (y * 10 ** (gain_db / 20) + floor).astype(dtype, copy=False)
