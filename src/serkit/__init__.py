@@ -12,7 +12,7 @@ from importlib import import_module
 
 from serkit.labels import EMOTIONS
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "load_audio": ("serkit.audio", "load_audio"),

@@ -187,6 +187,17 @@ def available_feature_sets() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def feature_set_class(name: str) -> type[FeatureSet]:
+    """The class registered as ``name`` (not a bundle); :class:`ParameterError` if none."""
+    _load_builtin_sets()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown feature set {name!r}; available: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
 def get_feature_set(name: str, **params) -> FeatureSet:
     """Build the feature set registered as ``name`` with ``params``.
 
@@ -200,12 +211,7 @@ def get_feature_set(name: str, **params) -> FeatureSet:
 
     if BUNDLE_SEPARATOR in name:
         return bundle_from_name(name, **params)
-    try:
-        cls = _REGISTRY[name]
-    except KeyError:
-        raise ParameterError(
-            f"unknown feature set {name!r}; available: {', '.join(sorted(_REGISTRY))}"
-        ) from None
+    cls = feature_set_class(name)
     try:
         return cls(**params)
     except TypeError as error:
