@@ -56,9 +56,8 @@ def add_cross_corpus_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_balance_argument(parser) -> None:
     """``--balance``, shared by ``evaluate --train`` and ``train --train``."""
-    from serkit.multicorpus import BALANCES
-
-    parser.add_argument("--balance", default="corpus", choices=BALANCES,
+    # Checked by serkit.multicorpus.check_balance (not imported here: --help stays instant).
+    parser.add_argument("--balance", default="corpus",
                         help="weights of a pooled training set: corpus (default): each corpus weighs the "
                              "same and, within it, each emotion; none: every clip weighs 1")
 
