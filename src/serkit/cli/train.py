@@ -55,23 +55,23 @@ def run_pooled(args: argparse.Namespace, model: str) -> int:
     check_balance(model, args.balance)  # before the (long) extraction
     ensure_writable_dir(args.output)
     datasets, feature_set = load_corpus_list(args, specs)
-    union = keep_emotions(datasets)[1]
-    emotions = parse_emotions(args.emotions, union)
+    emotions = parse_emotions(args.emotions, keep_emotions(datasets)[1])
+    dropped = keep_emotions(datasets, emotions)[2]
+    if dropped:  # said before the (long) fit
+        print("dropped clips of emotions not trained: " + "; ".join(
+            f"{name} " + ", ".join(f"{emotion} {count}" for emotion, count in counts.items())
+            for name, counts in dropped.items()), file=sys.stderr)
     command = shlex.join([
         "serkit", "train", "--train", args.train, *(("--emotions", args.emotions) if args.emotions else ()),
         "--balance", args.balance, "--set", args.feature_set, "--model", args.model, "--folds", str(args.folds),
         "--seed", str(args.seed), *(("--speaker-norm",) if args.speaker_norm else ()),
         *(("--no-eval",) if args.no_eval else ()), "-o", args.output,
     ])
-    model_dir, result, dropped = train_pooled(
+    model_dir, result, _ = train_pooled(
         model, datasets, feature_set, args.output, emotions=emotions, balance=args.balance,
         speaker_norm=args.speaker_norm, n_splits=args.folds, random_state=args.seed,
         cross_validate=not args.no_eval, command=command, progress=not args.quiet,
     )
-    if dropped:
-        print("dropped clips of emotions not trained: " + "; ".join(
-            f"{name} " + ", ".join(f"{emotion} {count}" for emotion, count in counts.items())
-            for name, counts in dropped.items()), file=sys.stderr)
     if result is not None:
         print(format_matrix(result))
     n_clips = sum(len(data.y) for data in datasets.values()) - sum(sum(c.values()) for c in dropped.values())
