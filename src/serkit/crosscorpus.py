@@ -134,6 +134,7 @@ class CrossCorpusResult:
     feature_set: dict = field(default_factory=dict)
     seed: int = 0
     speaker_norm: bool = False
+    balance: str = "none"
     command: str | None = None
 
     def cell(self, train: str, test: str) -> dict:
@@ -154,12 +155,13 @@ class CrossCorpusResult:
             "feature_set": self.feature_set,
             "seed": self.seed,
             "speaker_norm": self.speaker_norm,
+            "balance": self.balance,
             "command": self.command,
         }
 
 
 def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, groups_test, emotions,
-                 speaker_norm):
+                 speaker_norm, sample_weight=None):
     """Probabilities of the shared ``emotions`` only (columns in that order): the
     model's other classes are left out, so the argmax is over those emotions."""
     from serkit.models import align_probabilities, fit_model, make_model
@@ -170,15 +172,17 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
         X_train = SpeakerNormalizer().fit_transform(X_train, groups_train)
         X_test = SpeakerNormalizer().fit_transform(X_test, groups_test)
     fitted = make_model(model, random_state=random_state)
-    fit_model(fitted, X_train, y_train, groups_train)
+    fit_model(fitted, X_train, y_train, groups_train, sample_weight=sample_weight)
     classes = [str(c) for c in fitted.classes_]
     keep = [i for i, c in enumerate(classes) if c in emotions]
     proba = np.asarray(fitted.predict_proba(X_test))[:, keep]
     return align_probabilities(proba, [classes[i] for i in keep], emotions)
 
 
-def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm):
+def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance):
     from sklearn.metrics import confusion_matrix, recall_score
+
+    from serkit.multicorpus import training_weights
 
     test = datasets[test_name]
     trained_on = set().union(*(set(datasets[name].y) for name in train_names))
@@ -204,9 +208,11 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         y_train = np.concatenate([data.y[rows] for data, _, rows in parts]).astype(str)
         # Speaker ids kept apart per corpus: "01" in two corpora is two people.
         groups_train = np.concatenate([np.char.add(prefix, data.groups[rows].astype(str)) for data, prefix, rows in parts])
+        corpus_train = np.concatenate([np.full(len(rows), prefix) for _, prefix, rows in parts])
         test_idx = test_idx[np.isin(test.y[test_idx], emotions)]
         proba = _fit_predict(model, random_state, X_train, y_train, groups_train, _take(test.X, test_idx),
-                             test.groups[test_idx].astype(str), emotions, speaker_norm)
+                             test.groups[test_idx].astype(str), emotions, speaker_norm,
+                             training_weights(corpus_train, y_train, balance))
         y_true = test.y[test_idx].astype(str)
         folds.append({"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
                       "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist())),
@@ -238,8 +244,8 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
 
 def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequence[str]] | None = None,
                         test_sets: Sequence[str] | None = None, *, n_splits: int = 5, random_state: int = 0,
-                        speaker_norm: bool = False, progress: bool = True, feature_set=None,
-                        command: str | None = None) -> CrossCorpusResult:
+                        speaker_norm: bool = False, balance: str = "corpus", progress: bool = True,
+                        feature_set=None, command: str | None = None) -> CrossCorpusResult:
     """Train on each training set, test on each test corpus (see the module docstring).
 
     Parameters
@@ -258,6 +264,11 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         Seeds the folds and the model.
     speaker_norm : bool
         Standardise every speaker with their own statistics (vector sets).
+    balance : {"none", "corpus"}
+        ``corpus``: a pooled training set is fitted with
+        :func:`serkit.multicorpus.balance_weights` (each corpus equal, within it each
+        emotion equal), as ``serkit train --balance corpus`` fits it; a one-corpus set
+        is fitted unweighted either way.
     progress : bool
         A progress bar over the cells on stderr.
 
@@ -272,9 +283,9 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     """
     from tqdm.auto import tqdm
 
-    from serkit.models import make_model
+    from serkit.multicorpus import check_balance
 
-    make_model(model)  # an unknown name fails now, not after the first cell
+    check_balance(model, balance)  # an unknown model or balance fails now, not after the first cell
     train_sets = [list(names) for names in (train_sets or [[name] for name in datasets])]
     test_sets = list(test_sets or datasets)
     for name in {n for names in train_sets for n in names} | set(test_sets):
@@ -284,7 +295,8 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
             raise ParameterError(f"corpus {name!r} has no speakers: cross-corpus cells need them")
     jobs = [(names, test) for names in train_sets for test in test_sets]
     cells = [
-        _cell(model, datasets, names, test, n_splits=n_splits, random_state=random_state, speaker_norm=speaker_norm)
+        _cell(model, datasets, names, test, n_splits=n_splits, random_state=random_state, speaker_norm=speaker_norm,
+              balance=balance)
         for names, test in tqdm(jobs, desc=f"{model} cross-corpus", disable=not progress, file=sys.stderr)
     ]
     corpora = {
@@ -295,7 +307,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     return CrossCorpusResult(
         model=model, train_sets=[POOL_SEPARATOR.join(names) for names in train_sets], test_sets=test_sets,
         cells=cells, corpora=corpora, feature_set=_feature_set_info(feature_set), seed=int(random_state),
-        speaker_norm=bool(speaker_norm), command=command,
+        speaker_norm=bool(speaker_norm), balance=balance, command=command,
     )
 
 
@@ -318,7 +330,9 @@ def format_matrix(result: CrossCorpusResult) -> str:
     widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
              for line in [header, ["-" * w for w in widths], *rows]]
-    title = f"{result.model} — cross-corpus UA (%)" + (" + speaker norm" if result.speaker_norm else "")
+    title = (f"{result.model} — cross-corpus UA (%)" + (" + speaker norm" if result.speaker_norm else "")
+             + (f" — pooled sets weighted: balance {result.balance}"
+                if any(POOL_SEPARATOR in train for train in result.train_sets) else ""))
     notes = ["(rows: training set; columns: test corpus; a corpus in its own training set is scored "
              "by speaker-grouped folds, ± their std; elsewhere on every test clip of the shared "
              "emotions, the argmax over those only)"]

@@ -54,6 +54,31 @@ def add_cross_corpus_arguments(parser: argparse.ArgumentParser) -> None:
                             "repeat for more rows")
     group.add_argument("--test", metavar="READER:PATH[,READER:PATH…]",
                        help="the test corpora, one column each (default: every corpus named in --train)")
+    add_balance_argument(group)
+
+
+def add_balance_argument(parser) -> None:
+    """``--balance``, shared by ``evaluate --train`` and ``train --train``."""
+    # Checked by serkit.multicorpus.check_balance (not imported here: --help stays instant).
+    parser.add_argument("--balance", default="corpus",
+                        help="weights of a pooled training set: corpus (default): each corpus weighs the "
+                             "same and, within it, each emotion; none: every clip weighs 1")
+
+
+def load_corpus_list(args: argparse.Namespace, specs, names=None) -> dict:
+    """The dataset of each ``(reader, path)`` in ``specs``, by its display name
+    (:func:`serkit.crosscorpus.corpus_names`), and the feature set:
+    ``({name: Dataset}, FeatureSet)``."""
+    from pathlib import Path
+
+    from serkit.crosscorpus import corpus_names
+
+    names = names or corpus_names(specs)
+    datasets, feature_set = {}, None
+    for (reader, path), name in names.items():
+        one = argparse.Namespace(**{**vars(args), "corpus": reader, "root": Path(path)})
+        datasets[name], feature_set = load_dataset(one)
+    return datasets, feature_set
 
 
 def run_cross_corpus(args: argparse.Namespace) -> int:
@@ -73,21 +98,18 @@ def run_cross_corpus(args: argparse.Namespace) -> int:
     models = model_names(args)
     if args.json_path:
         ensure_writable_dir(Path(args.json_path).resolve().parent)
-    datasets = {}
-    for (reader, path), name in names.items():
-        one = argparse.Namespace(**{**vars(args), "corpus": reader, "root": Path(path)})
-        datasets[name], feature_set = load_dataset(one)
+    datasets, feature_set = load_corpus_list(args, list(names), names)
     command = shlex.join([
         "serkit", "evaluate", *(part for text in args.train for part in ("--train", text)),
         *(("--test", args.test) if args.test else ()), "--set", args.feature_set, "--model", args.model,
         "--folds", str(args.folds), "--seed", str(args.seed), *(("--speaker-norm",) if args.speaker_norm else ()),
-        *(("--calibrate",) if args.calibrate else ()),
+        *(("--calibrate",) if args.calibrate else ()), "--balance", args.balance,
     ])
     results = [
         cross_corpus_matrix(
             model, datasets, [[names[spec] for spec in specs] for specs in train_specs],
             list(dict.fromkeys(names[spec] for spec in test_specs)), n_splits=args.folds,
-            random_state=args.seed, speaker_norm=args.speaker_norm, progress=not args.quiet,
+            random_state=args.seed, speaker_norm=args.speaker_norm, balance=args.balance, progress=not args.quiet,
             feature_set=feature_set, command=command,
         )
         for model in models

@@ -72,28 +72,43 @@ class InnerCVTuned(BaseEstimator, ClassifierMixin):
 
         return make_model(self.model, random_state=self.random_state, **{self.param: value})
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, sample_weight=None):
+        """Choose ``param`` on speaker-grouped inner folds, refit on every clip.
+
+        With ``sample_weight`` each candidate is fitted with the weights of its
+        training clips and scored by the weighted balanced accuracy of its held-out
+        clips (so corpus-balanced weights also balance the choice of the value).
+        """
         from sklearn.metrics import balanced_accuracy_score
         from sklearn.model_selection import StratifiedGroupKFold
+
+        from serkit.models import fit_model
 
         if groups is None:
             raise ParameterError(f"{self.model}-tuned: the inner CV needs the speaker of each training clip (groups)")
         if not self.values:
             raise ParameterError(f"values={self.values!r} must name at least one candidate")
         X, y, groups = np.asarray(X), np.asarray(y), np.asarray(groups)
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+
+        def part(rows):
+            return None if weights is None else weights[rows]
+
         if len(np.unique(groups)) < self.n_inner:
             raise ParameterError(f"n_inner={self.n_inner} needs at least that many training speakers, got {len(np.unique(groups))}")
         inner = StratifiedGroupKFold(n_splits=self.n_inner, shuffle=True, random_state=self.random_state)
         splits = list(inner.split(X, y, groups))
         self.inner_scores_ = {
             value: float(np.mean([
-                balanced_accuracy_score(y[test], self._make(value).fit(X[train], y[train]).predict(X[test]))
+                balanced_accuracy_score(
+                    y[test], fit_model(self._make(value), X[train], y[train], sample_weight=part(train)).predict(X[test]),
+                    sample_weight=part(test))
                 for train, test in splits
             ]))
             for value in self.values
         }
         self.best_value_ = max(self.values, key=self.inner_scores_.get)
-        self.best_estimator_ = self._make(self.best_value_).fit(X, y)
+        self.best_estimator_ = fit_model(self._make(self.best_value_), X, y, sample_weight=weights)
         self.classes_ = self.best_estimator_.classes_
         return self
 
