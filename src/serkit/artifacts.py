@@ -95,7 +95,10 @@ MAX_METADATA_BYTES = 16 << 20
 MAX_SCHEMA_BYTES = 64 << 20
 """Most bytes its ``schema.json`` (the object tree) may hold."""
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "models" / "default"
+BUNDLED_MODELS_DIR = Path(__file__).resolve().parent / "data" / "models"
+"""Models shipped with serkit, one directory each, loadable by name."""
+
+DEFAULT_MODEL_DIR = BUNDLED_MODELS_DIR / "default"
 """The bundled default model (``serkit train ... -o src/serkit/data/models/default``)."""
 
 
@@ -174,6 +177,7 @@ def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=
         "labels": [str(label) for label in classes],
         "metrics": metrics,
         "speaker_norm": bool(speaker_norm),
+        "encoders": feature_set.encoders(),
         "versions": _versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **(extra or {}),
@@ -591,13 +595,28 @@ def check_loaded_model(estimator) -> None:
             raise ParameterError(f"the model holds {problem}")
 
 
+def bundled_models() -> list[str]:
+    """Names of the models shipped with serkit (``"default"`` first)."""
+    names = sorted(path.name for path in BUNDLED_MODELS_DIR.iterdir() if path.is_dir())
+    return sorted(names, key=lambda name: name != "default")
+
+
+def _resolve_model_dir(model_dir) -> Path:
+    path = Path(model_dir)
+    if not path.is_dir() and len(path.parts) == 1 and path.name in bundled_models():
+        return BUNDLED_MODELS_DIR / path.name
+    return path
+
+
 def load_model(model_dir=None):
     """Load a saved model as a :class:`serkit.inference.Predictor`, after checking it.
 
     Parameters
     ----------
     model_dir : str or Path or None
-        A directory written by :func:`save_model`; ``None`` is the bundled default.
+        A directory written by :func:`save_model`; the name of a bundled model
+        (:func:`bundled_models`, e.g. ``"cnn-ensemble-v1"``, the default before
+        serkit 0.2) when no such directory exists here; ``None`` is the bundled default.
 
     Raises
     ------
@@ -610,7 +629,7 @@ def load_model(model_dir=None):
     from serkit.inference import Predictor
 
     bundled = model_dir is None
-    model_dir = DEFAULT_MODEL_DIR if bundled else Path(model_dir)
+    model_dir = DEFAULT_MODEL_DIR if bundled else _resolve_model_dir(model_dir)
     if not model_dir.is_dir():
         hint = (" (the bundled default model is not installed; train one with "
                 "'serkit train ... -o src/serkit/data/models/default' or pass --model)"

@@ -120,7 +120,10 @@ def bs1770_loudness(y: np.ndarray, sr: int) -> float:
     absolute gate (-70 LUFS) never depends on the clip's level. Raises
     :class:`ParameterError` for clips shorter than the meter's 400 ms block.
     """
-    import pyloudnorm
+    try:
+        import pyloudnorm
+    except ModuleNotFoundError:
+        raise ParameterError("level='bs1770' needs pyloudnorm: pip install 'serkit[loudness]'") from None
 
     y = np.asarray(y, dtype=np.float64)
     meter = pyloudnorm.Meter(sr)

@@ -10,7 +10,7 @@ EXAMPLE = "serkit predict clip.wav recordings/ --json"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR", help="audio files, or folders searched for them")
-    parser.add_argument("--model", metavar="MODEL_DIR", help="a saved model (default: the bundled one)")
+    parser.add_argument("--model", metavar="MODEL_DIR", help="a saved model directory, or a bundled model by name (cnn-ensemble-v1: the default before 0.2); default: the bundled one")
     parser.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
     parser.add_argument("--window", type=float, metavar="S", help="timeline window in seconds, 0.5 to 60 (default 3)")
     parser.add_argument("--hop", type=float, metavar="S", help="timeline hop in seconds, 0.1 to the window (default 1.5)")

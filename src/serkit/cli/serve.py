@@ -9,7 +9,7 @@ EXAMPLE = "serkit serve --port 8000"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="DIR", help="a saved model (default: the bundled one)")
+    parser.add_argument("--model", metavar="DIR", help="a saved model directory, or a bundled model by name (e.g. cnn-ensemble-v1); default: the bundled one")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")

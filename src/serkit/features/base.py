@@ -76,6 +76,11 @@ class FeatureSet:
     def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
         raise NotImplementedError
 
+    def encoders(self) -> list[dict]:
+        """The pretrained encoders these features come from (name, files' SHA-256,
+        licence), recorded in a saved model's metadata; none for hand-made features."""
+        return []
+
     def require_local(self) -> None:
         """Raise :class:`ParameterError` if computing these features would fetch
         anything over the network (a set naming a pretrained model overrides this).
@@ -141,6 +146,9 @@ class JoinedVectorSets(FeatureSet):
     def require_local(self) -> None:
         for part in self._parts():
             part.require_local()
+
+    def encoders(self) -> list[dict]:
+        return [encoder for part in self._parts() for encoder in part.encoders()]
 
     @property
     def sr(self) -> int:

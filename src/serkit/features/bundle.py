@@ -154,6 +154,9 @@ class FeatureBundle(FeatureSet):
         for part in self.part_sets():
             part.require_local()
 
+    def encoders(self) -> list[dict]:
+        return [encoder for part in self.part_sets() for encoder in part.encoders()]
+
     def part_sets(self) -> list[FeatureSet]:
         """The parts as feature-set objects, in order (built once: sets keep their filter banks)."""
         if getattr(self, "_part_sets", None) is None:

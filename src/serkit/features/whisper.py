@@ -379,6 +379,12 @@ class WhisperEncoding(FeatureSet):
         if self.pad_to_30s not in (None, True, False):
             raise ParameterError(f"pad_to_30s={self.pad_to_30s!r} must be True, False or None")
 
+    def encoders(self) -> list[dict]:
+        if self.model == DEFAULT_MODEL:
+            return [{"name": "OpenAI Whisper tiny.en, CTranslate2 conversion", "package": BUNDLED_REQUIREMENT,
+                     "sha256": dict(BUNDLED_SHA256), "licence": "MIT (Whisper weights)"}]
+        return [{"name": self.model, "backend": self.backend}]
+
     def require_local(self) -> None:
         """:class:`ParameterError` unless the encoder is the bundled one or a directory
         here: a Hugging Face id named by a model directory is never looked up."""
