@@ -53,17 +53,24 @@ def test_unknown_model_is_one_line_error(capsys, tmp_path):
 def test_evaluate_four_actors_beats_chance(four_actors, cache_dir, tmp_path, capsys):
     out_json = tmp_path / "results.json"
     code = main(["evaluate", str(four_actors), "--corpus", "ravdess", "--set", "seed26",
-                 "--model", "logreg", "--folds", "4", "--cache-dir", str(cache_dir),
-                 "--json", str(out_json)])
+                 "--model", "logreg", "--cache-dir", str(cache_dir), "--json", str(out_json)])
     assert code == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    # The honest figure first, the reference's random split beside it.
     assert printed.startswith("logreg — speaker") and "mean ± std" in printed
+    assert printed.index("logreg — speaker") < printed.index("logreg — random")
+    assert "warning: random split: 4 speaker(s) on both sides" in printed
+    # Four actors, five folds asked for: one actor out per fold, said once, in one line.
+    assert captured.err.count("warning: 4 speakers, fewer than 5 folds: 4 folds instead") == 1
+    assert "FoldWarning" not in captured.err and ".py:" not in captured.err
     results = json.loads(out_json.read_text())
-    [run] = results["runs"]
+    run, random_run = results["runs"]
+    assert (run["protocol"], random_run["protocol"]) == ("speaker", "random")
     assert results["feature_set"]["name"] == "seed26"
     assert results["command"] == (
         f"serkit evaluate {four_actors} --corpus ravdess --set seed26 --model logreg "
-        "--folds 4 --seed 0 --protocol speaker"
+        "--folds 5 --seed 0 --protocol speaker"
     )
     assert results["corpus"]["n_speakers"] == 4 and results["corpus"]["n_clips"] == 240
     assert all(len(fold["test_speakers"]) == 1 for fold in run["folds"])

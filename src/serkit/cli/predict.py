@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def collect_files(paths: list[str]) -> list[str]:
-    """Files as given, folders walked (sorted) for files with an audio suffix."""
+    """Files as given, folders walked (sorted) for files with an audio suffix; a folder
+    without any is named on stderr (the other paths are still predicted)."""
+    import sys
     from pathlib import Path
 
     from serkit.corpora.base import AUDIO_EXTENSIONS
@@ -35,6 +37,8 @@ def collect_files(paths: list[str]) -> list[str]:
                 p for p in Path(path).rglob("*")
                 if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith(".")
             )
+            if not found:
+                print(f"no audio files in {path}", file=sys.stderr)
             files.extend(str(p) for p in found)
         else:
             files.append(path)  # missing files are reported per file, with the others predicted
@@ -63,8 +67,12 @@ def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str],
 
 
 def format_table(items: list[dict]) -> str:
-    """One line per file (emotion, its probability, the runner-up), timeline lines beneath."""
-    width = min(60, max(len(item["path"]) for item in items))
+    """One line per file (emotion, its probability, the runner-up), timeline lines beneath;
+    paths longer than the terminal leaves room for are cut from the left."""
+    import shutil
+
+    room = max(20, shutil.get_terminal_size().columns - 40)  # 40: the emotion, its share, the runner-up
+    width = min(room, max(len(item["path"]) for item in items))
     lines = []
     for item in items:
         name = item["path"] if len(item["path"]) <= width else "…" + item["path"][-width + 1 :]
