@@ -22,15 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest", metavar="CSV", help="a CSV with a 'path' column (relative to the CSV) naming the files")
 
 
-def collect_files(paths: list[str]) -> list[str]:
-    """Files as given, folders walked (sorted) for files with an audio suffix; a folder
-    without any is named on stderr (the other paths are still predicted)."""
-    import sys
+def collect_files(paths: list[str]) -> tuple[list[str], list[str]]:
+    """``(files, empty_folders)``: files as given, folders walked (sorted) for files with
+    an audio suffix, and the folders that had none."""
     from pathlib import Path
 
     from serkit.corpora.base import AUDIO_EXTENSIONS
 
-    files = []
+    files, empty_folders = [], []
     for path in paths:
         if Path(path).is_dir():
             found = sorted(
@@ -38,11 +37,11 @@ def collect_files(paths: list[str]) -> list[str]:
                 if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith(".")
             )
             if not found:
-                print(f"no audio files in {path}", file=sys.stderr)
+                empty_folders.append(path)
             files.extend(str(p) for p in found)
         else:
             files.append(path)  # missing files are reported per file, with the others predicted
-    return files
+    return files, empty_folders
 
 
 def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str], list[str] | None]:
@@ -99,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.speaker_from not in (None, "folder") and not args.manifest:
         raise ParameterError(f"--speaker-from {args.speaker_from!r} names a manifest column: give --manifest CSV")
-    files = collect_files(args.paths)
+    files, empty_folders = collect_files(args.paths)
     speakers = None
     if args.manifest:
         column = args.speaker_from if args.speaker_from not in (None, "folder") else None
@@ -108,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
         if speakers is not None and args.paths:
             raise ParameterError("with --speaker-from COLUMN, the files come from --manifest only")
     if not files:
-        raise ParameterError("no audio files given (or none found in the folders given)")
+        raise ParameterError(f"no audio files in {', '.join(empty_folders)}" if empty_folders else "no audio files given")
+    for folder in empty_folders:
+        print(f"no audio files in {folder}", file=sys.stderr)  # the other paths are still predicted
     if args.speaker_from == "folder":
         speakers = [Path(f).parent.name for f in files]
 
