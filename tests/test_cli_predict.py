@@ -93,7 +93,7 @@ def test_a_folder_without_audio_is_named_while_the_rest_is_predicted(capsys, mod
     assert captured.err.splitlines() == [f"no audio files in {empty}"]
 
 
-@pytest.mark.parametrize("columns, cut", [(200, False), (60, True)])
+@pytest.mark.parametrize("columns, cut", [(300, False), (60, True)])
 def test_table_paths_fit_the_terminal_width(capsys, model_dir, tmp_path, monkeypatch, columns, cut):
     folder = tmp_path / ("a-long-folder-name-" * 5)
     folder.mkdir()
