@@ -323,7 +323,7 @@ def test_model_comparison_figure_groups_bars():
     heights = [p.get_height() for p in ax.patches]
     assert heights[:4] == [0.4, 0.3, 0.6, 0.5] and heights[4] == 0.7 and np.isnan(heights[5])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["dense", "logreg"]
-    assert "chance (0.12)" in [t.get_text() for t in figure.legends[0].get_texts()]
+    assert "chance (12.5 %)" in [t.get_text() for t in figure.legends[0].get_texts()]
     with pytest.raises(ParameterError, match="2 models"):
         model_comparison_figure(["dense", "logreg"], {"x": [0.5]})
 
