@@ -22,7 +22,7 @@ by an inner speaker-grouped 4-fold CV on the training part of each split (never 
 the test fold). ``--save-default DIR`` then fits that selection on all
 the clips and saves it with its figures in the metadata (the first bundled model,
 ``functionals`` + ``logreg-tuned``, was made so; the bundled ensemble is made by
-``serkit train``, see the README):
+``serkit train``, see docs/models-and-artifacts.md):
 
     python benchmarks/bench_accuracy.py --sets functionals --models logreg-tuned \\
         --save-default models/functionals-logreg

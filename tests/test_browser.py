@@ -155,7 +155,7 @@ def test_timeline_of_a_minute_with_the_servers_summary(page, server_url, tmp_pat
                 for i, e in enumerate(emotions)]
     reply = {"emotion": "happy", "probabilities": {"happy": 0.5, "sad": 0.3, "neutral": 0.2}, "duration": 60.0,
              "segments": segments, "summary": {"dominant": "happy", "seconds": {"happy": 24.0, "neutral": 12.0,
-                                                                               "sad": 12.0, "angry": 12.0}}}
+                                                                               "sad": 12.0, "angry": 12.0, "calm": 0.0}}}
     page.route("**/v1/predict", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(reply)))
     page.goto(server_url)
     clip = tmp_path / "minute.wav"
@@ -168,6 +168,7 @@ def test_timeline_of_a_minute_with_the_servers_summary(page, server_url, tmp_pat
     assert cells.count() == 32  # happy, happy joined in each of the eight repeats
     assert all(cells.nth(i).evaluate("el => el.scrollWidth <= el.clientWidth + 1") for i in range(cells.count()))
     assert page.locator("#legend").inner_text().split("\n")[:2] == ["Happy", "24.0 s · 40%"]
+    assert page.locator("#legend > span").count() == 4  # calm, with no time, is left out
     assert page.locator("#timeline-summary").inner_text() == "Mostly happy: 24.0 s of 60.0 s, then neutral 12.0 s."
     page.locator("#result").screenshot(path=str(shots / "service-timeline-minute.png"))
 

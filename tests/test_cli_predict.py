@@ -71,6 +71,37 @@ def test_long_file_gets_segments(capsys, model_dir, tmp_path):
     assert [s["start"] for s in item["segments"]] == [float(i) for i in range(7)]
     assert item["segments"][0]["emotion"] == "sad" and item["segments"][-1]["emotion"] == "happy"
     assert set(item["segments"][0]) == {"start", "end", "emotion", "probabilities"}
+    assert set(item["summary"]["seconds"]) == {"happy", "sad"}
+    assert sum(item["summary"]["seconds"].values()) == pytest.approx(8.0, abs=0.01)
+    assert item["summary"]["dominant"] in ("happy", "sad")
+
+
+def test_table_shows_the_summary(capsys, model_dir, tmp_path):
+    path = tmp_path / "long.wav"
+    sf.write(path, np.concatenate([make_tone(freq_hz=150, duration_s=6, sr=SR), make_tone(freq_hz=750, duration_s=3, sr=SR)]), SR)
+    assert main(["predict", str(path), "--model", str(model_dir)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert "summary: mostly sad" in last and "of 9.0 s" in last and "happy" in last
+
+
+@pytest.mark.timeout(20)
+def test_absurd_hop_is_one_line_at_once(capsys, model_dir, clips):
+    assert main(["predict", str(clips / "low.wav"), "--hop", "1e-300", "--model", str(model_dir)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "at least 0.1 s" in err
+
+
+@pytest.mark.parametrize("scale", [1e20, 1e30])
+def test_a_huge_file_does_not_lose_the_good_one(capsys, model_dir, clips, tmp_path, scale):
+    huge = tmp_path / "huge.wav"
+    sf.write(huge, make_tone(freq_hz=150, sr=SR) * scale, SR, subtype="FLOAT")
+    code = main(["predict", str(huge), str(clips / "high.flac"), "--model", str(model_dir)])
+    captured = capsys.readouterr()
+    assert code == 0
+    huge_line, good_line = captured.out.splitlines()
+    assert "failed: samples reach" in huge_line
+    assert "happy" in good_line and "%" in good_line
+    assert "1 predicted, 1 failed" in captured.err
 
 
 def test_table_output(capsys, model_dir, clips):

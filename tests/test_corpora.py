@@ -113,3 +113,44 @@ def test_linked_folders_are_followed_once(tmp_path):
     (tmp_path / "store" / "loop").symlink_to(corpus_root, target_is_directory=True)
     corpus = read_corpus("ravdess", corpus_root)
     assert list(corpus.table["path"]) == ["Actor_01/03-01-03-01-01-01-01.wav"]
+
+
+def test_linked_sibling_folder_is_listed_once(tmp_path):
+    _touch_audio(tmp_path / "Actor_01" / "03-01-03-01-01-01-01.wav")
+    (tmp_path / "Actor_01_link").symlink_to(tmp_path / "Actor_01", target_is_directory=True)
+    (tmp_path / "Actor_01" / "up").symlink_to(tmp_path, target_is_directory=True)
+    corpus = read_corpus("ravdess", tmp_path)
+    assert list(corpus.table["path"]) == ["Actor_01/03-01-03-01-01-01-01.wav"]
+
+
+def test_manifest_strips_normalises_and_drops_duplicates(tmp_path):
+    for name in ("clips/a.wav", "clips/b.wav", "clips/c.wav", "clips/d.wav"):
+        _touch_audio(tmp_path / name)
+    (tmp_path / "manifest.csv").write_text(
+        "path,label\n"
+        "clips/./a.wav, happy \n"
+        " clips/b.wav ,sad\n"
+        "clips/../clips/b.wav,sad\n"
+        "clips/c.wav,happy\n"
+        f"{tmp_path / 'clips' / 'c.wav'},sad\n"
+        "clips/d.wav,angry\n"
+    )
+    corpus = read_corpus("manifest", tmp_path)
+    assert _rows(corpus) == [("clips/a.wav", "happy", "clips/a.wav"), ("clips/b.wav", "sad", "clips/b.wav"),
+                             ("clips/d.wav", "angry", "clips/d.wav")]
+    reasons = dict(corpus.skipped)
+    assert len(corpus.skipped) == 3
+    assert reasons["clips/c.wav"] == "listed 2 times with happy, sad: dropped"
+    assert reasons[(tmp_path / "clips" / "c.wav").as_posix()] == "listed 2 times with happy, sad: dropped"
+    assert reasons["clips/b.wav"] == "duplicate of clips/b.wav"
+
+
+def test_manifest_one_file_two_speakers_is_dropped(tmp_path):
+    _touch_audio(tmp_path / "a.wav")
+    (tmp_path / "manifest.csv").write_text("path,label,speaker\na.wav,happy,s1\n./a.wav,happy, s2\n")
+    with pytest.raises(CorpusError, match="no manifest clips found .2 files skipped, e.g. a.wav: listed 2 times with different speakers: dropped"):
+        read_corpus("manifest", tmp_path)
+
+
+def _rows(corpus):
+    return [tuple(row) for row in corpus.table[["path", "label", "speaker"]].itertuples(index=False)]

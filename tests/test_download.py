@@ -80,3 +80,29 @@ def test_missing_file_and_half_options(archive_server, tmp_path, capsys):
 def test_official_source_is_the_zenodo_record():
     assert RAVDESS_URL == "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip"
     assert len(RAVDESS_MD5) == 32
+
+
+@pytest.mark.parametrize(
+    ("corpus", "where", "layout"),
+    [
+        ("nemo", "huggingface.co/datasets/amu-cai/nEMO", "data.tsv beside samples/"),
+        ("tess", "doi.org/10.5683/SP2/E8H2MF", "OAF_angry/OAF_back_angry.wav"),
+        ("emodb", "emodb.bilderbar.info", "wav/03a01Fa.wav"),
+        ("cremad", "github.com/CheyneyComputerScience/CREMA-D", "AudioWAV/1001_DFA_ANG_XX.wav"),
+        ("savee", "kahlan.eps.surrey.ac.uk/savee", "AudioData/DC/a01.wav"),
+        ("emovo", "LREC 2014", "f1/dis-f1-b1.wav"),
+    ],
+)
+def test_corpora_without_a_verified_download_say_where_to_get_them(corpus, where, layout, tmp_path, capsys):
+    assert main(["download", corpus, "--dest", str(tmp_path)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("serkit download: error: ")
+    assert "no download serkit can verify" in lines[0]
+    assert where in lines[0] and layout in lines[0] and f"--corpus {corpus}" in lines[0]
+    assert not any(tmp_path.iterdir())
+
+
+def test_ravdess_instructions_name_the_download():
+    from serkit.corpora.download import where_to_get
+
+    assert where_to_get("ravdess").startswith("RAVDESS: serkit download ravdess; get it from https://zenodo.org/records/1188976")

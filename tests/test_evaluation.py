@@ -29,7 +29,7 @@ from serkit.models import make_model
 SCHEMA_RUN_KEYS = {
     "model", "protocol", "speaker_norm", "labels", "folds", "summary", "confusion",
     "confusion_normalized", "classification_report", "roc", "history", "leakage",
-    "fit_seconds", "warnings", "predict_seconds", "members",
+    "fit_seconds", "warnings", "predict_seconds", "members", "slices",
 }
 
 

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet
-from serkit.inference import Predictor, window_starts
+from serkit.inference import MAX_WINDOWS, Predictor, window_starts, window_weights
 
 SR = 16000
 
@@ -77,12 +77,16 @@ def test_timeline_follows_the_change(predictor):
         assert sum(segment["probabilities"].values()) == pytest.approx(1.0)
 
 
-def test_timeline_is_one_predict_proba_call(predictor, monkeypatch):
+def test_windows_reach_the_model_in_bounded_batches(predictor, monkeypatch):
+    import serkit.inference
+
+    monkeypatch.setattr(serkit.inference, "WINDOWS_PER_BATCH", 4)
     calls = []
     original = predictor.estimator.predict_proba
     monkeypatch.setattr(predictor.estimator, "predict_proba", lambda X: calls.append(len(X)) or original(X))
-    result = predictor.predict_audio(low_then_high(), SR)
-    assert calls == [1 + len(result["segments"])]
+    result = predictor.predict_audio(low_then_high(), SR, window_s=2.0, hop_s=1.0)
+    # windows only (no pass over the whole clip), at most 4 per call
+    assert calls == [4, 4, 1] and len(result["segments"]) == 9
 
 
 @pytest.mark.parametrize(
@@ -156,7 +160,15 @@ def test_batch_speaker_normalisation(tmp_path):
 
 @pytest.mark.parametrize(
     ("window", "hop", "match"),
-    [(0, 1, "window_s"), (3, -1, "hop_s"), (2, 3, "must not exceed"), (0.1, 0.1, "too short")],
+    [
+        (0, 1, "window_s"),
+        (3, -1, "hop_s"),
+        (2, 3, "must not exceed"),
+        (0.1, 0.1, "use 0.5 to 60 s"),
+        (120, 1, "use 0.5 to 60 s"),
+        (3, 0.05, "at least 0.1 s"),
+        (3, 1e-300, "at least 0.1 s"),
+    ],
 )
 def test_bad_windows_are_parameter_errors(predictor, window, hop, match):
     with pytest.raises(ParameterError, match=match):
@@ -201,3 +213,94 @@ def test_probabilities_are_listed_in_ravdess_order():
     assert list(model.classes_) == sorted(EMOTIONS)
     assert list(result["probabilities"]) == list(EMOTIONS)
     assert result["emotion"] == max(result["probabilities"], key=result["probabilities"].get)
+
+
+@pytest.mark.timeout(10)
+def test_absurd_hop_answers_at_once(predictor, tmp_path):
+    path = tmp_path / "clip.wav"
+    sf.write(path, make_tone(freq_hz=150, duration_s=3.8, sr=SR), SR)
+    for call in (predictor.predict_file, lambda p, **kw: predictor.predict_batch([p], **kw)):
+        with pytest.raises(ParameterError, match="at least 0.1 s"):
+            call(path, hop_s=1e-300)
+
+
+@pytest.mark.timeout(10)
+def test_window_count_is_capped_before_decoding(predictor, tmp_path):
+    with pytest.raises(ParameterError, match=f"more than the limit of {MAX_WINDOWS}; use a hop of at least 0.36 s"):
+        window_starts(3600.0, window_s=3.0, hop_s=0.1)
+    path = tmp_path / "long.wav"  # 1100 s at 1 kHz: 10 971 windows at the shortest hop
+    sf.write(path, np.zeros(1_100_000, dtype=np.int16), 1000, subtype="PCM_16")
+    with pytest.raises(ParameterError, match="10971 timeline windows over 1100.0 s, more than the limit"):
+        predictor.predict_file(path, hop_s=0.1)
+
+
+def test_window_weights_count_each_second_once():
+    spans = [(start, start + 3.0) for start in window_starts(10.0, window_s=3.0, hop_s=1.5)]
+    weights = window_weights(spans)
+    assert weights.sum() == pytest.approx(10.0)
+    assert weights[0] == pytest.approx(1.5 + 0.75)  # alone for 1.5 s, then shared with one other window
+    assert np.all(weights > 0)
+
+
+def test_whole_clip_answer_is_the_weighted_mean_of_the_windows(predictor):
+    result = predictor.predict_audio(low_then_high(seconds_each=4.0), SR, window_s=2.0, hop_s=0.75)
+    segments = result["segments"]
+    spans = [(segment["start"], segment["end"]) for segment in segments]
+    weights = window_weights(spans)
+    emotions = list(result["probabilities"])
+    mean = weights @ np.array([[segment["probabilities"][e] for e in emotions] for segment in segments]) / weights.sum()
+    assert [result["probabilities"][e] for e in emotions] == pytest.approx(list(mean))
+    assert result["emotion"] == emotions[int(np.argmax(mean))]
+    summary = result["summary"]
+    assert sum(summary["seconds"].values()) == pytest.approx(result["duration"], abs=0.01)
+    assert summary["seconds"]["sad"] == pytest.approx(4.0, abs=0.8)
+    assert summary["dominant"] == max(summary["seconds"], key=summary["seconds"].get)
+
+
+def test_short_clip_has_no_summary(predictor):
+    assert predictor.predict_audio(make_tone(freq_hz=700, duration_s=2.0, sr=SR), SR)["summary"] is None
+
+
+def test_streamed_long_file_matches_the_in_memory_path(predictor, tmp_path):
+    from serkit.audio import load_audio
+
+    rng = np.random.default_rng(0)
+    minutes = [make_tone(freq_hz=f, duration_s=30.0, sr=44100, amplitude=a) for f, a in ((150, 0.2), (700, 0.3), (120, 0.1), (900, 0.2))]
+    y = np.concatenate(minutes) + 0.003 * rng.standard_normal(4 * 30 * 44100).astype(np.float32)
+    path = tmp_path / "two-minutes.wav"
+    sf.write(path, y, 44100, subtype="PCM_16")  # 44.1 kHz: resampled block by block to 16 kHz
+    streamed = predictor.predict_file(path)
+    in_memory = predictor.predict_audio(*load_audio(path, sr=SR))
+    assert streamed["duration"] == in_memory["duration"] == pytest.approx(120.0)
+    assert len(streamed["segments"]) == len(in_memory["segments"]) == 79
+    for a, b in zip(streamed["segments"] + [streamed], in_memory["segments"] + [in_memory]):
+        assert a["emotion"] == b["emotion"]
+        assert list(a["probabilities"].values()) == pytest.approx(list(b["probabilities"].values()), abs=1e-4)
+    assert streamed["summary"] == in_memory["summary"]
+
+
+@pytest.mark.parametrize("scale", [1e20, 1e25, 1e30])
+def test_a_huge_float_file_fails_alone(predictor, tmp_path, scale):
+    huge = tmp_path / "huge.wav"
+    sf.write(huge, (make_tone(freq_hz=150, duration_s=6.0, sr=SR) * scale).astype(np.float32), SR, subtype="FLOAT")
+    good = tmp_path / "good.wav"
+    sf.write(good, make_tone(freq_hz=700, duration_s=1.0, sr=SR), SR)
+    items = predictor.predict_batch([huge, good])
+    assert "beyond any recording" in items[0].error
+    assert items[1].error is None and items[1].result["emotion"] == "happy"
+
+
+def test_non_finite_features_fail_that_file_only(tmp_path):
+    class FragileFeatures(PitchFeatures):
+        def from_audio(self, y, sr):
+            features = super().from_audio(y, sr)
+            return features * np.nan if np.max(np.abs(y)) > 0.5 else features
+
+    base = make_predictor()
+    fragile = Predictor(base.estimator, FragileFeatures())
+    loud, good = tmp_path / "loud.wav", tmp_path / "good.wav"
+    sf.write(loud, make_tone(freq_hz=150, duration_s=1.0, sr=SR, amplitude=0.9), SR)
+    sf.write(good, make_tone(freq_hz=150, duration_s=1.0, sr=SR), SR)
+    items = fragile.predict_batch([loud, good])
+    assert "NaN or infinite" in items[0].error
+    assert items[1].result["emotion"] == "sad"

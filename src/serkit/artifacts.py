@@ -7,10 +7,14 @@ A model directory holds
   order, training-time metrics, speaker normalisation, library versions, date;
 - ``manifest.json`` — the SHA-256 of every other file.
 
-:func:`load_model` checks the manifest (an altered or missing file is refused), the
-serkit major version, that the feature set exists here with the same columns, and
-loads the pipeline trusting only scikit-learn, serkit, numpy and builtin types, so a
-model file can never run arbitrary code.
+:func:`load_model` treats a model directory as untrusted input (see
+``docs/trust-model.md``). It checks the manifest (an altered or missing file is
+refused), validates ``metadata.json`` against :func:`validate_metadata` (types, the
+serkit major version, feature-set parameters within their bounds, an encoder on
+this machine), checks the feature set exists here with the same columns, and reads
+``model.skops`` only if every object in it is of a class on :data:`ALLOWED_CLASSES`
+(exact names; no function, method or constructor call), so a model file can never
+run code of its choosing, reach the network or allocate without bound.
 
 Examples
 --------
@@ -42,10 +46,53 @@ METADATA_FILE = "metadata.json"
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
 
-TRUSTED_PREFIXES = ("serkit.", "sklearn.")
-"""Types a model file may contain beyond skops's own safe defaults (containers, numbers,
-numpy arrays); anything else — a function such as ``builtins.eval`` or ``os.system``
-included — is refused before loading."""
+ALLOWED_CLASSES = frozenset({
+    # serkit's estimators and transformers
+    "serkit.models.cnn.CNNClassifier",
+    "serkit.models.dense.DenseNetClassifier",
+    "serkit.models.ensemble.SoftVoteClassifier",
+    "serkit.models.kmeans.KMeansClassifier",
+    "serkit.models.layers.LayerWeighting",
+    "serkit.models.preprocessing.QuantileClipper",
+    "serkit.models.tuned.InnerCVTuned",
+    # the scikit-learn estimators the registry builds, and the parts they keep
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.preprocessing._label.LabelBinarizer",
+    "sklearn.preprocessing._label.LabelEncoder",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.svm._classes.SVC",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.cluster._kmeans.KMeans",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss._loss.CyHalfMultinomialLoss",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.link.Interval",
+})
+"""The exact classes (``module.Class``) whose instances a model file may hold: what
+:func:`serkit.models.make_model` builds, fitted (``tests/test_artifacts_security.py``
+saves every registered model and fails, naming the class, when this list misses
+one). No prefix, no function: a class outside this list, and any node that would
+call or fetch a function or method, refuses the whole file."""
+
+MAX_MODEL_FILE_BYTES = 1 << 30
+"""Most bytes ``model.skops`` may take, on disk and unpacked (the bundled ensemble: 1.3 MB)."""
+
+MAX_METADATA_BYTES = 16 << 20
+"""Most bytes ``metadata.json`` or ``manifest.json`` may take (the bundled model's: 21 kB)."""
+
+MAX_SCHEMA_BYTES = 64 << 20
+"""Most bytes its ``schema.json`` (the object tree) may hold."""
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "models" / "default"
 """The bundled default model (``serkit train ... -o src/serkit/data/models/default``)."""
@@ -143,13 +190,20 @@ def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=
     return model_dir
 
 
+def _check_size(path: Path, limit: int) -> None:
+    size = path.stat().st_size
+    if size > limit:
+        raise ArtifactError(f"{path}: {size} bytes; at most {limit}")
+
+
 def _read_json(path: Path) -> dict:
     try:
+        _check_size(path, MAX_METADATA_BYTES)
         return json.loads(path.read_text())
     except FileNotFoundError:
         raise ArtifactError(f"{path}: missing; not a serkit model directory") from None
-    except (OSError, ValueError) as error:
-        raise ArtifactError(f"{path}: unreadable ({error})") from None
+    except (OSError, ValueError, RecursionError) as error:
+        raise ArtifactError(f"{path}: unreadable ({type(error).__name__}: {error})") from None
 
 
 def verify_manifest(model_dir) -> dict:
@@ -163,34 +217,105 @@ def verify_manifest(model_dir) -> dict:
         path = model_dir / name
         if not path.is_file():
             raise ArtifactError(f"{path}: missing (listed in the manifest)")
+        _check_size(path, MAX_MODEL_FILE_BYTES if name == MODEL_FILE else MAX_METADATA_BYTES)
         if _sha256(path) != expected:
             raise ArtifactError(f"{path}: checksum mismatch; the file was altered after saving")
     return manifest
 
 
-def _check_compatible(model_dir: Path, metadata: dict):
-    """The feature set named in ``metadata``, rebuilt here, after the version checks."""
-    from serkit import __version__
-    from serkit.features import get_feature_set
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
-    saved_version = str(metadata.get("versions", {}).get("serkit", ""))
+
+def _is_str_list(value, *, unique: bool = False) -> bool:
+    return (isinstance(value, list) and all(isinstance(item, str) and item for item in value)
+            and (not unique or len(set(value)) == len(value)))
+
+
+FEATURE_SET_KINDS = ("vector", "frames", "bundle")
+
+
+def validate_metadata(path, metadata) -> dict:
+    """``metadata`` (parsed ``metadata.json``) if this serkit can use it; else one
+    :class:`ArtifactError` naming the field.
+
+    The file is input like any other: every field :func:`load_model` and the
+    predictor read is checked for its type (a JSON ``"false"`` is no boolean, a
+    ``"22050"`` no rate) before use. Feature-set parameters are checked by the
+    feature set itself, when :func:`load_model` builds it.
+
+    Examples
+    --------
+    >>> validate_metadata("m/metadata.json", {"format_version": 1, "speaker_norm": "false"})
+    Traceback (most recent call last):
+    ...
+    serkit.exceptions.ArtifactError: m/metadata.json: versions must be a dict with a 'serkit' version string, got None
+    """
+    from serkit import __version__
+
+    def require(field, ok, expected, value):
+        if not ok:
+            raise ArtifactError(f"{path}: {field} must be {expected}, got {_short(value)}")
+
+    require("the file", isinstance(metadata, dict), "a JSON object", type(metadata).__name__)
+    versions = metadata.get("versions")
+    require("versions", isinstance(versions, dict) and isinstance(versions.get("serkit"), str),
+            "a dict with a 'serkit' version string", versions)
+    saved_version = versions["serkit"]
     if saved_version.split(".")[0] != __version__.split(".")[0]:
         raise ArtifactError(
-            f"{model_dir}: saved by serkit {saved_version or '?'}, this is serkit "
+            f"{Path(path).parent}: saved by serkit {saved_version or '?'}, this is serkit "
             f"{__version__} (major versions differ); retrain the model"
         )
-    if metadata.get("format_version") != FORMAT_VERSION:
+    format_version = metadata.get("format_version")
+    if type(format_version) is not int or format_version != FORMAT_VERSION:
         raise ArtifactError(
-            f"{model_dir}: model format {metadata.get('format_version')!r}, expected {FORMAT_VERSION}"
+            f"{Path(path).parent}: model format {format_version!r}, expected {FORMAT_VERSION}"
         )
-    saved = metadata.get("feature_set") or {}
+    model = metadata.get("model")
+    require("model", isinstance(model, str) and model, "a model name", model)
+    labels = metadata.get("labels")
+    require("labels", _is_str_list(labels, unique=True) and labels,
+            "a non-empty list of different, non-empty strings", labels)
+    speaker_norm = metadata.get("speaker_norm")
+    require("speaker_norm", isinstance(speaker_norm, bool), "true or false", speaker_norm)
+    metrics = metadata.get("metrics")
+    require("metrics", metrics is None or isinstance(metrics, dict), "an object or null", metrics)
+    for field in ("name", "created", "command"):
+        require(field, metadata.get(field) is None or isinstance(metadata.get(field), str),
+                "a string or null", metadata.get(field))
+    saved = metadata.get("feature_set")
+    require("feature_set", isinstance(saved, dict), "an object", saved)
+    require("feature_set.name", isinstance(saved.get("name"), str) and saved.get("name"),
+            "a feature-set name", saved.get("name"))
+    require("feature_set.kind", saved.get("kind") in (None, *FEATURE_SET_KINDS),
+            f"one of {', '.join(FEATURE_SET_KINDS)}", saved.get("kind"))
+    require("feature_set.params", isinstance(saved.get("params"), dict), "an object", saved.get("params"))
+    columns = saved.get("columns")
+    require("feature_set.columns", columns is None or _is_str_list(columns), "a list of names or null", columns)
+    return metadata
+
+
+def _check_compatible(model_dir: Path, metadata: dict):
+    """The feature set named in (validated) ``metadata``, rebuilt here: its parameters
+    within the set's bounds, nothing to download, the same kind and columns."""
+    from serkit.features import get_feature_set
+
+    saved = metadata["feature_set"]
     try:
-        feature_set = get_feature_set(saved.get("name", ""), **(saved.get("params") or {}))
-    except (ParameterError, TypeError) as error:
+        feature_set = get_feature_set(saved["name"], **saved["params"])
+        feature_set.require_local()
+    except ParameterError as error:
         raise ArtifactError(
-            f"{model_dir}: feature set {saved.get('name')!r} with {saved.get('params')} "
+            f"{model_dir}: feature set {saved['name']!r} with {_short(saved['params'], 200)} "
             f"is not available here ({error})"
         ) from None
+    if saved.get("kind") not in (None, feature_set.kind):
+        raise ArtifactError(
+            f"{model_dir}: feature set {saved['name']!r} is of kind {feature_set.kind!r} here, "
+            f"{saved['kind']!r} in the model; retrain the model"
+        )
     if saved.get("columns") is not None and list(feature_set.columns) != saved["columns"]:
         raise ArtifactError(
             f"{model_dir}: feature set {feature_set.name!r} here has different columns "
@@ -200,19 +325,228 @@ def _check_compatible(model_dir: Path, metadata: dict):
     return feature_set
 
 
+def _numpy_scalar_types() -> frozenset[str]:
+    import numpy as np
+
+    return frozenset(f"{t.__module__}.{t.__name__}" for t in set(np.sctypeDict.values())
+                     if t.__module__ == "numpy")
+
+
+def _node_kinds() -> dict[str, frozenset[str]]:
+    """skops loader → the ``module.Class`` names a node of that kind may carry.
+
+    Only the loaders serkit's files use. Data loaders keep skops's own defaults
+    (containers, JSON values, numpy arrays and scalar types); the object loaders
+    build instances of :data:`ALLOWED_CLASSES`. Loaders that call or fetch a callable
+    (``FunctionNode``, ``MethodNode``, ``PartialNode``, ``ConstructorFromReduceNode``,
+    ``OperatorFuncNode`` …) are absent, so no name makes them acceptable.
+    """
+    numpy_scalars = _numpy_scalar_types()
+    primitives = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool"})
+    return {
+        "DictNode": frozenset({"builtins.dict"}),
+        "ListNode": frozenset({"builtins.list"}),
+        "TupleNode": frozenset({"builtins.tuple"}),
+        "JsonNode": primitives,
+        "TypeNode": primitives | numpy_scalars,
+        "NdArrayNode": frozenset({"numpy.ndarray"}) | numpy_scalars,
+        "RandomStateNode": frozenset({"numpy.random.mtrand.RandomState"}),
+        "RandomGeneratorNode": frozenset({"numpy.random._generator.Generator"}),
+        "ObjectNode": ALLOWED_CLASSES,
+        "TreeNode": ALLOWED_CLASSES,
+        "LossNode": ALLOWED_CLASSES,
+    }
+
+
+def _read_schema(path: Path):
+    """The object tree (``schema.json``) of a ``.skops`` file, read within the size bounds."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_MODEL_FILE_BYTES:
+            raise ArtifactError(f"{path}: unpacks to {unpacked} bytes; at most {MAX_MODEL_FILE_BYTES}")
+        schema_size = archive.getinfo("schema.json").file_size
+        if schema_size > MAX_SCHEMA_BYTES:
+            raise ArtifactError(f"{path}: schema.json holds {schema_size} bytes; at most {MAX_SCHEMA_BYTES}")
+        return json.loads(archive.read("schema.json"))
+
+
+def refused_types(schema) -> list[str]:
+    """What in a skops object tree is not allowed: ``"Loader module.Class"`` entries, sorted.
+
+    Walks every node of the tree (``schema.json`` of a ``.skops`` file, as parsed
+    JSON) without importing or constructing anything, and names each node whose
+    loader is not one serkit saves or whose type is not allowed for that loader
+    (:data:`ALLOWED_CLASSES` for objects). Empty for every model serkit saves.
+
+    Examples
+    --------
+    >>> refused_types({"__loader__": "FunctionNode", "__module__": "os", "__class__": "system"})
+    ['FunctionNode os.system']
+    >>> refused_types({"__loader__": "ObjectNode", "__module__": "sklearn.pipeline",
+    ...                "__class__": "Pipeline", "content": None})
+    []
+    """
+    kinds = _node_kinds()
+    refused, stack = set(), [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        stack.extend(node.values())
+        if "__loader__" not in node:
+            continue
+        loader, module, name = (node.get(key) for key in ("__loader__", "__module__", "__class__"))
+        type_name = f"{module}.{name}"
+        if not all(isinstance(v, str) for v in (loader, module, name)) or type_name not in kinds.get(loader, ()):
+            refused.add(f"{loader} {type_name}")
+    return sorted(refused)
+
+
 def _load_estimator(path: Path):
+    """The estimator in ``model.skops``, after :func:`refused_types` and skops's own
+    audit both find nothing outside the allow-list."""
     import skops.io as sio
 
     try:
-        types = sio.get_untrusted_types(file=path)
-        untrusted = [t for t in types if not t.startswith(TRUSTED_PREFIXES)]
-        if untrusted:
-            raise ArtifactError(f"{path}: refusing untrusted types {untrusted}")
-        return sio.load(path, trusted=types)
+        refused = refused_types(_read_schema(path))
+        if refused:
+            raise ArtifactError(f"{path}: refusing untrusted types {refused}")
+        # skops's audit as a second opinion (it also declares names hidden in data,
+        # e.g. a random generator's bit generator): nothing it would need trusted
+        # may lie outside the allow-list.
+        untrusted = sio.get_untrusted_types(file=path)
+        outside = sorted(set(untrusted) - ALLOWED_CLASSES)
+        if outside:
+            raise ArtifactError(f"{path}: refusing untrusted types {outside}")
+        return sio.load(path, trusted=untrusted)
     except ArtifactError:
         raise
-    except Exception as error:  # skops raises many kinds on a broken file
+    except Exception as error:  # skops, zipfile and json raise many kinds on a broken file
         raise ArtifactError(f"{path}: cannot load the model ({type(error).__name__}: {error})") from None
+
+
+ONNX_OPERATORS = frozenset({
+    "Add", "Clip", "Concat", "Constant", "Conv", "Gemm", "MaxPool", "Mul", "ReduceSum", "Relu",
+    "Reshape", "Shape", "Slice", "Softmax", "Sqrt", "Sub", "Tanh", "Unsqueeze",
+})
+"""The standard operators of the CNN's exported network: a stored ONNX graph may use
+these and nothing else (no custom domain, function or subgraph)."""
+
+
+def _reachable(root):
+    """``root`` and every object reachable through attributes, lists, tuples and dicts."""
+    seen, stack = set(), [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        yield obj
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+            stack.extend(vars(obj).values())
+
+
+def _links_are_sound(left, right, is_leaf, feature, n_features) -> bool:
+    """Split nodes point forward to nodes inside the array and split a real feature, so
+    prediction (which indexes these arrays without bounds checks) stays in the tree
+    and ends."""
+    import numpy as np
+
+    split = np.flatnonzero(~np.asarray(is_leaf, dtype=bool))
+    n_nodes = len(left)
+    return bool(n_nodes > 0
+                and np.all((left[split] > split) & (left[split] < n_nodes))
+                and np.all((right[split] > split) & (right[split] < n_nodes))
+                and np.all((feature[split] >= 0) & (feature[split] < n_features)))
+
+
+def _check_tree(tree, n_features: int) -> str | None:
+    import numpy as np
+
+    leaf = tree.children_left == -1
+    if not (np.array_equal(leaf, tree.children_right == -1)
+            and tree.value.shape == (tree.node_count, tree.n_outputs, tree.max_n_classes)
+            and _links_are_sound(tree.children_left, tree.children_right, leaf, tree.feature, n_features)):
+        return "a decision tree whose nodes point outside it"
+    return None
+
+
+def _check_tree_predictor(predictor, n_features: int) -> str | None:
+    import numpy as np
+    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+
+    nodes = predictor.nodes
+    if not (isinstance(nodes, np.ndarray) and nodes.dtype == PREDICTOR_RECORD_DTYPE and nodes.ndim == 1
+            and not nodes["is_categorical"].any()  # serkit fits no categorical features
+            and _links_are_sound(nodes["left"], nodes["right"], nodes["is_leaf"], nodes["feature_idx"],
+                                 n_features)):
+        return "a boosting tree whose nodes point outside it"
+    return None
+
+
+def _check_onnx(data) -> str | None:
+    import numpy as np
+    import onnx
+
+    model = onnx.load_from_string(np.asarray(data, dtype=np.uint8).tobytes())
+    graph = model.graph
+    tensors = list(graph.initializer) + [attribute.t for node in graph.node for attribute in node.attribute
+                                         if attribute.type == onnx.AttributeProto.TENSOR]
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or graph.sparse_initializer:
+        return "an ONNX network reading data from outside the model file"
+    operators = {(node.domain or "ai.onnx", node.op_type) for node in graph.node}
+    unknown = sorted(op for domain, op in operators if domain != "ai.onnx" or op not in ONNX_OPERATORS)
+    if unknown or model.functions or any(o.domain not in ("", "ai.onnx") for o in model.opset_import):
+        return f"an ONNX network with operators outside the CNN's ({unknown or 'custom domain or function'})"
+    return None
+
+
+def _check_cnn(cnn) -> str | None:
+    if cnn.backend == "torch":
+        cnn._module()  # rebuilt on the meta device first: sizes that differ from the weights fail
+    onnx_model = getattr(cnn, "onnx_model_", None)
+    return None if onnx_model is None else _check_onnx(onnx_model)
+
+
+def check_loaded_model(estimator) -> None:
+    """Raise :class:`ParameterError` unless the loaded ``estimator``'s fitted state is
+    sound where compiled code trusts it.
+
+    The allow-list fixes which classes a file may hold; this checks the content that
+    native code indexes or sizes by: decision-tree and boosting-tree links, the CNN's
+    ONNX graph (standard operators, no external data) and, for its torch backend, its
+    layer sizes against its weights.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    from serkit.models.cnn import CNNClassifier
+
+    for obj in _reachable(estimator):
+        # Unfitted templates (a forest's ``estimator``) hold no state and never predict.
+        problems = []
+        if isinstance(obj, DecisionTreeClassifier) and hasattr(obj, "tree_"):
+            problems = [_check_tree(obj.tree_, obj.n_features_in_)]
+        elif isinstance(obj, RandomForestClassifier) and hasattr(obj, "estimators_"):
+            # The forest checks the input's width, not its trees (nor their n_features_in_).
+            problems = [_check_tree(tree.tree_, obj.n_features_in_) for tree in obj.estimators_]
+        elif isinstance(obj, HistGradientBoostingClassifier) and hasattr(obj, "_predictors"):
+            problems = [_check_tree_predictor(p, obj.n_features_in_) for per_iteration in obj._predictors
+                        for p in per_iteration]
+        elif isinstance(obj, CNNClassifier) and hasattr(obj, "state_"):
+            problems = [_check_cnn(obj)]
+        problem = next((p for p in problems if p), None)
+        if problem:
+            raise ParameterError(f"the model holds {problem}")
 
 
 def load_model(model_dir=None):
@@ -226,8 +560,10 @@ def load_model(model_dir=None):
     Raises
     ------
     ArtifactError
-        Missing directory or file, altered file (checksum), other serkit major
-        version, unknown feature set or different columns, untrusted types.
+        Missing directory or file, altered file (checksum), malformed metadata,
+        other serkit major version, unknown feature set, out-of-range parameters,
+        an encoder not on this machine, different columns, a type outside
+        :data:`ALLOWED_CLASSES` — one line naming the file and the reason.
     """
     from serkit.inference import Predictor
 
@@ -239,9 +575,13 @@ def load_model(model_dir=None):
                 if bundled else "")
         raise ArtifactError(f"{model_dir}: no such model directory{hint}")
     verify_manifest(model_dir)
-    metadata = _read_json(model_dir / METADATA_FILE)
+    metadata = validate_metadata(model_dir / METADATA_FILE, _read_json(model_dir / METADATA_FILE))
     feature_set = _check_compatible(model_dir, metadata)
     estimator = _load_estimator(model_dir / MODEL_FILE)
+    try:
+        check_loaded_model(estimator)
+    except Exception as error:  # a crafted state can break the checks' own reading of it
+        raise ArtifactError(f"{model_dir / MODEL_FILE}: refused: {error}") from None
     if [str(c) for c in estimator.classes_] != metadata.get("labels"):
         raise ArtifactError(f"{model_dir}: model labels differ from metadata.json")
     return Predictor(estimator, feature_set, metadata=metadata)

@@ -21,7 +21,7 @@ import math
 import os
 import warnings
 from dataclasses import asdict, dataclass
-from typing import BinaryIO, Union
+from typing import BinaryIO, Iterator, Union
 
 import numpy as np
 import soundfile as sf
@@ -37,6 +37,10 @@ MIN_SAMPLES = 2048
 SILENCE_DB = -60.0
 """Peak level (dBFS) under which a clip counts as silent. Peak, not RMS: quiet but real
 RAVDESS takes reach -64 dBFS RMS while their peaks stay above -48 dBFS."""
+
+BLOCK_SAMPLES = 1 << 18
+"""Samples (frames × channels) decoded at a time by :class:`AudioStream`: 1 MiB of float32,
+about 6 s of mono 44.1 kHz, whatever the channel count the header claims."""
 
 AudioSource = Union[str, os.PathLike, BinaryIO]
 
@@ -118,13 +122,126 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
         return y
     import soxr
 
-    n_out = int(math.ceil(y.shape[-1] * target_sr / orig_sr))
     y_hat = soxr.resample(y, orig_sr, target_sr, quality="soxr_hq")
-    if y_hat.shape[-1] > n_out:
-        y_hat = y_hat[:n_out]
-    elif y_hat.shape[-1] < n_out:
-        y_hat = np.pad(y_hat, (0, n_out - y_hat.shape[-1]))
-    return np.asarray(y_hat, dtype=y.dtype)
+    return np.asarray(_fix_length(y_hat, resampled_length(y.shape[-1], orig_sr=orig_sr, target_sr=target_sr)), dtype=y.dtype)
+
+
+def resampled_length(n: int, *, orig_sr: int, target_sr: int) -> int:
+    """Samples that ``n`` samples at ``orig_sr`` become at ``target_sr`` (librosa's rule).
+
+    >>> resampled_length(48000, orig_sr=48000, target_sr=22050)
+    22050
+    """
+    return n if orig_sr == target_sr else int(math.ceil(n * target_sr / orig_sr))
+
+
+def _fix_length(y: np.ndarray, n: int) -> np.ndarray:
+    if y.shape[-1] > n:
+        return y[:n]
+    return np.pad(y, (0, n - y.shape[-1])) if y.shape[-1] < n else y
+
+
+class AudioStream:
+    """An audio file opened and checked from its header, then decoded whole or block by block.
+
+    Both ways give mono float32 at ``sr``, decoding :data:`BLOCK_SAMPLES` at a time and
+    mixing each block to mono: :meth:`read` is :func:`load_audio`'s result (one-shot
+    soxr on the whole mono signal); :meth:`blocks` holds one block at a time (soxr's
+    streaming resampler), so an hour of audio never sits in memory. Both give
+    :attr:`n_samples` samples (``ceil(frames * sr / orig_sr)``) and the same values
+    (soxr's streaming and one-shot resamplers agree).
+
+    Parameters
+    ----------
+    source : str, path-like or binary file object
+    sr : int > 0 or None
+        Target rate; None keeps the file's.
+    max_duration_s : float > 0 or None
+        Longest accepted duration (from the header, before any decoding).
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> sf.write(path, 0.1 * np.sin(np.arange(96000) / 10), 48000)
+    >>> with AudioStream(path, sr=16000) as stream:
+    ...     stream.n_samples, sum(block.size for block in stream.blocks())
+    (32000, 32000)
+    """
+
+    def __init__(self, source: AudioSource, *, sr: int | None = DEFAULT_SR, max_duration_s: float | None = None):
+        if sr is not None and (not isinstance(sr, (int, np.integer)) or sr <= 0):
+            raise ParameterError(f"sr={sr!r} must be a positive integer or None")
+        self.name = _name(source)
+        self._file = _open(source)
+        self.orig_sr = self._file.samplerate
+        frames = self._file.frames
+        if frames == 0:
+            self.close()
+            raise AudioError(f"{self.name}: no audio samples (empty)")
+        if max_duration_s is not None and frames / self.orig_sr > max_duration_s:
+            self.close()
+            raise AudioError(f"{self.name}: too long ({frames / self.orig_sr:.1f} s > {max_duration_s:g} s)")
+        self.sr = self.orig_sr if sr is None else int(sr)
+        self.n_samples = resampled_length(frames, orig_sr=self.orig_sr, target_sr=self.sr)
+
+    @property
+    def duration_s(self) -> float:
+        """Duration after resampling, from the header."""
+        return self.n_samples / self.sr
+
+    def read(self) -> np.ndarray:
+        """All samples, mono float32 at :attr:`sr` (length from what was decoded)."""
+        y = np.concatenate([np.zeros(0, dtype=np.float32), *self._mono_blocks()])
+        if y.size == 0:
+            raise AudioError(f"{self.name}: no audio samples (empty)")
+        return resample(y, orig_sr=self.orig_sr, target_sr=self.sr)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Mono float32 blocks at :attr:`sr`, :attr:`n_samples` samples in all."""
+        import soxr
+
+        resampler = None if self.orig_sr == self.sr else soxr.ResampleStream(self.orig_sr, self.sr, 1, dtype="float32", quality="HQ")
+        remaining = self.n_samples
+        decoded = self._mono_blocks()
+        while remaining > 0:
+            block = next(decoded, None)
+            last = block is None
+            y = np.zeros(0, dtype=np.float32) if last else block
+            if resampler is not None:
+                y = resampler.resample_chunk(y, last=last)
+            if last:  # a header that promised more frames than the file holds: pad with silence
+                y = _fix_length(y, remaining)
+            y = y[:remaining]
+            remaining -= y.shape[-1]
+            yield np.ascontiguousarray(y, dtype=np.float32)
+
+    def _mono_blocks(self) -> Iterator[np.ndarray]:
+        """The file as decoded, mixed to mono and checked finite, block by block."""
+        blocksize = max(1024, BLOCK_SAMPLES // max(1, self._file.channels))
+        decoded = self._file.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
+        while True:
+            try:
+                block = next(decoded, None)
+            except (sf.LibsndfileError, RuntimeError) as error:
+                raise AudioError(f"{self.name}: decoding failed ({error})") from None
+            if block is None:
+                return
+            yield self._checked(to_mono(block))
+
+    def _checked(self, y: np.ndarray) -> np.ndarray:
+        if not np.all(np.isfinite(y)):
+            raise AudioError(f"{self.name}: contains non-finite samples (NaN or inf)")
+        return y
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "AudioStream":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def load_audio(
@@ -163,31 +280,10 @@ def load_audio(
     ParameterError
         ``sr`` or ``min_samples`` out of range.
     """
-    if sr is not None and (not isinstance(sr, (int, np.integer)) or sr <= 0):
-        raise ParameterError(f"sr={sr!r} must be a positive integer or None")
     if min_samples < 1:
         raise ParameterError(f"min_samples={min_samples!r} must be >= 1")
-    name = _name(source)
-    with _open(source) as stream:
-        orig_sr = stream.samplerate
-        frames = stream.frames
-        if frames == 0:
-            raise AudioError(f"{name}: no audio samples (empty)")
-        if max_duration_s is not None and frames / orig_sr > max_duration_s:
-            raise AudioError(
-                f"{name}: too long ({frames / orig_sr:.1f} s > {max_duration_s:g} s)"
-            )
-        try:
-            y = stream.read(dtype="float32", always_2d=False)
-        except (sf.LibsndfileError, RuntimeError) as error:
-            raise AudioError(f"{name}: decoding failed ({error})") from None
-    if y.size == 0:
-        raise AudioError(f"{name}: no audio samples (empty)")
-    y = to_mono(y)
-    if not np.all(np.isfinite(y)):
-        raise AudioError(f"{name}: contains non-finite samples (NaN or inf)")
-    target_sr = orig_sr if sr is None else int(sr)
-    y = resample(y, orig_sr=orig_sr, target_sr=target_sr)
+    with AudioStream(source, sr=sr, max_duration_s=max_duration_s) as stream:
+        y, name, target_sr = stream.read(), stream.name, stream.sr
     if y.shape[-1] < min_samples:
         raise AudioError(
             f"{name}: too short ({y.shape[-1] / target_sr * 1000:.0f} ms, "

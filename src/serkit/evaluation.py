@@ -84,7 +84,9 @@ class Dataset:
     ``(n_bands, n_frames)`` matrices for a frame set, or
     :class:`~serkit.features.bundle.BundleFeatures` for a bundle (``columns`` is
     then empty).
-    ``corpus`` describes where they came from (name, root, counts) for the results.
+    ``corpus`` describes where they came from (name, root, counts) for the results;
+    ``meta``, the corpus table's other columns (gender, intensity, …), one row per
+    clip, gives the slices of :mod:`serkit.slices`.
     """
 
     X: np.ndarray | list
@@ -92,6 +94,7 @@ class Dataset:
     groups: np.ndarray | None
     columns: list[str]
     corpus: dict = field(default_factory=dict)
+    meta: object = None
 
     @classmethod
     def from_table(cls, table, columns: Sequence[str], corpus: dict | None = None,
@@ -116,7 +119,8 @@ class Dataset:
             "n_speakers": None if groups is None else int(len(np.unique(groups))),
             **(corpus or {}),
         }
-        return cls(X, table["label"].astype(str).to_numpy(), groups, list(columns), info)
+        meta = table.drop(columns=list(columns)).reset_index(drop=True)
+        return cls(X, table["label"].astype(str).to_numpy(), groups, list(columns), info, meta)
 
 
 def dataset_from_corpus(root, *, corpus="ravdess", feature_set="seed26", n_jobs=1,
@@ -308,6 +312,9 @@ class RunResult:
     """For an ensemble, each member's ``summary`` and ``folds`` (scalar metrics) on
     the same folds, keyed by member (``cnn``, ``logreg-tuned``; ``cnn#2`` for a
     repeated name)."""
+    slices: dict | None = None
+    """Out-of-fold scores per gender, intensity, statement, corpus, language and
+    speaker (:func:`serkit.slices.slice_scores`), when the corpus metadata was given."""
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -434,7 +441,7 @@ def _history(model) -> list | None:
 
 
 def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, speaker_norm,
-         progress) -> RunResult:
+         progress, slice_by=None) -> RunResult:
     from tqdm.auto import tqdm
 
     from serkit.models import fit_model
@@ -476,7 +483,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
     # validation split was.
     inner_groups = np.arange(len(y)).astype(str) if protocol == "random" else groups
     folds, history, fit_seconds, predict_seconds, member_folds = [], None, 0.0, 0.0, {}
-    pooled_true, pooled_proba = [], []
+    pooled_true, pooled_proba, pooled_rows = [], [], []
     caught_messages = []
     for fold, (train, test) in enumerate(
         tqdm(splits, desc=f"{name} ({protocol})", disable=not progress, file=sys.stderr,
@@ -510,8 +517,15 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
             history = _history(fitted)
         pooled_true.append(y[test])
         pooled_proba.append(proba)
+        pooled_rows.append(test)
 
     pooled = _pooled_metrics(np.concatenate(pooled_true), np.concatenate(pooled_proba), labels)
+    if slice_by is not None:
+        from serkit.slices import slice_scores
+
+        rows = np.concatenate(pooled_rows)
+        pooled["slices"] = slice_scores(np.concatenate(pooled_true), np.concatenate(pooled_proba), labels,
+                                        slice_by.iloc[rows].reset_index(drop=True))
     return RunResult(
         model=name, protocol=protocol, speaker_norm=bool(speaker_norm), labels=labels,
         folds=folds, summary=_summary(folds), history=history, leakage=leakage,
@@ -524,7 +538,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
 
 def evaluate(model: ModelLike, X, y, groups, *, protocol="speaker", n_splits=5, random_state=0,
              speaker_norm=False, progress=True, corpus=None, feature_set=None,
-             command=None) -> EvaluationResult:
+             command=None, slice_by=None) -> EvaluationResult:
     """Cross-validate one model under one protocol.
 
     Parameters
@@ -552,6 +566,9 @@ def evaluate(model: ModelLike, X, y, groups, *, protocol="speaker", n_splits=5, 
         Recorded in the result.
     command : str, optional
         The command line that produced the result, recorded for reproduction.
+    slice_by : pandas.DataFrame, optional
+        Metadata of each clip (``Dataset.meta``): each run then has ``slices``, its
+        out-of-fold scores per gender, intensity, statement, corpus, language, speaker.
 
     Returns
     -------
@@ -565,12 +582,12 @@ def evaluate(model: ModelLike, X, y, groups, *, protocol="speaker", n_splits=5, 
     """
     return compare([model], X, y, groups, protocols=[protocol], n_splits=n_splits,
                    random_state=random_state, speaker_norm=speaker_norm, progress=progress,
-                   corpus=corpus, feature_set=feature_set, command=command)
+                   corpus=corpus, feature_set=feature_set, command=command, slice_by=slice_by)
 
 
 def compare(models: Sequence[ModelLike], X, y, groups, *, protocols=("speaker",), n_splits=5,
             random_state=0, speaker_norm=False, progress=True, corpus=None, feature_set=None,
-            command=None) -> EvaluationResult:
+            command=None, slice_by=None) -> EvaluationResult:
     """Evaluate every model under every protocol; one :class:`EvaluationResult`.
 
     Same parameters as :func:`evaluate`, with lists of models and protocols.
@@ -583,7 +600,7 @@ def compare(models: Sequence[ModelLike], X, y, groups, *, protocols=("speaker",)
                                 file=sys.stderr):
         runs.append(_run(model, X, y, groups, protocol=protocol, n_splits=n_splits,
                          random_state=random_state, speaker_norm=speaker_norm,
-                         progress=progress))
+                         progress=progress, slice_by=slice_by))
     return EvaluationResult(
         runs=runs,
         corpus=dict(corpus or {}),

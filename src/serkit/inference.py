@@ -1,9 +1,20 @@
 """Predictions on audio: a fitted model plus its feature set, from samples or files to emotions.
 
 A :class:`Predictor` turns a clip into the emotion and the probability of each
-emotion. Audio longer than ``window_s + hop_s`` is also cut into overlapping
-windows giving an emotion timeline (``segments``); the whole clip and all its
-windows go to the model in one ``predict_proba`` call.
+emotion. Audio of at least ``window_s + hop_s`` seconds is cut into overlapping
+windows giving an emotion timeline (``segments``); then the whole-file answer is
+made from the windows, never from a separate pass over the whole clip:
+
+- ``probabilities``: the mean of the window probabilities, each window weighted by
+  the seconds of audio it speaks for (:func:`window_weights`: where ``k`` windows
+  overlap, each gets ``1/k`` of that stretch, so every second of audio counts once);
+  ``emotion`` is its most probable emotion;
+- ``summary``: the seconds of audio per emotion (each window's seconds go to its
+  most probable emotion) and the ``dominant`` emotion, the one with the most seconds.
+
+Long files are decoded block by block (:class:`serkit.audio.AudioStream`) and their
+windows reach the model :data:`WINDOWS_PER_BATCH` at a time, so memory stays
+bounded whatever the duration. Shorter audio is predicted whole.
 
 Models trained on per-speaker standardised features (``metadata["speaker_norm"]``)
 need several clips of each speaker: :meth:`Predictor.predict_batch` with
@@ -29,13 +40,14 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from serkit.audio import MIN_SAMPLES, AudioSource, is_silent, load_audio, resample
+from serkit.audio import MIN_SAMPLES, AudioSource, AudioStream, is_silent, resample, resampled_length
 from serkit.exceptions import AudioError, ParameterError, SerkitError
 from serkit.labels import EMOTIONS
 
@@ -44,6 +56,22 @@ DEFAULT_WINDOW_S = 3.0
 
 DEFAULT_HOP_S = 1.5
 """Timeline hop: windows overlap by half."""
+
+MIN_WINDOW_S = 0.5
+MAX_WINDOW_S = 60.0
+MIN_HOP_S = 0.1
+"""Bounds of the timeline window and hop (seconds), checked before any work."""
+
+MAX_WINDOWS = 10_000
+"""Most timeline windows in one file (an hour at a 0.36 s hop, 300 s at the shortest hop):
+bounds the work one file can ask for; refused, before decoding, above it."""
+
+WINDOWS_PER_BATCH = 64
+"""Windows whose features are held at once and go to the model in one call."""
+
+MAX_PEAK = 1e3
+"""Largest sample magnitude accepted (60 dB above full scale): no recording is louder,
+and far louder float samples overflow the spectra to inf."""
 
 
 @dataclass(frozen=True)
@@ -55,31 +83,97 @@ class BatchItem:
     error: str | None = None
 
     def to_dict(self) -> dict:
-        """``{"path", "emotion", "probabilities"[, "duration", "segments"]}`` or ``{"path", "error"}``."""
+        """``{"path", "emotion", "probabilities", "duration", "segments", "summary"}`` or ``{"path", "error"}``."""
         if self.error is not None:
             return {"path": self.source, "error": self.error}
         return {"path": self.source, **self.result}
 
 
-def window_starts(duration_s: float, *, window_s: float, hop_s: float) -> list[float]:
+def check_window(window_s: float, hop_s: float) -> tuple[float, float]:
+    """Validate a timeline window and hop in seconds; return them as floats.
+
+    Raises :class:`~serkit.exceptions.ParameterError` naming the bound, before any work.
+
+    >>> check_window(3, 1.5)
+    (3.0, 1.5)
+    """
+    for name, value in (("window_s", window_s), ("hop_s", hop_s)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise ParameterError(f"{name}={value!r} must be a positive number of seconds")
+    if not MIN_WINDOW_S <= window_s <= MAX_WINDOW_S:
+        raise ParameterError(f"window_s={window_s!r} is out of range; use {MIN_WINDOW_S:g} to {MAX_WINDOW_S:g} s")
+    if hop_s < MIN_HOP_S:
+        raise ParameterError(f"hop_s={hop_s!r} is too short; use at least {MIN_HOP_S:g} s")
+    if hop_s > window_s:
+        raise ParameterError(f"hop_s={hop_s!r} must not exceed window_s={window_s!r} (gaps in the timeline)")
+    return float(window_s), float(hop_s)
+
+
+def count_windows(duration_s: float, *, window_s: float, hop_s: float) -> int:
+    """How many windows :func:`window_starts` gives, without listing them.
+
+    >>> count_windows(10.0, window_s=3.0, hop_s=1.5), count_windows(4.0, window_s=3.0, hop_s=1.5)
+    (6, 0)
+    """
+    if duration_s < window_s + hop_s:
+        return 0
+    regular = int(math.floor((duration_s - window_s) / hop_s + 1e-9)) + 1
+    return regular + int((regular - 1) * hop_s + window_s < duration_s - 1e-6)
+
+
+def window_starts(duration_s: float, *, window_s: float, hop_s: float, max_windows: int = MAX_WINDOWS) -> list[float]:
     """Start times of the timeline windows over ``duration_s`` seconds.
 
     Windows start every ``hop_s`` while they fit; one more window ends exactly at
     the end when the last regular one leaves a tail uncovered. Audio shorter than
-    ``window_s + hop_s`` has no timeline (an empty list).
+    ``window_s + hop_s`` has no timeline (an empty list). More than ``max_windows``
+    windows is a :class:`~serkit.exceptions.ParameterError`, raised before listing any.
 
     >>> window_starts(10.0, window_s=3.0, hop_s=1.5)
     [0.0, 1.5, 3.0, 4.5, 6.0, 7.0]
     >>> window_starts(4.0, window_s=3.0, hop_s=1.5)
     []
     """
-    if duration_s < window_s + hop_s:
+    count = count_windows(duration_s, window_s=window_s, hop_s=hop_s)
+    if count > max_windows:
+        shortest = math.ceil((duration_s - window_s) / (max_windows - 2) * 100) / 100
+        raise ParameterError(
+            f"hop_s={hop_s!r} gives {count} timeline windows over {duration_s:.1f} s, more than the limit of "
+            f"{max_windows}; use a hop of at least {shortest:g} s"
+        )
+    if count == 0:
         return []
-    count = int(math.floor((duration_s - window_s) / hop_s + 1e-9)) + 1
-    starts = [round(i * hop_s, 6) for i in range(count)]
-    if starts[-1] + window_s < duration_s - 1e-6:
+    regular = int(math.floor((duration_s - window_s) / hop_s + 1e-9)) + 1
+    starts = [round(i * hop_s, 6) for i in range(regular)]
+    if count > regular:
         starts.append(round(duration_s - window_s, 6))
     return starts
+
+
+def window_weights(spans: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Seconds of audio each window speaks for: where ``k`` windows overlap, ``1/k`` each.
+
+    The weights sum to the time the windows cover, so a stretch covered twice (the
+    half-overlap, or the extra window ending at the end) counts once, not twice.
+    ``spans`` are ``(start, end)`` pairs sorted by start, all of one length (as
+    :func:`window_starts` gives them).
+
+    >>> window_weights([(0.0, 2.0), (1.0, 3.0), (2.0, 4.0)]).tolist()
+    [1.5, 1.0, 1.5]
+    """
+    starts = np.array([start for start, _ in spans], dtype=np.float64)
+    ends = np.array([end for _, end in spans], dtype=np.float64)
+    points = np.unique(np.concatenate([starts, ends]))
+    left, right = points[:-1], points[1:]
+    # Windows covering [left, right): those ending after `left` up to those starting at or before it.
+    first = np.searchsorted(ends, left, side="right")
+    stop = np.searchsorted(starts, left, side="right")
+    covering = stop - first
+    share = np.where(covering > 0, (right - left) / np.maximum(covering, 1), 0.0)
+    change = np.zeros(len(spans) + 1)
+    np.add.at(change, first, share)
+    np.add.at(change, stop, -share)
+    return np.cumsum(change)[:-1]
 
 
 class Predictor:
@@ -95,8 +189,8 @@ class Predictor:
     metadata : dict or None
         What :mod:`serkit.artifacts` saved beside the model (name, metrics, versions,
         ``speaker_norm``); shown by ``serkit serve`` at ``GET /v1/model``.
-    window_s, hop_s : float > 0
-        Default timeline window and hop in seconds.
+    window_s, hop_s : float
+        Default timeline window (0.5 to 60 s) and hop (0.1 s to the window).
 
     Examples
     --------
@@ -127,7 +221,7 @@ class Predictor:
         # model's alphabetical class order; other labels follow in the model's order.
         rank = {emotion: position for position, emotion in enumerate(EMOTIONS)}
         self._display_order = sorted(range(len(classes)), key=lambda i: (rank.get(classes[i], len(rank)), i))
-        self.window_s, self.hop_s = _check_window(window_s, hop_s)
+        self.window_s, self.hop_s = check_window(window_s, hop_s)
 
     @property
     def sr(self) -> int:
@@ -156,10 +250,26 @@ class Predictor:
             "hop_s": self.hop_s,
         }
 
+    def timeline_options(self, window_s: float | None = None, hop_s: float | None = None) -> tuple[float, float]:
+        """The window and hop a call would use (None: the predictor's), checked (:func:`check_window`)."""
+        return check_window(self.window_s if window_s is None else window_s, self.hop_s if hop_s is None else hop_s)
+
+    def timeline_spans(self, duration_s: float, *, window_s: float | None = None, hop_s: float | None = None) -> list:
+        """The ``(start, end)`` windows of audio lasting ``duration_s`` (empty: predicted whole).
+
+        Checks the window, the hop and the window count (:data:`MAX_WINDOWS`) without
+        touching any audio.
+        """
+        window_s, hop_s = self.timeline_options(window_s, hop_s)
+        return [
+            (start, min(start + window_s, duration_s))
+            for start in window_starts(duration_s, window_s=window_s, hop_s=hop_s)
+        ]
+
     # -- single clips -------------------------------------------------------------
 
     def predict_audio(
-        self, y: np.ndarray, sr: int, *, window_s: float | None = None, hop_s: float | None = None
+        self, y: np.ndarray, sr: int, *, window_s: float | None = None, hop_s: float | None = None, n_jobs: int = 1
     ) -> dict:
         """Predict the emotion of samples ``y`` at rate ``sr``.
 
@@ -168,34 +278,43 @@ class Predictor:
         y : np.ndarray [shape=(n,)], float
             Mono audio; it is resampled to :attr:`sr` if needed.
         sr : int > 0
-        window_s, hop_s : float > 0 or None
+        window_s, hop_s : float or None
             Timeline window and hop (default: the predictor's).
+        n_jobs : int >= 1
+            Threads computing window features (the feature code releases the GIL in its FFTs).
 
         Returns
         -------
         dict
             ``emotion`` (most probable), ``probabilities`` (emotion → p, in RAVDESS
-            order: neutral … surprised), ``duration`` (s) and ``segments``: a list of ``{"start",
-            "end", "emotion", "probabilities"}`` for audio of at least
-            ``window_s + hop_s`` seconds, else empty.
+            order: neutral … surprised), ``duration`` (s), ``segments``: a list of
+            ``{"start", "end", "emotion", "probabilities"}`` for audio of at least
+            ``window_s + hop_s`` seconds, else empty, and ``summary``: ``{"seconds":
+            emotion → s, "dominant"}`` with a timeline, else None. With a timeline the
+            whole-clip answer is the weighted mean of the windows' (module docstring).
 
         Raises
         ------
         AudioError
-            Not 1-D, non-finite or shorter than one analysis window.
+            Not 1-D, non-finite, too loud (:data:`MAX_PEAK`) or shorter than one analysis window.
         ParameterError
-            A speaker-normalised model (use :meth:`predict_batch` with speakers).
+            Window or hop out of range, too many windows, or a speaker-normalised model
+            (use :meth:`predict_batch` with speakers).
         """
-        if self.speaker_norm:
-            raise ParameterError(
-                "this model was trained on per-speaker standardised features; "
-                "predict several clips per speaker with predict_batch(..., speakers=...)"
-            )
-        y, sr = self._prepare(y, sr)
+        self._refuse_speaker_norm()
+        y = np.asarray(y, dtype=np.float32)
+        if y.ndim != 1:
+            raise AudioError(f"<samples>: expected mono audio of shape (n,), got shape {y.shape}")
+        n_samples = resampled_length(y.shape[-1], orig_sr=int(sr), target_sr=self.sr)
+        spans = self.timeline_spans(n_samples / self.sr, window_s=window_s, hop_s=hop_s)
+        _check_level(y, "<samples>")
+        y = resample(y, orig_sr=int(sr), target_sr=self.sr)
+        if y.shape[-1] < MIN_SAMPLES:
+            raise AudioError(f"<samples>: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
         with _one_blas_thread():
-            features, spans = self._features(y, window_s=window_s, hop_s=hop_s)
-            probabilities = self._predict(features)
-        return self._assemble(probabilities, spans, duration=y.shape[-1] / sr)
+            if not spans:
+                return self._predict_whole(y, "<samples>")
+            return self._predict_windows(_slices(y, spans, self.sr), spans, y.shape[-1] / self.sr, "<samples>", n_jobs)
 
     def predict_file(
         self,
@@ -204,14 +323,25 @@ class Predictor:
         window_s: float | None = None,
         hop_s: float | None = None,
         max_duration_s: float | None = None,
+        n_jobs: int = 1,
     ) -> dict:
-        """Load ``source`` at the feature set's rate and :meth:`predict_audio` it.
+        """Read ``source`` at the feature set's rate and predict it like :meth:`predict_audio`.
+
+        Window, hop, window count and ``max_duration_s`` are checked from the header
+        before decoding. Audio with a timeline is decoded block by block: memory holds
+        one block and :data:`WINDOWS_PER_BATCH` windows' features, whatever the duration.
 
         Raises :class:`~serkit.exceptions.AudioError` for unusable audio, including
-        silence (a model's answer on silence means nothing) and audio longer than
-        ``max_duration_s`` (checked from the header before decoding).
+        silence (a model's answer on silence means nothing), and
+        :class:`~serkit.exceptions.ParameterError` as :meth:`predict_audio`.
         """
-        return self.predict_audio(*self._load(source, max_duration_s), window_s=window_s, hop_s=hop_s)
+        self._refuse_speaker_norm()
+        with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
+            spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
+            with _one_blas_thread():
+                if not spans:
+                    return self._predict_whole(self._read_clip(stream), stream.name)
+                return self._predict_windows(self._stream_slices(stream, spans), spans, stream.duration_s, stream.name, n_jobs)
 
     # -- batches ------------------------------------------------------------------
 
@@ -224,6 +354,7 @@ class Predictor:
         hop_s: float | None = None,
         max_duration_s: float | None = None,
         progress: bool = False,
+        n_jobs: int = 1,
     ) -> list[BatchItem]:
         """Predict many files; a file that fails is reported, never stops the rest.
 
@@ -236,6 +367,8 @@ class Predictor:
             standardise that speaker's features. Ignored otherwise.
         progress : bool
             Show a progress bar (tqdm, on stderr).
+        n_jobs : int >= 1
+            Threads computing window features.
 
         Returns
         -------
@@ -249,71 +382,107 @@ class Predictor:
                 "this model was trained on per-speaker standardised features; "
                 "give each file's speaker (serkit predict --speaker-from folder|COLUMN)"
             )
-        _check_window(self.window_s if window_s is None else window_s, self.hop_s if hop_s is None else hop_s)
+        self.timeline_options(window_s, hop_s)  # a bad window or hop fails the batch, once
         from tqdm.auto import tqdm
 
         names = [_source_name(source) for source in sources]
-        extracted: dict[int, tuple] = {}
-        errors: dict[int, str] = {}
-        for index, source in enumerate(tqdm(sources, desc="features", unit="file", disable=not progress)):
-            try:
-                y, sr = self._load(source, max_duration_s)
-                with _one_blas_thread():
-                    extracted[index] = (*self._features(y, window_s=window_s, hop_s=hop_s), y.shape[-1] / sr)
-            except SerkitError as error:
-                errors[index] = str(error)
+        sources_shown = tqdm(sources, desc="files", unit="file", disable=not progress)
         if self.speaker_norm:
-            errors.update(self._too_few_clips(extracted, speakers))
-            extracted = {i: value for i, value in extracted.items() if i not in errors}
-        results: dict[int, dict] = {}
-        if extracted:
-            order = list(extracted)
-            blocks = [extracted[i][0] for i in order]
-            if self.speaker_norm:
-                blocks = self._normalise_per_speaker(blocks, [str(speakers[i]) for i in order])
-            probabilities = self._predict([features for block in blocks for features in block])
-            offsets = np.cumsum([0] + [len(block) for block in blocks])
-            for position, index in enumerate(order):
-                _, spans, duration = extracted[index]
-                chunk = probabilities[offsets[position] : offsets[position + 1]]
-                results[index] = self._assemble(chunk, spans, duration=duration)
-        return [
-            BatchItem(names[i], error=errors[i]) if i in errors else BatchItem(names[i], result=results[i])
-            for i in range(len(sources))
-        ]
+            outcomes = self._predict_per_speaker(sources_shown, names, speakers, window_s, hop_s, max_duration_s)
+        else:
+            options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s, "n_jobs": n_jobs}
+            outcomes = [_outcome(name, lambda: self.predict_file(source, **options)) for source, name in zip(sources_shown, names)]
+        return [BatchItem(name, **outcome) for name, outcome in zip(names, outcomes)]
 
     # -- internals ----------------------------------------------------------------
 
-    def _load(self, source: AudioSource, max_duration_s: float | None) -> tuple[np.ndarray, int]:
-        y, sr = load_audio(source, sr=self.sr, max_duration_s=max_duration_s, warn_silent=False)
-        if is_silent(y):
-            raise AudioError(f"{_source_name(source)}: silent (nothing to recognise)")
-        return y, sr
+    def _refuse_speaker_norm(self) -> None:
+        if self.speaker_norm:
+            raise ParameterError(
+                "this model was trained on per-speaker standardised features; "
+                "predict several clips per speaker with predict_batch(..., speakers=...)"
+            )
 
-    def _prepare(self, y: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
-        y = np.asarray(y, dtype=np.float32)
-        if y.ndim != 1:
-            raise AudioError(f"<samples>: expected mono audio of shape (n,), got shape {y.shape}")
-        if not np.all(np.isfinite(y)):
-            raise AudioError("<samples>: contains non-finite samples (NaN or inf)")
-        if sr != self.sr:
-            y = resample(y, orig_sr=int(sr), target_sr=self.sr)
+    def _read_clip(self, stream: AudioStream) -> np.ndarray:
+        """The whole file, checked: long enough, finite, not too loud, not silent."""
+        y = stream.read()
         if y.shape[-1] < MIN_SAMPLES:
-            raise AudioError(f"<samples>: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
-        return y, self.sr
+            raise AudioError(
+                f"{stream.name}: too short ({y.shape[-1] / self.sr * 1000:.0f} ms, "
+                f"{y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)"
+            )
+        _check_silent(_check_level(y, stream.name), stream.name)
+        return y
 
-    def _features(self, y: np.ndarray, *, window_s: float | None, hop_s: float | None):
-        """Features of the whole clip then of each timeline window, and the window spans."""
-        window_s, hop_s = _check_window(
-            self.window_s if window_s is None else window_s, self.hop_s if hop_s is None else hop_s
-        )
-        duration = y.shape[-1] / self.sr
-        spans = [
-            (start, min(start + window_s, duration))
-            for start in window_starts(duration, window_s=window_s, hop_s=hop_s)
-        ]
-        pieces = [y] + [y[int(round(a * self.sr)) : int(round(b * self.sr))] for a, b in spans]
-        return [self.feature_set.from_audio(piece, self.sr) for piece in pieces], spans
+    def _stream_slices(self, stream: AudioStream, spans) -> Iterator[np.ndarray]:
+        """The windows' samples, decoding only as far as the next window needs."""
+        buffer, offset, peak = np.zeros(0, dtype=np.float32), 0, 0.0  # buffer[0] is sample `offset`
+        blocks = stream.blocks()
+        for start, end in spans:
+            lo, hi = int(round(start * self.sr)), int(round(end * self.sr))
+            if lo > offset:
+                buffer, offset = buffer[lo - offset :], lo
+            while offset + buffer.shape[-1] < hi:
+                block = next(blocks, None)
+                if block is None:
+                    break
+                peak = max(peak, _check_level(block, stream.name))
+                buffer = np.concatenate([buffer, block])
+            yield buffer[lo - offset : hi - offset]
+        _check_silent(peak, stream.name)
+
+    def _predict_whole(self, y: np.ndarray, name: str) -> dict:
+        features = self._extract([y], name, map)
+        return self._assemble(self._predict(features)[0], [], None, duration=y.shape[-1] / self.sr)
+
+    def _predict_windows(self, pieces: Iterable[np.ndarray], spans, duration: float, name: str, n_jobs: int) -> dict:
+        """Features and probabilities of the windows, :data:`WINDOWS_PER_BATCH` at a time."""
+        probabilities, batch = [], []
+        with _mapper(n_jobs) as mapper:
+            for piece in pieces:
+                batch.append(piece)
+                if len(batch) == WINDOWS_PER_BATCH:
+                    probabilities.append(self._predict(self._extract(batch, name, mapper)))
+                    batch = []
+            if batch:
+                probabilities.append(self._predict(self._extract(batch, name, mapper)))
+        return self._assemble(None, spans, np.concatenate(probabilities), duration=duration)
+
+    def _extract(self, pieces: list, name: str, mapper) -> list:
+        features = list(mapper(lambda piece: self.feature_set.from_audio(piece, self.sr), pieces))
+        if not all(_finite(value) for value in features):
+            raise AudioError(f"{name}: its features hold NaN or infinite values (audio far outside full scale?)")
+        return features
+
+    def _predict_per_speaker(self, sources, names, speakers, window_s, hop_s, max_duration_s) -> list[dict]:
+        """Whole clips and windows of every file, standardised with their speaker's statistics."""
+        extracted: dict[int, tuple] = {}
+        outcomes: dict[int, dict] = {}
+
+        def extract(source, name):
+            with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
+                spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
+                y = self._read_clip(stream)
+            with _one_blas_thread():
+                return self._extract([y, *_slices(y, spans, self.sr)], name, map), spans, y.shape[-1] / self.sr
+
+        for index, (source, name) in enumerate(zip(sources, names)):
+            outcomes[index] = _outcome(name, lambda: extract(source, name))
+            if "result" in outcomes[index]:
+                extracted[index] = outcomes.pop(index)["result"]
+        outcomes.update({i: {"error": reason} for i, reason in self._too_few_clips(extracted, speakers).items()})
+        order = [i for i in extracted if i not in outcomes]
+        if order:
+            blocks = self._normalise_per_speaker([extracted[i][0] for i in order], [str(speakers[i]) for i in order])
+            for index, block in zip(order, blocks):
+                _, spans, duration = extracted[index]
+
+                def assemble():
+                    probabilities = self._predict(list(block))
+                    return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration)
+
+                outcomes[index] = _outcome(names[index], assemble)
+        return [outcomes[i] for i in range(len(names))]
 
     @staticmethod
     def _too_few_clips(extracted: dict, speakers: Sequence[str]) -> dict[int, str]:
@@ -340,7 +509,7 @@ class Predictor:
         ]
 
     def _predict(self, features: list) -> np.ndarray:
-        """One ``predict_proba`` call on the features of every clip and window."""
+        """One ``predict_proba`` call on the features of a few clips or windows."""
         X = self.feature_set.collate(features)
         probabilities = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
         if probabilities.shape != (len(features), len(self.emotions)):
@@ -355,13 +524,26 @@ class Predictor:
             self.emotions[i]: float(probabilities[i]) for i in self._display_order
         }
 
-    def _assemble(self, probabilities: np.ndarray, spans, *, duration: float) -> dict:
-        emotion, whole = self._label(probabilities[0])
-        segments = []
-        for (start, end), row in zip(spans, probabilities[1:]):
-            label, probs = self._label(row)
-            segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs})
-        return {"emotion": emotion, "probabilities": whole, "duration": round(duration, 3), "segments": segments}
+    def _assemble(self, whole: np.ndarray | None, spans, windows: np.ndarray | None, *, duration: float) -> dict:
+        """The result dict; with windows, the whole-clip answer and summary come from them."""
+        segments, summary = [], None
+        if spans:
+            weights = window_weights(spans)
+            whole = weights @ windows / weights.sum()
+            winners = np.argmax(windows, axis=1)
+            seconds = {self.emotions[i]: round(float(weights[winners == i].sum()), 3) for i in self._display_order}
+            summary = {"seconds": seconds, "dominant": max(seconds, key=seconds.get)}
+            for (start, end), row in zip(spans, windows):
+                label, probs = self._label(row)
+                segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs})
+        emotion, probabilities = self._label(whole)
+        return {
+            "emotion": emotion,
+            "probabilities": probabilities,
+            "duration": round(duration, 3),
+            "segments": segments,
+            "summary": summary,
+        }
 
 
 @lru_cache(maxsize=1)
@@ -382,18 +564,57 @@ def _one_blas_thread():
     return _thread_controller().limit(limits=1, user_api="blas")
 
 
+@contextmanager
+def _mapper(n_jobs: int):
+    """``map``, or a thread pool's map for ``n_jobs > 1``."""
+    if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise ParameterError(f"n_jobs={n_jobs!r} must be an integer >= 1")
+    if n_jobs == 1:
+        yield map
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=int(n_jobs), thread_name_prefix="serkit-features") as pool:
+        yield pool.map
+
+
+def _slices(y: np.ndarray, spans, sr: int) -> list[np.ndarray]:
+    return [y[int(round(start * sr)) : int(round(end * sr))] for start, end in spans]
+
+
+def _check_level(y: np.ndarray, name: str) -> float:
+    """The peak of ``y``; AudioError if a sample is non-finite or beyond :data:`MAX_PEAK`."""
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if not math.isfinite(peak):
+        raise AudioError(f"{name}: contains non-finite samples (NaN or inf)")
+    if peak > MAX_PEAK:
+        raise AudioError(f"{name}: samples reach {peak:.3g}, beyond any recording (float audio lies within ±1)")
+    return peak
+
+
+def _check_silent(peak: float, name: str) -> None:
+    if is_silent(np.array([peak], dtype=np.float32)):
+        raise AudioError(f"{name}: silent (nothing to recognise)")
+
+
+def _finite(features) -> bool:
+    """Whether features (an array, or a bundle's ``{part: array}``) hold only finite values."""
+    if isinstance(features, dict):
+        return all(_finite(value) for value in features.values())
+    return bool(np.all(np.isfinite(features)))
+
+
+def _outcome(name: str, compute) -> dict:
+    """``{"result": compute()}``, or ``{"error": reason}`` for a failure of this one file."""
+    try:
+        return {"result": compute()}
+    except SerkitError as error:
+        return {"error": str(error)}
+    except (ValueError, FloatingPointError, MemoryError) as error:  # numerical trouble in one file's features
+        return {"error": f"{name}: {type(error).__name__}: {error}"}
+
+
 def _source_name(source: AudioSource) -> str:
     if isinstance(source, (str, os.PathLike)):
         return os.fspath(source)
     return getattr(source, "name", None) or "<stream>"
-
-
-def _check_window(window_s: float, hop_s: float) -> tuple[float, float]:
-    for name, value in (("window_s", window_s), ("hop_s", hop_s)):
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise ParameterError(f"{name}={value!r} must be a positive number of seconds")
-    if window_s < 0.5:
-        raise ParameterError(f"window_s={window_s!r} is too short; use at least 0.5 s")
-    if hop_s > window_s:
-        raise ParameterError(f"hop_s={hop_s!r} must not exceed window_s={window_s!r} (gaps in the timeline)")
-    return float(window_s), float(hop_s)

@@ -10,14 +10,20 @@ from pathlib import Path
 
 
 def add_corpus_arguments(
-    parser: argparse.ArgumentParser, *, default_set: str | None = "seed26", set_help: str | None = None
+    parser: argparse.ArgumentParser, *, default_set: str | None = "seed26", set_help: str | None = None,
+    root_optional: bool = False,
 ) -> None:
     """ROOT, --corpus, --set, -j, --cache-dir, --no-cache, --quiet: how a verb gets features.
 
-    ``default_set=None`` leaves ``--set`` for the verb to resolve (``set_help`` says how).
+    ``default_set=None`` leaves ``--set`` for the verb to resolve (``set_help`` says how);
+    ``root_optional`` lets the verb take its corpora from other options.
     """
-    parser.add_argument("root", type=Path, help="corpus folder (RAVDESS) or manifest CSV (path,label[,speaker])")
-    parser.add_argument("--corpus", default="ravdess", choices=("ravdess", "manifest"), help="corpus reader (default: ravdess)")
+    from serkit.corpora import available_corpora
+
+    parser.add_argument("root", type=Path, nargs="?" if root_optional else None,
+                        help="corpus folder, or manifest CSV (path,label[,speaker])")
+    parser.add_argument("--corpus", default="ravdess", choices=available_corpora(),
+                        help="corpus reader (default: ravdess; docs/corpora.md describes each)")
     parser.add_argument("--set", dest="feature_set", default=default_set, help=set_help or f"feature set (default: {default_set})")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder (default: $SERKIT_CACHE_DIR or the user cache)")

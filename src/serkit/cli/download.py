@@ -1,15 +1,19 @@
-"""``serkit download ravdess``: fetch the official RAVDESS speech archive into the user cache."""
+"""``serkit download CORPUS``: fetch RAVDESS (checksum-verified); for the other corpora, where to get them."""
 
 from __future__ import annotations
 
 import argparse
 
-HELP = "Download a corpus (RAVDESS speech from Zenodo), checksum-verified, into the user cache."
+HELP = ("Download a corpus (RAVDESS speech from Zenodo), checksum-verified, into the user cache; "
+        "for the other corpora, say where to get them and how to lay them out.")
 EXAMPLE = "serkit download ravdess"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("corpus", choices=["ravdess"], help="which corpus to download")
+    from serkit.corpora import NAMED_READERS
+
+    parser.add_argument("corpus", choices=NAMED_READERS, help="which corpus (only ravdess is downloaded; "
+                        "the others print where to get them)")
     parser.add_argument("--dest", metavar="DIR", help="download folder (default: the user cache, or $SERKIT_DATA_DIR)")
     parser.add_argument("--url", help="fetch the archive from this URL instead (a mirror)")
     parser.add_argument("--md5", help="expected MD5 of the archive from --url")
@@ -20,10 +24,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from serkit.corpora import download
+    from serkit.exceptions import CorpusError, ParameterError
 
+    if args.corpus not in download.DOWNLOADABLE:
+        raise CorpusError(download.where_to_get(args.corpus))
     if (args.url is None) != (args.md5 is None):
-        from serkit.exceptions import ParameterError
-
         raise ParameterError("--url and --md5 go together: a mirror needs its own checksum")
     print(download.RAVDESS_LICENSE, file=sys.stderr)
     root = download.download_ravdess(

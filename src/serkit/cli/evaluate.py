@@ -14,10 +14,11 @@ EXAMPLE = (
 )
 
 
-def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+def add_training_arguments(parser: argparse.ArgumentParser, *, root_optional: bool = False) -> None:
     """Arguments shared by ``evaluate`` and ``train``: the features, the seed, speaker norm."""
     add_corpus_arguments(
         parser,
+        root_optional=root_optional,
         default_set=None,
         set_help="feature set, or a comma-separated bundle (default: the models' own: logmel for cnn, "
                  "logmel,functionals+egemaps for ensemble; else seed26)",
@@ -28,7 +29,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_training_arguments(parser)
+    add_training_arguments(parser, root_optional=True)
     parser.add_argument("--model", default="all",
                         help="model name, a comma-separated list, or 'all' (default: all)")
     parser.add_argument("--protocol", default="speaker", choices=("speaker", "loso", "random"),
@@ -39,6 +40,63 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folds for --protocol speaker (default: 5; with fewer speakers, one per speaker)")
     parser.add_argument("--json", dest="json_path", default=None,
                         help="write the full results (folds, confusion, ROC, history) here")
+    add_cross_corpus_arguments(parser)
+
+
+def add_cross_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """--train/--test: a cross-corpus matrix instead of one corpus (docs/corpora.md)."""
+    group = parser.add_argument_group(
+        "cross-corpus", "train on some corpora, test on others, on the emotions they share "
+        "(no ROOT; e.g. --train ravdess:DIR --train nemo:DIR gives the 2×2 matrix)")
+    group.add_argument("--train", action="append", metavar="READER:PATH[,READER:PATH…]",
+                       help="a training set: one corpus, or several pooled (comma-separated); "
+                            "repeat for more rows")
+    group.add_argument("--test", metavar="READER:PATH[,READER:PATH…]",
+                       help="the test corpora, one column each (default: every corpus named in --train)")
+
+
+def run_cross_corpus(args: argparse.Namespace) -> int:
+    """The cross-corpus matrix of every model named, printed and in ``--json``."""
+    import shlex
+    from pathlib import Path
+
+    from serkit.crosscorpus import corpus_names, cross_corpus_matrix, format_matrix, parse_corpus_list, save_json
+    from serkit.exceptions import ParameterError
+    from serkit.features import get_feature_set
+    from serkit.models import resolve_model_names
+
+    if not args.train or args.root is not None or args.protocol != "speaker":
+        raise ParameterError("cross-corpus evaluation takes --train READER:PATH[,…] (and --test), "
+                             "no ROOT and no --protocol: cells within a corpus use speaker folds")
+    train_specs = [parse_corpus_list(text) for text in args.train]
+    test_specs = parse_corpus_list(args.test) if args.test else [spec for specs in train_specs for spec in specs]
+    names = corpus_names([spec for specs in train_specs for spec in specs] + test_specs)
+    models = resolve_model_names(args.model, get_feature_set(resolve_feature_set(args)).kind)
+    if args.json_path:
+        ensure_writable_dir(Path(args.json_path).resolve().parent)
+    datasets = {}
+    for (reader, path), name in names.items():
+        one = argparse.Namespace(**{**vars(args), "corpus": reader, "root": Path(path)})
+        datasets[name], feature_set = load_dataset(one)
+    command = shlex.join([
+        "serkit", "evaluate", *(part for text in args.train for part in ("--train", text)),
+        *(("--test", args.test) if args.test else ()), "--set", args.feature_set, "--model", args.model,
+        "--folds", str(args.folds), "--seed", str(args.seed), *(("--speaker-norm",) if args.speaker_norm else ()),
+    ])
+    results = [
+        cross_corpus_matrix(
+            model, datasets, [[names[spec] for spec in specs] for specs in train_specs],
+            list(dict.fromkeys(names[spec] for spec in test_specs)), n_splits=args.folds,
+            random_state=args.seed, speaker_norm=args.speaker_norm, progress=not args.quiet,
+            feature_set=feature_set, command=command,
+        )
+        for model in models
+    ]
+    print("\n\n".join(format_matrix(result) for result in results))
+    if args.json_path:
+        save_json(results, args.json_path)
+        print(f"wrote {args.json_path}", file=sys.stderr)
+    return 0
 
 
 def resolve_feature_set(args: argparse.Namespace) -> str:
@@ -96,8 +154,14 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from serkit.evaluation import LeakageWarning, compare, format_table
+    from serkit.exceptions import ParameterError
     from serkit.features import get_feature_set
     from serkit.models import resolve_model_names
+
+    if args.train or args.test:
+        return run_cross_corpus(args)
+    if args.root is None:
+        raise ParameterError("give a corpus ROOT, or --train READER:PATH[,…] for cross-corpus evaluation")
 
     # Names are checked before the (long) feature extraction.
     models = resolve_model_names(args.model, get_feature_set(resolve_feature_set(args)).kind)
@@ -122,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
             speaker_norm=args.speaker_norm,
             command=reproduce_command("evaluate", args, "--protocol", args.protocol),
             progress=not args.quiet,
+            slice_by=dataset.meta,
         )
     print(format_table(result))
     if args.json_path:

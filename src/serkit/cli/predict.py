@@ -12,14 +12,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR", help="audio files, or folders searched for them")
     parser.add_argument("--model", metavar="MODEL_DIR", help="a saved model (default: the bundled one)")
     parser.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
-    parser.add_argument("--window", type=float, metavar="S", help="timeline window in seconds (default 3)")
-    parser.add_argument("--hop", type=float, metavar="S", help="timeline hop in seconds (default 1.5)")
+    parser.add_argument("--window", type=float, metavar="S", help="timeline window in seconds, 0.5 to 60 (default 3)")
+    parser.add_argument("--hop", type=float, metavar="S", help="timeline hop in seconds, 0.1 to the window (default 1.5)")
     parser.add_argument(
         "--speaker-from",
         metavar="folder|COLUMN",
         help="standardise features per speaker: the speaker is each file's folder, or COLUMN of --manifest",
     )
     parser.add_argument("--manifest", metavar="CSV", help="a CSV with a 'path' column (relative to the CSV) naming the files")
+    parser.epilog = (parser.epilog or "") + (
+        "\n\nA file that fails gets a 'failed:' line and the others are still predicted.\n"
+        "Audio of at least window + hop seconds gets a timeline, a summary (seconds per emotion)\n"
+        "and a whole-file answer made from its windows (docs/service-limits.md).\n"
+        "exit status: 0 when at least one file was predicted, 1 when none was or on an error."
+    )
 
 
 def collect_files(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -86,11 +92,27 @@ def format_table(items: list[dict]) -> str:
             p = segment["probabilities"][segment["emotion"]]
             span = f"{segment['start']:5.1f}–{segment['end']:5.1f} s"
             lines.append(f"{'':<{width}}  {span}  {segment['emotion']:<10} {p:>4.0%}")
+        if item.get("summary"):
+            lines.append(f"{'':<{width}}  {format_summary(item['summary'], item['duration'])}")
     return "\n".join(lines)
+
+
+def format_summary(summary: dict, duration: float) -> str:
+    """``summary: mostly sad (62% of 60.0 s); sad 37.5 s, happy 22.5 s`` (emotions with time only).
+
+    >>> format_summary({"seconds": {"happy": 1.0, "sad": 3.0, "calm": 0.0}, "dominant": "sad"}, 4.0)
+    'summary: mostly sad (75% of 4.0 s); sad 3.0 s, happy 1.0 s'
+    """
+    ranked = sorted(((s, e) for e, s in summary["seconds"].items() if s > 0), reverse=True)
+    share = summary["seconds"][summary["dominant"]] / duration if duration else 0.0
+    return f"summary: mostly {summary['dominant']} ({share:.0%} of {duration:.1f} s); " + ", ".join(
+        f"{emotion} {seconds:.1f} s" for seconds, emotion in ranked
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import os
     import sys
     from pathlib import Path
 
@@ -124,12 +146,13 @@ def run(args: argparse.Namespace) -> int:
         window_s=args.window,
         hop_s=args.hop,
         progress=len(files) > 1 and sys.stderr.isatty(),
+        n_jobs=min(8, os.cpu_count() or 1),
     )
     items = []
     for entry in batch:
         item = entry.to_dict()
-        if not item.get("segments", True):
-            del item["segments"]  # the whole-file answer is the result for short audio
+        if "error" not in item and not item["segments"]:
+            del item["segments"], item["summary"]  # the whole-file answer is the result for short audio
         items.append(item)
     if args.json:
         print(json.dumps(items, indent=2))

@@ -15,6 +15,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--max-upload-mb", type=float, metavar="MB", help="largest accepted upload in MiB (default 50)")
     parser.add_argument("--max-duration", type=float, metavar="S", help="longest accepted audio in seconds (default 300)")
+    parser.add_argument(
+        "--max-concurrent", type=int, metavar="N",
+        help="predictions running at once, 503 past them (default: the CPU cores)",
+    )
+    parser.add_argument(
+        "--expose-details", action="store_true",
+        help="show library versions, training command and paths at /v1/model (default: hidden)",
+    )
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -57,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     check_port_free(args.host, args.port)
     from serkit.artifacts import load_model
     from serkit.service.app import check_predictor
-    from serkit.service.settings import get_settings
+    from serkit.service.settings import get_settings, to_environment
 
     settings = get_settings()
     settings = replace(
@@ -65,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         model_dir=os.path.abspath(args.model) if args.model else settings.model_dir,
         max_upload_bytes=settings.max_upload_bytes if args.max_upload_mb is None else int(args.max_upload_mb * 2**20),
         max_duration_s=settings.max_duration_s if args.max_duration is None else args.max_duration,
+        max_concurrent=settings.max_concurrent if args.max_concurrent is None else args.max_concurrent,
+        expose_details=settings.expose_details or args.expose_details,
     )
     # Fail here, with one clear line, rather than inside a worker's start-up.
     check_predictor(load_model(settings.model_dir))
@@ -72,10 +82,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     # Settings travel by environment so that every uvicorn worker process builds the same app.
-    if settings.model_dir:
-        os.environ["SERKIT_MODEL_DIR"] = settings.model_dir
-    os.environ["SERKIT_MAX_UPLOAD_BYTES"] = str(settings.max_upload_bytes)
-    os.environ["SERKIT_MAX_DURATION_S"] = str(settings.max_duration_s)
+    os.environ.update(to_environment(settings))
     print(f"serkit: serving on http://{args.host}:{args.port}/  (API docs at /docs)", file=sys.stderr)
     uvicorn.run(
         "serkit.service.app:create_app",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads with the first table, not with ``import serkit.corpora``
+    import pandas as pd
 
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64"}
@@ -58,15 +60,117 @@ def walk_audio(root: Path) -> list[Path]:
     """Every audio file under ``root`` (by extension), sorted, hidden files excluded.
 
     Symbolic links to folders are followed (a corpus assembled from links is common),
-    each real folder once, so a link cycle cannot loop.
+    each real folder once: a link cycle cannot loop, and a folder reached twice (a
+    linked sibling, a link to a parent) is listed under the first name the sorted walk
+    meets.
     """
     found, seen = [], set()
     for folder, subfolders, files in os.walk(root, followlinks=True):
-        seen.add(os.path.realpath(folder))
-        subfolders[:] = sorted(d for d in subfolders if os.path.realpath(os.path.join(folder, d)) not in seen)
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders[:] = []
+            continue
+        seen.add(real)
+        subfolders[:] = sorted(subfolders)
         found += [
             Path(folder) / name
             for name in files
             if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS
         ]
     return sorted(found)
+
+
+class SkipClip(ValueError):
+    """A clip a reader recognises but leaves out; its message is the reason as is
+    (``"song, not speech"``), where any other ``ValueError`` from a name parser reads
+    ``"not a <corpus> name: <why>"`` (``"not an EmoDB name: …"``)."""
+
+
+TABLE_COLUMNS = ("path", "label", "speaker", "gender", "language", "corpus")
+"""The columns every named-file reader's table starts with, in this order."""
+
+
+def code_field(value: str, codes: dict, what: str) -> str:
+    """``codes[value]``, or a ``ValueError`` that lists the codes a name may hold.
+
+    >>> code_field("W", {"W": "angry", "N": "neutral"}, "emotion")
+    'angry'
+    """
+    if value not in codes:
+        raise ValueError(f"{what} code {value!r} is not one of {', '.join(sorted(codes))}")
+    return codes[value]
+
+
+def no_clips_error(root: Path, corpus: str, description: str, skipped: list[tuple[str, str]]) -> Exception:
+    """The error of a folder where a reader found nothing: what was skipped, an example
+    reason, which reader the names look like, every reader and the manifest format."""
+    from serkit.corpora import reader_hint
+    from serkit.exceptions import CorpusError
+
+    example = f", e.g. {skipped[0][0]}: {skipped[0][1]}" if skipped else ""
+    hint = reader_hint([path for path, _ in skipped], tried=corpus)
+    return CorpusError(f"{root}: no {description} clips found ({len(skipped)} files skipped{example}); {hint}")
+
+
+def read_named_files(
+    root,
+    *,
+    corpus: str,
+    title: str,
+    language: str,
+    parse: Callable[[str], dict],
+    description: str | None = None,
+) -> CorpusTable:
+    """Read a corpus whose file names carry the labels: one row per parsed audio file.
+
+    Parameters
+    ----------
+    root : str or Path
+        The corpus folder; every audio file under it (links followed, see
+        :func:`walk_audio`) is offered to ``parse``.
+    corpus : str
+        The reader's name, the ``corpus`` column and the table's ``name``.
+    title : str
+        The corpus as people write it (``"EmoDB"``), for messages.
+    language : str
+        ISO 639-1 code of the ``language`` column.
+    parse : callable
+        ``parse(relative_posix_path) -> dict`` with at least ``label``, ``speaker``
+        and ``gender``; a ``ValueError`` skips the file with its reason.
+    description : str, optional
+        What the "no clips found" error calls the clips (default ``title``).
+
+    Returns
+    -------
+    CorpusTable
+        Columns :data:`TABLE_COLUMNS`, then the corpus's own, sorted by ``path``.
+
+    Raises
+    ------
+    CorpusError
+        ``root`` is not a folder, or no file parsed (the message names the readers).
+    """
+    import pandas as pd
+
+    from serkit.exceptions import CorpusError
+
+    root = Path(root)
+    if not root.is_dir():
+        raise CorpusError(f"{root}: not a folder")
+    rows, skipped = [], []
+    for path in walk_audio(root):
+        relative = path.relative_to(root).as_posix()
+        try:
+            fields = parse(relative)
+        except SkipClip as reason:
+            skipped.append((relative, str(reason)))
+            continue
+        except ValueError as error:
+            skipped.append((relative, f"not {'an' if title[0] in 'AEIOU' else 'a'} {title} name: {error}"))
+            continue
+        rows.append({"path": relative, "language": language, "corpus": corpus, **fields})
+    if not rows:
+        raise no_clips_error(root, corpus, description or title, skipped)
+    table = pd.DataFrame(rows)
+    table = table[[*TABLE_COLUMNS, *(c for c in table.columns if c not in TABLE_COLUMNS)]]
+    return CorpusTable(name=corpus, root=root, table=table.sort_values("path", ignore_index=True), skipped=skipped)

@@ -1,5 +1,11 @@
 """Corpus downloads: the official RAVDESS speech archive, checksum-verified, into the user cache.
 
+Only RAVDESS is downloaded: it is the one corpus serkit reads whose official archive
+has a public, stable URL and a published checksum to verify it against. For every
+other reader :func:`where_to_get` says where the corpus is published and how to lay
+it out (those pages need a licence agreement, a registration, Git LFS, or publish no
+checksum serkit could check a download against).
+
 RAVDESS (Livingstone & Russo 2018) is published on Zenodo, record 1188976, under
 CC BY-NC-SA 4.0 (non-commercial, share alike). :func:`download_ravdess` fetches
 ``Audio_Speech_Actors_01-24.zip`` (1440 clips, 24 actors, about 208 MB) with pooch,
@@ -29,6 +35,25 @@ RAVDESS_FILENAME = "Audio_Speech_Actors_01-24.zip"
 RAVDESS_LICENSE = "RAVDESS (Livingstone & Russo 2018), CC BY-NC-SA 4.0: non-commercial use, share alike."
 
 _EXTRACT_DIR = "ravdess-speech"
+
+
+DOWNLOADABLE = ("ravdess",)
+"""Corpora :func:`download_ravdess` (``serkit download``) can fetch and verify."""
+
+
+def where_to_get(name: str) -> str:
+    """Where to get named corpus ``name`` and how to lay it out, in one line.
+
+    >>> where_to_get("emodb").split(";")[0]
+    'EmoDB: no download serkit can verify (no stable archive URL with a published checksum)'
+    """
+    from serkit.corpora import reader_module
+
+    module = reader_module(name)
+    lead = f"{module.TITLE}: serkit download {name}" if name in DOWNLOADABLE else (
+        f"{module.TITLE}: no download serkit can verify (no stable archive URL with a published checksum)")
+    return (f"{lead}; get it from {module.SOURCE}; lay it out as {module.LAYOUT}; "
+            f"then read it with --corpus {name}, e.g. serkit evaluate DIR --corpus {name}")
 
 
 def default_download_dir() -> Path:

@@ -4,7 +4,8 @@ A name like ``03-01-05-01-02-01-12.wav`` reads modality ``03`` (audio-only), voc
 channel ``01`` (speech), emotion ``05`` (angry), intensity ``01`` (normal), statement
 ``02`` ("Dogs are sitting by the door"), repetition ``01``, actor ``12`` (even:
 female). The official zip's ``Actor_XX/`` folders and a flat folder both work, with
-any audio extension.
+any audio extension. Speakers keep RAVDESS's own ids, ``Actor_XX`` (the other readers'
+``<corpus>:<id>`` never collide with them); every emotion of serkit is RAVDESS's.
 
 Examples
 --------
@@ -18,11 +19,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from serkit.corpora.base import CorpusTable, walk_audio
-from serkit.exceptions import CorpusError, ParameterError
+from serkit.corpora.base import CorpusTable, SkipClip, code_field, read_named_files
+from serkit.exceptions import ParameterError
 from serkit.labels import RAVDESS_EMOTION_CODES
+
+EMOTION_CODES = RAVDESS_EMOTION_CODES
+"""RAVDESS emotion field → serkit emotion name (serkit's eight are RAVDESS's)."""
 
 MODALITIES = {"01": "audio-video", "02": "video-only", "03": "audio-only"}
 VOCAL_CHANNELS = {"01": "speech", "02": "song"}
@@ -32,12 +34,10 @@ CHANNEL_CHOICES = ("speech", "song", "all")
 
 ZENODO_RECORD = "https://zenodo.org/records/1188976"
 LICENSE = "CC BY-NC-SA 4.0"
-
-
-def _field(value: str, table: dict, what: str) -> str:
-    if value not in table:
-        raise ValueError(f"{what} code {value!r} is not one of {', '.join(sorted(table))}")
-    return table[value]
+SOURCE = f"{ZENODO_RECORD} ({LICENSE}; serkit download ravdess fetches and checks it)"
+LAYOUT = "Actor_01/03-01-01-01-01-01-01.wav … as in the official zip, or every clip in one folder"
+TITLE = "RAVDESS"
+LANGUAGE = "en"
 
 
 def parse_name(name: str) -> dict:
@@ -68,15 +68,15 @@ def parse_name(name: str) -> dict:
     if not 1 <= actor_number <= 24:
         raise ValueError(f"actor {actor!r} is outside 01–24")
     return {
-        "label": _field(emotion, RAVDESS_EMOTION_CODES, "emotion"),
+        "label": code_field(emotion, EMOTION_CODES, "emotion"),
         "speaker": f"Actor_{actor}",
         "actor": actor_number,
         "gender": "male" if actor_number % 2 else "female",
-        "modality": _field(modality, MODALITIES, "modality"),
-        "vocal_channel": _field(channel, VOCAL_CHANNELS, "vocal channel"),
+        "modality": code_field(modality, MODALITIES, "modality"),
+        "vocal_channel": code_field(channel, VOCAL_CHANNELS, "vocal channel"),
         "emotion_code": emotion,
-        "intensity": _field(intensity, INTENSITIES, "intensity"),
-        "statement": _field(statement, STATEMENTS, "statement"),
+        "intensity": code_field(intensity, INTENSITIES, "intensity"),
+        "statement": code_field(statement, STATEMENTS, "statement"),
         "repetition": int(repetition),
     }
 
@@ -99,22 +99,14 @@ def read(root, *, channel: str = "speech") -> CorpusTable:
     """
     if channel not in CHANNEL_CHOICES:
         raise ParameterError(f"channel={channel!r} must be one of {', '.join(CHANNEL_CHOICES)}")
-    root = Path(root)
-    if not root.is_dir():
-        raise CorpusError(f"{root}: not a folder")
-    rows, skipped = [], []
-    for path in walk_audio(root):
-        relative = path.relative_to(root).as_posix()
-        try:
-            fields = parse_name(path.name)
-        except ValueError as error:
-            skipped.append((relative, f"not a RAVDESS name: {error}"))
-            continue
+
+    def parse_kept(relative: str) -> dict:
+        fields = parse_name(relative)
         if channel != "all" and fields["vocal_channel"] != channel:
-            skipped.append((relative, f"{fields['vocal_channel']}, not {channel}"))
-            continue
-        rows.append({"path": relative, **fields})
-    if not rows:
-        raise CorpusError(f"{root}: no RAVDESS {channel} clips found ({len(skipped)} files skipped)")
-    table = pd.DataFrame(rows).sort_values("path", ignore_index=True)
-    return CorpusTable(name="ravdess", root=root, table=table, skipped=skipped)
+            raise SkipClip(f"{fields['vocal_channel']}, not {channel}")
+        return fields
+
+    return read_named_files(
+        root, corpus="ravdess", title=TITLE, language=LANGUAGE, parse=parse_kept,
+        description=f"RAVDESS {channel}",
+    )

@@ -56,6 +56,13 @@ class FeatureSet:
     def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
         raise NotImplementedError
 
+    def require_local(self) -> None:
+        """Raise :class:`ParameterError` if computing these features would fetch
+        anything over the network (a set naming a pretrained model overrides this).
+
+        :func:`serkit.artifacts.load_model` calls it before anything else touches
+        the set: a model directory never causes a network request."""
+
     def collate(self, rows: list) -> np.ndarray | list:
         """Per-clip features → the ``X`` a model takes: ``(n_clips, n_features)``
         float64 for a vector set, the list of matrices for a frame set."""
@@ -104,7 +111,8 @@ def get_feature_set(name: str, **params) -> FeatureSet:
 
     A comma-separated name (``"logmel,functionals+egemaps"``) builds a
     :class:`~serkit.features.bundle.FeatureBundle` of those sets. Raises
-    :class:`ParameterError` for an unknown name, listing the known ones.
+    :class:`ParameterError` for an unknown name, listing the known ones, and for
+    parameters the set does not take or whose values it refuses.
     """
     _load_builtin_sets()
     from serkit.features.bundle import BUNDLE_SEPARATOR, bundle_from_name
@@ -116,5 +124,10 @@ def get_feature_set(name: str, **params) -> FeatureSet:
             f"unknown feature set {name!r}; available: {', '.join(available_feature_sets())}, "
             f"or several joined by commas (a bundle, e.g. logmel,functionals+egemaps)"
         )
-    return _REGISTRY[name](**params)
+    try:
+        return _REGISTRY[name](**params)
+    except TypeError as error:
+        # The constructors only store and check values: a TypeError is a parameter
+        # the set does not take.
+        raise ParameterError(f"feature set {name!r}: bad parameters {params!r} ({error})") from None
 

@@ -126,8 +126,12 @@ class FeatureBundle(FeatureSet):
     def __init__(self, *, parts: Sequence[str] = ("logmel", "functionals+egemaps"), part_params: dict | None = None):
         self.parts = list(parts) if not isinstance(parts, str) else parts
         self.part_params = part_params
-        if isinstance(parts, str) or len(self.parts) < 2 or len(set(self.parts)) != len(self.parts):
+        if (isinstance(parts, str) or not all(isinstance(part, str) for part in self.parts)
+                or len(self.parts) < 2 or len(set(self.parts)) != len(self.parts)):
             raise ParameterError(f"parts={parts!r} must name two or more different feature sets")
+        if part_params is not None and not (
+                isinstance(part_params, dict) and all(isinstance(v, dict) for v in part_params.values())):
+            raise ParameterError(f"part_params={part_params!r} must map part names to parameter dicts")
         unknown = set(part_params or {}) - set(self.parts)
         if unknown:
             raise ParameterError(f"part_params names {sorted(unknown)}, which are not parts of {self.parts}")
@@ -144,6 +148,10 @@ class FeatureBundle(FeatureSet):
     @property
     def part_names(self) -> list[str]:
         return list(self.parts)
+
+    def require_local(self) -> None:
+        for part in self.part_sets():
+            part.require_local()
 
     def part_sets(self) -> list[FeatureSet]:
         """The parts as feature-set objects, in order (built once: sets keep their filter banks)."""

@@ -25,7 +25,8 @@ from functools import lru_cache
 import numpy as np
 
 from serkit.exceptions import AudioError, ParameterError
-from serkit.features.base import FeatureSet, register_feature_set
+from serkit.features.base import FeatureSet, get_feature_set, register_feature_set
+from serkit.features.spectral import check_range
 
 
 @lru_cache(maxsize=1)
@@ -49,12 +50,17 @@ class EGeMAPS(FeatureSet):
 
     Parameters
     ----------
-    sr : int > 0
+    sr : int in [8000, 192000]
         Analysis rate in Hz; clips are resampled to it before openSMILE.
-    trim_top_db : float > 0 or None
+    trim_top_db : float in [1, 200] or None
         Trim leading/trailing audio quieter than this many dB below the peak frame
         (as in ``functionals``); ``None`` (the default) keeps the clip whole, the
         standard eGeMAPS setting.
+
+    Raises
+    ------
+    ParameterError
+        A parameter of the wrong type or out of its range.
 
     Examples
     --------
@@ -68,6 +74,8 @@ class EGeMAPS(FeatureSet):
     def __init__(self, *, sr: int = 16000, trim_top_db: float | None = None):
         self.sr = sr
         self.trim_top_db = trim_top_db
+        check_range(8000, 192000, sr=sr)
+        check_range(1.0, 200.0, integer=False, allow_none=True, trim_top_db=trim_top_db)
 
     @property
     def columns(self) -> list[str]:
@@ -80,10 +88,6 @@ class EGeMAPS(FeatureSet):
         """
         from serkit.audio import resample
 
-        if not isinstance(self.sr, (int, np.integer)) or self.sr <= 0:
-            raise ParameterError(f"sr={self.sr!r} must be a positive integer")
-        if self.trim_top_db is not None and not self.trim_top_db > 0:
-            raise ParameterError(f"trim_top_db={self.trim_top_db!r} must be > 0 or None")
         y = np.asarray(y, dtype=np.float32)
         if y.ndim != 1 or not np.all(np.isfinite(y)):
             raise AudioError(f"egemaps: need a finite mono signal, got shape {y.shape}")
@@ -126,11 +130,13 @@ class FunctionalsEGeMAPS(FeatureSet):
     def __init__(self, *, functionals: dict | None = None, egemaps: dict | None = None):
         self.functionals = functionals
         self.egemaps = egemaps
+        for key, value in (("functionals", functionals), ("egemaps", egemaps)):
+            if value is not None and not isinstance(value, dict):
+                raise ParameterError(f"{key}={value!r} must be a dict of that set's parameters or None")
+        self._parts()  # checks each part's parameters now, not at the first clip
 
     def _parts(self) -> tuple[FeatureSet, FeatureSet]:
-        from serkit.features.functionals import Functionals
-
-        return Functionals(**(self.functionals or {})), EGeMAPS(**(self.egemaps or {}))
+        return get_feature_set("functionals", **(self.functionals or {})), get_feature_set("egemaps", **(self.egemaps or {}))
 
     @property
     def sr(self) -> int:

@@ -33,7 +33,7 @@ import numpy as np
 
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
-from serkit.features.spectral import check_positive
+from serkit.features.spectral import check_range, check_stft
 
 STATISTICS = ("mean", "std", "p10", "p50", "p90", "slope")
 """Per-clip statistics of every frame descriptor, in column order."""
@@ -92,24 +92,30 @@ class Functionals(FeatureSet):
 
     Parameters
     ----------
-    sr : int > 0
+    sr : int in [8000, 192000]
         Analysis rate in Hz; clips are resampled to it (16 kHz keeps the speech band).
-    n_fft : int > 0
+    n_fft : int in [16, 65536]
         STFT window length in samples (also the YIN frame length).
-    hop_length : int > 0
-        Frame step in samples (160 = 10 ms at 16 kHz).
-    n_mels : int > 0
+    hop_length : int in [1, n_fft]
+        Frame step in samples (160 = 10 ms at 16 kHz); with ``n_fft`` bounded by
+        :func:`serkit.features.spectral.check_stft`.
+    n_mels : int in [1, 512]
         Mel bands of the log-mel descriptors (MFCCs are taken from them).
-    n_mfcc : int > 0
+    n_mfcc : int in [1, n_mels]
         Cepstral coefficients kept; their first and second deltas are added.
-    fmin_hz, fmax_hz : float > 0
-        Pitch search range of YIN.
-    trim_top_db : float > 0 or None
+    fmin_hz, fmax_hz : float, 0 < fmin_hz < fmax_hz <= sr / 2
+        Pitch search range of YIN (``n_fft`` must hold two periods of ``fmin_hz``).
+    trim_top_db : float in [1, 200] or None
         Trim leading/trailing audio quieter than this many dB below the peak frame;
         ``None`` keeps the clip whole.
-    voicing_threshold : float in (0, 1)
+    voicing_threshold : float in [0.01, 0.99]
         Periodicity above which a frame counts as voiced (pitch statistics use
         voiced frames only).
+
+    Raises
+    ------
+    ParameterError
+        A parameter of the wrong type or out of its range.
 
     Examples
     --------
@@ -143,6 +149,7 @@ class Functionals(FeatureSet):
         self.fmax_hz = fmax_hz
         self.trim_top_db = trim_top_db
         self.voicing_threshold = voicing_threshold
+        self._validate()
 
     # -- the descriptors, in column order -------------------------------------------------
     def _descriptor_names(self) -> list[str]:
@@ -172,17 +179,18 @@ class Functionals(FeatureSet):
         return [f"{name}_{stat}" for name in descriptors for stat in STATISTICS] + list(self._CLIP_VALUES)
 
     def _validate(self) -> None:
-        check_positive(**{key: getattr(self, key) for key in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc")})
-        if not 0 < self.fmin_hz < self.fmax_hz <= self.sr / 2:
+        check_stft(sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length)
+        check_range(1, 512, n_mels=self.n_mels)
+        check_range(1, self.n_mels, n_mfcc=self.n_mfcc)
+        check_range(1.0, self.sr / 2, integer=False, fmin_hz=self.fmin_hz, fmax_hz=self.fmax_hz)
+        if not self.fmin_hz < self.fmax_hz:
             raise ParameterError(
                 f"fmin_hz={self.fmin_hz!r}, fmax_hz={self.fmax_hz!r} must satisfy 0 < fmin < fmax <= sr/2"
             )
         if self.sr / self.fmin_hz >= self.n_fft // 2:
             raise ParameterError(f"fmin_hz={self.fmin_hz!r} needs n_fft > {2 * self.sr / self.fmin_hz:.0f}")
-        if self.trim_top_db is not None and not self.trim_top_db > 0:
-            raise ParameterError(f"trim_top_db={self.trim_top_db!r} must be > 0 or None")
-        if not 0 < self.voicing_threshold < 1:
-            raise ParameterError(f"voicing_threshold={self.voicing_threshold!r} must be in (0, 1)")
+        check_range(1.0, 200.0, integer=False, allow_none=True, trim_top_db=self.trim_top_db)
+        check_range(0.01, 0.99, integer=False, voicing_threshold=self.voicing_threshold)
 
     def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
         """Feature vector of one clip, shape ``(len(columns),)``, float64, finite.
@@ -195,7 +203,6 @@ class Functionals(FeatureSet):
         from serkit.audio import resample
         from serkit.features import spectral
 
-        self._validate()
         y = np.asarray(y, dtype=np.float32)
         if y.ndim != 1 or not np.all(np.isfinite(y)):
             raise AudioError(f"functionals: need a finite mono signal, got shape {y.shape}")

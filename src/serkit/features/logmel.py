@@ -23,7 +23,7 @@ import numpy as np
 from serkit.audio import resample
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
-from serkit.features.spectral import check_positive
+from serkit.features.spectral import check_positive, check_range, check_stft
 
 LOGMEL_SR = 16000
 """Rate the spectrogram is computed at; other rates are resampled (soxr HQ) first."""
@@ -100,15 +100,22 @@ class LogMel(FeatureSet):
 
     Parameters
     ----------
-    n_mels : int > 0
+    n_mels : int in [1, 512]
         Mel bands (64; 128 for a finer frequency axis), spanning 0–8 kHz.
-    win_length_s, hop_length_s : float > 0
-        Window (= FFT length) and hop in seconds: 25 ms and 10 ms.
-    top_db : float > 0
+    win_length_s, hop_length_s : float
+        Window (= FFT length) and hop in seconds: 25 ms and 10 ms. The window is
+        16 to 65536 samples at 16 kHz, the hop at least one sample and at most the
+        window (bounded together, see :func:`serkit.features.spectral.check_stft`).
+    top_db : float in [1, 200]
         Dynamic range kept below each clip's peak.
-    trim_db : float > 0 or None
+    trim_db : float in [1, 200] or None
         Trim leading/trailing frames quieter than this many dB below the peak
         (``librosa.effects.trim``); ``None`` keeps the whole clip.
+
+    Raises
+    ------
+    ParameterError
+        A parameter of the wrong type or out of its range.
 
     Examples
     --------
@@ -138,10 +145,11 @@ class LogMel(FeatureSet):
         self.hop_length_s = hop_length_s
         self.top_db = top_db
         self.trim_db = trim_db
-        check_positive(n_mels=n_mels)
-        check_positive(numbers=True, win_length_s=win_length_s, hop_length_s=hop_length_s, top_db=top_db)
-        if trim_db is not None:
-            check_positive(numbers=True, trim_db=trim_db)
+        check_range(1, 512, n_mels=n_mels)
+        check_positive(numbers=True, win_length_s=win_length_s, hop_length_s=hop_length_s)
+        check_stft(sr=LOGMEL_SR, n_fft=self.win_length, hop_length=self.hop_length)
+        check_range(1.0, 200.0, integer=False, top_db=top_db)
+        check_range(1.0, 200.0, integer=False, allow_none=True, trim_db=trim_db)
 
     @property
     def win_length(self) -> int:

@@ -45,14 +45,20 @@ class Seed26(FeatureSet):
 
     Parameters
     ----------
-    sr : int > 0
+    sr : int in [8000, 192000]
         Rate the audio is analysed at (the reference: librosa's 22050 Hz).
-    n_fft, hop_length : int > 0
-        STFT frame and hop, in samples.
-    n_mels : int > 0
+    n_fft, hop_length : int
+        STFT frame in [16, 65536] and hop in [1, n_fft], in samples (bounded
+        together, see :func:`serkit.features.spectral.check_stft`).
+    n_mels : int in [1, 512]
         Mel bands under the MFCC.
-    n_mfcc : int > 0
+    n_mfcc : int in [1, n_mels]
         Cepstral coefficients kept (the reference: 20).
+
+    Raises
+    ------
+    ParameterError
+        A parameter of the wrong type or out of its range.
     """
 
     name = "seed26"
@@ -63,6 +69,9 @@ class Seed26(FeatureSet):
         self.hop_length = hop_length
         self.n_mels = n_mels
         self.n_mfcc = n_mfcc
+        spectral.check_stft(sr=sr, n_fft=n_fft, hop_length=hop_length)
+        spectral.check_range(1, 512, n_mels=n_mels)
+        spectral.check_range(1, n_mels, n_mfcc=n_mfcc)
 
     @property
     def columns(self) -> list[str]:

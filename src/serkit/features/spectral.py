@@ -34,6 +34,13 @@ import numpy as np
 from serkit.exceptions import ParameterError
 
 
+def _is_number(value, *, integer: bool) -> bool:
+    """An int (numpy's too) or, with ``integer=False``, a finite real number; never a
+    bool or a string (JSON ``true`` or ``"22050"`` in a model's metadata is no rate)."""
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    return not isinstance(value, bool) and isinstance(value, kinds) and bool(np.isfinite(value))
+
+
 def check_positive(*, numbers: bool = False, **values) -> None:
     """:class:`ParameterError` unless every value is a positive integer (with
     ``numbers=True``, a positive number); booleans are neither.
@@ -41,10 +48,72 @@ def check_positive(*, numbers: bool = False, **values) -> None:
     >>> check_positive(n_fft=2048, hop_length=512)
     >>> check_positive(numbers=True, hop_length_s=0.01)
     """
-    kinds = (int, float, np.number) if numbers else (int, np.integer)
     for key, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+        if not _is_number(value, integer=not numbers) or value <= 0:
             raise ParameterError(f"{key}={value!r} must be a positive {'number' if numbers else 'integer'}")
+
+
+def check_range(low, high, /, *, integer: bool = True, allow_none: bool = False, **values) -> None:
+    """:class:`ParameterError` unless every value lies in ``[low, high]``.
+
+    The one check behind every feature set's parameters, so that a model's
+    ``metadata.json`` (untrusted input) can only name workable, bounded settings.
+
+    Parameters
+    ----------
+    low, high : number
+        Inclusive bounds.
+    integer : bool
+        Values must be integers (Python or numpy ints); otherwise finite real numbers.
+        Booleans and strings are never numbers.
+    allow_none : bool
+        ``None`` passes (an optional step, e.g. no trimming).
+    **values
+        ``name=value`` pairs; the error quotes the first bad one.
+
+    Examples
+    --------
+    >>> check_range(8000, 192000, sr=16000)
+    >>> check_range(0.0, 120.0, integer=False, allow_none=True, trim_top_db=None)
+    >>> check_range(1, 512, n_mels=1e9)
+    Traceback (most recent call last):
+    ...
+    serkit.exceptions.ParameterError: n_mels=1000000000.0 must be an integer in [1, 512]
+    """
+    for key, value in values.items():
+        if value is None and allow_none:
+            continue
+        if not _is_number(value, integer=integer) or not low <= value <= high:
+            kind = "an integer" if integer else "a number"
+            optional = " or None" if allow_none else ""
+            raise ParameterError(f"{key}={value!r} must be {kind} in [{low}, {high}]{optional}")
+
+
+MAX_SPECTROGRAM_VALUES_PER_S = 1 << 20
+"""Most STFT values (frames per second × bins) a feature set may compute per second of
+audio: 24 times seed26's 44 000, so a 300 s clip stays near 1.2 GB at worst."""
+
+
+def check_stft(*, sr: int, n_fft: int, hop_length: int) -> None:
+    """:class:`ParameterError` unless ``sr``, ``n_fft`` and ``hop_length`` are workable
+    and bounded: ``sr`` in [8000, 192000] Hz, ``n_fft`` in [16, 65536],
+    ``hop_length`` in [1, n_fft], and at most :data:`MAX_SPECTROGRAM_VALUES_PER_S`.
+
+    >>> check_stft(sr=22050, n_fft=2048, hop_length=512)
+    >>> check_stft(sr=22050, n_fft=65536, hop_length=1)
+    Traceback (most recent call last):
+    ...
+    serkit.exceptions.ParameterError: sr=22050, n_fft=65536, hop_length=1 compute 722556450 spectrogram values per second of audio; at most 1048576: raise hop_length or lower n_fft
+    """
+    check_range(8000, 192000, sr=sr)
+    check_range(16, 65536, n_fft=n_fft)
+    check_range(1, n_fft, hop_length=hop_length)
+    per_second = int(sr / hop_length * (n_fft // 2 + 1))
+    if per_second > MAX_SPECTROGRAM_VALUES_PER_S:
+        raise ParameterError(
+            f"sr={sr}, n_fft={n_fft}, hop_length={hop_length} compute {per_second} spectrogram values "
+            f"per second of audio; at most {MAX_SPECTROGRAM_VALUES_PER_S}: raise hop_length or lower n_fft"
+        )
 
 
 @lru_cache(maxsize=8)

@@ -37,12 +37,14 @@ Examples
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from serkit.audio import resample
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
+from serkit.features.spectral import check_range
 
 SSL_SR = 16000
 """The rate every wav2vec 2.0 / HuBERT / WavLM checkpoint was trained at."""
@@ -51,12 +53,19 @@ LAYER_CHOICES = ("mean", "all")
 """The named ``layer`` values besides an integer index."""
 
 
+def is_local_encoder(model) -> bool:
+    """Whether ``model`` names a directory on this machine (written by ``save_pretrained``)."""
+    return isinstance(model, str) and bool(model) and Path(model).is_dir()
+
+
 @lru_cache(maxsize=2)
 def load_encoder(model: str):
     """``(encoder, normalize)`` for a model id or directory, loaded once per process.
 
     ``normalize`` says whether the checkpoint expects zero-mean, unit-variance
-    input (its feature extractor's ``do_normalize``; True when it has none).
+    input (its feature extractor's ``do_normalize``; True when it has none). A
+    local directory is read with ``local_files_only`` (never the hub), and no
+    checkpoint's own code is ever run (``trust_remote_code=False``).
 
     Raises
     ------
@@ -69,8 +78,9 @@ def load_encoder(model: str):
         raise ParameterError(
             "the 'ssl' feature set needs transformers: pip install 'serkit[ssl]'"
         ) from None
+    options = {"local_files_only": is_local_encoder(model), "trust_remote_code": False}
     try:
-        encoder = transformers.AutoModel.from_pretrained(model)
+        encoder = transformers.AutoModel.from_pretrained(model, **options)
     except (OSError, ValueError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ParameterError(
@@ -78,7 +88,7 @@ def load_encoder(model: str):
             "machine can download, or a directory written by save_pretrained"
         ) from None
     try:
-        extractor = transformers.AutoFeatureExtractor.from_pretrained(model)
+        extractor = transformers.AutoFeatureExtractor.from_pretrained(model, **options)
         normalize = bool(getattr(extractor, "do_normalize", True))
     except (OSError, ValueError):
         normalize = True
@@ -100,8 +110,13 @@ class SSLEmbedding(FeatureSet):
         layer, -1 = last layer), ``"mean"`` to average all transformer layers, or
         ``"all"`` to keep every hidden state (state 0 included), stacked
         layer-major, for :class:`serkit.models.layers.LayerWeighting`.
-    max_duration_s : float > 0
+    max_duration_s : float in [0.1, 120]
         Audio beyond this many seconds is cut (attention cost grows with length²).
+
+    Raises
+    ------
+    ParameterError
+        A parameter of the wrong type or out of its range.
 
     Examples
     --------
@@ -129,8 +144,17 @@ class SSLEmbedding(FeatureSet):
         index = isinstance(layer, (int, np.integer)) and not isinstance(layer, bool)
         if not (named or index):
             raise ParameterError(f"layer={layer!r} must be an integer index, 'mean' or 'all'")
-        if not isinstance(max_duration_s, (int, float)) or max_duration_s <= 0:
-            raise ParameterError(f"max_duration_s={max_duration_s!r} must be a positive number")
+        check_range(0.1, 120.0, integer=False, max_duration_s=max_duration_s)
+
+    def require_local(self) -> None:
+        """:class:`ParameterError` unless :attr:`model` is a directory here: a Hugging
+        Face id would be downloaded."""
+        if not is_local_encoder(self.model):
+            raise ParameterError(
+                f"ssl encoder {self.model!r} is not a local directory; serkit does not download "
+                "encoders named by a model directory (save it with save_pretrained and retrain "
+                "with that path)"
+            )
 
     def _encoder(self):
         return load_encoder(self.model)

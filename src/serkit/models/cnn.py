@@ -455,15 +455,12 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             x = (x - band_mean[:, None]) / band_std[:, None] * mask[:, None, :]
         return x, mask
 
-    def _predict_torch(self, module, clips, device, batch_size: int = 64) -> np.ndarray:
+    def _predict_torch(self, module, clips, device) -> np.ndarray:
         torch = _torch()
         module.eval()
-        # Batch clips of similar length together: less padding, same outputs.
-        order = np.argsort([clip.shape[1] for clip in clips], kind="stable")
         probabilities = np.empty((len(clips), module.classifier[-1].out_features), dtype=np.float32)
         with torch.no_grad():
-            for start in range(0, len(order), batch_size):
-                batch = order[start : start + batch_size]
+            for batch in length_batches([clip.shape[1] for clip in clips]):
                 x, mask = map(torch.from_numpy, self._pad([clips[i] for i in batch], standardise=True))
                 logits = module(x.to(device), mask.to(device))
                 probabilities[batch] = torch.softmax(logits, dim=1).cpu().numpy()
@@ -472,9 +469,17 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def _module(self):
         if getattr(self, "_torch_module", None) is None:
             torch = _torch()
-            module = build_module(self.n_mels_, tuple(self.channels), len(self.classes_))
+            # Built on the meta device the network allocates nothing until it takes the
+            # fitted weights, so layer sizes that do not match them (a crafted model
+            # file) fail here instead of allocating whatever they claim.
+            with torch.device("meta"):
+                module = build_module(self.n_mels_, tuple(self.channels), len(self.classes_))
             weights = {k: torch.from_numpy(np.asarray(v)) for k, v in self.state_.items() if k not in ("band_mean", "band_std")}
-            module.load_state_dict(weights)
+            try:
+                module.load_state_dict(weights, assign=True)
+            except RuntimeError as error:
+                reason = str(error).strip().splitlines()[-1].strip()
+                raise ParameterError(f"the CNN's layer sizes do not match its weights ({reason})") from None
             self._torch_module = module.eval()
         return self._torch_module
 
@@ -517,7 +522,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             )
         return buffer.getvalue()
 
-    def _predict_onnx(self, clips, batch_size: int = 64) -> np.ndarray:
+    def _predict_onnx(self, clips) -> np.ndarray:
         if getattr(self, "_onnx_session", None) is None:
             import onnxruntime
 
@@ -532,10 +537,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             onnx_model = getattr(self, "onnx_model_", None)
             onnx_model = self.to_onnx() if onnx_model is None else onnx_model.tobytes()
             self._onnx_session = onnxruntime.InferenceSession(onnx_model, options, providers=["CPUExecutionProvider"])
-        order = np.argsort([clip.shape[1] for clip in clips], kind="stable")
         probabilities = np.empty((len(clips), len(self.classes_)), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
+        for batch in length_batches([clip.shape[1] for clip in clips]):
             x, mask = self._pad([clips[i] for i in batch], standardise=True)
             (logits,) = self._onnx_session.run(None, {"x": x, "mask": mask})
             logits = logits - logits.max(axis=1, keepdims=True)
@@ -559,6 +562,34 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """The most probable class of each clip."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+PREDICT_BATCH_SIZE = 64
+PREDICT_BATCH_FRAMES = 8192
+"""Padded frames in one prediction call (82 s of 100 frame/s log-mel, ~27 windows of 3 s):
+bounds the network's activations, ~70 MB in the first block with 16 channels."""
+
+
+def length_batches(lengths, *, batch_size: int = PREDICT_BATCH_SIZE, max_frames: int = PREDICT_BATCH_FRAMES) -> list[np.ndarray]:
+    """Group clip indices by length for prediction: at most ``batch_size`` clips, and
+    at most ``max_frames`` frames once padded to the batch's longest (a longer clip goes alone).
+
+    Clips are taken shortest first, so each batch pads little; outputs do not depend
+    on the batching (the frame mask).
+
+    >>> [batch.tolist() for batch in length_batches([300, 5000, 300, 300], max_frames=1000)]
+    [[0, 2, 3], [1]]
+    """
+    batches, current = [], []
+    for index in np.argsort(lengths, kind="stable"):
+        # Sorted ascending: this clip is the longest of the batch it would join.
+        if current and (len(current) == batch_size or (len(current) + 1) * lengths[index] > max_frames):
+            batches.append(np.array(current))
+            current = []
+        current.append(index)
+    if current:
+        batches.append(np.array(current))
+    return batches
 
 
 def _validation_scores(probabilities: np.ndarray, y_index: np.ndarray, n_classes: int) -> dict:

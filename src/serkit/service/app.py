@@ -13,6 +13,7 @@ from serkit import __version__
 from serkit.exceptions import ArtifactError
 from serkit.inference import Predictor
 from serkit.service.errors import install_error_handlers
+from serkit.service.limits import PredictionSlots
 from serkit.service.routers import info, page, predict
 from serkit.service.settings import Settings, get_settings
 
@@ -56,7 +57,8 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
     model_dir : str or None
         A saved model; overrides ``settings.model_dir`` (None there = the bundled model).
     settings : Settings or None
-        Limits; default from the ``SERKIT_*`` environment (:func:`get_settings`).
+        Limits (upload size, duration, concurrent predictions) and what ``/v1/model``
+        shows; default from the ``SERKIT_*`` environment (:func:`get_settings`).
     predictor : Predictor or None
         An already loaded model to serve instead of loading one (tests, embedding).
 
@@ -91,6 +93,7 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
                          static_url=DOCS_ASSETS_URL)
     app.state.settings = settings
     app.state.predictor = None
+    app.state.slots = PredictionSlots(settings.max_concurrent)
     install_error_handlers(app)
     app.include_router(predict.router)
     app.include_router(info.router)

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from serkit.exceptions import AudioError, ParameterError, SerkitError
 
@@ -23,18 +24,18 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    """An HTTP-level refusal (too large, wrong content type, no file) with its status."""
+    """An HTTP-level refusal (too large, wrong content type, no file, busy) with its status."""
 
-    def __init__(self, status_code: int, error: str, detail: str):
+    def __init__(self, status_code: int, error: str, detail: str, *, headers: dict[str, str] | None = None):
         super().__init__(detail)
-        self.status_code, self.error, self.detail = status_code, error, detail
+        self.status_code, self.error, self.detail, self.headers = status_code, error, detail, headers
 
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
-def _body(status: int, error: str, detail: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+def _body(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail}, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -42,7 +43,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError):
-        return _body(error.status_code, error.error, error.detail)
+        return _body(error.status_code, error.error, error.detail, error.headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_disconnect(request: Request, error: ClientDisconnect):
+        # An ordinary event, not a server fault: one line, no traceback (nobody reads the answer).
+        logger.info("client disconnected before its request was read: %s %s", request.method, request.url.path)
+        return _body(400, "client_disconnected", "the client went away during the upload")
 
     @app.exception_handler(AudioError)
     async def audio_error(request: Request, error: AudioError):

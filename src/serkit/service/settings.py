@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from serkit.exceptions import ParameterError
 
@@ -20,6 +20,13 @@ class Settings:
         Largest request body accepted (413 above it, refused before reading it all).
     max_duration_s : float > 0
         Longest audio accepted, read from the file header before decoding (422 above it).
+    max_concurrent : int > 0
+        Predictions running at once (default: the CPU cores, os.cpu_count());
+        a request past it gets 503 with ``Retry-After`` at once, never a queue.
+    expose_details : bool
+        Also show, at ``/v1/model``, the library versions, the training command and
+        the corpus path saved with the model (default off: they help an attacker,
+        not a user).
 
     Examples
     --------
@@ -30,22 +37,52 @@ class Settings:
     model_dir: str | None = None
     max_upload_bytes: int = 50 * 1024 * 1024
     max_duration_s: float = 300.0
+    max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
+    expose_details: bool = False
 
     def __post_init__(self):
-        if self.max_upload_bytes <= 0:
-            raise ParameterError(f"max_upload_bytes={self.max_upload_bytes!r} must be positive")
-        if self.max_duration_s <= 0:
-            raise ParameterError(f"max_duration_s={self.max_duration_s!r} must be positive")
+        for name in ("max_upload_bytes", "max_duration_s", "max_concurrent"):
+            if getattr(self, name) <= 0:
+                raise ParameterError(f"{name}={getattr(self, name)!r} must be positive")
+
+
+ENVIRONMENT = {
+    "model_dir": "SERKIT_MODEL_DIR",
+    "max_upload_bytes": "SERKIT_MAX_UPLOAD_BYTES",
+    "max_duration_s": "SERKIT_MAX_DURATION_S",
+    "max_concurrent": "SERKIT_MAX_CONCURRENT",
+    "expose_details": "SERKIT_EXPOSE_DETAILS",
+}
+"""The environment variable of each setting (how ``serkit serve`` hands them to its workers)."""
+
+
+def _flag(text: str) -> bool:
+    if text.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{text!r} is not a yes/no value (use 1 or 0)")
 
 
 def get_settings() -> Settings:
-    """Settings from ``SERKIT_MODEL_DIR``, ``SERKIT_MAX_UPLOAD_BYTES``, ``SERKIT_MAX_DURATION_S``."""
-    env = os.environ
-    try:
-        return Settings(
-            model_dir=env.get("SERKIT_MODEL_DIR") or None,
-            max_upload_bytes=int(env.get("SERKIT_MAX_UPLOAD_BYTES", Settings.max_upload_bytes)),
-            max_duration_s=float(env.get("SERKIT_MAX_DURATION_S", Settings.max_duration_s)),
-        )
-    except ValueError as error:
-        raise ParameterError(f"bad SERKIT_* setting in the environment ({error})") from None
+    """Settings from the ``SERKIT_*`` variables of :data:`ENVIRONMENT`; unset ones keep their defaults."""
+    parse = {"model_dir": lambda text: text or None, "max_upload_bytes": int, "max_duration_s": float,
+             "max_concurrent": int, "expose_details": _flag}
+    values = {}
+    for name, variable in ENVIRONMENT.items():
+        if variable in os.environ:
+            try:
+                values[name] = parse[name](os.environ[variable])
+            except ValueError as error:
+                raise ParameterError(f"bad {variable} in the environment ({error})") from None
+    return Settings(**values)
+
+
+def to_environment(settings: Settings) -> dict[str, str]:
+    """The ``SERKIT_*`` variables that make :func:`get_settings` give ``settings`` back."""
+    values = {name: getattr(settings, name) for name in ENVIRONMENT}
+    return {
+        ENVIRONMENT[name]: str(int(value)) if isinstance(value, bool) else str(value)
+        for name, value in values.items()
+        if value is not None
+    }

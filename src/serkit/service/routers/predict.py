@@ -4,6 +4,12 @@ The body is read in chunks and refused with 413 as soon as it passes the upload
 limit; it only ever lands in a ``SpooledTemporaryFile`` (memory, or an anonymous
 temporary file the OS removes on close). Decoding and the model run in the thread
 pool so the event loop keeps serving other requests meanwhile.
+
+Every request is bounded before any work: window and hop (and so the number of
+windows over ``max_duration_s``) are checked first, a full server answers 503 before
+reading the upload, and at most ``Settings.max_concurrent`` predictions run, each
+decoding block by block (:meth:`serkit.inference.Predictor.predict_file`), so
+memory is bounded per request and in total.
 """
 
 from __future__ import annotations
@@ -38,11 +44,17 @@ class Segment(BaseModel):
     probabilities: dict[str, float]
 
 
+class Summary(BaseModel):
+    seconds: dict[str, float]
+    dominant: str
+
+
 class Prediction(BaseModel):
     emotion: str
     probabilities: dict[str, float]
     duration: float
     segments: list[Segment]
+    summary: Summary | None = None
 
 
 class _NamedStream(io.RawIOBase):
@@ -106,18 +118,24 @@ _REQUEST_BODY = {
     description=(
         "Send any format libsndfile reads (WAV, FLAC, OGG, MP3, …) as the multipart field `file` "
         "or as the raw body with `Content-Type: audio/*` or `application/octet-stream`. "
-        "Audio of at least `window + hop` seconds also gets a timeline (`segments`)."
+        "Audio of at least `window + hop` seconds also gets a timeline (`segments`), a `summary` "
+        "(seconds per emotion, the dominant one), and whole-file probabilities that are the "
+        "seconds-weighted mean of the windows'. Past the server's concurrent predictions: 503 "
+        "with `Retry-After`."
     ),
     openapi_extra={"requestBody": _REQUEST_BODY},
-    responses={code: {"model": ErrorBody} for code in (400, 413, 415, 422)},
+    responses={code: {"model": ErrorBody} for code in (400, 413, 415, 422, 503)},
 )
 async def predict(
     request: Request,
-    window: float | None = Query(None, gt=0, le=60, description="timeline window in seconds (default 3)"),
-    hop: float | None = Query(None, gt=0, le=60, description="timeline hop in seconds (default 1.5)"),
+    window: float | None = Query(None, gt=0, le=60, description="timeline window in seconds, 0.5 to 60 (default 3)"),
+    hop: float | None = Query(None, gt=0, le=60, description="timeline hop in seconds, 0.1 to the window (default 1.5)"),
     predictor: Predictor = Depends(get_predictor),
     settings: Settings = Depends(get_settings),
 ) -> dict:
+    predictor.timeline_options(window, hop)  # bounds, before any reading; the window count from the header
+    slots = request.app.state.slots
+    slots.check()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")
@@ -136,7 +154,7 @@ async def predict(
                 raise ApiError(400, "no_file", "no file in the form: send the audio as the multipart field 'file'")
             if upload.size is not None and upload.size > limit:
                 raise ApiError(413, "too_large", f"upload larger than the limit of {limit / 2**20:g} MiB")
-            return await _predict_stream(predictor, upload.file, window, hop, settings)
+            return await _predict_stream(slots, predictor, upload.file, window, hop, settings)
         finally:
             await form.close()
 
@@ -150,7 +168,7 @@ async def predict(
                 spool.write(chunk)
             if size == 0:
                 raise ApiError(400, "no_file", "empty request body: send the audio file as the body")
-            return await _predict_stream(predictor, spool, window, hop, settings)
+            return await _predict_stream(slots, predictor, spool, window, hop, settings)
 
     raise ApiError(
         415,
@@ -160,8 +178,9 @@ async def predict(
     )
 
 
-async def _predict_stream(predictor: Predictor, raw, window, hop, settings: Settings) -> dict:
+async def _predict_stream(slots, predictor: Predictor, raw, window, hop, settings: Settings) -> dict:
     raw.seek(0)
-    return await run_in_threadpool(
-        predictor.predict_file, _NamedStream(raw), window_s=window, hop_s=hop, max_duration_s=settings.max_duration_s
-    )
+    async with slots.hold():
+        return await run_in_threadpool(
+            predictor.predict_file, _NamedStream(raw), window_s=window, hop_s=hop, max_duration_s=settings.max_duration_s
+        )
