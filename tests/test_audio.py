@@ -137,3 +137,46 @@ def test_audio_info_reports_the_stored_file(tmp_path):
     assert info.duration_s == pytest.approx(1.0)
     assert info.peak == pytest.approx(np.abs(stereo).max(), abs=1e-4)
     assert info.rms_db == pytest.approx(20 * np.log10(np.sqrt(np.mean(stereo**2))), abs=0.01)
+
+
+@pytest.mark.timeout(10)
+def test_special_files_are_refused_before_they_are_opened(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "fifo.wav")  # opening it for reading would block until a writer came
+    (tmp_path / "zero.wav").symlink_to("/dev/zero")
+    (tmp_path / "dangling.wav").symlink_to(tmp_path / "nowhere.wav")
+    with pytest.raises(AudioError, match=r"fifo.wav: not a regular file \(a FIFO\)"):
+        load_audio(tmp_path / "fifo.wav")
+    with pytest.raises(AudioError, match=r"zero.wav: not a regular file \(a character device\)"):
+        audio_info(tmp_path / "zero.wav")
+    with pytest.raises(AudioError, match="dangling.wav: file not found"):
+        load_audio(tmp_path / "dangling.wav")
+    with pytest.raises(AudioError, match="is a directory"):
+        load_audio(tmp_path)
+
+
+@pytest.mark.parametrize("rate", [1, 999, 768_001])
+def test_declared_rates_outside_the_audio_range_are_refused(tmp_path, rate):
+    path = write(tmp_path / "odd.wav", make_tone(sr=8000, duration_s=0.5), rate)
+    with pytest.raises(AudioError, match=f"odd.wav: sample rate {rate} Hz outside 1000–768000 Hz"):
+        load_audio(path)
+    with pytest.raises(AudioError, match="sample rate"):
+        audio_info(path)
+
+
+def test_audio_info_block_by_block_equals_a_whole_read(tmp_path):
+    rng = np.random.default_rng(0)
+    stereo = (0.2 * rng.standard_normal((10_007, 2))).astype(np.float32)
+    path = write(tmp_path / "noise.wav", stereo, 16000, subtype="FLOAT")
+    whole, blocks = audio_info(path, block_frames=1 << 20), audio_info(path, block_frames=1000)
+    assert whole == blocks
+    assert whole.frames == 10_007 and whole.peak == pytest.approx(np.abs(stereo).max())
+    assert whole.rms == pytest.approx(np.sqrt(np.mean(stereo.astype(np.float64) ** 2)))
+
+
+def test_audio_info_of_non_finite_samples_is_nan_not_an_error(tmp_path):
+    y = make_tone()
+    y[5] = np.inf
+    info = audio_info(write(tmp_path / "inf.wav", y, 22050, subtype="FLOAT"))
+    assert np.isnan(info.peak) and np.isnan(info.rms) and np.isnan(info.rms_db) and not info.silent

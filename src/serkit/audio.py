@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import warnings
 from dataclasses import asdict, dataclass
 from typing import BinaryIO, Iterator, Union
@@ -33,6 +34,15 @@ DEFAULT_SR = 22050
 
 MIN_SAMPLES = 2048
 """Shortest usable signal at the target rate: one analysis window (``n_fft``)."""
+
+MIN_SAMPLE_RATE = 1000
+MAX_SAMPLE_RATE = 768_000
+"""Sample rates a file may declare (Hz). Outside them its header is crafted or broken:
+resampling 1 Hz to 22050 Hz would turn a 16 kB file into 1.3 GB of samples."""
+
+MAX_PEAK = 1e3
+"""Largest sample magnitude a clip's features are computed from (60 dB above full
+scale): no recording is louder, and far louder float samples overflow the spectra to inf."""
 
 SILENCE_DB = -60.0
 """Peak level (dBFS) under which a clip counts as silent. Peak, not RMS: quiet but real
@@ -75,20 +85,50 @@ def _name(source: AudioSource) -> str:
     return getattr(source, "name", None) or "<stream>"
 
 
+_FILE_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+
+
+def check_regular_file(path: str | os.PathLike) -> os.stat_result:
+    """Raise :class:`AudioError` unless ``path`` is a non-empty regular file; return its stat.
+
+    Checked before anything opens the file: opening a FIFO blocks until a writer
+    comes, and a link to ``/dev/zero`` never ends, so neither may reach a reader.
+
+    >>> check_regular_file("/dev/null")
+    Traceback (most recent call last):
+    serkit.exceptions.AudioError: /dev/null: not a regular file (a character device)
+    """
+    name = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise AudioError(f"{name}: file not found") from None
+    except OSError as error:
+        raise AudioError(f"{name}: cannot be read ({error.strerror or type(error).__name__})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise AudioError(f"{name}: is a directory, not an audio file")
+    if not stat.S_ISREG(info.st_mode):
+        raise AudioError(f"{name}: not a regular file ({_FILE_KINDS.get(stat.S_IFMT(info.st_mode), 'special file')})")
+    if info.st_size == 0:
+        raise AudioError(f"{name}: empty file (0 bytes)")
+    return info
+
+
 def _open(source: AudioSource) -> sf.SoundFile:
     name = _name(source)
     if isinstance(source, (str, os.PathLike)):
-        if not os.path.exists(source):
-            raise AudioError(f"{name}: file not found")
-        if os.path.isdir(source):
-            raise AudioError(f"{name}: is a directory, not an audio file")
-        if os.path.getsize(source) == 0:
-            raise AudioError(f"{name}: empty file (0 bytes)")
+        check_regular_file(source)
     try:
-        return sf.SoundFile(source)
+        stream = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         reason = str(error).split(":")[-1].strip() or type(error).__name__
         raise AudioError(f"{name}: not readable as audio ({reason})") from None
+    if not MIN_SAMPLE_RATE <= stream.samplerate <= MAX_SAMPLE_RATE:
+        stream.close()
+        raise AudioError(
+            f"{name}: sample rate {stream.samplerate} Hz outside {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz (header broken or crafted)"
+        )
+    return stream
 
 
 def rms_db(y: np.ndarray) -> float:
@@ -98,7 +138,11 @@ def rms_db(y: np.ndarray) -> float:
     -20.0
     """
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if y.size else 0.0
-    return 20.0 * math.log10(rms) if rms > 0 else -math.inf
+    return _to_db(rms)
+
+
+def _to_db(amplitude: float) -> float:
+    return 20.0 * math.log10(amplitude) if amplitude > 0 else -math.inf
 
 
 def is_silent(y: np.ndarray, *, threshold_db: float = SILENCE_DB) -> bool:
@@ -107,7 +151,10 @@ def is_silent(y: np.ndarray, *, threshold_db: float = SILENCE_DB) -> bool:
     >>> is_silent(np.zeros(1000, dtype=np.float32)), is_silent(np.full(10, 0.01, dtype=np.float32))
     (True, False)
     """
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    return _peak_is_silent(float(np.max(np.abs(y))) if y.size else 0.0, threshold_db)
+
+
+def _peak_is_silent(peak: float, threshold_db: float = SILENCE_DB) -> bool:
     return peak < 10 ** (threshold_db / 20)
 
 
@@ -275,7 +322,8 @@ def load_audio(
     Raises
     ------
     AudioError
-        Missing, unreadable or non-audio file, no samples, shorter than
+        Missing, unreadable, non-regular or non-audio file, a sample rate outside
+        :data:`MIN_SAMPLE_RATE`–:data:`MAX_SAMPLE_RATE`, no samples, shorter than
         ``min_samples``, longer than ``max_duration_s``, or non-finite samples.
     ParameterError
         ``sr`` or ``min_samples`` out of range.
@@ -294,23 +342,27 @@ def load_audio(
     return np.ascontiguousarray(y, dtype=np.float32), target_sr
 
 
-def audio_info(source: AudioSource) -> AudioInfo:
+def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo:
     """Describe a file as stored: format, rate, channels, duration, peak and RMS.
 
-    Raises :class:`AudioError` like :func:`load_audio` for unusable files.
+    The file is read ``block_frames`` at a time, so describing an hour of audio, or
+    a header claiming terabytes, holds one block in memory. Raises
+    :class:`AudioError` like :func:`load_audio` for unusable files.
     """
     name = _name(source)
+    frames, peak, sum_squares, finite = 0, 0.0, 0.0, True
     with _open(source) as stream:
         try:
-            y = stream.read(dtype="float32", always_2d=True)
+            for block in stream.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+                frames += block.shape[0]
+                if block.size and finite:
+                    finite = bool(np.all(np.isfinite(block)))
+                    peak = max(peak, float(np.max(np.abs(block))))
+                    sum_squares += float(np.sum(np.square(block, dtype=np.float64)))
         except (sf.LibsndfileError, RuntimeError) as error:
             raise AudioError(f"{name}: decoding failed ({error})") from None
         fmt, subtype, sample_rate, channels = stream.format, stream.subtype, stream.samplerate, stream.channels
-    frames = y.shape[0]
-    finite = bool(np.all(np.isfinite(y)))
-    peak = float(np.max(np.abs(y))) if frames and finite else float("nan") if frames else 0.0
-    level_db = rms_db(y) if finite else float("nan")
-    rms = 10 ** (level_db / 20) if np.isfinite(level_db) else (0.0 if finite else float("nan"))
+    rms = math.sqrt(sum_squares / (frames * channels)) if frames and finite else (0.0 if finite else float("nan"))
     return AudioInfo(
         path=name,
         format=fmt,
@@ -319,8 +371,8 @@ def audio_info(source: AudioSource) -> AudioInfo:
         channels=channels,
         frames=frames,
         duration_s=frames / sample_rate if sample_rate else 0.0,
-        peak=peak,
+        peak=peak if finite else float("nan"),
         rms=rms,
-        rms_db=level_db,
-        silent=finite and is_silent(y),
+        rms_db=_to_db(rms) if finite else float("nan"),
+        silent=finite and _peak_is_silent(peak),
     )

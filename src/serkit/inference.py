@@ -47,7 +47,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from serkit.audio import MIN_SAMPLES, AudioSource, AudioStream, is_silent, resample, resampled_length
+from serkit.audio import MAX_PEAK, MIN_SAMPLES, AudioSource, AudioStream, is_silent, resample, resampled_length
 from serkit.exceptions import AudioError, ParameterError, SerkitError
 from serkit.labels import EMOTIONS
 
@@ -68,11 +68,6 @@ bounds the work one file can ask for; refused, before decoding, above it."""
 
 WINDOWS_PER_BATCH = 64
 """Windows whose features are held at once and go to the model in one call."""
-
-MAX_PEAK = 1e3
-"""Largest sample magnitude accepted (60 dB above full scale): no recording is louder,
-and far louder float samples overflow the spectra to inf."""
-
 
 @dataclass(frozen=True)
 class BatchItem:

@@ -31,22 +31,33 @@ def add_corpus_arguments(
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-def load_features(args: argparse.Namespace):
-    """Read the corpus named by ``args`` and extract its features (cached); report problems on stderr."""
+def read_corpus_reporting(args: argparse.Namespace):
+    """Read the corpus named by ``args``; print every skipped file on stderr."""
     from serkit.corpora import read_corpus
-    from serkit.features import extract_corpus
 
     corpus = read_corpus(args.corpus, args.root)
     for path, reason in corpus.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
-    extraction = extract_corpus(
-        corpus,
-        args.feature_set,
+    return corpus
+
+
+def extraction_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of ``extract_corpus``/``iter_corpus`` that ``args`` sets."""
+    return dict(
         n_jobs=args.jobs,
+        dask=getattr(args, "dask", None),
         cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
         progress=not args.quiet,
     )
+
+
+def load_features(args: argparse.Namespace):
+    """Read the corpus named by ``args`` and extract its features (cached); report problems on stderr."""
+    from serkit.features import extract_corpus
+
+    corpus = read_corpus_reporting(args)
+    extraction = extract_corpus(corpus, args.feature_set, **extraction_options(args))
     for path, reason in extraction.failures:
         print(f"failed {path}: {reason}", file=sys.stderr)
     return corpus, extraction
@@ -61,12 +72,75 @@ def write_json(data, destination: str | os.PathLike | None) -> None:
     write_atomically(Path(destination), lambda partial: partial.write_text(text + "\n", encoding="utf-8"))
 
 
+PARTIAL_TAG = "serkit-partial"
+"""Marks the temporary files of :func:`write_atomically`: ``.NAME.serkit-partial-PID.tmpSUFFIX``."""
+
+
 def write_atomically(path: Path, write) -> None:
-    """``write(partial)`` to a temporary file beside ``path``, then rename it: never half a file."""
+    """``write(partial)`` to a temporary file beside ``path``, then rename it: never half a file.
+
+    A writer killed mid-write (SIGKILL, power loss) leaves its temporary behind;
+    the next write of ``path`` removes those of writers no longer running.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
+    remove_stale_partials(path)
+    partial = _partial_path(path, os.getpid())
     try:
         write(partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+_CLOCK_SLACK_S = 2.0
+"""Boot time in /proc/stat is whole seconds and follows clock adjustments: a margin."""
+
+
+def _partial_path(path: Path, pid: int) -> Path:
+    return path.with_name(f".{path.name}.{PARTIAL_TAG}-{pid}.tmp{path.suffix}")
+
+
+def remove_stale_partials(path: Path) -> list[Path]:
+    """Remove the temporaries that killed writers of ``path`` left; return them.
+
+    A temporary is stale when no process has its writer's pid any more, or when
+    the process that has it started after the temporary was last written (the pid
+    was reused): a live writer's file is never touched.
+    """
+    import glob
+    import re
+
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.{PARTIAL_TAG}-(\d+)\.tmp{re.escape(path.suffix)}")
+    removed = []
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.{PARTIAL_TAG}-*.tmp*"):
+        match = pattern.fullmatch(candidate.name)
+        if match is None:
+            continue
+        try:
+            written_at = candidate.stat().st_mtime
+        except OSError:
+            continue
+        started_at = _process_start_time(int(match.group(1)))
+        if started_at is None or started_at > written_at + _CLOCK_SLACK_S:
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
+
+
+def _process_start_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), or None if there is no
+    such process. Without /proc (not Linux) a live process counts as started at 0."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # it exists, owned by someone else
+    try:
+        # /proc/PID/stat field 22 is the start in clock ticks after boot; the name
+        # (field 2) is in parentheses and may hold spaces, so split after it.
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return 0.0
+    return boot + ticks / os.sysconf("SC_CLK_TCK")

@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from serkit.exceptions import ParameterError
-from serkit.report.style import OKABE_ITO, SEQUENTIAL_CMAP, SPECTROGRAM_CMAP, new_figure, styled
+from serkit.report.style import OKABE_ITO, SEQUENTIAL_CMAP, SPECTROGRAM_CMAP, new_figure, plain_text, styled
 
 N_FFT = 2048
 HOP_LENGTH = 512
@@ -116,7 +116,7 @@ def waveform_figure(y: np.ndarray, sr: int, *, title: str = "Waveform") -> Figur
     y = check_clip(y, sr)
     figure, ax = new_figure(height_in=3.0)
     librosa.display.waveshow(y, sr=sr, ax=ax, color=OKABE_ITO[0])
-    ax.set(title=title, xlabel="Time (s)", ylabel="Amplitude")
+    ax.set(title=plain_text(title), xlabel="Time (s)", ylabel="Amplitude")
     return figure
 
 

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from serkit.exceptions import ParameterError
 from serkit.labels import EMOTIONS
-from serkit.report.style import GENDER_COLORS, HALF_WIDTH_IN, OKABE_ITO, emotion_colors, new_figure, styled
+from serkit.report.style import GENDER_COLORS, HALF_WIDTH_IN, OKABE_ITO, emotion_colors, new_figure, plain_text, styled
 
 
 def ordered_labels(labels: Sequence[str]) -> list[str]:
@@ -48,7 +48,7 @@ def class_counts_figure(labels: Sequence[str]) -> Figure:
     counts = Counter(labels)
     names = ordered_labels(labels)
     figure, ax = new_figure(height_in=3.3, width_in=HALF_WIDTH_IN)  # the report shows it beside its table
-    bars = ax.bar(names, [counts[n] for n in names], color=emotion_colors(names), edgecolor="black", linewidth=0.5)
+    bars = ax.bar([plain_text(n) for n in names], [counts[n] for n in names], color=emotion_colors(names), edgecolor="black", linewidth=0.5)
     ax.bar_label(bars, padding=2)
     ax.tick_params(axis="x", labelrotation=30)
     for tick in ax.get_xticklabels():
@@ -90,7 +90,7 @@ def speaker_counts_figure(speakers: Sequence, genders: Sequence[str] | None = No
     figure, ax = new_figure(height_in=3.3)
     colors = [GENDER_COLORS.get(str(gender_of.get(s)), OKABE_ITO[2]) for s in order]
     prefix = _shared_prefix(order)
-    ax.bar([s[len(prefix):] for s in order], [counts[s] for s in order], color=colors, edgecolor="black", linewidth=0.5)
+    ax.bar([plain_text(s[len(prefix):]) for s in order], [counts[s] for s in order], color=colors, edgecolor="black", linewidth=0.5)
     if genders is not None:
         from matplotlib.patches import Patch
 
@@ -99,14 +99,14 @@ def speaker_counts_figure(speakers: Sequence, genders: Sequence[str] | None = No
         handles = [
             Patch(
                 facecolor=GENDER_COLORS.get(gender, OKABE_ITO[2]), edgecolor="black", linewidth=0.5,
-                label=f"{gender}: {speakers_per[gender]} speakers, {totals[gender]} clips",
+                label=f"{plain_text(gender)}: {speakers_per[gender]} speakers, {totals[gender]} clips",
             )
             for gender in sorted(totals)
         ]
         figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     ax.set(
         title=f"Clips per speaker ({len(order)} speakers)",
-        xlabel=f"Speaker ({prefix}…)" if prefix else "Speaker",
+        xlabel=f"Speaker ({plain_text(prefix)}…)" if prefix else "Speaker",
         ylabel="Clips",
     )
     ax.tick_params(axis="x", labelrotation=90 if len(order) > 30 else 0)
@@ -142,7 +142,7 @@ def duration_figure(durations_s: Sequence[float], labels: Sequence[str] | None =
         names = ordered_labels(labels)
         groups = [durations[[label == name for label in labels]] for name in names]
         parts = box_ax.boxplot(groups, patch_artist=True, medianprops={"color": "black"})
-        box_ax.set_xticks(range(1, len(names) + 1), names)  # boxplot's own label keyword was renamed in 3.9
+        box_ax.set_xticks(range(1, len(names) + 1), [plain_text(n) for n in names])  # boxplot's own label keyword was renamed in 3.9
         for patch, color in zip(parts["boxes"], emotion_colors(names)):
             patch.set_facecolor(color)
         box_ax.set(title="Durations per emotion", xlabel="Emotion", ylabel="Duration (s)")

@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from serkit.exceptions import ParameterError
-from serkit.report.style import OKABE_ITO, new_figure, styled
+from serkit.report.style import OKABE_ITO, new_figure, plain_text, styled
 
 SKEW_THRESHOLD = 0.5
 """``|skewness|`` from which a column reads as skewed rather than normal."""
@@ -117,7 +117,7 @@ def feature_histograms_figure(
         values = np.asarray(table[column], dtype=float)
         # One filled outline per panel rather than 30 bar patches: same picture, far faster.
         ax.hist(values[np.isfinite(values)], bins=30, histtype="stepfilled", color=OKABE_ITO[0])
-        ax.set_title(f"{column}\nskew {skewness(values):+.2f}, {skewness_reading(values)}", fontsize=8.5)
+        ax.set_title(f"{plain_text(column)}\nskew {skewness(values):+.2f}, {skewness_reading(values)}", fontsize=8.5)
         ax.tick_params(labelsize=7)
     for ax in axes[::ncols]:
         ax.set_ylabel("Clips", fontsize=8)
@@ -144,7 +144,7 @@ def feature_boxplots_figure(
             flierprops={"marker": "o", "markersize": 3, "markerfacecolor": OUTLIER_COLOR,
                         "markeredgecolor": OUTLIER_COLOR, "alpha": 0.7},
         )
-        ax.set_title(f"{column}\n{int(tukey_outliers(values).sum())} outliers", fontsize=8.5)
+        ax.set_title(f"{plain_text(column)}\n{int(tukey_outliers(values).sum())} outliers", fontsize=8.5)
         ax.set_xticks([])
         ax.tick_params(labelsize=7)
     figure.suptitle(
@@ -195,7 +195,7 @@ def capping_figure(before, versions: Mapping[str, Sequence[float]], *, column: s
         raise ParameterError("versions must hold at least one capped version")
     series = {"as extracted": np.asarray(before, dtype=float)}
     series.update({name: np.asarray(values, dtype=float) for name, values in versions.items()})
-    label = f"{column} ({unit})" if unit else column
+    label = plain_text(f"{column} ({unit})" if unit else column)
     figure, axes = new_figure(len(series), 2, height_in=1.5 + 1.3 * len(series), width_in=9.0, squeeze=False)
     grid = axes[0, 0].get_gridspec()
     for ax in axes[:, 0]:
@@ -207,8 +207,8 @@ def capping_figure(before, versions: Mapping[str, Sequence[float]], *, column: s
         flierprops={"marker": "o", "markersize": 3, "markerfacecolor": OUTLIER_COLOR, "markeredgecolor": OUTLIER_COLOR},
     )
     # boxplot's label keyword was renamed in 3.9; long names wrap rather than run into each other.
-    box_ax.set_xticks(range(1, len(series) + 1), [textwrap.fill(name, 12) for name in series])
-    box_ax.set(title=f"{column}: before and after capping", ylabel=label)
+    box_ax.set_xticks(range(1, len(series) + 1), [textwrap.fill(plain_text(name), 12) for name in series])
+    box_ax.set(title=f"{plain_text(column)}: before and after capping", ylabel=label)
     edges = np.histogram_bin_edges(series["as extracted"], bins=40)
     for ax, color, (name, values) in zip(axes[:, 1], OKABE_ITO, series.items()):
         piles = piled_ends(values) if name != "as extracted" else []
@@ -221,11 +221,11 @@ def capping_figure(before, versions: Mapping[str, Sequence[float]], *, column: s
             # The text runs from its line towards the wider side of the panel.
             upper = end > (edges[0] + edges[-1]) / 2
             ax.axvline(end, color=color, linestyle="--", linewidth=1.6)
-            ax.annotate(f"{count} clips set to {end:.0f}{' ' + unit if unit else ''}", xy=(end, 0.97 - 0.2 * row),
+            ax.annotate(plain_text(f"{count} clips set to {end:.0f}{' ' + unit if unit else ''}"), xy=(end, 0.97 - 0.2 * row),
                         xycoords=("data", "axes fraction"), xytext=(-5 if upper else 5, 0),
                         textcoords="offset points", ha="right" if upper else "left", va="top", color=color,
                         fontweight="bold", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
-        ax.set_title(name, loc="left", fontsize=10, color=color)
+        ax.set_title(plain_text(name), loc="left", fontsize=10, color=color)
         ax.set_ylabel("Clips")
         ax.sharex(axes[0, 1])
         if ax is not axes[-1, 1]:

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from serkit.exceptions import ParameterError
-from serkit.report.style import OKABE_ITO, SEQUENTIAL_CMAP, emotion_colors, new_figure, styled
+from serkit.report.style import OKABE_ITO, SEQUENTIAL_CMAP, emotion_colors, new_figure, plain_text, styled
 
 
 @styled
@@ -49,9 +49,10 @@ def confusion_figure(matrix, labels: Sequence[str], *, normalized: bool = False,
         text = f"{100 * value:.0f}" if normalized else f"{value:.0f}"
         # viridis is dark at the bottom: light text on dark cells, dark on light.
         ax.text(j, i, text, ha="center", va="center", fontsize=8, color="black" if value > threshold else "white")
-    ax.set_xticks(range(k), labels, rotation=45, ha="right")
-    ax.set_yticks(range(k), labels)
-    ax.set(title=title, xlabel="Predicted emotion", ylabel="True emotion")
+    tick_labels = [plain_text(label) for label in labels]
+    ax.set_xticks(range(k), tick_labels, rotation=45, ha="right")
+    ax.set_yticks(range(k), tick_labels)
+    ax.set(title=plain_text(title), xlabel="Predicted emotion", ylabel="True emotion")
     ax.spines[:].set_visible(False)
     figure.colorbar(image, ax=ax, label="Share of the true class (%)" if normalized else "Clips", shrink=0.85,
                     format=(lambda v, _: f"{100 * v:.0f}") if normalized else None)
@@ -74,9 +75,9 @@ def roc_figure(roc: Mapping[str, Mapping], *, title: str = "ROC curves (one emot
     figure, ax = new_figure(height_in=4.4, width_in=6.2)
     for color, name in zip(emotion_colors(names), names):
         curve = roc[name]
-        ax.plot(curve["fpr"], curve["tpr"], color=color, linewidth=1.6, label=f"{name} (AUC {curve['auc']:.2f})")
+        ax.plot(curve["fpr"], curve["tpr"], color=color, linewidth=1.6, label=f"{plain_text(name)} (AUC {curve['auc']:.2f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="chance (AUC 0.50)")
-    ax.set(title=title, xlabel="False positive rate", ylabel="True positive rate", xlim=(0, 1), ylim=(0, 1.01))
+    ax.set(title=plain_text(title), xlabel="False positive rate", ylabel="True positive rate", xlim=(0, 1), ylim=(0, 1.01))
     ax.set_aspect("equal")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(True)
@@ -132,7 +133,7 @@ def training_curves_figure(history: Sequence[Mapping], *, title: str = "Training
             ax.text(0.5, 0.5, f"no {metric} recorded", transform=ax.transAxes, ha="center", color="grey")
     accuracy_ax.set_ylim(0, 1)
     accuracy_ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
-    figure.suptitle(title, fontweight="bold")
+    figure.suptitle(plain_text(title), fontweight="bold")
     return figure
 
 
@@ -173,13 +174,13 @@ def model_comparison_figure(
         errors = [v[1] if isinstance(v, (tuple, list)) and v[1] is not None else 0.0 for v in values]
         bars = ax.bar(
             x + (index - (n_series - 1) / 2) * width, means, width, yerr=errors, capsize=3,
-            color=color, edgecolor="black", linewidth=0.5, hatch=hatches[index % len(hatches)], label=name,
+            color=color, edgecolor="black", linewidth=0.5, hatch=hatches[index % len(hatches)], label=plain_text(name),
         )
         ax.bar_label(bars, labels=["" if np.isnan(m) else f"{100 * m:.0f}" for m in means], padding=2, fontsize=7.5)
     if chance is not None:
         ax.axhline(chance, color="grey", linestyle=":", linewidth=1.2, label=f"chance ({100 * chance:.1f} %)")
-    ax.set_xticks(x, models)
-    ax.set(title=title, ylabel=f"{ylabel} (%)", ylim=(0, 1.05))
+    ax.set_xticks(x, [plain_text(model) for model in models])
+    ax.set(title=plain_text(title), ylabel=plain_text(f"{ylabel} (%)"), ylim=(0, 1.05))
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, symbol=""))
     ax.grid(True, axis="y")
     figure.legend(loc="outside lower center", ncols=n_series + (chance is not None), fontsize=8)

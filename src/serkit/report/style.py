@@ -107,6 +107,20 @@ def new_figure(
     return figure, axes
 
 
+def plain_text(text) -> str:
+    r"""``text`` as a string matplotlib draws literally, for any text that comes from
+    the user (labels, speaker ids, column and model names, titles).
+
+    An even number of ``$`` makes matplotlib parse a string as mathtext, and a label
+    such as ``$\notacommand$`` then fails when the figure is drawn; escaped, every
+    ``$`` is drawn as itself.
+
+    >>> print(plain_text(r"$\notacommand$ costs $5"))
+    \$\notacommand\$ costs \$5
+    """
+    return str(text).replace("$", r"\$")
+
+
 def emotion_colors(labels: Sequence[str]) -> list[str]:
     """Colours for ``labels``: the fixed emotion colour, else the palette in order."""
     return [EMOTION_COLORS.get(label, OKABE_ITO[i % len(OKABE_ITO)]) for i, label in enumerate(labels)]
