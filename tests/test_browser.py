@@ -94,16 +94,19 @@ def page(browser):
     context.close()
 
 
-def expect_prediction(page, *, timeout=30_000):
-    sync_api.expect(page.locator("#result")).to_be_visible(timeout=timeout)
-    sync_api.expect(page.locator("#emotion")).not_to_have_text("–", timeout=timeout)
-    emotion = page.locator("#emotion").inner_text().strip()
-    bars = page.locator(".bar")
-    widths = [float(bars.nth(i).locator(".fill").evaluate("el => parseFloat(el.style.width)")) for i in range(bars.count())]
-    assert bars.count() >= 2
-    assert sum(widths) == pytest.approx(100, abs=1.5)
-    assert page.locator(".bar.top .name").inner_text().strip() == emotion
-    return emotion
+def expect_prediction(page, *, state="done", timeout=30_000):
+    """Wait for the result card's own ``data-state``, then read the headline and every bar in
+    one script run, so that a live update cannot change them half-way through the reading."""
+    sync_api.expect(page.locator("#result")).to_have_attribute("data-state", state, timeout=timeout)
+    shown = page.evaluate("""() => ({
+        emotion: document.getElementById("emotion").innerText.trim(),
+        widths: [...document.querySelectorAll(".bar .fill")].map((el) => parseFloat(el.style.width)),
+        top: [...document.querySelectorAll(".bar.top .name")].map((el) => el.innerText.trim()),
+    })""")
+    assert len(shown["widths"]) >= 2
+    assert sum(shown["widths"]) == pytest.approx(100, abs=1.5)
+    assert shown["top"] == [shown["emotion"]]
+    return shown["emotion"]
 
 
 def test_upload_a_ravdess_file_shows_emotion_and_bars(page, server_url, ravdess_48k_actor, shots):
@@ -123,8 +126,69 @@ def test_long_file_shows_a_timeline(page, server_url, shots):
     page.set_input_files("#file", str(EXAMPLES / "long-mixed.ogg"))
     expect_prediction(page)
     sync_api.expect(page.locator("#timeline-box")).to_be_visible()
-    assert page.locator("#timeline > div").count() >= 5
+    drawn = page.evaluate("""() => ({
+        cells: [...document.querySelectorAll("#timeline > div")].map((el) => ({
+            text: el.textContent, emotion: el.dataset.emotion, title: el.title,
+            fits: el.scrollWidth <= el.clientWidth + 1 })),
+        ticks: [...document.querySelectorAll("#axis span")].map((el) => el.textContent),
+        legend: [...document.querySelectorAll("#legend span")].map((el) => el.dataset.emotion),
+        summary: document.getElementById("timeline-summary").textContent,
+    })""")
+    cells = drawn["cells"]
+    assert cells
+    # Neighbouring windows of one emotion are one run; a label is whole or left to the tooltip.
+    assert all(a["emotion"] != b["emotion"] for a, b in zip(cells, cells[1:]))
+    assert all(cell["fits"] and cell["text"] in ("", cell["emotion"]) and cell["title"] for cell in cells)
+    # long-mixed.ogg lasts 13.4 s: a tick every 2 s, then the end.
+    assert drawn["ticks"] == ["0 s", "2 s", "4 s", "6 s", "8 s", "10 s", "12 s", "13.4 s"]
+    assert {cell["emotion"] for cell in cells} == set(drawn["legend"])
+    assert drawn["summary"].startswith("Mostly ")
     page.screenshot(path=str(shots / "service-timeline.png"), full_page=True)
+
+
+def test_timeline_of_a_minute_with_the_servers_summary(page, server_url, tmp_path, shots):
+    """A 60 s answer with many windows (the page's drawing, with the server's reply fixed)."""
+    import json
+
+    emotions = ["neutral", "happy", "happy", "sad", "angry"] * 8
+    segments = [{"start": 1.5 * i, "end": 1.5 * i + 3, "emotion": e, "probabilities": {e: 0.6, "calm": 0.4}}
+                for i, e in enumerate(emotions)]
+    reply = {"emotion": "happy", "probabilities": {"happy": 0.5, "sad": 0.3, "neutral": 0.2}, "duration": 60.0,
+             "segments": segments, "summary": {"dominant": "happy", "seconds": {"happy": 24.0, "neutral": 12.0,
+                                                                               "sad": 12.0, "angry": 12.0, "calm": 0.0}}}
+    page.route("**/v1/predict", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(reply)))
+    page.goto(server_url)
+    clip = tmp_path / "minute.wav"
+    sf.write(clip, make_voice_like(duration_s=1.0, sr=16000, f0_hz=150, seed=0), 16000)
+    page.set_input_files("#file", str(clip))
+    expect_prediction(page)
+    ticks = page.locator("#axis span").all_inner_texts()
+    assert ticks == ["0:00", "0:10", "0:20", "0:30", "0:40", "0:50", "1:00"]
+    cells = page.locator("#timeline > div")
+    assert cells.count() == 32  # happy, happy joined in each of the eight repeats
+    assert all(cells.nth(i).evaluate("el => el.scrollWidth <= el.clientWidth + 1") for i in range(cells.count()))
+    assert page.locator("#legend").inner_text().split("\n")[:2] == ["Happy", "24.0 s · 40%"]
+    assert page.locator("#legend > span").count() == 4  # calm, with no time, is left out
+    assert page.locator("#timeline-summary").inner_text() == "Mostly happy: 24.0 s of 60.0 s, then neutral 12.0 s."
+    page.locator("#result").screenshot(path=str(shots / "service-timeline-minute.png"))
+
+
+def test_api_docs_render_offline(page, server_url):
+    """Swagger UI from the server's own files: every request to another host is refused."""
+    external = []
+
+    def only_this_server(route):
+        if route.request.url.startswith(server_url):
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(server_url + "/docs")
+    sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("serkit", timeout=20_000)
+    sync_api.expect(page.locator(".opblock-summary-path", has_text="/v1/predict").first).to_be_visible()
+    assert external == []
 
 
 def test_server_error_is_shown(page, server_url, tmp_path):
@@ -159,11 +223,11 @@ def test_fake_microphone_live_then_final_prediction(playwright, server_url, tmp_
         page.goto(server_url)
         page.click("#record")
         sync_api.expect(page.locator("#live-badge")).to_be_visible(timeout=20_000)  # a live prediction arrived
-        expect_prediction(page)
+        expect_prediction(page, state="live")
         page.screenshot(path=str(shots / "service-live.png"), full_page=True)
         page.click("#record")  # stop: the whole recording is predicted
-        sync_api.expect(page.locator("#live-badge")).to_be_hidden(timeout=20_000)
+        expect_prediction(page, state="done")
+        sync_api.expect(page.locator("#live-badge")).to_be_hidden()
         sync_api.expect(page.locator("#player")).to_be_visible()
-        expect_prediction(page)
     finally:
         browser.close()

@@ -56,3 +56,48 @@ def test_closed_pipe_ends_quietly(tmp_path):
     )
     assert pipeline.stdout.strip() == str(tmp_path / "a.wav")
     assert "Traceback" not in pipeline.stderr
+
+
+def test_mistyped_option_shows_the_verbs_usage_and_the_closest_option(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "--jsn", "x.wav"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: serkit predict ")
+    assert err.rstrip().endswith("serkit predict: error: unrecognized arguments: --jsn (did you mean --json?)")
+
+
+def test_mistyped_verb_names_the_closest_verb(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predcit", "x.wav"])
+    assert exit_info.value.code == 2
+    assert "serkit: error: unknown verb 'predcit' (did you mean predict?); verbs: info, " in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["zzz"])
+    assert "did you mean" not in capsys.readouterr().err
+
+
+def test_bundle_is_not_offered_as_a_feature_set(capsys, tmp_path):
+    from serkit.features import available_feature_sets, get_feature_set
+
+    assert "bundle" not in available_feature_sets() and "seed26" in available_feature_sets()
+    assert main(["features", str(tmp_path), "--set", "bundle", "-o", str(tmp_path / "f.csv")]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "unknown feature set 'bundle'" in line and "several joined by commas" in line
+    assert "bundle" not in line.split("available: ")[1].split(", or ")[0].split(", ")
+    assert get_feature_set("logmel,functionals").kind == "bundle"  # bundles are named by their parts
+
+
+def test_serve_on_a_port_in_use_is_one_line_before_loading_the_model(capsys, monkeypatch):
+    import socket
+
+    import serkit.artifacts
+
+    monkeypatch.setattr(serkit.artifacts, "load_model", lambda *a, **k: pytest.fail("model loaded before the port check"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"serkit serve: error: 127.0.0.1:{port}: port in use") and "--port" in line

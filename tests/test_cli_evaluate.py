@@ -53,17 +53,24 @@ def test_unknown_model_is_one_line_error(capsys, tmp_path):
 def test_evaluate_four_actors_beats_chance(four_actors, cache_dir, tmp_path, capsys):
     out_json = tmp_path / "results.json"
     code = main(["evaluate", str(four_actors), "--corpus", "ravdess", "--set", "seed26",
-                 "--model", "logreg", "--folds", "4", "--cache-dir", str(cache_dir),
-                 "--json", str(out_json)])
+                 "--model", "logreg", "--cache-dir", str(cache_dir), "--json", str(out_json)])
     assert code == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    # The honest figure first, the reference's random split beside it.
     assert printed.startswith("logreg — speaker") and "mean ± std" in printed
+    assert printed.index("logreg — speaker") < printed.index("logreg — random")
+    assert "warning: random split: 4 speaker(s) on both sides" in printed
+    # Four actors, five folds asked for: one actor out per fold, said once, in one line.
+    assert captured.err.count("warning: 4 speakers, fewer than 5 folds: 4 folds instead") == 1
+    assert "FoldWarning" not in captured.err and ".py:" not in captured.err
     results = json.loads(out_json.read_text())
-    [run] = results["runs"]
+    run, random_run = results["runs"]
+    assert (run["protocol"], random_run["protocol"]) == ("speaker", "random")
     assert results["feature_set"]["name"] == "seed26"
     assert results["command"] == (
         f"serkit evaluate {four_actors} --corpus ravdess --set seed26 --model logreg "
-        "--folds 4 --seed 0 --protocol speaker"
+        "--folds 5 --seed 0 --protocol speaker"
     )
     assert results["corpus"]["n_speakers"] == 4 and results["corpus"]["n_clips"] == 240
     assert all(len(fold["test_speakers"]) == 1 for fold in run["folds"])
@@ -139,3 +146,40 @@ def test_default_feature_set_follows_the_models(model, expected):
     args = argparse.Namespace(model=model, feature_set=None)
     assert resolve_feature_set(args) == expected == args.feature_set
     assert resolve_feature_set(argparse.Namespace(model=model, feature_set="functionals")) == "functionals"
+
+
+def tiny_manifest(folder, n_speakers: int):
+    """Eight synthetic clips per speaker, two 'emotions' told apart by pitch, in a manifest."""
+    import soundfile as sf
+    from conftest import make_voice_like
+
+    rows = ["path,label,speaker"]
+    for speaker in range(n_speakers):
+        for take in range(8):
+            label, f0 = ("sad", 110 + 5 * take) if take % 2 else ("happy", 260 + 5 * take)
+            name = f"s{speaker}-{take}.wav"
+            sf.write(folder / name, make_voice_like(duration_s=0.6, sr=16000, f0_hz=f0, seed=10 * speaker + take), 16000)
+            rows.append(f"{name},{label},speaker{speaker}")
+    (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return folder / "manifest.csv"
+
+
+def evaluate_tiny(manifest, capsys):
+    code = main(["evaluate", str(manifest), "--corpus", "manifest", "--set", "seed26", "--model", "logreg",
+                 "--no-cache", "-q", "-j", "1"])
+    return code, capsys.readouterr()
+
+
+def test_three_speakers_leave_one_out_with_one_warning(tmp_path, capsys):
+    code, captured = evaluate_tiny(tiny_manifest(tmp_path, 3), capsys)
+    assert code == 0
+    assert captured.err.splitlines() == ["warning: 3 speakers, fewer than 5 folds: 3 folds instead, one speaker out in each"]
+    fold_rows = [line for line in captured.out.splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
+    assert [row.split()[1] for row in fold_rows[:3]] == ["speaker0", "speaker1", "speaker2"]
+
+
+def test_one_speaker_is_one_line_saying_two_are_needed(tmp_path, capsys):
+    code, captured = evaluate_tiny(tiny_manifest(tmp_path, 1), capsys)
+    assert code == 1 and captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith("serkit evaluate: error: 1 speaker (speaker0): a speaker-independent figure needs")

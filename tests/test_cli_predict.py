@@ -114,6 +114,28 @@ def test_table_output(capsys, model_dir, clips):
     assert "1 predicted, 1 failed" in captured.err
 
 
+def test_a_folder_without_audio_is_named_while_the_rest_is_predicted(capsys, model_dir, clips, tmp_path):
+    empty = tmp_path / "no-audio"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("not audio")
+    assert main(["predict", str(empty), str(clips / "low.wav"), "--model", str(model_dir), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert [item["emotion"] for item in json.loads(captured.out)] == ["sad"]
+    assert captured.err.splitlines() == [f"no audio files in {empty}"]
+
+
+@pytest.mark.parametrize("columns, cut", [(300, False), (60, True)])
+def test_table_paths_fit_the_terminal_width(capsys, model_dir, tmp_path, monkeypatch, columns, cut):
+    folder = tmp_path / ("a-long-folder-name-" * 5)
+    folder.mkdir()
+    sf.write(folder / "low.wav", make_tone(freq_hz=150, sr=SR), SR)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["predict", str(folder / "low.wav"), "--model", str(model_dir)]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith("…" if cut else str(folder / "low.wav"))
+    assert len(line) <= columns if cut else "sad" in line
+
+
 def test_nothing_predicted_exits_1(capsys, model_dir, clips):
     code, items = run_json(capsys, str(clips / "broken.wav"), str(clips / "missing.wav"), "--model", str(model_dir))
     assert code == 1
@@ -122,7 +144,7 @@ def test_nothing_predicted_exits_1(capsys, model_dir, clips):
 
 def test_user_errors_are_one_line(capsys, model_dir, tmp_path):
     assert main(["predict", str(tmp_path), "--model", str(model_dir)]) == 1  # empty folder
-    assert "no audio files" in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines() == [f"serkit predict: error: no audio files in {tmp_path}"]
     assert main(["predict", "x.wav", "--model", str(tmp_path / "nope")]) == 1
     assert "no such model directory" in capsys.readouterr().err
     assert main(["predict", "x.wav", "--speaker-from", "actor", "--model", str(model_dir)]) == 1

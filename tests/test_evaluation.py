@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 from serkit.evaluation import (
     Dataset,
     EvaluationResult,
+    FoldWarning,
     LeakageWarning,
     compare,
     evaluate,
@@ -202,7 +203,7 @@ def test_single_model_table_has_folds_and_mean(rng):
     "kwargs, match",
     [
         ({"protocol": "kfold"}, "protocol"),
-        ({"n_splits": 7}, "n_splits"),
+        ({"n_splits": 1}, "n_splits"),
         ({"groups": None}, "speaker"),
         ({"groups": None, "protocol": "random", "speaker_norm": True}, "speaker"),
     ],
@@ -212,6 +213,22 @@ def test_bad_evaluation_requests_are_parameter_errors(kwargs, match, rng):
     arguments = {"groups": groups, **kwargs}
     with pytest.raises(ParameterError, match=match):
         evaluate("logreg", X, y, arguments.pop("groups"), progress=False, **arguments)
+
+
+def test_fewer_speakers_than_folds_leaves_one_speaker_out_with_a_warning(rng):
+    _, y, groups = speaker_task(rng, n_speakers=3)
+    with pytest.warns(FoldWarning, match="3 speakers, fewer than 5 folds: 3 folds instead"):
+        splits = split_indices("speaker", y, groups, n_splits=5)
+    assert sorted(set(groups[test]).pop() for _, test in splits) == sorted(set(groups))
+    assert all(len(set(groups[test])) == 1 for _, test in splits)
+
+
+def test_one_speaker_says_a_speaker_independent_figure_needs_two(rng):
+    _, y, groups = speaker_task(rng, n_speakers=1)
+    for protocol in ("speaker", "loso"):
+        with pytest.raises(ParameterError, match="needs clips of 2 or more speakers"):
+            split_indices(protocol, y, groups)
+    assert len(split_indices("random", y, groups)) == 1
 
 
 def test_non_finite_features_are_refused(rng):

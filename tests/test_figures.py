@@ -34,7 +34,7 @@ from serkit.report import (
     zero_crossing_count,
     zero_crossing_figure,
 )
-from serkit.report.style import OKABE_ITO, figure_to_png
+from serkit.report.style import HALF_WIDTH_IN, OKABE_ITO, figure_to_png
 
 SR = 16000
 
@@ -187,6 +187,8 @@ def test_class_counts_figure_bars_in_emotion_order():
     assert names == ["neutral", "sad", "angry"] and heights == [2, 3, 5]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("Emotion", "Clips")
     assert ax.patches[0].get_facecolor()[:3] == matplotlib.colors.to_rgb(OKABE_ITO[0])
+    # Drawn at the width the report shows it (a half column), so its text is full size.
+    assert class_counts_figure(labels).get_figwidth() == HALF_WIDTH_IN
 
 
 def test_speaker_counts_figure_colours_by_gender():
@@ -255,11 +257,22 @@ def test_feature_figures_reject_unknown_columns():
 
 
 def test_capping_figure_shows_each_version(rng):
-    rolloff = rng.normal(4000, 500, 200)
-    figure = capping_figure(rolloff, {"cap 3000 Hz": np.minimum(rolloff, 3000)}, column="rolloff", unit="Hz")
-    box_ax, hist_ax = figure.axes
+    rolloff = rng.normal(3400, 500, 200)
+    capped = np.minimum(rolloff, 3000)
+    n_capped = int(np.sum(rolloff >= 3000))
+    figure = capping_figure(rolloff, {"cap 3000 Hz": capped}, column="rolloff", unit="Hz")
+    extracted_ax, capped_ax, box_ax = figure.axes
     assert [t.get_text() for t in box_ax.get_xticklabels()] == ["as extracted", "cap 3000 Hz"]
-    assert box_ax.get_ylabel() == "rolloff (Hz)" and hist_ax.get_xlabel() == "rolloff (Hz)"
+    assert box_ax.get_ylabel() == "rolloff (Hz)" and capped_ax.get_xlabel() == "rolloff (Hz)"
+    assert (extracted_ax.get_title(loc="left"), capped_ax.get_title(loc="left")) == ("as extracted", "cap 3000 Hz")
+    # Each version in its own panel: every clip as extracted is drawn, none hidden under the cap.
+    assert sum(p.get_height() for p in extracted_ax.patches[:40]) == len(rolloff)
+    # The pile at the cap is a marked line with its count, not a bar that squashes the rest.
+    assert [t.get_text() for t in capped_ax.texts] == [f"{n_capped} clips set to 3000 Hz"]
+    assert [line.get_xdata()[0] for line in capped_ax.lines] == [3000]
+    uncapped_peak = np.histogram(rolloff[rolloff < 3000], bins=np.histogram_bin_edges(rolloff, bins=40))[0].max()
+    assert capped_ax.get_ylim()[1] < 2 * uncapped_peak < n_capped
+    assert capped_ax.get_shared_x_axes().joined(capped_ax, extracted_ax)
     with pytest.raises(ParameterError, match="at least one"):
         capping_figure(rolloff, {}, column="rolloff")
 
@@ -310,7 +323,7 @@ def test_model_comparison_figure_groups_bars():
     heights = [p.get_height() for p in ax.patches]
     assert heights[:4] == [0.4, 0.3, 0.6, 0.5] and heights[4] == 0.7 and np.isnan(heights[5])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["dense", "logreg"]
-    assert "chance (0.12)" in [t.get_text() for t in figure.legends[0].get_texts()]
+    assert "chance (12.5 %)" in [t.get_text() for t in figure.legends[0].get_texts()]
     with pytest.raises(ParameterError, match="2 models"):
         model_comparison_figure(["dense", "logreg"], {"x": [0.5]})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import re
@@ -113,9 +114,11 @@ def test_report_comparison_puts_speaker_independent_first(synthetic_html):
     header = comparison.split("</tr>")[0]
     assert header.index("speaker-independent") < header.index("random split") < header.index("reference")
     dense_row = next(row for row in comparison.split("<tr") if ">dense" in row)
-    assert "0.450 ± 0.041" in dense_row  # mean ± std over the three folds
-    assert "0.400</td>" in dense_row  # random split: one split, no spread
-    assert "0.70</td>" in dense_row  # the reference's figure
+    # Every score in %, as the CLI prints them.
+    assert "45.0 ± 4.1 %" in dense_row  # mean ± std over the three folds
+    assert "40.0 %</td>" in dense_row  # random split: one split, no spread
+    assert "70 %</td>" in dense_row  # the reference's figure
+    assert not re.search(r"<td>0\.\d+", comparison)
     assert "Leakage warning (random split)" in comparison and "Actor_01, Actor_02" in comparison
 
 
@@ -124,7 +127,7 @@ def test_report_model_details(synthetic_html):
     assert models.count("<h3>") == 2 and models.count("<article ") == 2
     assert "training curves" in models.split('id="model-logreg"')[0]
     assert "training curves" not in models.split('id="model-logreg"')[1]
-    assert "<td>0.50</td><td>0.25</td><td>0.33</td>" in models  # classification report row
+    assert "<td>50.0 %</td><td>25.0 %</td><td>33.3 %</td>" in models  # classification report row
     assert "–" in models  # the NaN ROC AUC of fold 1 shows as a dash, not "nan"
     text = re.sub(r"data:image/png;base64,[^\"]+", "", synthetic_html)
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
@@ -179,12 +182,17 @@ def subset_report(tmp_path_factory, request) -> dict:
             (root / actor / clip.name).symlink_to(clip)
     out, results = folder / "report.html", folder / "results.json"
     cache = folder / "cache"
-    with pytest.warns(UserWarning, match="not speaker-independent"):  # the random split's leakage
+    with contextlib.redirect_stderr(io.StringIO()) as stderr:
         code = main([
-            "report", str(root), "--corpus", "ravdess", "--models", "logreg,kmeans", "--folds", "2",
+            "report", str(root), "--corpus", "ravdess", "--models", "logreg,kmeans",
             "-o", str(out), "--save-results", str(results), "--cache-dir", str(cache),
         ])
     assert code == 0
+    # Two actors, five folds asked for; the random split's leakage: each said once, in one clean line.
+    lines = stderr.getvalue().replace("\r", "\n").splitlines()
+    assert lines.count("warning: 2 speakers, fewer than 5 folds: 2 folds instead, one speaker out in each") == 1
+    assert sum(line.startswith("warning: random split: 2 speaker(s) on both sides") for line in lines) == 1
+    assert not any("Warning:" in line or ".py:" in line for line in lines)
     redrawn = folder / "redrawn.html"
     assert main(["report", "--from", str(results), "-o", str(redrawn)]) == 0
     return {"html": out.read_text(), "path": out, "results": json.loads(results.read_text()), "redrawn": redrawn.read_text()}
@@ -213,7 +221,7 @@ def test_subset_report_has_every_part(subset_report):
 def test_subset_report_redraws_from_results(subset_report):
     redrawn = subset_report["redrawn"]
     assert_self_contained(redrawn)
-    number = re.compile(r"\d\.\d{3} ± \d\.\d{3}")
+    number = re.compile(r"\d+\.\d ± \d+\.\d %")
     comparison = lambda html: html.split('<section id="comparison">')[1].split("</section>")[0]  # noqa: E731
     assert number.findall(comparison(redrawn)) == number.findall(comparison(subset_report["html"]))
     assert "--from" in redrawn.split('<section id="reproduce">')[1]

@@ -57,9 +57,25 @@ def test_page_and_docs(client):
     # self-contained: no external scripts, styles, fonts or images
     for marker in ('src="http', "href=\"http", "url(http", "@import"):
         assert marker not in page.text
-    assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert "multipart/form-data" in schema["paths"]["/v1/predict"]["post"]["requestBody"]["content"]
+
+
+@pytest.mark.parametrize("docs_url", ["/docs", "/redoc"])
+def test_api_docs_work_offline(client, docs_url):
+    import re
+
+    page = client.get(docs_url)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    # Every script, style sheet and icon comes from this server, none from a CDN or font service.
+    assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page.text, re.IGNORECASE)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert any(asset.endswith(".js") for asset in assets)
+    for asset in assets:
+        assert asset.startswith("/"), asset
+        response = client.get(asset)
+        assert response.status_code == 200 and len(response.content) > 1000, asset
+    assert "/openapi.json" in page.text
 
 
 def test_predict_multipart(client):

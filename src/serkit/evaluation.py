@@ -79,6 +79,10 @@ class LeakageWarning(UserWarning):
     """A split put the same speaker on both sides: the score is not speaker-independent."""
 
 
+class FoldWarning(UserWarning):
+    """Fewer speakers than the folds asked for: one fold per speaker instead."""
+
+
 # ----------------------------------------------------------------------------- data
 
 
@@ -345,15 +349,20 @@ def split_indices(protocol, y, groups, *, n_splits=5, random_state=0):
             f"protocol {protocol!r} needs the speaker of each clip; use protocol='random' "
             "only if the speakers are unknown (and the score is then not speaker-independent)"
         )
-    n_groups = len(np.unique(groups))
-    if protocol == "loso":
-        if n_groups < 2:
-            raise ParameterError(f"leave-one-speaker-out needs 2 or more speakers, got {n_groups}")
-        return list(LeaveOneGroupOut().split(indices, y, groups))
-    if not 2 <= n_splits <= n_groups:
+    speakers = np.unique(groups)
+    if len(speakers) < 2:
         raise ParameterError(
-            f"n_splits={n_splits} must be between 2 and the number of speakers ({n_groups})"
+            f"{len(speakers)} speaker ({', '.join(map(str, speakers))}): a speaker-independent figure needs "
+            "clips of 2 or more speakers (protocol 'random' scores this corpus, not speaker-independently)"
         )
+    if protocol == "loso":
+        return list(LeaveOneGroupOut().split(indices, y, groups))
+    if n_splits < 2:
+        raise ParameterError(f"n_splits={n_splits} must be 2 or more")
+    if n_splits > len(speakers):
+        warnings.warn(f"{len(speakers)} speakers, fewer than {n_splits} folds: "
+                      f"{len(speakers)} folds instead, one speaker out in each", FoldWarning, stacklevel=2)
+        return list(LeaveOneGroupOut().split(indices, y, groups))
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     return list(splitter.split(indices, y, groups))
 
@@ -821,12 +830,12 @@ def format_table(result: EvaluationResult) -> str:
             row.append("-" if reference is None else f"{100 * reference:.0f}")
             rows.append(row)
         text = _render(header, rows)
-        text += ("\n(all figures in % but the Brier score; UA = unweighted accuracy, the mean of per-emotion "
-                 "recalls; ECE = expected calibration error, 15 bins)")
         text += "".join(
             f"\n{run.model}: {_pooled_calibration_line(run)}"
             for run in result.runs if run.uncalibrated and run.protocol == honest
         )
+    text += ("\n(all figures in % but the Brier score; UA = unweighted accuracy, the mean of per-emotion "
+             "recalls; ECE = expected calibration error, 15 bins)")
     # Every model shares the split, so each leakage note is printed once.
     notes = sorted({note for run in result.runs for note in run.warnings
                     if note.startswith("random split")})

@@ -6,14 +6,18 @@ only the standard library at module level, so ``serkit --help`` stays instant; t
 heavy libraries load inside ``run``.
 
 Exit codes: 0 success; 1 a serkit error (bad audio, corpus, model: one line on
-stderr, no traceback); 2 wrong arguments.
+stderr, no traceback); 2 wrong arguments (the verb's usage, and a "did you mean"
+for a mistyped verb or option). serkit's own warnings print as one ``warning:``
+line each, once, above any progress bar.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
+import warnings
 from importlib import import_module
 
 from serkit import __version__
@@ -54,13 +58,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def did_you_mean(word: str, choices) -> str:
+    """``" (did you mean X?)"`` for the closest of ``choices`` to ``word``, else ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, but a mistyped verb is named with the closest verb, and an
+    unknown option after a verb fails with that verb's usage and the closest option."""
+    verb = next((word for word in argv if not word.startswith("-")), None)
+    if verb is not None and verb not in VERBS:
+        parser.error(f"unknown verb {verb!r}{did_you_mean(verb, VERBS)}; verbs: {', '.join(VERBS)}")
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        [verbs] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+        verb_parser = verbs.choices[args.verb]
+        options = [option for action in verb_parser._actions for option in action.option_strings]
+        verb_parser.error("unrecognized arguments: " + " ".join(
+            word + (did_you_mean(word.split("=")[0], options) if word.startswith("-") else "") for word in unknown
+        ))
+    return args
+
+
+def show_serkit_warning(message, category, filename, lineno, file=None, line=None, *, shown: set, others) -> None:
+    """``warnings.showwarning`` for the CLI: serkit's warnings as one ``warning:`` line
+    each, printed once and above any progress bar; other libraries' through ``others``."""
+    if not category.__module__.startswith("serkit."):
+        others(message, category, filename, lineno, file, line)
+        return
+    text = f"warning: {message}"
+    if text not in shown:
+        from tqdm.auto import tqdm
+
+        shown.add(text)
+        tqdm.write(text, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``serkit`` console script; returns the exit code."""
+    import functools
+
     from serkit.exceptions import SerkitError
 
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(build_parser(), sys.argv[1:] if argv is None else list(argv))
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = functools.partial(show_serkit_warning, shown=set(), others=warnings.showwarning)
+            return int(args._run(args) or 0)
     except SerkitError as error:
         print(f"serkit {args.verb}: error: {error}", file=sys.stderr)
         return 1

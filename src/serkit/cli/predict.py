@@ -28,23 +28,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def collect_files(paths: list[str]) -> list[str]:
-    """Files as given, folders walked (sorted) for files with an audio suffix."""
+def collect_files(paths: list[str]) -> tuple[list[str], list[str]]:
+    """``(files, empty_folders)``: files as given, folders walked (sorted) for files with
+    an audio suffix, and the folders that had none."""
     from pathlib import Path
 
     from serkit.corpora.base import AUDIO_EXTENSIONS
 
-    files = []
+    files, empty_folders = [], []
     for path in paths:
         if Path(path).is_dir():
             found = sorted(
                 p for p in Path(path).rglob("*")
                 if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith(".")
             )
+            if not found:
+                empty_folders.append(path)
             files.extend(str(p) for p in found)
         else:
             files.append(path)  # missing files are reported per file, with the others predicted
-    return files
+    return files, empty_folders
 
 
 def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str], list[str] | None]:
@@ -69,8 +72,12 @@ def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str],
 
 
 def format_table(items: list[dict]) -> str:
-    """One line per file (emotion, its probability, the runner-up), timeline lines beneath."""
-    width = min(60, max(len(item["path"]) for item in items))
+    """One line per file (emotion, its probability, the runner-up), timeline lines beneath;
+    paths longer than the terminal leaves room for are cut from the left."""
+    import shutil
+
+    room = max(20, shutil.get_terminal_size().columns - 40)  # 40: the emotion, its share, the runner-up
+    width = min(room, max(len(item["path"]) for item in items))
     lines = []
     for item in items:
         name = item["path"] if len(item["path"]) <= width else "…" + item["path"][-width + 1 :]
@@ -113,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.speaker_from not in (None, "folder") and not args.manifest:
         raise ParameterError(f"--speaker-from {args.speaker_from!r} names a manifest column: give --manifest CSV")
-    files = collect_files(args.paths)
+    files, empty_folders = collect_files(args.paths)
     speakers = None
     if args.manifest:
         column = args.speaker_from if args.speaker_from not in (None, "folder") else None
@@ -122,7 +129,9 @@ def run(args: argparse.Namespace) -> int:
         if speakers is not None and args.paths:
             raise ParameterError("with --speaker-from COLUMN, the files come from --manifest only")
     if not files:
-        raise ParameterError("no audio files given (or none found in the folders given)")
+        raise ParameterError(f"no audio files in {', '.join(empty_folders)}" if empty_folders else "no audio files given")
+    for folder in empty_folders:
+        print(f"no audio files in {folder}", file=sys.stderr)  # the other paths are still predicted
     if args.speaker_from == "folder":
         speakers = [Path(f).parent.name for f in files]
 

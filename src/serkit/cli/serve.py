@@ -26,6 +26,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Bind ``host:port`` for a moment, as uvicorn will, so that a port in use (or a host
+    that is not this machine's) is one clear line before the model takes seconds to load.
+
+    Raises :class:`~serkit.exceptions.ParameterError`.
+    """
+    import errno
+    import socket
+
+    from serkit.exceptions import ParameterError
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a closing port is free
+            probe.bind((host, port))
+    except socket.gaierror as error:
+        raise ParameterError(f"{host}: not a host name or address here ({error.strerror})") from None
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise ParameterError(
+                f"{host}:{port}: port in use (another server, perhaps another serkit serve); "
+                "stop it or choose another with --port"
+            ) from None
+        raise ParameterError(f"{host}:{port}: cannot listen here ({error.strerror})") from None
+
+
 def run(args: argparse.Namespace) -> int:
     import os
     import sys
@@ -35,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ParameterError(f"--workers {args.workers} must be at least 1")
+    check_port_free(args.host, args.port)
     from serkit.artifacts import load_model
     from serkit.service.app import check_predictor
     from serkit.service.settings import get_settings, to_environment

@@ -190,20 +190,23 @@ def _load_builtin_sets() -> None:
 
 
 def available_feature_sets() -> list[str]:
-    """Names of the registered feature sets, sorted."""
+    """Names of the registered feature sets a user can ask for, sorted.
+
+    The bundle class is not one of them: a bundle is asked for by its parts'
+    names, comma-separated (``"logmel,functionals+egemaps"``).
+    """
     _load_builtin_sets()
-    return sorted(_REGISTRY)
+    return sorted(name for name, cls in _REGISTRY.items() if cls.kind != "bundle")
 
 
 def feature_set_class(name: str) -> type[FeatureSet]:
     """The class registered as ``name`` (not a bundle); :class:`ParameterError` if none."""
-    _load_builtin_sets()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
+    if name not in available_feature_sets():
         raise ParameterError(
-            f"unknown feature set {name!r}; available: {', '.join(sorted(_REGISTRY))}"
-        ) from None
+            f"unknown feature set {name!r}; available: {', '.join(available_feature_sets())}, "
+            f"or several joined by commas (a bundle, e.g. logmel,functionals+egemaps)"
+        )
+    return _REGISTRY[name]
 
 
 def get_feature_set(name: str, **params) -> FeatureSet:

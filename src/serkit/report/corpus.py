@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from serkit.exceptions import ParameterError
 from serkit.labels import EMOTIONS
-from serkit.report.style import GENDER_COLORS, OKABE_ITO, emotion_colors, new_figure, plain_text, styled
+from serkit.report.style import GENDER_COLORS, HALF_WIDTH_IN, OKABE_ITO, emotion_colors, new_figure, plain_text, styled
 
 
 def ordered_labels(labels: Sequence[str]) -> list[str]:
@@ -47,9 +47,13 @@ def class_counts_figure(labels: Sequence[str]) -> Figure:
     _nonempty(labels, "labels")
     counts = Counter(labels)
     names = ordered_labels(labels)
-    figure, ax = new_figure(height_in=3.3)
+    figure, ax = new_figure(height_in=3.3, width_in=HALF_WIDTH_IN)  # the report shows it beside its table
     bars = ax.bar([plain_text(n) for n in names], [counts[n] for n in names], color=emotion_colors(names), edgecolor="black", linewidth=0.5)
     ax.bar_label(bars, padding=2)
+    ax.tick_params(axis="x", labelrotation=30)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
+        tick.set_rotation_mode("anchor")
     ax.set(title=f"Clips per emotion ({len(labels)} clips)", xlabel="Emotion", ylabel="Clips")
     ax.margins(y=0.12)
     ax.grid(True, axis="y")

@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -153,9 +154,31 @@ def feature_boxplots_figure(
     return figure
 
 
+def piled_ends(values) -> list[tuple[float, int]]:
+    """The ends of ``values`` that capping piled clips onto: ``[(value, count)]`` for the
+    minimum and the maximum when more than one clip holds it exactly.
+
+    Examples
+    --------
+    >>> piled_ends(np.minimum([1.0, 2.0, 5.0, 7.0], 4.0))
+    [(4.0, 2)]
+    """
+    values = np.asarray(values, dtype=float)
+    ends = []
+    for end in dict.fromkeys((float(values.min()), float(values.max()))):
+        count = int(np.sum(values == end))
+        if count > 1:
+            ends.append((end, count))
+    return ends
+
+
 @styled
 def capping_figure(before, versions: Mapping[str, Sequence[float]], *, column: str, unit: str = "") -> Figure:
-    """What capping a column changed: box plots and histograms before and after.
+    """What capping a column changed: box plots, and a histogram per version.
+
+    Each version has its own histogram panel (shared value axis, own clip axis), so none
+    hides another. The clips a cap piled onto one value are not drawn as a bar, which
+    would dwarf the rest, but marked at that value with their count.
 
     Parameters
     ----------
@@ -173,18 +196,39 @@ def capping_figure(before, versions: Mapping[str, Sequence[float]], *, column: s
     series = {"as extracted": np.asarray(before, dtype=float)}
     series.update({name: np.asarray(values, dtype=float) for name, values in versions.items()})
     label = plain_text(f"{column} ({unit})" if unit else column)
-    figure, (box_ax, hist_ax) = new_figure(1, 2, height_in=3.4, width_in=9.0)
+    figure, axes = new_figure(len(series), 2, height_in=1.5 + 1.3 * len(series), width_in=9.0, squeeze=False)
+    grid = axes[0, 0].get_gridspec()
+    for ax in axes[:, 0]:
+        ax.remove()
+    box_ax = figure.add_subplot(grid[:, 0])
     box_ax.boxplot(
         list(series.values()), whis=WHISKER_IQR, patch_artist=True,
         boxprops={"facecolor": "#cfe3f3"}, medianprops={"color": "black"},
         flierprops={"marker": "o", "markersize": 3, "markerfacecolor": OUTLIER_COLOR, "markeredgecolor": OUTLIER_COLOR},
     )
-    box_ax.set_xticks(range(1, len(series) + 1), [plain_text(name) for name in series])  # boxplot's label keyword was renamed in 3.9
+    # boxplot's label keyword was renamed in 3.9; long names wrap rather than run into each other.
+    box_ax.set_xticks(range(1, len(series) + 1), [textwrap.fill(plain_text(name), 12) for name in series])
     box_ax.set(title=f"{plain_text(column)}: before and after capping", ylabel=label)
-    box_ax.tick_params(axis="x", labelsize=8)
-    edges = np.histogram_bin_edges(np.concatenate(list(series.values())), bins=40)
-    for color, (name, values) in zip(OKABE_ITO, series.items()):
-        hist_ax.hist(values, bins=edges, histtype="step", linewidth=1.6, color=color, label=plain_text(name))
-    hist_ax.set(title="Distributions", xlabel=label, ylabel="Clips")
-    hist_ax.legend()
+    edges = np.histogram_bin_edges(series["as extracted"], bins=40)
+    for ax, color, (name, values) in zip(axes[:, 1], OKABE_ITO, series.items()):
+        piles = piled_ends(values) if name != "as extracted" else []
+        spread = values[~np.isin(values, [end for end, _ in piles])]
+        ax.hist(spread, bins=edges, color=color, alpha=0.35)
+        ax.hist(spread, bins=edges, histtype="step", linewidth=1.4, color=color)
+        # Head room above the bars for each pile's note.
+        ax.set_ylim(0, (1.25 + 0.3 * len(piles)) * max(1, np.histogram(spread, bins=edges)[0].max()))
+        for row, (end, count) in enumerate(piles):
+            # The text runs from its line towards the wider side of the panel.
+            upper = end > (edges[0] + edges[-1]) / 2
+            ax.axvline(end, color=color, linestyle="--", linewidth=1.6)
+            ax.annotate(plain_text(f"{count} clips set to {end:.0f}{' ' + unit if unit else ''}"), xy=(end, 0.97 - 0.2 * row),
+                        xycoords=("data", "axes fraction"), xytext=(-5 if upper else 5, 0),
+                        textcoords="offset points", ha="right" if upper else "left", va="top", color=color,
+                        fontweight="bold", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        ax.set_title(plain_text(name), loc="left", fontsize=10, color=color)
+        ax.set_ylabel("Clips")
+        ax.sharex(axes[0, 1])
+        if ax is not axes[-1, 1]:
+            ax.tick_params(labelbottom=False)
+    axes[-1, 1].set_xlabel(label)
     return figure

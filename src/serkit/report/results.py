@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from serkit.exceptions import ParameterError
 from serkit.report.style import OKABE_ITO, SEQUENTIAL_CMAP, emotion_colors, new_figure, plain_text, styled
@@ -131,6 +132,7 @@ def training_curves_figure(history: Sequence[Mapping], *, title: str = "Training
         else:
             ax.text(0.5, 0.5, f"no {metric} recorded", transform=ax.transAxes, ha="center", color="grey")
     accuracy_ax.set_ylim(0, 1)
+    accuracy_ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
     figure.suptitle(plain_text(title), fontweight="bold")
     return figure
 
@@ -174,11 +176,12 @@ def model_comparison_figure(
             x + (index - (n_series - 1) / 2) * width, means, width, yerr=errors, capsize=3,
             color=color, edgecolor="black", linewidth=0.5, hatch=hatches[index % len(hatches)], label=plain_text(name),
         )
-        ax.bar_label(bars, labels=["" if np.isnan(m) else f"{m:.2f}" for m in means], padding=2, fontsize=7.5)
+        ax.bar_label(bars, labels=["" if np.isnan(m) else f"{100 * m:.0f}" for m in means], padding=2, fontsize=7.5)
     if chance is not None:
-        ax.axhline(chance, color="grey", linestyle=":", linewidth=1.2, label=f"chance ({chance:.2f})")
+        ax.axhline(chance, color="grey", linestyle=":", linewidth=1.2, label=f"chance ({100 * chance:.1f} %)")
     ax.set_xticks(x, [plain_text(model) for model in models])
-    ax.set(title=plain_text(title), ylabel=plain_text(ylabel), ylim=(0, 1.05))
+    ax.set(title=plain_text(title), ylabel=plain_text(f"{ylabel} (%)"), ylim=(0, 1.05))
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, symbol=""))
     ax.grid(True, axis="y")
     figure.legend(loc="outside lower center", ncols=n_series + (chance is not None), fontsize=8)
     return figure

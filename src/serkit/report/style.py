@@ -48,6 +48,9 @@ SPECTROGRAM_CMAP = "magma"
 WIDTH_IN = 8.0
 """Default figure width in inches; at :data:`DPI` a figure is 800 px wide."""
 DPI = 100
+HALF_WIDTH_IN = 5.0
+"""Width of a figure the report shows in a half-width column (about 500 px): drawn at
+the size it is shown, its text is as large as a full-width figure's."""
 
 RC = {
     "font.size": 10,

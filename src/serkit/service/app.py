@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from serkit import __version__
 from serkit.exceptions import ArtifactError
@@ -22,6 +23,9 @@ DESCRIPTION = """Speech emotion recognition over HTTP.
 emotion, the probability of each emotion, and for long audio a timeline. Errors are JSON
 `{"error", "detail"}` with a 4xx status. The web page at `/` does the same from a browser.
 """
+
+DOCS_ASSETS_URL = "/docs-assets"
+"""Where Swagger UI's and ReDoc's scripts, style sheet and icon are served."""
 
 
 def check_predictor(predictor: Predictor) -> None:
@@ -83,7 +87,10 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
         yield
         app.state.predictor = None
 
-    app = FastAPI(title="serkit", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # /docs (Swagger UI) and /redoc from files fastapi-offline ships, served here: the API
+    # docs work without reaching a CDN.
+    app = FastAPIOffline(title="serkit", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                         static_url=DOCS_ASSETS_URL)
     app.state.settings = settings
     app.state.predictor = None
     app.state.slots = PredictionSlots(settings.max_concurrent)
