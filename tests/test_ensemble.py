@@ -180,19 +180,22 @@ def test_evaluate_runs_speaker_folds_on_a_bundle(bundle_dataset):
         evaluate("ensemble", dataset.X, dataset.y, dataset.groups, speaker_norm=True, progress=False)
 
 
-def test_bundled_default_model_is_the_cnn_beside_logreg_tuned():
-    from serkit.artifacts import DEFAULT_MODEL_DIR, load_model
+def test_previous_default_is_the_cnn_beside_logreg_tuned_by_name():
+    from serkit.artifacts import BUNDLED_MODELS_DIR, load_model
     from serkit.labels import EMOTIONS
 
-    predictor = load_model()  # None = the bundled model; checks manifest and columns
+    predictor = load_model("cnn-ensemble-v1")  # by name: the default before serkit 0.2
+    model_dir = BUNDLED_MODELS_DIR / "cnn-ensemble-v1"
     assert predictor.feature_set.name == "logmel,functionals"
+    # Trained on clips as recorded: loaded with level normalisation off in both parts.
+    assert all(part.level is None for part in predictor.feature_set.part_sets())
     assert predictor.metadata["model"] == "ensemble"
     assert [name for name, _ in predictor.estimator.members_] == ["cnn", "logreg-tuned"]
-    assert (DEFAULT_MODEL_DIR / "LICENSE-DATA.md").read_text().count("CC BY-NC-SA 4.0") >= 1
+    assert (model_dir / "LICENSE-DATA.md").read_text().count("CC BY-NC-SA 4.0") >= 1
     metrics = predictor.metadata["metrics"]
     assert metrics["summary"]["unweighted_accuracy"]["mean"] > 0.58  # speaker-grouped CV
     assert set(metrics["members"]) == {"cnn", "logreg-tuned"}
-    assert (DEFAULT_MODEL_DIR / "model.skops").stat().st_size < 4_000_000
+    assert (model_dir / "model.skops").stat().st_size < 4_000_000
     answer = predictor.predict_audio(make_voice_like(sr=16000, duration_s=3.0), 16000)
     assert set(answer["probabilities"]) == set(EMOTIONS)
     assert sum(answer["probabilities"].values()) == pytest.approx(1.0)

@@ -1,0 +1,53 @@
+"""The bundled default model: what it is, what it records, and that a clip's level does not
+change its answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import make_voice_like
+from serkit.artifacts import DEFAULT_MODEL_DIR, bundled_models, load_model
+from serkit.labels import EMOTIONS
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return load_model()
+
+
+def test_default_is_calibrated_logreg_on_whisper_and_functionals(predictor):
+    assert predictor.feature_set.name == "whisper+functionals"
+    assert predictor.metadata["model"] == "logreg-tuned+calibrated"
+    assert predictor.estimator.temperature_ > 0
+    metrics = predictor.metadata["metrics"]
+    assert metrics["summary"]["unweighted_accuracy"]["mean"] > 0.68  # speaker-grouped CV, stored at training
+    assert "CC BY-NC-SA 4.0" in (DEFAULT_MODEL_DIR / "LICENSE-DATA.md").read_text()
+
+
+def test_default_records_its_encoder(predictor):
+    from serkit.features.whisper import BUNDLED_REQUIREMENT, BUNDLED_SHA256
+
+    (encoder,) = predictor.metadata["encoders"]
+    assert encoder["package"] == BUNDLED_REQUIREMENT
+    assert encoder["sha256"] == BUNDLED_SHA256
+    assert encoder["licence"].startswith("MIT")
+
+
+def test_bundled_models_load_by_name():
+    assert bundled_models()[0] == "default"
+    assert "cnn-ensemble-v1" in bundled_models()
+
+
+@pytest.mark.parametrize("sr", [16000, 44100])
+def test_the_same_clip_at_any_level_gets_the_same_answer(predictor, sr):
+    y = make_voice_like(sr=sr, duration_s=3.0)
+    answers = []
+    for peak_dbfs in (-40.0, -20.0, -1.0):
+        scaled = (y * 10 ** (peak_dbfs / 20) / np.max(np.abs(y))).astype(np.float32)
+        answers.append(predictor.predict_audio(scaled, sr))
+    emotions = {answer["emotion"] for answer in answers}
+    assert len(emotions) == 1
+    for answer in answers[1:]:
+        for emotion in EMOTIONS:
+            assert answer["probabilities"][emotion] == pytest.approx(answers[0]["probabilities"][emotion], abs=0.05)
