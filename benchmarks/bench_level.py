@@ -35,6 +35,7 @@ from serkit.audio import load_audio
 from serkit.corpora import read_corpus
 from serkit.evaluation import split_indices
 from serkit.features import default_cache_dir, extract_corpus, get_feature_set
+from serkit.features.base import params_with_level
 from serkit.models import fit_model, make_model
 
 COPIES = ("recorded", "peak -1 dBFS", "20 dB quieter")
@@ -130,7 +131,8 @@ def main() -> None:
     inner = {}
 
     def recorded(level: str):
-        feature_set = get_feature_set(args.feature_set, level=None if level == "none" else level)
+        params = params_with_level(args.feature_set, {}, None if level == "none" else level)
+        feature_set = get_feature_set(args.feature_set, **params)
         extraction = extract_corpus(corpus, feature_set, n_jobs=args.jobs, cache_dir=cache_dir, progress=False)
         if extraction.failures:
             raise SystemExit(f"{len(extraction.failures)} clips failed, e.g. {extraction.failures[0]}")

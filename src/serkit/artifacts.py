@@ -313,42 +313,17 @@ def _saved_before_level_normalisation(version: str) -> bool:
         return False
 
 
-def params_as_recorded(name: str, params: dict) -> dict:
-    """Parameters of a set saved before level normalisation existed, with ``level=None``
-    wherever the set (or a part of a bundle or joined set) takes one, so the model
-    sees clips analysed as it was trained: as recorded.
-
-    >>> params_as_recorded("functionals", {})["level"] is None
-    True
-    """
-    import inspect
-
-    from serkit.features.base import JoinedVectorSets, feature_set_class
-
-    if "," in name:  # a bundle: its parts' parameters are in part_params
-        part_params = dict(params.get("part_params") or {})
-        for part in params.get("parts") or name.split(","):
-            part_params[part] = params_as_recorded(part, part_params.get(part) or {})
-        return {**params, "part_params": part_params}
-    cls = feature_set_class(name)
-    params = dict(params)
-    if issubclass(cls, JoinedVectorSets):
-        for part in cls.part_names:
-            params[part] = params_as_recorded(part, params.get(part) or {})
-    elif "level" in inspect.signature(cls.__init__).parameters:
-        params.setdefault("level", None)
-    return params
-
-
 def _check_compatible(model_dir: Path, metadata: dict):
     """The feature set named in (validated) ``metadata``, rebuilt here: its parameters
     within the set's bounds, nothing to download, the same kind and columns."""
     from serkit.features import get_feature_set
+    from serkit.features.base import params_with_level
 
     saved = metadata["feature_set"]
     params = saved["params"]
     if _saved_before_level_normalisation(metadata["versions"]["serkit"]):
-        params = params_as_recorded(saved["name"], params)
+        # Those models were trained on clips as recorded.
+        params = params_with_level(saved["name"], params, None)
     try:
         feature_set = get_feature_set(saved["name"], **params)
         feature_set.require_local()

@@ -209,6 +209,28 @@ def feature_set_class(name: str) -> type[FeatureSet]:
     return _REGISTRY[name]
 
 
+def params_with_level(name: str, params: dict, level: str | None) -> dict:
+    """``params`` of the set ``name`` with ``level`` wherever the set, or a part of a
+    bundle or joined set, takes one and ``params`` does not already say.
+
+    >>> params_with_level("whisper+functionals", {}, None)
+    {'whisper': {'level': None}, 'functionals': {'level': None}}
+    """
+    if "," in name:  # a bundle: its parts' parameters are in part_params
+        part_params = dict(params.get("part_params") or {})
+        for part in params.get("parts") or name.split(","):
+            part_params[part] = params_with_level(part, part_params.get(part) or {}, level)
+        return {**params, "part_params": part_params}
+    cls = feature_set_class(name)
+    params = dict(params)
+    if issubclass(cls, JoinedVectorSets):
+        for part in cls.part_names:
+            params[part] = params_with_level(part, params.get(part) or {}, level)
+    elif "level" in inspect.signature(cls.__init__).parameters:
+        params.setdefault("level", level)
+    return params
+
+
 def get_feature_set(name: str, **params) -> FeatureSet:
     """Build the feature set registered as ``name`` with ``params``.
 
