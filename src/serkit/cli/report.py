@@ -30,7 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--out", default="report.html", metavar="FILE", help="HTML file to write (default: report.html)")
     parser.add_argument(
         "--from", dest="from_path", metavar="RESULTS.json",
-        help="draw from saved evaluation results ('serkit evaluate --json' or --save-results) instead of retraining",
+        help="draw from saved evaluation results ('serkit evaluate --json' or --save-results) instead of retraining; "
+        "the JSON of a cross-corpus 'serkit evaluate --train … --json' gives a cross-corpus report",
+    )
+    parser.add_argument(
+        "--cross-corpus", metavar="CROSS.json",
+        help="add a cross-corpus section: the JSON of 'serkit evaluate --train … --test … --json'",
     )
     parser.add_argument("--save-results", metavar="RESULTS.json", help="also save the evaluation results as JSON")
     parser.add_argument("--folds", type=int, default=5, help="speaker-grouped folds (default: 5)")
@@ -39,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", default=None, help="feature cache directory (default: the user cache)")
 
 
-def _read_results(path: str) -> dict:
+def _read_json(path: str):
     import json
 
     from serkit.exceptions import ParameterError
@@ -51,9 +56,31 @@ def _read_results(path: str) -> dict:
         raise ParameterError(f"{path}: cannot read results ({error.strerror})") from None
     except json.JSONDecodeError as error:
         raise ParameterError(f"{path}: not JSON ({error.msg} at line {error.lineno})") from None
-    if not isinstance(results, dict) or not results.get("runs"):
+    return results
+
+
+def _read_results(path: str) -> dict:
+    """Evaluation runs, or a cross-corpus matrix (``{"cross_corpus": [...]}``)."""
+    from serkit.exceptions import ParameterError
+
+    results = _read_json(path)
+    if not isinstance(results, dict) or not (results.get("runs") or results.get("cross_corpus")):
         raise ParameterError(f"{path}: no evaluation runs (expected the JSON of 'serkit evaluate --json')")
     return results
+
+
+def _read_cross_corpus(path: str) -> list:
+    """The matrices of a cross-corpus ``serkit evaluate --train … --json`` file."""
+    from serkit.exceptions import ParameterError
+    from serkit.report.build import cross_corpus_matrices
+
+    try:
+        matrices = cross_corpus_matrices(_read_json(path))
+    except ParameterError as error:
+        raise ParameterError(f"{path}: {error}") from None
+    if not matrices:
+        raise ParameterError(f"{path}: no cross-corpus matrix (expected the JSON of 'serkit evaluate --train … --json')")
+    return matrices
 
 
 def reproduce_command(args: argparse.Namespace) -> str:
@@ -63,6 +90,8 @@ def reproduce_command(args: argparse.Namespace) -> str:
     parts = ["serkit", "report"]
     if args.root is not None:
         parts += [args.root, "--corpus", args.corpus]
+    if args.cross_corpus:
+        parts += ["--cross-corpus", args.cross_corpus]
     if args.from_path:
         parts += ["--from", args.from_path]
     else:
@@ -84,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("--save-results writes new results; with --from nothing is re-evaluated")
     command = reproduce_command(args)
     results = _read_results(args.from_path) if args.from_path else None
+    if results is not None and not results.get("runs") and args.root is not None:
+        raise ParameterError(f"{args.from_path}: a cross-corpus matrix holds no runs to report on ROOT; give "
+                             "it with --cross-corpus beside the corpus, or --from alone")
+    cross_corpus = _read_cross_corpus(args.cross_corpus) if args.cross_corpus else None
     feature_set = args.feature_set or ((results or {}).get("feature_set") or {}).get("name") or "seed26"
 
     corpus = dataset = None
@@ -104,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
             resolve_model_names(args.models), dataset.X, dataset.y, dataset.groups,
             protocols=HONEST_AND_REFERENCE_PROTOCOLS, n_splits=args.folds, random_state=args.seed,
             corpus=dataset.corpus, feature_set=feature_set, command=command, progress=True,
+            slice_by=dataset.meta,
         )
         if args.save_results:
             print(f"results: {evaluation.save_json(args.save_results)}", file=sys.stderr)
@@ -117,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         features=None if dataset is None else dict(zip(dataset.columns, dataset.X.T)),
         feature_columns=None if dataset is None else dataset.columns,
         command=command,
+        cross_corpus=cross_corpus,
         progress=True,
     )
     out = Path(args.out)

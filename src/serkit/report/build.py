@@ -51,7 +51,10 @@ SECTIONS = (
     ("models", "Per model"),
     ("reproduce", "How to reproduce"),
 )
-"""Section ids and titles, in page order; every report has all of them."""
+"""Section ids and titles, in page order, of a report of evaluation runs."""
+CROSS_CORPUS_SECTION = ("cross-corpus", "Cross-corpus")
+"""Added after the model comparison when the report is given a cross-corpus matrix."""
+SLICE_METRICS = ("unweighted_accuracy", "accuracy", "ece")
 
 
 def label_encoding(labels: Iterable[str]) -> list[tuple[str, int]]:
@@ -211,8 +214,65 @@ def model_context(model: str, protocols: Mapping[str, Mapping]) -> dict:
             result_figures.training_curves_figure(run["history"], title=f"{model}: training curves")
         ) if run.get("history") else None,
         **_calibration_context(model, run),
+        "slices": _slices_context(model, run),
     }
     return context
+
+
+def _pooled_unweighted_accuracy(run: Mapping) -> float | None:
+    """Mean recall of the emotions present, test folds pooled (as each slice is scored)."""
+    report = run.get("classification_report") or {}
+    recalls = [row["recall"] for row in report.values() if row.get("support")]
+    return float(np.mean(recalls)) if recalls else None
+
+
+def _slices_context(model: str, run: Mapping) -> dict | None:
+    """Per slice column, a row per value (clips, UA, accuracy, ECE) and one bar figure;
+    ``None`` for a run evaluated without the corpus metadata."""
+    slices = {column: groups for column, groups in (run.get("slices") or {}).items() if groups}
+    if not slices:
+        return None
+    overall = _pooled_unweighted_accuracy(run)
+    tables = [
+        {"column": column,
+         "rows": [{"value": value, "n": scores.get("n"), **{m: scores.get(m) for m in SLICE_METRICS}}
+                  for value, scores in groups.items()]}
+        for column, groups in slices.items()
+    ]
+    figure = result_figures.slice_figure(slices, overall=overall, title=f"{model}: unweighted accuracy by slice")
+    return {"tables": tables, "overall": overall, "figure": figure_uri(figure)}
+
+
+def cross_corpus_matrices(data) -> list[dict]:
+    """The cross-corpus matrices in ``data``: what ``serkit evaluate --train … --json``
+    writes (``{"cross_corpus": [matrix, …]}``), one matrix, or a list of them."""
+    if isinstance(data, Mapping):
+        data = data.get("cross_corpus", [data] if data.get("kind") == "cross-corpus" else [])
+    matrices = list(data or [])
+    for matrix in matrices:
+        if not isinstance(matrix, Mapping) or not {"train_sets", "test_sets", "cells"} <= set(matrix):
+            raise ParameterError("a cross-corpus matrix needs train_sets, test_sets and cells "
+                                 "(the JSON of 'serkit evaluate --train … --json')")
+    return matrices
+
+
+def cross_corpus_context(matrices: Sequence[Mapping]) -> list[dict]:
+    """Per model: its heat map, the shared emotions of each pair, and how it was run."""
+    return [
+        {
+            "model": str(matrix.get("model", "model")) + (" + speaker norm" if matrix.get("speaker_norm") else ""),
+            "figure": figure_uri(result_figures.cross_corpus_figure(matrix)),
+            "pairs": [
+                {"train": cell["train"], "test": cell["test"], "protocol": cell.get("protocol"),
+                 "emotions": list(cell.get("emotions") or []), "n_test": cell.get("n_test"),
+                 "note": cell.get("note")}
+                for cell in matrix["cells"]
+            ],
+            "balance": matrix.get("balance"),
+            "command": matrix.get("command"),
+        }
+        for matrix in matrices
+    ]
 
 
 def _calibration_context(model: str, run: Mapping) -> dict:
@@ -326,6 +386,15 @@ def features_context(features, columns: Sequence[str], quantiles: tuple[float, f
     }
 
 
+def _cross_corpus_summary(matrix: Mapping) -> dict:
+    """The page heading's data line for a report of a cross-corpus matrix only."""
+    corpora = matrix.get("corpora") or {}
+    if not corpora:
+        return {}
+    return {"name": " · ".join(corpora), "n_clips": sum(c.get("n_clips") or 0 for c in corpora.values()),
+            "n_speakers": sum(c.get("n_speakers") or 0 for c in corpora.values())}
+
+
 def build_report(
     results: Mapping,
     *,
@@ -333,6 +402,7 @@ def build_report(
     features=None,
     feature_columns: Sequence[str] | None = None,
     command: str | None = None,
+    cross_corpus=None,
     capping_quantiles: tuple[float, float] = (0.01, 0.99),
     progress: bool = False,
 ) -> str:
@@ -345,7 +415,9 @@ def build_report(
         (or ``serkit evaluate --json``) gives them: ``runs`` with ``model``,
         ``protocol``, ``labels``, ``folds``, ``summary``, ``confusion``, ``roc``,
         ``history``, ``leakage``; plus ``reference``, ``corpus``, ``feature_set``,
-        ``seed``, ``command``.
+        ``seed``, ``command``; runs with ``slices`` get a slice table and figure.
+        The JSON of ``serkit evaluate --train … --json`` (``{"cross_corpus": […]}``,
+        no runs) is accepted too: the report then holds the cross-corpus section only.
     corpus : CorpusTable or None
         The corpus (:func:`serkit.corpora.read_corpus`) for the data section;
         ``None`` says in that section that it was not given.
@@ -355,6 +427,9 @@ def build_report(
         Columns of ``features`` to describe (default: every numeric column).
     command : str or None
         The command that made this report, shown under "How to reproduce".
+    cross_corpus : mapping, list of mappings or None
+        Cross-corpus matrices (see :func:`cross_corpus_matrices`) for a "Cross-corpus"
+        section with one heat map per model.
     capping_quantiles : (float, float)
         Quantiles of the per-column capping shown beside the reference's fixed cap
         (the models' ``QuantileClipper`` default).
@@ -369,14 +444,18 @@ def build_report(
     Raises
     ------
     ParameterError
-        ``results`` has no runs, or names columns missing from ``features``.
+        ``results`` has neither runs nor a cross-corpus matrix, or names columns
+        missing from ``features``.
     """
     from tqdm.auto import tqdm
 
     from serkit import __version__
 
-    runs = results.get("runs") if isinstance(results, Mapping) else None
-    if not runs:
+    if not isinstance(results, Mapping):
+        raise ParameterError("results must be a mapping (the JSON of 'serkit evaluate --json')")
+    matrices = cross_corpus_matrices(results) + cross_corpus_matrices(cross_corpus)
+    runs = results.get("runs") or []
+    if not runs and not matrices:
         raise ParameterError("results hold no runs: nothing to report (expected the JSON of 'serkit evaluate --json')")
     grouped = _runs_by_model(runs)
     if features is not None:
@@ -390,30 +469,40 @@ def build_report(
         steps.append(("data", lambda: data_context(corpus, clip_durations(corpus.absolute_paths(), progress))))
     if features is not None:
         steps.append(("features", lambda: features_context(features, feature_columns, capping_quantiles)))
-    steps.append(("comparison", lambda: comparison_context(results)))
+    if runs:
+        steps.append(("comparison", lambda: comparison_context(results)))
+    if matrices:
+        steps.append(("cross-corpus", lambda: cross_corpus_context(matrices)))
     steps += [(f"model {model}", functools.partial(model_context, model, protocols)) for model, protocols in grouped.items()]
     done: dict[str, dict] = {}
     with tqdm(steps, desc="report", unit="step", disable=not progress) as bar:
         for name, step in bar:
             bar.set_postfix_str(name)
             done[name] = step()
-    labels = corpus.table["label"].astype(str).tolist() if corpus is not None else list(runs[0]["labels"])
+    labels = corpus.table["label"].astype(str).tolist() if corpus is not None else list(runs[0]["labels"]) if runs else []
+    sections = SECTIONS if runs else (("reproduce", "How to reproduce"),)
+    if matrices:
+        at = next((i + 1 for i, (section, _) in enumerate(sections) if section == "comparison"), 0)
+        sections = (*sections[:at], CROSS_CORPUS_SECTION, *sections[at:])
+    first = matrices[0] if matrices else {}
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = {
         "serkit_version": __version__,
         "created": created,
-        "sections": SECTIONS,
+        "sections": sections,
         "results": results,
-        "corpus_summary": results.get("corpus") or (corpus.summary() if corpus is not None else {}),
-        "feature_set": results.get("feature_set") or {},
+        "corpus_summary": results.get("corpus") or (corpus.summary() if corpus is not None else {})
+        or _cross_corpus_summary(first),
+        "feature_set": results.get("feature_set") or first.get("feature_set") or {},
         "data": done.get("data"),
         "features": done.get("features"),
-        "encoding": label_encoding(labels),
-        "comparison": done["comparison"],
+        "encoding": label_encoding(labels) if labels else [],
+        "comparison": done.get("comparison"),
+        "cross_corpus": done.get("cross-corpus"),
         "models": [done[f"model {model}"] for model in grouped],
         "command": command,
-        "evaluate_command": results.get("command"),
-        "seed": results.get("seed"),
+        "evaluate_command": results.get("command") or first.get("command"),
+        "seed": results.get("seed", first.get("seed")),
         "versions": library_versions(),
         "results_versions": {"serkit": results.get("serkit_version"), "created": results.get("created")},
         "platform": f"{platform.system()} {platform.machine()}, Python {sys.version.split()[0]}",

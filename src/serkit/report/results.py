@@ -20,7 +20,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from serkit.exceptions import ParameterError
-from serkit.report.style import OKABE_ITO, SEQUENTIAL_CMAP, emotion_colors, new_figure, plain_text, styled
+from serkit.report.style import (
+    HALF_WIDTH_IN,
+    OKABE_ITO,
+    SEQUENTIAL_CMAP,
+    emotion_colors,
+    new_figure,
+    plain_text,
+    styled,
+)
 
 
 @styled
@@ -238,4 +246,101 @@ def reliability_figure(
     ax.grid(True)
     count_ax.set(xlabel="Top probability (confidence)", ylabel="Clips")
     figure.suptitle(title, fontweight="bold")
+    return figure
+
+
+@styled
+def cross_corpus_figure(matrix: Mapping, *, title: str | None = None) -> Figure:
+    """Heat map of a cross-corpus matrix: UA (%) per training set (rows) and test corpus
+    (columns), every cell annotated with its UA and its chance level.
+
+    Parameters
+    ----------
+    matrix : mapping
+        One matrix of ``serkit evaluate --train … --json`` (:meth:`serkit.crosscorpus.CrossCorpusResult.to_dict`):
+        ``model``, ``train_sets``, ``test_sets`` and ``cells`` (each ``train``, ``test``,
+        ``unweighted_accuracy``, ``chance``; a cell without UA is drawn blank with a dash).
+    title : str or None
+        Axes title (default: the model's name).
+
+    Examples
+    --------
+    >>> cells = [{"train": "a", "test": "b", "unweighted_accuracy": 0.5, "chance": 0.25}]
+    >>> figure = cross_corpus_figure({"model": "logreg", "train_sets": ["a"], "test_sets": ["b"], "cells": cells})
+    >>> figure.axes[0].texts[0].get_text()
+    '50.0\\nchance 25'
+    """
+    rows, columns = list(matrix["train_sets"]), list(matrix["test_sets"])
+    if not rows or not columns:
+        raise ParameterError("the cross-corpus matrix has no training sets or no test corpora")
+    cells = {(cell["train"], cell["test"]): cell for cell in matrix["cells"]}
+    values = np.full((len(rows), len(columns)), np.nan)
+    for (i, train), (j, test) in ((r, c) for r in enumerate(rows) for c in enumerate(columns)):
+        ua = cells.get((train, test), {}).get("unweighted_accuracy")
+        values[i, j] = np.nan if ua is None else ua
+    figure, ax = new_figure(height_in=max(2.6, 0.7 * len(rows) + 1.6), width_in=max(4.4, 1.3 * len(columns) + 2.6))
+    image = ax.imshow(values, cmap=SEQUENTIAL_CMAP, vmin=0, vmax=1)
+    for (i, j), value in np.ndenumerate(values):
+        chance = cells.get((rows[i], columns[j]), {}).get("chance")
+        text = "–" if np.isnan(value) else f"{100 * value:.1f}"
+        if chance is not None:
+            text += f"\nchance {100 * chance:.3g}"
+        # viridis is dark at the bottom: light text on dark cells; a blank cell is white.
+        light = not np.isnan(value) and value <= 0.6
+        ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if light else "black")
+    ax.set_xticks(range(len(columns)), [plain_text(name) for name in columns], rotation=30, ha="right")
+    ax.set_yticks(range(len(rows)), [plain_text(name) for name in rows])
+    ax.set(title=plain_text(title or f"{matrix.get('model', 'model')}: cross-corpus UA (%)"),
+           xlabel="Test corpus", ylabel="Training set")
+    ax.spines[:].set_visible(False)
+    figure.colorbar(image, ax=ax, label="Unweighted accuracy (%)", shrink=0.85, format=lambda v, _: f"{100 * v:.0f}")
+    return figure
+
+
+@styled
+def slice_figure(slices: Mapping[str, Mapping[str, Mapping]], *, overall: float | None = None,
+                 title: str = "Unweighted accuracy by slice") -> Figure:
+    """Horizontal bars of UA per slice value, one panel per column (gender, speaker …),
+    the overall UA as a dashed line.
+
+    Parameters
+    ----------
+    slices : mapping
+        A run's ``slices`` (:func:`serkit.slices.slice_scores`): ``{column: {value:
+        {"n", "unweighted_accuracy", …}}}``.
+    overall : float or None
+        The UA over every clip, drawn in each panel.
+    title : str
+        Figure title.
+
+    Examples
+    --------
+    >>> scores = {"gender": {"female": {"n": 4, "unweighted_accuracy": 0.5}, "male": {"n": 4, "unweighted_accuracy": 0.75}}}
+    >>> [float(bar.get_width()) for bar in slice_figure(scores, overall=0.6).axes[0].patches]
+    [0.5, 0.75]
+    """
+    columns = [column for column, groups in slices.items() if groups]
+    if not columns:
+        raise ParameterError("slices hold no groups")
+    counts = [len(slices[column]) for column in columns]
+    figure, axes = new_figure(len(columns), 1, squeeze=False, sharex=True, width_in=HALF_WIDTH_IN + 1,
+                              height_in=0.22 * sum(counts) + 0.5 * len(columns) + 1.0,
+                              gridspec_kw={"height_ratios": counts})
+    for ax, column in zip(axes[:, 0], columns):
+        groups = slices[column]
+        names = list(groups)
+        ua = [np.nan if groups[name].get("unweighted_accuracy") is None else groups[name]["unweighted_accuracy"]
+              for name in names]
+        y = np.arange(len(names))
+        ax.barh(y, ua, height=0.7, color=OKABE_ITO[0])
+        ax.set_yticks(y, [plain_text(f"{name} ({groups[name].get('n', '?')})") for name in names], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_ylabel(plain_text(column))
+        if overall is not None:
+            ax.axvline(overall, color=OKABE_ITO[3], linestyle="--", linewidth=1.2)
+        ax.grid(True, axis="x")
+    last = axes[-1, 0]
+    last.set(xlim=(0, 1), xlabel="Unweighted accuracy (%)" + ("" if overall is None else f"; dashed: all clips, {100 * overall:.1f}"))
+    last.xaxis.set_major_formatter(PercentFormatter(xmax=1, symbol=""))
+    figure.suptitle(plain_text(title), fontweight="bold")
     return figure
