@@ -37,9 +37,11 @@ from serkit.report.distributions import (
 from serkit.report.exploration import Exploration, explore
 from serkit.report.results import (
     confusion_figure,
+    cross_corpus_figure,
     model_comparison_figure,
     reliability_figure,
     roc_figure,
+    slice_figure,
     training_curves_figure,
 )
 
@@ -53,6 +55,7 @@ __all__ = [
     "chroma_figure",
     "class_counts_figure",
     "confusion_figure",
+    "cross_corpus_figure",
     "duration_figure",
     "explore",
     "feature_boxplots_figure",
@@ -63,6 +66,7 @@ __all__ = [
     "reliability_figure",
     "roc_figure",
     "skewness",
+    "slice_figure",
     "skewness_reading",
     "spectrogram_figure",
     "speaker_counts_figure",
