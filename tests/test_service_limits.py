@@ -32,10 +32,10 @@ class SlowPredictor(Predictor):
         return super().predict_file(source, **options)
 
 
-def slow_app(max_concurrent: int):
+def slow_app(max_concurrent: int, max_queued: int = 0):
     fast = make_predictor()
     slow = SlowPredictor(fast.estimator, fast.feature_set, metadata=fast.metadata)
-    app = create_app(settings=Settings(max_concurrent=max_concurrent), predictor=slow)
+    app = create_app(settings=Settings(max_concurrent=max_concurrent, max_queued=max_queued), predictor=slow)
     app.state.predictor = slow  # what the lifespan does, for httpx's ASGITransport, which runs none
     return app
 
@@ -130,6 +130,20 @@ def test_past_the_limit_503_with_retry_after_while_health_answers():
     assert all(response.status_code == 200 for response in healths)
     # the refusals came at once, then twenty health checks while the two admitted predictions slept
     assert finished == ["predict"] * 4 + ["health"] + ["predict"] * 2
+
+
+@pytest.mark.timeout(30)
+def test_queued_requests_wait_their_turn_and_the_rest_get_503():
+    app = slow_app(max_concurrent=2, max_queued=2)
+    data = wav_bytes(make_tone(sr=SR))
+
+    async def scenario():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            return await asyncio.gather(*[client.post("/v1/predict", content=data, headers=WAV) for _ in range(6)])
+
+    statuses = sorted(response.status_code for response in asyncio.run(scenario()))
+    assert statuses == [200, 200, 200, 200, 503, 503]  # two ran, two waited, two were refused
+    assert app.state.slots.admitted == app.state.slots.busy == 0
 
 
 @pytest.mark.timeout(30)

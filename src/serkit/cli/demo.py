@@ -14,8 +14,8 @@ HELP = "Predict the bundled example clips; with --data ROOT (or a downloaded RAV
 EXAMPLE = "serkit demo --data ../shared/data/ravdess-speech"
 
 QUICK_EVALUATION = ("logreg-tuned", "functionals")
-"""What the demo evaluates unless told otherwise: a few minutes on a laptop CPU, where the
-bundled ensemble trains a CNN per fold (about an hour; its stored figures are printed instead)."""
+"""What the demo evaluates unless told otherwise: a few minutes on a laptop CPU (the bundled
+model's own stored figures are printed beside it)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-duration", type=float, metavar="S", help="longest accepted audio in seconds (default 300)")
     parser.add_argument(
         "--max-concurrent", type=int, metavar="N",
-        help="predictions running at once, 503 past them (default: the CPU cores)",
+        help="predictions running at once (default: the CPU cores)",
+    )
+    parser.add_argument(
+        "--max-queued", type=int, metavar="N",
+        help="predictions waiting for those; 503 past them (default: 4 per core)",
     )
     parser.add_argument(
         "--expose-details", action="store_true",
@@ -70,10 +74,13 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     settings = replace(
         settings,
-        model_dir=os.path.abspath(args.model) if args.model else settings.model_dir,
+        # A path is made absolute for the workers; a bundled model's name stays a name.
+        model_dir=(os.path.abspath(args.model) if args.model and os.path.exists(args.model) else args.model)
+        or settings.model_dir,
         max_upload_bytes=settings.max_upload_bytes if args.max_upload_mb is None else int(args.max_upload_mb * 2**20),
         max_duration_s=settings.max_duration_s if args.max_duration is None else args.max_duration,
         max_concurrent=settings.max_concurrent if args.max_concurrent is None else args.max_concurrent,
+        max_queued=settings.max_queued if args.max_queued is None else args.max_queued,
         expose_details=settings.expose_details or args.expose_details,
     )
     # Fail here, with one clear line, rather than inside a worker's start-up.

@@ -93,7 +93,7 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
                          static_url=DOCS_ASSETS_URL)
     app.state.settings = settings
     app.state.predictor = None
-    app.state.slots = PredictionSlots(settings.max_concurrent)
+    app.state.slots = PredictionSlots(settings.max_concurrent, queue=settings.max_queued)
     install_error_handlers(app)
     app.include_router(predict.router)
     app.include_router(info.router)

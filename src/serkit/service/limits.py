@@ -1,13 +1,16 @@
-"""How many predictions run at once: a fixed number of slots, and 503 past them (no queue).
+"""How many predictions run at once, how many may wait, and 503 past both.
 
-A queue would only turn overload into latency and memory; a client told
-``503 Retry-After: 1`` at once can retry, go elsewhere, or give up. Each prediction
-holds its slot until its thread has finished, even if its client has gone.
+A prediction is CPU-bound: more of them at once than there are cores only share the
+cores. So at most ``limit`` run; up to ``queue`` more wait their turn (each holding
+at most one upload, so memory stays bounded); a request beyond those is told
+``503 Retry-After: 1`` at once, before its upload is read, and can retry, go
+elsewhere, or give up. Each prediction holds its slot until its thread has
+finished, even if its client has gone.
 
 Examples
 --------
 >>> import asyncio
->>> slots = PredictionSlots(1)
+>>> slots = PredictionSlots(1, queue=0)
 >>> async def one():
 ...     async with slots.hold():
 ...         return slots.busy
@@ -17,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from serkit.service.errors import ApiError
@@ -26,31 +30,43 @@ RETRY_AFTER_S = 1
 
 
 class PredictionSlots:
-    """At most ``limit`` predictions at once; one more is refused with 503 and ``Retry-After``.
+    """At most ``limit`` predictions at once and ``queue`` waiting; one more is refused
+    with 503 and ``Retry-After``.
 
-    Used from the event loop only (one thread), so a plain counter is enough.
+    Used from the event loop only (one thread), so plain counters are enough.
     """
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, *, queue: int = 0):
         self.limit = int(limit)
+        self.queue = int(queue)
         self.busy = 0
+        self.admitted = 0
+        self._running = None  # the semaphore is made in the event loop that uses it
 
     def check(self) -> None:
-        """Refuse now, before reading an upload, when every slot is taken."""
-        if self.busy >= self.limit:
+        """Refuse now, before reading an upload, when every slot and place in the queue is taken."""
+        if self.admitted >= self.limit + self.queue:
             raise ApiError(
                 503,
                 "busy",
-                f"{self.busy} predictions are running, the limit of this server; retry in {RETRY_AFTER_S} s",
+                f"{self.busy} predictions are running and {self.admitted - self.busy} waiting, the limit "
+                f"of this server; retry in {RETRY_AFTER_S} s",
                 headers={"Retry-After": str(RETRY_AFTER_S)},
             )
 
     @asynccontextmanager
     async def hold(self):
-        """Take a slot for the block (or refuse as :meth:`check`)."""
+        """Wait for a slot and hold it for the block (or refuse as :meth:`check`)."""
         self.check()
-        self.busy += 1
+        if self._running is None:
+            self._running = asyncio.Semaphore(self.limit)
+        self.admitted += 1
         try:
-            yield
+            async with self._running:
+                self.busy += 1
+                try:
+                    yield
+                finally:
+                    self.busy -= 1
         finally:
-            self.busy -= 1
+            self.admitted -= 1
