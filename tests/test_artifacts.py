@@ -43,7 +43,7 @@ def rewrite_metadata(model_dir, **changes):
     metadata.update(changes)
     (model_dir / "metadata.json").write_text(json.dumps(metadata))
     manifest = json.loads((model_dir / "manifest.json").read_text())
-    manifest["files"]["metadata.json"] = artifacts._sha256(model_dir / "metadata.json")
+    manifest["files"]["metadata.json"] = artifacts.sha256_file(model_dir / "metadata.json")
     (model_dir / "manifest.json").write_text(json.dumps(manifest))
 
 

@@ -46,7 +46,7 @@ def model_dir(tmp_path, seed26, vector_data):
 
 def resign(model_dir):
     """Re-hash both files into the manifest: the checksums then pass."""
-    files = {name: artifacts._sha256(model_dir / name) for name in ("model.skops", "metadata.json")}
+    files = {name: artifacts.sha256_file(model_dir / name) for name in ("model.skops", "metadata.json")}
     (model_dir / "manifest.json").write_text(json.dumps({"algorithm": "sha256", "files": files}))
 
 

@@ -102,7 +102,8 @@ DEFAULT_MODEL_DIR = BUNDLED_MODELS_DIR / "default"
 """The bundled default model (``serkit train ... -o src/serkit/data/models/default``)."""
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -189,7 +190,7 @@ def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=
     (model_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")
     manifest = {
         "algorithm": "sha256",
-        "files": {name: _sha256(model_dir / name) for name in (MODEL_FILE, METADATA_FILE)},
+        "files": {name: sha256_file(model_dir / name) for name in (MODEL_FILE, METADATA_FILE)},
     }
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     return model_dir
@@ -223,7 +224,7 @@ def verify_manifest(model_dir) -> dict:
         if not path.is_file():
             raise ArtifactError(f"{path}: missing (listed in the manifest)")
         _check_size(path, MAX_MODEL_FILE_BYTES if name == MODEL_FILE else MAX_METADATA_BYTES)
-        if _sha256(path) != expected:
+        if sha256_file(path) != expected:
             raise ArtifactError(f"{path}: checksum mismatch; the file was altered after saving")
     return manifest
 

