@@ -214,6 +214,7 @@ TINY_PARAMS = {
     "dense": {"max_epochs": 2}, "forest": {"n_estimators": 3}, "boosting": {"max_iter": 3, "min_samples_leaf": 2},
     "mlp": {"max_iter": 20}, "cnn": TINY_CNN, "layer-weighted": {"n_layers": 2, "max_iter": 5},
     "ensemble": {"members": [("cnn", TINY_CNN), "logreg-tuned"]},
+    "whisper-head": {"conv_channels": 4, "n_threads": 1, "batch_size": 8, "max_epochs": 2, "validation_size": 0},
 }
 """Small settings per model (default parameters otherwise) so each fits in a moment."""
 
@@ -224,6 +225,8 @@ def saved_registered_model(name, tmp_path, seed26, vector_data, rng):
     feature_set, data = seed26, X
     if name == "cnn":
         feature_set, data = get_feature_set("logmel"), clips
+    elif name == "whisper-head":
+        feature_set, data = get_feature_set("whisper-frames"), clips
     elif name == "ensemble":
         feature_set = get_feature_set("logmel,seed26")
         data = BundleFeatures({"logmel": clips, "seed26": X}, {"logmel": "frames", "seed26": "vector"})

@@ -52,6 +52,7 @@ ALLOWED_CLASSES = frozenset({
     "serkit.models.cnn.CNNClassifier",
     "serkit.models.dense.DenseNetClassifier",
     "serkit.models.ensemble.SoftVoteClassifier",
+    "serkit.models.frame_head.FrameHeadClassifier",
     "serkit.models.kmeans.KMeansClassifier",
     "serkit.models.layers.LayerWeighting",
     "serkit.models.preprocessing.QuantileClipper",

@@ -447,6 +447,39 @@ class WhisperEncoding(FeatureSet):
 
 
 @register_feature_set
+class WhisperFrames(WhisperEncoding):
+    """``whisper`` with ``kind="frames"``, by a name ``--set`` can give: each clip's
+    ``(hidden, n_frames)`` encoder matrix, 20 ms frames, for frame models (``whisper-head``).
+
+    Parameters
+    ----------
+    model, backend, compute_type, layer, trim_top_db, pad_to_30s, level
+        As in :class:`WhisperEncoding`.
+
+    Examples
+    --------
+    >>> WhisperFrames().kind
+    'frames'
+    """
+
+    name = "whisper-frames"
+
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_MODEL,
+        backend: str = "ctranslate2",
+        compute_type: str = "int8",
+        layer=-1,
+        trim_top_db: float | None = None,
+        pad_to_30s: bool | None = None,
+        level: str | None = DEFAULT_LEVEL,
+    ):
+        super().__init__(model=model, backend=backend, compute_type=compute_type, layer=layer,
+                         trim_top_db=trim_top_db, pad_to_30s=pad_to_30s, kind="frames", level=level)
+
+
+@register_feature_set
 class WhisperFunctionals(JoinedVectorSets):
     """``whisper`` followed by ``functionals``: the encoder's view beside the hand-made statistics.
 

@@ -379,7 +379,7 @@ def _load_plugin_models() -> None:
     # optional dependencies are missing is simply not offered.
     from importlib import import_module
 
-    for module in ("cnn", "layers"):
+    for module in ("cnn", "frame_head", "layers"):
         try:
             import_module(f"serkit.models.{module}")
         except ModuleNotFoundError as error:

@@ -79,9 +79,7 @@ def build_module(n_mels: int, channels: tuple[int, ...], n_classes: int, dropout
                 in_channels = out_channels
             self.blocks = nn.ModuleList(blocks)
             width = channels[-1] * (n_mels >> len(channels))
-            self.attention = nn.Sequential(
-                nn.Conv1d(width, 64, kernel_size=1), nn.Tanh(), nn.Conv1d(64, 1, kernel_size=1)
-            )
+            self.attention = attention_scorer(width)
             self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * width, n_classes))
 
         def forward(self, x, mask):
@@ -93,14 +91,29 @@ def build_module(n_mels: int, channels: tuple[int, ...], n_classes: int, dropout
                 mask = mask[:, 1::2]
                 h = h * mask[:, None, None, :]
             h = h.flatten(1, 2)  # (batch, channels * bands, frames)
-            scores = self.attention(h) + (mask[:, None, :] - 1.0) * 1e4
-            weights = torch.softmax(scores, dim=-1)
-            mean = (h * weights).sum(dim=-1)
-            variance = (h * h * weights).sum(dim=-1) - mean * mean
-            std = torch.sqrt(variance.clamp(min=1e-6))
-            return self.classifier(torch.cat([mean, std], dim=1))
+            return self.classifier(attentive_statistics(h, mask, self.attention))
 
     return LogMelCNN()
+
+
+def attention_scorer(width: int):
+    """The frame scorer of attentive statistics pooling: ``(batch, width, frames)`` →
+    ``(batch, 1, frames)`` (1×1 conv, tanh, 1×1 conv)."""
+    nn = _torch().nn
+    return nn.Sequential(nn.Conv1d(width, 64, kernel_size=1), nn.Tanh(), nn.Conv1d(64, 1, kernel_size=1))
+
+
+def attentive_statistics(h, mask, attention):
+    """Masked attentive statistics pooling: the attention-weighted mean and standard
+    deviation of ``h [shape=(batch, width, frames)]`` over its real frames (``mask``
+    1.0), ``(batch, 2 * width)``; padded frames get no weight."""
+    torch = _torch()
+    scores = attention(h) + (mask[:, None, :] - 1.0) * 1e4
+    weights = torch.softmax(scores, dim=-1)
+    mean = (h * weights).sum(dim=-1)
+    variance = (h * h * weights).sum(dim=-1) - mean * mean
+    std = torch.sqrt(variance.clamp(min=1e-6))
+    return torch.cat([mean, std], dim=1)
 
 
 def _as_clips(X) -> list[np.ndarray]:
@@ -235,10 +248,24 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fitting ---------------------------------------------------------------
 
-    def _validate_params(self) -> None:
+    def _validate_architecture(self) -> None:
         channels = tuple(self.channels)
         if not channels or not all(isinstance(c, (int, np.integer)) and c > 0 for c in channels):
             raise ParameterError(f"channels={self.channels!r} must be a non-empty tuple of positive ints")
+
+    def _check_input_rows(self) -> None:
+        if self.n_mels_ < 2 ** len(self.channels):
+            raise ParameterError(
+                f"n_mels={self.n_mels_} is too few for {len(self.channels)} blocks "
+                f"(need >= {2 ** len(self.channels)})"
+            )
+
+    def _build_module(self, dropout: float = 0.0):
+        """The untrained network for the fitted input size and classes."""
+        return build_module(self.n_mels_, tuple(self.channels), len(self.classes_), dropout)
+
+    def _validate_params(self) -> None:
+        self._validate_architecture()
         for name in ("crop_frames", "max_epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value <= 0:
@@ -300,11 +327,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         if groups is not None and len(groups) != len(clips):
             raise ParameterError(f"groups has {len(groups)} entries, expected {len(clips)}")
         self.n_mels_ = clips[0].shape[0]
-        if self.n_mels_ < 2 ** len(self.channels):
-            raise ParameterError(
-                f"n_mels={self.n_mels_} is too few for {len(self.channels)} blocks "
-                f"(need >= {2 ** len(self.channels)})"
-            )
+        self._check_input_rows()
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ParameterError(f"y holds one class ({self.classes_[0]!r}); need at least two")
@@ -329,7 +352,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.__dict__.pop("onnx_model_", None)
         self._clear_runtime()
 
-        module = build_module(self.n_mels_, tuple(self.channels), len(self.classes_), self.dropout).to(device)
+        module = self._build_module(self.dropout).to(device)
         optimizer = torch.optim.AdamW(module.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
         steps_per_epoch = int(np.ceil(len(train_idx) / self.batch_size))
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
@@ -473,7 +496,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             # fitted weights, so layer sizes that do not match them (a crafted model
             # file) fail here instead of allocating whatever they claim.
             with torch.device("meta"):
-                module = build_module(self.n_mels_, tuple(self.channels), len(self.classes_))
+                module = self._build_module()
             weights = {k: torch.from_numpy(np.asarray(v)) for k, v in self.state_.items() if k not in ("band_mean", "band_std")}
             try:
                 module.load_state_dict(weights, assign=True)
