@@ -44,6 +44,21 @@ MAX_PEAK = 1e3
 """Largest sample magnitude a clip's features are computed from (60 dB above full
 scale): no recording is louder, and far louder float samples overflow the spectra to inf."""
 
+
+def check_peak(y: np.ndarray, name: str) -> float:
+    """The peak of ``y``; :class:`AudioError` naming ``name`` if a sample is non-finite
+    or beyond :data:`MAX_PEAK`.
+
+    >>> check_peak(np.array([0.5, -0.25], dtype=np.float32), "clip.wav")
+    0.5
+    """
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if not math.isfinite(peak):
+        raise AudioError(f"{name}: contains non-finite samples (NaN or inf)")
+    if peak > MAX_PEAK:
+        raise AudioError(f"{name}: samples reach {peak:.3g}, beyond any recording (float audio lies within ±1)")
+    return peak
+
 SILENCE_DB = -60.0
 """Peak level (dBFS) under which a clip counts as silent. Peak, not RMS: quiet but real
 RAVDESS takes reach -64 dBFS RMS while their peaks stay above -48 dBFS."""

@@ -47,7 +47,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from serkit.audio import MAX_PEAK, MIN_SAMPLES, AudioSource, AudioStream, is_silent, resample, resampled_length
+from serkit.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
 from serkit.exceptions import AudioError, ParameterError, SerkitError
 from serkit.labels import EMOTIONS
 
@@ -291,7 +291,7 @@ class Predictor:
         Raises
         ------
         AudioError
-            Not 1-D, non-finite, too loud (:data:`MAX_PEAK`) or shorter than one analysis window.
+            Not 1-D, non-finite, too loud (:data:`serkit.audio.MAX_PEAK`) or shorter than one analysis window.
         ParameterError
             Window or hop out of range, too many windows, or a speaker-normalised model
             (use :meth:`predict_batch` with speakers).
@@ -302,7 +302,7 @@ class Predictor:
             raise AudioError(f"<samples>: expected mono audio of shape (n,), got shape {y.shape}")
         n_samples = resampled_length(y.shape[-1], orig_sr=int(sr), target_sr=self.sr)
         spans = self.timeline_spans(n_samples / self.sr, window_s=window_s, hop_s=hop_s)
-        _check_level(y, "<samples>")
+        check_peak(y, "<samples>")
         y = resample(y, orig_sr=int(sr), target_sr=self.sr)
         if y.shape[-1] < MIN_SAMPLES:
             raise AudioError(f"<samples>: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
@@ -406,7 +406,7 @@ class Predictor:
                 f"{stream.name}: too short ({y.shape[-1] / self.sr * 1000:.0f} ms, "
                 f"{y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)"
             )
-        _check_silent(_check_level(y, stream.name), stream.name)
+        _check_silent(check_peak(y, stream.name), stream.name)
         return y
 
     def _stream_slices(self, stream: AudioStream, spans) -> Iterator[np.ndarray]:
@@ -421,7 +421,7 @@ class Predictor:
                 block = next(blocks, None)
                 if block is None:
                     break
-                peak = max(peak, _check_level(block, stream.name))
+                peak = max(peak, check_peak(block, stream.name))
                 buffer = np.concatenate([buffer, block])
             yield buffer[lo - offset : hi - offset]
         _check_silent(peak, stream.name)
@@ -575,16 +575,6 @@ def _mapper(n_jobs: int):
 
 def _slices(y: np.ndarray, spans, sr: int) -> list[np.ndarray]:
     return [y[int(round(start * sr)) : int(round(end * sr))] for start, end in spans]
-
-
-def _check_level(y: np.ndarray, name: str) -> float:
-    """The peak of ``y``; AudioError if a sample is non-finite or beyond :data:`MAX_PEAK`."""
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
-    if not math.isfinite(peak):
-        raise AudioError(f"{name}: contains non-finite samples (NaN or inf)")
-    if peak > MAX_PEAK:
-        raise AudioError(f"{name}: samples reach {peak:.3g}, beyond any recording (float audio lies within ±1)")
-    return peak
 
 
 def _check_silent(peak: float, name: str) -> None:

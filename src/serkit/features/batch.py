@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from serkit import __version__
-from serkit.audio import MAX_PEAK, check_regular_file, load_audio
+from serkit.audio import check_peak, check_regular_file, load_audio
 from serkit.corpora.base import CorpusTable
 from serkit.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, get_feature_set
@@ -95,8 +95,7 @@ def extract(source, feature_set: FeatureSet | str = "seed26", *, max_duration_s:
     feature_set = _resolve(feature_set)
     y, sr = load_audio(source, sr=feature_set.sr, max_duration_s=max_duration_s)
     name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>")
-    if (peak := float(np.max(np.abs(y)))) > MAX_PEAK:
-        raise AudioError(f"{name}: samples reach {peak:.3g}, beyond any recording (float audio lies within ±1)")
+    check_peak(y, name)
     value = feature_set.from_audio(y, sr)
     if isinstance(value, np.ndarray) and not np.all(np.isfinite(value)):
         raise AudioError(f"{name}: features are not finite")
