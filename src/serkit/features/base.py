@@ -201,12 +201,14 @@ def available_feature_sets() -> list[str]:
 
 def feature_set_class(name: str) -> type[FeatureSet]:
     """The class registered as ``name`` (not a bundle); :class:`ParameterError` if none."""
-    if name not in available_feature_sets():
+    _load_builtin_sets()
+    cls = _REGISTRY.get(name)
+    if cls is None or cls.kind == "bundle":
         raise ParameterError(
             f"unknown feature set {name!r}; available: {', '.join(available_feature_sets())}, "
             f"or several joined by commas (a bundle, e.g. logmel,functionals+egemaps)"
         )
-    return _REGISTRY[name]
+    return cls
 
 
 def params_with_level(name: str, params: dict, level: str | None) -> dict:
