@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"--workers {args.workers} must be at least 1")
     check_port_free(args.host, args.port)
     from serkit.artifacts import load_model
-    from serkit.service.app import check_predictor
+    from serkit.service.app import check_predictor, create_app
     from serkit.service.settings import get_settings, to_environment
 
     settings = get_settings()
@@ -84,19 +84,18 @@ def run(args: argparse.Namespace) -> int:
         expose_details=settings.expose_details or args.expose_details,
     )
     # Fail here, with one clear line, rather than inside a worker's start-up.
-    check_predictor(load_model(settings.model_dir))
+    predictor = load_model(settings.model_dir)
+    check_predictor(predictor)
 
     import uvicorn
 
-    # Settings travel by environment so that every uvicorn worker process builds the same app.
-    os.environ.update(to_environment(settings))
+    if args.workers == 1:
+        # One process: serve the model loaded above instead of loading it again.
+        app, options = create_app(settings=settings, predictor=predictor), {}
+    else:
+        # Settings travel by environment so that every worker process builds the same app.
+        os.environ.update(to_environment(settings))
+        app, options = "serkit.service.app:create_app", {"factory": True, "workers": args.workers}
     print(f"serkit: serving on http://{args.host}:{args.port}/  (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(
-        "serkit.service.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **options)
     return 0
