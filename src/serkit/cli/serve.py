@@ -12,12 +12,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="DIR", help="a saved model directory, or a bundled model by name (e.g. cnn-ensemble-v1); default: the bundled one")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="server (uvicorn) processes, each with its own prediction workers (default 1, which is enough)",
+    )
+    parser.add_argument(
+        "--prediction-workers", type=int, metavar="N",
+        help="processes that run predictions, each loading the model once; 0: threads of the server "
+             "process (default: the CPU cores, shared among --workers)",
+    )
     parser.add_argument("--max-upload-mb", type=float, metavar="MB", help="largest accepted upload in MiB (default 50)")
     parser.add_argument("--max-duration", type=float, metavar="S", help="longest accepted audio in seconds (default 300)")
     parser.add_argument(
         "--max-concurrent", type=int, metavar="N",
-        help="predictions running at once (default: the CPU cores)",
+        help="predictions running at once (default: the prediction workers, or the CPU cores with 0)",
     )
     parser.add_argument(
         "--max-queued", type=int, metavar="N",
@@ -66,12 +74,26 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ParameterError(f"--workers {args.workers} must be at least 1")
+    if args.prediction_workers is not None and args.prediction_workers < 0:
+        raise ParameterError(f"--prediction-workers {args.prediction_workers} must be 0 or more")
     check_port_free(args.host, args.port)
     from serkit.artifacts import load_model
     from serkit.service.app import check_predictor, create_app
-    from serkit.service.settings import get_settings, to_environment
+    from serkit.service.settings import ENVIRONMENT, get_settings, to_environment
 
     settings = get_settings()
+    if args.prediction_workers is not None:
+        prediction_workers = args.prediction_workers
+    elif ENVIRONMENT["prediction_workers"] in os.environ:
+        prediction_workers = settings.prediction_workers
+    else:
+        prediction_workers = max(1, (os.cpu_count() or 1) // args.workers)
+    if args.max_concurrent is not None:
+        max_concurrent = args.max_concurrent
+    elif prediction_workers and ENVIRONMENT["max_concurrent"] not in os.environ:
+        max_concurrent = prediction_workers  # one prediction per worker; more would only wait inside the pool
+    else:
+        max_concurrent = settings.max_concurrent
     settings = replace(
         settings,
         # A path is made absolute for the workers; a bundled model's name stays a name.
@@ -79,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         or settings.model_dir,
         max_upload_bytes=settings.max_upload_bytes if args.max_upload_mb is None else int(args.max_upload_mb * 2**20),
         max_duration_s=settings.max_duration_s if args.max_duration is None else args.max_duration,
-        max_concurrent=settings.max_concurrent if args.max_concurrent is None else args.max_concurrent,
+        max_concurrent=max_concurrent,
+        prediction_workers=prediction_workers,
         max_queued=settings.max_queued if args.max_queued is None else args.max_queued,
         expose_details=settings.expose_details or args.expose_details,
     )
@@ -96,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         # Settings travel by environment so that every worker process builds the same app.
         os.environ.update(to_environment(settings))
         app, options = "serkit.service.app:create_app", {"factory": True, "workers": args.workers}
-    print(f"serkit: serving on http://{args.host}:{args.port}/  (API docs at /docs)", file=sys.stderr)
+    where = f"{prediction_workers} prediction worker process(es)" if prediction_workers else "threads"
+    print(f"serkit: serving on http://{args.host}:{args.port}/  (API docs at /docs), predicting in {where}"
+          f"{' per server process' if args.workers > 1 else ''}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **options)
     return 0

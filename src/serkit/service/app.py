@@ -1,4 +1,5 @@
-"""The FastAPI application: the lifespan loads and checks the model once; routers do the rest."""
+"""The FastAPI application: the lifespan loads and checks the model once (and starts the
+prediction workers, if any); routers do the rest."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from serkit.exceptions import ArtifactError
 from serkit.inference import Predictor
 from serkit.service.errors import install_error_handlers
 from serkit.service.limits import PredictionSlots
+from serkit.service.pool import PredictionPool
 from serkit.service.routers import info, page, predict
 from serkit.service.settings import Settings, get_settings
 
@@ -57,10 +59,14 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
     model_dir : str or None
         A saved model; overrides ``settings.model_dir`` (None there = the bundled model).
     settings : Settings or None
-        Limits (upload size, duration, concurrent predictions) and what ``/v1/model``
-        shows; default from the ``SERKIT_*`` environment (:func:`get_settings`).
+        Limits (upload size, duration, concurrent predictions), where predictions run
+        (``prediction_workers``: processes, or 0 for threads of this process) and what
+        ``/v1/model`` shows; default from the ``SERKIT_*`` environment (:func:`get_settings`).
     predictor : Predictor or None
         An already loaded model to serve instead of loading one (tests, embedding).
+        With ``prediction_workers`` > 0 it answers ``/v1/model`` while the workers load
+        ``settings.model_dir`` themselves, so it must be that model: a pool needs a
+        model directory (or None for the bundled one), not just an object.
 
     Examples
     --------
@@ -83,9 +89,18 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
 
             loaded = load_model(settings.model_dir)
         check_predictor(loaded)
+        if settings.prediction_workers:
+            # The workers load their own copy; this one answers /v1/model and checks requests.
+            app.state.pool = PredictionPool(settings.model_dir, workers=settings.prediction_workers)
+            await app.state.pool.start()
         app.state.predictor = loaded
-        yield
-        app.state.predictor = None
+        try:
+            yield
+        finally:
+            app.state.predictor = None
+            if app.state.pool is not None:
+                app.state.pool.close()
+                app.state.pool = None
 
     # /docs (Swagger UI) and /redoc from files fastapi-offline ships, served here: the API
     # docs work without reaching a CDN.
@@ -93,6 +108,7 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
                          static_url=DOCS_ASSETS_URL)
     app.state.settings = settings
     app.state.predictor = None
+    app.state.pool = None
     app.state.slots = PredictionSlots(settings.max_concurrent, queue=settings.max_queued)
     install_error_handlers(app)
     app.include_router(predict.router)

@@ -22,6 +22,11 @@ class Settings:
         Longest audio accepted, read from the file header before decoding (422 above it).
     max_concurrent : int > 0
         Predictions running at once (default: the CPU cores, os.cpu_count()).
+    prediction_workers : int >= 0
+        Worker processes that run the predictions, each loading the model of
+        ``model_dir`` once (:class:`serkit.service.pool.PredictionPool`); 0 (the
+        default here) runs them in threads of the server process, which is what an
+        app given a loaded ``predictor`` does. ``serkit serve`` defaults to the cores.
     max_queued : int >= 0
         Predictions waiting for one of those (default: 4 per core); a request past
         both gets 503 with ``Retry-After`` at once, before its upload is read.
@@ -41,14 +46,16 @@ class Settings:
     max_duration_s: float = 300.0
     max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
     max_queued: int = field(default_factory=lambda: 4 * (os.cpu_count() or 1))
+    prediction_workers: int = 0
     expose_details: bool = False
 
     def __post_init__(self):
         for name in ("max_upload_bytes", "max_duration_s", "max_concurrent"):
             if getattr(self, name) <= 0:
                 raise ParameterError(f"{name}={getattr(self, name)!r} must be positive")
-        if self.max_queued < 0:
-            raise ParameterError(f"max_queued={self.max_queued!r} must be 0 or more")
+        for name in ("max_queued", "prediction_workers"):
+            if getattr(self, name) < 0:
+                raise ParameterError(f"{name}={getattr(self, name)!r} must be 0 or more")
 
 
 ENVIRONMENT = {
@@ -57,6 +64,7 @@ ENVIRONMENT = {
     "max_duration_s": "SERKIT_MAX_DURATION_S",
     "max_concurrent": "SERKIT_MAX_CONCURRENT",
     "max_queued": "SERKIT_MAX_QUEUED",
+    "prediction_workers": "SERKIT_PREDICTION_WORKERS",
     "expose_details": "SERKIT_EXPOSE_DETAILS",
 }
 """The environment variable of each setting (how ``serkit serve`` hands them to its workers)."""
@@ -73,7 +81,7 @@ def _flag(text: str) -> bool:
 def get_settings() -> Settings:
     """Settings from the ``SERKIT_*`` variables of :data:`ENVIRONMENT`; unset ones keep their defaults."""
     parse = {"model_dir": lambda text: text or None, "max_upload_bytes": int, "max_duration_s": float,
-             "max_concurrent": int, "max_queued": int, "expose_details": _flag}
+             "max_concurrent": int, "max_queued": int, "prediction_workers": int, "expose_details": _flag}
     values = {}
     for name, variable in ENVIRONMENT.items():
         if variable in os.environ:

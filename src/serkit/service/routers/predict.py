@@ -2,8 +2,10 @@
 
 The body is read in chunks and refused with 413 as soon as it passes the upload
 limit; it only ever lands in a ``SpooledTemporaryFile`` (memory, or an anonymous
-temporary file the OS removes on close). Decoding and the model run in the thread
-pool so the event loop keeps serving other requests meanwhile.
+temporary file the OS removes on close). Decoding and the model run in the
+prediction worker processes (:mod:`serkit.service.pool`), or with
+``prediction_workers=0`` in the thread pool, so the event loop keeps serving other
+requests meanwhile.
 
 Every request is bounded before any work: window and hop (and so the number of
 windows over ``max_duration_s``) are checked first, a full server answers 503 before
@@ -14,7 +16,6 @@ memory is bounded per request and in total.
 
 from __future__ import annotations
 
-import io
 import tempfile
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,6 +26,7 @@ from starlette.datastructures import UploadFile
 from serkit.inference import Predictor
 from serkit.service.dependencies import get_predictor, get_settings
 from serkit.service.errors import ApiError, ErrorBody
+from serkit.service.pool import IN_MEMORY_BYTES, NamedStream
 from serkit.service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["predict"])
@@ -33,7 +35,7 @@ RAW_TYPES = ("audio/", "application/octet-stream")
 MULTIPART_OVERHEAD = 64 * 1024
 """Allowance for multipart boundaries and headers on top of the upload limit."""
 
-SPOOL_IN_MEMORY = 1024 * 1024
+SPOOL_IN_MEMORY = IN_MEMORY_BYTES
 """Uploads up to this size stay in memory; larger ones spill to an anonymous temporary file."""
 
 
@@ -55,33 +57,6 @@ class Prediction(BaseModel):
     duration: float
     segments: list[Segment]
     summary: Summary | None = None
-
-
-class _NamedStream(io.RawIOBase):
-    """A seekable view of an upload that names itself ``upload`` in error messages
-    (never the client's file name, never a server path)."""
-
-    name = "upload"
-
-    def __init__(self, raw):
-        self._raw = raw
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return True
-
-    def readinto(self, buffer):
-        data = self._raw.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def seek(self, offset, whence=io.SEEK_SET):
-        return self._raw.seek(offset, whence)
-
-    def tell(self):
-        return self._raw.tell()
 
 
 def _limited(receive, limit: int):
@@ -154,7 +129,7 @@ async def predict(
                 raise ApiError(400, "no_file", "no file in the form: send the audio as the multipart field 'file'")
             if upload.size is not None and upload.size > limit:
                 raise ApiError(413, "too_large", f"upload larger than the limit of {limit / 2**20:g} MiB")
-            return await _predict_stream(slots, predictor, upload.file, window, hop, settings)
+            return await _predict_stream(request, predictor, upload.file, window, hop, settings)
         finally:
             await form.close()
 
@@ -168,7 +143,7 @@ async def predict(
                 spool.write(chunk)
             if size == 0:
                 raise ApiError(400, "no_file", "empty request body: send the audio file as the body")
-            return await _predict_stream(slots, predictor, spool, window, hop, settings)
+            return await _predict_stream(request, predictor, spool, window, hop, settings)
 
     raise ApiError(
         415,
@@ -178,9 +153,11 @@ async def predict(
     )
 
 
-async def _predict_stream(slots, predictor: Predictor, raw, window, hop, settings: Settings) -> dict:
-    raw.seek(0)
-    async with slots.hold():
-        return await run_in_threadpool(
-            predictor.predict_file, _NamedStream(raw), window_s=window, hop_s=hop, max_duration_s=settings.max_duration_s
-        )
+async def _predict_stream(request: Request, predictor: Predictor, raw, window, hop, settings: Settings) -> dict:
+    options = {"window_s": window, "hop_s": hop, "max_duration_s": settings.max_duration_s}
+    pool = request.app.state.pool
+    async with request.app.state.slots.hold():
+        if pool is not None:
+            return await pool.predict(raw, **options)
+        raw.seek(0)
+        return await run_in_threadpool(predictor.predict_file, NamedStream(raw), **options)

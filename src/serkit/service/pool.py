@@ -1,0 +1,218 @@
+"""Predictions in worker processes: one model per process, so the cores work in parallel.
+
+A prediction is CPU-bound Python; in threads of one process the GIL lets about one
+core do it. :class:`PredictionPool` runs them in ``workers`` processes started with
+``spawn`` (a fresh interpreter, never a fork of a process that has threads), each
+loading the model once when it starts. The event loop only hands over the upload
+(its bytes, or for a large one the path of a private temporary file) and awaits the
+result dict.
+
+- serkit's errors (bad audio, bad parameters) cross the process boundary with their
+  class and message, so the service answers the same 4xx as in one process.
+- A worker that dies (killed, out of memory) breaks the pool: it is replaced by a new
+  one, and the request is sent once more to it; if that fails too, the answer is
+  ``503 worker_restarted`` with ``Retry-After``. The server itself never goes down.
+- Each worker ignores Ctrl-C (the server shuts the pool down in order) and exits by
+  itself if the server process disappears, so no worker outlives it.
+
+Examples
+--------
+>>> pool = PredictionPool(None, workers=2)  # doctest: +SKIP
+>>> asyncio.run(pool.start())  # doctest: +SKIP
+>>> pool.pids()  # doctest: +SKIP
+[4242, 4243]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from serkit.service.errors import ApiError
+
+logger = logging.getLogger("serkit.service")
+
+IN_MEMORY_BYTES = 1024 * 1024
+"""Uploads up to this size go to a worker as bytes; larger ones as a private temporary file."""
+
+RETRY_AFTER_S = 1
+"""What a client whose worker died is told to wait: about the time a new worker needs to start."""
+
+PARENT_CHECK_S = 1.0
+"""How often a worker checks that the server process is still there."""
+
+
+class NamedStream(io.RawIOBase):
+    """A seekable view of an upload that names itself ``upload`` in error messages
+    (never the client's file name, never a server path)."""
+
+    name = "upload"
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        return self._raw.seek(offset, whence)
+
+    def tell(self):
+        return self._raw.tell()
+
+
+# -- in each worker process -------------------------------------------------------
+
+_worker_predictor = None
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Leave when the server process is gone (its pid is no longer this process's parent)."""
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+def _start_worker(model_dir, parent_pid: int) -> None:
+    """The pool's initializer: ignore Ctrl-C, watch the server, load the model once."""
+    import signal
+
+    from serkit.artifacts import load_model
+
+    global _worker_predictor
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's Ctrl-C reaches the whole group
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    _worker_predictor = load_model(model_dir)
+
+
+def _worker_ready() -> int:
+    return os.getpid()
+
+
+def _predict_in_worker(upload: bytes | str, options: dict) -> dict:
+    """Predict ``upload`` (the file's bytes, or the path of a temporary copy)."""
+    with io.BytesIO(upload) if isinstance(upload, bytes) else open(upload, "rb") as raw:
+        return _worker_predictor.predict_file(NamedStream(raw), **options)
+
+
+# -- in the server process --------------------------------------------------------
+
+
+class PredictionPool:
+    """``workers`` processes, each with the model of ``model_dir`` loaded, that run
+    :meth:`serkit.inference.Predictor.predict_file`.
+
+    Parameters
+    ----------
+    model_dir : str or None
+        What :func:`serkit.artifacts.load_model` loads in each worker (None: the bundled model).
+    workers : int > 0
+        Worker processes (a prediction uses one core).
+    """
+
+    def __init__(self, model_dir, *, workers: int):
+        self.model_dir = model_dir
+        self.workers = int(workers)
+        self.restarts = 0
+        self._executor = None
+        self._spool_dir = None
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        import multiprocessing
+
+        return ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker, initargs=(self.model_dir, os.getpid()),
+        )
+
+    def _launch(self) -> list:
+        """A new executor with every worker started now (they load the model meanwhile)."""
+        self._executor = self._new_executor()
+        # Spawned workers start on demand: one task per worker starts them all.
+        return [self._executor.submit(_worker_ready) for _ in range(self.workers)]
+
+    async def start(self) -> None:
+        """Start the workers and wait until they answer (each has loaded the model).
+
+        Raises :class:`~serkit.exceptions.ArtifactError` when a worker cannot load it.
+        """
+        from serkit.exceptions import ArtifactError
+
+        self._spool_dir = tempfile.mkdtemp(prefix="serkit-uploads-")  # mode 0700: this user only
+        try:
+            await asyncio.gather(*[asyncio.wrap_future(ready) for ready in self._launch()])
+        except BrokenProcessPool:
+            self.close()
+            raise ArtifactError(f"{self.model_dir or 'the bundled model'}: a prediction worker could not load it") from None
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (empty before :meth:`start` and after :meth:`close`)."""
+        processes = getattr(self._executor, "_processes", None) or {}
+        return sorted(processes)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Swap a broken executor (a worker died) for a new one, once however many requests notice."""
+        if self._executor is not broken:
+            return
+        self.restarts += 1
+        logger.warning("a prediction worker died (killed or out of memory); starting %d new ones", self.workers)
+        broken.shutdown(wait=False, cancel_futures=True)  # its other workers are already terminated
+        self._launch()
+
+    async def predict(self, raw, **options) -> dict:
+        """Predict the upload in ``raw`` (a seekable binary file) in a worker.
+
+        ``options`` go to ``predict_file`` (``window_s``, ``hop_s``, ``max_duration_s``).
+        Raises what ``predict_file`` raises, or :class:`~serkit.service.errors.ApiError`
+        503 when the worker died twice.
+        """
+        size = raw.seek(0, io.SEEK_END)
+        raw.seek(0)
+        if size <= IN_MEMORY_BYTES:
+            return await self._submit(raw.read(), options)
+        descriptor, path = tempfile.mkstemp(dir=self._spool_dir, suffix=".upload")
+        try:
+            with os.fdopen(descriptor, "wb") as copy:
+                await asyncio.to_thread(shutil.copyfileobj, raw, copy)
+            return await self._submit(path, options)
+        finally:
+            os.unlink(path)
+
+    async def _submit(self, upload: bytes | str, options: dict) -> dict:
+        for _ in range(2):  # a request that only shared the pool with a dying worker gets a second try
+            executor = self._executor
+            try:
+                return await asyncio.wrap_future(executor.submit(_predict_in_worker, upload, options))
+            except BrokenProcessPool:
+                self._replace(executor)
+        raise ApiError(
+            503, "worker_restarted",
+            f"the prediction worker stopped (killed or out of memory) and was restarted; retry in {RETRY_AFTER_S} s",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    def close(self) -> None:
+        """Stop the workers (after their current prediction) and remove the upload folder."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._spool_dir is not None:
+            shutil.rmtree(self._spool_dir, ignore_errors=True)
+            self._spool_dir = None
