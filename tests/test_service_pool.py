@@ -1,0 +1,202 @@
+"""Predictions in worker processes: the same answers and errors, a dead worker replaced, no orphans.
+
+The model is a small logistic regression on ``seed26`` saved in a temporary folder:
+each worker loads it from there, as ``serkit serve`` makes them do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+
+import httpx
+import numpy as np
+import psutil
+import pytest
+from conftest import make_tone
+from test_service import assert_error, wav_bytes
+
+import serkit
+from serkit.artifacts import save_model
+from serkit.features import get_feature_set
+from serkit.models import fit_model, make_model
+from serkit.service import create_app
+from serkit.service.errors import ApiError
+from serkit.service.pool import PredictionPool
+from serkit.service.settings import Settings
+
+SR = 16000
+WAV = {"content-type": "audio/wav"}
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    feature_set = get_feature_set("seed26")
+    rng = np.random.default_rng(0)
+    y = np.repeat(["angry", "calm", "sad"], 8)
+    X = rng.normal(size=(len(y), len(feature_set.columns)))
+    model = fit_model(make_model("logreg"), X, y, np.tile(["01", "02", "03", "04"], 6))
+    return str(save_model(tmp_path_factory.mktemp("pool") / "model", model, feature_set))
+
+
+def run_with_pool(model_dir, scenario, **settings):
+    """Start the app's lifespan (the workers), run ``scenario(app, client)`` against it, shut down.
+
+    Returns what the scenario returns and the worker ids the pool had at the end.
+    """
+    app = create_app(model_dir, Settings(**{"prediction_workers": 1, "max_duration_s": 60, **settings}))
+
+    async def main():
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+                result = await scenario(app, client)
+            return result, app.state.pool.pids()
+
+    return asyncio.run(main())
+
+
+@pytest.mark.timeout(120)
+def test_answers_errors_and_a_killed_worker_through_the_pool(model_dir):
+    tone = wav_bytes(make_tone(sr=SR, duration_s=2.0))
+    long_tone = wav_bytes(make_tone(sr=SR, duration_s=40.0))  # past 1 MiB: handed over as a file
+
+    async def scenario(app, client):
+        answers = {"tone": await client.post("/v1/predict", content=tone, headers=WAV)}
+        answers["long"] = await client.post("/v1/predict", content=long_tone, headers=WAV)
+        answers["garbage"] = await client.post("/v1/predict", content=os.urandom(5000), headers=WAV)
+        answers["silence"] = await client.post("/v1/predict", content=wav_bytes(np.zeros(SR, dtype=np.float32)), headers=WAV)
+        answers["too long"] = await client.post("/v1/predict", files={"file": ("a.wav", wav_bytes(make_tone(sr=SR, duration_s=61.0)))})
+        answers["hop"] = await client.post("/v1/predict?window=3&hop=5", content=tone, headers=WAV)
+        answers["model"] = await client.get("/v1/model")
+        killed = app.state.pool.pids()
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        answers["after kill"] = [await client.post("/v1/predict", files={"file": ("a.wav", tone)}) for _ in range(3)]
+        answers["health"] = await client.get("/health")
+        return answers, killed, app.state.pool.restarts
+
+    (answers, killed, restarts), pids = run_with_pool(model_dir, scenario)
+    body = answers["tone"].json()
+    assert answers["tone"].status_code == 200 and set(body["probabilities"]) == {"angry", "calm", "sad"}
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0) and body["duration"] == pytest.approx(2.0)
+    # serkit's errors cross the process boundary with their class and message: the same 4xx as in one process
+    assert answers["long"].status_code == 200 and answers["long"].json()["duration"] == pytest.approx(40.0)
+    assert len(answers["long"].json()["segments"]) > 20
+    assert_error(answers["garbage"], 422, "invalid_audio", "upload: not readable as audio")
+    assert_error(answers["silence"], 422, "invalid_audio", "upload: silent")
+    assert_error(answers["too long"], 422, "invalid_audio", "upload:")
+    assert_error(answers["hop"], 400, "invalid_parameter")
+    assert answers["model"].json()["model"] == "logreg"
+    # the next requests after the kill are answered by the new worker
+    assert [response.status_code for response in answers["after kill"]] == [200, 200, 200]
+    assert answers["after kill"][0].json()["emotion"] == body["emotion"]
+    assert answers["health"].json()["model_loaded"] and restarts == 1
+    assert pids and not set(pids) & set(killed)
+    # shut down: the workers are gone, not orphaned
+    assert not any(psutil.pid_exists(pid) for pid in pids)
+
+
+@pytest.mark.timeout(120)
+def test_a_full_pool_is_503_before_the_upload_is_read(model_dir):
+    tone = wav_bytes(make_tone(sr=SR, duration_s=2.0))
+
+    async def scenario(app, client):
+        async with app.state.slots.hold():  # the one slot is taken
+            refused = await client.post("/v1/predict", content=tone, headers=WAV)
+        return refused, await client.post("/v1/predict", content=tone, headers=WAV)
+
+    (refused, admitted), _ = run_with_pool(model_dir, scenario, max_concurrent=1, max_queued=0)
+    assert_error(refused, 503, "busy")
+    assert refused.headers["retry-after"] == "1"
+    assert admitted.status_code == 200
+
+
+class AlwaysBroken:
+    """An executor whose worker dies during every task."""
+
+    def submit(self, *args, **kwargs):
+        future = Future()
+        future.set_exception(BrokenProcessPool("a worker died"))
+        return future
+
+    def shutdown(self, **options):
+        pass
+
+
+def test_a_worker_that_dies_twice_is_503_with_retry_after(monkeypatch):
+    pool = PredictionPool(None, workers=1)
+    monkeypatch.setattr(pool, "_new_executor", AlwaysBroken)
+    pool._launch()
+    with pytest.raises(ApiError) as refusal:
+        asyncio.run(pool.predict(io.BytesIO(b"RIFF")))
+    assert refusal.value.status_code == 503 and refusal.value.error == "worker_restarted"
+    assert refusal.value.headers == {"Retry-After": "1"}
+    assert pool.restarts == 2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def is_gone(process: psutil.Process) -> bool:
+    try:
+        return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def start_serve(model_dir: str, port: int) -> subprocess.Popen:
+    source = os.path.dirname(os.path.dirname(serkit.__file__))  # this checkout's serkit in the child too
+    server = subprocess.Popen(
+        [sys.executable, "-m", "serkit", "serve", "--model", model_dir, "--port", str(port),
+         "--prediction-workers", "1", "--log-level", "warning"],
+        env={**os.environ, "PYTHONPATH": source},
+    )
+
+    def ready():
+        assert server.poll() is None, "serkit serve exited during start-up"
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json()["model_loaded"]
+        except httpx.HTTPError:
+            return False
+
+    assert wait_until(ready, 90), "serkit serve did not come up"
+    return server
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["terminated", "killed"])
+def test_serve_leaves_no_worker_behind(model_dir, stop):
+    port = free_port()
+    server = start_serve(model_dir, port)
+    try:
+        workers = psutil.Process(server.pid).children(recursive=True)
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/predict", content=wav_bytes(make_tone(sr=SR)), headers=WAV, timeout=30)
+        assert answer.status_code == 200
+        server.send_signal(stop)
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert len(workers) >= 1  # the prediction worker (and multiprocessing's resource tracker)
+    # terminated: the server stops its worker; killed: the worker sees its parent gone and leaves
+    assert wait_until(lambda: all(is_gone(worker) for worker in workers), 30)
