@@ -30,6 +30,16 @@ DOCS_ASSETS_URL = "/docs-assets"
 """Where Swagger UI's and ReDoc's scripts, style sheet and icon are served."""
 
 
+def probe_tone(sr: int) -> np.ndarray:
+    """One second of a 180 Hz tone with a 3 Hz tremolo at rate ``sr``: what a model is tried on.
+
+    >>> probe_tone(16000).shape
+    (16000,)
+    """
+    t = np.arange(sr) / sr
+    return (0.1 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
 def check_predictor(predictor: Predictor) -> None:
     """Refuse, with a clear message, a model the service cannot use; run it once on a tone.
 
@@ -40,10 +50,8 @@ def check_predictor(predictor: Predictor) -> None:
             "model: trained on per-speaker standardised features, which needs several clips of each "
             "speaker; the service predicts single clips, so serve a model trained without --speaker-norm"
         )
-    t = np.arange(predictor.sr) / predictor.sr
-    tone = (0.1 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
     try:
-        result = predictor.predict_audio(tone, predictor.sr)
+        result = predictor.predict_audio(probe_tone(predictor.sr), predictor.sr)
     except Exception as error:  # any failure here is the model's, reported at start-up, not per request
         raise ArtifactError(f"model: fails on a test clip ({type(error).__name__}: {error})") from None
     total = sum(result["probabilities"].values())

@@ -46,6 +46,9 @@ IN_MEMORY_BYTES = 1024 * 1024
 RETRY_AFTER_S = 1
 """What a client whose worker died is told to wait: about the time a new worker needs to start."""
 
+LOAD_TIMEOUT_S = 300
+"""How long a worker that has loaded the model waits for the others before serving anyway."""
+
 PARENT_CHECK_S = 1.0
 """How often a worker checks that the server process is still there."""
 
@@ -90,8 +93,23 @@ def _exit_with_parent(parent_pid: int) -> None:
             os._exit(0)
 
 
-def _start_worker(model_dir, parent_pid: int) -> None:
-    """The pool's initializer: ignore Ctrl-C, watch the server, load the model once."""
+def _warm_up(predictor) -> None:
+    """Predict a tone once: the first prediction's imports and caches cost about a
+    second, which should not fall on a client's first request."""
+    import soundfile as sf
+
+    from serkit.service.app import probe_tone
+
+    wav = io.BytesIO()
+    sf.write(wav, probe_tone(predictor.sr), predictor.sr, format="WAV")
+    wav.seek(0)
+    predictor.predict_file(NamedStream(wav))
+
+
+def _start_worker(model_dir, parent_pid: int, all_loaded) -> None:
+    """The pool's initializer: ignore Ctrl-C, watch the server, load the model once and
+    warm it up, then wait at the ``all_loaded`` barrier, so that no worker takes a request while another
+    still loads (loading takes the cores for seconds)."""
     import signal
 
     from serkit.artifacts import load_model
@@ -100,6 +118,11 @@ def _start_worker(model_dir, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's Ctrl-C reaches the whole group
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     _worker_predictor = load_model(model_dir)
+    _warm_up(_worker_predictor)
+    try:
+        all_loaded.wait(timeout=LOAD_TIMEOUT_S)
+    except threading.BrokenBarrierError:  # another worker failed or is slow: serve anyway
+        pass
 
 
 def _worker_ready() -> int:
@@ -137,9 +160,10 @@ class PredictionPool:
     def _new_executor(self) -> ProcessPoolExecutor:
         import multiprocessing
 
+        context = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(self.model_dir, os.getpid()),
+            self.workers, mp_context=context, initializer=_start_worker,
+            initargs=(self.model_dir, os.getpid(), context.Barrier(self.workers)),
         )
 
     def _launch(self) -> list:
