@@ -65,6 +65,27 @@ def check_port_free(host: str, port: int) -> None:
         raise ParameterError(f"{host}:{port}: cannot listen here ({error.strerror})") from None
 
 
+def prediction_sizes(args: argparse.Namespace, settings) -> tuple[int, int]:
+    """Prediction worker processes and predictions at once: the flag, else the environment
+    (``settings``), else the cores shared among the ``--workers`` and one prediction per
+    worker (more would only wait inside the pool)."""
+    import os
+
+    from serkit.service.settings import ENVIRONMENT
+
+    if args.prediction_workers is not None:
+        workers = args.prediction_workers
+    elif ENVIRONMENT["prediction_workers"] in os.environ:
+        workers = settings.prediction_workers
+    else:
+        workers = max(1, (os.cpu_count() or 1) // args.workers)
+    if args.max_concurrent is not None:
+        return workers, args.max_concurrent
+    if workers and ENVIRONMENT["max_concurrent"] not in os.environ:
+        return workers, workers
+    return workers, settings.max_concurrent
+
+
 def run(args: argparse.Namespace) -> int:
     import os
     import sys
@@ -79,21 +100,10 @@ def run(args: argparse.Namespace) -> int:
     check_port_free(args.host, args.port)
     from serkit.artifacts import load_model
     from serkit.service.app import check_predictor, create_app
-    from serkit.service.settings import ENVIRONMENT, get_settings, to_environment
+    from serkit.service.settings import get_settings, to_environment
 
     settings = get_settings()
-    if args.prediction_workers is not None:
-        prediction_workers = args.prediction_workers
-    elif ENVIRONMENT["prediction_workers"] in os.environ:
-        prediction_workers = settings.prediction_workers
-    else:
-        prediction_workers = max(1, (os.cpu_count() or 1) // args.workers)
-    if args.max_concurrent is not None:
-        max_concurrent = args.max_concurrent
-    elif prediction_workers and ENVIRONMENT["max_concurrent"] not in os.environ:
-        max_concurrent = prediction_workers  # one prediction per worker; more would only wait inside the pool
-    else:
-        max_concurrent = settings.max_concurrent
+    prediction_workers, max_concurrent = prediction_sizes(args, settings)
     settings = replace(
         settings,
         # A path is made absolute for the workers; a bundled model's name stays a name.
