@@ -1,4 +1,8 @@
-"""What the routers get through ``Depends``: the loaded model and the settings, from ``app.state``."""
+"""What the routers get through ``Depends``: the loaded model and the settings, from ``app.state``.
+
+Both are ``async``: FastAPI runs a plain ``def`` dependency in the thread pool, a thread
+hop per call for what is an attribute read.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ from serkit.service.errors import ApiError
 from serkit.service.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_predictor(request: Request) -> Predictor:
+async def get_predictor(request: Request) -> Predictor:
     predictor = request.app.state.predictor
     if predictor is None:  # only between shutdown and the end of the last request
         raise ApiError(503, "model_not_loaded", "the model is not loaded")
