@@ -229,3 +229,27 @@ def test_serve_leaves_no_worker_behind(model_dir, stop):
     assert len(workers) >= 1  # the prediction worker (and multiprocessing's resource tracker)
     # terminated: the server stops its worker; killed: the worker sees its parent gone and leaves
     assert wait_until(lambda: all(is_gone(worker) for worker in workers), 30)
+
+
+def test_serve_sizes_the_pool_to_the_cores(monkeypatch):
+    from argparse import Namespace
+
+    from serkit.cli.serve import prediction_sizes
+    from serkit.exceptions import ParameterError
+    from serkit.service.settings import get_settings
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    for name in ("SERKIT_PREDICTION_WORKERS", "SERKIT_MAX_CONCURRENT"):
+        monkeypatch.delenv(name, raising=False)
+
+    def sizes(**flags):
+        return prediction_sizes(Namespace(**{"workers": 1, "prediction_workers": None, "max_concurrent": None, **flags}), get_settings())
+
+    assert sizes() == (4, 4)  # a worker per core, a prediction per worker
+    assert sizes(workers=2) == (2, 2)  # the cores shared among the server processes
+    assert sizes(prediction_workers=3, max_concurrent=5) == (3, 5)
+    assert sizes(prediction_workers=0) == (0, get_settings().max_concurrent)  # threads, as before
+    monkeypatch.setenv("SERKIT_PREDICTION_WORKERS", "3")
+    assert sizes() == (3, 3)
+    with pytest.raises(ParameterError, match="prediction_workers=-1"):
+        Settings(prediction_workers=-1)
