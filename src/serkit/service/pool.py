@@ -108,8 +108,8 @@ def _warm_up(predictor) -> None:
 
 def _start_worker(model_dir, parent_pid: int, all_loaded) -> None:
     """The pool's initializer: ignore Ctrl-C, watch the server, load the model once and
-    warm it up, then wait at the ``all_loaded`` barrier, so that no worker takes a request while another
-    still loads (loading takes the cores for seconds)."""
+    warm it up, then wait at the ``all_loaded`` barrier, so that no worker takes a
+    request while another still loads (loading takes the cores for seconds)."""
     import signal
 
     from serkit.artifacts import load_model
