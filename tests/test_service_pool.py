@@ -245,11 +245,11 @@ def test_serve_sizes_the_pool_to_the_cores(monkeypatch):
     def sizes(**flags):
         return prediction_sizes(Namespace(**{"workers": 1, "prediction_workers": None, "max_concurrent": None, **flags}), get_settings())
 
-    assert sizes() == (4, 4)  # a worker per core, a prediction per worker
-    assert sizes(workers=2) == (2, 2)  # the cores shared among the server processes
+    assert sizes() == (4, 8)  # a worker per core, one prediction running and one sent per worker
+    assert sizes(workers=2) == (2, 4)  # the cores shared among the server processes
     assert sizes(prediction_workers=3, max_concurrent=5) == (3, 5)
     assert sizes(prediction_workers=0) == (0, get_settings().max_concurrent)  # threads, as before
     monkeypatch.setenv("SERKIT_PREDICTION_WORKERS", "3")
-    assert sizes() == (3, 3)
+    assert sizes() == (3, 6)
     with pytest.raises(ParameterError, match="prediction_workers=-1"):
         Settings(prediction_workers=-1)

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-duration", type=float, metavar="S", help="longest accepted audio in seconds (default 300)")
     parser.add_argument(
         "--max-concurrent", type=int, metavar="N",
-        help="predictions running at once (default: the prediction workers, or the CPU cores with 0)",
+        help="predictions running at once (default: 2 per prediction worker, or the CPU cores with 0)",
     )
     parser.add_argument(
         "--max-queued", type=int, metavar="N",
@@ -65,10 +65,15 @@ def check_port_free(host: str, port: int) -> None:
         raise ParameterError(f"{host}:{port}: cannot listen here ({error.strerror})") from None
 
 
+PREDICTIONS_PER_WORKER = 2
+"""Predictions handed to each prediction worker at once by default (see :func:`prediction_sizes`)."""
+
+
 def prediction_sizes(args: argparse.Namespace, settings) -> tuple[int, int]:
     """Prediction worker processes and predictions at once: the flag, else the environment
-    (``settings``), else the cores shared among the ``--workers`` and one prediction per
-    worker (more would only wait inside the pool)."""
+    (``settings``), else the cores shared among the ``--workers`` and two predictions per
+    worker: one running, and the next already sent, so that a worker finishing one need
+    not wait for the server process (which shares the cores with it) to hand it another."""
     import os
 
     from serkit.service.settings import ENVIRONMENT
@@ -82,7 +87,7 @@ def prediction_sizes(args: argparse.Namespace, settings) -> tuple[int, int]:
     if args.max_concurrent is not None:
         return workers, args.max_concurrent
     if workers and ENVIRONMENT["max_concurrent"] not in os.environ:
-        return workers, workers
+        return workers, PREDICTIONS_PER_WORKER * workers
     return workers, settings.max_concurrent
 
 
