@@ -132,8 +132,55 @@ def start_server(port: int, model_dir: str | None, workers: int, prediction_work
     sys.exit("the server did not come up within 120 s")
 
 
+MULTIPART_BOUNDARY = "serkit-bench-boundary"
+MULTIPART_TYPE = f"multipart/form-data; boundary={MULTIPART_BOUNDARY}"
+
+
+def multipart_body(wav: bytes) -> bytes:
+    """``wav`` as the multipart field ``file`` (what ``curl -F file=@clip.wav`` sends)."""
+    head = (f'--{MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="clip.wav"\r\n'
+            "Content-Type: audio/wav\r\n\r\n").encode()
+    return head + wav + f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
+
+
+def cpu_seconds(pid: int) -> dict | None:
+    """CPU seconds (user + system) of process ``pid`` and of its living children, from
+    ``/proc`` (None where there is none)."""
+    def of(stat_path):
+        with open(stat_path) as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    if not os.path.exists(f"/proc/{pid}/stat"):
+        return None
+    children = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent, seconds = of(f"/proc/{entry}/stat")
+            except (OSError, ValueError, IndexError):
+                continue
+            children += seconds if parent == pid else 0.0
+    return {"server": of(f"/proc/{pid}/stat")[1], "children": children}
+
+
+def post(connection, path: str, body: bytes, content_type: str) -> int | str:
+    """POST ``body`` on a kept-alive ``http.client`` connection: the status, or why there is none."""
+    import http.client
+
+    try:
+        connection.request("POST", path, body=body, headers={"Content-Type": content_type})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()  # the next request opens a new connection
+        return f"no answer ({type(error).__name__})"
+
+
 def run_load(url: str, clips: list[bytes], *, requests: int, concurrency: int, garbage_every: int) -> dict:
-    import httpx
+    import http.client
+    from urllib.parse import urlsplit
 
     plan = []  # (is_garbage, description, body, content type)
     for i in range(requests):
@@ -141,38 +188,39 @@ def run_load(url: str, clips: list[bytes], *, requests: int, concurrency: int, g
             plan.append((True, *GARBAGE[(i // garbage_every) % len(GARBAGE)]))
         else:
             plan.append((False, "clip", clips[i % len(clips)], "audio/wav"))
+    # Clips go as multipart, each body encoded once, on kept-alive stdlib connections: the
+    # load generator shares the cores with the server, and its CPU is not the service's.
+    multipart = {id(body): multipart_body(body) for _, _, body, content_type in plan if content_type == "audio/wav"}
+    target = urlsplit(url)
     latencies, statuses, garbage_statuses, failures = [], Counter(), Counter(), []
     lock = threading.Lock()
     next_index = iter(range(len(plan)))
 
     def client():
-        with httpx.Client(timeout=60) as session:
-            while True:
-                with lock:
-                    index = next(next_index, None)
-                if index is None:
-                    return
-                is_garbage, description, body, content_type = plan[index]
-                started = time.perf_counter()
-                try:
-                    if content_type == "audio/wav":
-                        response = session.post(url, files={"file": ("clip.wav", body, content_type)})
-                    else:
-                        response = session.post(url, content=body, headers={"content-type": content_type})
-                    status = response.status_code
-                except httpx.HTTPError as error:
-                    status = f"no answer ({type(error).__name__})"
-                elapsed = 1000 * (time.perf_counter() - started)
-                with lock:
-                    statuses[status] += 1
-                    if is_garbage:
-                        garbage_statuses[status] += 1
-                        if not (isinstance(status, int) and 400 <= status < 500):
-                            failures.append(f"garbage '{description}' got {status}")
-                    else:
-                        latencies.append(elapsed)
-                        if status != 200:
-                            failures.append(f"clip got {status}")
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        while True:
+            with lock:
+                index = next(next_index, None)
+            if index is None:
+                connection.close()
+                return
+            is_garbage, description, body, content_type = plan[index]
+            started = time.perf_counter()
+            if content_type == "audio/wav":
+                status = post(connection, target.path, multipart[id(body)], MULTIPART_TYPE)
+            else:
+                status = post(connection, target.path, body, content_type)
+            elapsed = 1000 * (time.perf_counter() - started)
+            with lock:
+                statuses[status] += 1
+                if is_garbage:
+                    garbage_statuses[status] += 1
+                    if not (isinstance(status, int) and 400 <= status < 500):
+                        failures.append(f"garbage '{description}' got {status}")
+                else:
+                    latencies.append(elapsed)
+                    if status != 200:
+                        failures.append(f"clip got {status}")
 
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
     started = time.perf_counter()
@@ -210,10 +258,12 @@ def main() -> int:
     port = free_port()
     server = start_server(port, args.model, args.workers, args.prediction_workers)
     try:
+        cpu_before, load_cpu_before = cpu_seconds(server.pid), time.process_time()
         result = run_load(
             f"http://127.0.0.1:{port}/v1/predict", clips,
             requests=args.requests, concurrency=args.concurrency, garbage_every=args.garbage_every,
         )
+        cpu_after, load_cpu = cpu_seconds(server.pid), time.process_time() - load_cpu_before
         import httpx
 
         try:
@@ -235,6 +285,14 @@ def main() -> int:
     )
     print(f"latency of 4 s clips: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
     print(f"throughput: {rate:.1f} requests/s; clips {clip_rate:.1f}/s = {100 * clip_rate / ceiling:.0f} % of the ceiling")
+    if cpu_after:
+        n = sum(result["statuses"].values())
+        server_s = cpu_after["server"] - cpu_before["server"]
+        workers_s = cpu_after["children"] - cpu_before["children"]
+        print(
+            f"CPU per request: server process {1000 * server_s / n:.1f} ms, its child processes (prediction workers) "
+            f"{1000 * workers_s / n:.1f} ms, this load generator {1000 * load_cpu / n:.1f} ms"
+        )
     print(f"status counts (5xx: {five_xx}): " + ", ".join(f"{s}: {n}" for s, n in sorted(result["statuses"].items(), key=str)))
     print("garbage statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(result["garbage"].items(), key=str)))
     print(f"server alive at the end: {alive}; load average {os.getloadavg()[0]:.2f} at the end")

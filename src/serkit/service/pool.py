@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import logging
 import os
@@ -237,6 +238,10 @@ class PredictionPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+            # A worker's error that reached a client keeps, through its traceback, a frame that
+            # holds the executor: collect that cycle now, so that its queues' semaphores are
+            # released here, not reported as leaked by multiprocessing's tracker at exit.
+            gc.collect()
         if self._spool_dir is not None:
             shutil.rmtree(self._spool_dir, ignore_errors=True)
             self._spool_dir = None
