@@ -13,7 +13,10 @@ Usage::
     python benchmarks/bench_service.py --model DIR --requests 500 --concurrency 1
 
 Clips are synthetic voice-like 4 s signals unless ``--clips DIR`` names audio files
-(e.g. ``../shared/data/ravdess-speech-48k/Actor_01``). Exit status 1 when a request
+(e.g. ``../shared/data/ravdess-speech-48k/Actor_01``); they go as multipart uploads, each
+encoded once, on kept-alive ``http.client`` connections, so that the load generator takes
+little of the cores it shares with the server (it prints its CPU per request beside the
+server's and the prediction workers'). Exit status 1 when a request
 got a 5xx, a garbage request did not get a 4xx, or the server died.
 """
 
