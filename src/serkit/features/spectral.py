@@ -570,12 +570,17 @@ def _difference_function(frames: np.ndarray, *, min_period: int, max_period: int
     """YIN's cumulative mean normalised difference of frames ``(t, frame_length)`` at lags
     ``min_period … max_period``: ``(t, lags)`` float64, librosa's arithmetic.
 
-    The autocorrelation is librosa's (FFT of the same length, float32), but the
-    running energy is summed over the ``max_period`` samples it needs, not the frame.
+    librosa takes the autocorrelation from a float32 FFT of ``2 * frame_length - 1``
+    points or more (``scipy.fft``); here it is computed in float64, so the FFT need
+    only hold the lags used without wrapping (``frame_length + max_period`` points),
+    and rounded to the frames' dtype once, at the end. After it, librosa's
+    arithmetic in its dtypes, the running energy summed over the ``max_period``
+    samples it needs instead of the whole frame.
     """
-    n_pad = next_fast_len(2 * frames.shape[-1] - 1)
-    spectrum = np.fft.rfft(frames, n=n_pad, axis=-1)
-    acf = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=n_pad, axis=-1)[:, : max_period + 1]
+    n_pad = next_fast_len(frames.shape[-1] + max_period)
+    spectrum = np.fft.rfft(frames.astype(np.float64), n=n_pad, axis=-1)
+    power = spectrum.real**2 + spectrum.imag**2
+    acf = np.fft.irfft(power, n=n_pad, axis=-1)[:, : max_period + 1].astype(frames.dtype)
     energy = np.cumsum(np.square(frames[:, :max_period]), axis=-1)
     difference = np.zeros_like(acf)
     difference[:, 1:] = 2 * (acf[:, :1] - acf[:, 1:]) - energy
@@ -600,7 +605,12 @@ def yin(
     The smallest lag whose normalised difference is a local minimum under
     ``trough_threshold`` (else the global minimum), refined by parabolic
     interpolation. librosa's arithmetic step by step (its numba stencils in numpy),
-    so the same lags and the same bits; the energy sums stop at the longest period.
+    except that the autocorrelation comes from numpy's float64 FFT where librosa's
+    comes from scipy's float32 one (float32 frames are cast to float64 first: numpy
+    computes float32 FFTs in float64 anyway, only slower): the values differ at
+    float32 rounding, and in
+    about one frame in a thousand (unvoiced ones, whose global minimum is a near tie
+    of two lags) the chosen lag differs.
 
     >>> t = np.arange(16000) / 16000
     >>> f0 = yin(np.sin(2 * np.pi * 200 * t).astype(np.float32), fmin=60, fmax=500, sr=16000,
