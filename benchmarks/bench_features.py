@@ -10,12 +10,16 @@ noise hits both alike. Then the whole corpus is extracted with all cores, cache 
     python benchmarks/bench_features.py --clips 20 --sets seed26 functionals egemaps logmel
     python benchmarks/bench_features.py --only-sets --clip-seconds 4 --sets whisper whisper+functionals
     python benchmarks/bench_features.py --json bench.json
-    python benchmarks/bench_features.py --parts --clips 20   # whisper+functionals part by part, before/after
+    python benchmarks/bench_features.py --parts --clips 30   # whisper+functionals part by part, before/after
+    python benchmarks/bench_features.py --agreement          # numpy against librosa features, every shared clip
+    python benchmarks/bench_features.py --cold               # a fresh process: whisper+functionals of one clip
 
 ``--parts`` times the bundled set ``whisper+functionals`` on real 4 s clips at 16 kHz,
-one thread, part by part: "before" is serkit 0.2's path (librosa's functions, the
+one thread, part by part, each clip three times (median): "before" is serkit 0.2's path (librosa's functions, the
 level normalisation once per part with a fresh noise draw), "after" this code's
 (numpy only, one shared level normalisation); then the whole set both ways.
+``--agreement`` compares, on every shared RAVDESS clip, the bundled model's features and
+probabilities computed now with those of serkit 0.2's librosa path.
 """
 
 from __future__ import annotations
@@ -211,21 +215,92 @@ def part_costs(paths: list[Path], seconds: float = 4.0) -> dict:
     costs = {}
     with threadpool_limits(1):
         for name, (before, after) in rows.items():
-            for run in (before, after):  # warm-up: numba, caches, filter banks
-                run(*inputs[0])
-            costs[name] = {
-                "before_ms": statistics.median(per_clip_ms(inputs, lambda pair: before(*pair))),
-                "after_ms": statistics.median(per_clip_ms(inputs, lambda pair: after(*pair))),
-            }
+            costs[name] = before_and_after(inputs, lambda pair: before(*pair), lambda pair: after(*pair))
         old_whole = fresh_noise(lambda y: np.concatenate([whisper.from_audio(y, 16000), librosa_functionals(functionals, y, 16000)]))
-        for run in (old_whole, lambda y: joined.from_audio(y, 16000)):
-            run(clips[0])
-        before, after = [], []
-        for y in clips:  # interleaved, so that machine noise hits both alike
-            before += per_clip_ms([y], old_whole)
-            after += per_clip_ms([y], lambda y: joined.from_audio(y, 16000))
-        costs["whisper+functionals (whole)"] = {"before_ms": statistics.median(before), "after_ms": statistics.median(after)}
+        costs["whisper+functionals (whole)"] = before_and_after(clips, old_whole, lambda y: joined.from_audio(y, 16000))
     return {"clips": len(clips), "clip_seconds": seconds, "parts": costs}
+
+
+def before_and_after(sources: list, before, after, repeats: int = 3) -> dict:
+    """Median ms of ``before`` and ``after`` over the sources, each source timed by both in
+    turn (so that machine noise hits both alike), after a warm-up (numba, caches)."""
+    before(sources[0]), after(sources[0])
+    before_ms, after_ms = [], []
+    for _ in range(repeats):
+        for source in sources:
+            before_ms += per_clip_ms([source], before)
+            after_ms += per_clip_ms([source], after)
+    return {"before_ms": statistics.median(before_ms), "after_ms": statistics.median(after_ms)}
+
+
+def agreement(paths: list[Path]) -> dict:
+    """The bundled model's features now against serkit 0.2's (librosa) on each clip:
+    vectors equal to 1e-5, the columns that differ, YIN frames that differ by more than
+    0.1 %, and whether the model's label and probabilities change."""
+    from collections import Counter
+
+    import librosa
+    import numpy as np
+
+    from serkit.artifacts import load_model
+    from serkit.audio import load_audio
+    from serkit.features import spectral
+    from serkit.level import normalise_level
+
+    sys.path.insert(0, str(TESTS))
+    from librosa_functionals import librosa_functionals
+
+    predictor = load_model()
+    joined = predictor.feature_set
+    functionals = joined._parts()[1]
+    yin = dict(fmin=functionals.fmin_hz, fmax=functionals.fmax_hz, sr=16000, frame_length=functionals.n_fft,
+               hop_length=functionals.hop_length)
+    result = {"clips": 0, "vectors_within_1e-5": 0, "same_label": 0, "max_probability_change": 0.0,
+              "yin_frames": 0, "yin_frames_off_by_0.1%": 0}
+    columns = Counter()
+    for path in paths:
+        y, sr = load_audio(path, sr=16000)
+        new = joined.from_audio(y, sr)
+        old = np.concatenate([new[: -len(functionals.columns)], librosa_functionals(functionals, y, sr)])
+        close = np.isclose(new, old, rtol=1e-5, atol=1e-5)
+        columns.update(np.asarray(joined.columns)[~close].tolist())
+        probabilities = predictor.estimator.predict_proba(np.stack([new, old]))
+        trimmed = spectral.trim_silence(normalise_level(y, 16000), top_db=functionals.trim_top_db,
+                                        frame_length=functionals.n_fft, hop_length=functionals.hop_length)
+        f0, reference = spectral.yin(trimmed, **yin), librosa.yin(trimmed, **yin)
+        result["clips"] += 1
+        result["vectors_within_1e-5"] += int(close.all())
+        result["same_label"] += int(np.argmax(probabilities[0]) == np.argmax(probabilities[1]))
+        result["max_probability_change"] = max(result["max_probability_change"], float(np.ptp(probabilities, axis=0).max()))
+        result["yin_frames"] += f0.size
+        result["yin_frames_off_by_0.1%"] += int(np.sum(np.abs(f0 - reference) > 1e-3 * reference))
+    result["columns_off"] = dict(columns.most_common())
+    return result
+
+
+COLD_START = """
+import sys
+import numpy as np
+from serkit.features.base import get_feature_set
+
+y = (0.1 * np.sin(2 * np.pi * 180 * np.arange(64000) / 16000)).astype(np.float32)
+get_feature_set("whisper+functionals").from_audio(y, 16000)
+print(",".join(name for name in ("librosa", "scipy", "numba", "sklearn", "torch", "pandas") if name in sys.modules))
+"""
+
+
+def cold_start(repeats: int = 5) -> dict:
+    """Median wall time of a fresh interpreter that computes ``whisper+functionals`` of one
+    4 s clip (imports and encoder loading included), and the heavy modules it imported.
+    The serkit it runs is the one on ``PYTHONPATH``: point it at another checkout to compare."""
+    import subprocess
+
+    times, imported = [], ""
+    for _ in range(repeats):
+        start = time.perf_counter()
+        imported = subprocess.run([sys.executable, "-c", COLD_START], capture_output=True, text=True, check=True).stdout.strip()
+        times.append(time.perf_counter() - start)
+    return {"runs": repeats, "wall_s": statistics.median(times), "heavy_modules": imported.split(",") if imported else []}
 
 
 def whole_corpus(root: Path, n_jobs: int) -> dict:
@@ -257,10 +332,17 @@ def main() -> int:
     parser.add_argument("--clip-seconds", type=float, help="time --sets on clips cut to this length, features only (no file loading)")
     parser.add_argument("--only-sets", action="store_true", help="time --sets only (skip the reference comparison and the corpus run)")
     parser.add_argument("--parts", action="store_true", help="time whisper+functionals part by part, before and after (only that)")
+    parser.add_argument("--agreement", action="store_true", help="compare the bundled model's features with the librosa path on every shared clip (only that)")
+    parser.add_argument("--cold", action="store_true", help="time a fresh process computing whisper+functionals of one clip (only that)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
+    if args.cold:
+        cold = cold_start()
+        print(f"cold start, whisper+functionals of one 4 s clip: {cold['wall_s']:.2f} s (median of {cold['runs']}), "
+              f"heavy modules imported: {', '.join(cold['heavy_modules']) or 'none'}")
+        return 0
     wav = sorted((args.data / "ravdess-speech-48k" / "Actor_01").glob("*.wav"))[: args.clips]
     flac = sorted((args.data / "ravdess-speech").glob("Actor_*/*.flac"))[:: max(1, 1200 // args.clips)][: args.clips]
     if not wav or not flac:
@@ -268,6 +350,12 @@ def main() -> int:
         return 1
     if args.parts:
         return print_parts(part_costs(flac), args.json)
+    if args.agreement:
+        results = agreement(sorted((args.data / "ravdess-speech").glob("Actor_*/*.flac")))
+        print(json.dumps(results, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+        return 0
     results = {"sets": other_sets(flac, args.sets, args.clip_seconds)}
     if not args.only_sets:
         results["wav_48k"] = compare_with_reference(wav, args.repeats)
