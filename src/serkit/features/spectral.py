@@ -147,9 +147,10 @@ def stft_magnitude(
     The same arithmetic as librosa (float64 window and FFT, rounded to complex64),
     because the tuning estimate behind chroma is a histogram argmax that flips on
     last-bit differences in the spectrum; but framed as one strided view and one
-    in-place FFT call, without librosa's per-call checks and block loop.
+    FFT call, without librosa's per-call checks and block loop.
 
-    ``np.fft.rfft`` is scipy's pocketfft, so it gives scipy's bits (the tests check).
+    On float64 input ``np.fft.rfft`` gives ``scipy.fft.rfft``'s bits (both are pocketfft;
+    the tests check), so librosa and scipy need not be imported.
 
     Parameters
     ----------
