@@ -62,6 +62,10 @@ def _assert_functions_match_librosa(y: np.ndarray) -> None:
         spectral.trim_silence(y, top_db=35.0, frame_length=N_FFT, hop_length=HOP),
         librosa_trim(y, top_db=35.0, frame_length=N_FFT, hop_length=HOP),
     )
+    for top_db, frame_length, hop_length in ((35.0, N_FFT, HOP), (60.0, 2048, 512), (20.0, 400, 160)):
+        assert spectral.trim_bounds(y, top_db=top_db, frame_length=frame_length, hop_length=hop_length) == tuple(
+            librosa.effects.trim(y, top_db=top_db, frame_length=frame_length, hop_length=hop_length)[1]
+        )
     S = spectral.stft_magnitude(y, n_fft=N_FFT, hop_length=HOP)
     np.testing.assert_array_equal(S, np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP, pad_mode="constant")))
     np.testing.assert_array_equal(
@@ -157,6 +161,19 @@ def test_functionals_vector_on_real_clips(ravdess_root):
         _functionals_vectors_agree(fs.from_audio(y, sr), librosa_functionals(fs, y, sr), fs.columns)
 
 
+def test_logmel_trims_as_librosa(rng):
+    from serkit.features.logmel import log_mel_spectrogram
+
+    fs = get_feature_set("logmel", trim_db=30.0, level=None)
+    tone = make_tone(freq_hz=300.0, duration_s=0.5, sr=SR)
+    y = np.concatenate([np.zeros(6000), tone, 1e-4 * rng.standard_normal(6000)]).astype(np.float32)
+    trimmed, _ = librosa.effects.trim(y, top_db=30.0, frame_length=fs.win_length, hop_length=fs.hop_length)
+    expected = log_mel_spectrogram(y=trimmed, sr=SR, n_fft=fs.win_length, hop_length=fs.hop_length,
+                                   n_mels=fs.n_mels, top_db=fs.top_db)
+    assert trimmed.size < y.size
+    np.testing.assert_array_equal(fs.from_audio(y, SR), expected)
+
+
 def test_whisper_log_mel_is_unchanged():
     from serkit.features.whisper import whisper_log_mel
 
@@ -188,7 +205,7 @@ def test_noise_floor_is_the_fresh_draw(monkeypatch):
 
 
 def test_prediction_features_import_no_heavy_module():
-    """``whisper+functionals`` from ``serkit.features.base`` in a fresh interpreter."""
+    """``whisper+functionals`` (and ``logmel``) from ``serkit.features.base`` in a fresh interpreter."""
     pytest.importorskip("ctranslate2")
     code = textwrap.dedent(
         f"""
@@ -199,6 +216,7 @@ def test_prediction_features_import_no_heavy_module():
         y = (0.1 * np.sin(2 * np.pi * 180 * np.arange(32000) / 16000)).astype(np.float32)
         get_feature_set("whisper+functionals").from_audio(y, 16000)
         get_feature_set("functionals").from_audio(y, 22050)
+        get_feature_set("logmel", trim_db=30.0).from_audio(y, 16000)
         heavy = [name for name in {HEAVY!r} if name in sys.modules]
         # serkit.features/__init__ imports the batch module (pandas) until it is lazy.
         if "serkit.features.batch" in sys.modules:

@@ -425,32 +425,43 @@ def _amplitude_db(amplitude: np.ndarray, *, amin: float = 1e-5) -> np.ndarray:
     return power_to_db(power, ref=ref**2, amin=amin**2, top_db=None)
 
 
+def trim_bounds(y: np.ndarray, *, top_db: float = 60.0, frame_length: int = 2048, hop_length: int = 512) -> tuple[int, int]:
+    """``librosa.effects.trim(y, ...)[1]``: the sample span ``[start, end)`` from the first
+    to the last frame within ``top_db`` of the loudest; ``(0, 0)`` when none is.
+
+    The frame RMS and its dB are librosa's arithmetic (``np.mean`` of the squared frames
+    in librosa's frame layout), so the span is librosa's to the sample.
+
+    >>> y = np.concatenate([np.zeros(8000), np.ones(4000), np.zeros(8000)]).astype(np.float32)
+    >>> trim_bounds(y, top_db=35, frame_length=1024, hop_length=160)
+    (7520, 12640)
+    """
+    check_positive(frame_length=frame_length, hop_length=hop_length)
+    padded = np.pad(y, frame_length // 2)
+    if padded.size < frame_length:
+        raise ParameterError(f"signal of {y.size} samples is too short for frame_length={frame_length}")
+    frames = frames_of(padded, frame_length=frame_length, hop_length=hop_length).T  # librosa's layout
+    frame_rms = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=-2))
+    loud = np.flatnonzero(_amplitude_db(frame_rms) > -top_db)
+    if loud.size == 0:
+        return 0, 0
+    return int(loud[0] * hop_length), int(min(y.size, (loud[-1] + 1) * hop_length))
+
+
 def trim_silence(y: np.ndarray, *, top_db: float = 35.0, frame_length: int = 1024, hop_length: int = 160) -> np.ndarray:
     """``y`` without the leading and trailing frames more than ``top_db`` below its loudest
-    (``librosa.effects.trim``); ``y`` whole when that would leave less than one frame.
+    (:func:`trim_bounds`, ``librosa.effects.trim``); ``y`` whole when that would leave
+    less than one frame.
 
-    The frame RMS and its dB are librosa's arithmetic (``np.mean`` of the squared
-    frames), so the kept span is librosa's to the sample. A lone click in
-    near-silence (e.g. one timeline window) would leave less than a frame: then there
-    is nothing sensible to trim to.
+    A lone click in near-silence (e.g. one timeline window) would leave less than a
+    frame: then there is nothing sensible to trim to.
 
     >>> y = np.concatenate([np.zeros(8000), np.ones(4000), np.zeros(8000)]).astype(np.float32)
     >>> trim_silence(y).size < y.size
     True
     """
-    if not np.any(y):
-        return y
-    check_positive(frame_length=frame_length, hop_length=hop_length)
-    padded = np.pad(y, frame_length // 2)
-    if padded.size < frame_length:
-        return y
-    frames = frames_of(padded, frame_length=frame_length, hop_length=hop_length).T  # librosa's layout
-    frame_rms = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=-2))
-    loud = np.flatnonzero(_amplitude_db(frame_rms) > -top_db)
-    if loud.size == 0:
-        return y
-    trimmed = y[loud[0] * hop_length : min(y.size, (loud[-1] + 1) * hop_length)]
-    return trimmed if trimmed.size >= frame_length else y
+    start, end = trim_bounds(y, top_db=top_db, frame_length=frame_length, hop_length=hop_length)
+    return y[start:end] if end - start >= frame_length else y
 
 
 @lru_cache(maxsize=8)
