@@ -128,6 +128,13 @@ def test_window_stft_and_fft_lengths_are_scipys():
         assert spectral.next_fast_len(n) == scipy.fft.next_fast_len(n, real=True)
 
 
+def test_yin_with_few_lags_and_other_frames_is_librosas():
+    y = make_voice_like(duration_s=1.0, sr=SR)
+    for params in (dict(fmin=199.0, fmax=200.0), dict(fmin=100.0, fmax=400.0, frame_length=400, hop_length=80)):
+        params = {**YIN, **params}
+        np.testing.assert_allclose(spectral.yin(y, **params), librosa.yin(y, **params), rtol=1e-3)
+
+
 def test_delta_and_mfcc_refuse_impossible_widths():
     from serkit.exceptions import ParameterError
 

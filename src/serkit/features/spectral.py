@@ -643,8 +643,8 @@ def yin(
         raise ParameterError(f"fmin={fmin!r}, fmax={fmax!r} must satisfy 0 < fmin < fmax <= sr / 2")
     min_period = int(np.floor(sr / fmax))
     max_period = min(int(np.ceil(sr / fmin)), frame_length - 1)
-    if max_period - min_period < 2:
-        raise ParameterError(f"fmin={fmin!r}, fmax={fmax!r} leave fewer than 3 lags in frame_length={frame_length}")
+    if max_period - min_period < 1:
+        raise ParameterError(f"fmin={fmin!r}, fmax={fmax!r} leave fewer than 2 lags in frame_length={frame_length}")
     if center:
         y = np.pad(y, frame_length // 2)
     if y.shape[-1] < frame_length:
