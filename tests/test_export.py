@@ -65,6 +65,8 @@ VECTOR_MODELS = [
     ("logreg-tuned+calibrated", {}, 4),
     ("mlp", {"hidden_layer_sizes": (8, 4), "max_iter": 50}, 2),
     ("mlp", {"hidden_layer_sizes": (8,), "activation": "tanh", "max_iter": 50}, 4),
+    ("dense", {"hidden_layer_sizes": (16, 8), "max_epochs": 5}, 2),
+    ("dense", {"max_epochs": 5}, 4),
     ("ensemble", {"members": ("logreg", "mlp")}, 3),
     ("ensemble+calibrated", {"members": ("logreg", "logreg-tuned")}, 3),
 ]
@@ -110,7 +112,7 @@ def test_an_ensemble_on_a_bundle_gives_each_member_its_part(tmp_path):
     np.testing.assert_allclose(lean.predict_proba(X), full.predict_proba(X), atol=TOLERANCE, rtol=0)
 
 
-@pytest.mark.parametrize("name", ["forest", "svm", "kmeans"])
+@pytest.mark.parametrize("name", ["forest", "svm", "kmeans", "boosting"])
 def test_models_without_an_export_load_through_skops(tmp_path, name):
     feature_set = get_feature_set("seed26")
     X, y, groups = vector_data(3)

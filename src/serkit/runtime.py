@@ -394,11 +394,12 @@ class _Reader:
         weights = [self.array(spec, f"weight{i}", where, ndim=2) for i in range(layers)]
         biases = [self.array(spec, f"bias{i}", where, ndim=1) for i in range(layers)]
         classes = self.classes(spec, where)
-        outputs = 1 if len(classes) == 2 else len(classes)
+        # One logistic output for two classes (scikit-learn), or one score per class (softmax).
+        outputs = (1, 2) if len(classes) == 2 else (len(classes),)
         widths = [w.shape for w in weights]
         chained = all(a[1] == b[0] for a, b in zip(widths, widths[1:]))
-        if not chained or widths[-1][1] != outputs or any(b.shape != (w[1],) for b, w in zip(biases, widths)):
-            self.fail(where, f"layer shapes {widths} do not chain to {outputs} outputs")
+        if not chained or widths[-1][1] not in outputs or any(b.shape != (w[1],) for b, w in zip(biases, widths)):
+            self.fail(where, f"layer shapes {widths} do not chain to {len(classes)} classes")
         return _Perceptron(weights, biases, spec["activation"], classes)
 
     def _pipeline(self, spec, where, depth):

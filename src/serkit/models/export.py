@@ -2,10 +2,11 @@
 
 :func:`export_model` walks a fitted model from :func:`serkit.models.make_model` and
 describes it in the steps :mod:`serkit.runtime` runs with numpy: clipping, scaling,
-logistic regression, multilayer perceptrons, temperature scaling, soft votes and
+logistic regression, multilayer perceptrons (scikit-learn's and the PyTorch ``dense``
+net, whose weights are numpy arrays already), temperature scaling, soft votes and
 frame networks (the CNN and the Whisper frame head, as the ONNX they already carry).
 Tuned models export the estimator they refitted. A model with a part the runtime
-cannot run (forests, boosting, SVMs, k-means, the PyTorch dense net) raises
+cannot run (forests, boosting, SVMs, k-means, layer weighting) raises
 :class:`NotExportable`; it still saves and loads through skops.
 
 Examples
@@ -82,6 +83,7 @@ def _step(model, export: Export) -> dict:
 
     from serkit.models.calibration import TemperatureScaled
     from serkit.models.cnn import CNNClassifier
+    from serkit.models.dense import DenseNetClassifier
     from serkit.models.ensemble import SoftVoteClassifier
     from serkit.models.preprocessing import QuantileClipper
     from serkit.models.tuned import InnerCVTuned
@@ -105,6 +107,13 @@ def _step(model, export: Export) -> dict:
                 "classes": _classes(model)}
         for index, (weight, bias) in enumerate(zip(model.coefs_, model.intercepts_)):
             step[f"weight{index}"], step[f"bias{index}"] = export.add_array(weight), export.add_array(bias)
+        return step
+    if isinstance(model, DenseNetClassifier):
+        n_layers = len(model.state_) // 2
+        step = {"op": "perceptron", "layers": n_layers, "activation": "relu", "classes": _classes(model)}
+        for index in range(n_layers):  # torch's (out, in) weights, transposed to scikit-learn's (in, out)
+            step[f"weight{index}"] = export.add_array(np.asarray(model.state_[f"weight{index}"]).T)
+            step[f"bias{index}"] = export.add_array(model.state_[f"bias{index}"])
         return step
     if isinstance(model, InnerCVTuned):
         return _step(model.best_estimator_, export)
