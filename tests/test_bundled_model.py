@@ -19,7 +19,7 @@ def predictor():
 def test_default_is_calibrated_logreg_on_whisper_and_functionals(predictor):
     assert predictor.feature_set.name == "whisper+functionals"
     assert predictor.metadata["model"] == "logreg-tuned+calibrated"
-    assert predictor.estimator.temperature_ > 0
+    assert load_model(runtime="skops").estimator.temperature_ > 0
     metrics = predictor.metadata["metrics"]
     assert metrics["summary"]["unweighted_accuracy"]["mean"] > 0.68  # speaker-grouped CV, stored at training
     assert "CC BY-NC-SA 4.0" in (DEFAULT_MODEL_DIR / "LICENSE-DATA.md").read_text()

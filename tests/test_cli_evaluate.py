@@ -111,7 +111,7 @@ def test_train_calibrate_saves_a_temperature_scaled_model(four_actors, cache_dir
     predictor = load_model(model_dir)
     assert predictor.metadata["model"] == "logreg+calibrated"
     assert predictor.metadata["command"].endswith(f"-o {model_dir} --calibrate")
-    assert predictor.estimator.temperature_ > 0
+    assert load_model(model_dir, runtime="skops").estimator.temperature_ > 0
     result = predictor.predict_file(next((four_actors / "Actor_01").iterdir()))
     assert sum(result["probabilities"].values()) == pytest.approx(1.0)
 

@@ -190,7 +190,7 @@ def test_previous_default_is_the_cnn_beside_logreg_tuned_by_name():
     # Trained on clips as recorded: loaded with level normalisation off in both parts.
     assert all(part.level is None for part in predictor.feature_set.part_sets())
     assert predictor.metadata["model"] == "ensemble"
-    assert [name for name, _ in predictor.estimator.members_] == ["cnn", "logreg-tuned"]
+    assert [name for name, _ in load_model("cnn-ensemble-v1", runtime="skops").estimator.members_] == ["cnn", "logreg-tuned"]
     assert (model_dir / "LICENSE-DATA.md").read_text().count("CC BY-NC-SA 4.0") >= 1
     metrics = predictor.metadata["metrics"]
     assert metrics["summary"]["unweighted_accuracy"]["mean"] > 0.58  # speaker-grouped CV

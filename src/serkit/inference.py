@@ -378,10 +378,12 @@ class Predictor:
                 "give each file's speaker (serkit predict --speaker-from folder|COLUMN)"
             )
         self.timeline_options(window_s, hop_s)  # a bad window or hop fails the batch, once
-        from tqdm.auto import tqdm
-
         names = [_source_name(source) for source in sources]
-        sources_shown = tqdm(sources, desc="files", unit="file", disable=not progress)
+        sources_shown = sources
+        if progress:
+            from tqdm.auto import tqdm
+
+            sources_shown = tqdm(sources, desc="files", unit="file")
         if self.speaker_norm:
             outcomes = self._predict_per_speaker(sources_shown, names, speakers, window_s, hop_s, max_duration_s)
         else:

@@ -186,6 +186,34 @@ def normalise_level(y: np.ndarray, sr: int, *, method: str | None = DEFAULT_LEVE
     if gain_db is None:
         return y
     dtype = y.dtype if np.issubdtype(y.dtype, np.floating) else np.float32
-    # The same noise for every clip (seed 0): features stay deterministic.
-    floor = 10 ** ((TARGET_RMS_DBFS - NOISE_FLOOR_DB) / 20) * np.random.default_rng(0).standard_normal(y.size)
-    return (y * 10 ** (gain_db / 20) + floor).astype(dtype, copy=False)
+    return (y * 10 ** (gain_db / 20) + noise_floor(y.size)).astype(dtype, copy=False)
+
+
+NOISE_CACHE_SAMPLES = 60 * 48000
+"""Samples of the noise floor kept between calls (60 s at 48 kHz, 23 MB): longer clips draw theirs."""
+
+_noise_cache = np.zeros(0)
+
+
+def noise_floor(n: int) -> np.ndarray:
+    """The noise floor :func:`normalise_level` adds to a clip of ``n`` samples, float64.
+
+    The same noise for every clip (``np.random.default_rng(0)``): features stay
+    deterministic. A generator's first ``n`` normals do not depend on how many are
+    drawn, so the longest floor drawn so far (up to :data:`NOISE_CACHE_SAMPLES`) is
+    kept and each clip takes its start instead of drawing a normal per sample again.
+    Read-only: a caller must not write into it.
+
+    >>> a = noise_floor(1000)
+    >>> bool(np.array_equal(noise_floor(10), a[:10]))
+    True
+    """
+    global _noise_cache
+    if n > _noise_cache.size:
+        draw = n if n > NOISE_CACHE_SAMPLES else min(max(n, 2 * _noise_cache.size), NOISE_CACHE_SAMPLES)
+        floor = 10 ** ((TARGET_RMS_DBFS - NOISE_FLOOR_DB) / 20) * np.random.default_rng(0).standard_normal(draw)
+        floor.flags.writeable = False
+        if draw <= NOISE_CACHE_SAMPLES:
+            _noise_cache = floor
+        return floor[:n]
+    return _noise_cache[:n]

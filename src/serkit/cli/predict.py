@@ -12,6 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR", help="audio files, or folders searched for them")
     parser.add_argument("--model", metavar="MODEL_DIR", help="a saved model directory, or a bundled model by name (cnn-ensemble-v1: the default before 0.2); default: the bundled one")
     parser.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
+    parser.add_argument(
+        "--runtime", choices=("auto", "export", "skops"), default="auto",
+        help="run the model's numpy export (auto: when it has one) or its scikit-learn/PyTorch pipeline (skops)",
+    )
     parser.add_argument("--window", type=float, metavar="S", help="timeline window in seconds, 0.5 to 60 (default 3)")
     parser.add_argument("--hop", type=float, metavar="S", help="timeline hop in seconds, 0.1 to the window (default 1.5)")
     parser.add_argument(
@@ -137,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
 
     from serkit.artifacts import load_model
 
-    predictor = load_model(args.model)
+    predictor = load_model(args.model, runtime=args.runtime)
     if speakers is not None and not predictor.speaker_norm:
         print("note: this model was trained without speaker normalisation; --speaker-from is ignored", file=sys.stderr)
     batch = predictor.predict_batch(

@@ -106,16 +106,23 @@ def _after_level_normalisation(from_audio):
 
     @functools.wraps(from_audio)
     def levelled(self, y, sr):
-        if self.level is not None:
-            y = np.asarray(y, dtype=np.float32)
-            if y.ndim == 1 and np.all(np.isfinite(y)):  # else the set's own checks say what is wrong
-                # Measured at the rate the set analyses at, so a clip gets the same gain
-                # whether it arrives at that rate (in a bundle) or is resampled by the set.
-                y, sr = resample(y, orig_sr=int(sr), target_sr=int(self.sr)), int(self.sr)
-                y = normalise_level(y, sr, method=self.level)
+        y, sr = _level_normalised(y, sr, level=self.level, target_sr=self.sr)
         return from_audio(self, y, sr)
 
     return levelled
+
+
+def _level_normalised(y, sr: int, *, level: str | None, target_sr: int):
+    """``(y, sr)`` resampled to ``target_sr`` and normalised by ``level``; unchanged for
+    ``level=None`` or audio that is not finite and mono (the set's own checks say why)."""
+    if level is not None:
+        y = np.asarray(y, dtype=np.float32)
+        if y.ndim == 1 and np.all(np.isfinite(y)):
+            # Measured at the rate the set analyses at, so a clip gets the same gain
+            # whether it arrives at that rate (in a bundle) or is resampled by the set.
+            y, sr = resample(y, orig_sr=int(sr), target_sr=int(target_sr)), int(target_sr)
+            y = normalise_level(y, sr, method=level)
+    return y, sr
 
 
 class JoinedVectorSets(FeatureSet):
@@ -164,8 +171,19 @@ class JoinedVectorSets(FeatureSet):
         ]
 
     def from_audio(self, y: np.ndarray, sr: int) -> np.ndarray:
-        """The parts' vectors, concatenated: shape ``(len(columns),)``, float64."""
-        return np.concatenate([part.from_audio(y, sr).astype(np.float64) for part in self._parts()])
+        """The parts' vectors, concatenated: shape ``(len(columns),)``, float64.
+
+        Parts that analyse at one rate with one level method (``whisper`` and
+        ``functionals``: 16 kHz, ``"active-rms"``) share one resampling and level
+        normalisation; each part would compute the same array.
+        """
+        parts = self._parts()
+        shared = {(int(part.sr), part.level) for part in parts}
+        if len(shared) > 1 or parts[0].level is None:
+            return np.concatenate([part.from_audio(y, sr).astype(np.float64) for part in parts])
+        y, sr = _level_normalised(y, sr, level=parts[0].level, target_sr=parts[0].sr)
+        # The parts' own from_audio without their level step (it is done above).
+        return np.concatenate([type(part).from_audio.__wrapped__(part, y, sr).astype(np.float64) for part in parts])
 
 
 def register_feature_set(cls: type[FeatureSet]) -> type[FeatureSet]:

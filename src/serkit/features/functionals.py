@@ -72,11 +72,10 @@ def _periodicity(y: np.ndarray, f0_hz: np.ndarray, *, sr: int, frame_length: int
     Close to 1 for periodic (voiced) frames, near 0 for noise and silence: a cheap
     stand-in for pYIN's voicing probability (which costs ~1 s per clip).
     """
-    import librosa
+    from serkit.features.spectral import frames_of
 
     padded = np.pad(y, frame_length // 2)
-    frames = librosa.util.frame(padded, frame_length=frame_length, hop_length=hop_length)
-    frames = frames[:, : f0_hz.size].T  # (t, frame_length)
+    frames = frames_of(padded, frame_length=frame_length, hop_length=hop_length)[: f0_hz.size]
     window = frame_length // 2
     lag = np.clip(np.round(sr / f0_hz).astype(int), 1, frame_length - window)
     rows = np.arange(frames.shape[0])[:, None]
@@ -204,8 +203,6 @@ class Functionals(FeatureSet):
         ``y`` is resampled to :attr:`sr` when ``sr`` differs. Raises
         :class:`AudioError` when the clip is shorter than one window (``n_fft``).
         """
-        import librosa
-
         from serkit.audio import resample
         from serkit.features import spectral
 
@@ -224,15 +221,15 @@ class Functionals(FeatureSet):
         power = S**2
         mel = spectral.apply_filters(spectral.mel_filters(sr=sr, n_fft=self.n_fft, n_mels=self.n_mels), power)
         log_mel = spectral.power_to_db(mel, top_db=None)
-        mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=self.n_mfcc)
-        # Deltas over up to 9 frames (±40 ms); librosa needs an odd width <= t.
+        mfcc = spectral.mfcc(S=log_mel, n_mfcc=self.n_mfcc)
+        # Deltas over up to 9 frames (±40 ms); an odd width <= t.
         delta_width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))
         if delta_width >= 3:
-            mfcc_delta = librosa.feature.delta(mfcc, width=delta_width, order=1)
-            mfcc_delta2 = librosa.feature.delta(mfcc, width=delta_width, order=2)
+            mfcc_delta = spectral.delta(mfcc, width=delta_width, order=1)
+            mfcc_delta2 = spectral.delta(mfcc, width=delta_width, order=2)
         else:
             mfcc_delta = mfcc_delta2 = np.zeros_like(mfcc)
-        contrast = librosa.feature.spectral_contrast(S=S, sr=sr, fmin=100.0, n_bands=6)
+        contrast = spectral.spectral_contrast(S=S, sr=sr, fmin=100.0, n_bands=6)
         rms_db = 20 * np.log10(spectral.rms(y=y, frame_length=self.n_fft, hop_length=hop) + 1e-5)[None, :]
         rms_db_delta = np.diff(rms_db, axis=1, prepend=rms_db[:, :1])
         zcr = spectral.zero_crossing_rate(y=y, frame_length=self.n_fft, hop_length=hop)[None, :]
@@ -241,11 +238,11 @@ class Functionals(FeatureSet):
                 spectral.spectral_centroid(S=S, sr=sr),
                 spectral.spectral_bandwidth(S=S, sr=sr),
                 spectral.spectral_rolloff(S=S, sr=sr),
-                librosa.feature.spectral_flatness(S=S),
+                spectral.spectral_flatness(S=S),
             ]
         )
 
-        f0 = librosa.yin(y, fmin=self.fmin_hz, fmax=self.fmax_hz, sr=sr, frame_length=self.n_fft, hop_length=hop)
+        f0 = spectral.yin(y, fmin=self.fmin_hz, fmax=self.fmax_hz, sr=sr, frame_length=self.n_fft, hop_length=hop)
         periodicity = _periodicity(y, f0, sr=sr, frame_length=self.n_fft, hop_length=hop)
         n = min(S.shape[1], zcr.shape[1], f0.size)
         # Voiced: periodic and not far below the clip's loudest frame.

@@ -111,7 +111,8 @@ class LogMel(FeatureSet):
         Dynamic range kept below each clip's peak.
     trim_db : float in [1, 200] or None
         Trim leading/trailing frames quieter than this many dB below the peak
-        (``librosa.effects.trim``); ``None`` keeps the whole clip.
+        (``librosa.effects.trim``, computed by :func:`serkit.features.spectral.trim_bounds`);
+        ``None`` keeps the whole clip.
     level : {"active-rms", "bs1770"} or None
         Level normalisation of the clip before any feature (:mod:`serkit.level`);
         ``None`` works on the clip as recorded.
@@ -180,11 +181,10 @@ class LogMel(FeatureSet):
             raise AudioError("<audio>: contains non-finite samples (NaN or inf)")
         y = resample(y, orig_sr=int(sr), target_sr=LOGMEL_SR)
         if self.trim_db is not None:
-            import librosa
+            from serkit.features.spectral import trim_bounds
 
-            y, _ = librosa.effects.trim(
-                y, top_db=self.trim_db, frame_length=self.win_length, hop_length=self.hop_length
-            )
+            start, end = trim_bounds(y, top_db=self.trim_db, frame_length=self.win_length, hop_length=self.hop_length)
+            y = y[start:end]
         if y.size < self.win_length:
             raise AudioError(
                 f"<audio>: too short for a log-mel frame ({y.size} samples < {self.win_length} at {LOGMEL_SR} Hz)"

@@ -13,6 +13,15 @@ is cost: :func:`estimate_tuning` runs librosa's ``piptrack`` only over the bins 
 can select (150–4000 Hz) instead of all 1025, and the STFT and the time-domain
 features work on strided frame views of the signal.
 
+Everything the ``functionals`` and ``whisper`` sets call here is numpy only
+(:func:`stft_magnitude`, :func:`trim_silence`, :func:`mfcc`, :func:`delta`,
+:func:`spectral_contrast`, :func:`spectral_flatness`, :func:`yin`, …): importing
+librosa and scipy costs about 3 s at each cold start on a small machine, more than a
+prediction. They repeat librosa's arithmetic in its dtypes, so most give its values
+bit for bit; :func:`mfcc` and :func:`delta` replace scipy's DCT and Savitzky-Golay
+filter and agree to float32 rounding, :func:`yin` replaces scipy's float32 FFT (see
+there). ``chroma_filters`` and ``estimate_tuning`` (``seed26`` only) still call librosa.
+
 Examples
 --------
 >>> import numpy as np
@@ -118,9 +127,16 @@ def check_stft(*, sr: int, n_fft: int, hop_length: int) -> None:
 
 @lru_cache(maxsize=8)
 def _hann_window(n_fft: int) -> np.ndarray:
-    import librosa
-
-    return librosa.filters.get_window("hann", n_fft, fftbins=True)
+    """The periodic Hann window, float64, bit for bit ``librosa.filters.get_window("hann",
+    n_fft, fftbins=True)``: scipy's cosine sum over ``n_fft + 1`` points of
+    ``linspace(-pi, pi)``, the last one dropped (a closed formula differs in the last bit)."""
+    if n_fft <= 1:
+        return np.ones(n_fft)
+    phase = np.linspace(-np.pi, np.pi, n_fft + 1)
+    window = np.zeros(n_fft + 1)
+    window += 0.5 * np.cos(0 * phase)
+    window += 0.5 * np.cos(phase)
+    return window[:-1]
 
 
 def stft_magnitude(
@@ -131,7 +147,10 @@ def stft_magnitude(
     The same arithmetic as librosa (float64 window and FFT, rounded to complex64),
     because the tuning estimate behind chroma is a histogram argmax that flips on
     last-bit differences in the spectrum; but framed as one strided view and one
-    in-place FFT call, without librosa's per-call checks and block loop.
+    FFT call, without librosa's per-call checks and block loop.
+
+    On float64 input ``np.fft.rfft`` gives ``scipy.fft.rfft``'s bits (both are pocketfft;
+    the tests check), so librosa and scipy need not be imported.
 
     Parameters
     ----------
@@ -145,15 +164,13 @@ def stft_magnitude(
     S : np.ndarray [shape=(1 + n_fft // 2, t)], float32
         A transposed view of a frame-major array.
     """
-    from scipy import fft
-
     check_positive(n_fft=n_fft, hop_length=hop_length)
     if center:
         y = np.pad(y, n_fft // 2)
     if y.shape[-1] < n_fft:
         raise ParameterError(f"signal of {y.shape[-1]} samples is shorter than n_fft={n_fft}")
-    frames = _frames(y, frame_length=n_fft, hop_length=hop_length)
-    spectrum = fft.rfft(frames * _hann_window(n_fft), axis=-1, workers=1, overwrite_x=True)
+    frames = frames_of(y, frame_length=n_fft, hop_length=hop_length)
+    spectrum = np.fft.rfft(frames * _hann_window(n_fft), axis=-1)
     return np.abs(spectrum.astype(np.complex64)).T
 
 
@@ -366,8 +383,9 @@ def spectral_rolloff(*, S: np.ndarray, sr: int = 22050, roll_percent: float = 0.
     return freqs[np.argmax(reached, axis=0)]
 
 
-def _frames(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
-    """Frames ``[t * hop, t * hop + frame_length)`` of ``y`` as a strided view, ``(t, frame_length)``."""
+def frames_of(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
+    """Frames ``[t * hop, t * hop + frame_length)`` of ``y`` as a strided view, ``(t, frame_length)``
+    (``librosa.util.frame(y, ...).T``, without a copy)."""
     return np.lib.stride_tricks.sliding_window_view(y, frame_length)[::hop_length]
 
 
@@ -376,7 +394,7 @@ def rms(*, y: np.ndarray, frame_length: int = 2048, hop_length: int = 512, cente
     check_positive(frame_length=frame_length, hop_length=hop_length)
     if center:
         y = np.pad(y, frame_length // 2)
-    frames = _frames(y, frame_length=frame_length, hop_length=hop_length)
+    frames = frames_of(y, frame_length=frame_length, hop_length=hop_length)
     return np.sqrt(np.einsum("ij,ij->i", frames, frames) / frame_length)
 
 
@@ -396,13 +414,44 @@ def zero_crossing_rate(
     changes = negative[1:] != negative[:-1]
     # A frame starting at s holds the pairs (s, s+1) … (s+L-2, s+L-1): L - 1 of them.
     n_frames = 1 + (y.shape[-1] - frame_length) // hop_length
-    pairs = _frames(changes, frame_length=frame_length - 1, hop_length=hop_length)[:n_frames]
+    pairs = frames_of(changes, frame_length=frame_length - 1, hop_length=hop_length)[:n_frames]
     return np.count_nonzero(pairs, axis=1) / frame_length
+
+
+def _amplitude_db(amplitude: np.ndarray, *, amin: float = 1e-5) -> np.ndarray:
+    """``librosa.amplitude_to_db(amplitude, ref=np.max, top_db=None)``, the same arithmetic."""
+    ref = np.max(np.abs(amplitude))
+    power = np.square(np.abs(amplitude))
+    return power_to_db(power, ref=ref**2, amin=amin**2, top_db=None)
+
+
+def trim_bounds(y: np.ndarray, *, top_db: float = 60.0, frame_length: int = 2048, hop_length: int = 512) -> tuple[int, int]:
+    """``librosa.effects.trim(y, ...)[1]``: the sample span ``[start, end)`` from the first
+    to the last frame within ``top_db`` of the loudest; ``(0, 0)`` when none is.
+
+    The frame RMS and its dB are librosa's arithmetic (``np.mean`` of the squared frames
+    in librosa's frame layout), so the span is librosa's to the sample.
+
+    >>> y = np.concatenate([np.zeros(8000), np.ones(4000), np.zeros(8000)]).astype(np.float32)
+    >>> trim_bounds(y, top_db=35, frame_length=1024, hop_length=160)
+    (7520, 12640)
+    """
+    check_positive(frame_length=frame_length, hop_length=hop_length)
+    padded = np.pad(y, frame_length // 2)
+    if padded.size < frame_length:
+        raise ParameterError(f"signal of {y.size} samples is too short for frame_length={frame_length}")
+    frames = frames_of(padded, frame_length=frame_length, hop_length=hop_length).T  # librosa's layout
+    frame_rms = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=-2))
+    loud = np.flatnonzero(_amplitude_db(frame_rms) > -top_db)
+    if loud.size == 0:
+        return 0, 0
+    return int(loud[0] * hop_length), int(min(y.size, (loud[-1] + 1) * hop_length))
 
 
 def trim_silence(y: np.ndarray, *, top_db: float = 35.0, frame_length: int = 1024, hop_length: int = 160) -> np.ndarray:
     """``y`` without the leading and trailing frames more than ``top_db`` below its loudest
-    (``librosa.effects.trim``); ``y`` whole when that would leave less than one frame.
+    (:func:`trim_bounds`, ``librosa.effects.trim``); ``y`` whole when that would leave
+    less than one frame.
 
     A lone click in near-silence (e.g. one timeline window) would leave less than a
     frame: then there is nothing sensible to trim to.
@@ -411,12 +460,216 @@ def trim_silence(y: np.ndarray, *, top_db: float = 35.0, frame_length: int = 102
     >>> trim_silence(y).size < y.size
     True
     """
-    import librosa
+    start, end = trim_bounds(y, top_db=top_db, frame_length=frame_length, hop_length=hop_length)
+    return y[start:end] if end - start >= frame_length else y
 
-    if not np.any(y):
-        return y
-    trimmed, _ = librosa.effects.trim(y, top_db=top_db, frame_length=frame_length, hop_length=hop_length)
-    return trimmed if trimmed.size >= frame_length else y
+
+@lru_cache(maxsize=8)
+def _dct_matrix(n_mfcc: int, n_mels: int) -> np.ndarray:
+    """The first ``n_mfcc`` rows of the orthonormal DCT-II on ``n_mels`` points, float64."""
+    k = np.arange(n_mfcc)[:, None]
+    n = np.arange(n_mels)[None, :]
+    basis = np.cos(np.pi * k * (2 * n + 1) / (2 * n_mels)) * np.sqrt(2.0 / n_mels)
+    basis[0] /= np.sqrt(2.0)
+    return basis
+
+
+def mfcc(*, S: np.ndarray, n_mfcc: int = 20) -> np.ndarray:
+    """``librosa.feature.mfcc(S=S, n_mfcc=n_mfcc)`` of a log-power mel spectrogram ``S``
+    ``(n_mels, t)``: its orthonormal DCT-II over the bands, ``(n_mfcc, t)`` in ``S``'s dtype.
+
+    A cached DCT matrix in float64 instead of ``scipy.fft.dct`` (importing scipy and
+    librosa costs about 3 s at each cold start); equal to float32 rounding.
+
+    >>> S = np.ones((40, 3), dtype=np.float32)
+    >>> [round(float(c), 4) for c in mfcc(S=S, n_mfcc=2)[:, 0]]  # a flat spectrum: only c0
+    [6.3246, 0.0]
+    """
+    check_range(1, S.shape[0], n_mfcc=n_mfcc)
+    return apply_filters(_dct_matrix(n_mfcc, S.shape[0]), S.astype(np.float64)).astype(S.dtype)
+
+
+@lru_cache(maxsize=16)
+def _savgol_coefficients(width: int, order: int) -> np.ndarray:
+    """scipy's ``savgol_coeffs(width, order, deriv=order, use="dot")``: the weights that
+    give the ``order``-th derivative at the window's centre of the least-squares
+    polynomial of degree ``order``."""
+    offsets = np.arange(-(width // 2), width // 2 + 1, dtype=np.float64)
+    vandermonde = offsets ** np.arange(order + 1, dtype=np.float64)[:, None]
+    target = np.zeros(order + 1)
+    target[order] = float(np.prod(np.arange(1, order + 1)))
+    return np.linalg.lstsq(vandermonde, target, rcond=None)[0]
+
+
+def delta(data: np.ndarray, *, width: int = 9, order: int = 1) -> np.ndarray:
+    """``librosa.feature.delta(data, width=width, order=order)`` along the last axis.
+
+    librosa's ``scipy.signal.savgol_filter(..., polyorder=order, deriv=order,
+    mode="interp")``: a least-squares polynomial of degree ``order`` over ``width``
+    frames, its ``order``-th derivative at the centre. With ``mode="interp"`` the first
+    and last ``width // 2`` frames take the derivative of the polynomial fitted to the
+    first (last) full window; a degree-``order`` polynomial has a constant ``order``-th
+    derivative, so that is the first (last) full window's value repeated. Computed in
+    float64 as scipy does, returned in ``data``'s dtype.
+
+    >>> np.round(delta(np.arange(9.0)[None] ** 2, width=5, order=1), 6).tolist()  # d(x**2)/dx
+    [[4.0, 4.0, 4.0, 6.0, 8.0, 10.0, 12.0, 12.0, 12.0]]
+    """
+    check_range(1, 2**31, order=order)
+    if width < 3 or width % 2 != 1 or width > data.shape[-1]:
+        raise ParameterError(f"width={width!r} must be odd, >= 3 and <= {data.shape[-1]} frames")
+    windows = np.lib.stride_tricks.sliding_window_view(data.astype(np.float64), width, axis=-1)
+    inner = windows @ _savgol_coefficients(width, order)
+    half = width // 2
+    return np.pad(inner, [(0, 0)] * (data.ndim - 1) + [(half, half)], mode="edge").astype(data.dtype)
+
+
+def spectral_contrast(
+    *, S: np.ndarray, sr: int = 22050, fmin: float = 200.0, n_bands: int = 6, quantile: float = 0.02
+) -> np.ndarray:
+    """``librosa.feature.spectral_contrast(S=S, sr=sr, fmin=fmin, n_bands=n_bands)``:
+    peak minus valley (dB) in ``n_bands`` octave bands and the rest above, ``(n_bands + 1, t)``.
+
+    librosa's band edges and sort, on ``S`` as given: the same bits.
+    """
+    check_range(1, 64, n_bands=n_bands)
+    if not 0.0 < quantile < 1.0 or not fmin > 0:
+        raise ParameterError(f"quantile={quantile!r} must lie in (0, 1) and fmin={fmin!r} be positive")
+    freq = fft_frequencies(sr=sr, n_fft=2 * (S.shape[0] - 1))
+    edges = np.zeros(n_bands + 2)
+    edges[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
+    if np.any(edges[:-1] >= 0.5 * sr):
+        raise ParameterError(f"fmin={fmin!r} with n_bands={n_bands!r} reaches past sr / 2 = {sr / 2:g} Hz")
+    valley = np.zeros((n_bands + 1, S.shape[1]))
+    peak = np.zeros_like(valley)
+    for k, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
+        band = (freq >= low) & (freq <= high)
+        inside = np.flatnonzero(band)
+        if k > 0:
+            band[inside[0] - 1] = True
+        if k == n_bands:
+            band[inside[-1] + 1 :] = True
+        sub_band = S[band, :]
+        if k < n_bands:
+            sub_band = sub_band[:-1, :]
+        n_extreme = int(np.maximum(np.rint(quantile * np.sum(band)), 1))
+        ordered = np.sort(sub_band, axis=0)
+        valley[k] = np.mean(ordered[:n_extreme], axis=0)
+        peak[k] = np.mean(ordered[-n_extreme:], axis=0)
+    return power_to_db(peak) - power_to_db(valley)
+
+
+def spectral_flatness(*, S: np.ndarray, amin: float = 1e-10, power: float = 2.0) -> np.ndarray:
+    """``librosa.feature.spectral_flatness(S=S)``: geometric over arithmetic mean of
+    ``S ** power`` per frame, ``(1, t)``; librosa's arithmetic, the same bits."""
+    thresholded = np.maximum(amin, S**power)
+    geometric = np.exp(np.mean(np.log(thresholded), axis=-2, keepdims=True))
+    return geometric / np.mean(thresholded, axis=-2, keepdims=True)
+
+
+def next_fast_len(n: int) -> int:
+    """The smallest ``2**a 3**b 5**c >= n``: ``scipy.fft.next_fast_len(n, real=True)``.
+
+    >>> next_fast_len(2047), next_fast_len(1291)
+    (2048, 1296)
+    """
+    best = 1 << max(0, int(n - 1).bit_length())
+    power5 = 1
+    while power5 < best:
+        power35 = power5
+        while power35 < best:
+            candidate = power35
+            while candidate < n:
+                candidate *= 2
+            best = min(best, candidate)
+            power35 *= 3
+        power5 *= 5
+    return best
+
+
+def _difference_function(frames: np.ndarray, *, min_period: int, max_period: int) -> np.ndarray:
+    """YIN's cumulative mean normalised difference of frames ``(t, frame_length)`` at lags
+    ``min_period … max_period``: ``(t, lags)`` float64, librosa's arithmetic.
+
+    librosa takes the autocorrelation from a float32 FFT of ``2 * frame_length - 1``
+    points or more (``scipy.fft``); here it is computed in float64, so the FFT need
+    only hold the lags used without wrapping (``frame_length + max_period`` points),
+    and rounded to the frames' dtype once, at the end. After it, librosa's
+    arithmetic in its dtypes, the running energy summed over the ``max_period``
+    samples it needs instead of the whole frame.
+    """
+    n_pad = next_fast_len(frames.shape[-1] + max_period)
+    spectrum = np.fft.rfft(frames.astype(np.float64), n=n_pad, axis=-1)
+    power = spectrum.real**2 + spectrum.imag**2
+    acf = np.fft.irfft(power, n=n_pad, axis=-1)[:, : max_period + 1].astype(frames.dtype)
+    energy = np.cumsum(np.square(frames[:, :max_period]), axis=-1)
+    difference = np.zeros_like(acf)
+    difference[:, 1:] = 2 * (acf[:, :1] - acf[:, 1:]) - energy
+    cumulative_mean = np.cumsum(difference[:, 1:], axis=-1) / np.arange(1, max_period + 1)
+    denominator = cumulative_mean[:, min_period - 1 : max_period]
+    return difference[:, min_period:] / (denominator + np.finfo(denominator.dtype).tiny)
+
+
+def yin(
+    y: np.ndarray,
+    *,
+    fmin: float,
+    fmax: float,
+    sr: int = 22050,
+    frame_length: int = 2048,
+    hop_length: int | None = None,
+    trough_threshold: float = 0.1,
+    center: bool = True,
+) -> np.ndarray:
+    """``librosa.yin``: the YIN pitch of each frame in Hz, ``(t,)`` float64.
+
+    The smallest lag whose normalised difference is a local minimum under
+    ``trough_threshold`` (else the global minimum), refined by parabolic
+    interpolation. librosa's arithmetic step by step (its numba stencils in numpy),
+    except the autocorrelation: numpy's FFT in float64 where librosa's is scipy's in
+    float32. On speech the pitch agrees with librosa's to 1e-6 (relative) on most
+    frames and to 1e-3 on all but about one frame in 5000, where two lags nearly tie
+    and the rounding picks the other one.
+
+    >>> t = np.arange(16000) / 16000
+    >>> f0 = yin(np.sin(2 * np.pi * 200 * t).astype(np.float32), fmin=60, fmax=500, sr=16000,
+    ...          frame_length=1024, hop_length=160)
+    >>> round(float(np.median(f0)))
+    200
+    """
+    hop_length = frame_length // 4 if hop_length is None else hop_length
+    check_positive(frame_length=frame_length, hop_length=hop_length)
+    if not 0 < fmin < fmax <= sr / 2:
+        raise ParameterError(f"fmin={fmin!r}, fmax={fmax!r} must satisfy 0 < fmin < fmax <= sr / 2")
+    min_period = int(np.floor(sr / fmax))
+    max_period = min(int(np.ceil(sr / fmin)), frame_length - 1)
+    if max_period - min_period < 1:
+        raise ParameterError(f"fmin={fmin!r}, fmax={fmax!r} leave fewer than 2 lags in frame_length={frame_length}")
+    if center:
+        y = np.pad(y, frame_length // 2)
+    if y.shape[-1] < frame_length:
+        raise ParameterError(f"signal of {y.shape[-1]} samples is shorter than frame_length={frame_length}")
+    frames = frames_of(y, frame_length=frame_length, hop_length=hop_length)
+    d = _difference_function(frames, min_period=min_period, max_period=max_period)
+
+    # librosa's stencils: parabolic shift (zero at the edges) and local minima.
+    shifts = np.zeros_like(d)
+    below, centre, above = d[:, :-2], d[:, 1:-1], d[:, 2:]
+    a = above + below - 2 * centre
+    b = (above - below) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shifts[:, 1:-1] = np.where(np.abs(b) >= np.abs(a), 0.0, -b / a)
+    is_trough = np.zeros(d.shape, dtype=bool)
+    is_trough[:, 1:-1] = (centre < below) & (centre <= above)
+    is_trough[:, -1] = d[:, -1] < d[:, -2]
+    is_trough[:, 0] = d[:, 0] < d[:, 1]
+    is_threshold_trough = is_trough & (d < trough_threshold)
+
+    period = np.argmax(is_threshold_trough, axis=-1)
+    none_below = ~np.any(is_threshold_trough, axis=-1)
+    period[none_below] = np.argmin(d[none_below], axis=-1)
+    rows = np.arange(d.shape[0])
+    return sr / (min_period + period + shifts[rows, period])
 
 
 def power_to_db(S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> np.ndarray:

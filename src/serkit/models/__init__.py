@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from serkit.exceptions import ParameterError
+from serkit.runtime import align_probabilities
 
 DEFAULT_CLIP_QUANTILES = (0.01, 0.99)
 """Per-column caps learned on training data; ``None`` turns capping off."""
@@ -289,23 +290,6 @@ def resolve_model_names(spec: str, input_kind: str = "vector") -> list[str]:
                 f"{', '.join(available_models(input_kind))}"
             )
     return names
-
-
-def align_probabilities(proba, classes, labels):
-    """``proba`` (columns in ``classes`` order) with columns in ``labels`` order, 0 for a
-    label missing from ``classes`` (an emotion a model never saw in training).
-
-    >>> align_probabilities([[0.3, 0.7]], ["sad", "angry"], ["angry", "calm", "sad"]).tolist()
-    [[0.7, 0.0, 0.3]]
-    """
-    import numpy as np
-
-    proba = np.asarray(proba)
-    aligned = np.zeros((len(proba), len(labels)))
-    column = {label: i for i, label in enumerate(labels)}
-    for j, label in enumerate(classes):
-        aligned[:, column[str(label)]] = proba[:, j]
-    return aligned
 
 
 def fit_model(model, X, y, groups=None, sample_weight=None):

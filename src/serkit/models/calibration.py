@@ -35,6 +35,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from serkit.exceptions import ParameterError
+from serkit.runtime import scale_probabilities
 
 TEMPERATURE_BOUNDS = (0.05, 20.0)
 """Range searched for ``T`` (log-spaced): far wider than any fitted value here."""
@@ -44,20 +45,6 @@ _TINY = 1e-12
 
 def _log_probabilities(proba) -> np.ndarray:
     return np.log(np.clip(np.asarray(proba, dtype=np.float64), _TINY, 1.0))
-
-
-def scale_probabilities(proba, temperature: float) -> np.ndarray:
-    """``softmax(log(proba) / temperature)`` row by row.
-
-    >>> scale_probabilities([[0.8, 0.2]], 1.0).round(3).tolist()
-    [[0.8, 0.2]]
-    >>> scale_probabilities([[0.8, 0.2]], 1e6).round(3).tolist()  # a very hot model knows nothing
-    [[0.5, 0.5]]
-    """
-    logits = _log_probabilities(proba) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    scaled = np.exp(logits)
-    return scaled / scaled.sum(axis=1, keepdims=True)
 
 
 def fit_temperature(logits, y_index) -> float:

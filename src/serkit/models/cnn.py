@@ -39,6 +39,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from serkit.exceptions import ParameterError
+from serkit.runtime import length_batches, network_probabilities, onnx_session, pad_frames
 
 BACKENDS = ("onnx", "torch")
 _RUNTIME_CACHES = ("_torch_module", "_onnx_session")
@@ -461,22 +462,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         return 2 ** len(self.channels)
 
     def _pad(self, clips: list[np.ndarray], *, standardise: bool):
-        """Stack clips into a float32 ``(batch, n_mels, max_frames)`` array plus the frame mask.
-
-        Clips under :attr:`min_frames` are extended with the training band means
-        (standardised value 0) and count as real frames, the same alone or in a batch.
-        """
-        band_mean, band_std = self.state_["band_mean"], self.state_["band_std"]
-        lengths = [max(clip.shape[1], self.min_frames) for clip in clips]
-        x = np.zeros((len(clips), clips[0].shape[0], max(lengths)), dtype=np.float32)
-        mask = np.zeros((len(clips), max(lengths)), dtype=np.float32)
-        for row, (clip, length) in enumerate(zip(clips, lengths)):
-            x[row, :, :length] = band_mean[:, None]
-            x[row, :, : clip.shape[1]] = clip
-            mask[row, :length] = 1.0
-        if standardise:
-            x = (x - band_mean[:, None]) / band_std[:, None] * mask[:, None, :]
-        return x, mask
+        """Stack clips into a float32 ``(batch, n_mels, max_frames)`` array plus the frame mask
+        (:func:`serkit.runtime.pad_frames` with the training band statistics)."""
+        return pad_frames(clips, self.state_["band_mean"], self.state_["band_std"], min_frames=self.min_frames,
+                          standardise=standardise)
 
     def _predict_torch(self, module, clips, device) -> np.ndarray:
         torch = _torch()
@@ -547,27 +536,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _predict_onnx(self, clips) -> np.ndarray:
         if getattr(self, "_onnx_session", None) is None:
-            import onnxruntime
-
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3
-            # One thread, no spin-waiting: the network is small, and idle ORT threads
-            # spinning after each call would slow the feature extraction around it.
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             # The network exported at the end of fit: prediction needs no torch.
             onnx_model = getattr(self, "onnx_model_", None)
-            onnx_model = self.to_onnx() if onnx_model is None else onnx_model.tobytes()
-            self._onnx_session = onnxruntime.InferenceSession(onnx_model, options, providers=["CPUExecutionProvider"])
-        probabilities = np.empty((len(clips), len(self.classes_)), dtype=np.float32)
-        for batch in length_batches([clip.shape[1] for clip in clips]):
-            x, mask = self._pad([clips[i] for i in batch], standardise=True)
-            (logits,) = self._onnx_session.run(None, {"x": x, "mask": mask})
-            logits = logits - logits.max(axis=1, keepdims=True)
-            exp = np.exp(logits)
-            probabilities[batch] = exp / exp.sum(axis=1, keepdims=True)
-        return probabilities
+            self._onnx_session = onnx_session(self.to_onnx() if onnx_model is None else onnx_model.tobytes())
+        return network_probabilities(self._onnx_session, clips, self.state_["band_mean"], self.state_["band_std"],
+                                     min_frames=self.min_frames, n_classes=len(self.classes_))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_clips, n_classes)`` (columns in ``classes_`` order).
@@ -585,34 +558,6 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """The most probable class of each clip."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
-PREDICT_BATCH_SIZE = 64
-PREDICT_BATCH_FRAMES = 8192
-"""Padded frames in one prediction call (82 s of 100 frame/s log-mel, ~27 windows of 3 s):
-bounds the network's activations, ~70 MB in the first block with 16 channels."""
-
-
-def length_batches(lengths, *, batch_size: int = PREDICT_BATCH_SIZE, max_frames: int = PREDICT_BATCH_FRAMES) -> list[np.ndarray]:
-    """Group clip indices by length for prediction: at most ``batch_size`` clips, and
-    at most ``max_frames`` frames once padded to the batch's longest (a longer clip goes alone).
-
-    Clips are taken shortest first, so each batch pads little; outputs do not depend
-    on the batching (the frame mask).
-
-    >>> [batch.tolist() for batch in length_batches([300, 5000, 300, 300], max_frames=1000)]
-    [[0, 2, 3], [1]]
-    """
-    batches, current = [], []
-    for index in np.argsort(lengths, kind="stable"):
-        # Sorted ascending: this clip is the longest of the batch it would join.
-        if current and (len(current) == batch_size or (len(current) + 1) * lengths[index] > max_frames):
-            batches.append(np.array(current))
-            current = []
-        current.append(index)
-    if current:
-        batches.append(np.array(current))
-    return batches
 
 
 def _validation_scores(probabilities: np.ndarray, y_index: np.ndarray, n_classes: int) -> dict:

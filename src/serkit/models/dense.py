@@ -17,12 +17,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from serkit.exceptions import ParameterError
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
+from serkit.runtime import softmax
 
 
 def inner_validation_split(y, groups, validation_fraction, random_state):
@@ -242,7 +237,7 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n_clips, n_classes), columns in ``classes_`` order."""
-        return _softmax(self._logits(X).astype(np.float64))
+        return softmax(self._logits(X).astype(np.float64))
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self._logits(X), axis=1)]

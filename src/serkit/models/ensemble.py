@@ -65,6 +65,8 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : np.ndarray of str
         The union of the members' classes.
+    input_kind_ : str
+        The kind of ``X`` it was fitted on (``"vector"``, ``"frames"``, ``"bundle"``).
     members_ : list of (str, fitted model)
     history_ : list of dict
         The training curve of the first member that has one (the CNN's), if any.
@@ -126,7 +128,8 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
         """
         from serkit.models import fit_model, make_model
 
-        specs = self._member_specs(input_kind_of(X))
+        self.input_kind_ = input_kind_of(X)
+        specs = self._member_specs(self.input_kind_)
         self.weights_ = self._weights(len(specs))
         self.members_ = []
         for (name, params), repeat in zip(specs, _repeats([name for name, _ in specs])):

@@ -1,0 +1,543 @@
+"""Exported models run with numpy (and ONNX Runtime for frame networks), nothing else.
+
+A saved model directory carries, beside the scikit-learn/PyTorch pipeline in
+``model.skops``, an *inference export* (:mod:`serkit.models.export` writes it):
+
+- ``inference.safetensors``: every fitted array (clip bounds, scaler means and
+  scales, coefficients, intercepts, hidden layers, band statistics), plain tensors;
+- ``inference.json``: the pipeline as a tree of steps naming those arrays
+  (:data:`OPERATIONS`), plus numbers such as a calibration temperature or ensemble
+  weights;
+- ``inference-<k>.onnx``: each frame network (CNN, Whisper frame head) as ONNX.
+
+:class:`ExportedModel` runs that tree. Prediction then imports numpy (and
+``onnxruntime`` when the model has a network), not scikit-learn, skops or torch:
+a cold ``serkit predict`` starts in a fraction of the time. Loading an export
+parses JSON and tensors only, so a model file can run no code; every reference,
+shape and number is checked before use (:func:`load_export`).
+
+Examples
+--------
+>>> import numpy as np
+>>> graph = {"op": "pipeline", "steps": [
+...     {"op": "standardize", "mean": "m", "scale": "s"},
+...     {"op": "logistic", "coef": "w", "intercept": "b", "classes": ["calm", "angry"]}]}
+>>> arrays = {"m": np.zeros(1), "s": np.ones(1), "w": np.array([[2.0]]), "b": np.zeros(1)}
+>>> model = ExportedModel(build_step(graph, arrays, networks={}))
+>>> model.classes_.tolist(), model.predict_proba(np.array([[0.0]])).round(2).tolist()
+(['calm', 'angry'], [[0.5, 0.5]])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from serkit.exceptions import ArtifactError
+
+GRAPH_FILE = "inference.json"
+ARRAYS_FILE = "inference.safetensors"
+EXPORT_FORMAT = "serkit-inference"
+EXPORT_VERSION = 1
+
+MAX_NETWORKS = 16
+"""Most ONNX networks one export may hold."""
+
+MAX_STEPS = 256
+"""Most steps in one export's tree (an ensemble of pipelines has a few dozen)."""
+
+MAX_DEPTH = 8
+"""Deepest nesting of steps (calibrated ensemble of tuned pipelines: 4)."""
+
+ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
+"""Hidden-layer activations of an exported multilayer perceptron (scikit-learn's names)."""
+
+_TINY = 1e-12
+
+
+def network_file(index: int) -> str:
+    """The file name of the ``index``-th network of an export: ``inference-0.onnx`` …"""
+    return f"inference-{index}.onnx"
+
+
+def is_export_file(name: str) -> bool:
+    """Whether ``name`` is a file an export may consist of.
+
+    >>> is_export_file("inference-3.onnx"), is_export_file("inference-x.onnx")
+    (True, False)
+    """
+    if name in (GRAPH_FILE, ARRAYS_FILE):
+        return True
+    index = name.removeprefix("inference-").removesuffix(".onnx")
+    return name != index and index.isdigit() and int(index) < MAX_NETWORKS and network_file(int(index)) == name
+
+
+# -- the arithmetic, shared with the scikit-learn/torch models ------------------------
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, as scikit-learn computes it (max subtracted, float64 kept).
+
+    >>> softmax(np.array([[0.0, np.log(3.0)]])).round(2).tolist()
+    [[0.25, 0.75]]
+    """
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def expit(scores: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-x))``, without overflow warnings."""
+    out = np.empty_like(scores, dtype=np.float64)
+    positive = scores >= 0
+    out[positive] = 1.0 / (1.0 + np.exp(-scores[positive]))
+    exp = np.exp(scores[~positive])
+    out[~positive] = exp / (1.0 + exp)
+    return out
+
+
+def align_probabilities(proba, classes, labels):
+    """``proba`` (columns in ``classes`` order) with columns in ``labels`` order, 0 for a
+    label missing from ``classes`` (an emotion a model never saw in training).
+
+    >>> align_probabilities([[0.3, 0.7]], ["sad", "angry"], ["angry", "calm", "sad"]).tolist()
+    [[0.7, 0.0, 0.3]]
+    """
+    proba = np.asarray(proba)
+    aligned = np.zeros((len(proba), len(labels)))
+    column = {str(label): i for i, label in enumerate(labels)}
+    for j, label in enumerate(classes):
+        aligned[:, column[str(label)]] = proba[:, j]
+    return aligned
+
+
+def scale_probabilities(proba, temperature: float) -> np.ndarray:
+    """``softmax(log(proba) / temperature)`` row by row (temperature scaling).
+
+    >>> scale_probabilities([[0.8, 0.2]], 1.0).round(3).tolist()
+    [[0.8, 0.2]]
+    >>> scale_probabilities([[0.8, 0.2]], 1e6).round(3).tolist()  # a very hot model knows nothing
+    [[0.5, 0.5]]
+    """
+    logits = np.log(np.clip(np.asarray(proba, dtype=np.float64), _TINY, 1.0)) / temperature
+    return softmax(logits)
+
+
+PREDICT_BATCH_SIZE = 64
+PREDICT_BATCH_FRAMES = 8192
+"""Padded frames in one network call (82 s of 100 frame/s log-mel, ~27 windows of 3 s):
+bounds the network's activations, ~70 MB in the first block with 16 channels."""
+
+
+def length_batches(lengths, *, batch_size: int = PREDICT_BATCH_SIZE, max_frames: int = PREDICT_BATCH_FRAMES) -> list[np.ndarray]:
+    """Group clip indices by length for prediction: at most ``batch_size`` clips, and
+    at most ``max_frames`` frames once padded to the batch's longest (a longer clip goes alone).
+
+    Clips are taken shortest first, so each batch pads little; outputs do not depend
+    on the batching (the frame mask).
+
+    >>> [batch.tolist() for batch in length_batches([300, 5000, 300, 300], max_frames=1000)]
+    [[0, 2, 3], [1]]
+    """
+    batches, current = [], []
+    for index in np.argsort(lengths, kind="stable"):
+        # Sorted ascending: this clip is the longest of the batch it would join.
+        if current and (len(current) == batch_size or (len(current) + 1) * lengths[index] > max_frames):
+            batches.append(np.array(current))
+            current = []
+        current.append(index)
+    if current:
+        batches.append(np.array(current))
+    return batches
+
+
+def pad_frames(clips: list[np.ndarray], band_mean: np.ndarray, band_std: np.ndarray, *, min_frames: int,
+               standardise: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Stack ``(bands, frames)`` clips into a float32 ``(batch, bands, max_frames)`` array and its frame mask.
+
+    Clips under ``min_frames`` are extended with the training band means (standardised
+    value 0) and count as real frames, the same alone or in a batch; with
+    ``standardise`` the bands are standardised by the training statistics and padded
+    frames set to 0.
+    """
+    lengths = [max(clip.shape[1], min_frames) for clip in clips]
+    x = np.zeros((len(clips), clips[0].shape[0], max(lengths)), dtype=np.float32)
+    mask = np.zeros((len(clips), max(lengths)), dtype=np.float32)
+    for row, (clip, length) in enumerate(zip(clips, lengths)):
+        x[row, :, :length] = band_mean[:, None]
+        x[row, :, : clip.shape[1]] = clip
+        mask[row, :length] = 1.0
+    if standardise:
+        x = (x - band_mean[:, None]) / band_std[:, None] * mask[:, None, :]
+    return x, mask
+
+
+def onnx_session(network: bytes):
+    """An ONNX Runtime session for a small network: one thread, no spin-waiting
+    (idle threads spinning after each call would slow the feature code around it)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(network, options, providers=["CPUExecutionProvider"])
+
+
+def network_probabilities(session, clips: list[np.ndarray], band_mean, band_std, *, min_frames: int,
+                          n_classes: int) -> np.ndarray:
+    """Softmax of a frame network's ``logits`` for each clip, in length batches."""
+    probabilities = np.empty((len(clips), n_classes), dtype=np.float32)
+    for batch in length_batches([clip.shape[1] for clip in clips]):
+        x, mask = pad_frames([clips[i] for i in batch], band_mean, band_std, min_frames=min_frames)
+        (logits,) = session.run(None, {"x": x, "mask": mask})
+        probabilities[batch] = softmax(logits)
+    return probabilities
+
+
+# -- the steps ------------------------------------------------------------------------
+
+
+class _Step:
+    """One step of an export: ``__call__(X)`` transforms, or (classifiers, which have
+    ``classes``) gives probabilities with columns in ``classes`` order."""
+
+    classes: list[str] | None = None
+    n_features: int | None = None  # the width of vector input, where the step fixes it
+
+
+class _Clip(_Step):
+    def __init__(self, lower, upper):
+        self.lower, self.upper = lower, upper
+        self.n_features = lower.shape[0]
+
+    def __call__(self, X):
+        return np.clip(X, self.lower, self.upper)
+
+
+class _Standardize(_Step):
+    def __init__(self, mean, scale, n_features):
+        self.mean, self.scale, self.n_features = mean, scale, n_features
+
+    def __call__(self, X):
+        if self.mean is not None:
+            X = X - self.mean
+        if self.scale is not None:
+            X = X / self.scale
+        return X
+
+
+class _Logistic(_Step):
+    def __init__(self, coef, intercept, classes):
+        self.coef, self.intercept, self.classes = coef, intercept, classes
+        self.n_features = coef.shape[1]
+
+    def __call__(self, X):
+        scores = X @ self.coef.T + self.intercept
+        if len(self.classes) == 2:  # scikit-learn's binary model: one score for the second class
+            positive = expit(scores[:, 0])
+            return np.stack([1.0 - positive, positive], axis=1)
+        return softmax(scores)
+
+
+_HIDDEN = {
+    "relu": lambda a: np.maximum(a, 0.0),
+    "tanh": np.tanh,
+    "logistic": expit,
+    "identity": lambda a: a,
+}
+
+
+class _Perceptron(_Step):
+    def __init__(self, weights, biases, activation, classes):
+        self.weights, self.biases, self.activation, self.classes = weights, biases, activation, classes
+        self.n_features = weights[0].shape[0]
+
+    def __call__(self, X):
+        a = X
+        for index, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            a = a @ weight + bias
+            if index < len(self.weights) - 1:
+                a = _HIDDEN[self.activation](a)
+        if a.shape[1] == 1:  # binary: one logistic output for the second class
+            positive = expit(a[:, 0])
+            return np.stack([1.0 - positive, positive], axis=1)
+        return softmax(a)
+
+
+class _Pipeline(_Step):
+    def __init__(self, steps):
+        self.steps = steps
+        self.classes = steps[-1].classes
+        self.n_features = next((step.n_features for step in steps if step.n_features is not None), None)
+
+    def __call__(self, X):
+        for step in self.steps:
+            X = step(X)
+        return X
+
+
+class _Temperature(_Step):
+    def __init__(self, model, temperature, classes):
+        self.model, self.temperature, self.classes = model, temperature, classes
+        self.n_features = model.n_features
+
+    def __call__(self, X):
+        return scale_probabilities(align_probabilities(self.model(X), self.model.classes, self.classes), self.temperature)
+
+
+class _SoftVote(_Step):
+    def __init__(self, members, weights, classes):
+        self.members, self.weights, self.classes = members, weights, classes
+
+    def __call__(self, X):
+        votes = [
+            align_probabilities(model(X if kind is None else X.of_kind(kind)), model.classes, self.classes)
+            for kind, model in self.members
+        ]
+        return np.tensordot(self.weights, np.stack(votes), axes=1)
+
+
+class _FrameNetwork(_Step):
+    def __init__(self, network: bytes, band_mean, band_std, min_frames, classes):
+        self.network, self.band_mean, self.band_std = network, band_mean, band_std
+        self.min_frames, self.classes = min_frames, classes
+        self._session = None  # built at the first prediction, then kept
+
+    def __call__(self, X):
+        if self._session is None:
+            self._session = onnx_session(self.network)
+        clips = [np.asarray(clip, dtype=np.float32) for clip in X]
+        if any(clip.ndim != 2 or clip.shape[0] != self.band_mean.shape[0] for clip in clips):
+            raise ArtifactError(f"frame network: expects ({self.band_mean.shape[0]}, frames) matrices")
+        return network_probabilities(self._session, clips, self.band_mean, self.band_std,
+                                     min_frames=self.min_frames, n_classes=len(self.classes))
+
+
+# -- reading and checking an export ---------------------------------------------------
+
+
+class _Reader:
+    """Builds steps from the JSON tree, checking every field; counts steps and depth."""
+
+    def __init__(self, arrays: dict, networks: dict):
+        self.arrays, self.networks, self.count = arrays, networks, 0
+
+    def fail(self, where: str, reason: str):
+        raise ArtifactError(f"{GRAPH_FILE}: {where}: {reason}")
+
+    def array(self, spec: dict, key: str, where: str, *, ndim: int, optional: bool = False):
+        name = spec.get(key)
+        if name is None and optional:
+            return None
+        if not isinstance(name, str) or name not in self.arrays:
+            self.fail(where, f"{key} must name an array of {ARRAYS_FILE}, got {name!r}")
+        value = self.arrays[name]
+        if value.dtype.kind != "f" or value.ndim != ndim or 0 in value.shape or not np.all(np.isfinite(value)):
+            self.fail(where, f"{key} ({name}) must be a finite {ndim}-D float array, got {value.dtype} {value.shape}")
+        return value.astype(np.float64)
+
+    def classes(self, spec: dict, where: str) -> list[str]:
+        classes = spec.get("classes")
+        if (not isinstance(classes, list) or len(classes) < 2 or len(set(map(str, classes))) != len(classes)
+                or not all(isinstance(c, str) and c for c in classes)):
+            self.fail(where, f"classes must be a list of at least 2 different names, got {classes!r}"[:200])
+        return classes
+
+    def number(self, spec: dict, key: str, where: str, *, low: float, high: float) -> float:
+        value = spec.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
+            self.fail(where, f"{key} must be a number in [{low:g}, {high:g}], got {value!r}"[:200])
+        return float(value)
+
+    def step(self, spec, where: str = "root", depth: int = 0) -> _Step:
+        self.count += 1
+        if self.count > MAX_STEPS or depth > MAX_DEPTH:
+            self.fail(where, f"more than {MAX_STEPS} steps or deeper than {MAX_DEPTH}")
+        if not isinstance(spec, dict) or spec.get("op") not in OPERATIONS:
+            op = spec.get("op") if isinstance(spec, dict) else spec
+            self.fail(where, f"unknown step {op!r}"[:200] + f"; steps are {', '.join(OPERATIONS)}")
+        return getattr(self, "_" + spec["op"].replace("-", "_"))(spec, f"{where}/{spec['op']}", depth)
+
+    def _clip(self, spec, where, depth):
+        lower, upper = (self.array(spec, key, where, ndim=1) for key in ("lower", "upper"))
+        if lower.shape != upper.shape or np.any(lower > upper):
+            self.fail(where, "lower and upper must be of one length with lower <= upper")
+        return _Clip(lower, upper)
+
+    def _standardize(self, spec, where, depth):
+        mean, scale = (self.array(spec, key, where, ndim=1, optional=True) for key in ("mean", "scale"))
+        widths = {a.shape[0] for a in (mean, scale) if a is not None}
+        if len(widths) > 1 or (scale is not None and np.any(scale == 0)):
+            self.fail(where, "mean and scale must be of one length, scale without zeros")
+        return _Standardize(mean, scale, widths.pop() if widths else None)
+
+    def _logistic(self, spec, where, depth):
+        coef = self.array(spec, "coef", where, ndim=2)
+        intercept = self.array(spec, "intercept", where, ndim=1)
+        classes = self.classes(spec, where)
+        rows = 1 if len(classes) == 2 else len(classes)
+        if coef.shape[0] != rows or intercept.shape != (rows,):
+            self.fail(where, f"coef {coef.shape} and intercept {intercept.shape} do not fit {len(classes)} classes")
+        return _Logistic(coef, intercept, classes)
+
+    def _perceptron(self, spec, where, depth):
+        layers = spec.get("layers")
+        if not isinstance(layers, int) or isinstance(layers, bool) or not 1 <= layers <= 32:
+            self.fail(where, f"layers must be an integer in [1, 32], got {layers!r}")
+        if spec.get("activation") not in ACTIVATIONS:
+            self.fail(where, f"activation must be one of {', '.join(ACTIVATIONS)}")
+        weights = [self.array(spec, f"weight{i}", where, ndim=2) for i in range(layers)]
+        biases = [self.array(spec, f"bias{i}", where, ndim=1) for i in range(layers)]
+        classes = self.classes(spec, where)
+        # One logistic output for two classes (scikit-learn), or one score per class (softmax).
+        outputs = (1, 2) if len(classes) == 2 else (len(classes),)
+        widths = [w.shape for w in weights]
+        chained = all(a[1] == b[0] for a, b in zip(widths, widths[1:]))
+        if not chained or widths[-1][1] not in outputs or any(b.shape != (w[1],) for b, w in zip(biases, widths)):
+            self.fail(where, f"layer shapes {widths} do not chain to {len(classes)} classes")
+        return _Perceptron(weights, biases, spec["activation"], classes)
+
+    def _pipeline(self, spec, where, depth):
+        steps = spec.get("steps")
+        if not isinstance(steps, list) or not steps:
+            self.fail(where, "steps must be a non-empty list")
+        built = [self.step(s, f"{where}[{i}]", depth + 1) for i, s in enumerate(steps)]
+        if any(s.classes is not None for s in built[:-1]) or built[-1].classes is None:
+            self.fail(where, "a pipeline is transforms followed by one classifier")
+        widths = {s.n_features for s in built if s.n_features is not None and not isinstance(s, (_Temperature, _SoftVote, _Pipeline))}
+        if len(widths) > 1:
+            self.fail(where, f"its steps take different numbers of features {sorted(widths)}")
+        return _Pipeline(built)
+
+    def _temperature(self, spec, where, depth):
+        model = self.step(spec.get("model"), where, depth + 1)
+        classes = self.classes(spec, where)
+        if model.classes is None or not set(model.classes) <= set(classes):
+            self.fail(where, "its model must be a classifier whose classes are among the step's")
+        return _Temperature(model, self.number(spec, "temperature", where, low=1e-3, high=1e3), classes)
+
+    def _soft_vote(self, spec, where, depth):
+        members, weights = spec.get("members"), spec.get("weights")
+        if not isinstance(members, list) or not members or not isinstance(weights, list) or len(weights) != len(members):
+            self.fail(where, "members and weights must be lists of one length")
+        classes = self.classes(spec, where)
+        built = []
+        for i, member in enumerate(members):
+            if not isinstance(member, dict) or member.get("input") not in (None, "vector", "frames"):
+                self.fail(f"{where}[{i}]", "a member is {'input': null|'vector'|'frames', 'model': step}")
+            model = self.step(member.get("model"), f"{where}[{i}]", depth + 1)
+            if model.classes is None or not set(model.classes) <= set(classes):
+                self.fail(f"{where}[{i}]", "a member must be a classifier whose classes are among the vote's")
+            built.append((member["input"], model))
+        weights = np.array([self.number({"w": w}, "w", where, low=0.0, high=1.0) for w in weights])
+        if abs(weights.sum() - 1.0) > 1e-6:
+            self.fail(where, f"weights must sum to 1, got {weights.sum():g}")
+        return _SoftVote(built, weights, classes)
+
+    def _frame_network(self, spec, where, depth):
+        name = spec.get("file")
+        if not isinstance(name, str) or name not in self.networks:
+            self.fail(where, f"file must name one of the export's networks {sorted(self.networks)}, got {name!r}")
+        band_mean = self.array(spec, "band_mean", where, ndim=1).astype(np.float32)
+        band_std = self.array(spec, "band_std", where, ndim=1).astype(np.float32)
+        if band_mean.shape != band_std.shape or np.any(band_std <= 0):
+            self.fail(where, "band_mean and band_std must be of one length, band_std positive")
+        min_frames = int(self.number(spec, "min_frames", where, low=1, high=4096))
+        return _FrameNetwork(self.networks[name], band_mean, band_std, min_frames, self.classes(spec, where))
+
+
+OPERATIONS = ("pipeline", "clip", "standardize", "logistic", "perceptron", "temperature", "soft-vote", "frame-network")
+"""The steps an export's tree may hold."""
+
+
+def build_step(graph: dict, arrays: dict, *, networks: dict) -> _Step:
+    """The step tree of ``graph`` (the ``model`` of ``inference.json``) over ``arrays``
+    (name → ndarray) and ``networks`` (file name → ONNX bytes), every field checked.
+
+    Raises :class:`~serkit.exceptions.ArtifactError` naming the step and the field.
+    """
+    return _Reader(arrays, networks).step(graph)
+
+
+class ExportedModel:
+    """A classifier read from an inference export: ``predict_proba`` and ``classes_``
+    as the fitted pipeline it was exported from, computed with numpy.
+
+    Parameters
+    ----------
+    root : step
+        The tree :func:`build_step` built.
+    """
+
+    registry_name = "export"
+
+    def __init__(self, root: _Step):
+        if root.classes is None:
+            raise ArtifactError(f"{GRAPH_FILE}: the model must end in a classifier")
+        self._root = root
+        self.classes_ = np.array(root.classes)
+
+    @property
+    def n_features_in_(self) -> int | None:
+        """Width of the vector input, where the model fixes one."""
+        return self._root.n_features
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities ``(n_clips, n_classes)``, columns in :attr:`classes_` order."""
+        if isinstance(X, np.ndarray) and X.ndim == 2 and self.n_features_in_ not in (None, X.shape[1]):
+            raise ArtifactError(f"the model takes {self.n_features_in_} features, got {X.shape[1]}")
+        return np.asarray(self._root(X), dtype=np.float64)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def load_export(model_dir, files: list[str], *, check_network=None) -> ExportedModel:
+    """The export in ``model_dir`` (``files``: its file names, already checksummed).
+
+    Parameters
+    ----------
+    model_dir : Path
+    files : list of str
+        The export's files as the manifest lists them.
+    check_network : callable or None
+        ``check_network(onnx_bytes) -> reason or None``, run on each network before
+        ONNX Runtime sees it (serkit's allow-list of operators).
+
+    Raises
+    ------
+    ArtifactError
+        Malformed JSON or tensors, an unknown step, a missing array, inconsistent
+        shapes, a refused network.
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    model_dir = Path(model_dir)
+    try:
+        document = json.loads((model_dir / GRAPH_FILE).read_text())
+    except (OSError, ValueError, RecursionError) as error:
+        raise ArtifactError(f"{model_dir / GRAPH_FILE}: unreadable ({type(error).__name__})") from None
+    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT or document.get("version") != EXPORT_VERSION:
+        raise ArtifactError(f"{model_dir / GRAPH_FILE}: not a {EXPORT_FORMAT} version {EXPORT_VERSION} file")
+    try:
+        arrays = load_file(str(model_dir / ARRAYS_FILE))
+    except (OSError, SafetensorError, ValueError) as error:
+        raise ArtifactError(f"{model_dir / ARRAYS_FILE}: unreadable ({error})") from None
+    networks = {}
+    for name in files:
+        if name.endswith(".onnx"):
+            data = (model_dir / name).read_bytes()
+            try:
+                reason = check_network(data) if check_network is not None else None
+            except Exception as error:  # a crafted file can break the parser's reading of it
+                reason = f"an unreadable ONNX network ({type(error).__name__})"
+            if reason:
+                raise ArtifactError(f"{model_dir / name}: refused: the model holds {reason}")
+            networks[name] = data
+    return ExportedModel(build_step(document.get("model"), arrays, networks=networks))
