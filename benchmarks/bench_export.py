@@ -40,7 +40,7 @@ def compare(paths: list[Path], lean, full, *, batch: int = 64) -> dict:
 
     fs = lean.feature_set
     worst, agree, failed = 0.0, 0, 0
-    for start in tqdm(range(0, len(paths), batch), desc="clips", unit="batch", leave=False):
+    for start in tqdm(range(0, len(paths), batch), desc="clips", unit="batch", leave=False, disable=not sys.stderr.isatty()):
         rows = []
         for path in paths[start : start + batch]:
             try:
