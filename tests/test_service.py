@@ -112,6 +112,17 @@ def test_predict_long_file_has_a_timeline(client):
     assert set(segments[0]) == {"start", "end", "emotion", "probabilities"}
 
 
+def test_answers_match_the_documented_schema(client):
+    """The answer is sent as the predictor built it: it must be what /openapi.json promises."""
+    from serkit.service.routers.predict import Prediction
+
+    for query, audio in (("", make_tone(freq_hz=700, sr=SR)), ("?window=2&hop=1", low_then_high())):
+        body = client.post(f"/v1/predict{query}", content=wav_bytes(audio), headers={"content-type": "audio/wav"}).json()
+        assert Prediction.model_validate(body).model_dump() == body
+    schema = client.get("/openapi.json").json()["paths"]["/v1/predict"]["post"]["responses"]["200"]
+    assert schema["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Prediction"}
+
+
 def test_no_file(client):
     assert_error(client.post("/v1/predict", data={"note": "hello"}, files={}), 415, "unsupported_media_type")
     response = client.post(

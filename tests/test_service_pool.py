@@ -29,6 +29,7 @@ from serkit.features import get_feature_set
 from serkit.models import fit_model, make_model
 from serkit.service import create_app
 from serkit.service.errors import ApiError
+from serkit.service import pool as pool_module
 from serkit.service.pool import PredictionPool
 from serkit.service.settings import Settings
 
@@ -140,6 +141,7 @@ class AlwaysBroken:
 
 
 def test_a_worker_that_dies_twice_is_503_with_retry_after(monkeypatch):
+    monkeypatch.setattr(pool_module, "RESTART_INTERVAL_S", 0.0)
     pool = PredictionPool(None, workers=1)
     monkeypatch.setattr(pool, "_new_executor", AlwaysBroken)
     pool._launch()
@@ -147,6 +149,23 @@ def test_a_worker_that_dies_twice_is_503_with_retry_after(monkeypatch):
         asyncio.run(pool.predict(io.BytesIO(b"RIFF")))
     assert refusal.value.status_code == 503 and refusal.value.error == "worker_restarted"
     assert refusal.value.headers == {"Retry-After": "1"}
+    assert pool.restarts == 2
+
+
+def test_a_pool_that_breaks_right_after_a_restart_waits_before_the_next(monkeypatch):
+    """No restart storm: a model that no longer loads costs one new pool per interval, not one per request."""
+    pool = PredictionPool(None, workers=1)
+    monkeypatch.setattr(pool, "_new_executor", AlwaysBroken)
+    pool._launch()
+    for _ in range(5):
+        with pytest.raises(ApiError) as refusal:
+            asyncio.run(pool.predict(io.BytesIO(b"RIFF")))
+        assert refusal.value.status_code == 503
+    assert pool.restarts == 1  # the first breakage restarts at once, the next ones wait
+    assert 1 <= int(refusal.value.headers["Retry-After"]) <= pool_module.RESTART_INTERVAL_S
+    pool._restarted_at -= pool_module.RESTART_INTERVAL_S  # the interval has passed
+    with pytest.raises(ApiError):
+        asyncio.run(pool.predict(io.BytesIO(b"RIFF")))
     assert pool.restarts == 2
 
 

@@ -29,6 +29,7 @@ import asyncio
 import gc
 import io
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -49,6 +50,12 @@ RETRY_AFTER_S = 1
 
 LOAD_TIMEOUT_S = 300
 """How long a worker that has loaded the model waits for the others before serving anyway."""
+
+RESTART_INTERVAL_S = 10.0
+"""At most one new pool per this many seconds: a pool that breaks again so soon after a
+restart (a model that no longer loads, uploads that kill every worker) is left broken and
+requests get 503 until the interval has passed, instead of each starting processes that
+load the model."""
 
 PARENT_CHECK_S = 1.0
 """How often a worker checks that the server process is still there."""
@@ -156,6 +163,7 @@ class PredictionPool:
         self.workers = int(workers)
         self.restarts = 0
         self._executor = None
+        self._restarted_at = -math.inf
         self._spool_dir = None
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -193,10 +201,12 @@ class PredictionPool:
         return sorted(processes)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
-        """Swap a broken executor (a worker died) for a new one, once however many requests notice."""
-        if self._executor is not broken:
+        """Swap a broken executor (a worker died) for a new one, once however many requests
+        notice, and at most once per :data:`RESTART_INTERVAL_S`."""
+        if self._executor is not broken or self._restart_wait_s() > 0:
             return
         self.restarts += 1
+        self._restarted_at = time.monotonic()
         logger.warning("a prediction worker died (killed or out of memory); starting %d new ones", self.workers)
         broken.shutdown(wait=False, cancel_futures=True)  # its other workers are already terminated
         self._launch()
@@ -220,6 +230,10 @@ class PredictionPool:
         finally:
             os.unlink(path)
 
+    def _restart_wait_s(self) -> float:
+        """Seconds until a broken pool may be replaced (0: now)."""
+        return max(0.0, self._restarted_at + RESTART_INTERVAL_S - time.monotonic())
+
     async def _submit(self, upload: bytes | str, options: dict) -> dict:
         for _ in range(2):  # a request that only shared the pool with a dying worker gets a second try
             executor = self._executor
@@ -227,10 +241,11 @@ class PredictionPool:
                 return await asyncio.wrap_future(executor.submit(_predict_in_worker, upload, options))
             except BrokenProcessPool:
                 self._replace(executor)
+        retry_s = max(RETRY_AFTER_S, math.ceil(self._restart_wait_s()))
         raise ApiError(
             503, "worker_restarted",
-            f"the prediction worker stopped (killed or out of memory) and was restarted; retry in {RETRY_AFTER_S} s",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
+            f"the prediction worker stopped (killed or out of memory) and is being restarted; retry in {retry_s} s",
+            headers={"Retry-After": str(retry_s)},
         )
 
     def close(self) -> None:
