@@ -114,6 +114,15 @@ def align_probabilities(proba, classes, labels):
     return aligned
 
 
+def log_probabilities(proba) -> np.ndarray:
+    """``log(proba)`` in float64, probabilities floored at 1e-12 (no ``-inf`` for a zero).
+
+    >>> log_probabilities([[1.0, 0.0]]).round(1).tolist()
+    [[0.0, -27.6]]
+    """
+    return np.log(np.clip(np.asarray(proba, dtype=np.float64), _TINY, 1.0))
+
+
 def scale_probabilities(proba, temperature: float) -> np.ndarray:
     """``softmax(log(proba) / temperature)`` row by row (temperature scaling).
 
@@ -122,8 +131,7 @@ def scale_probabilities(proba, temperature: float) -> np.ndarray:
     >>> scale_probabilities([[0.8, 0.2]], 1e6).round(3).tolist()  # a very hot model knows nothing
     [[0.5, 0.5]]
     """
-    logits = np.log(np.clip(np.asarray(proba, dtype=np.float64), _TINY, 1.0)) / temperature
-    return softmax(logits)
+    return softmax(log_probabilities(proba) / temperature)
 
 
 PREDICT_BATCH_SIZE = 64

@@ -35,17 +35,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from serkit.exceptions import ParameterError
-from serkit.runtime import scale_probabilities
+from serkit.runtime import log_probabilities, scale_probabilities
 
 TEMPERATURE_BOUNDS = (0.05, 20.0)
 """Range searched for ``T`` (log-spaced): far wider than any fitted value here."""
-
-_TINY = 1e-12
-
-
-def _log_probabilities(proba) -> np.ndarray:
-    return np.log(np.clip(np.asarray(proba, dtype=np.float64), _TINY, 1.0))
-
 
 def fit_temperature(logits, y_index) -> float:
     """The ``T`` minimising the mean negative log-likelihood of ``softmax(logits / T)``.
@@ -150,9 +143,9 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         held_out = self._held_out_probabilities(X, y, groups, n_folds=min(self.n_inner, n_speakers))
         y_index = np.searchsorted(self.classes_, y)
-        self.temperature_ = fit_temperature(_log_probabilities(held_out), y_index)
+        self.temperature_ = fit_temperature(log_probabilities(held_out), y_index)
         self.inner_nll_ = tuple(
-            float(-np.mean(_log_probabilities(p)[np.arange(len(y)), y_index]))
+            float(-np.mean(log_probabilities(p)[np.arange(len(y)), y_index]))
             for p in (held_out, scale_probabilities(held_out, self.temperature_))
         )
         self.estimator_ = fit_model(self._make(), X, y, groups)

@@ -103,18 +103,13 @@ def _step(model, export: Export) -> dict:
         return {"op": "logistic", "coef": export.add_array(model.coef_),
                 "intercept": export.add_array(model.intercept_), "classes": _classes(model)}
     if isinstance(model, MLPClassifier):
-        step = {"op": "perceptron", "layers": len(model.coefs_), "activation": model.activation,
-                "classes": _classes(model)}
-        for index, (weight, bias) in enumerate(zip(model.coefs_, model.intercepts_)):
-            step[f"weight{index}"], step[f"bias{index}"] = export.add_array(weight), export.add_array(bias)
-        return step
+        return _perceptron(model, model.coefs_, model.intercepts_, model.activation, export)
     if isinstance(model, DenseNetClassifier):
         n_layers = len(model.state_) // 2
-        step = {"op": "perceptron", "layers": n_layers, "activation": "relu", "classes": _classes(model)}
-        for index in range(n_layers):  # torch's (out, in) weights, transposed to scikit-learn's (in, out)
-            step[f"weight{index}"] = export.add_array(np.asarray(model.state_[f"weight{index}"]).T)
-            step[f"bias{index}"] = export.add_array(model.state_[f"bias{index}"])
-        return step
+        # torch's (out, in) weights, transposed to scikit-learn's (in, out)
+        weights = [np.asarray(model.state_[f"weight{index}"]).T for index in range(n_layers)]
+        biases = [model.state_[f"bias{index}"] for index in range(n_layers)]
+        return _perceptron(model, weights, biases, "relu", export)
     if isinstance(model, InnerCVTuned):
         return _step(model.best_estimator_, export)
     if isinstance(model, TemperatureScaled):
@@ -123,8 +118,9 @@ def _step(model, export: Export) -> dict:
     if isinstance(model, SoftVoteClassifier):
         from serkit.models import model_spec
 
+        takes_bundle = _takes_bundle(model)
         members = [
-            {"input": model_spec(name).input_kinds[0] if _takes_bundle(model) else None, "model": _step(member, export)}
+            {"input": model_spec(name).input_kinds[0] if takes_bundle else None, "model": _step(member, export)}
             for name, member in model.members_
         ]
         return {"op": "soft-vote", "members": members, "weights": [float(w) for w in model.weights_],
@@ -137,6 +133,14 @@ def _step(model, export: Export) -> dict:
                 "band_std": export.add_array(model.state_["band_std"]),
                 "min_frames": int(model.min_frames), "classes": _classes(model)}
     raise NotExportable(f"{type(model).__name__} has no inference export; it loads through skops")
+
+
+def _perceptron(model, weights, biases, activation: str, export: Export) -> dict:
+    """A ``perceptron`` step: layers ``a @ weight + bias`` (``(in, out)`` weights), ``activation`` between."""
+    step = {"op": "perceptron", "layers": len(weights), "activation": activation, "classes": _classes(model)}
+    for index, (weight, bias) in enumerate(zip(weights, biases)):
+        step[f"weight{index}"], step[f"bias{index}"] = export.add_array(weight), export.add_array(bias)
+    return step
 
 
 def _takes_bundle(vote) -> bool:
