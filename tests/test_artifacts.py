@@ -146,7 +146,7 @@ def test_missing_directories_are_clear(tmp_path, monkeypatch):
 
 def test_train_and_save_with_speaker_normalisation(tmp_path, seed26, training_data):
     from serkit.evaluation import Dataset
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.adaptation import SourceAdapter
 
     X, y, groups = training_data
     X = X + 5.0 * (groups == "01")[:, None]  # one loud speaker
@@ -158,7 +158,7 @@ def test_train_and_save_with_speaker_normalisation(tmp_path, seed26, training_da
     assert predictor.metadata["metrics"]["speaker_norm"] is True
     assert predictor.metadata["metrics"]["summary"] == result.runs[0].summary
     assert result.runs[0].speaker_norm
-    normalised = SpeakerNormalizer().fit_transform(X, groups)
+    normalised = SourceAdapter().fit_transform(X, groups)
     expected = fit_model(make_model("logreg"), normalised, y).predict_proba(normalised)
     np.testing.assert_allclose(predictor.estimator.predict_proba(normalised), expected)
 

@@ -155,7 +155,7 @@ def test_speaker_normalised_model_with_folders_and_manifest(capsys, tmp_path):
     from serkit.artifacts import save_model
     from serkit.features import get_feature_set
     from serkit.models import make_model
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.adaptation import SourceAdapter
 
     fs = get_feature_set("seed26")
     X, y, groups = [], [], []
@@ -164,7 +164,7 @@ def test_speaker_normalised_model_with_folders_and_manifest(capsys, tmp_path):
             X.append(fs.from_audio(make_tone(freq_hz=base * 1.1**step, sr=SR), SR))
             y.append("sad" if step < 3 else "happy")  # the lower half of each speaker's range
             groups.append(speaker)
-    model = make_model("logreg").fit(SpeakerNormalizer().fit_transform(np.array(X), groups), np.array(y))
+    model = make_model("logreg").fit(SourceAdapter().fit_transform(np.array(X), groups), np.array(y))
     model_dir = save_model(tmp_path / "norm-model", model, fs, speaker_norm=True)
 
     rows = ["path,actor"]

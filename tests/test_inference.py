@@ -128,7 +128,7 @@ def test_batch_reports_failures_and_predicts_the_rest(predictor, tmp_path):
 def test_batch_speaker_normalisation(tmp_path):
     # Each speaker's clips are standardised with that speaker's own statistics, so a
     # speaker-normalised model sees the same rows whatever the speaker's overall pitch.
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.adaptation import SourceAdapter
 
     features = PitchFeatures()
     freqs = {"low": (100, 120, 140, 160), "high": (400, 480, 560, 640)}
@@ -138,7 +138,7 @@ def test_batch_speaker_normalisation(tmp_path):
             X.append(features.from_audio(make_tone(freq_hz=freq, sr=SR), SR))
             y.append("sad" if index < 2 else "happy")  # the lower half of each speaker's range
             groups.append(speaker)
-    X = SpeakerNormalizer().fit_transform(np.array(X), groups)
+    X = SourceAdapter().fit_transform(np.array(X), groups)
     predictor = Predictor(LogisticRegression(C=10.0).fit(X, y), features, metadata={"speaker_norm": True})
     paths, speakers = [], []
     for speaker, values in (("new-low", (90, 110, 150, 170)), ("new-high", (380, 470, 580, 660))):

@@ -747,7 +747,7 @@ def train_and_save(model, dataset, feature_set, model_dir, *, n_splits=5, random
     """
     from serkit.evaluation import evaluate
     from serkit.models import fit_model, make_model
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.adaptation import SourceAdapter
 
     result, metrics = None, None
     if cross_validate:
@@ -762,7 +762,7 @@ def train_and_save(model, dataset, feature_set, model_dir, *, n_splits=5, random
                    "members": run.members}
     X = dataset.X
     if speaker_norm:
-        X = SpeakerNormalizer().fit_transform(X, dataset.groups)
+        X = SourceAdapter().fit_transform(X, dataset.groups)
     estimator = fit_model(make_model(model, random_state=random_state), X, dataset.y,
                           dataset.groups)
     # The registry name, also for models that are not pipelines named after it.

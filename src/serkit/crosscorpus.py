@@ -165,12 +165,12 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
     """Probabilities of the shared ``emotions`` only (columns in that order): the
     model's other classes are left out, so the argmax is over those emotions."""
     from serkit.models import align_probabilities, fit_model, make_model
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.adaptation import SourceAdapter
 
     if speaker_norm:
         # Each side standardised with its own speakers' statistics (no labels).
-        X_train = SpeakerNormalizer().fit_transform(X_train, groups_train)
-        X_test = SpeakerNormalizer().fit_transform(X_test, groups_test)
+        X_train = SourceAdapter().fit_transform(X_train, groups_train)
+        X_test = SourceAdapter().fit_transform(X_test, groups_test)
     fitted = make_model(model, random_state=random_state)
     fit_model(fitted, X_train, y_train, groups_train, sample_weight=sample_weight)
     classes = [str(c) for c in fitted.classes_]

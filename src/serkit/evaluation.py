@@ -543,7 +543,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
     from tqdm.auto import tqdm
 
     from serkit.models import fit_model
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.adaptation import SourceAdapter
 
     X = _check_features(X)
     y = np.asarray(y).astype(str)
@@ -590,8 +590,8 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
         X_train, X_test = _take(X, train), _take(X, test)
         if speaker_norm:
             # Each side normalised with its own speakers' statistics only.
-            X_train = SpeakerNormalizer().fit_transform(X_train, groups[train])
-            X_test = SpeakerNormalizer().fit_transform(X_test, groups[test])
+            X_train = SourceAdapter().fit_transform(X_train, groups[train])
+            X_test = SourceAdapter().fit_transform(X_test, groups[test])
         fitted = factory()
         started = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:

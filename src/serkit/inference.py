@@ -483,23 +483,26 @@ class Predictor:
 
     @staticmethod
     def _too_few_clips(extracted: dict, speakers: Sequence[str]) -> dict[int, str]:
-        """Files whose speaker has fewer than two usable clips: no statistics to normalise with."""
+        """Files whose speaker has too few usable clips to give statistics to standardise with."""
         from collections import Counter
 
+        from serkit.adaptation import check_clip_count
+
         counts = Counter(str(speakers[i]) for i in extracted)
-        return {
-            i: f"speaker {speakers[i]!r} has only {counts[str(speakers[i])]} usable clip; "
-            "speaker normalisation needs at least 2"
-            for i in extracted
-            if counts[str(speakers[i])] < 2
-        }
+        reasons = {}
+        for i in extracted:
+            try:
+                check_clip_count(counts[str(speakers[i])], what=f"speaker {speakers[i]!r}")
+            except ParameterError as error:
+                reasons[i] = str(error)
+        return reasons
 
     def _normalise_per_speaker(self, blocks: list[list], speakers: list[str]) -> list[np.ndarray]:
-        from serkit.normalization import SpeakerNormalizer
+        from serkit.adaptation import SourceAdapter
 
         # Statistics come from whole-clip rows (the first of each block), as in training;
         # a clip's window rows are standardised with its speaker's statistics too.
-        normalizer = SpeakerNormalizer().fit(np.stack([block[0] for block in blocks]), speakers)
+        normalizer = SourceAdapter().fit(np.stack([block[0] for block in blocks]), speakers)
         return [
             list(normalizer.transform(np.stack(block), [speaker] * len(block)))
             for block, speaker in zip(blocks, speakers)

@@ -227,7 +227,7 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
     from serkit.artifacts import save_model
     from serkit.crosscorpus import POOL_SEPARATOR, cross_corpus_matrix
     from serkit.models import fit_model, make_model
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.adaptation import SourceAdapter
 
     check_balance(model, balance)
     datasets, emotions, dropped = keep_emotions(datasets, emotions)
@@ -239,7 +239,7 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
                                      progress=progress, feature_set=feature_set, command=command)
     weights = training_weights(corpus, y, balance)
     if speaker_norm:
-        X = SpeakerNormalizer().fit_transform(X, groups)
+        X = SourceAdapter().fit_transform(X, groups)
     estimator = fit_model(make_model(model, random_state=random_state), X, y, groups, sample_weight=weights)
     corpora = {
         name: {**{k: v for k, v in data.corpus.items() if k in ("name", "root")}, "n_clips": int(len(data.y)),

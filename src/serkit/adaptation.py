@@ -1,0 +1,258 @@
+"""Source adaptation: standardise features by the statistics of where they came from.
+
+Much of what separates two recordings in acoustic features is not emotion but the
+source: the speaker (pitch range, timbre, loudness habits), the room, the microphone,
+the language, the corpus. Given several clips of one source, subtracting that source's
+own mean and dividing by its own standard deviation removes much of the source and
+keeps the emotion. It needs no labels, only to know which clips share a source.
+
+One mechanism serves every grain:
+
+- a **source**: a corpus in training, a folder of a user's recordings
+  (``serkit predict DIR --adapt``, ``serkit adapt DIR``), the windows of one long
+  recording;
+- a **speaker**: a corpus's speaker column, a diarised recording's speaker turns, a
+  few enrolment clips of a new speaker.
+
+:class:`SourceAdapter` learns one :class:`SourceStatistics` per group and applies each
+group's own. Without any statistics of its source, a single clip is standardised with
+the pooled training statistics (the model's fallback).
+
+What it cannot do
+-----------------
+The statistics describe whatever the clips hold. A batch that is all one emotion (all
+angry, say) has that emotion's mean as its "neutral point": standardised by it, angry
+clips look average and the model sees little anger. Too few clips give statistics that
+are mostly noise. So an adapter refuses groups of fewer than ``min_clips`` clips
+(:data:`MIN_CLIPS`, chosen on measurements: ``benchmarks/bench_adaptation.py``) and
+:func:`check_spread` warns (:class:`AdaptationWarning`) when a batch varies much less
+than the training sources did, as a one-emotion batch does.
+
+Figures obtained with it are transductive (a test source's statistics come from that
+source's unlabelled test clips) and are reported on their own, never mixed with
+per-clip ones.
+
+Examples
+--------
+>>> import numpy as np
+>>> X = np.array([[1.0, 10.0], [3.0, 30.0], [100.0, 0.0], [102.0, 4.0]])
+>>> SourceAdapter(min_clips=2).fit_transform(X, ["a", "a", "b", "b"])
+array([[-1., -1.],
+       [ 1.,  1.],
+       [-1., -1.],
+       [ 1.,  1.]])
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from serkit.exceptions import NotFittedError, ParameterError
+
+MIN_CLIPS = 2
+"""Fewest clips whose statistics a source adaptation uses (see :func:`check_clip_count`)."""
+
+_CONSTANT = 1e-12
+"""A standard deviation below this is a column constant for the source: only centred."""
+
+
+class AdaptationWarning(UserWarning):
+    """Statistics that may not describe the source well (e.g. a one-emotion batch)."""
+
+
+@dataclass(frozen=True)
+class SourceStatistics:
+    """The mean and standard deviation of one source's features, and how many clips gave them.
+
+    Attributes
+    ----------
+    mean, scale : np.ndarray [shape=(n_features,)]
+        ``scale`` is 1 where the source's features do not vary (those are only centred).
+    n_clips : int
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    n_clips: int
+
+    @classmethod
+    def of(cls, X) -> "SourceStatistics":
+        """The statistics of the rows of ``X`` (one source).
+
+        >>> SourceStatistics.of([[0.0, 5.0], [2.0, 5.0]]).scale.tolist()
+        [1.0, 1.0]
+        """
+        X = check_features(X)
+        scale = X.std(axis=0)
+        scale[scale < _CONSTANT] = 1.0
+        return cls(X.mean(axis=0), scale, len(X))
+
+    def apply(self, X) -> np.ndarray:
+        """``(X - mean) / scale``.
+
+        >>> SourceStatistics(np.array([1.0]), np.array([2.0]), 2).apply([[5.0]]).tolist()
+        [[2.0]]
+        """
+        return (check_features(X) - self.mean) / self.scale
+
+
+class SourceAdapter:
+    """Per-source (or per-speaker) standardisation learned from each group's own clips.
+
+    Parameters
+    ----------
+    with_mean : bool
+        Subtract each group's mean.
+    with_std : bool
+        Divide by each group's standard deviation (columns constant for a group are
+        only centred).
+    min_clips : int >= 2
+        Fewest clips a group needs; fewer is a :class:`ParameterError` naming the group.
+
+    Attributes
+    ----------
+    statistics_ : dict of group → SourceStatistics
+        Statistics of each group seen in :meth:`fit`.
+
+    Examples
+    --------
+    Fit on a user's unlabelled clips, standardise a new clip of the same source:
+
+    >>> rng = np.random.default_rng(0)
+    >>> folder = rng.normal(5.0, 2.0, size=(40, 3))
+    >>> adapter = SourceAdapter().fit(folder)          # one source: groups=None
+    >>> adapter.transform(folder[:1]).shape
+    (1, 3)
+
+    Per speaker (the grain of a diarised recording):
+
+    >>> speakers = ["s1"] * 20 + ["s2"] * 20
+    >>> Z = SourceAdapter().fit_transform(folder, speakers)
+    >>> bool(np.allclose(Z[:20].mean(axis=0), 0.0))
+    True
+    """
+
+    def __init__(self, *, with_mean: bool = True, with_std: bool = True, min_clips: int = MIN_CLIPS):
+        self.with_mean = with_mean
+        self.with_std = with_std
+        self.min_clips = min_clips
+
+    def fit(self, X, groups=None) -> "SourceAdapter":
+        """Learn the statistics of each group.
+
+        Parameters
+        ----------
+        X : array-like [shape=(n_clips, n_features)]
+        groups : array-like [shape=(n_clips,)] or None
+            The source (or speaker) of each clip; None: all clips are one source.
+
+        Raises
+        ------
+        ParameterError
+            ``min_clips`` below 2, a group with fewer clips, mismatched shapes.
+        """
+        if isinstance(self.min_clips, bool) or not isinstance(self.min_clips, (int, np.integer)) or self.min_clips < 2:
+            raise ParameterError(f"min_clips={self.min_clips!r} must be an integer of at least 2")
+        X, groups = check_features(X), self._groups(X, groups)
+        self.statistics_ = {}
+        for group in np.unique(groups):
+            key = group.item()
+            rows = X[groups == group]
+            check_clip_count(len(rows), self.min_clips, what=f"source {key!r}")
+            stats = SourceStatistics.of(rows)
+            mean = stats.mean if self.with_mean else np.zeros(X.shape[1])
+            scale = stats.scale if self.with_std else np.ones(X.shape[1])
+            self.statistics_[key] = SourceStatistics(mean, scale, len(rows))
+        return self
+
+    def transform(self, X, groups=None) -> np.ndarray:
+        """Standardise each row with the statistics of its group (seen in :meth:`fit`)."""
+        if not hasattr(self, "statistics_"):
+            raise NotFittedError("SourceAdapter: call fit (or fit_transform) first")
+        X, groups = check_features(X), self._groups(X, groups)
+        out = np.empty_like(X)
+        for group in np.unique(groups):
+            key = group.item()
+            if key not in self.statistics_:
+                raise ParameterError(f"source {key!r} was not seen in fit; known: {sorted(self.statistics_)}")
+            rows = groups == group
+            out[rows] = self.statistics_[key].apply(X[rows])
+        return out
+
+    def fit_transform(self, X, groups=None) -> np.ndarray:
+        """Standardise each group with its own statistics (the usual call)."""
+        return self.fit(X, groups).transform(X, groups)
+
+    @staticmethod
+    def _groups(X, groups) -> np.ndarray:
+        if groups is None:
+            return np.zeros(len(X), dtype=int)
+        groups = np.asarray(groups)
+        if groups.shape != (len(X),):
+            raise ParameterError(f"groups has shape {groups.shape}; need one source per clip ({len(X)},)")
+        return groups
+
+
+def check_features(X) -> np.ndarray:
+    """``X`` as a finite float64 ``(n_clips, n_features)`` array, else :class:`ParameterError`.
+
+    >>> check_features([[1, 2]]).dtype
+    dtype('float64')
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ParameterError(f"X must be 2-D (n_clips, n_features), got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ParameterError("X holds NaN or infinite values")
+    return X
+
+
+def check_clip_count(n_clips: int, min_clips: int = MIN_CLIPS, *, what: str = "the source") -> None:
+    """:class:`ParameterError` when ``n_clips`` is too few to describe a source.
+
+    >>> check_clip_count(1, 2, what="speaker 'a'")
+    Traceback (most recent call last):
+    ...
+    serkit.exceptions.ParameterError: speaker 'a' has 1 usable clip(s); adapting to a source needs at least 2 (fewer give statistics that are mostly noise)
+    """
+    if n_clips < min_clips:
+        raise ParameterError(
+            f"{what} has {n_clips} usable clip(s); adapting to a source needs at least {min_clips} "
+            "(fewer give statistics that are mostly noise)"
+        )
+
+
+def spread(X, reference_scale) -> float:
+    """How much a batch varies, relative to ``reference_scale`` (per feature): the median
+    over features of the batch's standard deviation divided by the reference's.
+
+    Sources holding every emotion vary more than a batch of one emotion does; see
+    :func:`check_spread`.
+
+    >>> spread([[0.0], [2.0]], np.array([2.0]))
+    0.5
+    """
+    X = check_features(X)
+    return float(np.median(X.std(axis=0) / np.asarray(reference_scale, dtype=np.float64)))
+
+
+def check_spread(X, reference_scale, floor: float, *, what: str = "the batch") -> float:
+    """Warn (:class:`AdaptationWarning`) when ``X`` varies less than ``floor`` (a
+    :func:`spread`); return the spread.
+
+    ``floor`` is chosen, for a model, below the spread of nearly every training source
+    that holds all its emotions (a one-emotion batch falls under it far more often: see
+    ``docs/adaptation.md``). There are no labels at prediction: this is the only
+    signal that the statistics may describe one emotion rather than the source.
+    """
+    value = spread(X, reference_scale)
+    if value < floor:
+        warnings.warn(
+            f"{what} varies little (spread {value:.2f}, below {floor:.2f}, the least of the training sources "
+            "that held every emotion): if its clips are mostly one emotion, adapting to them hides that emotion",
+            AdaptationWarning, stacklevel=2,
+        )
+    return value

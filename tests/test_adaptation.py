@@ -1,0 +1,92 @@
+"""serkit.adaptation: per-source (and per-speaker) standardisation, without labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import warnings
+
+from serkit.adaptation import AdaptationWarning, SourceAdapter, SourceStatistics, check_spread, spread
+from serkit.exceptions import NotFittedError, ParameterError
+
+
+def test_each_speaker_is_standardised_with_its_own_statistics(rng):
+    X = np.r_[rng.normal(5, 2, (20, 3)), rng.normal(-3, 0.1, (30, 3))]
+    speakers = np.array(["a"] * 20 + ["b"] * 30)
+    Z = SourceAdapter().fit_transform(X, speakers)
+    for speaker in "ab":
+        rows = Z[speakers == speaker]
+        np.testing.assert_allclose(rows.mean(axis=0), 0.0, atol=1e-12)
+        np.testing.assert_allclose(rows.std(axis=0), 1.0)
+
+
+def test_known_answer_and_stored_statistics():
+    X = np.array([[1.0, 7.0], [3.0, 7.0], [10.0, 0.0], [20.0, 2.0]])
+    normalizer = SourceAdapter().fit(X, [1, 1, 2, 2])
+    np.testing.assert_array_equal(normalizer.statistics_[1].mean, [2.0, 7.0])
+    # A column constant for a speaker is only centred (scale 1), never divided by 0.
+    np.testing.assert_array_equal(normalizer.statistics_[1].scale, [1.0, 1.0])
+    np.testing.assert_array_equal(normalizer.transform([[4.0, 8.0]], [1]), [[2.0, 1.0]])
+
+
+def test_enrolment_then_new_clips_of_the_same_speaker(rng):
+    enrolment = rng.normal(2.0, 3.0, (10, 2))
+    normalizer = SourceAdapter().fit(enrolment, ["new"] * 10)
+    later = normalizer.transform(enrolment[:2], ["new", "new"])
+    np.testing.assert_allclose(later, (enrolment[:2] - enrolment.mean(0)) / enrolment.std(0))
+
+
+def test_without_std_only_centres():
+    Z = SourceAdapter(with_std=False).fit_transform([[0.0], [4.0]], ["a", "a"])
+    np.testing.assert_array_equal(Z, [[-2.0], [2.0]])
+
+
+def test_errors_are_clear():
+    with pytest.raises(ParameterError, match="'solo' has 1 usable clip"):
+        SourceAdapter().fit([[1.0], [2.0], [3.0]], ["a", "a", "solo"])
+    with pytest.raises(ParameterError, match="'c' was not seen"):
+        SourceAdapter().fit([[1.0], [2.0]], ["a", "a"]).transform([[1.0]], ["c"])
+    with pytest.raises(ParameterError, match="one source per clip"):
+        SourceAdapter().fit([[1.0], [2.0]], ["a"])
+    with pytest.raises(ParameterError, match="NaN"):
+        SourceAdapter().fit([[1.0], [np.nan]])
+    with pytest.raises(ParameterError, match="2-D"):
+        SourceAdapter().fit([1.0, 2.0], ["a", "a"])
+    with pytest.raises(ParameterError, match="min_clips"):
+        SourceAdapter(min_clips=1).fit([[1.0], [2.0]], ["a", "a"])
+    with pytest.raises(NotFittedError):
+        SourceAdapter().transform([[1.0]], ["a"])
+
+
+def test_without_groups_all_clips_are_one_source(rng):
+    folder = rng.normal(3.0, 2.0, (30, 4))
+    adapter = SourceAdapter().fit(folder)
+    np.testing.assert_allclose(adapter.transform(folder), SourceStatistics.of(folder).apply(folder))
+    np.testing.assert_allclose(adapter.transform(folder).std(axis=0), 1.0)
+    assert adapter.statistics_[0].n_clips == 30
+
+
+def test_min_clips_refuses_a_source_with_fewer():
+    X = np.arange(10.0).reshape(5, 2)
+    with pytest.raises(ParameterError, match="has 5 usable clip.*at least 6"):
+        SourceAdapter(min_clips=6).fit(X)
+    assert SourceAdapter(min_clips=5).fit(X).statistics_[0].n_clips == 5
+
+
+def test_a_one_emotion_batch_is_flagged_by_its_spread(rng):
+    # Two "emotions" far apart along every feature; a source holding both varies
+    # much more than one holding only one of them (no labels needed to see it).
+    def clips(emotion, n):
+        return rng.normal(0.0, 1.0, (n, 20)) + (4.0 if emotion == "angry" else -4.0)
+
+    mixed = np.r_[clips("angry", 20), clips("sad", 20)]
+    reference = mixed.std(axis=0)
+    floor = 0.6
+    assert spread(mixed, reference) == pytest.approx(1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_spread(mixed, reference, floor)  # no warning
+    with pytest.warns(AdaptationWarning, match="varies little"):
+        value = check_spread(clips("angry", 40), reference, floor)
+    assert value < 0.35
