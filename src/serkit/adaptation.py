@@ -256,3 +256,106 @@ def check_spread(X, reference_scale, floor: float, *, what: str = "the batch") -
             AdaptationWarning, stacklevel=2,
         )
     return value
+
+
+# -- adapted models: the source statistics at the head of a fitted model ----------------
+
+GRAINS = ("none", "corpus", "speaker")
+"""What each training corpus is standardised by before the fit (``--adapt``): nothing,
+its own statistics, or each speaker's own."""
+
+SOURCE_STEP = "source"
+"""The name of the first step of an adapted model: the statistics of its source."""
+
+
+def training_groups(grain: str, corpus, speakers) -> np.ndarray | None:
+    """The groups whose own statistics standardise the training clips at ``grain``
+    (None for ``none``).
+
+    >>> training_groups("corpus", ["a", "b"], ["a/1", "b/1"]).tolist()
+    ['a', 'b']
+    """
+    if grain not in GRAINS:
+        raise ParameterError(f"--adapt {grain!r}: choose one of {', '.join(GRAINS)}")
+    if grain == "none":
+        return None
+    return np.asarray(corpus if grain == "corpus" else speakers).astype(str)
+
+
+def adapted_model(estimator, statistics: SourceStatistics):
+    """``estimator`` behind a standardisation by ``statistics`` (a scikit-learn
+    :class:`~sklearn.pipeline.Pipeline` whose first step, :data:`SOURCE_STEP`, is a
+    :class:`~sklearn.preprocessing.StandardScaler` holding them): what a model trained
+    on source-standardised features is saved as. The inference export carries the
+    statistics as its first ``standardize`` step.
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> stats = SourceStatistics.of(X)
+    >>> inner = LogisticRegression().fit(stats.apply(X), ["calm", "calm", "angry", "angry"])
+    >>> adapted_model(inner, stats).predict([[10.5]]).tolist()
+    ['angry']
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler()
+    scaler.mean_, scaler.scale_ = np.asarray(statistics.mean, float), np.asarray(statistics.scale, float)
+    scaler.var_ = scaler.scale_ ** 2
+    scaler.n_features_in_, scaler.n_samples_seen_ = len(scaler.mean_), int(statistics.n_clips)
+    return Pipeline([(SOURCE_STEP, scaler), ("model", estimator)])
+
+
+def model_statistics(estimator) -> SourceStatistics | None:
+    """The source statistics an adapted model applies first (a scikit-learn pipeline from
+    :func:`adapted_model`, or its inference export); None for another model."""
+    steps = getattr(estimator, "steps", None)
+    if steps and steps[0][0] == SOURCE_STEP:
+        scaler = steps[0][1]
+        return SourceStatistics(scaler.mean_, scaler.scale_, int(scaler.n_samples_seen_))
+    leading = getattr(estimator, "leading_standardize", lambda: None)()
+    return None if leading is None else SourceStatistics(leading[0], leading[1], 0)
+
+
+def reexpress(Z, statistics: SourceStatistics) -> np.ndarray:
+    """Standardised features ``Z`` in the units an adapted model takes before its first step
+    (``Z * scale + mean``), so that the model's own source step gives ``Z`` back: a batch's
+    own statistics then replace the model's without touching the model.
+
+    >>> stats = SourceStatistics(np.array([1.0]), np.array([2.0]), 2)
+    >>> stats.apply(reexpress([[0.5]], stats)).tolist()
+    [[0.5]]
+    """
+    return np.asarray(Z, dtype=np.float64) * statistics.scale + statistics.mean
+
+
+def adapt_training(X, grain: str, corpus, speakers):
+    """Training features standardised at ``grain``, and what the saved model needs.
+
+    Returns
+    -------
+    (np.ndarray, dict or None)
+        The features to fit on, and (``grain`` not ``none``) the model's adaptation:
+        ``{"pooled": SourceStatistics}`` of every training clip as recorded (the fallback
+        for a clip without source statistics) and ``{"spread_floor": float}``, the least
+        :func:`spread` of a training speaker against the pooled scale (the
+        :func:`check_spread` floor).
+    """
+    groups = training_groups(grain, corpus, speakers)
+    if groups is None:
+        return X, None
+    pooled = SourceStatistics.of(X)
+    speakers = np.asarray(speakers).astype(str)
+    floor = min(spread(X[speakers == speaker], pooled.scale) for speaker in np.unique(speakers))
+    return SourceAdapter().fit_transform(X, groups), {"pooled": pooled, "spread_floor": round(float(floor), 4)}
+
+
+def adaptation_metadata(grain: str, adaptation: dict, *, source: str, min_clips: int = MIN_CLIPS) -> dict:
+    """The ``adaptation`` block of an adapted model's ``metadata.json``.
+
+    >>> adaptation_metadata("corpus", {"spread_floor": 0.5, "pooled": SourceStatistics(np.zeros(1), np.ones(1), 9)},
+    ...                     source="the pooled training clips")["statistics"]
+    {'source': 'the pooled training clips', 'n_clips': 9}
+    """
+    return {"train_grain": grain, "min_clips": int(min_clips), "spread_floor": adaptation["spread_floor"],
+            "statistics": {"source": source, "n_clips": int(adaptation["pooled"].n_clips)}}

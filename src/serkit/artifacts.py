@@ -307,6 +307,18 @@ def _is_str_list(value, *, unique: bool = False) -> bool:
 FEATURE_SET_KINDS = ("vector", "frames", "bundle")
 
 
+def _is_adaptation(value) -> bool:
+    """Whether ``value`` is an adapted model's ``adaptation`` block (:func:`serkit.adaptation.adaptation_metadata`)."""
+    def number(x, low):
+        return type(x) in (int, float) and low <= x < 1e9
+
+    statistics = value.get("statistics") if isinstance(value, dict) else None
+    return (isinstance(value, dict) and value.get("train_grain") in ("corpus", "speaker")
+            and type(value.get("min_clips")) is int and number(value["min_clips"], 2)
+            and number(value.get("spread_floor"), 0) and isinstance(statistics, dict)
+            and isinstance(statistics.get("source"), str) and type(statistics.get("n_clips")) is int)
+
+
 def validate_metadata(path, metadata) -> dict:
     """``metadata`` (parsed ``metadata.json``) if this serkit can use it; else one
     :class:`ArtifactError` naming the field.
@@ -351,6 +363,9 @@ def validate_metadata(path, metadata) -> dict:
             "a non-empty list of different, non-empty strings", labels)
     speaker_norm = metadata.get("speaker_norm")
     require("speaker_norm", isinstance(speaker_norm, bool), "true or false", speaker_norm)
+    adaptation = metadata.get("adaptation")
+    require("adaptation", adaptation is None or _is_adaptation(adaptation),
+            "null or {train_grain, min_clips >= 2, spread_floor >= 0, statistics: {source, n_clips}}", adaptation)
     metrics = metadata.get("metrics")
     require("metrics", metrics is None or isinstance(metrics, dict), "an object or null", metrics)
     for field in ("name", "created", "command"):
@@ -678,6 +693,7 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
         an encoder not on this machine, different columns, a type outside
         :data:`ALLOWED_CLASSES`, a malformed export — one line naming the file and the reason.
     """
+    from serkit.adaptation import model_statistics
     from serkit.inference import Predictor
 
     if runtime not in RUNTIMES:
@@ -708,7 +724,29 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
             raise ArtifactError(f"{model_dir / MODEL_FILE}: refused: {error}") from None
     if [str(c) for c in estimator.classes_] != metadata.get("labels"):
         raise ArtifactError(f"{model_dir}: model labels differ from metadata.json")
+    if metadata.get("adaptation") is not None and model_statistics(estimator) is None:
+        raise ArtifactError(f"{model_dir}: metadata.json says the model adapts to a source; the model holds no source statistics")
     return Predictor(estimator, feature_set, metadata=metadata)
+
+
+def save_adapted(model_dir, statistics, output, *, source: str) -> Path:
+    """A copy of the adapted model in ``model_dir`` whose source statistics are ``statistics``
+    (:meth:`serkit.inference.Predictor.source_statistics`), written to ``output``: its
+    inference export opens with them, so single clips are standardised as that source.
+
+    Raises :class:`ArtifactError` for a model that is not adapted.
+    """
+    from serkit.adaptation import SOURCE_STEP, adapted_model
+
+    original = load_model(model_dir, runtime="skops")
+    if original.adaptation is None or getattr(original.estimator, "steps", [[None]])[0][0] != SOURCE_STEP:
+        raise ArtifactError(f"{model_dir}: not an adapted model (trained without --adapt); nothing to adapt")
+    estimator = adapted_model(original.estimator.steps[1][1], statistics)
+    written_by_save = ("format_version", "feature_set", "labels", "metrics", "speaker_norm", "encoders", "versions", "created")
+    extra = {key: value for key, value in original.metadata.items() if key not in written_by_save}
+    extra["adaptation"] = {**original.adaptation, "statistics": {"source": source, "n_clips": int(statistics.n_clips)}}
+    return save_model(output, estimator, original.feature_set, metrics=original.metadata.get("metrics"),
+                      speaker_norm=original.speaker_norm, extra=extra)
 
 
 def _check_width(model_dir: Path, estimator, metadata: dict) -> None:

@@ -48,7 +48,15 @@ from typing import Sequence
 
 import numpy as np
 
-from serkit.evaluation import _feature_set_info, _json_safe, _ordered_labels, _take, fold_metrics, split_indices
+from serkit.evaluation import (
+    _feature_set_info,
+    _json_safe,
+    _ordered_labels,
+    _take,
+    calibration_metrics,
+    fold_metrics,
+    split_indices,
+)
 from serkit.exceptions import ParameterError
 from serkit.features.bundle import BundleFeatures
 
@@ -135,6 +143,7 @@ class CrossCorpusResult:
     seed: int = 0
     speaker_norm: bool = False
     balance: str = "none"
+    adapt: str = "none"
     command: str | None = None
 
     def cell(self, train: str, test: str) -> dict:
@@ -156,30 +165,60 @@ class CrossCorpusResult:
             "seed": self.seed,
             "speaker_norm": self.speaker_norm,
             "balance": self.balance,
+            "adapt": self.adapt,
             "command": self.command,
         }
 
 
 def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, groups_test, emotions,
-                 speaker_norm, sample_weight=None):
-    """Probabilities of the shared ``emotions`` only (columns in that order): the
-    model's other classes are left out, so the argmax is over those emotions."""
-    from serkit.models import align_probabilities, fit_model, make_model
-    from serkit.adaptation import SourceAdapter
+                 speaker_norm, sample_weight=None, *, adapt="none", corpus_train=None):
+    """Probabilities of the test clips, by the way the test side is standardised.
+
+    ``{"": (proba, classes)}`` without adaptation; with ``adapt`` also ``"fallback"``:
+    the test clips standardised by the pooled training statistics (a clip without
+    statistics of its source), beside ``""``, each test source by its own. ``classes``
+    are the model's; :func:`_shared` keeps the shared ``emotions``.
+    """
+    from serkit.adaptation import SourceAdapter, adapt_training, training_groups
+    from serkit.models import fit_model, make_model
 
     if speaker_norm:
         # Each side standardised with its own speakers' statistics (no labels).
         X_train = SourceAdapter().fit_transform(X_train, groups_train)
         X_test = SourceAdapter().fit_transform(X_test, groups_test)
+    X_train, adaptation = adapt_training(X_train, adapt, corpus_train, groups_train)
     fitted = make_model(model, random_state=random_state)
     fit_model(fitted, X_train, y_train, groups_train, sample_weight=sample_weight)
     classes = [str(c) for c in fitted.classes_]
+    if adaptation is None:
+        return {"": (np.asarray(fitted.predict_proba(X_test)), classes)}
+    # The test side's source: all its clips at the corpus grain, each speaker at the speaker grain.
+    test_groups = training_groups(adapt, np.zeros(len(groups_test)), groups_test)
+    return {
+        "": (np.asarray(fitted.predict_proba(SourceAdapter().fit_transform(X_test, test_groups))), classes),
+        "fallback": (np.asarray(fitted.predict_proba(adaptation["pooled"].apply(X_test))), classes),
+    }
+
+
+def _shared(proba, classes, emotions):
+    """The columns of the shared ``emotions`` only (in that order): the argmax is over those."""
+    from serkit.models import align_probabilities
+
     keep = [i for i, c in enumerate(classes) if c in emotions]
-    proba = np.asarray(fitted.predict_proba(X_test))[:, keep]
-    return align_probabilities(proba, [classes[i] for i in keep], emotions)
+    return align_probabilities(proba[:, keep], [classes[i] for i in keep], emotions)
 
 
-def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance):
+def _all_emotions_ua(y_true, proba, classes) -> float:
+    """UA with the argmax over all the model's emotions (what a user sees): a clip predicted
+    as an emotion the test corpus lacks is wrong."""
+    from sklearn.metrics import recall_score
+
+    y_pred = np.asarray(classes)[np.argmax(proba, axis=1)]
+    present = sorted(set(y_true.tolist()))
+    return float(np.mean(recall_score(y_true, y_pred, labels=present, average=None, zero_division=0)))
+
+
+def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance, adapt="none"):
     from sklearn.metrics import confusion_matrix, recall_score
 
     from serkit.multicorpus import training_weights
@@ -199,7 +238,8 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         splits = split_indices("speaker", test.y, test.groups, n_splits=n_splits, random_state=random_state)
     else:
         splits = [(np.arange(0), np.arange(len(test.y)))]
-    folds, pooled_true, pooled_proba, pooled_rows, n_train = [], [], [], [], 0
+    folds, pooled_true, pooled_rows, n_train = [], [], [], 0
+    pooled = {}
     for fold, (train_idx, test_idx) in enumerate(splits, start=1):
         parts = [(datasets[name], f"{name}/", np.arange(len(datasets[name].y))) for name in others]
         if within:
@@ -210,24 +250,31 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         groups_train = np.concatenate([np.char.add(prefix, data.groups[rows].astype(str)) for data, prefix, rows in parts])
         corpus_train = np.concatenate([np.full(len(rows), prefix) for _, prefix, rows in parts])
         test_idx = test_idx[np.isin(test.y[test_idx], emotions)]
-        proba = _fit_predict(model, random_state, X_train, y_train, groups_train, _take(test.X, test_idx),
-                             test.groups[test_idx].astype(str), emotions, speaker_norm,
-                             training_weights(corpus_train, y_train, balance))
+        variants = _fit_predict(model, random_state, X_train, y_train, groups_train, _take(test.X, test_idx),
+                                test.groups[test_idx].astype(str), emotions, speaker_norm,
+                                training_weights(corpus_train, y_train, balance), adapt=adapt, corpus_train=corpus_train)
         y_true = test.y[test_idx].astype(str)
-        folds.append({"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
-                      "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist())),
-                      **fold_metrics(y_true, proba, emotions)})
+        fold_row = {"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
+                    "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist()))}
+        for variant, (proba, classes) in variants.items():
+            suffix = f"_{variant}" if variant else ""
+            metrics = fold_metrics(y_true, _shared(proba, classes, emotions), emotions)
+            fold_row.update({f"{key}{suffix}": value for key, value in metrics.items()})
+            fold_row[f"unweighted_accuracy_all{suffix}"] = _all_emotions_ua(y_true, proba, classes)
+            fold_row[f"ece_all{suffix}"] = calibration_metrics(y_true, proba, classes)["ece"]
+            pooled.setdefault(variant, []).append(_shared(proba, classes, emotions))
+        folds.append(fold_row)
         pooled_true.append(y_true)
-        pooled_proba.append(proba)
         pooled_rows.append(test_idx)
         n_train = max(n_train, len(y_train))
-    y_true, proba = np.concatenate(pooled_true), np.concatenate(pooled_proba)
+    y_true, proba = np.concatenate(pooled_true), np.concatenate(pooled[""])
     y_pred = np.asarray(emotions)[np.argmax(proba, axis=1)]
+    averaged = [f"{metric}{suffix}" for suffix in ["", *(f"_{v}" for v in pooled if v)]
+                for metric in ("accuracy", "unweighted_accuracy", "unweighted_accuracy_all", "macro_f1", "roc_auc", "ece", "ece_all")]
     cell.update({
         "n_train": int(n_train),
         "n_test": int(len(y_true)),
-        **{metric: float(np.nanmean([f[metric] for f in folds]))
-           for metric in ("accuracy", "unweighted_accuracy", "macro_f1", "roc_auc")},
+        **{metric: float(np.nanmean([f[metric] for f in folds])) for metric in averaged},
         "recall": dict(zip(emotions, recall_score(y_true, y_pred, labels=emotions, average=None,
                                                   zero_division=0).round(4).tolist())),
         "confusion": confusion_matrix(y_true, y_pred, labels=emotions).tolist(),
@@ -244,7 +291,7 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
 
 def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequence[str]] | None = None,
                         test_sets: Sequence[str] | None = None, *, n_splits: int = 5, random_state: int = 0,
-                        speaker_norm: bool = False, balance: str = "corpus", progress: bool = True,
+                        speaker_norm: bool = False, balance: str = "corpus", adapt: str = "none", progress: bool = True,
                         feature_set=None, command: str | None = None) -> CrossCorpusResult:
     """Train on each training set, test on each test corpus (see the module docstring).
 
@@ -269,6 +316,12 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         :func:`serkit.multicorpus.balance_weights` (each corpus equal, within it each
         emotion equal), as ``serkit train --balance corpus`` fits it; a one-corpus set
         is fitted unweighted either way.
+    adapt : {"none", "corpus", "speaker"}
+        Standardise each training corpus (or speaker) by its own statistics
+        (:func:`serkit.adaptation.adapt_training`). A cell then scores the test clips
+        standardised by their own source's statistics (all the cell's test clips as one
+        source, or each speaker) and, under keys ending in ``_fallback``, by the pooled
+        training statistics, as a single clip without source statistics is.
     progress : bool
         A progress bar over the cells on stderr.
 
@@ -283,8 +336,10 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     """
     from tqdm.auto import tqdm
 
+    from serkit.adaptation import training_groups
     from serkit.multicorpus import check_balance
 
+    training_groups(adapt, [], [])  # an unknown grain fails now
     check_balance(model, balance)  # an unknown model or balance fails now, not after the first cell
     train_sets = [list(names) for names in (train_sets or [[name] for name in datasets])]
     test_sets = list(test_sets or datasets)
@@ -296,7 +351,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     jobs = [(names, test) for names in train_sets for test in test_sets]
     cells = [
         _cell(model, datasets, names, test, n_splits=n_splits, random_state=random_state, speaker_norm=speaker_norm,
-              balance=balance)
+              balance=balance, adapt=adapt)
         for names, test in tqdm(jobs, desc=f"{model} cross-corpus", disable=not progress, file=sys.stderr)
     ]
     corpora = {
@@ -307,7 +362,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     return CrossCorpusResult(
         model=model, train_sets=[POOL_SEPARATOR.join(names) for names in train_sets], test_sets=test_sets,
         cells=cells, corpora=corpora, feature_set=_feature_set_info(feature_set), seed=int(random_state),
-        speaker_norm=bool(speaker_norm), balance=balance, command=command,
+        speaker_norm=bool(speaker_norm), balance=balance, adapt=adapt, command=command,
     )
 
 
@@ -325,12 +380,15 @@ def format_matrix(result: CrossCorpusResult) -> str:
                 row.append("-")
                 continue
             spread = f" ± {100 * cell['unweighted_accuracy_std']:.1f}" if "unweighted_accuracy_std" in cell else ""
-            row.append(f"{100 * ua:.1f}{spread} (chance {100 * cell['chance']:.0f})")
+            plain = f" / plain {100 * cell['unweighted_accuracy_fallback']:.1f}" if "unweighted_accuracy_fallback" in cell else ""
+            row.append(f"{100 * ua:.1f}{spread}{plain} (chance {100 * cell['chance']:.0f})")
         rows.append(row)
     widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
              for line in [header, ["-" * w for w in widths], *rows]]
     title = (f"{result.model} — cross-corpus UA (%)" + (" + speaker norm" if result.speaker_norm else "")
+             + (f" — adapted to each test source (training: each {result.adapt} standardised) / plain: "
+                "the pooled training statistics" if result.adapt != "none" else "")
              + (f" — pooled sets weighted: balance {result.balance}"
                 if any(POOL_SEPARATOR in train for train in result.train_sets) else ""))
     notes = ["(rows: training set; columns: test corpus; a corpus in its own training set is scored "

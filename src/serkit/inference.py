@@ -20,6 +20,12 @@ Models trained on per-speaker standardised features (``metadata["speaker_norm"]`
 need several clips of each speaker: :meth:`Predictor.predict_batch` with
 ``speakers`` standardises each speaker's clips together before the model.
 
+Adapted models (``metadata["adaptation"]``, :mod:`serkit.adaptation`) open with the
+statistics of a source: the pooled training clips, or those a user fitted with
+``serkit adapt``. A single clip uses them. ``predict_batch(..., adapt=True)`` uses the
+batch's own statistics instead (one source, or one per speaker with ``speakers``),
+and a single long recording its own windows'.
+
 Examples
 --------
 >>> import numpy as np
@@ -228,6 +234,11 @@ class Predictor:
         """Whether the model expects features standardised per speaker."""
         return bool(self.metadata.get("speaker_norm", False))
 
+    @property
+    def adaptation(self) -> dict | None:
+        """How the model adapts to a source (``metadata["adaptation"]``), None if it does not."""
+        return self.metadata.get("adaptation")
+
     def describe(self) -> dict:
         """What the model is: its metadata plus feature set, emotions and timeline defaults."""
         saved_columns = (self.metadata.get("feature_set") or {}).get("columns")
@@ -241,6 +252,7 @@ class Predictor:
             },
             "emotions": list(self.emotions),
             "speaker_norm": self.speaker_norm,
+            "adaptation": self.adaptation,
             "window_s": self.window_s,
             "hop_s": self.hop_s,
         }
@@ -345,6 +357,7 @@ class Predictor:
         sources: Sequence[AudioSource],
         *,
         speakers: Sequence[str] | None = None,
+        adapt: bool = False,
         window_s: float | None = None,
         hop_s: float | None = None,
         max_duration_s: float | None = None,
@@ -359,7 +372,12 @@ class Predictor:
         speakers : sequence of str or None
             One speaker id per source. Required by a speaker-normalised model: each
             speaker's clips (whole clips, not windows) give the statistics that
-            standardise that speaker's features. Ignored otherwise.
+            standardise that speaker's features. With ``adapt``, each speaker is a source.
+        adapt : bool
+            Adapt an adapted model (:attr:`adaptation`) to these files: their own
+            statistics (whole clips) replace the model's, all files as one source (or one
+            per speaker); a single file is adapted on its own timeline windows. Too few
+            clips, mixed sample rates or a one-emotion-looking batch: see Raises.
         progress : bool
             Show a progress bar (tqdm, on stderr).
         n_jobs : int >= 1
@@ -369,6 +387,14 @@ class Predictor:
         -------
         list of BatchItem
             In the order of ``sources``.
+
+        Raises
+        ------
+        ParameterError
+            ``adapt`` with a model that is not adapted, or files of different sample
+            rates (different recording chains are different sources). A source with too
+            few usable clips fails its files, with the reason; a batch that varies as
+            little as one emotion does gets an :class:`serkit.adaptation.AdaptationWarning`.
         """
         if speakers is not None and len(speakers) != len(sources):
             raise ParameterError(f"got {len(speakers)} speakers for {len(sources)} files")
@@ -384,8 +410,13 @@ class Predictor:
             from tqdm.auto import tqdm
 
             sources_shown = tqdm(sources, desc="files", unit="file")
-        if self.speaker_norm:
-            outcomes = self._predict_per_speaker(sources_shown, names, speakers, window_s, hop_s, max_duration_s)
+        if adapt:
+            self._check_adaptable(sources)
+        if adapt and len(sources) == 1:
+            outcomes = [_outcome(names[0], lambda: self._predict_on_own_windows(sources[0], window_s, hop_s, max_duration_s))]
+        elif adapt or self.speaker_norm:
+            groups = [""] * len(sources) if speakers is None else [str(speaker) for speaker in speakers]
+            outcomes = self._predict_standardised(sources_shown, names, groups, window_s, hop_s, max_duration_s)
         else:
             options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s, "n_jobs": n_jobs}
             outcomes = [_outcome(name, lambda: self.predict_file(source, **options)) for source, name in zip(sources_shown, names)]
@@ -451,26 +482,49 @@ class Predictor:
             raise AudioError(f"{name}: its features hold NaN or infinite values (audio far outside full scale?)")
         return features
 
-    def _predict_per_speaker(self, sources, names, speakers, window_s, hop_s, max_duration_s) -> list[dict]:
-        """Whole clips and windows of every file, standardised with their speaker's statistics."""
-        extracted: dict[int, tuple] = {}
-        outcomes: dict[int, dict] = {}
+    def _check_adaptable(self, sources) -> None:
+        """``adapt`` needs an adapted model and files of one sample rate (read from their headers)."""
+        if self.adaptation is None:
+            raise ParameterError(
+                "this model was trained without source adaptation; --adapt needs an adapted model "
+                "(the bundled default, or one trained with --adapt corpus|speaker)"
+            )
+        rates = {}
+        for source in sources:
+            try:
+                with AudioStream(source, sr=None) as stream:
+                    rates.setdefault(stream.orig_sr, []).append(stream.name)
+            except SerkitError:
+                continue  # reported per file when it is predicted
+        if len(rates) > 1:
+            found = ", ".join(f"{rate} Hz: {len(files)} file(s)" for rate, files in sorted(rates.items()))
+            raise ParameterError(
+                f"the files have different sample rates ({found}): different recording chains are different "
+                "sources; adapt to each set separately"
+            )
 
-        def extract(source, name):
-            with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
-                spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
-                y = self._read_clip(stream)
-            with _one_blas_thread():
-                return self._extract([y, *_slices(y, spans, self.sr)], name, map), spans, y.shape[-1] / self.sr
+    def _predict_on_own_windows(self, source, window_s, hop_s, max_duration_s) -> dict:
+        """One long recording, its windows standardised by their own statistics."""
+        from serkit.adaptation import MIN_CLIPS, check_clip_count
 
-        for index, (source, name) in enumerate(zip(sources, names)):
-            outcomes[index] = _outcome(name, lambda: extract(source, name))
-            if "result" in outcomes[index]:
-                extracted[index] = outcomes.pop(index)["result"]
+        with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
+            spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
+            check_clip_count(len(spans), max(MIN_CLIPS, self.adaptation["min_clips"]),
+                             what=f"{stream.name} (one file: its timeline windows are the source)")
+            y = self._read_clip(stream)
+        with _one_blas_thread():
+            features = self._extract(_slices(y, spans, self.sr), stream.name, map)
+            [rows] = self._standardise([np.stack(features)], [""], fit_rows=None)
+            return self._assemble(None, spans, self._predict(list(rows)), duration=y.shape[-1] / self.sr)
+
+    def _predict_standardised(self, sources, names, speakers, window_s, hop_s, max_duration_s) -> list[dict]:
+        """Whole clips and windows of every file, standardised with their group's statistics
+        (a speaker, or the batch as one source)."""
+        extracted, outcomes = self._extract_files(sources, names, window_s, hop_s, max_duration_s)
         outcomes.update({i: {"error": reason} for i, reason in self._too_few_clips(extracted, speakers).items()})
         order = [i for i in extracted if i not in outcomes]
         if order:
-            blocks = self._normalise_per_speaker([extracted[i][0] for i in order], [str(speakers[i]) for i in order])
+            blocks = self._standardise([np.stack(extracted[i][0]) for i in order], [str(speakers[i]) for i in order])
             for index, block in zip(order, blocks):
                 _, spans, duration = extracted[index]
 
@@ -481,32 +535,95 @@ class Predictor:
                 outcomes[index] = _outcome(names[index], assemble)
         return [outcomes[i] for i in range(len(names))]
 
-    @staticmethod
-    def _too_few_clips(extracted: dict, speakers: Sequence[str]) -> dict[int, str]:
-        """Files whose speaker has too few usable clips to give statistics to standardise with."""
+    def _extract_files(self, sources, names, window_s, hop_s, max_duration_s, *, windows: bool = True):
+        """``(extracted, failed)``: per file index, ``(features of the whole clip then its windows,
+        spans, duration)``, or ``{"error": reason}`` for a file that could not be used."""
+        extracted, failed = {}, {}
+
+        def extract(source, name):
+            with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
+                spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s) if windows else []
+                y = self._read_clip(stream)
+            with _one_blas_thread():
+                return self._extract([y, *_slices(y, spans, self.sr)], name, map), spans, y.shape[-1] / self.sr
+
+        for index, (source, name) in enumerate(zip(sources, names)):
+            outcome = _outcome(name, lambda: extract(source, name))
+            if "result" in outcome:
+                extracted[index] = outcome["result"]
+            else:
+                failed[index] = outcome
+        return extracted, failed
+
+    def source_statistics(self, sources: Sequence[AudioSource], *, max_duration_s: float | None = None,
+                          progress: bool = False):
+        """The statistics of ``sources`` as one source (whole clips), for a saved adaptation.
+
+        Returns
+        -------
+        (serkit.adaptation.SourceStatistics, list of BatchItem)
+            The statistics and the files left out, with the reason (silent, unreadable…).
+
+        Raises
+        ------
+        ParameterError
+            Not an adapted model, mixed sample rates, fewer usable clips than the model's
+            ``min_clips``. A batch that varies as little as one emotion does warns
+            (:class:`serkit.adaptation.AdaptationWarning`).
+        """
+        from serkit.adaptation import SourceStatistics, check_clip_count, check_spread, model_statistics
+
+        self._check_adaptable(sources)
+        names = [_source_name(source) for source in sources]
+        shown = sources
+        if progress:
+            from tqdm.auto import tqdm
+
+            shown = tqdm(sources, desc="files", unit="file")
+        extracted, failed = self._extract_files(shown, names, None, None, max_duration_s, windows=False)
+        check_clip_count(len(extracted), self.adaptation["min_clips"], what="the recordings")
+        rows = np.stack([extracted[i][0][0] for i in sorted(extracted)])
+        check_spread(rows, model_statistics(self.estimator).scale, self.adaptation["spread_floor"], what="the recordings")
+        skipped = [BatchItem(names[i], error=outcome["error"]) for i, outcome in sorted(failed.items())]
+        return SourceStatistics.of(rows), skipped
+
+    def _too_few_clips(self, extracted: dict, speakers: Sequence[str]) -> dict[int, str]:
+        """Files whose group has too few usable clips to give statistics to standardise with."""
         from collections import Counter
 
-        from serkit.adaptation import check_clip_count
+        from serkit.adaptation import MIN_CLIPS, check_clip_count
 
         counts = Counter(str(speakers[i]) for i in extracted)
+        least = max(MIN_CLIPS, (self.adaptation or {}).get("min_clips", MIN_CLIPS))
         reasons = {}
         for i in extracted:
+            what = f"speaker {speakers[i]!r}" if speakers[i] else "the batch"
             try:
-                check_clip_count(counts[str(speakers[i])], what=f"speaker {speakers[i]!r}")
+                check_clip_count(counts[str(speakers[i])], least, what=what)
             except ParameterError as error:
                 reasons[i] = str(error)
         return reasons
 
-    def _normalise_per_speaker(self, blocks: list[list], speakers: list[str]) -> list[np.ndarray]:
-        from serkit.adaptation import SourceAdapter
+    def _standardise(self, blocks: list[np.ndarray], groups: list[str], fit_rows: int | None = 1) -> list[np.ndarray]:
+        """Each block (a file's feature rows) standardised with its group's statistics,
+        learned from the first ``fit_rows`` rows of each block (the whole clip, as in
+        training; None: every row). An adapted model gets them back in the units it takes
+        (:func:`serkit.adaptation.reexpress`), so its own statistics give way to the group's."""
+        from serkit.adaptation import SourceAdapter, check_spread, model_statistics, reexpress
 
-        # Statistics come from whole-clip rows (the first of each block), as in training;
-        # a clip's window rows are standardised with its speaker's statistics too.
-        normalizer = SourceAdapter().fit(np.stack([block[0] for block in blocks]), speakers)
-        return [
-            list(normalizer.transform(np.stack(block), [speaker] * len(block)))
-            for block, speaker in zip(blocks, speakers)
-        ]
+        fit = np.concatenate([block[:fit_rows] for block in blocks])
+        fit_groups = np.concatenate([[group] * len(block[:fit_rows]) for block, group in zip(blocks, groups)])
+        adapter = SourceAdapter().fit(fit, fit_groups)
+        statistics = model_statistics(self.estimator) if self.adaptation else None
+        if statistics is not None:
+            for group in np.unique(fit_groups):
+                what = f"speaker {group!r}" if group else "the batch"
+                check_spread(fit[fit_groups == group], statistics.scale, self.adaptation["spread_floor"], what=what)
+        out = []
+        for block, group in zip(blocks, groups):
+            rows = adapter.transform(block, [group] * len(block))
+            out.append(rows if statistics is None else reexpress(rows, statistics))
+        return out
 
     def _predict(self, features: list) -> np.ndarray:
         """One ``predict_proba`` call on the features of a few clips or windows."""

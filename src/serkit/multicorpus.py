@@ -179,7 +179,8 @@ def pool(datasets: dict):
 
 
 def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions: Sequence[str] | None = None,
-                 balance: str = "corpus", speaker_norm: bool = False, n_splits: int = 5, random_state: int = 0,
+                 balance: str = "corpus", speaker_norm: bool = False, adapt: str = "none", n_splits: int = 5,
+                 random_state: int = 0,
                  cross_validate: bool = True, command: str | None = None, progress: bool = True):
     """Fit ``model`` on several corpora pooled, weighted by ``balance``, and save it.
 
@@ -198,6 +199,10 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
         See :func:`training_weights`.
     speaker_norm : bool
         Standardise every speaker with their own statistics.
+    adapt : {"none", "corpus", "speaker"}
+        Standardise each training corpus (or speaker) by its own statistics and save the
+        model behind the pooled training statistics (:func:`serkit.adaptation.adapted_model`),
+        which a batch's or a saved source's statistics replace at prediction.
     n_splits, random_state
         The speaker folds of the stored figures, the seed.
     cross_validate : bool
@@ -224,10 +229,10 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
     >>> dropped
     {'a': {'calm': 24}}
     """
+    from serkit.adaptation import SourceAdapter, adapt_training, adaptation_metadata, adapted_model
     from serkit.artifacts import save_model
     from serkit.crosscorpus import POOL_SEPARATOR, cross_corpus_matrix
     from serkit.models import fit_model, make_model
-    from serkit.adaptation import SourceAdapter
 
     check_balance(model, balance)
     datasets, emotions, dropped = keep_emotions(datasets, emotions)
@@ -236,11 +241,14 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
     if cross_validate:
         result = cross_corpus_matrix(model, datasets, [list(datasets)], list(datasets), n_splits=n_splits,
                                      random_state=random_state, speaker_norm=speaker_norm, balance=balance,
-                                     progress=progress, feature_set=feature_set, command=command)
+                                     adapt=adapt, progress=progress, feature_set=feature_set, command=command)
     weights = training_weights(corpus, y, balance)
     if speaker_norm:
         X = SourceAdapter().fit_transform(X, groups)
+    X, adaptation = adapt_training(X, adapt, corpus, groups)
     estimator = fit_model(make_model(model, random_state=random_state), X, y, groups, sample_weight=weights)
+    if adaptation is not None:
+        estimator = adapted_model(estimator, adaptation["pooled"])
     corpora = {
         name: {**{k: v for k, v in data.corpus.items() if k in ("name", "root")}, "n_clips": int(len(data.y)),
                "n_speakers": int(len(np.unique(data.groups))), "emotions": sorted(set(data.y.astype(str).tolist()))}
@@ -248,7 +256,7 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
     }
     metrics = None if result is None else {
         "protocol": f"per corpus, its speakers in {n_splits} grouped folds (the rest of the pool always in training)",
-        "speaker_norm": bool(speaker_norm), "cross_corpus": result.to_dict()}
+        "speaker_norm": bool(speaker_norm), "adapt": adapt, "cross_corpus": result.to_dict()}
     extra = {
         "model": model, "n_train": int(len(y)), "command": command, "seed": int(random_state),
         "corpus": {"name": POOL_SEPARATOR.join(datasets), "n_clips": int(len(y)), "n_speakers": int(len(np.unique(groups))),
@@ -256,5 +264,8 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
         "emotions": list(emotions), "balance": balance, "dropped": dropped,
         "weights": weight_summary(corpus, y, weights),
     }
+    if adaptation is not None:
+        extra["adaptation"] = adaptation_metadata(
+            adapt, adaptation, source=f"the pooled training clips of {POOL_SEPARATOR.join(datasets)}")
     path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra)
     return path, result, dropped

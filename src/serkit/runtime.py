@@ -504,6 +504,15 @@ class ExportedModel:
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def leading_standardize(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(mean, scale)`` of the first step when the model is a pipeline opening with a
+        full ``standardize`` (an adapted model's source statistics); else None."""
+        steps = getattr(self._root, "steps", None)
+        first = steps[0] if steps else None
+        if isinstance(first, _Standardize) and first.mean is not None and first.scale is not None:
+            return first.mean, first.scale
+        return None
+
 
 def load_export(model_dir, files: list[str], *, check_network=None) -> ExportedModel:
     """The export in ``model_dir`` (``files``: its file names, already checksummed).

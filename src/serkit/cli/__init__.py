@@ -28,6 +28,7 @@ VERBS = (
     "evaluate",
     "train",
     "predict",
+    "adapt",
     "demo",
     "download",
     "explore",

@@ -57,6 +57,16 @@ def add_cross_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--test", metavar="READER:PATH[,READER:PATH…]",
                        help="the test corpora, one column each (default: every corpus named in --train)")
     add_balance_argument(group)
+    add_adapt_argument(group)
+
+
+def add_adapt_argument(parser) -> None:
+    """``--adapt GRAIN``, shared by ``evaluate --train`` and ``train --train``."""
+    # Checked by serkit.adaptation.training_groups (not imported here: --help stays instant).
+    parser.add_argument("--adapt", default="none", metavar="GRAIN",
+                        help="standardise each training corpus (corpus) or speaker (speaker) by its own statistics "
+                             "(default: none); evaluation then scores each test source standardised by its own "
+                             "statistics beside 'plain', by the pooled training ones (docs/adaptation.md)")
 
 
 def add_balance_argument(parser) -> None:
@@ -105,13 +115,14 @@ def run_cross_corpus(args: argparse.Namespace) -> int:
         "serkit", "evaluate", *(part for text in args.train for part in ("--train", text)),
         *(("--test", args.test) if args.test else ()), "--set", args.feature_set, "--model", args.model,
         "--folds", str(args.folds), "--seed", str(args.seed), *(("--speaker-norm",) if args.speaker_norm else ()),
-        *(("--calibrate",) if args.calibrate else ()), "--balance", args.balance,
+        *(("--calibrate",) if args.calibrate else ()), "--balance", args.balance, "--adapt", args.adapt,
     ])
     results = [
         cross_corpus_matrix(
             model, datasets, [[names[spec] for spec in specs] for specs in train_specs],
             list(dict.fromkeys(names[spec] for spec in test_specs)), n_splits=args.folds,
-            random_state=args.seed, speaker_norm=args.speaker_norm, balance=args.balance, progress=not args.quiet,
+            random_state=args.seed, speaker_norm=args.speaker_norm, balance=args.balance, adapt=args.adapt,
+            progress=not args.quiet,
             feature_set=feature_set, command=command,
         )
         for model in models

@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="folder|COLUMN",
         help="standardise features per speaker: the speaker is each file's folder, or COLUMN of --manifest",
     )
+    parser.add_argument(
+        "--adapt", action="store_true",
+        help="adapt the model to these files: their own feature statistics replace the model's (all files one "
+        "source, or one per speaker with --speaker-from; a single file: its timeline windows); needs an adapted "
+        "model such as the bundled one and enough clips (docs/adaptation.md)",
+    )
     parser.add_argument("--manifest", metavar="CSV", help="a CSV with a 'path' column (relative to the CSV) naming the files")
     parser.epilog = (parser.epilog or "") + (
         "\n\nA file that fails gets a 'failed:' line and the others are still predicted.\n"
@@ -142,11 +148,13 @@ def run(args: argparse.Namespace) -> int:
     from serkit.artifacts import load_model
 
     predictor = load_model(args.model, runtime=args.runtime)
-    if speakers is not None and not predictor.speaker_norm:
+    grouped = predictor.speaker_norm or args.adapt
+    if speakers is not None and not grouped:
         print("note: this model was trained without speaker normalisation; --speaker-from is ignored", file=sys.stderr)
     batch = predictor.predict_batch(
         files,
-        speakers=speakers if predictor.speaker_norm else None,
+        speakers=speakers if grouped else None,
+        adapt=args.adapt,
         window_s=args.window,
         hop_s=args.hop,
         progress=len(files) > 1 and sys.stderr.isatty(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from serkit.cli.evaluate import (
+    add_adapt_argument,
     add_balance_argument,
     add_training_arguments,
     ensure_writable_dir,
@@ -38,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--emotions", metavar="E1,E2,…",
                        help="the classes (clips of other emotions are dropped); default: the union of the corpora's")
     add_balance_argument(group)
+    add_adapt_argument(group)
 
 
 def run_pooled(args: argparse.Namespace, model: str) -> int:
@@ -47,12 +49,14 @@ def run_pooled(args: argparse.Namespace, model: str) -> int:
 
     from serkit.crosscorpus import format_matrix, parse_corpus_list
     from serkit.exceptions import ParameterError
+    from serkit.adaptation import training_groups
     from serkit.multicorpus import check_balance, keep_emotions, parse_emotions, train_pooled
 
     if args.root is not None:
         raise ParameterError("give a corpus ROOT or --train READER:PATH[,…], not both")
     specs = parse_corpus_list(args.train)
     check_balance(model, args.balance)  # before the (long) extraction
+    training_groups(args.adapt, [], [])
     ensure_writable_dir(args.output)
     datasets, feature_set = load_corpus_list(args, specs)
     emotions = parse_emotions(args.emotions, keep_emotions(datasets)[1])
@@ -63,13 +67,13 @@ def run_pooled(args: argparse.Namespace, model: str) -> int:
             for name, counts in dropped.items()), file=sys.stderr)
     command = shlex.join([
         "serkit", "train", "--train", args.train, *(("--emotions", args.emotions) if args.emotions else ()),
-        "--balance", args.balance, "--set", args.feature_set, "--model", args.model, "--folds", str(args.folds),
+        "--balance", args.balance, "--adapt", args.adapt, "--set", args.feature_set, "--model", args.model, "--folds", str(args.folds),
         "--seed", str(args.seed), *(("--speaker-norm",) if args.speaker_norm else ()),
         *(("--no-eval",) if args.no_eval else ()), "-o", args.output,
     ])
     model_dir, result, _ = train_pooled(
         model, datasets, feature_set, args.output, emotions=emotions, balance=args.balance,
-        speaker_norm=args.speaker_norm, n_splits=args.folds, random_state=args.seed,
+        speaker_norm=args.speaker_norm, adapt=args.adapt, n_splits=args.folds, random_state=args.seed,
         cross_validate=not args.no_eval, command=command, progress=not args.quiet,
     )
     if result is not None:
@@ -93,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
         return run_pooled(args, model)
     if args.root is None:
         raise ParameterError("give a corpus ROOT, or --train READER:PATH[,…] to pool several corpora")
-    if args.emotions:
-        raise ParameterError("--emotions applies to --train (several corpora); filter one corpus with a manifest")
+    if args.emotions or args.adapt != "none":
+        raise ParameterError("--emotions and --adapt apply to --train READER:PATH[,…] (one corpus is --train READER:PATH)")
     ensure_writable_dir(args.output)
     dataset, feature_set = load_dataset(args)
     model_dir, result = train_and_save(

@@ -1,0 +1,184 @@
+"""Adapted models end to end: trained on source-standardised corpora, saved with their
+statistics in the inference export, adapted at prediction (a batch, a long recording's
+windows, a saved adaptation), and refusing what adaptation cannot do.
+
+The synthetic task: in every source, the lower half of its pitch range is 'sad', the
+upper half 'happy'. Sources sit at different pitches, so only a model that sees each
+source through its own statistics tells them apart in a source it never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import make_tone
+
+from serkit.adaptation import AdaptationWarning, SourceStatistics, model_statistics
+from serkit.cli import main
+from serkit.exceptions import ArtifactError, ParameterError
+
+SR = 22050
+STEPS = range(8)
+
+
+def tone(base_hz, step, duration_s=1.0, sr=SR):
+    return make_tone(freq_hz=base_hz * 1.08**step, sr=sr, duration_s=duration_s)
+
+
+def label(step):
+    return "sad" if step < 4 else "happy"
+
+
+@pytest.fixture(scope="module")
+def feature_set():
+    from serkit.features import get_feature_set
+
+    return get_feature_set("seed26")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, feature_set):
+    from serkit.evaluation import Dataset
+    from serkit.multicorpus import train_pooled
+
+    def corpus(base_hz):
+        X, y, groups = [], [], []
+        for speaker, factor in (("s1", 1.0), ("s2", 1.04)):
+            for step in STEPS:
+                X.append(feature_set.from_audio(tone(base_hz * factor, step), SR))
+                y.append(label(step))
+                groups.append(speaker)
+        return Dataset(np.array(X), np.array(y), np.array(groups), list(feature_set.columns))
+
+    path, _, _ = train_pooled("logreg", {"low": corpus(120), "high": corpus(480)}, feature_set,
+                              tmp_path_factory.mktemp("adapted"), adapt="corpus", cross_validate=False)
+    return path
+
+
+@pytest.fixture
+def new_source(tmp_path):
+    """Eight clips of a source above the training ones' pitch, in a folder."""
+    folder = tmp_path / "new-source"
+    folder.mkdir()
+    for step in STEPS:
+        sf.write(folder / f"{step}-{label(step)}.wav", tone(960, step), SR)
+    return folder
+
+
+def test_saved_with_its_statistics_and_the_export_matches_the_pipeline(model_dir, feature_set, rng):
+    from serkit.artifacts import load_model
+
+    metadata = json.loads((model_dir / "metadata.json").read_text())
+    assert metadata["adaptation"]["train_grain"] == "corpus"
+    assert metadata["adaptation"]["statistics"]["n_clips"] == 32
+    exported, pipeline = load_model(model_dir, runtime="export"), load_model(model_dir, runtime="skops")
+    np.testing.assert_allclose(model_statistics(exported.estimator).mean, model_statistics(pipeline.estimator).mean)
+    X = rng.normal(size=(20, len(feature_set.columns))) * model_statistics(pipeline.estimator).scale
+    np.testing.assert_allclose(exported.estimator.predict_proba(X), pipeline.estimator.predict_proba(X), atol=1e-9, rtol=0)
+
+
+def test_batch_adaptation_recovers_a_new_source(model_dir, new_source):
+    from serkit.artifacts import load_model
+
+    predictor = load_model(model_dir)
+    files = sorted(new_source.iterdir())
+    adapted = [item.result["emotion"] for item in predictor.predict_batch(files, adapt=True)]
+    assert adapted == [path.stem.split("-")[1] for path in files]
+    plain = [item.result["emotion"] for item in predictor.predict_batch(files)]
+    assert plain != adapted  # the pooled statistics alone do not place this source
+
+
+def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new_source, tmp_path, capsys):
+    from serkit.artifacts import load_model
+
+    out = tmp_path / "adapted-copy"
+    assert main(["adapt", str(new_source), "--model", str(model_dir), "-o", str(out), "--quiet"]) == 0
+    assert "8 recordings" in capsys.readouterr().out
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["adaptation"]["statistics"]["n_clips"] == 8
+    files = sorted(new_source.iterdir())
+    batch = load_model(model_dir).predict_batch(files, adapt=True)
+    saved = load_model(out)
+    for path, item in zip(files, batch):
+        single = saved.predict_file(path)["probabilities"]
+        np.testing.assert_allclose(list(single.values()), list(item.result["probabilities"].values()), atol=1e-9)
+    # The export and the pipeline of the adapted copy agree too.
+    X = np.stack([saved.feature_set.from_audio(sf.read(p, dtype="float32")[0], SR) for p in files])
+    np.testing.assert_allclose(saved.estimator.predict_proba(X),
+                               load_model(out, runtime="skops").estimator.predict_proba(X), atol=1e-9, rtol=0)
+
+
+def test_a_long_recording_is_adapted_on_its_own_windows(model_dir):
+    from serkit.artifacts import load_model
+
+    y = np.concatenate([tone(960, step, duration_s=3.0) for step in STEPS])
+    path = model_dir.parent / "long.wav"
+    sf.write(path, y, SR)
+    [item] = load_model(model_dir).predict_batch([path], adapt=True)
+    emotions = [segment["emotion"] for segment in item.result["segments"]]
+    assert emotions[0] == "sad" and emotions[-1] == "happy"
+
+
+def test_refusals(model_dir, new_source, tmp_path, capsys):
+    from serkit.artifacts import load_model, save_model
+    from serkit.models import make_model
+
+    predictor = load_model(model_dir)
+    # Too few clips: one short file has no windows to adapt on; two files are below the minimum.
+    [item] = predictor.predict_batch([sorted(new_source.iterdir())[0]], adapt=True)
+    assert "usable clip" in item.error and "at least" in item.error
+    # Mixed sample rates: different recording chains.
+    sf.write(new_source / "phone.wav", tone(960, 2, sr=8000), 8000)
+    with pytest.raises(ParameterError, match="different sample rates.*8000 Hz: 1 file"):
+        predictor.predict_batch(sorted(new_source.iterdir()), adapt=True)
+    assert main(["predict", str(new_source), "--adapt", "--model", str(model_dir)]) == 1
+    assert "different sample rates" in capsys.readouterr().err
+    (new_source / "phone.wav").unlink()
+    # Silence: left out, with the reason; the others adapt.
+    sf.write(new_source / "silence.wav", np.zeros(SR, dtype=np.float32), SR)
+    statistics, skipped = predictor.source_statistics(sorted(new_source.iterdir()))
+    assert statistics.n_clips == 8 and "silent" in skipped[0].error
+    # A model that does not adapt.
+    plain_dir = save_model(tmp_path / "plain", make_model("logreg").fit(np.eye(26)[:4].repeat(3, 0), ["a", "b"] * 6),
+                           predictor.feature_set)
+    with pytest.raises(ParameterError, match="without source adaptation"):
+        load_model(plain_dir).predict_batch([new_source / "0-sad.wav"], adapt=True)
+    with pytest.raises(ArtifactError, match="not an adapted model"):
+        from serkit.artifacts import save_adapted
+
+        save_adapted(plain_dir, statistics, tmp_path / "x", source="test")
+
+
+def test_a_one_emotion_batch_warns(model_dir, tmp_path):
+    from serkit.artifacts import load_model
+
+    folder = tmp_path / "all-sad"
+    folder.mkdir()
+    for index in range(8):
+        sf.write(folder / f"{index}.wav", tone(960, 0) * (1 + 0.01 * index), SR)
+    predictor = load_model(model_dir)
+    with pytest.warns(AdaptationWarning, match="varies little"):
+        predictor.predict_batch(sorted(folder.iterdir()), adapt=True)
+
+
+def test_metadata_adaptation_block_is_validated(tmp_path):
+    from serkit.artifacts import validate_metadata
+
+    base = {"format_version": 1, "versions": {"serkit": "0.2.0"}, "model": "m", "labels": ["a"], "speaker_norm": False,
+            "feature_set": {"name": "seed26", "params": {}}}
+    with pytest.raises(ArtifactError, match="adaptation must be"):
+        validate_metadata("m/metadata.json", {**base, "adaptation": {"train_grain": "corpus", "min_clips": 1}})
+    good = {"train_grain": "corpus", "min_clips": 8, "spread_floor": 0.4, "statistics": {"source": "x", "n_clips": 9}}
+    assert validate_metadata("m/metadata.json", {**base, "adaptation": good})["adaptation"] == good
+
+
+def test_source_statistics_round_trip(rng):
+    X = rng.normal(2.0, 3.0, (12, 4))
+    stats = SourceStatistics.of(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(stats.apply(X).mean(axis=0), 0.0, atol=1e-12)
