@@ -35,7 +35,17 @@ def public_description(description: dict) -> dict:
     if isinstance(description.get("feature_set"), dict):
         shown["feature_set"] = {k: v for k, v in description["feature_set"].items() if k in ("name", "kind", "n_features")}
     if isinstance(description.get("corpus"), dict):
-        shown["corpus"] = {k: v for k, v in description["corpus"].items() if k in ("name", "n_clips", "n_speakers")}
+        corpus = description["corpus"]
+        shown["corpus"] = {k: v for k, v in corpus.items() if k in ("name", "n_clips", "n_speakers")}
+        if isinstance(corpus.get("corpora"), dict):  # a multi-corpus model: what each corpus gave
+            shown["corpus"]["corpora"] = {
+                name: {k: v for k, v in part.items() if k in ("n_clips", "n_speakers", "emotions")}
+                for name, part in corpus["corpora"].items() if isinstance(part, dict)}
+    if isinstance(description.get("adaptation"), dict):
+        # The statistics' source may name a user's folders: its clip count only.
+        adaptation = description["adaptation"]
+        shown["adaptation"] = {**{k: v for k, v in adaptation.items() if k != "statistics"},
+                               "n_clips": (adaptation.get("statistics") or {}).get("n_clips")}
     return shown
 
 
