@@ -8,12 +8,14 @@ Four parts, each printing its figures (``--part``):
 - ``spread``: the :func:`serkit.adaptation.spread` of every speaker holding all their
   emotions against the spread of each speaker's clips of one emotion: how often the
   one-emotion batches fall under the floor (the least all-emotion speaker's spread).
-- ``select``: every candidate (adaptation grain, balance, feature columns) scored on a
-  development split only: RAVDESS actors 01-10 and nEMO's first 5 speakers. The score is
-  the mean of four user-visible UAs: each corpus's inner speaker folds (3, the other
-  corpus's development speakers in training) and the two leave-one-corpus-out cells
-  between the development halves. C is chosen inside every fit by ``logreg-tuned``'s
-  inner speaker folds. The other speakers are never looked at.
+- ``select``: the candidates (adaptation grain; then C and the balance at the best grain)
+  scored on a development split only: RAVDESS actors 01-10 and nEMO's first 5 speakers.
+  The score is the mean of four user-visible UAs: each corpus's inner speaker folds (2,
+  the other corpus's development speakers in training) and the two leave-one-corpus-out
+  cells between the development halves. The other speakers are never looked at.
+- ``robust``: held-out RAVDESS speakers (the first of the 5 actor folds, ``--robust-actors``
+  of them) clean, with white noise at 10 dB SNR and through a telephone band (8 kHz,
+  300-3400 Hz), predicted by the chosen configuration trained on everything else.
 - ``headline``: the chosen configuration's figures, the issue's table: RAVDESS 5 actor
   folds and nEMO 3 speaker folds with the other corpus in training; RAVDESS→nEMO and
   nEMO→RAVDESS with the argmax over all the model's emotions beside the argmax over the
@@ -43,8 +45,9 @@ import numpy as np
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
 FEATURE_SET = "whisper+functionals"
-MODEL = "logreg-tuned"
-COLUMN_SETS = ("all", "functionals", "whisper")
+MODEL = "logreg"
+C_VALUES = (0.01, 0.1)
+"""The logistic regression's C: chosen on the development split with the rest."""
 DEV_SPEAKERS = {"ravdess": 10, "nemo": 5}
 """The first N speakers (sorted) of each corpus form the development split."""
 
@@ -62,16 +65,12 @@ def load(cache_dir=None) -> dict:
     return datasets
 
 
-def subset(data, rows=None, columns=None):
-    """``data`` restricted to ``rows`` (indices) and feature ``columns`` (a :data:`COLUMN_SETS` name)."""
+def subset(data, rows=None):
+    """``data`` restricted to ``rows`` (indices)."""
     from serkit.evaluation import Dataset
 
     rows = np.arange(len(data.y)) if rows is None else rows
-    keep = np.ones(len(data.columns), bool)
-    if columns not in (None, "all"):
-        keep = np.array([c.startswith("whisper") == (columns == "whisper") for c in data.columns])
-    return Dataset(data.X[np.ix_(rows, np.flatnonzero(keep))], data.y[rows], data.groups[rows],
-                   [c for c, k in zip(data.columns, keep) if k], data.corpus)
+    return Dataset(data.X[rows], data.y[rows], data.groups[rows], data.columns, data.corpus)
 
 
 def split_speakers(datasets):
@@ -84,23 +83,23 @@ def split_speakers(datasets):
     return dev, test
 
 
-def cells(datasets, *, adapt, balance, n_splits, within=True):
-    """The pooled model's speaker folds on each corpus and the two leave-one-corpus-out cells."""
+def matrix(datasets, train_sets, test_sets, config, n_splits=5):
+    """The cells of :func:`serkit.crosscorpus.cross_corpus_matrix` for ``config`` (adapt, balance, C), by ``train→test``."""
     from serkit.crosscorpus import cross_corpus_matrix
 
-    names = list(datasets)
-    found = {}
-    if within:
-        pooled = cross_corpus_matrix(MODEL, datasets, [names], names, n_splits=n_splits, adapt=adapt, balance=balance,
-                                     progress=False)
-        found.update({f"{'+'.join(names)}→{c['test']}": c for c in pooled.cells})
-    loco = cross_corpus_matrix(MODEL, datasets, [[name] for name in names], names, adapt=adapt, balance=balance,
-                               progress=False)
-    found.update({f"{c['train']}→{c['test']}": c for c in loco.cells if c["protocol"] == "cross-corpus"})
-    return found
+    adapt, balance, C = config
+    result = cross_corpus_matrix(MODEL, datasets, train_sets, test_sets, n_splits=n_splits, adapt=adapt,
+                                 balance=balance, params={"C": C}, progress=False)
+    return {f"{c['train']}→{c['test']}": c for c in result.cells}
 
 
-def part_clips(datasets, adapt="corpus", draws=10) -> dict:
+def loco(datasets, config):
+    """The two leave-one-corpus-out cells."""
+    return {key: cell for key, cell in matrix(datasets, [["ravdess"], ["nemo"]], ["ravdess", "nemo"], config).items()
+            if cell["protocol"] == "cross-corpus"}
+
+
+def part_clips(datasets, config, draws=10) -> dict:
     """User-visible UA of a held-out corpus adapted by the statistics of k of its clips."""
     from serkit.adaptation import SourceStatistics, adapt_training
     from serkit.crosscorpus import _all_emotions_ua
@@ -110,8 +109,8 @@ def part_clips(datasets, adapt="corpus", draws=10) -> dict:
     table = {}
     for train, test in (("ravdess", "nemo"), ("nemo", "ravdess")):
         source, target = datasets[train], datasets[test]
-        X, pooled = adapt_training(source.X, adapt, np.full(len(source.y), train), source.groups)
-        model = fit_model(make_model(MODEL), X, source.y.astype(str), source.groups.astype(str))
+        X, pooled = adapt_training(source.X, config[0], np.full(len(source.y), train), source.groups)
+        model = fit_model(make_model(MODEL, C=config[2]), X, source.y.astype(str), source.groups.astype(str))
         classes = [str(c) for c in model.classes_]
         shared = np.isin(target.y.astype(str), classes)
         X_test, y_test = target.X[shared], target.y[shared].astype(str)
@@ -153,35 +152,35 @@ def part_spread(datasets) -> dict:
 
 
 def part_select(datasets) -> dict:
-    """Every candidate on the development split; the best by the mean user-visible UA."""
+    """The candidates on the development split; the best by the mean user-visible UA."""
     dev, _ = split_speakers(datasets)
-    candidates = [(adapt, balance, "all") for adapt in ("none", "corpus", "speaker") for balance in ("corpus", "none")]
     scores = {}
-    for adapt, balance, columns in candidates + [None, None]:
-        if adapt is None:  # the columns, once the grain and balance are chosen
-            best = max(scores, key=scores.get)
-            adapt, balance = best[0], best[1]
-            columns = next(c for c in COLUMN_SETS if (adapt, balance, c) not in scores)
-        found = cells({name: subset(data, columns=columns) for name, data in dev.items()}, adapt=adapt,
-                      balance=balance, n_splits=3)
-        figures = [cell["unweighted_accuracy_all"] for cell in found.values()]
-        scores[(adapt, balance, columns)] = float(np.mean(figures))
-        print(f"adapt {adapt:<8} balance {balance:<7} columns {columns:<12} "
-              + "  ".join(f"{key} {100 * cell['unweighted_accuracy_all']:.1f}" for key, cell in found.items())
-              + f"  → mean {100 * scores[(adapt, balance, columns)]:.1f}", flush=True)
+
+    def score(config):
+        found = {**matrix(dev, [["ravdess", "nemo"]], ["ravdess", "nemo"], config, n_splits=2), **loco(dev, config)}
+        scores[config] = float(np.mean([cell["unweighted_accuracy_all"] for cell in found.values()]))
+        print(f"adapt {config[0]:<8} balance {config[1]:<7} C {config[2]:<5} "
+              + "  ".join(f"{key} {100 * cell['unweighted_accuracy_all']:.1f} (ECE {100 * cell['ece_all']:.1f})"
+                          for key, cell in found.items())
+              + f"  → mean {100 * scores[config]:.1f}", flush=True)
+
+    for adapt in ("none", "corpus", "speaker"):
+        score((adapt, "corpus", C_VALUES[0]))
+    grain = max(scores, key=scores.get)[0]
+    for config in [(grain, "corpus", C) for C in C_VALUES[1:]] + [(grain, "none", C_VALUES[0])]:
+        score(config)
     best = max(scores, key=scores.get)
-    print(f"chosen: adapt {best[0]}, balance {best[1]}, columns {best[2]}")
-    return {"scores": {" ".join(key): value for key, value in scores.items()}, "chosen": best}
+    print(f"chosen: adapt {best[0]}, balance {best[1]}, C {best[2]}")
+    return {"scores": {" ".join(map(str, key)): value for key, value in scores.items()}, "chosen": best}
 
 
-def part_headline(datasets, adapt, balance, columns) -> dict:
+def part_headline(datasets, config) -> dict:
     """The issue's table for the chosen configuration."""
-    data = {name: subset(d, columns=columns) for name, d in datasets.items()}
-    found = cells({"ravdess": data["ravdess"], "nemo": data["nemo"]}, adapt=adapt, balance=balance, n_splits=5)
-    nemo3 = cells(data, adapt=adapt, balance=balance, n_splits=3)["ravdess+nemo→nemo"]
-    _, test = split_speakers(data)
-    halves = cells(test, adapt=adapt, balance=balance, n_splits=3, within=False)
-    rows = [("RAVDESS speaker-independent UA (5 actor folds, nEMO in training)", found["ravdess+nemo→ravdess"], "unweighted_accuracy"),
+    ravdess5 = matrix(datasets, [["ravdess", "nemo"]], ["ravdess"], config, n_splits=5)["ravdess+nemo→ravdess"]
+    nemo3 = matrix(datasets, [["ravdess", "nemo"]], ["nemo"], config, n_splits=3)["ravdess+nemo→nemo"]
+    found = loco(datasets, config)
+    halves = loco(split_speakers(datasets)[1], config)
+    rows = [("RAVDESS speaker-independent UA (5 actor folds, nEMO in training)", ravdess5, "unweighted_accuracy"),
             ("nEMO speaker-independent UA (3 speaker folds, RAVDESS in training)", nemo3, "unweighted_accuracy"),
             ("RAVDESS → nEMO, user-visible UA (argmax over all the model's emotions)", found["ravdess→nemo"], "unweighted_accuracy_all"),
             ("RAVDESS → nEMO, UA (argmax over nEMO's emotions)", found["ravdess→nemo"], "unweighted_accuracy"),
@@ -191,40 +190,101 @@ def part_headline(datasets, adapt, balance, columns) -> dict:
             ("ECE on the held-out corpus, nEMO → RAVDESS", found["nemo→ravdess"], "ece_all"),
             ("test halves only: RAVDESS → nEMO, user-visible UA", halves["ravdess→nemo"], "unweighted_accuracy_all"),
             ("test halves only: nEMO → RAVDESS, user-visible UA", halves["nemo→ravdess"], "unweighted_accuracy_all")]
-    print(f"\n{MODEL}, {FEATURE_SET} ({columns} columns), adapt {adapt}, balance {balance}")
-    print(f"{'figure':<76} {'adapted':>8} {'plain':>8}")
+    print(f"\n{MODEL} C={config[2]}, {FEATURE_SET}, adapt {config[0]}, balance {config[1]}")
+    print(f"{'figure':<76} {'adapted':>14} {'plain':>8}")
     table = {}
     for title, cell, key in rows:
         adapted, plain = cell[key], cell.get(f"{key}_fallback", cell[key])
-        spread = f" ± {100 * cell['unweighted_accuracy_std']:.1f}" if key == "unweighted_accuracy" and "unweighted_accuracy_std" in cell else ""
-        print(f"{title:<76} {100 * adapted:>7.1f}%{spread} {100 * plain:>7.1f}%")
+        folds = f" ± {100 * cell['unweighted_accuracy_std']:.1f}" if key == "unweighted_accuracy" and "unweighted_accuracy_std" in cell else ""
+        print(f"{title:<76} {f'{100 * adapted:.1f}{folds} %':>14} {100 * plain:>7.1f}%")
         table[title] = {"adapted": adapted, "plain": plain}
     return table
 
 
+def corrupt(y, sr, condition, rng):
+    """``y`` with white noise at 10 dB SNR (audiomentations), or through a telephone band."""
+    if condition == "clean":
+        return y
+    if condition == "noise 10 dB":
+        from audiomentations import AddGaussianSNR
+
+        return AddGaussianSNR(min_snr_db=10.0, max_snr_db=10.0, p=1.0)(samples=y, sample_rate=sr)
+    from scipy.signal import butter, sosfilt
+
+    from serkit.audio import resample
+
+    narrow = resample(y, orig_sr=sr, target_sr=8000)
+    band = sosfilt(butter(6, [300, 3400], btype="bandpass", fs=8000, output="sos"), narrow).astype(np.float32)
+    return resample(band, orig_sr=8000, target_sr=sr)
+
+
+def part_robust(datasets, config, n_actors=4) -> dict:
+    """UA of held-out RAVDESS actors, clean and corrupted, trained on everything else."""
+    from serkit.adaptation import SourceAdapter, adapt_training
+    from serkit.audio import load_audio
+    from serkit.crosscorpus import _all_emotions_ua
+    from serkit.evaluation import split_indices
+    from serkit.features import get_feature_set
+    from serkit.models import fit_model, make_model
+    from serkit.multicorpus import training_weights
+
+    rav, nemo = datasets["ravdess"], datasets["nemo"]
+    train, test = split_indices("speaker", rav.y, rav.groups, n_splits=5, random_state=0)[0]
+    actors = sorted(set(rav.groups[test].astype(str)))[:n_actors]
+    test = test[np.isin(rav.groups[test].astype(str), actors)]
+    adapt, balance, C = config
+    X = np.concatenate([rav.X[train], nemo.X])
+    y = np.concatenate([rav.y[train], nemo.y]).astype(str)
+    speakers = np.concatenate([np.char.add("ravdess/", rav.groups[train].astype(str)), np.char.add("nemo/", nemo.groups.astype(str))])
+    corpus = np.array(["ravdess"] * len(train) + ["nemo"] * len(nemo.y))
+    X_fit, adaptation = adapt_training(X, adapt, corpus, speakers)
+    model = fit_model(make_model(MODEL, C=C), X_fit, y, speakers, sample_weight=training_weights(corpus, y, balance))
+    classes = [str(c) for c in model.classes_]
+    feature_set = get_feature_set(FEATURE_SET)
+    rng = np.random.default_rng(0)
+    y_test = rav.y[test].astype(str)
+    results = {}
+    print(f"\nheld-out RAVDESS actors {', '.join(actors)} ({len(test)} clips); trained on the other actors and nEMO")
+    for condition in ("clean", "noise 10 dB", "telephone"):
+        rows = []
+        for index in test:
+            audio = load_audio(CORPORA["ravdess"] / str(rav.meta["path"].iloc[index]), sr=feature_set.sr)
+            rows.append(feature_set.from_audio(corrupt(audio, feature_set.sr, condition, rng), feature_set.sr))
+        X_test = np.array(rows)
+        figures = {"plain": _all_emotions_ua(y_test, model.predict_proba(
+            adaptation["pooled"].apply(X_test) if adaptation else X_test), classes)}
+        if adaptation:
+            figures["adapted"] = _all_emotions_ua(y_test, model.predict_proba(SourceAdapter().fit_transform(X_test)), classes)
+        results[condition] = figures
+        print(f"  {condition:<12} " + "  ".join(f"{k} {100 * v:.1f}%" for k, v in figures.items()), flush=True)
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=("clips", "spread", "select", "headline"), default=["select", "headline"])
-    parser.add_argument("--adapt", help="headline: the grain (default: the one select chose, else corpus)")
-    parser.add_argument("--balance", default=None)
-    parser.add_argument("--columns", default=None, choices=COLUMN_SETS)
+    parser.add_argument("--part", nargs="+", choices=("spread", "select", "clips", "headline", "robust"),
+                        default=["spread", "select", "clips", "headline"])
+    parser.add_argument("--config", nargs=3, metavar=("ADAPT", "BALANCE", "C"),
+                        help="clips/robust/headline: the configuration (default: the one select chose, else corpus corpus 0.01)")
+    parser.add_argument("--robust-actors", type=int, default=4, help="robust: held-out actors (of the first fold's 4)")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, help="write every part's figures here")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
     datasets = load(args.cache_dir)
     results = {}
-    if "clips" in args.part:
-        results["clips"] = part_clips(datasets)
+    chosen = ("corpus", "corpus", 0.01) if args.config is None else (args.config[0], args.config[1], float(args.config[2]))
     if "spread" in args.part:
         results["spread"] = part_spread(datasets)
-    chosen = ("corpus", "corpus", "all")
     if "select" in args.part:
         results["select"] = part_select(datasets)
-        chosen = results["select"]["chosen"]
+        chosen = results["select"]["chosen"] if args.config is None else chosen
+    if "clips" in args.part:
+        results["clips"] = part_clips(datasets, chosen)
     if "headline" in args.part:
-        results["headline"] = part_headline(datasets, args.adapt or chosen[0], args.balance or chosen[1],
-                                            args.columns or chosen[2])
+        results["headline"] = part_headline(datasets, chosen)
+    if "robust" in args.part:
+        results["robust"] = part_robust(datasets, chosen, args.robust_actors)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str) + "\n")
     return 0

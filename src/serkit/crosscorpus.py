@@ -171,7 +171,7 @@ class CrossCorpusResult:
 
 
 def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, groups_test, emotions,
-                 speaker_norm, sample_weight=None, *, adapt="none", corpus_train=None):
+                 speaker_norm, sample_weight=None, *, adapt="none", corpus_train=None, params=None):
     """Probabilities of the test clips, by the way the test side is standardised.
 
     ``{"": (proba, classes)}`` without adaptation; with ``adapt`` also ``"fallback"``:
@@ -187,7 +187,7 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
         X_train = SourceAdapter().fit_transform(X_train, groups_train)
         X_test = SourceAdapter().fit_transform(X_test, groups_test)
     X_train, adaptation = adapt_training(X_train, adapt, corpus_train, groups_train)
-    fitted = make_model(model, random_state=random_state)
+    fitted = make_model(model, random_state=random_state, **(params or {}))
     fit_model(fitted, X_train, y_train, groups_train, sample_weight=sample_weight)
     classes = [str(c) for c in fitted.classes_]
     if adaptation is None:
@@ -218,7 +218,8 @@ def _all_emotions_ua(y_true, proba, classes) -> float:
     return float(np.mean(recall_score(y_true, y_pred, labels=present, average=None, zero_division=0)))
 
 
-def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance, adapt="none"):
+def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance, adapt="none",
+          params=None):
     from sklearn.metrics import confusion_matrix, recall_score
 
     from serkit.multicorpus import training_weights
@@ -252,7 +253,7 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         test_idx = test_idx[np.isin(test.y[test_idx], emotions)]
         variants = _fit_predict(model, random_state, X_train, y_train, groups_train, _take(test.X, test_idx),
                                 test.groups[test_idx].astype(str), emotions, speaker_norm,
-                                training_weights(corpus_train, y_train, balance), adapt=adapt, corpus_train=corpus_train)
+                                training_weights(corpus_train, y_train, balance), adapt=adapt, corpus_train=corpus_train, params=params)
         y_true = test.y[test_idx].astype(str)
         fold_row = {"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
                     "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist()))}
@@ -292,7 +293,7 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
 def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequence[str]] | None = None,
                         test_sets: Sequence[str] | None = None, *, n_splits: int = 5, random_state: int = 0,
                         speaker_norm: bool = False, balance: str = "corpus", adapt: str = "none", progress: bool = True,
-                        feature_set=None, command: str | None = None) -> CrossCorpusResult:
+                        feature_set=None, command: str | None = None, params: dict | None = None) -> CrossCorpusResult:
     """Train on each training set, test on each test corpus (see the module docstring).
 
     Parameters
@@ -322,6 +323,8 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         standardised by their own source's statistics (all the cell's test clips as one
         source, or each speaker) and, under keys ending in ``_fallback``, by the pooled
         training statistics, as a single clip without source statistics is.
+    params : dict, optional
+        The model's parameters (:func:`serkit.models.make_model`), e.g. ``{"C": 0.01}``.
     progress : bool
         A progress bar over the cells on stderr.
 
@@ -351,7 +354,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     jobs = [(names, test) for names in train_sets for test in test_sets]
     cells = [
         _cell(model, datasets, names, test, n_splits=n_splits, random_state=random_state, speaker_norm=speaker_norm,
-              balance=balance, adapt=adapt)
+              balance=balance, adapt=adapt, params=params)
         for names, test in tqdm(jobs, desc=f"{model} cross-corpus", disable=not progress, file=sys.stderr)
     ]
     corpora = {

