@@ -61,11 +61,12 @@ def model_dir(tmp_path_factory, feature_set):
 
 @pytest.fixture
 def new_source(tmp_path):
-    """Eight clips of a source above the training ones' pitch, in a folder."""
+    """Sixteen clips (the fewest an adaptation takes) of a source above the training ones' pitch."""
     folder = tmp_path / "new-source"
     folder.mkdir()
     for step in STEPS:
-        sf.write(folder / f"{step}-{label(step)}.wav", tone(960, step), SR)
+        for take, duration_s in enumerate((1.0, 1.2)):
+            sf.write(folder / f"{step}{take}-{label(step)}.wav", tone(960, step, duration_s=duration_s), SR)
     return folder
 
 
@@ -97,9 +98,9 @@ def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new
 
     out = tmp_path / "adapted-copy"
     assert main(["adapt", str(new_source), "--model", str(model_dir), "-o", str(out), "--quiet"]) == 0
-    assert "8 recordings" in capsys.readouterr().out
+    assert "16 recordings" in capsys.readouterr().out
     metadata = json.loads((out / "metadata.json").read_text())
-    assert metadata["adaptation"]["statistics"]["n_clips"] == 8
+    assert metadata["adaptation"]["statistics"]["n_clips"] == 16
     files = sorted(new_source.iterdir())
     batch = load_model(model_dir).predict_batch(files, adapt=True)
     saved = load_model(out)
@@ -115,7 +116,7 @@ def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new
 def test_a_long_recording_is_adapted_on_its_own_windows(model_dir):
     from serkit.artifacts import load_model
 
-    y = np.concatenate([tone(960, step, duration_s=3.0) for step in STEPS])
+    y = np.concatenate([tone(960, step, duration_s=3.0) for step in (0, 0, *STEPS, 7, 7)])  # 30 s: 19 windows
     path = model_dir.parent / "long.wav"
     sf.write(path, y, SR)
     [item] = load_model(model_dir).predict_batch([path], adapt=True)
@@ -128,9 +129,11 @@ def test_refusals(model_dir, new_source, tmp_path, capsys):
     from serkit.models import make_model
 
     predictor = load_model(model_dir)
-    # Too few clips: one short file has no windows to adapt on; two files are below the minimum.
+    # Too few clips: one short file has no windows to adapt on; fifteen files are one short of the minimum.
     [item] = predictor.predict_batch([sorted(new_source.iterdir())[0]], adapt=True)
-    assert "usable clip" in item.error and "at least" in item.error
+    assert "0 usable clip(s)" in item.error and "at least 16" in item.error
+    items = predictor.predict_batch(sorted(new_source.iterdir())[:15], adapt=True)
+    assert all("the batch has 15 usable clip(s)" in item.error for item in items)
     # Mixed sample rates: different recording chains.
     sf.write(new_source / "phone.wav", tone(960, 2, sr=8000), 8000)
     with pytest.raises(ParameterError, match="different sample rates.*8000 Hz: 1 file"):
@@ -141,7 +144,7 @@ def test_refusals(model_dir, new_source, tmp_path, capsys):
     # Silence: left out, with the reason; the others adapt.
     sf.write(new_source / "silence.wav", np.zeros(SR, dtype=np.float32), SR)
     statistics, skipped = predictor.source_statistics(sorted(new_source.iterdir()))
-    assert statistics.n_clips == 8 and "silent" in skipped[0].error
+    assert statistics.n_clips == 16 and "silent" in skipped[0].error
     # A model that does not adapt.
     plain_dir = save_model(tmp_path / "plain", make_model("logreg").fit(np.eye(26)[:4].repeat(3, 0), ["a", "b"] * 6),
                            predictor.feature_set)
@@ -158,7 +161,7 @@ def test_a_one_emotion_batch_warns(model_dir, tmp_path):
 
     folder = tmp_path / "all-sad"
     folder.mkdir()
-    for index in range(8):
+    for index in range(16):
         sf.write(folder / f"{index}.wav", tone(960, 0) * (1 + 0.01 * index), SR)
     predictor = load_model(model_dir)
     with pytest.warns(AdaptationWarning, match="varies little"):
@@ -172,7 +175,7 @@ def test_metadata_adaptation_block_is_validated(tmp_path):
             "feature_set": {"name": "seed26", "params": {}}}
     with pytest.raises(ArtifactError, match="adaptation must be"):
         validate_metadata("m/metadata.json", {**base, "adaptation": {"train_grain": "corpus", "min_clips": 1}})
-    good = {"train_grain": "corpus", "min_clips": 8, "spread_floor": 0.4, "statistics": {"source": "x", "n_clips": 9}}
+    good = {"train_grain": "corpus", "min_clips": 16, "spread_floor": 0.4, "statistics": {"source": "x", "n_clips": 9}}
     assert validate_metadata("m/metadata.json", {**base, "adaptation": good})["adaptation"] == good
 
 

@@ -16,13 +16,25 @@ def predictor():
     return load_model()
 
 
-def test_default_is_calibrated_logreg_on_whisper_and_functionals(predictor):
+def test_default_is_the_multi_corpus_adapted_model(predictor):
     assert predictor.feature_set.name == "whisper+functionals"
+    assert predictor.metadata["model"] == "logreg"
+    corpora = predictor.metadata["corpus"]["corpora"]
+    assert set(corpora) == {"ravdess", "nemo"}
+    assert set(predictor.emotions) == set(EMOTIONS)  # the union: nEMO's six are among RAVDESS's eight
+    # Adapted: the export opens with the pooled training statistics (the single-clip fallback).
+    adaptation = predictor.adaptation
+    assert adaptation["train_grain"] == "corpus"
+    assert adaptation["statistics"]["n_clips"] == sum(part["n_clips"] for part in corpora.values())
+    licence = (DEFAULT_MODEL_DIR / "LICENSE-DATA.md").read_text()
+    assert "CC BY-NC-SA 4.0" in licence and "RAVDESS" in licence and "nEMO" in licence
+
+
+def test_the_ravdess_only_model_stays_loadable_by_name():
+    predictor = load_model("whisper-ravdess-v1")
     assert predictor.metadata["model"] == "logreg-tuned+calibrated"
-    assert load_model(runtime="skops").estimator.temperature_ > 0
-    metrics = predictor.metadata["metrics"]
-    assert metrics["summary"]["unweighted_accuracy"]["mean"] > 0.68  # speaker-grouped CV, stored at training
-    assert "CC BY-NC-SA 4.0" in (DEFAULT_MODEL_DIR / "LICENSE-DATA.md").read_text()
+    assert predictor.metadata["metrics"]["summary"]["unweighted_accuracy"]["mean"] > 0.68
+    assert predictor.adaptation is None
 
 
 def test_default_records_its_encoder(predictor):

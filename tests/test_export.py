@@ -215,7 +215,7 @@ def test_add_export_gives_an_older_model_directory_its_export(exported_dir):
     assert isinstance(load_model(exported_dir).estimator, ExportedModel)
 
 
-@pytest.mark.parametrize("name", ["default", "cnn-ensemble-v1"])
+@pytest.mark.parametrize("name", ["default", "whisper-ravdess-v1", "cnn-ensemble-v1"])
 def test_the_bundled_models_carry_an_export_equal_to_their_pipeline(name):
     lean, full = load_model(name), load_model(name, runtime="skops")
     assert isinstance(lean.estimator, ExportedModel)

@@ -171,7 +171,7 @@ class CrossCorpusResult:
 
 
 def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, groups_test, emotions,
-                 speaker_norm, sample_weight=None, *, adapt="none", corpus_train=None, params=None):
+                 speaker_norm, sample_weight=None, *, adapt="none", corpus_train=None, params=None, test_grain=None):
     """Probabilities of the test clips, by the way the test side is standardised.
 
     ``{"": (proba, classes)}`` without adaptation; with ``adapt`` also ``"fallback"``:
@@ -193,7 +193,7 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
     if adaptation is None:
         return {"": (np.asarray(fitted.predict_proba(X_test)), classes)}
     # The test side's source: all its clips at the corpus grain, each speaker at the speaker grain.
-    test_groups = training_groups(adapt, np.zeros(len(groups_test)), groups_test)
+    test_groups = training_groups(test_grain or adapt, np.zeros(len(groups_test)), groups_test)
     return {
         "": (np.asarray(fitted.predict_proba(SourceAdapter().fit_transform(X_test, test_groups))), classes),
         "fallback": (np.asarray(fitted.predict_proba(adaptation["pooled"].apply(X_test))), classes),
@@ -219,7 +219,7 @@ def _all_emotions_ua(y_true, proba, classes) -> float:
 
 
 def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance, adapt="none",
-          params=None):
+          params=None, test_grain=None):
     from sklearn.metrics import confusion_matrix, recall_score
 
     from serkit.multicorpus import training_weights
@@ -253,7 +253,8 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         test_idx = test_idx[np.isin(test.y[test_idx], emotions)]
         variants = _fit_predict(model, random_state, X_train, y_train, groups_train, _take(test.X, test_idx),
                                 test.groups[test_idx].astype(str), emotions, speaker_norm,
-                                training_weights(corpus_train, y_train, balance), adapt=adapt, corpus_train=corpus_train, params=params)
+                                training_weights(corpus_train, y_train, balance), adapt=adapt, corpus_train=corpus_train, params=params,
+                                test_grain=test_grain)
         y_true = test.y[test_idx].astype(str)
         fold_row = {"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
                     "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist()))}
@@ -293,7 +294,8 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
 def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequence[str]] | None = None,
                         test_sets: Sequence[str] | None = None, *, n_splits: int = 5, random_state: int = 0,
                         speaker_norm: bool = False, balance: str = "corpus", adapt: str = "none", progress: bool = True,
-                        feature_set=None, command: str | None = None, params: dict | None = None) -> CrossCorpusResult:
+                        feature_set=None, command: str | None = None, params: dict | None = None,
+                        test_grain: str | None = None) -> CrossCorpusResult:
     """Train on each training set, test on each test corpus (see the module docstring).
 
     Parameters
@@ -325,6 +327,9 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         training statistics, as a single clip without source statistics is.
     params : dict, optional
         The model's parameters (:func:`serkit.models.make_model`), e.g. ``{"C": 0.01}``.
+    test_grain : {"corpus", "speaker"}, optional
+        With ``adapt``, the grain of the test side's statistics when it differs from the
+        training side's (``corpus``: a model trained per speaker, adapted to a folder).
     progress : bool
         A progress bar over the cells on stderr.
 
@@ -354,7 +359,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     jobs = [(names, test) for names in train_sets for test in test_sets]
     cells = [
         _cell(model, datasets, names, test, n_splits=n_splits, random_state=random_state, speaker_norm=speaker_norm,
-              balance=balance, adapt=adapt, params=params)
+              balance=balance, adapt=adapt, params=params, test_grain=test_grain)
         for names, test in tqdm(jobs, desc=f"{model} cross-corpus", disable=not progress, file=sys.stderr)
     ]
     corpora = {

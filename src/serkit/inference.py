@@ -505,11 +505,11 @@ class Predictor:
 
     def _predict_on_own_windows(self, source, window_s, hop_s, max_duration_s) -> dict:
         """One long recording, its windows standardised by their own statistics."""
-        from serkit.adaptation import MIN_CLIPS, check_clip_count
+        from serkit.adaptation import check_clip_count
 
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
             spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
-            check_clip_count(len(spans), max(MIN_CLIPS, self.adaptation["min_clips"]),
+            check_clip_count(len(spans), self.adaptation["min_clips"],
                              what=f"{stream.name} (one file: its timeline windows are the source)")
             y = self._read_clip(stream)
         with _one_blas_thread():
@@ -591,10 +591,10 @@ class Predictor:
         """Files whose group has too few usable clips to give statistics to standardise with."""
         from collections import Counter
 
-        from serkit.adaptation import MIN_CLIPS, check_clip_count
+        from serkit.adaptation import MIN_GROUP_CLIPS, check_clip_count
 
         counts = Counter(str(speakers[i]) for i in extracted)
-        least = max(MIN_CLIPS, (self.adaptation or {}).get("min_clips", MIN_CLIPS))
+        least = (self.adaptation or {}).get("min_clips", MIN_GROUP_CLIPS)
         reasons = {}
         for i in extracted:
             what = f"speaker {speakers[i]!r}" if speakers[i] else "the batch"
