@@ -23,7 +23,7 @@ SHARED = REPO.parent / "shared" / "data"
 CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
 FEATURE_SET = "whisper+functionals"
 MODEL = "logreg"
-CHOSEN = ("corpus", "corpus", 0.01)
+CHOSEN = ("speaker", "corpus", 0.01)
 """(adapt, balance, C) as bench_adaptation.py's selection chose them (docs/results.md)."""
 
 LICENSE = """# Training data of the bundled default model

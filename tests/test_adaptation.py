@@ -90,3 +90,28 @@ def test_a_one_emotion_batch_is_flagged_by_its_spread(rng):
     with pytest.warns(AdaptationWarning, match="varies little"):
         value = check_spread(clips("angry", 40), reference, floor)
     assert value < 0.35
+
+
+def test_cross_corpus_cells_show_adapted_and_plain_side_by_side(rng):
+    from serkit.crosscorpus import cross_corpus_matrix, format_matrix
+    from serkit.evaluation import Dataset
+    from serkit.report.results import cross_corpus_figure
+
+    def corpus(emotions, shift):
+        y = np.repeat(emotions, 30)
+        X = rng.normal(size=(len(y), 2)) + np.array([[e == "angry", e == "sad"] for e in y]) * 4 + shift
+        return Dataset(X, y, np.tile(np.arange(6).astype(str), len(y) // 6), ["x0", "x1"])
+
+    # The second corpus sits far from the first: only its own statistics place it.
+    data = {"a": corpus(["angry", "sad", "calm"], 0.0), "b": corpus(["angry", "sad"], 6.0)}
+    result = cross_corpus_matrix("logreg", data, [["a"]], ["b"], adapt="corpus", progress=False)
+    cell = result.cell("a", "b")
+    assert cell["unweighted_accuracy"] > 0.9 > cell["unweighted_accuracy_fallback"]
+    # The argmax over all the model's emotions may pick 'calm', which b lacks: never higher.
+    assert cell["unweighted_accuracy_all"] <= cell["unweighted_accuracy"]
+    assert 0 <= cell["ece_all"] <= 1
+    assert "/ plain" in format_matrix(result)
+    text = cross_corpus_figure(result.to_dict()).axes[0].texts[0].get_text()
+    assert text.startswith(f"adapted {100 * cell['unweighted_accuracy']:.1f}\nplain {100 * cell['unweighted_accuracy_fallback']:.1f}")
+    with pytest.raises(ParameterError, match="--adapt 'room'"):
+        cross_corpus_matrix("logreg", data, adapt="room", progress=False)

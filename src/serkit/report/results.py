@@ -252,7 +252,9 @@ def reliability_figure(
 @styled
 def cross_corpus_figure(matrix: Mapping, *, title: str | None = None) -> Figure:
     """Heat map of a cross-corpus matrix: UA (%) per training set (rows) and test corpus
-    (columns), every cell annotated with its UA and its chance level.
+    (columns), every cell annotated with its UA and its chance level; for a source-adapted
+    matrix (``serkit evaluate --adapt``) the colour and first figure are the adapted UA and
+    the plain one (the pooled training statistics, ``unweighted_accuracy_fallback``) is beside.
 
     Parameters
     ----------
@@ -283,6 +285,9 @@ def cross_corpus_figure(matrix: Mapping, *, title: str | None = None) -> Figure:
     for (i, j), value in np.ndenumerate(values):
         chance = cells.get((rows[i], columns[j]), {}).get("chance")
         text = "–" if np.isnan(value) else f"{100 * value:.1f}"
+        plain = cells.get((rows[i], columns[j]), {}).get("unweighted_accuracy_fallback")
+        if plain is not None and not np.isnan(value):
+            text = f"adapted {text}\nplain {100 * plain:.1f}"
         if chance is not None:
             text += f"\nchance {100 * chance:.3g}"
         # viridis is dark at the bottom: light text on dark cells; a blank cell is white.
@@ -290,7 +295,8 @@ def cross_corpus_figure(matrix: Mapping, *, title: str | None = None) -> Figure:
         ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if light else "black")
     ax.set_xticks(range(len(columns)), [plain_text(name) for name in columns], rotation=30, ha="right")
     ax.set_yticks(range(len(rows)), [plain_text(name) for name in rows])
-    ax.set(title=plain_text(title or f"{matrix.get('model', 'model')}: cross-corpus UA (%)"),
+    adapted = f", adapted per {matrix['adapt']}" if matrix.get("adapt", "none") != "none" else ""
+    ax.set(title=plain_text(title or f"{matrix.get('model', 'model')}: cross-corpus UA (%){adapted}"),
            xlabel="Test corpus", ylabel="Training set")
     ax.spines[:].set_visible(False)
     figure.colorbar(image, ax=ax, label="Unweighted accuracy (%)", shrink=0.85, format=lambda v, _: f"{100 * v:.0f}")
