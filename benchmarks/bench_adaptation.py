@@ -4,8 +4,8 @@ Four parts, each printing its figures (``--part``):
 
 - ``clips``: how the user-visible UA (argmax over all the model's emotions) varies with
   the number of clips whose statistics adapt a held-out corpus (random draws of k clips
-  of the test corpus, 10 draws each): the evidence for :data:`serkit.adaptation.MIN_CLIPS`.
-- ``spread``: the :func:`serkit.adaptation.spread` of every speaker holding all their
+  of the test corpus, 10 draws each): the evidence for :data:`serkit.features.adaptation.MIN_CLIPS`.
+- ``spread``: the :func:`serkit.features.adaptation.spread` of every speaker holding all their
   emotions against the spread of each speaker's clips of one emotion: how often the
   one-emotion batches fall under the floor (the least all-emotion speaker's spread).
 - ``select``: the candidates (adaptation grain; then C and the balance at the best grain)
@@ -84,8 +84,8 @@ def split_speakers(datasets):
 
 
 def matrix(datasets, train_sets, test_sets, config, n_splits=5, test_grain=None):
-    """The cells of :func:`serkit.crosscorpus.cross_corpus_matrix` for ``config`` (adapt, balance, C), by ``train→test``."""
-    from serkit.crosscorpus import cross_corpus_matrix
+    """The cells of :func:`serkit.evaluation.crosscorpus.cross_corpus_matrix` for ``config`` (adapt, balance, C), by ``train→test``."""
+    from serkit.evaluation.crosscorpus import cross_corpus_matrix
 
     adapt, balance, C = config
     result = cross_corpus_matrix(MODEL, datasets, train_sets, test_sets, n_splits=n_splits, adapt=adapt,
@@ -102,8 +102,8 @@ def loco(datasets, config, test_grain=None):
 
 def part_clips(datasets, config, draws=10) -> dict:
     """User-visible UA of a held-out corpus adapted by the statistics of k of its clips."""
-    from serkit.adaptation import SourceStatistics, adapt_training
-    from serkit.crosscorpus import _all_emotions_ua
+    from serkit.features.adaptation import SourceStatistics, adapt_training
+    from serkit.evaluation.crosscorpus import _all_emotions_ua
     from serkit.models import fit_model, make_model
 
     rng = np.random.default_rng(0)
@@ -133,7 +133,7 @@ def part_clips(datasets, config, draws=10) -> dict:
 
 def part_spread(datasets) -> dict:
     """Spread of all-emotion speakers vs one-emotion batches of a speaker, against the pooled scale."""
-    from serkit.adaptation import SourceStatistics, spread
+    from serkit.features.adaptation import SourceStatistics, spread
 
     X = np.concatenate([data.X for data in datasets.values()])
     reference = SourceStatistics.of(X).scale
@@ -219,7 +219,7 @@ def corrupt(y, sr, condition, rng):
         return AddGaussianSNR(min_snr_db=10.0, max_snr_db=10.0, p=1.0)(samples=y, sample_rate=sr)
     from scipy.signal import butter, sosfilt
 
-    from serkit.audio import resample
+    from serkit.core.audio import resample
 
     narrow = resample(y, orig_sr=sr, target_sr=8000)
     band = sosfilt(butter(6, [300, 3400], btype="bandpass", fs=8000, output="sos"), narrow).astype(np.float32)
@@ -228,13 +228,13 @@ def corrupt(y, sr, condition, rng):
 
 def part_robust(datasets, config, n_actors=4) -> dict:
     """UA of held-out RAVDESS actors, clean and corrupted, trained on everything else."""
-    from serkit.adaptation import SourceAdapter, adapt_training
-    from serkit.audio import load_audio
-    from serkit.crosscorpus import _all_emotions_ua
+    from serkit.features.adaptation import SourceAdapter, adapt_training
+    from serkit.core.audio import load_audio
+    from serkit.evaluation.crosscorpus import _all_emotions_ua
     from serkit.evaluation import split_indices
     from serkit.features import get_feature_set
     from serkit.models import fit_model, make_model
-    from serkit.multicorpus import training_weights
+    from serkit.evaluation.pooling import training_weights
 
     rav, nemo = datasets["ravdess"], datasets["nemo"]
     train, test = split_indices("speaker", rav.y, rav.groups, n_splits=5, random_state=0)[0]

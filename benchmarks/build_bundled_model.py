@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     from serkit.corpora import read_corpus
     from serkit.evaluation import dataset_from_extraction
     from serkit.features import extract_corpus
-    from serkit.multicorpus import train_pooled
+    from serkit.training import train_model
 
     adapt, balance, C = CHOSEN if args.config is None else (args.config[0], args.config[1], float(args.config[2]))
     datasets, feature_set = {}, None
@@ -86,11 +86,11 @@ def main(argv=None) -> int:
         datasets[name], feature_set = dataset_from_extraction(table, extraction)
     command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", adapt, balance, str(C),
                           *(["--eval"] if args.eval else []), "-o", str(args.output)])
-    path, result, _ = train_pooled(MODEL, datasets, feature_set, args.output, balance=balance, adapt=adapt,
+    path, result, _ = train_model(MODEL, datasets, feature_set, args.output, balance=balance, adapt=adapt,
                                    params={"C": C}, cross_validate=args.eval, command=command, progress=sys.stderr.isatty())
     (path / "LICENSE-DATA.md").write_text(LICENSE)
     if result is not None:
-        from serkit.crosscorpus import format_matrix
+        from serkit.evaluation.crosscorpus import format_matrix
 
         print(format_matrix(result))
     print(f"wrote {path}")

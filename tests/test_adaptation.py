@@ -1,4 +1,4 @@
-"""serkit.adaptation: per-source (and per-speaker) standardisation, without labels."""
+"""serkit.features.adaptation: per-source (and per-speaker) standardisation, without labels."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 
 import warnings
 
-from serkit.adaptation import AdaptationWarning, SourceAdapter, SourceStatistics, check_spread, spread
-from serkit.exceptions import NotFittedError, ParameterError
+from serkit.features.adaptation import AdaptationWarning, SourceAdapter, SourceStatistics, check_spread, spread
+from serkit.core.exceptions import NotFittedError, ParameterError
 
 
 def test_each_speaker_is_standardised_with_its_own_statistics(rng):
@@ -93,7 +93,7 @@ def test_a_one_emotion_batch_is_flagged_by_its_spread(rng):
 
 
 def test_cross_corpus_cells_show_adapted_and_plain_side_by_side(rng):
-    from serkit.crosscorpus import cross_corpus_matrix, format_matrix
+    from serkit.evaluation.crosscorpus import cross_corpus_matrix, format_matrix
     from serkit.evaluation import Dataset
     from serkit.report.results import cross_corpus_figure
 

@@ -17,9 +17,9 @@ import pytest
 import soundfile as sf
 from conftest import make_tone
 
-from serkit.adaptation import AdaptationWarning, SourceStatistics, model_statistics
+from serkit.features.adaptation import AdaptationWarning, SourceStatistics, model_statistics
 from serkit.cli import main
-from serkit.exceptions import ArtifactError, ParameterError
+from serkit.core.exceptions import ArtifactError, ParameterError
 
 SR = 22050
 STEPS = range(8)
@@ -43,7 +43,7 @@ def feature_set():
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, feature_set):
     from serkit.evaluation import Dataset
-    from serkit.multicorpus import train_pooled
+    from serkit.training import train_model
 
     def corpus(base_hz):
         X, y, groups = [], [], []
@@ -54,7 +54,7 @@ def model_dir(tmp_path_factory, feature_set):
                 groups.append(speaker)
         return Dataset(np.array(X), np.array(y), np.array(groups), list(feature_set.columns))
 
-    path, _, _ = train_pooled("logreg", {"low": corpus(120), "high": corpus(480)}, feature_set,
+    path, _, _ = train_model("logreg", {"low": corpus(120), "high": corpus(480)}, feature_set,
                               tmp_path_factory.mktemp("adapted"), adapt="corpus", cross_validate=False)
     return path
 
@@ -71,7 +71,7 @@ def new_source(tmp_path):
 
 
 def test_saved_with_its_statistics_and_the_export_matches_the_pipeline(model_dir, feature_set, rng):
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     metadata = json.loads((model_dir / "metadata.json").read_text())
     assert metadata["adaptation"]["train_grain"] == "corpus"
@@ -83,7 +83,7 @@ def test_saved_with_its_statistics_and_the_export_matches_the_pipeline(model_dir
 
 
 def test_batch_adaptation_recovers_a_new_source(model_dir, new_source):
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     predictor = load_model(model_dir)
     files = sorted(new_source.iterdir())
@@ -94,7 +94,7 @@ def test_batch_adaptation_recovers_a_new_source(model_dir, new_source):
 
 
 def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new_source, tmp_path, capsys):
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     out = tmp_path / "adapted-copy"
     assert main(["adapt", str(new_source), "--model", str(model_dir), "-o", str(out), "--quiet"]) == 0
@@ -114,7 +114,7 @@ def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new
 
 
 def test_a_long_recording_is_adapted_on_its_own_windows(model_dir):
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     y = np.concatenate([tone(960, step, duration_s=3.0) for step in (0, 0, *STEPS, 7, 7)])  # 30 s: 19 windows
     path = model_dir.parent / "long.wav"
@@ -125,7 +125,7 @@ def test_a_long_recording_is_adapted_on_its_own_windows(model_dir):
 
 
 def test_refusals(model_dir, new_source, tmp_path, capsys):
-    from serkit.artifacts import load_model, save_model
+    from serkit.models.artifacts import load_model, save_model
     from serkit.models import make_model
 
     predictor = load_model(model_dir)
@@ -151,13 +151,13 @@ def test_refusals(model_dir, new_source, tmp_path, capsys):
     with pytest.raises(ParameterError, match="without source adaptation"):
         load_model(plain_dir).predict_batch([new_source / "0-sad.wav"], adapt=True)
     with pytest.raises(ArtifactError, match="not an adapted model"):
-        from serkit.artifacts import save_adapted
+        from serkit.models.artifacts import save_adapted
 
         save_adapted(plain_dir, statistics, tmp_path / "x", source="test")
 
 
 def test_a_one_emotion_batch_warns(model_dir, tmp_path):
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     folder = tmp_path / "all-sad"
     folder.mkdir()
@@ -169,7 +169,7 @@ def test_a_one_emotion_batch_warns(model_dir, tmp_path):
 
 
 def test_metadata_adaptation_block_is_validated(tmp_path):
-    from serkit.artifacts import validate_metadata
+    from serkit.models.artifacts import validate_metadata
 
     base = {"format_version": 1, "versions": {"serkit": "0.2.0"}, "model": "m", "labels": ["a"], "speaker_norm": False,
             "feature_set": {"name": "seed26", "params": {}}}

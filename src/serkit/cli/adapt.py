@@ -26,10 +26,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from serkit.artifacts import load_model, save_adapted
+    from serkit.models.artifacts import load_model, save_adapted
     from serkit.cli.evaluate import ensure_writable_dir
     from serkit.cli.predict import collect_files
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     files, empty_folders = collect_files(args.paths)
     if not files:

@@ -12,7 +12,7 @@ made from the windows, never from a separate pass over the whole clip:
 - ``summary``: the seconds of audio per emotion (each window's seconds go to its
   most probable emotion) and the ``dominant`` emotion, the one with the most seconds.
 
-Long files are decoded block by block (:class:`serkit.audio.AudioStream`) and their
+Long files are decoded block by block (:class:`serkit.core.audio.AudioStream`) and their
 windows reach the model :data:`WINDOWS_PER_BATCH` at a time, so memory stays
 bounded whatever the duration. Shorter audio is predicted whole.
 
@@ -20,7 +20,7 @@ Models trained on per-speaker standardised features (``metadata["speaker_norm"]`
 need several clips of each speaker: :meth:`Predictor.predict_batch` with
 ``speakers`` standardises each speaker's clips together before the model.
 
-Adapted models (``metadata["adaptation"]``, :mod:`serkit.adaptation`) open with the
+Adapted models (``metadata["adaptation"]``, :mod:`serkit.features.adaptation`) open with the
 statistics of a source: the pooled training clips, or those a user fitted with
 ``serkit adapt``. A single clip uses them. ``predict_batch(..., adapt=True)`` uses the
 batch's own statistics instead (one source, or one per speaker with ``speakers``),
@@ -53,9 +53,9 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from serkit.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
-from serkit.exceptions import AudioError, ParameterError, SerkitError
-from serkit.labels import EMOTIONS
+from serkit.core.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
+from serkit.core.exceptions import AudioError, ParameterError, SerkitError
+from serkit.core.labels import EMOTIONS
 
 DEFAULT_WINDOW_S = 3.0
 """Timeline window: about one RAVDESS sentence, the length the models were trained on."""
@@ -93,7 +93,7 @@ class BatchItem:
 def check_window(window_s: float, hop_s: float) -> tuple[float, float]:
     """Validate a timeline window and hop in seconds; return them as floats.
 
-    Raises :class:`~serkit.exceptions.ParameterError` naming the bound, before any work.
+    Raises :class:`~serkit.core.exceptions.ParameterError` naming the bound, before any work.
 
     >>> check_window(3, 1.5)
     (3.0, 1.5)
@@ -128,7 +128,7 @@ def window_starts(duration_s: float, *, window_s: float, hop_s: float, max_windo
     Windows start every ``hop_s`` while they fit; one more window ends exactly at
     the end when the last regular one leaves a tail uncovered. Audio shorter than
     ``window_s + hop_s`` has no timeline (an empty list). More than ``max_windows``
-    windows is a :class:`~serkit.exceptions.ParameterError`, raised before listing any.
+    windows is a :class:`~serkit.core.exceptions.ParameterError`, raised before listing any.
 
     >>> window_starts(10.0, window_s=3.0, hop_s=1.5)
     [0.0, 1.5, 3.0, 4.5, 6.0, 7.0]
@@ -188,15 +188,15 @@ class Predictor:
     feature_set : serkit.features.FeatureSet
         The set the estimator was trained on; audio is loaded at its ``sr``.
     metadata : dict or None
-        What :mod:`serkit.artifacts` saved beside the model (name, metrics, versions,
+        What :mod:`serkit.models.artifacts` saved beside the model (name, metrics, versions,
         ``speaker_norm``); shown by ``serkit serve`` at ``GET /v1/model``.
     window_s, hop_s : float
         Default timeline window (0.5 to 60 s) and hop (0.1 s to the window).
 
     Examples
     --------
-    See the module docstring; models saved with :func:`serkit.artifacts.save_model`
-    load as a ``Predictor`` through :func:`serkit.artifacts.load_model`.
+    See the module docstring; models saved with :func:`serkit.models.artifacts.save_model`
+    load as a ``Predictor`` through :func:`serkit.models.artifacts.load_model`.
     """
 
     def __init__(
@@ -303,7 +303,7 @@ class Predictor:
         Raises
         ------
         AudioError
-            Not 1-D, non-finite, too loud (:data:`serkit.audio.MAX_PEAK`) or shorter than one analysis window.
+            Not 1-D, non-finite, too loud (:data:`serkit.core.audio.MAX_PEAK`) or shorter than one analysis window.
         ParameterError
             Window or hop out of range, too many windows, or a speaker-normalised model
             (use :meth:`predict_batch` with speakers).
@@ -338,9 +338,9 @@ class Predictor:
         before decoding. Audio with a timeline is decoded block by block: memory holds
         one block and :data:`WINDOWS_PER_BATCH` windows' features, whatever the duration.
 
-        Raises :class:`~serkit.exceptions.AudioError` for unusable audio, including
+        Raises :class:`~serkit.core.exceptions.AudioError` for unusable audio, including
         silence (a model's answer on silence means nothing), and
-        :class:`~serkit.exceptions.ParameterError` as :meth:`predict_audio`.
+        :class:`~serkit.core.exceptions.ParameterError` as :meth:`predict_audio`.
         """
         self._refuse_speaker_norm()
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
@@ -394,7 +394,7 @@ class Predictor:
             ``adapt`` with a model that is not adapted, or files of different sample
             rates (different recording chains are different sources). A source with too
             few usable clips fails its files, with the reason; a batch that varies as
-            little as one emotion does gets an :class:`serkit.adaptation.AdaptationWarning`.
+            little as one emotion does gets an :class:`serkit.features.adaptation.AdaptationWarning`.
         """
         if speakers is not None and len(speakers) != len(sources):
             raise ParameterError(f"got {len(speakers)} speakers for {len(sources)} files")
@@ -505,7 +505,7 @@ class Predictor:
 
     def _predict_on_own_windows(self, source, window_s, hop_s, max_duration_s) -> dict:
         """One long recording, its windows standardised by their own statistics."""
-        from serkit.adaptation import check_clip_count
+        from serkit.features.adaptation import check_clip_count
 
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
             spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
@@ -561,7 +561,7 @@ class Predictor:
 
         Returns
         -------
-        (serkit.adaptation.SourceStatistics, list of BatchItem)
+        (serkit.features.adaptation.SourceStatistics, list of BatchItem)
             The statistics and the files left out, with the reason (silent, unreadable…).
 
         Raises
@@ -569,9 +569,9 @@ class Predictor:
         ParameterError
             Not an adapted model, mixed sample rates, fewer usable clips than the model's
             ``min_clips``. A batch that varies as little as one emotion does warns
-            (:class:`serkit.adaptation.AdaptationWarning`).
+            (:class:`serkit.features.adaptation.AdaptationWarning`).
         """
-        from serkit.adaptation import SourceStatistics, check_clip_count, check_spread, model_statistics
+        from serkit.features.adaptation import SourceStatistics, check_clip_count, check_spread, model_statistics
 
         self._check_adaptable(sources)
         names = [_source_name(source) for source in sources]
@@ -591,7 +591,7 @@ class Predictor:
         """Files whose group has too few usable clips to give statistics to standardise with."""
         from collections import Counter
 
-        from serkit.adaptation import MIN_GROUP_CLIPS, check_clip_count
+        from serkit.features.adaptation import MIN_GROUP_CLIPS, check_clip_count
 
         counts = Counter(str(speakers[i]) for i in extracted)
         least = (self.adaptation or {}).get("min_clips", MIN_GROUP_CLIPS)
@@ -608,8 +608,8 @@ class Predictor:
         """Each block (a file's feature rows) standardised with its group's statistics,
         learned from the first ``fit_rows`` rows of each block (the whole clip, as in
         training; None: every row). An adapted model gets them back in the units it takes
-        (:func:`serkit.adaptation.reexpress`), so its own statistics give way to the group's."""
-        from serkit.adaptation import SourceAdapter, check_spread, model_statistics, reexpress
+        (:func:`serkit.features.adaptation.reexpress`), so its own statistics give way to the group's."""
+        from serkit.features.adaptation import SourceAdapter, check_spread, model_statistics, reexpress
 
         fit = np.concatenate([block[:fit_rows] for block in blocks])
         fit_groups = np.concatenate([[group] * len(block[:fit_rows]) for block, group in zip(blocks, groups)])

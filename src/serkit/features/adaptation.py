@@ -51,7 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from serkit.exceptions import NotFittedError, ParameterError
+from serkit.core.exceptions import NotFittedError, ParameterError
 
 MIN_CLIPS = 16
 """Fewest clips whose statistics adapt a model to a source at prediction (``predict --adapt``,
@@ -225,7 +225,7 @@ def check_clip_count(n_clips: int, min_clips: int, *, what: str = "the source") 
     >>> check_clip_count(1, 2, what="speaker 'a'")
     Traceback (most recent call last):
     ...
-    serkit.exceptions.ParameterError: speaker 'a' has 1 usable clip(s); adapting to a source needs at least 2 (fewer give statistics that are mostly noise)
+    serkit.core.exceptions.ParameterError: speaker 'a' has 1 usable clip(s); adapting to a source needs at least 2 (fewer give statistics that are mostly noise)
     """
     if n_clips < min_clips:
         raise ParameterError(
