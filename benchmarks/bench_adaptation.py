@@ -256,7 +256,7 @@ def part_robust(datasets, config, n_actors=4) -> dict:
     for condition in ("clean", "noise 10 dB", "telephone"):
         rows = []
         for index in test:
-            audio = load_audio(CORPORA["ravdess"] / str(rav.meta["path"].iloc[index]), sr=feature_set.sr)
+            audio, _ = load_audio(CORPORA["ravdess"] / str(rav.meta["path"].iloc[index]), sr=feature_set.sr)
             rows.append(feature_set.from_audio(corrupt(audio, feature_set.sr, condition, rng), feature_set.sr))
         X_test = np.array(rows)
         figures = {"plain": _all_emotions_ua(y_test, model.predict_proba(
