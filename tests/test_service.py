@@ -253,3 +253,20 @@ def test_a_long_prediction_does_not_block_other_requests():
     assert health.status_code == 200 and prediction.status_code == 200
     assert len(prediction.json()["segments"]) == 9
     assert health_after < 0.5 * total
+
+
+def test_public_description_says_what_an_adapted_model_was_trained_on():
+    from serkit.service.routers.info import public_description
+
+    description = {
+        "model": "logreg",
+        "corpus": {"name": "ravdess+nemo", "n_clips": 3276, "n_speakers": 29, "corpora": {
+            "ravdess": {"root": "/srv/data/ravdess", "n_clips": 1200, "n_speakers": 20, "emotions": ["angry", "calm"]},
+            "nemo": {"root": "/srv/data/nemo", "n_clips": 2076, "n_speakers": 9, "emotions": ["angry"]}}},
+        "adaptation": {"train_grain": "speaker", "min_clips": 16, "spread_floor": 0.6,
+                       "statistics": {"source": "16 recordings in /home/user/calls", "n_clips": 16}},
+    }
+    shown = public_description(description)
+    assert shown["corpus"]["corpora"]["nemo"] == {"n_clips": 2076, "n_speakers": 9, "emotions": ["angry"]}
+    assert shown["adaptation"] == {"train_grain": "speaker", "min_clips": 16, "spread_floor": 0.6, "n_clips": 16}
+    assert "/srv" not in str(shown) and "/home" not in str(shown)  # no paths of the server or the user
