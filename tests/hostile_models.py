@@ -8,6 +8,8 @@ Used by ``tests/test_hostile_models.py`` (small sizes) and
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -96,3 +98,57 @@ def unreferenced_networks(dest, *, count: int, n_bytes: int) -> Path:
         (model_dir / name).write_bytes(rng.bytes(n_bytes))
     listed = json.loads((model_dir / artifacts.MANIFEST_FILE).read_text())["files"]
     return resign(model_dir, [*listed, *names])
+
+
+def _vector_vote_with_frames_member(document):
+    document["model"] = {"op": "soft-vote", "classes": document["model"]["classes"], "weights": [1.0],
+                         "members": [{"input": "frames", "model": document["model"]}]}
+
+
+TRACEBACK_CASES = {
+    "member without input": (BUNDLE_MODEL, "inference.json",
+                             lambda d: d["model"]["members"][0].pop("input"), "a member is"),
+    "400-digit temperature": (VECTOR_MODEL, "inference.json",
+                              lambda d: d["model"].__setitem__("temperature", 10 ** 400), "temperature must be a number"),
+    "400-digit weight": (BUNDLE_MODEL, "inference.json",
+                         lambda d: d["model"]["weights"].__setitem__(0, -(10 ** 400)), r"weights\[0\] must be a number"),
+    "frames member in a vector vote": (VECTOR_MODEL, "inference.json", _vector_vote_with_frames_member,
+                                       "must take frames, its model takes vector"),
+    "vector vote on a bundle": (BUNDLE_MODEL, "inference.json",
+                                lambda d: [m.__setitem__("input", None) for m in d["model"]["members"]],
+                                "members take different inputs"),
+    "300-character whisper path": (VECTOR_MODEL, "metadata.json",
+                                   lambda m: m["feature_set"].update(name="whisper", params={"model": "w" * 300}),
+                                   "nor a local directory"),
+}
+"""Case → (bundled model copied, file edited, the edit, the refusal expected): each gave a traceback in issue 22."""
+
+
+def crafted_field(dest, case: str) -> Path:
+    """The model directory of :data:`TRACEBACK_CASES` ``case``."""
+    name, file, edit, _ = TRACEBACK_CASES[case]
+    return edit_json(copy_model(dest, name), file, edit)
+
+
+class _Command:
+    """Unpickled, runs a shell command (torch's weights-only loader refuses it)."""
+
+    def __init__(self, command: str):
+        self.command = command
+
+    def __reduce__(self):
+        return os.system, (self.command,)
+
+
+def pickled_encoder(dest, command: str) -> Path:
+    """A model directory (``dest/model``) whose ssl feature set names a local encoder
+    (``dest/encoder``) holding a pickle that would run ``command``; needs transformers."""
+    import transformers
+
+    encoder = Path(dest) / "encoder"
+    transformers.Wav2Vec2Config(hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8,
+                                conv_dim=(8,), conv_stride=(5,), conv_kernel=(10,), num_conv_pos_embeddings=2,
+                                num_conv_pos_embedding_groups=1).save_pretrained(encoder)
+    (encoder / "pytorch_model.bin").write_bytes(pickle.dumps(_Command(command), protocol=2))
+    return edit_json(copy_model(Path(dest) / "model"), "metadata.json",
+                     lambda m: m["feature_set"].update(name="ssl", params={"model": str(encoder)}))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import re
 import tracemalloc
 
@@ -126,33 +125,10 @@ def test_a_link_out_of_the_model_directory_is_refused(tmp_path):
     load_model(model_dir)
 
 
-def vector_vote_with_frames_member(document):
-    document["model"] = {"op": "soft-vote", "classes": document["model"]["classes"], "weights": [1.0],
-                         "members": [{"input": "frames", "model": document["model"]}]}
-
-
-TRACEBACK_CASES = {
-    "member without input": (hostile.BUNDLE_MODEL, "inference.json",
-                             lambda d: d["model"]["members"][0].pop("input"), "a member is"),
-    "400-digit temperature": (hostile.VECTOR_MODEL, "inference.json",
-                              lambda d: d["model"].__setitem__("temperature", 10 ** 400), "temperature must be a number"),
-    "400-digit weight": (hostile.BUNDLE_MODEL, "inference.json",
-                         lambda d: d["model"]["weights"].__setitem__(0, -(10 ** 400)), r"weights\[0\] must be a number"),
-    "frames member in a vector vote": (hostile.VECTOR_MODEL, "inference.json", vector_vote_with_frames_member,
-                                       "must take frames, its model takes vector"),
-    "vector vote on a bundle": (hostile.BUNDLE_MODEL, "inference.json",
-                                lambda d: [m.__setitem__("input", None) for m in d["model"]["members"]],
-                                "members take different inputs"),
-    "300-character whisper path": (hostile.VECTOR_MODEL, "metadata.json",
-                                   lambda m: m["feature_set"].update(name="whisper", params={"model": "w" * 300}),
-                                   "nor a local directory"),
-}
-
-
-@pytest.mark.parametrize("case", list(TRACEBACK_CASES))
+@pytest.mark.parametrize("case", list(hostile.TRACEBACK_CASES))
 def test_crafted_fields_are_one_line_not_a_traceback(case, tmp_path, clip, capsys):
-    name, file, edit, message = TRACEBACK_CASES[case]
-    model_dir = hostile.edit_json(hostile.copy_model(tmp_path / "model", name), file, edit)
+    model_dir = hostile.crafted_field(tmp_path / "model", case)
+    message = hostile.TRACEBACK_CASES[case][-1]
     err = predict_cli(capsys, model_dir, clip)
     assert str(model_dir) in err
     assert re.search(message, err), err
@@ -162,26 +138,10 @@ def test_a_5000_character_model_path_is_one_line(clip, capsys):
     assert "no such model directory" in predict_cli(capsys, "m" * 5000, clip)
 
 
-class _Command:
-    """Unpickled, runs a shell command (torch's weights-only loader refuses it)."""
-
-    def __init__(self, command: str):
-        self.command = command
-
-    def __reduce__(self):
-        return os.system, (self.command,)
-
-
 def test_an_encoder_holding_a_pickle_is_one_line(tmp_path, clip, capsys):
-    transformers = pytest.importorskip("transformers")
-    encoder = tmp_path / "encoder"
-    transformers.Wav2Vec2Config(hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8,
-                                conv_dim=(8,), conv_stride=(5,), conv_kernel=(10,), num_conv_pos_embeddings=2,
-                                num_conv_pos_embedding_groups=1).save_pretrained(encoder)
+    pytest.importorskip("transformers")
     marker = tmp_path / "ran"
-    (encoder / "pytorch_model.bin").write_bytes(pickle.dumps(_Command(f"touch {marker}")))
-    model_dir = hostile.edit_json(hostile.copy_model(tmp_path / "model"), "metadata.json",
-                                  lambda m: m["feature_set"].update(name="ssl", params={"model": str(encoder)}))
+    model_dir = hostile.pickled_encoder(tmp_path, f"touch {marker}")
     err = predict_cli(capsys, model_dir, clip)
     assert "cannot load a speech encoder" in err and not marker.exists()
 
