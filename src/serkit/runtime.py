@@ -320,8 +320,11 @@ def _value_bytes(value_type) -> int | None:
     dims = tensor.shape.dim if tensor.HasField("shape") else None
     if dims is None or not all(d.HasField("dim_value") and d.dim_value >= 0 for d in dims):
         return None
-    itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).itemsize if tensor.elem_type else None
-    return None if itemsize is None else math.prod(d.dim_value for d in dims) * itemsize
+    try:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).itemsize
+    except (KeyError, TypeError, ValueError):  # no type, or one numpy has no size for
+        return None
+    return math.prod(d.dim_value for d in dims) * itemsize
 
 
 def frame_network_inputs(n_bands: int) -> dict:
@@ -507,7 +510,9 @@ class _Tensors:
 
     @classmethod
     def of_arrays(cls, arrays: dict) -> _Tensors:
-        return cls({name: (str(np.asarray(a).dtype), np.shape(a)) for name, a in arrays.items()}, arrays.__getitem__)
+        # Copies: the reader marks what it reads read-only, the caller's arrays stay as they are.
+        return cls({name: (str(np.asarray(a).dtype), np.shape(a)) for name, a in arrays.items()},
+                   lambda name: np.array(arrays[name]))
 
     @classmethod
     def of_file(cls, path: Path) -> _Tensors:
@@ -559,7 +564,7 @@ class _Reader:
         value = np.asarray(self.tensors.read(name))
         if not np.all(np.isfinite(value)):
             self.fail(where, f"{key} ({name}) must be a finite float array, it holds NaN or infinity")
-        value = value.astype(np.float64)
+        value = value.astype(np.float64, copy=False)  # the reader's own copy: no second one
         value.flags.writeable = False
         return value
 

@@ -257,7 +257,7 @@ def load_whisper_encoder(model: str, backend: str, compute_type: str, pid: int):
     if model == DEFAULT_MODEL:
         return CTranslate2Encoder(bundled_model_path(), compute_type)
     directory = Path(model)
-    if not (directory / "model.bin").is_file():
+    if not is_local_encoder(model) or not (directory / "model.bin").is_file():
         raise ParameterError(
             f"{model}: not a local CTranslate2 Whisper directory (no model.bin); serkit downloads nothing, "
             "convert one first (see docs/whisper.md)"
