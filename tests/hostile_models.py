@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit import artifacts
+from serkit.models import artifacts
 
 BUNDLED = artifacts.BUNDLED_MODELS_DIR
 VECTOR_MODEL = "default"  # seed26 features, temperature over a logistic pipeline

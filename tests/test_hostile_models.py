@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import serkit.runtime as runtime
-from serkit.artifacts import load_model
+import serkit.inference.runtime as runtime
+from serkit.models.artifacts import load_model
 from serkit.cli import main
-from serkit.exceptions import ArtifactError
+from serkit.core.exceptions import ArtifactError
 
 import hostile_models as hostile
 from conftest import make_voice_like

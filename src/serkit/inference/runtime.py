@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit.exceptions import ArtifactError, short_repr
+from serkit.core.exceptions import ArtifactError, short_repr
 
 GRAPH_FILE = "inference.json"
 ARRAYS_FILE = "inference.safetensors"
@@ -356,7 +356,7 @@ def network_probabilities(session, clips: list[np.ndarray], band_mean, band_std,
                           n_classes: int) -> np.ndarray:
     """Softmax of a frame network's ``logits`` for each clip, in length batches.
 
-    Raises :class:`~serkit.exceptions.ArtifactError` (one line) when ONNX Runtime fails
+    Raises :class:`~serkit.core.exceptions.ArtifactError` (one line) when ONNX Runtime fails
     or the network gives logits of another shape.
     """
     probabilities = np.empty((len(clips), n_classes), dtype=np.float32)
@@ -711,7 +711,7 @@ def build_step(graph: dict, arrays: dict, *, networks: dict, source: str = GRAPH
     (name → ndarray) and ``networks`` (file name → ONNX bytes), every field checked
     and each network through :func:`check_onnx_network`.
 
-    Raises :class:`~serkit.exceptions.ArtifactError` ``"{source}: {step}: {reason}"``.
+    Raises :class:`~serkit.core.exceptions.ArtifactError` ``"{source}: {step}: {reason}"``.
     """
     return _Reader(_Tensors.of_arrays(arrays), list(networks), networks.__getitem__, source).step(graph)
 
