@@ -110,7 +110,7 @@ def test_table_output(capsys, model_dir, clips):
     assert code == 0
     lines = captured.out.splitlines()
     assert "sad" in lines[0] and "%" in lines[0]
-    assert lines[1].endswith("failed: not readable as audio (Format not recognised.)")
+    assert lines[1].endswith("failed: not readable as audio (format not recognised, or a broken file)")
     assert "1 predicted, 1 failed" in captured.err
 
 
