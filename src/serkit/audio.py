@@ -24,8 +24,6 @@ import contextlib
 import math
 import os
 import stat
-import sys
-import threading
 import warnings
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, BinaryIO, Iterator, Union
@@ -139,12 +137,12 @@ def check_regular_file(path: str | os.PathLike) -> os.stat_result:
 
 
 def _open(source: AudioSource) -> "_SoundfileDecoder | PyAVDecoder":
-    """A decoder for ``source``: libsndfile for what it recognises, else FFmpeg (PyAV)."""
+    """A decoder for ``source``: libsndfile for what it recognises but MPEG audio, else FFmpeg (PyAV)."""
     name = _name(source)
     if isinstance(source, (str, os.PathLike)):
         check_regular_file(source)
     start = None if isinstance(source, (str, os.PathLike)) else source.tell()
-    decoder = _open_soundfile(source, name)
+    decoder = None if _starts_like_mpeg(source) else _open_soundfile(source, name)
     if decoder is None:
         from serkit.pyav_audio import PyAVDecoder
 
@@ -159,46 +157,63 @@ def _open(source: AudioSource) -> "_SoundfileDecoder | PyAVDecoder":
     return decoder
 
 
+def _starts_like_mpeg(source: AudioSource) -> bool:
+    """Whether the data starts with an ID3 tag or an MPEG audio frame sync.
+
+    MPEG audio goes to FFmpeg, not libsndfile: libsndfile 1.2's MP3 reader returns
+    wrong samples after the first of several reads, trusts a Xing header's frame
+    count, and its libmpg123 prints notes on broken data straight to stderr.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as file:
+            head = file.read(3)
+    else:
+        start = source.tell()
+        head = source.read(3)
+        source.seek(start)
+    return head[:3] == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+
+
 _NOT_RECOGNISED = ("Format not recognised", "possibly a pipe")
 """libsndfile's errors for a file none of its formats reads (the second when its MPEG
 reader gave up on the data): left to FFmpeg, which may know the format."""
 
 
 def _open_soundfile(source: AudioSource, name: str) -> "_SoundfileDecoder | None":
-    """libsndfile's decoder, None if it does not recognise the format; AudioError if it
-    recognises the format but the file is broken."""
+    """libsndfile's decoder; None if it does not recognise the format or finds MPEG
+    audio (:func:`_starts_like_mpeg`); AudioError if it recognises a broken file."""
     try:
-        with _native_stderr_silenced():
-            return _SoundfileDecoder(sf.SoundFile(source), name)
+        file = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         reason = str(error).split(":")[-1].strip() or type(error).__name__
         if any(marker in reason for marker in _NOT_RECOGNISED):
             return None
         raise AudioError(f"{name}: not readable as audio ({reason})") from None
+    if file.format == "MP3" or file.subtype.startswith("MPEG"):
+        file.close()
+        return None
+    return _SoundfileDecoder(file, name)
 
 
 class _SoundfileDecoder:
     """A file libsndfile opened, decoded to float32 ``(frames, channels)`` blocks.
 
     Blocks come from ``SoundFile.read``, which returns what was really decoded:
-    ``SoundFile.blocks`` sizes its blocks from the header's frame count, so for an
-    MP3 whose Xing header claims more frames than it holds it would keep yielding
-    its reused buffer, stale samples, until the claim is used up.
+    ``SoundFile.blocks`` sizes its blocks from the header's frame count, so for a
+    header claiming more frames than the file holds it keeps yielding its reused
+    buffer, stale samples, until the claim is used up.
     """
 
     def __init__(self, file: sf.SoundFile, name: str):
         self._file, self.name = file, name
         self.sample_rate, self.channels, self.frames = file.samplerate, file.channels, file.frames
         self.format, self.subtype = file.format, file.subtype
-        # libmpg123 prints notes about broken MPEG data to the process's stderr.
-        self._quiet = _native_stderr_silenced if file.format == "MP3" else contextlib.nullcontext
 
     def blocks(self, frames: int) -> Iterator[np.ndarray]:
         """float32 blocks of up to ``frames`` frames until the data ends (never past the header's count)."""
         while True:
             try:
-                with self._quiet():
-                    block = self._file.read(frames, dtype="float32", always_2d=True)
+                block = self._file.read(frames, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as error:
                 raise AudioError(f"{self.name}: decoding failed ({error})") from None
             if block.shape[0] == 0:
@@ -207,39 +222,6 @@ class _SoundfileDecoder:
 
     def close(self) -> None:
         self._file.close()
-
-
-_stderr_lock = threading.Lock()
-_stderr_users = 0
-_saved_stderr: int | None = None
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Point file descriptor 2 at /dev/null meanwhile: libmpg123 writes its notes on
-    garbage there, past Python, and libsndfile offers no switch to quiet it.
-
-    Threads share it: the first in redirects, the last out restores. Whatever else
-    the process writes to stderr in those milliseconds is lost too.
-    """
-    global _stderr_users, _saved_stderr
-    with _stderr_lock:
-        if _stderr_users == 0:
-            sys.stderr.flush()
-            _saved_stderr = os.dup(2)
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 2)
-            os.close(null)
-        _stderr_users += 1
-    try:
-        yield
-    finally:
-        with _stderr_lock:
-            _stderr_users -= 1
-            if _stderr_users == 0:
-                os.dup2(_saved_stderr, 2)
-                os.close(_saved_stderr)
-                _saved_stderr = None
 
 
 def rms_db(y: np.ndarray) -> float:

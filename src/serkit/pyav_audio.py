@@ -1,9 +1,11 @@
-"""Audio in through FFmpeg (PyAV): what phones and browsers record and libsndfile does not read.
+"""Audio in through FFmpeg (PyAV): what phones and browsers record, and MP3.
 
 AAC in m4a/MP4, WebM/Opus from a browser's MediaRecorder, AMR, ALAC, WMA and the
 other containers in :data:`DEMUXERS`. :mod:`serkit.audio` tries libsndfile first
-and comes here only for files it does not recognise, so WAV, FLAC, Ogg and MP3
-decode as ``librosa.load`` decodes them.
+and comes here for files it does not recognise, so WAV, FLAC and Ogg decode as
+``librosa.load`` decodes them, and for MP3, which libsndfile 1.2 decodes wrongly
+block by block (FFmpeg's samples agree with a whole-file libsndfile read within
+2e-6).
 
 Untrusted files stay inside their bytes: FFmpeg reads them through a Python file
 object (no URL, no protocol) and only with the demuxers listed in
