@@ -76,10 +76,11 @@ def encode_audio(destination, y: np.ndarray, sr: int, *, container: str, codec: 
     return destination
 
 
-def encode_recorder_format(path: Path, y: np.ndarray, sr: int = 48000) -> Path:
+def encode_recorder_format(path, y: np.ndarray, sr: int = 48000):
     """``y`` as a phone or browser records it, in the format :data:`RECORDER_FORMATS` gives
-    the ending of ``path`` (all after its first dot: ``clip.alac.m4a`` is ALAC)."""
-    container, codec = RECORDER_FORMATS[path.name.split(".", 1)[1]]
+    the ending of ``path`` (a path or a named file object; the ending is all after the
+    name's first dot: ``clip.alac.m4a`` is ALAC)."""
+    container, codec = RECORDER_FORMATS[Path(getattr(path, "name", path)).name.split(".", 1)[1]]
     return encode_audio(path, y, sr, container=container, codec=codec)
 
 

@@ -230,3 +230,17 @@ def test_bundled_model_on_original_48k_files(capsys, ravdess_48k_actor):
         assert "error" not in item
         assert len(item["probabilities"]) == 8
         assert sum(item["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_predicts_what_phones_and_browsers_record(capsys, model_dir, tmp_path):
+    from conftest import RECORDER_FORMATS, encode_recorder_format
+
+    for ending in RECORDER_FORMATS:
+        encode_recorder_format(tmp_path / f"high.{ending}", make_tone(freq_hz=750, sr=48000))
+    whole = (tmp_path / "high.m4a").read_bytes()
+    (tmp_path / "broken.webm").write_bytes(whole[: len(whole) // 2])
+    code, items = run_json(capsys, str(tmp_path), "--model", str(model_dir))
+    by_name = {item["path"].rsplit("/", 1)[-1]: item for item in items}
+    assert code == 0 and set(by_name) == {f"high.{ending}" for ending in RECORDER_FORMATS} | {"broken.webm"}
+    assert all(by_name[f"high.{ending}"]["emotion"] == "happy" for ending in RECORDER_FORMATS)
+    assert by_name["broken.webm"]["error"].endswith("broken.webm: not readable as audio (format not recognised, or a broken file)")

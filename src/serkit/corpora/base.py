@@ -12,8 +12,10 @@ if TYPE_CHECKING:  # pandas loads with the first table, not with ``import serkit
 
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64"}
+    | {".m4a", ".mp4", ".aac", ".webm", ".weba", ".mka", ".amr", ".3gp", ".wma"}
 )
-"""File endings treated as audio when walking a corpus (formats libsndfile reads)."""
+"""File endings treated as audio when walking a corpus: what libsndfile reads, then what
+phones and browsers record (read by FFmpeg, :mod:`serkit.pyav_audio`)."""
 
 REQUIRED_COLUMNS = ("path", "label", "speaker")
 
