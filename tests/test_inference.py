@@ -232,6 +232,8 @@ def test_window_count_is_capped_before_decoding(predictor, tmp_path):
     sf.write(path, np.zeros(1_100_000, dtype=np.int16), 1000, subtype="PCM_16")
     with pytest.raises(ParameterError, match="10971 timeline windows over 1100.0 s, more than the limit"):
         predictor.predict_file(path, hop_s=0.1)
+    [item] = predictor.predict_batch([str(path)], hop_s=0.1)
+    assert item.to_dict()["error"].startswith(f"{path}: hop_s=0.1 gives 10971 timeline windows")
 
 
 def test_window_weights_count_each_second_once():

@@ -679,11 +679,13 @@ def _finite(features) -> bool:
 
 
 def _outcome(name: str, compute) -> dict:
-    """``{"result": compute()}``, or ``{"error": reason}`` for a failure of this one file."""
+    """``{"result": compute()}``, or ``{"error": reason}`` for a failure of this one file;
+    the reason starts with the file's name (a window-count refusal does not name it)."""
     try:
         return {"result": compute()}
     except SerkitError as error:
-        return {"error": str(error)}
+        reason = str(error)
+        return {"error": reason if reason.startswith(f"{name}: ") else f"{name}: {reason}"}
     except (ValueError, FloatingPointError, MemoryError) as error:  # numerical trouble in one file's features
         return {"error": f"{name}: {type(error).__name__}: {error}"}
 
