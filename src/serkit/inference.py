@@ -445,20 +445,20 @@ class Predictor:
         from the header's length, which may claim more than the file holds: windows
         start every hop while the data lasts, then one more ends at its end.
         """
-        index = 0
-        while samples.reach(round((round(index * hop_s, 6) + window_s) * self.sr)):
+        sr, index = self.sr, 0  # once, not per window (a bundle works its rate out on each call)
+        while samples.reach(round((round(index * hop_s, 6) + window_s) * sr)):
             if index == MAX_WINDOWS:
-                duration_s = samples.end / self.sr
+                duration_s = samples.end / sr
                 _check_window_count(count_windows(duration_s, window_s=window_s, hop_s=hop_s), duration_s,
                                     window_s=window_s, hop_s=hop_s, max_windows=MAX_WINDOWS)
             start = round(index * hop_s, 6)
-            yield (start, start + window_s), samples.take(start, start + window_s, self.sr)
-            samples.forget_before(round(start * self.sr))  # the last window may start after this one's start
+            yield (start, start + window_s), samples.take(start, start + window_s, sr)
+            samples.forget_before(round(start * sr))  # the last window may start after this one's start
             index += 1
-        duration_s = samples.end / self.sr
+        duration_s = samples.end / sr
         for start in window_starts(duration_s, window_s=window_s, hop_s=hop_s)[index:]:
             end = min(start + window_s, duration_s)
-            yield (start, end), samples.take(start, end, self.sr)
+            yield (start, end), samples.take(start, end, sr)
 
     def _predict_samples(self, samples: "_Samples", window_s, hop_s, n_jobs: int) -> dict:
         """The whole clip, or its timeline when it lasts a window and a hop."""
@@ -488,7 +488,8 @@ class Predictor:
         return self._assemble(None, spans, np.concatenate(probabilities), duration=samples.end / self.sr)
 
     def _extract(self, pieces: list, name: str, mapper) -> list:
-        features = list(mapper(lambda piece: self.feature_set.from_audio(piece, self.sr), pieces))
+        sr = self.sr  # once, not per window (a bundle works its rate out on each call)
+        features = list(mapper(lambda piece: self.feature_set.from_audio(piece, sr), pieces))
         if not all(_finite(value) for value in features):
             raise AudioError(f"{name}: its features hold NaN or infinite values (audio far outside full scale?)")
         return features
