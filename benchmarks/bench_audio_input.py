@@ -81,7 +81,7 @@ def counting(predictor) -> list:
 
 def answer(predictor, path: Path, **options) -> str:
     """The prediction as JSON, or the refusal."""
-    from serkit.exceptions import SerkitError
+    from serkit.core.exceptions import SerkitError
 
     try:
         return json.dumps(predictor.predict_file(path, **options), sort_keys=True)
@@ -107,7 +107,7 @@ def lying_160h_figures(predictor, folder: Path) -> None:
 
 
 def silence_figures(predictor, folder: Path) -> None:
-    from serkit.exceptions import AudioError
+    from serkit.core.exceptions import AudioError
 
     path = folder / "silence.flac"
     sf.write(path, np.zeros(299 * 16000, dtype=np.int16), 16000, subtype="PCM_16")

@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 from conftest import RECORDER_FORMATS, encode_audio, encode_recorder_format, lying_mp3, make_tone
 
-from serkit.audio import AudioStream, audio_info, load_audio
-from serkit.exceptions import AudioError
+from serkit.core.audio import AudioStream, audio_info, load_audio
+from serkit.core.exceptions import AudioError
 
 
 def dominant_hz(y: np.ndarray, sr: int) -> float:

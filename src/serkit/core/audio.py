@@ -1,12 +1,12 @@
 """Audio in: any file libsndfile or FFmpeg reads → mono float32 at a target rate, validated.
 
-For what libsndfile reads (WAV, FLAC, Ogg, MP3, AIFF, …) this is exactly what
+For what libsndfile reads (WAV, FLAC, Ogg, AIFF, …) this is exactly what
 ``librosa.load(path)`` does (soundfile decode to float32, mean over channels, soxr
 "HQ" resampling, length fixed to ``ceil(n * sr / orig_sr)``), so features computed
-on it agree with the reference analysis. Files libsndfile does not recognise (AAC
-in m4a/MP4, WebM/Opus, AMR, ALAC, …) are decoded by FFmpeg through PyAV
-(:mod:`serkit.pyav_audio`), then treated the same way. Every failure is one
-:class:`~serkit.exceptions.AudioError` naming the file and the reason.
+on it agree with the reference analysis. MP3 and the files libsndfile does not
+recognise (AAC in m4a/MP4, WebM/Opus, AMR, ALAC, …) are decoded by FFmpeg through
+PyAV (:mod:`serkit.core.pyav_audio`), then treated the same way. Every failure is
+one :class:`~serkit.core.exceptions.AudioError` naming the file and the reason.
 
 Examples
 --------
@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, BinaryIO, Iterator, Union
 import numpy as np
 import soundfile as sf
 
-from serkit.exceptions import AudioError, ParameterError
+from serkit.core.exceptions import AudioError, ParameterError
 
 if TYPE_CHECKING:
-    from serkit.pyav_audio import PyAVDecoder
+    from serkit.core.pyav_audio import PyAVDecoder
 
 DEFAULT_SR = 22050
 """librosa's default rate, the one the reference analysis used."""
@@ -118,7 +118,7 @@ def check_regular_file(path: str | os.PathLike) -> os.stat_result:
 
     >>> check_regular_file("/dev/null")
     Traceback (most recent call last):
-    serkit.exceptions.AudioError: /dev/null: not a regular file (a character device)
+    serkit.core.exceptions.AudioError: /dev/null: not a regular file (a character device)
     """
     name = os.fspath(path)
     try:
@@ -144,7 +144,7 @@ def _open(source: AudioSource) -> "_SoundfileDecoder | PyAVDecoder":
     start = None if isinstance(source, (str, os.PathLike)) else source.tell()
     decoder = None if _starts_like_mpeg(source) else _open_soundfile(source, name)
     if decoder is None:
-        from serkit.pyav_audio import PyAVDecoder
+        from serkit.core.pyav_audio import PyAVDecoder
 
         if start is not None:
             source.seek(start)
@@ -298,7 +298,7 @@ class AudioStream:
     Parameters
     ----------
     source : str, path-like or binary file object
-        Anything libsndfile reads, else anything FFmpeg reads (:mod:`serkit.pyav_audio`).
+        Anything libsndfile reads, else anything FFmpeg reads (:mod:`serkit.core.pyav_audio`).
     sr : int > 0 or None
         Target rate; None keeps the file's.
     max_duration_s : float > 0 or None

@@ -1,7 +1,7 @@
 """Audio in through FFmpeg (PyAV): what phones and browsers record, and MP3.
 
 AAC in m4a/MP4, WebM/Opus from a browser's MediaRecorder, AMR, ALAC, WMA and the
-other containers in :data:`DEMUXERS`. :mod:`serkit.audio` tries libsndfile first
+other containers in :data:`DEMUXERS`. :mod:`serkit.core.audio` tries libsndfile first
 and comes here for files it does not recognise, so WAV, FLAC and Ogg decode as
 ``librosa.load`` decodes them, and for MP3, which libsndfile 1.2 decodes wrongly
 block by block (FFmpeg's samples agree with a whole-file libsndfile read within
@@ -38,7 +38,7 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
-from serkit.exceptions import AudioError
+from serkit.core.exceptions import AudioError
 
 DEMUXERS = (
     "mov,mp4,m4a,3gp,3g2,mj2",
