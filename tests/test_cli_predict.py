@@ -239,8 +239,10 @@ def test_predicts_what_phones_and_browsers_record(capsys, model_dir, tmp_path):
         encode_recorder_format(tmp_path / f"high.{ending}", make_tone(freq_hz=750, sr=48000))
     whole = (tmp_path / "high.m4a").read_bytes()
     (tmp_path / "broken.webm").write_bytes(whole[: len(whole) // 2])
-    code, items = run_json(capsys, str(tmp_path), "--model", str(model_dir))
+    code, items = run_json(capsys, str(tmp_path), str(tmp_path / "high.mp4"), "--model", str(model_dir))
     by_name = {item["path"].rsplit("/", 1)[-1]: item for item in items}
-    assert code == 0 and set(by_name) == {f"high.{ending}" for ending in RECORDER_FORMATS} | {"broken.webm"}
+    # the folder gives the audio endings; a video ending (.mp4) is read when named
+    assert code == 0 and len(items) == len(by_name) == len(RECORDER_FORMATS) + 1
+    assert set(by_name) == {f"high.{ending}" for ending in RECORDER_FORMATS} | {"broken.webm"}
     assert all(by_name[f"high.{ending}"]["emotion"] == "happy" for ending in RECORDER_FORMATS)
     assert by_name["broken.webm"]["error"].endswith("broken.webm: not readable as audio (format not recognised, or a broken file)")
