@@ -12,9 +12,14 @@ made from the windows, never from a separate pass over the whole clip:
 - ``summary``: the seconds of audio per emotion (each window's seconds go to its
   most probable emotion) and the ``dominant`` emotion, the one with the most seconds.
 
-Long files are decoded block by block (:class:`serkit.core.audio.AudioStream`) and their
+Silent windows (peak under :data:`serkit.core.audio.SILENCE_DB`) are left out of the
+timeline before their features are computed (:func:`audible_windows`, the gate a
+voice activity detector can replace or follow).
+
+Files are decoded block by block (:class:`serkit.core.audio.AudioStream`) and their
 windows reach the model :data:`WINDOWS_PER_BATCH` at a time, so memory stays
-bounded whatever the duration. Shorter audio is predicted whole.
+bounded whatever the duration. The windows follow the decoded data, not the header's
+length, which may claim more than the file holds. Shorter audio is predicted whole.
 
 Models trained on per-speaker standardised features (``metadata["speaker_norm"]``)
 need several clips of each speaker: :meth:`Predictor.predict_batch` with
