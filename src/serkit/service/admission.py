@@ -140,13 +140,15 @@ class UploadAdmission:
         ``max_upload_bytes``, ``max_inflight_bytes``, ``upload_timeout_s``.
     slots : PredictionSlots
         The places for predictions running or waiting: one per request with a body.
+    budget : UploadBudget
+        The upload bytes in flight, at most ``settings.max_inflight_bytes``.
     """
 
-    def __init__(self, app, *, settings: Settings, slots: PredictionSlots):
+    def __init__(self, app, *, settings: Settings, slots: PredictionSlots, budget: UploadBudget):
         self.app = app
         self.settings = settings
         self.slots = slots
-        self.budget = UploadBudget(settings.max_inflight_bytes)
+        self.budget = budget
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 from serkit import __version__
 from serkit.exceptions import ArtifactError
 from serkit.inference import Predictor
-from serkit.service.admission import UploadAdmission
+from serkit.service.admission import UploadAdmission, UploadBudget
 from serkit.service.errors import install_error_handlers
 from serkit.service.limits import PredictionSlots
 from serkit.service.pool import PredictionPool
@@ -120,6 +120,7 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
     app.state.predictor = None
     app.state.pool = None
     app.state.slots = PredictionSlots(settings.max_concurrent, queue=settings.max_queued)
+    app.state.uploads = UploadBudget(settings.max_inflight_bytes)
     install_error_handlers(app)
     app.include_router(predict.router)
     app.include_router(info.router)
@@ -136,7 +137,7 @@ def add_guards(app: FastAPI, settings: Settings) -> None:
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
     # add_middleware puts each one outside those added before it.
-    app.add_middleware(UploadAdmission, settings=settings, slots=app.state.slots)
+    app.add_middleware(UploadAdmission, settings=settings, slots=app.state.slots, budget=app.state.uploads)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"], expose_headers=["Retry-After"])
