@@ -225,14 +225,17 @@ def main() -> int:
     parser.add_argument("--max-upload-mb", type=float, default=50, help="the server's largest upload (its default, 50 MiB)")
     parser.add_argument("--upload-timeout", type=float, default=30, help="the server's body deadline (its default, 30 s)")
     parser.add_argument("--header-timeout", type=float, default=10, help="the server's header deadline (its default, 10 s)")
+    parser.add_argument("--server-defaults", action="store_true",
+                        help="start serkit serve with no options (to measure a version without them)")
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start")
     with tempfile.TemporaryDirectory(prefix="bench-hostile-") as folder:
         port = free_port()
-        server = start_server(port, args.model, options=("--max-inflight-mb", str(args.max_inflight_mb), "--max-upload-mb", str(args.max_upload_mb),
-                                       "--upload-timeout", str(args.upload_timeout), "--header-timeout", str(args.header_timeout)),
-                              environment={"TMPDIR": folder})
+        options = () if args.server_defaults else (
+            "--max-inflight-mb", str(args.max_inflight_mb), "--max-upload-mb", str(args.max_upload_mb),
+            "--upload-timeout", str(args.upload_timeout), "--header-timeout", str(args.header_timeout))
+        server = start_server(port, args.model, options=options, environment={"TMPDIR": folder})
         try:
             flood = upload_flood(port, server.pid, folder, uploads=args.uploads, mib=args.upload_mib)
             slow = slow_clients(port, count=args.slow_clients, seconds=args.seconds)
