@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from test_inference import SR, make_predictor
 from test_service import assert_error, wav_bytes
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.service import create_app
 from serkit.service.connections import PROTOCOL, header_timeout_s
 from serkit.service.settings import MULTIPART_OVERHEAD, Settings
