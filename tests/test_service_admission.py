@@ -193,7 +193,7 @@ def test_only_allowed_hosts_are_answered():
     app = create_app(settings=Settings(allowed_hosts=("localhost", "*.example.org")), predictor=make_predictor())
     with TestClient(app, base_url="http://localhost") as client:
         assert client.get("/health").status_code == 200
-        assert client.get("/health", headers={"host": "api.example.org"}).status_code == 200
+        assert client.get("/health", headers={"host": "api.example.org:8000"}).status_code == 200
         refused = client.get("/health", headers={"host": "evil.example.com"})
         assert refused.status_code == 400 and refused.headers["x-frame-options"] == "DENY"
 
@@ -217,9 +217,12 @@ def test_serve_answers_localhost_and_its_own_address_by_default():
     from serkit.cli.serve import allowed_hosts
 
     default = Settings()
-    assert allowed_hosts(Namespace(allowed_hosts=None, host="127.0.0.1"), default) == ("localhost", "127.0.0.1", "::1")
-    assert allowed_hosts(Namespace(allowed_hosts=None, host="10.1.2.3"), default)[-1] == "10.1.2.3"
-    assert allowed_hosts(Namespace(allowed_hosts=None, host="0.0.0.0"), default) == ("localhost", "127.0.0.1", "::1")
+    local = ("localhost", "127.0.0.1", "[::1]")
+    assert allowed_hosts(Namespace(allowed_hosts=None, host="127.0.0.1"), default) == local
+    assert allowed_hosts(Namespace(allowed_hosts=None, host="::1"), default) == local
+    assert allowed_hosts(Namespace(allowed_hosts=None, host="10.1.2.3"), default) == (*local, "10.1.2.3")
+    assert allowed_hosts(Namespace(allowed_hosts=None, host="fd00::5"), default) == (*local, "[fd00::5]")
+    assert allowed_hosts(Namespace(allowed_hosts=None, host="0.0.0.0"), default) == local
     assert allowed_hosts(Namespace(allowed_hosts="a.org, *.b.org", host="0.0.0.0"), default) == ("a.org", "*.b.org")
 
 

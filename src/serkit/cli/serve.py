@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allowed-hosts", metavar="HOST[,HOST]",
         help="Host headers answered, e.g. ser.example.org or *.example.org, * for any "
-             "(default: localhost, 127.0.0.1, ::1 and --host)",
+             "(default: localhost, 127.0.0.1, [::1] and --host)",
     )
     parser.add_argument(
         "--cors", action="append", metavar="ORIGIN",
@@ -86,8 +86,9 @@ def check_port_free(host: str, port: int) -> None:
         raise ParameterError(f"{host}:{port}: cannot listen here ({error.strerror})") from None
 
 
-LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
-"""The ``Host`` names always answered by default (``--allowed-hosts`` replaces them)."""
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+"""The ``Host`` names always answered by default (``--allowed-hosts`` replaces them); an
+IPv6 address is written in brackets, as a ``Host`` header has it."""
 
 
 def allowed_hosts(args: argparse.Namespace, settings) -> tuple[str, ...]:
@@ -99,7 +100,8 @@ def allowed_hosts(args: argparse.Namespace, settings) -> tuple[str, ...]:
         return split_names(args.allowed_hosts)
     if settings.allowed_hosts is not None:
         return settings.allowed_hosts
-    listening = () if args.host in ("0.0.0.0", "::", "") or args.host in LOCAL_NAMES else (args.host,)
+    name = f"[{args.host}]" if ":" in args.host else args.host
+    listening = () if args.host in ("0.0.0.0", "::", "") or name in LOCAL_NAMES else (name,)
     return LOCAL_NAMES + listening
 
 

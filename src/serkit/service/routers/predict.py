@@ -11,9 +11,10 @@ prediction worker processes (:mod:`serkit.service.pool`), or with
 requests meanwhile.
 
 Every request is bounded before any work: window and hop (and so the number of
-windows over ``max_duration_s``) are checked first, and at most ``Settings.max_concurrent`` predictions run, each
-decoding block by block (:meth:`serkit.inference.Predictor.predict_file`), so
-memory is bounded per request and in total.
+windows over ``max_duration_s``) are checked first, and at most
+``Settings.max_concurrent`` predictions run, each decoding block by block
+(:meth:`serkit.inference.Predictor.predict_file`), so memory is bounded per request
+and in total.
 """
 
 from __future__ import annotations
