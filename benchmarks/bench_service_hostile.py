@@ -261,7 +261,7 @@ def report_flood(flood: dict, args) -> bool:
     print("  statuses: " + ", ".join(f"{status}: {n}" for status, n in sorted(statuses.items(), key=str)))
     print(f"  peak bytes spooled at once (server and workers): {flood['peak_bytes'] / MIB:.1f} MiB; cap {cap / MIB:g} MiB")
     if refused_sent:
-        print(f"  refused uploads: body sent when the 503 came (socket buffers; the server read none): "
+        print(f"  refused uploads: body sent when the 503 came (refused from the headers: what the socket buffers took): "
               f"median {statistics.median(refused_sent) / MIB:.2f} MiB, max {max(refused_sent) / MIB:.2f} MiB "
               f"of {flood['body_bytes'] / MIB:.1f}")
     return flood["peak_bytes"] <= cap
