@@ -149,6 +149,34 @@ def test_a_body_slower_than_the_upload_timeout_gets_408():
     assert app.state.uploads.in_flight == 0 and app.state.slots.admitted == 0
 
 
+@pytest.mark.timeout(30)
+def test_a_trickling_body_is_cut_off_once_under_the_minimum_rate():
+    from serkit.service.admission import bounded_receive
+    from serkit.service.errors import ApiError
+
+    async def trickle():  # ten bytes a second, for ever
+        await asyncio.sleep(0.1)
+        return {"type": "http.request", "body": b"x", "more_body": True}
+
+    async def read_all(receive):
+        started = time.monotonic()
+        while (await receive()).get("more_body"):
+            pass
+        return time.monotonic() - started
+
+    slow = bounded_receive(trickle, size=10**6, timeout_s=30, min_rate=100, grace_s=0.5)
+    started = time.monotonic()
+    with pytest.raises(ApiError) as refused:
+        asyncio.run(read_all(slow))
+    assert refused.value.status_code == 408 and "too slowly" in refused.value.detail
+    assert 0.4 < time.monotonic() - started < 3  # soon after the grace, long before the 30 s timeout
+
+    async def fast():
+        return {"type": "http.request", "body": b"x" * 1000, "more_body": False}
+
+    assert asyncio.run(read_all(bounded_receive(fast, size=1000, timeout_s=30, min_rate=100, grace_s=0.5))) < 0.5
+
+
 def test_settings_refuse_an_inflight_cap_smaller_than_one_upload():
     with pytest.raises(ParameterError, match="max_inflight_bytes"):
         Settings(max_upload_bytes=100 * MIB, max_inflight_bytes=100 * MIB)

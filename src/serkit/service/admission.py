@@ -12,9 +12,10 @@ the headers alone it
   uploads may hold at once, ``Settings.max_inflight_bytes``, or answers 503;
 
 so a flood of large uploads costs headers, not spooled files. While the body is read
-it counts the bytes (413 past the declared or largest size) and gives the whole body
-``Settings.upload_timeout_s`` to arrive (408 after that): a client sending a byte a
-second loses its connection, it does not keep it. Every refusal that leaves a body
+it counts the bytes (413 past the declared or largest size), gives the whole body
+``Settings.upload_timeout_s`` to arrive, and after :data:`GRACE_S` wants it to keep
+coming at :data:`MIN_BYTES_PER_S` on average (408 otherwise): a client sending a byte a
+second loses its connection, and the place it took, within seconds. Every refusal that leaves a body
 unread closes the connection (``Connection: close``), so that the body is never read
 to find the next request. Place and bytes are given back when the answer is sent.
 
@@ -43,6 +44,14 @@ from serkit.service.settings import MULTIPART_OVERHEAD, Settings
 
 CLOSE = {"Connection": "close"}
 """Sent with every refusal that leaves a body unread: the server closes the connection."""
+
+MIN_BYTES_PER_S = 16 * 1024
+"""The slowest average rate a body may arrive at once :data:`GRACE_S` have passed
+(128 kbit/s: a poor mobile link), so that a slow client cannot hold a place among the
+predictions for the whole upload timeout."""
+
+GRACE_S = 5.0
+"""Seconds a body may take before :data:`MIN_BYTES_PER_S` applies (a connection's slow start)."""
 
 
 class UploadBudget:
@@ -99,12 +108,14 @@ def declared_size(headers: Headers, largest: int) -> int | None:
     return int(text) or None
 
 
-def bounded_receive(receive, *, size: int, timeout_s: float):
-    """Wrap an ASGI ``receive``: the body may bring at most ``size`` bytes (413 past them)
-    and must be complete within ``timeout_s`` seconds from now (408 after them). Once the
-    body is complete, messages pass unchanged (a later ``receive`` waits for a disconnect,
-    which has no deadline)."""
-    deadline = time.monotonic() + timeout_s
+def bounded_receive(receive, *, size: int, timeout_s: float, min_rate: float = MIN_BYTES_PER_S,
+                    grace_s: float = GRACE_S):
+    """Wrap an ASGI ``receive``: the body may bring at most ``size`` bytes (413 past them),
+    must be complete within ``timeout_s`` seconds from now, and after ``grace_s`` must have
+    come at ``min_rate`` bytes a second on average (408 otherwise). Once the body is
+    complete, messages pass unchanged (a later ``receive`` waits for a disconnect, which
+    has no deadline)."""
+    started = time.monotonic()
     received = 0
     complete = False
 
@@ -112,14 +123,12 @@ def bounded_receive(receive, *, size: int, timeout_s: float):
         nonlocal received, complete
         if complete:
             return await receive()
+        # The next bytes are due when the average rate would fall under min_rate.
+        due = started + min(timeout_s, grace_s + received / min_rate)
         try:
-            message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            message = await asyncio.wait_for(receive(), max(0.0, due - time.monotonic()))
         except asyncio.TimeoutError:
-            raise ApiError(
-                408, "upload_timeout",
-                f"the upload did not arrive within {timeout_s:g} s ({received} of at most {size} bytes came)",
-                headers=CLOSE,
-            ) from None
+            raise ApiError(408, "upload_timeout", slow_upload_reason(received, size, timeout_s, min_rate), headers=CLOSE) from None
         received += len(message.get("body", b""))
         if received > size:
             raise ApiError(413, "too_large", f"upload larger than the {size} bytes announced or allowed", headers=CLOSE)
@@ -127,6 +136,12 @@ def bounded_receive(receive, *, size: int, timeout_s: float):
         return message
 
     return limited_receive
+
+
+def slow_upload_reason(received: int, size: int, timeout_s: float, min_rate: float) -> str:
+    """Why a body was cut off, for the 408's ``detail``."""
+    return (f"the upload came too slowly ({received} of at most {size} bytes): it must arrive within "
+            f"{timeout_s:g} s, at {min_rate / 1024:g} KiB/s or more")
 
 
 class UploadAdmission:
