@@ -254,6 +254,32 @@ def test_serve_answers_localhost_and_its_own_address_by_default():
     assert allowed_hosts(Namespace(allowed_hosts="a.org, *.b.org", host="0.0.0.0"), default) == ("a.org", "*.b.org")
 
 
+def test_serve_hands_its_limits_to_uvicorn_the_app_and_the_connections(monkeypatch):
+    import argparse
+    import os
+
+    from serkit.cli import serve
+    from serkit.service.settings import ENVIRONMENT
+
+    for variable in ENVIRONMENT.values():  # what serve sets is removed again after the test
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr("serkit.models.artifacts.load_model", lambda model_dir: make_predictor())
+    monkeypatch.setattr(serve, "check_port_free", lambda host, port: None)
+    started = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(app=app, **options))
+    parser = argparse.ArgumentParser()
+    serve.add_arguments(parser)
+    args = parser.parse_args(["--prediction-workers", "0", "--max-connections", "7", "--header-timeout", "3",
+                              "--upload-timeout", "4", "--max-inflight-mb", "120", "--allowed-hosts", "ser.example.org",
+                              "--cors", "https://app.example.org"])
+    assert serve.run(args) == 0
+    assert started["limit_concurrency"] == 7 and started["http"] == PROTOCOL and started["host"] == "127.0.0.1"
+    settings = started["app"].state.settings
+    assert (settings.upload_timeout_s, settings.max_inflight_bytes) == (4, 120 * MIB)
+    assert settings.allowed_hosts == ("ser.example.org",) and settings.cors_origins == ("https://app.example.org",)
+    assert os.environ["SERKIT_HEADER_TIMEOUT_S"] == "3.0"  # where each connection reads it
+
+
 # -- slow clients against a real server (uvicorn, 127.0.0.1) ------------------------
 
 
