@@ -43,7 +43,8 @@ from serkit.service.limits import RETRY_AFTER_S, PredictionSlots
 from serkit.service.settings import MULTIPART_OVERHEAD, Settings
 
 CLOSE = {"Connection": "close"}
-"""Sent with every refusal that leaves a body unread: the server closes the connection."""
+"""Sent with every refusal that leaves a body unread (:func:`refuse`, and the 408 and 413
+while reading it): the server closes the connection rather than read the rest."""
 
 MIN_BYTES_PER_S = 16 * 1024
 """The slowest average rate a body may arrive at once :data:`GRACE_S` have passed
@@ -73,7 +74,7 @@ class UploadBudget:
                 503, "busy",
                 f"uploads of {self.in_flight / 2**20:.1f} MiB are being received or predicted, and this one "
                 f"({size / 2**20:.1f} MiB) would pass the limit of {self.limit / 2**20:g} MiB; retry in {RETRY_AFTER_S} s",
-                headers={"Retry-After": str(RETRY_AFTER_S), **CLOSE},
+                headers={"Retry-After": str(RETRY_AFTER_S)},
             )
         self.in_flight += size
         try:
@@ -98,12 +99,11 @@ def declared_size(headers: Headers, largest: int) -> int | None:
     if text is None:
         return largest if "chunked" in headers.get("transfer-encoding", "").lower() else None
     if not text.isdigit() or len(text) > 18:
-        raise ApiError(400, "bad_request", f"Content-Length {text[:20]!r} is not a size in bytes", headers=CLOSE)
+        raise ApiError(400, "bad_request", f"Content-Length {text[:20]!r} is not a size in bytes")
     if int(text) > largest:
         raise ApiError(
             413, "too_large",
             f"upload of {int(text) / 2**20:.1f} MiB exceeds the limit of {(largest - MULTIPART_OVERHEAD) / 2**20:g} MiB",
-            headers=CLOSE,
         )
     return int(text) or None
 
