@@ -7,6 +7,7 @@ import sys
 
 HELP = "Evaluate models on a corpus and write one self-contained HTML report with every figure."
 EXAMPLE = "serkit report ../shared/data/ravdess-speech --corpus ravdess -o report.html"
+EXTRAS = ("train", "report")
 
 DEFAULT_MODELS = "dense,mlp,logreg,kmeans,svm"
 """The reference analysis's four models and the best classical one."""
