@@ -136,6 +136,16 @@ def test_table_paths_fit_the_terminal_width(capsys, model_dir, tmp_path, monkeyp
     assert len(line) <= columns if cut else "sad" in line
 
 
+def test_table_names_files_relative_to_the_folder_given(capsys, model_dir, clips, tmp_path, monkeypatch):
+    (clips / "quiet").mkdir()
+    sf.write(clips / "quiet" / "low.wav", make_tone(freq_hz=150, sr=SR, amplitude=0.05), SR)
+    sf.write(tmp_path / "given.wav", make_tone(freq_hz=150, sr=SR), SR)
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["predict", str(clips), str(tmp_path / "given.wav"), "--model", str(model_dir)]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["broken.wav", "high.flac", "low.wav", "quiet/low.wav", str(tmp_path / "given.wav")]
+
+
 def test_nothing_predicted_exits_1(capsys, model_dir, clips):
     code, items = run_json(capsys, str(clips / "broken.wav"), str(clips / "missing.wav"), "--model", str(model_dir))
     assert code == 1
