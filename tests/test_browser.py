@@ -123,7 +123,7 @@ def test_upload_a_ravdess_file_shows_emotion_and_bars(page, server_url, ravdess_
 
 def test_long_file_shows_a_timeline(page, server_url, shots):
     page.goto(server_url)
-    page.set_input_files("#file", str(EXAMPLES / "long-mixed.ogg"))
+    page.set_input_files("#file", str(EXAMPLES / "calm-happy-angry-sad--long-mixed.ogg"))
     expect_prediction(page)
     sync_api.expect(page.locator("#timeline-box")).to_be_visible()
     drawn = page.evaluate("""() => ({
@@ -139,7 +139,7 @@ def test_long_file_shows_a_timeline(page, server_url, shots):
     # Neighbouring windows of one emotion are one run; a label is whole or left to the tooltip.
     assert all(a["emotion"] != b["emotion"] for a, b in zip(cells, cells[1:]))
     assert all(cell["fits"] and cell["text"] in ("", cell["emotion"]) and cell["title"] for cell in cells)
-    # long-mixed.ogg lasts 13.4 s: a tick every 2 s, then the end.
+    # calm-happy-angry-sad--long-mixed.ogg lasts 13.4 s: a tick every 2 s, then the end.
     assert drawn["ticks"] == ["0 s", "2 s", "4 s", "6 s", "8 s", "10 s", "12 s", "13.4 s"]
     assert {cell["emotion"] for cell in cells} == set(drawn["legend"])
     assert drawn["summary"].startswith("Mostly ")

@@ -199,9 +199,12 @@ def test_demo_predicts_the_examples(capsys, model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("SERKIT_DATA_DIR", str(tmp_path))  # no downloaded corpus
     assert main(["demo", "--model", str(model_dir)]) == 0
     captured = capsys.readouterr()
-    for name in ("fast-high.ogg", "slow-low.ogg", "long-mixed.ogg"):
-        assert name in captured.out
-    assert "s " in captured.out.split("long-mixed.ogg", 1)[1]  # the long example's timeline
+    lines = captured.out.splitlines()
+    assert lines[2].split() == ["intended", "delivery", "predicted", "(then", "the", "runner-up)"]
+    rows = {line.split()[0]: line.split() for line in lines[3:] if line and not line.startswith(" ")}
+    assert set(rows) == {"angry", "calm", "calm→happy→angry→sad", "happy", "sad"}
+    assert rows["happy"][1] == "fast-high" and rows["happy"][2] in ("happy", "sad")  # the tone model's two emotions
+    assert "s " in captured.out.split("long-mixed", 1)[1]  # the long example's timeline
     assert "serkit download ravdess" in captured.err
 
 
