@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from serkit.cli import main
+from serkit.cli.report import BUNDLED_PIPELINE
 from serkit.exceptions import ParameterError
 from serkit.labels import EMOTIONS
 from serkit.report.build import SECTIONS, build_report, label_encoding
@@ -64,7 +65,7 @@ def synthetic_results() -> dict:
     return {
         "serkit_version": "0.1.0", "created": "2026-01-01T00:00:00+00:00",
         "command": "serkit evaluate ROOT --model dense,logreg --json results.json",
-        "corpus": {"name": "ravdess", "n_clips": 120, "n_speakers": 6},
+        "corpus": {"name": "ravdess", "n_clips": 120, "n_speakers": 20},  # the reference's corpus
         "feature_set": {"name": "seed26", "params": {"sr": 22050}}, "seed": 7, "runs": runs,
         "reference": {"dense": 0.70, "mlp": 0.72, "logreg": 0.50, "kmeans": 0.13},
     }
@@ -143,6 +144,24 @@ def test_report_reproduce_and_encoding(synthetic_html):
     assert "<td>angry</td>" in encoding and "<td>7</td>" in encoding
 
 
+def test_the_reference_figure_is_shown_on_its_corpus_only(tmp_path):
+    results = synthetic_results()
+    results["corpus"] = {"name": "ravdess", "n_clips": 48, "n_speakers": 4}
+    html = build_report(results, command="serkit report --from r.json")
+    assert "the reference analysis reported" not in html and "70 %</td>" not in html
+    assert "the reference analysis reported" in build_report(synthetic_results())
+
+
+def test_the_report_defaults_to_the_bundled_pipeline():
+    from serkit.artifacts import DEFAULT_MODEL_DIR
+    from serkit.cli import build_parser
+
+    args = build_parser().parse_args(["report", "ROOT"])
+    trained_with = json.loads((DEFAULT_MODEL_DIR / "metadata.json").read_text())["command"]
+    assert f"--set {BUNDLED_PIPELINE[0]} --model {BUNDLED_PIPELINE[1]} " in trained_with
+    assert args.models == BUNDLED_PIPELINE[1] and args.feature_set is None  # resolved to BUNDLED_PIPELINE[0]
+
+
 def test_label_encoding_matches_label_encoder():
     assert label_encoding(EMOTIONS) == [
         ("angry", 0), ("calm", 1), ("disgust", 2), ("fearful", 3),
@@ -184,7 +203,7 @@ def subset_report(tmp_path_factory, request) -> dict:
     cache = folder / "cache"
     with contextlib.redirect_stderr(io.StringIO()) as stderr:
         code = main([
-            "report", str(root), "--corpus", "ravdess", "--models", "logreg,kmeans",
+            "report", str(root), "--corpus", "ravdess", "--set", "seed26", "--models", "logreg,kmeans",
             "-o", str(out), "--save-results", str(results), "--cache-dir", str(cache),
         ])
     assert code == 0
@@ -225,6 +244,13 @@ def test_subset_report_redraws_from_results(subset_report):
     comparison = lambda html: html.split('<section id="comparison">')[1].split("</section>")[0]  # noqa: E731
     assert number.findall(comparison(redrawn)) == number.findall(comparison(subset_report["html"]))
     assert "--from" in redrawn.split('<section id="reproduce">')[1]
+
+
+@pytest.mark.shared
+def test_subset_report_shows_the_folds_that_ran_once(subset_report):
+    reproduce = subset_report["html"].split('<section id="reproduce">')[1]
+    assert reproduce.count("--folds") == 1 and "--folds 2 " in reproduce  # two actors: two folds ran
+    assert "the reference analysis reported" not in subset_report["html"]  # not the reference's 20 actors
 
 
 @pytest.mark.browser
