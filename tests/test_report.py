@@ -48,7 +48,8 @@ def synthetic_run(model: str, protocol: str, rng: np.random.Generator, *, histor
         },
         "roc": {label: {"fpr": fpr.tolist(), "tpr": np.sqrt(fpr).tolist(), "auc": 2 / 3} for label in labels},
         "history": [
-            {"epoch": e, "loss": 2 / e, "val_loss": 2.2 / e, "accuracy": 1 - 1 / (e + 1), "val_accuracy": 0.4}
+            {"epoch": e, "loss": 2 / e, "val_loss": 2.2 / e, "accuracy": 1 - 1 / (e + 1), "val_accuracy": 0.4,
+             "val_held_out": "speakers"}
             for e in range(1, 21)
         ] if history else None,
         "leakage": {"shared_speakers": ["Actor_01", "Actor_02"]} if protocol == "random" else None,
@@ -160,6 +161,20 @@ def test_the_report_defaults_to_the_bundled_pipeline():
     trained_with = json.loads((DEFAULT_MODEL_DIR / "metadata.json").read_text())["command"]
     assert f"--set {BUNDLED_PIPELINE[0]} --model {BUNDLED_PIPELINE[1]} " in trained_with
     assert args.models == BUNDLED_PIPELINE[1] and args.feature_set is None  # resolved to BUNDLED_PIPELINE[0]
+
+
+@pytest.mark.parametrize("held_out, caption", [
+    ("speakers", "validation on a speaker-grouped part held out"),
+    ("clips", "validation on a random part of the clips of the training folds, too few speakers"),
+    (None, "validation on a part held out of the training folds"),
+])
+def test_the_training_curves_caption_says_what_was_held_out(held_out, caption):
+    results = synthetic_results()
+    for run in results["runs"]:
+        for record in run["history"] or ():
+            record["val_held_out"] = held_out
+    html = build_report(results)
+    assert caption in html and html.count("validation on ") == 1
 
 
 def test_label_encoding_matches_label_encoder():

@@ -228,6 +228,8 @@ def model_context(model: str, protocols: Mapping[str, Mapping]) -> dict:
         "training_figure": figure_uri(
             result_figures.training_curves_figure(run["history"], title=f"{model}: training curves")
         ) if run.get("history") else None,
+        # What the network's inner validation held out: "speakers", "clips" (too few speakers), or unknown.
+        "validation_held_out": (run.get("history") or [{}])[0].get("val_held_out"),
         **_calibration_context(model, run),
         "slices": _slices_context(model, run),
     }
