@@ -191,14 +191,17 @@ def test_api_docs_render_offline(page, server_url):
     assert external == []
 
 
-def test_server_error_is_shown(page, server_url, tmp_path):
+def test_server_error_is_shown_and_clears_the_previous_result(page, server_url, tmp_path):
     garbage = tmp_path / "notes.wav"
     garbage.write_bytes(b"this is not audio " * 200)
     page.goto(server_url)
+    page.set_input_files("#file", str(EXAMPLES / "happy--fast-high.ogg"))
+    expect_prediction(page)
     page.set_input_files("#file", str(garbage))
     status = page.locator("#status.error")
     sync_api.expect(status).to_be_visible(timeout=15_000)
     sync_api.expect(status).to_contain_text("notes.wav")
+    sync_api.expect(page.locator("#result")).to_be_hidden()  # not the clip before's answer under the error
 
 
 def test_refused_microphone_is_explained(page, server_url):
