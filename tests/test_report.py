@@ -17,8 +17,8 @@ import pytest
 
 from serkit.cli import main
 from serkit.cli.report import BUNDLED_PIPELINE
-from serkit.exceptions import ParameterError
-from serkit.labels import EMOTIONS
+from serkit.core.exceptions import ParameterError
+from serkit.core.labels import EMOTIONS
 from serkit.report.build import SECTIONS, build_report, label_encoding
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -154,7 +154,7 @@ def test_the_reference_figure_is_shown_on_its_corpus_only(tmp_path):
 
 
 def test_the_report_defaults_to_the_bundled_pipeline():
-    from serkit.artifacts import DEFAULT_MODEL_DIR
+    from serkit.models.artifacts import DEFAULT_MODEL_DIR
     from serkit.cli import build_parser
 
     args = build_parser().parse_args(["report", "ROOT"])

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     import functools
 
     from serkit.cli._extras import extra_providing, install_hint, missing_extras
-    from serkit.exceptions import SerkitError
+    from serkit.core.exceptions import SerkitError
 
     args = parse_arguments(build_parser(), sys.argv[1:] if argv is None else list(argv))
     missing = missing_extras(args._extras)

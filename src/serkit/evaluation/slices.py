@@ -40,7 +40,7 @@ def renormalised(proba) -> np.ndarray:
 
 def group_scores(y_true, proba, labels) -> dict:
     """``n``, ``accuracy``, ``unweighted_accuracy``, ``recall`` per emotion present, ``ece``."""
-    from serkit.evaluation import expected_calibration_error
+    from serkit.evaluation.metrics import expected_calibration_error
 
     y_true = np.asarray(y_true)
     y_pred = np.asarray(labels)[np.argmax(proba, axis=1)]
