@@ -4,7 +4,8 @@ Checks that it predicts an example clip, that ``serkit serve`` answers with its 
 ``needs: pip install 'serkit[serve]'`` line, and that no training, GPU or plotting
 library came with it; prints the figures of issue 20 beside their targets: the venv's
 size, the install's time (warm pip cache: run twice, or after ``.ci/run``'s install) and
-``serkit predict`` in a fresh process (median of ``--repeats``). Exits 1 when a check fails.
+``serkit predict`` in a fresh process (median of ``--repeats``), each in wall and in CPU
+seconds (steadier on a busy machine). Exits 1 when a check fails.
 
     python3 .ci/check_light_install.py                    # CI: one venv, about a minute
     python3 .ci/check_light_install.py --repeats 5 --beside-this-python   # the figures, and the full install's
@@ -13,6 +14,7 @@ size, the install's time (warm pip cache: run twice, or after ``.ci/run``'s inst
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,13 @@ NOT_IN_THE_LIGHT_INSTALL = ("torch", "scipy", "sklearn", "pandas", "pyarrow", "l
 TARGETS = {"venv MB": 400, "install s": 45, "predict s": 0.6}
 
 
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's finished children: on a shared, busy
+    machine a steadier figure than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(command: list, **options) -> subprocess.CompletedProcess:
     """``command`` run to its end, outside the repository so that its ``src`` is not imported."""
     return subprocess.run([str(part) for part in command], capture_output=True, text=True, cwd=tempfile.gettempdir(), **options)
@@ -35,16 +44,16 @@ def fail(message: str) -> None:
     sys.exit(f"light install: FAILED: {message}")
 
 
-def install(venv: Path) -> float:
-    """Make ``venv`` and ``pip install`` the repository into it; the seconds that took."""
-    started = time.perf_counter()
+def install(venv: Path) -> tuple[float, float]:
+    """Make ``venv`` and ``pip install`` the repository into it; the wall and CPU seconds that took."""
+    started, cpu = time.perf_counter(), children_cpu_s()
     made = run([sys.executable, "-m", "venv", venv])
     if made.returncode != 0:
         fail(f"python3 -m venv: {made.stderr.strip()}")
     installed = run([venv / "bin" / "python", "-m", "pip", "install", "-q", REPOSITORY])
     if installed.returncode != 0:
         fail(f"pip install .: {installed.stderr.strip()[-2000:]}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, children_cpu_s() - cpu
 
 
 def size_mb(folder: Path) -> float:
@@ -59,16 +68,17 @@ def check_nothing_heavy(venv: Path) -> None:
 
 
 def predict_seconds(serkits: dict, clip: Path, repeats: int) -> dict:
-    """Median wall time of ``serkit predict clip`` in a fresh process for each of ``serkits``
-    (name → the command that runs serkit), after one warm-up run (the page cache, compiled
-    bytecode); runs alternate so that machine noise hits each alike. Fails unless each
-    prints an emotion."""
-    times = {name: [] for name in serkits}
+    """Median wall and CPU time of ``serkit predict clip`` in a fresh process for each of
+    ``serkits`` (name → the command that runs serkit), after one warm-up run (the page
+    cache, compiled bytecode); runs alternate so that machine noise hits each alike. Fails
+    unless each prints an emotion."""
+    times = {f"{name}{unit}": [] for name in serkits for unit in ("", ", CPU")}
     for _ in range(repeats + 1):
         for name, serkit in serkits.items():
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), children_cpu_s()
             predicted = run([*serkit, "predict", clip])
             times[name].append(time.perf_counter() - started)
+            times[f"{name}, CPU"].append(children_cpu_s() - cpu)
             if predicted.returncode != 0 or clip.name not in predicted.stdout:
                 fail(f"{name}: serkit predict {clip.name}: {predicted.stderr.strip() or predicted.stdout.strip()}")
     print(f"serkit predict: {predicted.stdout.strip()}")
@@ -94,7 +104,8 @@ def main(argv=None) -> int:
         venv = args.keep or Path(temporary) / "venv"
         if venv.exists():
             fail(f"{venv} exists; give --keep a new folder")
-        figures = {"install s": install(venv), "venv MB": size_mb(venv)}
+        wall, cpu = install(venv)
+        figures = {"install s": wall, "install s, CPU": cpu, "venv MB": size_mb(venv)}
         check_nothing_heavy(venv)
         serkits = {"predict s": [venv / "bin" / "serkit"]}
         if args.beside_this_python:
