@@ -136,6 +136,16 @@ def test_table_paths_fit_the_terminal_width(capsys, model_dir, tmp_path, monkeyp
     assert len(line) <= columns if cut else "sad" in line
 
 
+def test_table_names_files_relative_to_the_folder_given(capsys, model_dir, clips, tmp_path, monkeypatch):
+    (clips / "quiet").mkdir()
+    sf.write(clips / "quiet" / "low.wav", make_tone(freq_hz=150, sr=SR, amplitude=0.05), SR)
+    sf.write(tmp_path / "given.wav", make_tone(freq_hz=150, sr=SR), SR)
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["predict", str(clips), str(tmp_path / "given.wav"), "--model", str(model_dir)]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["broken.wav", "high.flac", "low.wav", "quiet/low.wav", str(tmp_path / "given.wav")]
+
+
 def test_nothing_predicted_exits_1(capsys, model_dir, clips):
     code, items = run_json(capsys, str(clips / "broken.wav"), str(clips / "missing.wav"), "--model", str(model_dir))
     assert code == 1
@@ -189,9 +199,12 @@ def test_demo_predicts_the_examples(capsys, model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("SERKIT_DATA_DIR", str(tmp_path))  # no downloaded corpus
     assert main(["demo", "--model", str(model_dir)]) == 0
     captured = capsys.readouterr()
-    for name in ("fast-high.ogg", "slow-low.ogg", "long-mixed.ogg"):
-        assert name in captured.out
-    assert "s " in captured.out.split("long-mixed.ogg", 1)[1]  # the long example's timeline
+    lines = captured.out.splitlines()
+    assert lines[2].split() == ["intended", "delivery", "predicted", "(then", "the", "runner-up)"]
+    rows = {line.split()[0]: line.split() for line in lines[3:] if line and not line.startswith(" ")}
+    assert set(rows) == {"angry", "calm", "calm→happy→angry→sad", "happy", "sad"}
+    assert rows["happy"][1] == "fast-high" and rows["happy"][2] in ("happy", "sad")  # the tone model's two emotions
+    assert "s " in captured.out.split("long-mixed", 1)[1]  # the long example's timeline
     assert "serkit download ravdess" in captured.err
 
 

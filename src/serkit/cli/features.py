@@ -20,6 +20,7 @@ from serkit.cli._common import (
 
 HELP = "extract a feature set for every clip of a corpus (parallel, cached) into CSV/Parquet/NPZ"
 EXAMPLE = "serkit features ../shared/data/ravdess-speech --corpus ravdess --set seed26 -o features.csv"
+EXTRAS = ("train",)
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 DEFAULT_PARTITION_SIZE = 2000

@@ -595,7 +595,8 @@ def format_table(result: EvaluationResult) -> str:
             for run in result.runs if run.uncalibrated and run.protocol == honest
         )
     text += ("\n(all figures in % but the Brier score; UA = unweighted accuracy, the mean of per-emotion "
-             "recalls; ECE = expected calibration error, 15 bins)")
+             "recalls; ECE = expected calibration error, 15 bins, per test fold: the pooled out-of-fold "
+             "ECE that serkit reports elsewhere bins every clip at once and reads lower)")
     # Every model shares the split, so each leakage note is printed once.
     notes = sorted({note for run in result.runs for note in run.warnings
                     if note.startswith("random split")})
