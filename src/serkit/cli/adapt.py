@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+EXTRAS = ("train",)  # rewriting the model's pipeline needs scikit-learn and skops
+
 HELP = "Adapt a model to your recordings (no labels): a new model directory that predicts single clips as that source."
 EXAMPLE = "serkit adapt my-recordings/ -o models/default-adapted && serkit predict new.wav --model models/default-adapted"
 
