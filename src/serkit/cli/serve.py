@@ -6,6 +6,7 @@ import argparse
 
 HELP = "Serve the REST API (POST /v1/predict) and the web page on http://HOST:PORT/."
 EXAMPLE = "serkit serve --port 8000"
+EXTRAS = ("serve",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -35,7 +35,9 @@ from serkit.service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 
-RAW_TYPES = ("audio/", "application/octet-stream")
+RAW_TYPES = ("audio/", "video/", "application/octet-stream")
+"""Raw bodies accepted: phones label recordings ``video/mp4`` or ``video/3gpp``, browsers
+``video/webm``; only the audio stream is decoded."""
 
 SPOOL_IN_MEMORY = IN_MEMORY_BYTES
 """Uploads up to this size stay in memory; larger ones spill to an anonymous temporary file."""
@@ -68,6 +70,7 @@ _REQUEST_BODY = {
             "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
         },
         "audio/*": {"schema": {"type": "string", "format": "binary"}},
+        "video/*": {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
     },
 }
@@ -78,8 +81,9 @@ _REQUEST_BODY = {
     response_model=Prediction,
     summary="Predict the emotion of an audio file",
     description=(
-        "Send any format libsndfile reads (WAV, FLAC, OGG, MP3, …) as the multipart field `file` "
-        "or as the raw body with `Content-Type: audio/*` or `application/octet-stream`. "
+        "Send WAV, FLAC, OGG, MP3, m4a/AAC, MP4, WebM/Opus, AMR, ALAC or another format libsndfile or "
+        "FFmpeg reads as the multipart field `file` or as the raw body with `Content-Type: audio/*`, "
+        "`video/*` (only the audio is decoded) or `application/octet-stream`. "
         "Audio of at least `window + hop` seconds also gets a timeline (`segments`), a `summary` "
         "(seconds per emotion, the dominant one), and whole-file probabilities that are the "
         "seconds-weighted mean of the windows'. Past the server's concurrent predictions or its "
@@ -130,7 +134,7 @@ async def predict(
         415,
         "unsupported_media_type",
         f"content type {content_type or 'missing'!r}: send multipart/form-data with a 'file' field, "
-        "or the raw file as audio/* or application/octet-stream",
+        "or the raw file as audio/*, video/* or application/octet-stream",
     )
 
 
