@@ -18,7 +18,7 @@ import numpy as np
 from serkit.models import artifacts
 
 BUNDLED = artifacts.BUNDLED_MODELS_DIR
-VECTOR_MODEL = "default"  # seed26 features, temperature over a logistic pipeline
+VECTOR_MODEL = "whisper-ravdess-v1"  # a temperature over a logistic pipeline (the default of 0.2)
 BUNDLE_MODEL = "cnn-ensemble-v1"  # a soft vote of a CNN (inference-0.onnx) and a vector pipeline
 
 
