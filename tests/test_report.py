@@ -154,11 +154,12 @@ def test_the_reference_figure_is_shown_on_its_corpus_only(tmp_path):
 
 
 def test_the_report_defaults_to_the_bundled_pipeline():
-    from serkit.models.artifacts import DEFAULT_MODEL_DIR
+    from serkit.models.artifacts import BUNDLED_MODELS_DIR
     from serkit.cli import build_parser
 
     args = build_parser().parse_args(["report", "ROOT"])
-    trained_with = json.loads((DEFAULT_MODEL_DIR / "metadata.json").read_text())["command"]
+    # One corpus: the pipeline of the bundled one-corpus model (the default is multi-corpus and adapted).
+    trained_with = json.loads((BUNDLED_MODELS_DIR / "whisper-ravdess-v1" / "metadata.json").read_text())["command"]
     assert f"--set {BUNDLED_PIPELINE[0]} --model {BUNDLED_PIPELINE[1]} " in trained_with
     assert args.models == BUNDLED_PIPELINE[1] and args.feature_set is None  # resolved to BUNDLED_PIPELINE[0]
 

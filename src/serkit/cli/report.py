@@ -10,6 +10,8 @@ EXAMPLE = "serkit report ../shared/data/ravdess-speech --corpus ravdess -o repor
 EXTRAS = ("train", "report")
 
 BUNDLED_PIPELINE = ("whisper+functionals", "logreg-tuned")
+"""The pipeline of the bundled one-corpus model (``whisper-ravdess-v1``): what a report on one corpus
+evaluates by default (the default model is trained on two corpora and adapted, docs/adaptation.md)."""
 """The feature set and model of the bundled model: the report's default (``--set``/``--models``
 choose others, e.g. the reference analysis's ``--set seed26 --models dense,mlp,logreg,kmeans``)."""
 HONEST_AND_REFERENCE_PROTOCOLS = ("speaker", "random")
