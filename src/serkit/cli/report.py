@@ -10,10 +10,9 @@ EXAMPLE = "serkit report ../shared/data/ravdess-speech --corpus ravdess -o repor
 EXTRAS = ("train", "report")
 
 BUNDLED_PIPELINE = ("whisper+functionals", "logreg-tuned")
-"""The pipeline of the bundled one-corpus model (``whisper-ravdess-v1``): what a report on one corpus
-evaluates by default (the default model is trained on two corpora and adapted, docs/adaptation.md)."""
-"""The feature set and model of the bundled model: the report's default (``--set``/``--models``
-choose others, e.g. the reference analysis's ``--set seed26 --models dense,mlp,logreg,kmeans``)."""
+"""The feature set and model of the bundled one-corpus model (``whisper-ravdess-v1``; the default
+model is trained on two corpora and adapted): the report's default (``--set``/``--models`` choose
+others, e.g. the reference analysis's ``--set seed26 --models dense,mlp,logreg,kmeans``)."""
 HONEST_AND_REFERENCE_PROTOCOLS = ("speaker", "random")
 
 
@@ -29,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--models", default=BUNDLED_PIPELINE[1],
-        help=f"comma-separated models to evaluate, or 'all' (default: the bundled model's, {BUNDLED_PIPELINE[1]}; "
+        help=f"comma-separated models to evaluate, or 'all' (default: the one-corpus bundled model's, {BUNDLED_PIPELINE[1]}; "
         "the reference analysis's: dense,mlp,logreg,kmeans)",
     )
     parser.add_argument("-o", "--out", default="report.html", metavar="FILE", help="HTML file to write (default: report.html)")
