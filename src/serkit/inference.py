@@ -485,6 +485,8 @@ class Predictor:
         detector = SpeechDetector(self.sr)
         if stream.duration_s <= WHOLE_READ_S:
             y = stream.read()
+            if y.shape[-1] < MIN_SAMPLES:
+                raise AudioError(f"{stream.name}: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
             check_peak(y, stream.name)
             detector.feed(y)
             return self._predict_speech(detector.finish(), lambda spans: _slices(y, spans, self.sr), stream.name, n_jobs)

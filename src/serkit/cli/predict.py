@@ -191,7 +191,8 @@ def run(args: argparse.Namespace) -> int:
     failed = sum("error" in item for item in items)
     silent = sum(bool(item.get("no_speech")) for item in items)
     if failed or silent:
-        print(f"{len(items) - failed - silent} predicted, {silent} without speech, {failed} failed", file=sys.stderr)
+        without = f", {silent} without speech" if silent else ""
+        print(f"{len(items) - failed - silent} predicted, {failed} failed{without}", file=sys.stderr)
     return 0 if failed < len(items) else 1
 
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from serkit.exceptions import ParameterError
+from serkit.inference import check_segment
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class Settings:
         Also show, at ``/v1/model``, the library versions, the training command and
         the corpus path saved with the model (default off: they help an attacker,
         not a user).
+    segment : {"vad", "fixed"}
+        How ``/v1/predict`` cuts audio when the request does not say: utterances of
+        the speech found by voice activity ("no speech" without any; the default), or
+        fixed windows.
 
     Examples
     --------
@@ -48,8 +53,10 @@ class Settings:
     max_queued: int = field(default_factory=lambda: 4 * (os.cpu_count() or 1))
     prediction_workers: int = 0
     expose_details: bool = False
+    segment: str = "vad"
 
     def __post_init__(self):
+        check_segment(self.segment)
         for name in ("max_upload_bytes", "max_duration_s", "max_concurrent"):
             if getattr(self, name) <= 0:
                 raise ParameterError(f"{name}={getattr(self, name)!r} must be positive")
@@ -66,6 +73,7 @@ ENVIRONMENT = {
     "max_queued": "SERKIT_MAX_QUEUED",
     "prediction_workers": "SERKIT_PREDICTION_WORKERS",
     "expose_details": "SERKIT_EXPOSE_DETAILS",
+    "segment": "SERKIT_SEGMENT",
 }
 """The environment variable of each setting (how ``serkit serve`` hands them to its workers)."""
 
@@ -81,7 +89,8 @@ def _flag(text: str) -> bool:
 def get_settings() -> Settings:
     """Settings from the ``SERKIT_*`` variables of :data:`ENVIRONMENT`; unset ones keep their defaults."""
     parse = {"model_dir": lambda text: text or None, "max_upload_bytes": int, "max_duration_s": float,
-             "max_concurrent": int, "max_queued": int, "prediction_workers": int, "expose_details": _flag}
+             "max_concurrent": int, "max_queued": int, "prediction_workers": int, "expose_details": _flag,
+             "segment": str}
     values = {}
     for name, variable in ENVIRONMENT.items():
         if variable in os.environ:
