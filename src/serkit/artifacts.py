@@ -580,19 +580,38 @@ def _check_tree_predictor(predictor, n_features: int) -> str | None:
     return None
 
 
-def _check_onnx(data) -> str | None:
+def _graphs(graph):
+    """``graph`` and every subgraph its nodes hold (the branches of ``If``, the body of ``Loop``)."""
+    import onnx
+
+    stack = [graph]
+    while stack:
+        current = stack.pop()
+        yield current
+        for node in current.node:
+            for attribute in node.attribute:
+                if attribute.type == onnx.AttributeProto.GRAPH:
+                    stack.append(attribute.g)
+                stack.extend(attribute.graphs)
+
+
+def _check_onnx(data, operators: frozenset = ONNX_OPERATORS) -> str | None:
+    """Why an ONNX network is refused (None: it is not): external data, or an operator,
+    in any of its graphs, outside ``operators`` (default the CNN's; the voice-activity
+    detector has its own, :data:`serkit.speech.VAD_OPERATORS`)."""
     import numpy as np
     import onnx
 
     data = data if isinstance(data, bytes) else np.asarray(data, dtype=np.uint8).tobytes()
     model = onnx.load_from_string(data)
-    graph = model.graph
-    tensors = list(graph.initializer) + [attribute.t for node in graph.node for attribute in node.attribute
-                                         if attribute.type == onnx.AttributeProto.TENSOR]
-    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or graph.sparse_initializer:
+    graphs = list(_graphs(model.graph))
+    nodes = [node for graph in graphs for node in graph.node]
+    tensors = [t for graph in graphs for t in graph.initializer] + [
+        attribute.t for node in nodes for attribute in node.attribute if attribute.type == onnx.AttributeProto.TENSOR]
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or any(g.sparse_initializer for g in graphs):
         return "an ONNX network reading data from outside the model file"
-    operators = {(node.domain or "ai.onnx", node.op_type) for node in graph.node}
-    unknown = sorted(op for domain, op in operators if domain != "ai.onnx" or op not in ONNX_OPERATORS)
+    used = {(node.domain or "ai.onnx", node.op_type) for node in nodes}
+    unknown = sorted(op for domain, op in used if domain != "ai.onnx" or op not in operators)
     if unknown or model.functions or any(o.domain not in ("", "ai.onnx") for o in model.opset_import):
         return f"an ONNX network with operators outside the CNN's ({unknown or 'custom domain or function'})"
     return None
