@@ -116,6 +116,24 @@ def test_any_rate_finds_the_same_speech(conversation):
     np.testing.assert_allclose(np.array(at_44k.segments), np.array(find_speech(y, sr).segments), atol=0.07)
 
 
+def test_a_hum_silero_takes_for_speech_is_dropped_for_its_steady_spectrum():
+    t = np.arange(4 * 22050) / 22050
+    hum = sum(np.sin(2 * np.pi * k * 60 * t) / k for k in range(1, 8))
+    hum = (hum / np.sqrt(np.mean(hum ** 2)) * 10 ** (-15 / 20)).astype(np.float32)
+    y16 = load_audio(io.BytesIO(_wav(hum, 22050)), sr=16000)[0]
+    probabilities = speech_module.speech_probabilities(y16)
+    assert speech_segments(probabilities, duration_s=4.0)  # Silero alone hears a voice …
+    found = find_speech(hum, 22050)
+    assert found.utterances == [] and found.steady_s > 1.0  # … its spectrum says otherwise
+    assert "steady spectrum" in found.no_speech_reason()
+
+
+def _wav(y: np.ndarray, sr: int) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, y, sr, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
 def test_segments_need_a_pause_to_end_and_length_to_count():
     frames = np.zeros(100)
     frames[10:40] = 1.0   # ~1 s of speech …
