@@ -113,7 +113,7 @@ def bench_nonspeech(predictor) -> None:
 def bench_corpora(predictor, limit: int | None) -> None:
     """Refused speech clips, and the UA of whole clips against their speech only (the
     bundled model never saw nEMO: a held-out corpus; it was trained on all of RAVDESS)."""
-    from serkit.audio import load_audio
+    from serkit.core.audio import load_audio
 
     from conversations import corpus_clips
 
@@ -215,8 +215,8 @@ def write_hour(path: str, minutes: float) -> None:
 
 
 def bench_hour(predictor, minutes: float) -> None:
-    from serkit.audio import AudioStream
-    from serkit.speech import SpeechDetector
+    from serkit.core.audio import AudioStream
+    from serkit.inference.speech import SpeechDetector
 
     with tempfile.TemporaryDirectory(prefix="serkit-bench-") as folder:
         path = os.path.join(folder, "hour.wav")
@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="at most this many clips per corpus")
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the 'hour'")
     args = parser.parse_args()
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     predictor = load_model()
     print(f"machine: {os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f} at the start")

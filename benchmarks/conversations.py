@@ -115,7 +115,7 @@ def choose_speakers(table, rng: np.random.Generator, n: int, genders: str = "any
 def build_conversation(table, speakers: list[str], rng: np.random.Generator, *, minutes: float,
                        sr: int = SR) -> Conversation:
     """A conversation of ``speakers`` (ids of ``table``) lasting about ``minutes``."""
-    from serkit.audio import load_audio
+    from serkit.core.audio import load_audio
 
     by_speaker = {speaker: table[table["speaker"] == speaker] for speaker in speakers}
     pieces, turns, t, previous = [], [], 0.0, None

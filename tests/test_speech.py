@@ -14,13 +14,13 @@ import pytest
 import soundfile as sf
 from conftest import make_tone
 
-from serkit import speech as speech_module
-from serkit import timeline
-from serkit.audio import load_audio
-from serkit.exceptions import ArtifactError
-from serkit.speech import FRAME_S, Segment, find_speech, speech_segments, split_utterances
+from serkit.inference import speech as speech_module
+from serkit.inference import timeline
+from serkit.core.audio import load_audio
+from serkit.core.exceptions import ArtifactError
+from serkit.inference.speech import FRAME_S, Segment, find_speech, speech_segments, split_utterances
 
-EXAMPLES = Path(speech_module.__file__).parent / "data" / "examples"
+EXAMPLES = Path(speech_module.__file__).parents[1] / "data" / "examples"
 LONG_MIXED = EXAMPLES / "long-mixed.ogg"  # four sentences with pauses, 13.4 s
 
 
@@ -56,7 +56,7 @@ def test_vendored_vad_is_the_pinned_wheels_file():
 
 
 def test_vendored_vad_uses_only_allowed_operators_and_no_outside_data():
-    from serkit.artifacts import _check_onnx
+    from serkit.models.artifacts import _check_onnx
 
     data = speech_module.VAD_PATH.read_bytes()
     assert _check_onnx(data, operators=speech_module.VAD_OPERATORS) is None
@@ -187,7 +187,7 @@ def test_a_long_file_is_read_twice_with_the_same_answer(predictor, monkeypatch, 
     path = tmp_path / "talk.flac"
     sf.write(path, *load_audio(LONG_MIXED, sr=22050))
     once = predictor.predict_file(path, segment="vad")
-    monkeypatch.setattr("serkit.inference.WHOLE_READ_S", 5.0)
+    monkeypatch.setattr("serkit.inference.predictor.WHOLE_READ_S", 5.0)
     with open(path, "rb") as handle:  # a file object is rewound for the second pass
         twice = predictor.predict_file(handle, segment="vad")
     assert [s["emotion"] for s in twice["segments"]] == [s["emotion"] for s in once["segments"]]
@@ -200,7 +200,7 @@ def test_fixed_windows_stay_available(predictor, conversation):
 
 
 def test_an_unknown_segmentation_is_a_parameter_error(predictor):
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     with pytest.raises(ParameterError, match="segment='words' is not one of vad, fixed"):
         predictor.predict_audio(noise(), 16000, segment="words")
@@ -255,7 +255,7 @@ def test_runs_join_neighbours_of_one_emotion():
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, predictor):
-    from serkit.artifacts import save_model
+    from serkit.models.artifacts import save_model
     from serkit.features import get_feature_set
     from serkit.models import make_model
 

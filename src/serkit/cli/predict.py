@@ -72,7 +72,7 @@ def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str],
     import csv
     from pathlib import Path
 
-    from serkit.exceptions import CorpusError
+    from serkit.core.exceptions import CorpusError
 
     try:
         with open(csv_path, newline="", encoding="utf-8") as handle:
@@ -94,7 +94,7 @@ def format_table(items: list[dict]) -> str:
     as the page draws them); paths longer than the terminal leaves room for are cut from the left."""
     import shutil
 
-    from serkit.timeline import runs
+    from serkit.inference.timeline import runs
 
     room = max(20, shutil.get_terminal_size().columns - 40)  # 40: the emotion, its share, the runner-up
     width = min(room, max(len(item["path"]) for item in items))
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     output_format = choose_format(args)
     if args.speaker_from not in (None, "folder") and not args.manifest:
@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     if output_format in ("vtt", "textgrid") and len(files) != 1:
         raise ParameterError(f"--format {output_format} writes one file's timeline; got {len(files)} files")
 
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     predictor = load_model(args.model, runtime=args.runtime)
     if speakers is not None and not predictor.speaker_norm:
@@ -204,7 +204,7 @@ def choose_format(args: argparse.Namespace) -> str:
     """
     from pathlib import Path
 
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     if args.format and args.json and args.format != "json":
         raise ParameterError(f"--json and --format {args.format} disagree; give one")
@@ -222,7 +222,7 @@ def render(items: list[dict], output_format: str) -> str:
     """The results as text in ``output_format`` (vtt and textgrid: of the one file)."""
     import json
 
-    from serkit import timeline
+    from serkit.inference import timeline
 
     if output_format == "json":
         return json.dumps(items, indent=2)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from serkit.exceptions import ParameterError
-from serkit.inference import check_segment
+from serkit.core.exceptions import ParameterError
+from serkit.inference.predictor import check_segment
 
 
 @dataclass(frozen=True)

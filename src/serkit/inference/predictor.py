@@ -13,14 +13,14 @@ made from the windows, never from a separate pass over the whole clip:
   most probable emotion) and the ``dominant`` emotion, the one with the most seconds.
 
 With ``segment="vad"`` (what ``serkit predict`` and the service use) a voice-activity
-detector runs first (:mod:`serkit.speech`): a recording without speech gets no emotion
+detector runs first (:mod:`serkit.inference.speech`): a recording without speech gets no emotion
 but ``no_speech`` (the reason), and one with speech is cut at its pauses into
 utterances of about 1–10 s; the model sees only those, each utterance is a segment,
 and the whole-file answer weights each by its seconds of speech (``speech_seconds``
 in the result). ``segment="fixed"`` (the default of a bare :class:`Predictor`) keeps
 the fixed windows above.
 
-Long files are decoded block by block (:class:`serkit.audio.AudioStream`) and their
+Long files are decoded block by block (:class:`serkit.core.audio.AudioStream`) and their
 windows reach the model :data:`WINDOWS_PER_BATCH` at a time, so memory stays
 bounded whatever the duration. Shorter audio is predicted whole.
 
@@ -55,10 +55,10 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from serkit.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
-from serkit.exceptions import AudioError, ParameterError, SerkitError
-from serkit.labels import EMOTIONS
-from serkit.speech import Speech, SpeechDetector, find_speech
+from serkit.core.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
+from serkit.core.exceptions import AudioError, ParameterError, SerkitError
+from serkit.core.labels import EMOTIONS
+from serkit.inference.speech import Speech, SpeechDetector, find_speech
 
 DEFAULT_WINDOW_S = 3.0
 """Timeline window: about one RAVDESS sentence, the length the models were trained on."""
@@ -103,7 +103,7 @@ class BatchItem:
 def check_window(window_s: float, hop_s: float) -> tuple[float, float]:
     """Validate a timeline window and hop in seconds; return them as floats.
 
-    Raises :class:`~serkit.exceptions.ParameterError` naming the bound, before any work.
+    Raises :class:`~serkit.core.exceptions.ParameterError` naming the bound, before any work.
 
     >>> check_window(3, 1.5)
     (3.0, 1.5)
@@ -149,7 +149,7 @@ def window_starts(duration_s: float, *, window_s: float, hop_s: float, max_windo
     Windows start every ``hop_s`` while they fit; one more window ends exactly at
     the end when the last regular one leaves a tail uncovered. Audio shorter than
     ``window_s + hop_s`` has no timeline (an empty list). More than ``max_windows``
-    windows is a :class:`~serkit.exceptions.ParameterError`, raised before listing any.
+    windows is a :class:`~serkit.core.exceptions.ParameterError`, raised before listing any.
 
     >>> window_starts(10.0, window_s=3.0, hop_s=1.5)
     [0.0, 1.5, 3.0, 4.5, 6.0, 7.0]
@@ -209,7 +209,7 @@ class Predictor:
     feature_set : serkit.features.FeatureSet
         The set the estimator was trained on; audio is loaded at its ``sr``.
     metadata : dict or None
-        What :mod:`serkit.artifacts` saved beside the model (name, metrics, versions,
+        What :mod:`serkit.models.artifacts` saved beside the model (name, metrics, versions,
         ``speaker_norm``); shown by ``serkit serve`` at ``GET /v1/model``.
     window_s, hop_s : float
         Default timeline window (0.5 to 60 s) and hop (0.1 s to the window).
@@ -218,8 +218,8 @@ class Predictor:
 
     Examples
     --------
-    See the module docstring; models saved with :func:`serkit.artifacts.save_model`
-    load as a ``Predictor`` through :func:`serkit.artifacts.load_model`.
+    See the module docstring; models saved with :func:`serkit.models.artifacts.save_model`
+    load as a ``Predictor`` through :func:`serkit.models.artifacts.load_model`.
     """
 
     def __init__(
@@ -328,7 +328,7 @@ class Predictor:
         Raises
         ------
         AudioError
-            Not 1-D, non-finite, too loud (:data:`serkit.audio.MAX_PEAK`) or shorter than one analysis window.
+            Not 1-D, non-finite, too loud (:data:`serkit.core.audio.MAX_PEAK`) or shorter than one analysis window.
         ParameterError
             Window or hop out of range, too many windows, or a speaker-normalised model
             (use :meth:`predict_batch` with speakers).
@@ -368,10 +368,10 @@ class Predictor:
         before decoding. Audio with a timeline is decoded block by block: memory holds
         one block and :data:`WINDOWS_PER_BATCH` windows' features, whatever the duration.
 
-        Raises :class:`~serkit.exceptions.AudioError` for unusable audio, including
+        Raises :class:`~serkit.core.exceptions.AudioError` for unusable audio, including
         silence with fixed windows (a model's answer on silence means nothing; with
         ``segment="vad"`` silence is "no speech"), and
-        :class:`~serkit.exceptions.ParameterError` as :meth:`predict_audio`.
+        :class:`~serkit.core.exceptions.ParameterError` as :meth:`predict_audio`.
         """
         self._refuse_speaker_norm()
         segment = check_segment(self.segment if segment is None else segment)
@@ -583,7 +583,7 @@ class Predictor:
         }
 
     def _normalise_per_speaker(self, blocks: list[list], speakers: list[str]) -> list[np.ndarray]:
-        from serkit.normalization import SpeakerNormalizer
+        from serkit.features.normalization import SpeakerNormalizer
 
         # Statistics come from whole-clip rows (the first of each block), as in training;
         # a clip's window rows are standardised with its speaker's statistics too.

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit.exceptions import ArtifactError
+from serkit.core.exceptions import ArtifactError
 
 GRAPH_FILE = "inference.json"
 ARRAYS_FILE = "inference.safetensors"
@@ -467,7 +467,7 @@ def build_step(graph: dict, arrays: dict, *, networks: dict) -> _Step:
     """The step tree of ``graph`` (the ``model`` of ``inference.json``) over ``arrays``
     (name → ndarray) and ``networks`` (file name → ONNX bytes), every field checked.
 
-    Raises :class:`~serkit.exceptions.ArtifactError` naming the step and the field.
+    Raises :class:`~serkit.core.exceptions.ArtifactError` naming the step and the field.
     """
     return _Reader(arrays, networks).step(graph)
 

@@ -7,7 +7,7 @@ A model directory holds
   order, training-time metrics, speaker normalisation, library versions, date;
 - ``inference.json``, ``inference.safetensors`` and any ``inference-<k>.onnx`` —
   the same model as plain arrays, a JSON tree of steps and ONNX networks
-  (:mod:`serkit.runtime`), for every model whose parts numpy can run (clipping,
+  (:mod:`serkit.inference.runtime`), for every model whose parts numpy can run (clipping,
   scaling, logistic regression, perceptrons, temperature, soft votes, frame
   networks): prediction then needs neither scikit-learn, skops nor torch;
 - ``manifest.json`` — the SHA-256 of every other file.
@@ -40,14 +40,14 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from serkit.exceptions import ArtifactError, ParameterError
-from serkit.runtime import ARRAYS_FILE, EXPORT_FORMAT, EXPORT_VERSION, GRAPH_FILE, is_export_file, load_export
+from serkit.core.exceptions import ArtifactError, ParameterError
+from serkit.core.files import sha256_file
+from serkit.inference.runtime import ARRAYS_FILE, EXPORT_FORMAT, EXPORT_VERSION, GRAPH_FILE, is_export_file, load_export
 
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
@@ -105,20 +105,11 @@ MAX_METADATA_BYTES = 16 << 20
 MAX_SCHEMA_BYTES = 64 << 20
 """Most bytes its ``schema.json`` (the object tree) may hold."""
 
-BUNDLED_MODELS_DIR = Path(__file__).resolve().parent / "data" / "models"
+BUNDLED_MODELS_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
 """Models shipped with serkit, one directory each, loadable by name."""
 
 DEFAULT_MODEL_DIR = BUNDLED_MODELS_DIR / "default"
 """The bundled default model (``serkit train ... -o src/serkit/data/models/default``)."""
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _versions() -> dict:
@@ -169,7 +160,7 @@ def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=
     """
     import skops.io as sio
 
-    from serkit.models import model_name
+    from serkit.models.registry import model_name
 
     classes = getattr(estimator, "classes_", None)
     if classes is None:
@@ -321,7 +312,7 @@ def validate_metadata(path, metadata) -> dict:
     >>> validate_metadata("m/metadata.json", {"format_version": 1, "speaker_norm": "false"})
     Traceback (most recent call last):
     ...
-    serkit.exceptions.ArtifactError: m/metadata.json: versions must be a dict with a 'serkit' version string, got None
+    serkit.core.exceptions.ArtifactError: m/metadata.json: versions must be a dict with a 'serkit' version string, got None
     """
     from serkit import __version__
 
@@ -598,7 +589,7 @@ def _graphs(graph):
 def _check_onnx(data, operators: frozenset = ONNX_OPERATORS) -> str | None:
     """Why an ONNX network is refused (None: it is not): external data, or an operator,
     in any of its graphs, outside ``operators`` (default the CNN's; the voice-activity
-    detector has its own, :data:`serkit.speech.VAD_OPERATORS`)."""
+    detector has its own, :data:`serkit.inference.speech.VAD_OPERATORS`)."""
     import numpy as np
     import onnx
 
@@ -697,7 +688,7 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
         an encoder not on this machine, different columns, a type outside
         :data:`ALLOWED_CLASSES`, a malformed export — one line naming the file and the reason.
     """
-    from serkit.inference import Predictor
+    from serkit.inference.predictor import Predictor
 
     if runtime not in RUNTIMES:
         raise ParameterError(f"runtime={runtime!r}; choose from {', '.join(RUNTIMES)}")
@@ -713,7 +704,7 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
     feature_set = _check_compatible(model_dir, metadata)
     has_export = GRAPH_FILE in files
     if runtime == "export" and not has_export:
-        raise ArtifactError(f"{model_dir}: has no inference export (add one with serkit.artifacts.add_export)")
+        raise ArtifactError(f"{model_dir}: has no inference export (add one with serkit.models.artifacts.add_export)")
     if runtime == "skops" and MODEL_FILE not in files:
         raise ArtifactError(f"{model_dir}: has no {MODEL_FILE}, only its inference export")
     if has_export and runtime != "skops":
@@ -736,57 +727,3 @@ def _check_width(model_dir: Path, estimator, metadata: dict) -> None:
     width = estimator.n_features_in_
     if columns is not None and width is not None and width != len(columns):
         raise ArtifactError(f"{model_dir / GRAPH_FILE}: the model takes {width} features, the feature set has {len(columns)}")
-
-
-def train_and_save(model, dataset, feature_set, model_dir, *, n_splits=5, random_state=0,
-                   speaker_norm=False, cross_validate=True, command=None, progress=True,
-                   extra=None):
-    """Evaluate ``model`` speaker-independently, fit it on all of ``dataset``, save it.
-
-    Parameters
-    ----------
-    model : str
-        Model name (:func:`serkit.models.available_models`).
-    dataset : serkit.evaluation.Dataset
-    feature_set : serkit.features.FeatureSet
-        The set ``dataset`` was extracted with.
-    model_dir : str or Path
-    n_splits, random_state, speaker_norm
-        As in :func:`serkit.evaluation.evaluate` (protocol ``speaker``).
-    cross_validate : bool
-        Run the evaluation first and store its figures in the metadata.
-    command : str, optional
-        Recorded in the metadata.
-    extra : dict, optional
-        More metadata, see :func:`save_model`.
-
-    Returns
-    -------
-    (Path, EvaluationResult or None)
-    """
-    from serkit.evaluation import evaluate
-    from serkit.models import fit_model, make_model
-    from serkit.normalization import SpeakerNormalizer
-
-    result, metrics = None, None
-    if cross_validate:
-        result = evaluate(model, dataset.X, dataset.y, dataset.groups, protocol="speaker",
-                          n_splits=n_splits, random_state=random_state,
-                          speaker_norm=speaker_norm, progress=progress,
-                          corpus=dataset.corpus, feature_set=feature_set, command=command)
-        run = result.runs[0]
-        metrics = {"protocol": f"speaker-grouped {n_splits}-fold CV",
-                   "speaker_norm": bool(speaker_norm), "summary": run.summary,
-                   "folds": run.folds, "confusion_normalized": run.confusion_normalized,
-                   "members": run.members}
-    X = dataset.X
-    if speaker_norm:
-        X = SpeakerNormalizer().fit_transform(X, dataset.groups)
-    estimator = fit_model(make_model(model, random_state=random_state), X, dataset.y,
-                          dataset.groups)
-    # The registry name, also for models that are not pipelines named after it.
-    extra = {"model": model, "corpus": dataset.corpus, "n_train": int(len(dataset.y)),
-             "command": command, "seed": int(random_state), **(extra or {})}
-    path = save_model(model_dir, estimator, feature_set, metrics=metrics,
-                      speaker_norm=speaker_norm, extra=extra)
-    return path, result

@@ -37,10 +37,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from serkit.exceptions import ArtifactError
+from serkit.core.exceptions import ArtifactError
 
 VAD_REQUIREMENT = "silero-vad==6.2.0"
-VAD_PATH = Path(__file__).parent / "data" / "vad" / "silero_vad.onnx"
+VAD_PATH = Path(__file__).parents[1] / "data" / "vad" / "silero_vad.onnx"
 VAD_SHA256 = "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
 """SHA-256 of ``silero_vad/data/silero_vad.onnx`` in the ``silero-vad`` 6.2.0 wheel."""
 
@@ -147,8 +147,8 @@ def vad_session():
     ArtifactError
         The file is missing or differs from :data:`VAD_REQUIREMENT`'s.
     """
-    from serkit.artifacts import sha256_file
-    from serkit.runtime import onnx_session
+    from serkit.core.files import sha256_file
+    from serkit.inference.runtime import onnx_session
 
     if not VAD_PATH.is_file():
         raise ArtifactError(f"{VAD_PATH}: missing; reinstall serkit")
