@@ -79,6 +79,8 @@ FLUX_HOP = CHUNK_SAMPLES // 4
 FLUX_N_FFT = 1024
 """64 ms frames: several periods of a mains hum, so its spectrum does not flicker with the frame's phase."""
 FLUX_FLOOR_DB = 60.0
+FLUX_PIECE_CHUNKS = 250
+"""The flux is computed 8 s (250 chunks) at a time, so its frames never hold more than a few MB."""
 MIN_SPECTRAL_FLUX_DB = 0.5
 """Least median change (dB per 8 ms frame, the mean over 40 mel bands, each frame floored 60 dB
 under its loudest band) of a speech segment's log-mel spectrum. Chosen on development material
@@ -370,7 +372,9 @@ class SpeechDetector:
         usable = audio.shape[-1] if final else audio.shape[-1] // CHUNK_SAMPLES * CHUNK_SAMPLES
         if usable:
             self._probabilities.append(speech_probabilities(audio[:usable], self._history))
-            self._flux.append(spectral_flux(audio[:usable]))
+            # In 8 s pieces: the 64 ms frames of two minutes at once would hold hundreds of MB.
+            step = FLUX_PIECE_CHUNKS * CHUNK_SAMPLES
+            self._flux += [spectral_flux(audio[start:min(start + step, usable)]) for start in range(0, usable, step)]
             self._history = audio[:usable][-(WARMUP_CHUNKS * CHUNK_SAMPLES + CONTEXT_SAMPLES):]
         self._pending, self._pending_samples = [audio[usable:]], audio.shape[-1] - usable
 
