@@ -49,12 +49,15 @@ def server_url():
     import uvicorn
 
     from serkit.service import create_app
+    from serkit.service.settings import Settings
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(predictor=serving_predictor()), host="127.0.0.1", port=port, log_level="warning")
+        # Fixed windows: the fake microphone plays a synthetic voice that voice activity rightly refuses.
+        uvicorn.Config(create_app(settings=Settings(segment="fixed"), predictor=serving_predictor()),
+                       host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -44,7 +44,8 @@ def clips(tmp_path):
 
 
 def run_json(capsys, *argv) -> tuple[int, list]:
-    code = main(["predict", *argv, "--json"])
+    """``serkit predict --json`` with fixed windows: these clips are tones, not speech (test_speech.py has speech)."""
+    code = main(["predict", *argv, "--json", "--segment", "fixed"])
     out = capsys.readouterr().out
     return code, json.loads(out)
 
@@ -79,7 +80,7 @@ def test_long_file_gets_segments(capsys, model_dir, tmp_path):
 def test_table_shows_the_summary(capsys, model_dir, tmp_path):
     path = tmp_path / "long.wav"
     sf.write(path, np.concatenate([make_tone(freq_hz=150, duration_s=6, sr=SR), make_tone(freq_hz=750, duration_s=3, sr=SR)]), SR)
-    assert main(["predict", str(path), "--model", str(model_dir)]) == 0
+    assert main(["predict", str(path), "--model", str(model_dir), "--segment", "fixed"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert "summary: mostly sad" in last and "of 9.0 s" in last and "happy" in last
 
@@ -95,7 +96,7 @@ def test_absurd_hop_is_one_line_at_once(capsys, model_dir, clips):
 def test_a_huge_file_does_not_lose_the_good_one(capsys, model_dir, clips, tmp_path, scale):
     huge = tmp_path / "huge.wav"
     sf.write(huge, make_tone(freq_hz=150, sr=SR) * scale, SR, subtype="FLOAT")
-    code = main(["predict", str(huge), str(clips / "high.flac"), "--model", str(model_dir)])
+    code = main(["predict", str(huge), str(clips / "high.flac"), "--model", str(model_dir), "--segment", "fixed"])
     captured = capsys.readouterr()
     assert code == 0
     huge_line, good_line = captured.out.splitlines()
@@ -105,7 +106,7 @@ def test_a_huge_file_does_not_lose_the_good_one(capsys, model_dir, clips, tmp_pa
 
 
 def test_table_output(capsys, model_dir, clips):
-    code = main(["predict", str(clips / "low.wav"), str(clips / "broken.wav"), "--model", str(model_dir)])
+    code = main(["predict", str(clips / "low.wav"), str(clips / "broken.wav"), "--model", str(model_dir), "--segment", "fixed"])
     captured = capsys.readouterr()
     assert code == 0
     lines = captured.out.splitlines()
@@ -118,7 +119,7 @@ def test_a_folder_without_audio_is_named_while_the_rest_is_predicted(capsys, mod
     empty = tmp_path / "no-audio"
     empty.mkdir()
     (empty / "readme.txt").write_text("not audio")
-    assert main(["predict", str(empty), str(clips / "low.wav"), "--model", str(model_dir), "--json"]) == 0
+    assert main(["predict", str(empty), str(clips / "low.wav"), "--model", str(model_dir), "--json", "--segment", "fixed"]) == 0
     captured = capsys.readouterr()
     assert [item["emotion"] for item in json.loads(captured.out)] == ["sad"]
     assert captured.err.splitlines() == [f"no audio files in {empty}"]
@@ -130,7 +131,7 @@ def test_table_paths_fit_the_terminal_width(capsys, model_dir, tmp_path, monkeyp
     folder.mkdir()
     sf.write(folder / "low.wav", make_tone(freq_hz=150, sr=SR), SR)
     monkeypatch.setenv("COLUMNS", str(columns))
-    assert main(["predict", str(folder / "low.wav"), "--model", str(model_dir)]) == 0
+    assert main(["predict", str(folder / "low.wav"), "--model", str(model_dir), "--segment", "fixed"]) == 0
     [line] = capsys.readouterr().out.splitlines()
     assert line.startswith("…" if cut else str(folder / "low.wav"))
     assert len(line) <= columns if cut else "sad" in line

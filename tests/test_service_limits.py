@@ -42,7 +42,7 @@ def slow_app(max_concurrent: int, max_queued: int = 0):
 
 @pytest.fixture(scope="module")
 def client():
-    app = create_app(settings=Settings(max_duration_s=30), predictor=make_predictor(
+    app = create_app(settings=Settings(max_duration_s=30, segment="fixed"), predictor=make_predictor(
         versions={"numpy": "2.4"}, command="serkit train /srv/private/corpus", corpus={"name": "ravdess", "root": "/srv/private"},
     ))
     with TestClient(app) as test_client:

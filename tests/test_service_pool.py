@@ -61,7 +61,7 @@ def run_with_pool(model_dir, scenario, **settings):
 
     Returns what the scenario returns and the worker ids the pool had at the end.
     """
-    app = create_app(model_dir, Settings(**{"prediction_workers": 1, "max_duration_s": 60, **settings}))
+    app = create_app(model_dir, Settings(**{"prediction_workers": 1, "max_duration_s": 60, "segment": "fixed", **settings}))
 
     async def main():
         async with app.router.lifespan_context(app):

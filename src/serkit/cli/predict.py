@@ -1,23 +1,35 @@
-"""``serkit predict``: the emotion of each audio file, with a timeline for long audio."""
+"""``serkit predict``: the emotion of each utterance of speech in audio files (or "no speech")."""
 
 from __future__ import annotations
 
 import argparse
 
-HELP = "Predict the emotion of audio files (the bundled model unless --model), with a timeline for long audio."
-EXAMPLE = "serkit predict clip.wav recordings/ --json"
+HELP = "Predict the emotion of each utterance in audio files (the bundled model unless --model); 'no speech' where none."
+EXAMPLE = "serkit predict clip.wav recordings/ --json; serkit predict talk.wav -o talk.vtt"
+
+
+FORMATS = ("table", "json", "csv", "vtt", "textgrid")
+SUFFIXES = {".json": "json", ".csv": "csv", ".vtt": "vtt", ".textgrid": "textgrid"}
+"""Output file suffix (lower case) → format."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR", help="audio files, or folders searched for them")
     parser.add_argument("--model", metavar="MODEL_DIR", help="a saved model directory, or a bundled model by name (cnn-ensemble-v1: the default before 0.2); default: the bundled one")
-    parser.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
+    parser.add_argument("--json", action="store_true", help="print a JSON array, one object per file (= --format json)")
+    parser.add_argument("--format", choices=FORMATS, help="table (default), json, csv (a row per utterance or window), "
+                        "vtt (WebVTT subtitles) or textgrid (Praat); vtt and textgrid take one file")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write there instead of stdout; the format follows "
+                        "the suffix (.json .csv .vtt .TextGrid) unless --format")
+    parser.add_argument("--segment", choices=("vad", "fixed"), default="vad",
+                        help="vad (default): utterances of the speech found by voice activity, 'no speech' without; "
+                        "fixed: --window/--hop windows over the whole file, speech or not")
     parser.add_argument(
         "--runtime", choices=("auto", "export", "skops"), default="auto",
         help="run the model's numpy export (auto: when it has one) or its scikit-learn/PyTorch pipeline (skops)",
     )
-    parser.add_argument("--window", type=float, metavar="S", help="timeline window in seconds, 0.5 to 60 (default 3)")
-    parser.add_argument("--hop", type=float, metavar="S", help="timeline hop in seconds, 0.1 to the window (default 1.5)")
+    parser.add_argument("--window", type=float, metavar="S", help="with --segment fixed: timeline window in seconds, 0.5 to 60 (default 3)")
+    parser.add_argument("--hop", type=float, metavar="S", help="with --segment fixed: timeline hop in seconds, 0.1 to the window (default 1.5)")
     parser.add_argument(
         "--speaker-from",
         metavar="folder|COLUMN",
@@ -31,10 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--manifest", metavar="CSV", help="a CSV with a 'path' column (relative to the CSV) naming the files")
     parser.epilog = (parser.epilog or "") + (
-        "\n\nA file that fails gets a 'failed:' line and the others are still predicted.\n"
-        "Audio of at least window + hop seconds gets a timeline, a summary (seconds per emotion)\n"
-        "and a whole-file answer made from its windows (docs/service-limits.md).\n"
-        "exit status: 0 when at least one file was predicted, 1 when none was or on an error."
+        "\n\nA voice-activity detector runs first: a file without speech gets 'no speech' and its reason,\n"
+        "no emotion. Speech is cut at its pauses into utterances of 1-10 s, each with its emotion; the\n"
+        "whole-file answer weights them by their seconds of speech (docs/predict.md).\n"
+        "A file that fails gets a 'failed:' line and the others are still predicted.\n"
+        "exit status: 0 when at least one file was predicted (no speech counts), 1 when none was or on an error."
     )
 
 
@@ -98,12 +111,17 @@ def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str],
 
 
 def format_table(items: list[dict], names: list[str] | None = None) -> str:
-    """One line per file (emotion, its probability, the runner-up), timeline lines beneath;
+    """One line per file (emotion, its probability, the runner-up; or "no speech" and why),
+    the timeline's runs beneath (neighbouring utterances or windows of one emotion joined,
+    as the page draws them);
     each file is named by ``names`` (default: its path), cut from the left when longer than
     the terminal leaves room for."""
     import shutil
 
     names = names or [item["path"] for item in items]
+
+    from serkit.inference.timeline import runs
+
     room = max(20, shutil.get_terminal_size().columns - 40)  # 40: the emotion, its share, the runner-up
     width = min(room, max(map(len, names)))
     lines = []
@@ -113,20 +131,26 @@ def format_table(items: list[dict], names: list[str] | None = None) -> str:
             reason = item["error"].removeprefix(f"{item['path']}: ")  # the path is already on the line
             lines.append(f"{name:<{width}}  failed: {reason}")
             continue
+        if item.get("no_speech"):
+            lines.append(f"{name:<{width}}  {item['no_speech']}")
+            continue
         ranked = sorted(item["probabilities"].items(), key=lambda kv: -kv[1])
         runner_up = f"  (then {ranked[1][0]} {ranked[1][1]:.0%})" if len(ranked) > 1 else ""
-        lines.append(f"{name:<{width}}  {item['emotion']:<10} {ranked[0][1]:>4.0%}{runner_up}")
-        for segment in item.get("segments", []):
-            p = segment["probabilities"][segment["emotion"]]
-            span = f"{segment['start']:5.1f}–{segment['end']:5.1f} s"
-            lines.append(f"{'':<{width}}  {span}  {segment['emotion']:<10} {p:>4.0%}")
-        if item.get("summary"):
-            lines.append(f"{'':<{width}}  {format_summary(item['summary'], item['duration'])}")
+        speech = f"  {item['speech_seconds']:.1f} s of speech" if "speech_seconds" in item else ""
+        lines.append(f"{name:<{width}}  {item['emotion']:<10} {ranked[0][1]:>4.0%}{runner_up}{speech}")
+        unit = "utterances" if "speech_seconds" in item else "windows"
+        for run in runs(item) if len(item.get("segments", [])) > 1 else []:
+            joined = f"  ({run.count} {unit}, up to {run.probability:.0%})" if run.count > 1 else f" {run.probability:>4.0%}"
+            lines.append(f"{'':<{width}}  {run.start:5.1f}–{run.end:5.1f} s  {run.emotion:<10}{joined}")
+        if item.get("summary") and len(item["segments"]) > 1:
+            total = item.get("speech_seconds", item["duration"])
+            lines.append(f"{'':<{width}}  {format_summary(item['summary'], total)}")
     return "\n".join(lines)
 
 
 def format_summary(summary: dict, duration: float) -> str:
-    """``summary: mostly sad (62% of 60.0 s); sad 37.5 s, happy 22.5 s`` (emotions with time only).
+    """``summary: mostly sad (62% of 60.0 s); sad 37.5 s, happy 22.5 s`` (emotions with time only;
+    ``duration``: the seconds the shares are of, the speech's with utterances).
 
     >>> format_summary({"seconds": {"happy": 1.0, "sad": 3.0, "calm": 0.0}, "dominant": "sad"}, 4.0)
     'summary: mostly sad (75% of 4.0 s); sad 3.0 s, happy 1.0 s'
@@ -146,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
 
     from serkit.core.exceptions import ParameterError
 
+    output_format = choose_format(args)
     if args.speaker_from not in (None, "folder") and not args.manifest:
         raise ParameterError(f"--speaker-from {args.speaker_from!r} names a manifest column: give --manifest CSV")
     files, empty_folders = collect_files(args.paths)
@@ -162,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"no audio files in {folder}", file=sys.stderr)  # the other paths are still predicted
     if args.speaker_from == "folder":
         speakers = [Path(f).parent.name for f in files]
+    if output_format in ("vtt", "textgrid") and len(files) != 1:
+        raise ParameterError(f"--format {output_format} writes one file's timeline; got {len(files)} files")
 
     from serkit.models.artifacts import load_model
 
@@ -177,18 +204,71 @@ def run(args: argparse.Namespace) -> int:
         hop_s=args.hop,
         progress=len(files) > 1 and sys.stderr.isatty(),
         n_jobs=min(8, os.cpu_count() or 1),
+        segment=args.segment,
     )
     items = []
     for entry in batch:
         item = entry.to_dict()
-        if "error" not in item and not item["segments"]:
+        if "error" not in item and not item["segments"] and "speech_seconds" not in item:
             del item["segments"], item["summary"]  # the whole-file answer is the result for short audio
         items.append(item)
-    if args.json:
-        print(json.dumps(items, indent=2))
-    else:
-        print(format_table(items, shown_names(files, args.paths)))
+    destination = args.output
+    if output_format in ("vtt", "textgrid") and "error" in items[0]:
+        output_format, destination = "table", None  # its 'failed:' line, not a subtitle file
+    write_output(render(items, output_format, shown_names(files, args.paths)), destination)
     failed = sum("error" in item for item in items)
-    if failed:
-        print(f"{len(items) - failed} predicted, {failed} failed", file=sys.stderr)
+    silent = sum(bool(item.get("no_speech")) for item in items)
+    if failed or silent:
+        without = f", {silent} without speech" if silent else ""
+        print(f"{len(items) - failed - silent} predicted, {failed} failed{without}", file=sys.stderr)
     return 0 if failed < len(items) else 1
+
+
+def choose_format(args: argparse.Namespace) -> str:
+    """--format, else --json, else the suffix of -o, else the table.
+
+    >>> choose_format(argparse.Namespace(format=None, json=False, output="talk.TextGrid"))
+    'textgrid'
+    """
+    from pathlib import Path
+
+    from serkit.core.exceptions import ParameterError
+
+    if args.format and args.json and args.format != "json":
+        raise ParameterError(f"--json and --format {args.format} disagree; give one")
+    if args.format or args.json:
+        return args.format or "json"
+    if args.output is None or args.output == "-":
+        return "table"
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ParameterError(f"-o {args.output}: say the format with --format or a suffix ({', '.join(SUFFIXES)})")
+    return SUFFIXES[suffix]
+
+
+def render(items: list[dict], output_format: str, names: list[str] | None = None) -> str:
+    """The results as text in ``output_format`` (vtt and textgrid: of the one file; ``names``:
+    how the table names the files)."""
+    import json
+
+    from serkit.inference import timeline
+
+    if output_format == "json":
+        return json.dumps(items, indent=2)
+    if output_format == "csv":
+        return timeline.to_csv(items)
+    if output_format in ("vtt", "textgrid"):
+        return (timeline.to_webvtt if output_format == "vtt" else timeline.to_textgrid)(items[0])
+    return format_table(items, names)
+
+
+def write_output(text: str, destination: str | None) -> None:
+    """Print ``text``, or write it to ``destination`` atomically."""
+    from pathlib import Path
+
+    from serkit.cli._common import write_atomically
+
+    if destination in (None, "-"):
+        print(text.rstrip("\n"))
+        return
+    write_atomically(Path(destination), lambda partial: partial.write_text(text, encoding="utf-8"))

@@ -16,6 +16,14 @@ Silent windows (peak under :data:`serkit.core.audio.SILENCE_DB`) are left out of
 timeline before their features are computed (:func:`audible_windows`, the gate a
 voice activity detector can replace or follow).
 
+With ``segment="vad"`` (what ``serkit predict`` and the service use) a voice-activity
+detector runs first (:mod:`serkit.inference.speech`): a recording without speech gets no emotion
+but ``no_speech`` (the reason), and one with speech is cut at its pauses into
+utterances of about 1–10 s; the model sees only those, each utterance is a segment,
+and the whole-file answer weights each by its seconds of speech (``speech_seconds``
+in the result). ``segment="fixed"`` (the default of a bare :class:`Predictor`) keeps
+the fixed windows above.
+
 Files are decoded block by block (:class:`serkit.core.audio.AudioStream`) and their
 windows reach the model :data:`WINDOWS_PER_BATCH` at a time, so memory stays
 bounded whatever the duration. The windows follow the decoded data, not the header's
@@ -61,6 +69,7 @@ import numpy as np
 from serkit.core.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
 from serkit.core.exceptions import AudioError, ParameterError, SerkitError
 from serkit.core.labels import EMOTIONS
+from serkit.inference.speech import Speech, SpeechDetector, find_speech
 
 DEFAULT_WINDOW_S = 3.0
 """Timeline window: about one RAVDESS sentence, the length the models were trained on."""
@@ -79,6 +88,13 @@ bounds the work one file can ask for; refused, before decoding, above it."""
 
 WINDOWS_PER_BATCH = 64
 """Windows whose features are held at once and go to the model in one call."""
+
+SEGMENTATIONS = ("vad", "fixed")
+"""How audio is cut: utterances found by voice activity, or fixed windows."""
+
+WHOLE_READ_S = 120.0
+"""With voice activity, shorter files are decoded once and kept; longer ones are decoded twice
+(voice activity, then the utterances), so memory stays bounded whatever the duration."""
 
 @dataclass(frozen=True)
 class BatchItem:
@@ -113,6 +129,17 @@ def check_window(window_s: float, hop_s: float) -> tuple[float, float]:
     if hop_s > window_s:
         raise ParameterError(f"hop_s={hop_s!r} must not exceed window_s={window_s!r} (gaps in the timeline)")
     return float(window_s), float(hop_s)
+
+
+def check_segment(segment: str) -> str:
+    """Validate a segmentation name (:data:`SEGMENTATIONS`).
+
+    >>> check_segment("vad")
+    'vad'
+    """
+    if segment not in SEGMENTATIONS:
+        raise ParameterError(f"segment={segment!r} is not one of {', '.join(SEGMENTATIONS)}")
+    return segment
 
 
 def count_windows(duration_s: float, *, window_s: float, hop_s: float) -> int:
@@ -217,6 +244,8 @@ class Predictor:
         ``speaker_norm``); shown by ``serkit serve`` at ``GET /v1/model``.
     window_s, hop_s : float
         Default timeline window (0.5 to 60 s) and hop (0.1 s to the window).
+    segment : {"fixed", "vad"}
+        Default segmentation: fixed windows, or utterances of the speech (module docstring).
 
     Examples
     --------
@@ -232,6 +261,7 @@ class Predictor:
         metadata: dict | None = None,
         window_s: float = DEFAULT_WINDOW_S,
         hop_s: float = DEFAULT_HOP_S,
+        segment: str = "fixed",
     ):
         if not hasattr(estimator, "predict_proba"):
             raise ParameterError(f"estimator {type(estimator).__name__} has no predict_proba")
@@ -248,6 +278,7 @@ class Predictor:
         rank = {emotion: position for position, emotion in enumerate(EMOTIONS)}
         self._display_order = sorted(range(len(classes)), key=lambda i: (rank.get(classes[i], len(rank)), i))
         self.window_s, self.hop_s = check_window(window_s, hop_s)
+        self.segment = check_segment(segment)
 
     @property
     def sr(self) -> int:
@@ -301,7 +332,8 @@ class Predictor:
     # -- single clips -------------------------------------------------------------
 
     def predict_audio(
-        self, y: np.ndarray, sr: int, *, window_s: float | None = None, hop_s: float | None = None, n_jobs: int = 1
+        self, y: np.ndarray, sr: int, *, window_s: float | None = None, hop_s: float | None = None, n_jobs: int = 1,
+        segment: str | None = None,
     ) -> dict:
         """Predict the emotion of samples ``y`` at rate ``sr``.
 
@@ -324,6 +356,9 @@ class Predictor:
             ``window_s + hop_s`` seconds, else empty, and ``summary``: ``{"seconds":
             emotion → s, "dominant"}`` with a timeline, else None. With a timeline the
             whole-clip answer is the weighted mean of the windows' (module docstring).
+            With ``segment="vad"`` the segments are the utterances, ``speech_seconds``
+            is added, and audio without speech has ``emotion`` and ``probabilities``
+            None and ``no_speech``: the reason.
 
         Raises
         ------
@@ -334,6 +369,7 @@ class Predictor:
             (use :meth:`predict_batch` with speakers).
         """
         self._refuse_speaker_norm()
+        segment = check_segment(self.segment if segment is None else segment)
         y = np.asarray(y, dtype=np.float32)
         if y.ndim != 1:
             raise AudioError(f"<samples>: expected mono audio of shape (n,), got shape {y.shape}")
@@ -342,6 +378,8 @@ class Predictor:
         check_peak(y, "<samples>")
         y = resample(y, orig_sr=int(sr), target_sr=self.sr)
         with _one_blas_thread():
+            if segment == "vad":
+                return self._predict_speech(find_speech(y, self.sr), _Samples([y], "<samples>"), n_jobs)
             return self._predict_samples(_Samples([y], "<samples>"), window_s, hop_s, n_jobs)
 
     def predict_file(
@@ -352,6 +390,7 @@ class Predictor:
         hop_s: float | None = None,
         max_duration_s: float | None = None,
         n_jobs: int = 1,
+        segment: str | None = None,
     ) -> dict:
         """Read ``source`` at the feature set's rate and predict it like :meth:`predict_audio`.
 
@@ -362,11 +401,16 @@ class Predictor:
         the file holds costs nothing and changes nothing.
 
         Raises :class:`~serkit.core.exceptions.AudioError` for unusable audio, including
-        silence (a model's answer on silence means nothing), and
+        silence with fixed windows (a model's answer on silence means nothing; with
+        ``segment="vad"`` silence is "no speech"), and
         :class:`~serkit.core.exceptions.ParameterError` as :meth:`predict_audio`.
         """
         self._refuse_speaker_norm()
+        segment = check_segment(self.segment if segment is None else segment)
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
+            if segment == "vad":
+                with _one_blas_thread():
+                    return self._predict_file_speech(source, stream, n_jobs)
             self._check_claimed_windows(stream, window_s, hop_s)
             with _one_blas_thread():
                 return self._predict_samples(_Samples(stream.blocks(), stream.name), window_s, hop_s, n_jobs)
@@ -384,6 +428,7 @@ class Predictor:
         max_duration_s: float | None = None,
         progress: bool = False,
         n_jobs: int = 1,
+        segment: str | None = None,
     ) -> list[BatchItem]:
         """Predict many files; a file that fails is reported, never stops the rest.
 
@@ -424,7 +469,8 @@ class Predictor:
                 "this model was trained on per-speaker standardised features; "
                 "give each file's speaker (serkit predict --speaker-from folder|COLUMN)"
             )
-        self.timeline_options(window_s, hop_s)  # a bad window or hop fails the batch, once
+        self.timeline_options(window_s, hop_s)  # a bad window, hop or segmentation fails the batch, once
+        check_segment(self.segment if segment is None else segment)
         names = [_source_name(source) for source in sources]
         sources_shown = sources
         if progress:
@@ -439,7 +485,8 @@ class Predictor:
             groups = [""] * len(sources) if speakers is None else [str(speaker) for speaker in speakers]
             outcomes = self._predict_standardised(sources_shown, names, groups, window_s, hop_s, max_duration_s)
         else:
-            options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s, "n_jobs": n_jobs}
+            options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s, "n_jobs": n_jobs,
+                       "segment": segment}
             outcomes = [_outcome(name, lambda: self.predict_file(source, **options)) for source, name in zip(sources_shown, names)]
         return [BatchItem(name, **outcome) for name, outcome in zip(names, outcomes)]
 
@@ -503,12 +550,50 @@ class Predictor:
             return self._predict_whole(self._checked_clip(samples.all(), samples.name), samples.name)
         return self._predict_windows(windows, samples, n_jobs)
 
+    def _predict_file_speech(self, source: AudioSource, stream: AudioStream, n_jobs: int) -> dict:
+        """Voice activity over the file, then its utterances (decoded again when the file is long)."""
+        detector = SpeechDetector(self.sr)
+        if stream.duration_s is not None and stream.duration_s <= WHOLE_READ_S:
+            y = _Samples(stream.blocks(), stream.name).all()
+            if y.shape[-1] < MIN_SAMPLES:
+                raise AudioError(f"{stream.name}: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
+            detector.feed(y)
+            return self._predict_speech(detector.finish(), _Samples([y], stream.name), n_jobs)
+        for block in stream.blocks():
+            check_peak(block, stream.name)
+            detector.feed(block)
+        speech = detector.finish()
+        if hasattr(source, "seek"):
+            source.seek(0)
+        with AudioStream(source, sr=self.sr) as again:
+            return self._predict_speech(speech, _Samples(again.blocks(), again.name), n_jobs)
+
+    def _predict_speech(self, speech: Speech, samples: "_Samples", n_jobs: int) -> dict:
+        """The utterances' emotions (their samples taken from ``samples``), or "no speech"."""
+        reason = speech.no_speech_reason()
+        if reason is not None:
+            return {"emotion": None, "probabilities": None, "duration": round(speech.duration_s, 3),
+                    "speech_seconds": speech.speech_s, "segments": [], "summary": None, "no_speech": reason}
+        sr = self.sr
+
+        def utterances():
+            for start, end, _ in speech.utterances:
+                samples.reach(round(end * sr))
+                yield (start, end), samples.take(start, end, sr)
+                samples.forget_before(round(end * sr))
+
+        weights = np.array([u.speech_s for u in speech.utterances])
+        result = self._predict_windows(utterances(), samples, n_jobs, weights=weights)
+        return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
+
     def _predict_whole(self, y: np.ndarray, name: str) -> dict:
         features = self._extract([y], name, map)
         return self._assemble(self._predict(features)[0], [], None, duration=y.shape[-1] / self.sr)
 
-    def _predict_windows(self, windows: Iterable, samples: "_Samples", n_jobs: int) -> dict:
-        """Features and probabilities of the windows, :data:`WINDOWS_PER_BATCH` at a time."""
+    def _predict_windows(self, windows: Iterable, samples: "_Samples", n_jobs: int,
+                         weights: np.ndarray | None = None) -> dict:
+        """Features and probabilities of the windows, :data:`WINDOWS_PER_BATCH` at a time
+        (``weights``: the seconds each speaks for; default :func:`window_weights`)."""
         spans, probabilities, batch = [], [], []
         with _mapper(n_jobs) as mapper:
             for span, piece in windows:
@@ -521,7 +606,8 @@ class Predictor:
                 probabilities.append(self._predict(self._extract(batch, samples.name, mapper)))
         if not spans:
             raise AudioError(f"{samples.name}: silent (nothing to recognise)")
-        return self._assemble(None, spans, np.concatenate(probabilities), duration=samples.end / self.sr)
+        return self._assemble(None, spans, np.concatenate(probabilities), duration=samples.end / self.sr,
+                              weights=weights)
 
     def _extract(self, pieces: list, name: str, mapper) -> list:
         sr = self.sr  # once, not per window (a bundle works its rate out on each call)
@@ -694,11 +780,12 @@ class Predictor:
             self.emotions[i]: float(probabilities[i]) for i in self._display_order
         }
 
-    def _assemble(self, whole: np.ndarray | None, spans, windows: np.ndarray | None, *, duration: float) -> dict:
+    def _assemble(self, whole: np.ndarray | None, spans, windows: np.ndarray | None, *, duration: float,
+                  weights: np.ndarray | None = None) -> dict:
         """The result dict; with windows, the whole-clip answer and summary come from them."""
         segments, summary = [], None
         if spans:
-            weights = window_weights(spans)
+            weights = window_weights(spans) if weights is None else weights
             whole = weights @ windows / weights.sum()
             winners = np.argmax(windows, axis=1)
             seconds = {self.emotions[i]: round(float(weights[winners == i].sum()), 3) for i in self._display_order}

@@ -20,6 +20,7 @@ from serkit.service.pool import PredictionPool
 from serkit.service.routers import info, page, predict
 from serkit.service.security import SecurityHeaders
 from serkit.service.settings import Settings, get_settings
+from serkit.inference.speech import vad_session
 
 DESCRIPTION = """Speech emotion recognition over HTTP.
 
@@ -33,7 +34,8 @@ DOCS_ASSETS_URL = "/docs-assets"
 
 
 def check_predictor(predictor: Predictor) -> None:
-    """Refuse, with a clear message, a model the service cannot use; run it once on a tone.
+    """Refuse, with a clear message, a model the service cannot use; run it once on a tone;
+    load the voice-activity detector.
 
     Raises :class:`~serkit.core.exceptions.ArtifactError`.
     """
@@ -43,7 +45,8 @@ def check_predictor(predictor: Predictor) -> None:
             "speaker; the service predicts single clips, so serve a model trained without --speaker-norm"
         )
     try:
-        result = predictor.predict_audio(probe_tone(predictor.sr), predictor.sr)
+        result = predictor.predict_audio(probe_tone(predictor.sr), predictor.sr, segment="fixed")
+        vad_session()  # the voice-activity network: checked (SHA-256) and loaded before any request
     except Exception as error:  # any failure here is the model's, reported at start-up, not per request
         raise ArtifactError(f"model: fails on a test clip ({type(error).__name__}: {error})") from None
     total = sum(result["probabilities"].values())

@@ -81,10 +81,13 @@ def _warm_up(predictor) -> None:
     second, which should not fall on a client's first request."""
     import soundfile as sf
 
+    from serkit.inference.speech import vad_session
+
     wav = io.BytesIO()
     sf.write(wav, probe_tone(predictor.sr), predictor.sr, format="WAV")
     wav.seek(0)
     predictor.predict_file(NamedStream(wav))
+    vad_session()  # the voice-activity network's session, built once per process
 
 
 def _start_worker(model_dir, parent_pid: int, all_loaded) -> None:
@@ -185,7 +188,7 @@ class PredictionPool:
     async def predict(self, raw, **options) -> dict:
         """Predict the upload in ``raw`` (a seekable binary file) in a worker.
 
-        ``options`` go to ``predict_file`` (``window_s``, ``hop_s``, ``max_duration_s``).
+        ``options`` go to ``predict_file`` (``window_s``, ``hop_s``, ``max_duration_s``, ``segment``).
         Raises what ``predict_file`` raises, or :class:`~serkit.service.errors.ApiError`
         503 when the worker died twice.
         """

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from serkit.core.exceptions import ParameterError
+from serkit.inference.predictor import check_segment
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class Settings:
     cors_origins : tuple of str
         Origins whose pages may call the API from a browser (CORS); empty (the default):
         none but the server's own.
+    segment : {"vad", "fixed"}
+        How ``/v1/predict`` cuts audio when the request does not say: utterances of
+        the speech found by voice activity ("no speech" without any; the default), or
+        fixed windows.
 
     Examples
     --------
@@ -76,8 +81,10 @@ class Settings:
     max_connections: int = 200
     allowed_hosts: tuple[str, ...] | None = None
     cors_origins: tuple[str, ...] = ()
+    segment: str = "vad"
 
     def __post_init__(self):
+        check_segment(self.segment)
         for name in ("max_upload_bytes", "max_duration_s", "max_concurrent", "max_inflight_bytes",
                      "upload_timeout_s", "header_timeout_s", "max_connections"):
             if getattr(self, name) <= 0:
@@ -110,6 +117,7 @@ ENVIRONMENT = {
     "max_connections": "SERKIT_MAX_CONNECTIONS",
     "allowed_hosts": "SERKIT_ALLOWED_HOSTS",
     "cors_origins": "SERKIT_CORS_ORIGINS",
+    "segment": "SERKIT_SEGMENT",
 }
 """The environment variable of each setting (how ``serkit serve`` hands them to its workers)."""
 
@@ -132,7 +140,8 @@ def get_settings() -> Settings:
     parse = {"model_dir": lambda text: text or None, "max_upload_bytes": int, "max_duration_s": float,
              "max_concurrent": int, "max_queued": int, "prediction_workers": int, "expose_details": _flag,
              "max_inflight_bytes": int, "upload_timeout_s": float, "header_timeout_s": float,
-             "max_connections": int, "allowed_hosts": split_names, "cors_origins": split_names}
+             "max_connections": int, "allowed_hosts": split_names, "cors_origins": split_names,
+             "segment": str}
     values = {}
     for name, variable in ENVIRONMENT.items():
         if variable in os.environ:

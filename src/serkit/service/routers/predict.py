@@ -20,6 +20,7 @@ and in total.
 from __future__ import annotations
 
 import tempfile
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
@@ -56,11 +57,13 @@ class Summary(BaseModel):
 
 
 class Prediction(BaseModel):
-    emotion: str
-    probabilities: dict[str, float]
+    emotion: str | None
+    probabilities: dict[str, float] | None
     duration: float
     segments: list[Segment]
     summary: Summary | None = None
+    speech_seconds: float | None = None
+    no_speech: str | None = None
 
 
 _REQUEST_BODY = {
@@ -84,9 +87,12 @@ _REQUEST_BODY = {
         "Send WAV, FLAC, OGG, MP3, m4a/AAC, MP4, WebM/Opus, AMR, ALAC or another format libsndfile or "
         "FFmpeg reads as the multipart field `file` or as the raw body with `Content-Type: audio/*`, "
         "`video/*` (only the audio is decoded) or `application/octet-stream`. "
-        "Audio of at least `window + hop` seconds also gets a timeline (`segments`), a `summary` "
-        "(seconds per emotion, the dominant one), and whole-file probabilities that are the "
-        "seconds-weighted mean of the windows'. Past the server's concurrent predictions or its "
+        "With `segment=vad` (the default unless the server sets SERKIT_SEGMENT) a voice-activity detector runs first: audio without "
+        "speech gets `emotion` and `probabilities` null and `no_speech` (the reason); speech is cut "
+        "at its pauses into utterances of 1-10 s (`segments`, each with its emotion), the whole-file "
+        "probabilities are their mean weighted by seconds of speech (`speech_seconds`), and `summary` "
+        "gives the seconds of speech per emotion. With `segment=fixed`, audio of at least "
+        "`window + hop` seconds gets fixed windows instead. Past the server's concurrent predictions or its "
         "upload bytes in flight: 503 with `Retry-After`, before the body is read; a body that "
         "takes too long: 408."
     ),
@@ -97,6 +103,9 @@ async def predict(
     request: Request,
     window: float | None = Query(None, gt=0, le=60, description="timeline window in seconds, 0.5 to 60 (default 3)"),
     hop: float | None = Query(None, gt=0, le=60, description="timeline hop in seconds, 0.1 to the window (default 1.5)"),
+    segment: Literal["vad", "fixed"] | None = Query(None, description="vad: utterances of the speech, 'no speech' "
+                                                     "without any; fixed: windows of `window` s every `hop` s "
+                                                     "(default: the server's, vad unless SERKIT_SEGMENT says)"),
     predictor: Predictor = Depends(get_predictor),
     settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
@@ -114,7 +123,7 @@ async def predict(
                 raise ApiError(400, "no_file", "no file in the form: send the audio as the multipart field 'file'")
             if upload.size is not None and upload.size > limit:
                 raise ApiError(413, "too_large", f"upload larger than the limit of {limit / 2**20:g} MiB")
-            return await _predict_stream(request, predictor, upload.file, window, hop, settings)
+            return await _predict_stream(request, predictor, upload.file, window, hop, segment, settings)
         finally:
             await form.close()
 
@@ -128,7 +137,7 @@ async def predict(
                 spool.write(chunk)
             if size == 0:
                 raise ApiError(400, "no_file", "empty request body: send the audio file as the body")
-            return await _predict_stream(request, predictor, spool, window, hop, settings)
+            return await _predict_stream(request, predictor, spool, window, hop, segment, settings)
 
     raise ApiError(
         415,
@@ -138,8 +147,10 @@ async def predict(
     )
 
 
-async def _predict_stream(request: Request, predictor: Predictor, raw, window, hop, settings: Settings) -> JSONResponse:
-    options = {"window_s": window, "hop_s": hop, "max_duration_s": settings.max_duration_s}
+async def _predict_stream(request: Request, predictor: Predictor, raw, window, hop, segment: str,
+                          settings: Settings) -> JSONResponse:
+    options = {"window_s": window, "hop_s": hop, "max_duration_s": settings.max_duration_s,
+               "segment": segment or settings.segment}
     pool = request.app.state.pool
     async with request.app.state.slots.hold():
         if pool is not None:

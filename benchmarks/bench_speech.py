@@ -1,0 +1,270 @@
+"""Speech presence and utterances against issue 19's targets, with the bundled model.
+
+Prints one line per target:
+
+- ``nonspeech``: synthesised non-speech clips (white, pink and brown noise, mains hums,
+  tones, chirps, clicks, music-like chords, silence with a noise floor; at several
+  levels) answered "no speech" (target ≥ 95 %);
+- ``corpora``: the shared corpora's speech clips (RAVDESS 1200, nEMO 2076) wrongly
+  refused as "no speech" (target ≤ 0.5 %);
+- ``conversations``: synthetic conversations (``conversations.py``: 2–4 speakers of one
+  corpus, pauses of 0.2–2 s, 1–5 min): utterance boundaries, F1 at 200 ms (target ≥ 0.90),
+  and the utterance-level UA against the same clips predicted alone (target: within
+  2 points). RAVDESS actors are in the bundled model's training; nEMO's speakers are not
+  (cross-corpus: the argmax over the model's own emotions);
+- ``hour``: an hour of conversation through ``serkit predict`` (wall time and peak RSS,
+  targets ≤ 60 s and ≤ 500 MB) and the voice activity's own share of it (target ≤ 10 %).
+
+Usage::
+
+    nice -n 10 python3 benchmarks/bench_speech.py                         # all parts
+    nice -n 10 python3 benchmarks/bench_speech.py --parts nonspeech conversations --conversations 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conversations import build_conversations  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CORPORA = {"ravdess": DATA / "ravdess-speech", "nemo": DATA / "nemo"}
+TOLERANCE_S = 0.2
+NONSPEECH_S = 4.0
+LEVELS_DBFS = (-45.0, -30.0, -15.0)
+"""RMS levels of the non-speech clips (quiet room to loud)."""
+
+
+# -- non-speech ---------------------------------------------------------------------------
+
+
+def coloured_noise(n: int, rng: np.random.Generator, exponent: float) -> np.ndarray:
+    """Noise with power ∝ 1/f^exponent (0 white, 1 pink, 2 brown)."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n)
+    f[0] = f[1]
+    return np.fft.irfft(spectrum / f ** (exponent / 2), n)
+
+
+def chord(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Music-like: a new three- or four-note chord of harmonic tones every 0.4–1 s, each note decaying."""
+    y, start = np.zeros_like(t), 0.0
+    while start < t[-1]:
+        length = rng.uniform(0.4, 1.0)
+        inside = (t >= start) & (t < start + length)
+        local = t[inside] - start
+        for semitone in rng.choice(np.arange(-12, 13), size=rng.integers(3, 5), replace=False):
+            f0 = 261.6 * 2 ** (semitone / 12)
+            y[inside] += sum(np.sin(2 * np.pi * k * f0 * local) / k for k in range(1, 5)) * np.exp(-3 * local)
+        start += length
+    return y
+
+
+def nonspeech_clips(sr: int, seed: int = 0):
+    """``(kind, level, samples)`` for every kind of non-speech at every level, a few variants each."""
+    rng = np.random.default_rng(seed)
+    n = int(NONSPEECH_S * sr)
+    t = np.arange(n) / sr
+    for variant in range(4):
+        kinds = {
+            "white noise": rng.standard_normal(n),
+            "pink noise": coloured_noise(n, rng, 1.0),
+            "brown noise": coloured_noise(n, rng, 2.0),
+            "hum": sum(np.sin(2 * np.pi * k * (50 + 10 * (variant % 2)) * t) / k for k in range(1, 8)),
+            "tone": np.sin(2 * np.pi * rng.uniform(100, 3000) * t),
+            "chirp": np.sin(2 * np.pi * np.cumsum(np.geomspace(rng.uniform(80, 300), rng.uniform(2000, 8000), n)) / sr),
+            "clicks": (rng.random(n) < rng.uniform(2, 20) / sr).astype(float) * rng.choice([-1, 1], n),
+            "chords": chord(t, rng),
+        }
+        for kind, y in kinds.items():
+            for level in LEVELS_DBFS:
+                yield kind, level, (y / np.sqrt(np.mean(y ** 2)) * 10 ** (level / 20)).astype(np.float32)
+        floor = rng.uniform(-80, -60)
+        yield "silence with a noise floor", floor, (10 ** (floor / 20) * rng.standard_normal(n)).astype(np.float32)
+
+
+def bench_nonspeech(predictor) -> None:
+    answered, missed = 0, {}
+    clips = list(nonspeech_clips(predictor.sr))
+    for kind, level, y in clips:
+        result = predictor.predict_audio(y, predictor.sr, segment="vad")
+        if result.get("no_speech"):
+            answered += 1
+        else:
+            missed.setdefault(kind, []).append(f"{level:.0f} dBFS")
+    print(f"nonspeech: {answered}/{len(clips)} non-speech clips answered 'no speech' ({answered / len(clips):.1%}; "
+          f"target >= 95 %)" + (f"; given an emotion: {missed}" if missed else ""))
+
+
+# -- corpora --------------------------------------------------------------------------------
+
+
+def bench_corpora(predictor, limit: int | None) -> None:
+    """Refused speech clips, and the UA of whole clips against their speech only (the
+    bundled model never saw nEMO: a held-out corpus; it was trained on all of RAVDESS)."""
+    from serkit.core.audio import load_audio
+
+    from conversations import corpus_clips
+
+    for corpus, root in CORPORA.items():
+        if not root.is_dir():
+            print(f"corpora: {root} not found, {corpus} skipped")
+            continue
+        table = corpus_clips(corpus, root)[:limit]
+        refused, whole, speech_only, vad_s = [], [], [], 0.0
+        for path in table["path"]:
+            y, _ = load_audio(path, sr=predictor.sr, warn_silent=False)
+            started = time.perf_counter()
+            result = predictor.predict_audio(y, predictor.sr, segment="vad")
+            vad_s += time.perf_counter() - started
+            if result.get("no_speech"):
+                refused.append(Path(path).name)
+            speech_only.append(result["emotion"])
+            whole.append(predictor.predict_audio(y, predictor.sr, segment="fixed")["emotion"])
+        truth = list(table["label"])
+        print(f"corpora: {corpus}: {len(refused)}/{len(table)} speech clips refused as 'no speech' "
+              f"({len(refused) / len(table):.2%}; target <= 0.5 %)" + (f" ({', '.join(refused[:10])})" if refused else "")
+              + f"; UA {unweighted_accuracy(truth, whole):.1%} on whole clips, "
+              f"{unweighted_accuracy(truth, speech_only):.1%} on their speech only; "
+              f"{vad_s / len(table) * 1000:.0f} ms per clip with voice activity")
+
+
+# -- conversations --------------------------------------------------------------------------
+
+
+def boundary_f1(truth: list[tuple[float, float]], found: list[tuple[float, float]]) -> tuple[int, int, int]:
+    """Matched boundaries (starts with starts, ends with ends, one-to-one, within the
+    tolerance), true boundaries, found boundaries."""
+    matched = 0
+    for side in (0, 1):
+        taken = set()
+        for point in (span[side] for span in truth):
+            candidates = [(abs(span[side] - point), j) for j, span in enumerate(found)
+                          if j not in taken and abs(span[side] - point) <= TOLERANCE_S]
+            if candidates:
+                taken.add(min(candidates)[1])
+                matched += 1
+    return matched, 2 * len(truth), 2 * len(found)
+
+
+def unweighted_accuracy(truth: list[str], predicted: list[str | None]) -> float:
+    recalls = [np.mean([p == t for p, t in zip(predicted, truth) if t == label]) for label in sorted(set(truth))]
+    return float(np.mean(recalls))
+
+
+def utterance_emotions(turns, segments) -> list[str | None]:
+    """For each true turn, the emotion of the found utterance overlapping it most (None: none does)."""
+    emotions = []
+    for turn in turns:
+        overlaps = [(min(turn.end, s["end"]) - max(turn.start, s["start"]), s["emotion"]) for s in segments]
+        best = max(overlaps, default=(0.0, None))
+        emotions.append(best[1] if best[0] > 0 else None)
+    return emotions
+
+
+def bench_conversations(predictor, count: int) -> None:
+    for corpus, root in CORPORA.items():
+        if not root.is_dir():
+            continue
+        matched = n_true = n_found = 0
+        truth, together, alone, seconds = [], [], [], 0.0
+        # At the model's rate: RAVDESS resampled to 16 kHz would lose the band above 8 kHz its features use.
+        for conversation in build_conversations(corpus, root, count=count, seed=1, sr=predictor.sr):
+            result = predictor.predict_audio(conversation.audio, conversation.sr, segment="vad")
+            found = [(s["start"], s["end"]) for s in result["segments"]]
+            m, t, f = boundary_f1([(turn.start, turn.end) for turn in conversation.turns], found)
+            matched, n_true, n_found = matched + m, n_true + t, n_found + f
+            truth += [turn.emotion for turn in conversation.turns]
+            together += utterance_emotions(conversation.turns, result["segments"])
+            alone += [predictor.predict_file(turn.path, segment="vad")["emotion"] for turn in conversation.turns]
+            seconds += len(conversation.audio) / conversation.sr
+        precision, recall = matched / max(n_found, 1), matched / max(n_true, 1)
+        f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+        ua_together, ua_alone = unweighted_accuracy(truth, together), unweighted_accuracy(truth, alone)
+        print(f"conversations: {corpus}: {count} conversations, {seconds / 60:.1f} min, {len(truth)} utterances: "
+              f"boundary F1 at {TOLERANCE_S * 1000:.0f} ms {f1:.3f} (precision {precision:.3f}, recall {recall:.3f}; "
+              f"target >= 0.90); utterance-level UA {ua_together:.1%} in the conversations vs {ua_alone:.1%} alone "
+              f"({100 * (ua_together - ua_alone):+.1f} points; target within 2)")
+
+
+# -- an hour --------------------------------------------------------------------------------
+
+
+def write_hour(path: str, minutes: float) -> None:
+    """Conversations of both corpora, one after another, until ``minutes`` of audio."""
+    written, seed = 0, 0
+    with sf.SoundFile(path, "w", samplerate=16000, channels=1, subtype="PCM_16") as out:
+        while written < minutes * 60 * 16000:
+            for corpus, root in CORPORA.items():
+                for conversation in build_conversations(corpus, root, count=1, seed=100 + seed):
+                    audio = conversation.audio[: int(minutes * 60 * 16000) - written]
+                    out.write(audio)
+                    written += len(audio)
+            seed += 1
+
+
+def bench_hour(predictor, minutes: float) -> None:
+    from serkit.core.audio import AudioStream
+    from serkit.inference.speech import SpeechDetector
+
+    with tempfile.TemporaryDirectory(prefix="serkit-bench-") as folder:
+        path = os.path.join(folder, "hour.wav")
+        write_hour(path, minutes)
+        started = time.perf_counter()
+        detector = SpeechDetector(predictor.sr)
+        with AudioStream(path, sr=predictor.sr) as stream:
+            for block in stream.blocks():
+                detector.feed(block)
+        speech = detector.finish()
+        vad_s = time.perf_counter() - started
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "serkit", "predict", path, "--json"], capture_output=True,
+                              text=True, check=False)
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"serkit predict failed: {done.stderr[-2000:]}")
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"hour: {minutes:g} min of conversation through serkit predict: wall {wall:.1f} s (target <= 60 s), "
+          f"peak RSS {rss:.0f} MiB (target <= 500 MB), {len(speech.utterances)} utterances, "
+          f"{speech.speech_s / 60:.1f} min of speech; voice activity and segmentation alone {vad_s:.1f} s = "
+          f"{vad_s / wall:.0%} of the prediction's wall time (target <= 10 %)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", nargs="+", default=["nonspeech", "corpora", "conversations", "hour"],
+                        choices=["nonspeech", "corpora", "conversations", "hour"])
+    parser.add_argument("--conversations", type=int, default=3, help="conversations per corpus")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many clips per corpus")
+    parser.add_argument("--minutes", type=float, default=60.0, help="length of the 'hour'")
+    args = parser.parse_args()
+    from serkit.models.artifacts import load_model
+
+    predictor = load_model()
+    print(f"machine: {os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f} at the start")
+    for part in args.parts:
+        started = time.perf_counter()
+        if part == "nonspeech":
+            bench_nonspeech(predictor)
+        elif part == "corpora":
+            bench_corpora(predictor, args.limit)
+        elif part == "conversations":
+            bench_conversations(predictor, args.conversations)
+        else:
+            bench_hour(predictor, args.minutes)
+        print(f"  ({part}: {time.perf_counter() - started:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,322 @@
+"""Speech presence and utterances: the vendored VAD, segments, utterances, the predictor,
+the timeline formats, the CLI and the service (speech: the espeak-ng examples serkit ships)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import make_tone
+
+from serkit.inference import speech as speech_module
+from serkit.inference import timeline
+from serkit.core.audio import load_audio
+from serkit.core.exceptions import ArtifactError
+from serkit.inference.speech import FRAME_S, Segment, find_speech, speech_segments, split_utterances
+
+EXAMPLES = Path(speech_module.__file__).parents[1] / "data" / "examples"
+LONG_MIXED = EXAMPLES / "calm-happy-angry-sad--long-mixed.ogg"  # four sentences with pauses, 13.4 s
+
+
+@pytest.fixture(scope="module")
+def conversation() -> tuple[np.ndarray, int]:
+    return load_audio(LONG_MIXED, sr=16000)
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    from test_inference import make_predictor
+
+    return make_predictor()
+
+
+def noise(seconds: float = 3.0, sr: int = 16000, level: float = 0.1) -> np.ndarray:
+    return (level * np.random.default_rng(0).standard_normal(int(seconds * sr))).astype(np.float32)
+
+
+# -- the model file ----------------------------------------------------------------------
+
+
+def test_vendored_vad_is_the_pinned_wheels_file():
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        wheel = distribution("silero-vad")
+    except PackageNotFoundError:
+        pytest.skip("silero-vad is not installed (pip install --no-deps silero-vad==6.2.0)")
+    assert wheel.version == speech_module.VAD_REQUIREMENT.split("==")[1]
+    pinned = Path(wheel.locate_file("silero_vad/data/silero_vad.onnx"))
+    assert pinned.read_bytes() == speech_module.VAD_PATH.read_bytes()
+
+
+def test_vendored_vad_uses_only_allowed_operators_and_no_outside_data():
+    from serkit.inference.runtime import check_onnx_network
+
+    data = speech_module.VAD_PATH.read_bytes()
+    shapes = {"input": (64, 576), "state": (2, 64, 128), "sr": ()}
+    # Its LSTM sits inside If branches: the shared check looks into subgraphs, so the CNN's list refuses it …
+    assert "LSTM" in check_onnx_network(data, shapes)
+    # … and the VAD's own list passes every operator and the file's structure; the sizes of its If
+    # branches are beyond shape inference, which is why the file is pinned by its SHA-256 instead.
+    reason = check_onnx_network(data, shapes, operators=speech_module.VAD_OPERATORS)
+    assert reason is not None and "operators" not in reason and "outside the model file" not in reason
+
+
+def test_an_altered_vad_file_is_refused(tmp_path, monkeypatch):
+    altered = tmp_path / "silero_vad.onnx"
+    altered.write_bytes(speech_module.VAD_PATH.read_bytes()[:-1] + b"\0")
+    monkeypatch.setattr(speech_module, "VAD_PATH", altered)
+    speech_module.vad_session.cache_clear()
+    try:
+        with pytest.raises(ArtifactError, match="SHA-256 differs from silero-vad==6.2.0"):
+            speech_module.vad_session()
+    finally:
+        speech_module.vad_session.cache_clear()
+
+
+# -- segments and utterances -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("y", [noise(), np.zeros(32000, np.float32), make_tone(freq_hz=1000, duration_s=2, sr=16000)],
+                         ids=["white noise", "digital silence", "1 kHz tone"])
+def test_non_speech_has_no_utterances_and_says_why(y):
+    found = find_speech(y, 16000)
+    assert found.segments == [] and found.utterances == [] and found.speech_s == 0.0
+    assert re.fullmatch(r"no speech detected \(highest speech probability 0\.\d\d in \d\.\d s; .*\)",
+                        found.no_speech_reason())
+
+
+def test_the_sentences_of_the_example_are_its_utterances(conversation):
+    found = find_speech(*conversation)
+    assert found.no_speech_reason() is None
+    assert len(found.utterances) == 4
+    assert all(1.0 <= u.end - u.start <= 10.0 for u in found.utterances)
+    assert found.utterances[0].start == pytest.approx(0.5, abs=0.15)
+    assert found.utterances[-1].end == pytest.approx(12.4, abs=0.2)
+    assert 7.0 < found.speech_s < 10.0
+
+
+def test_block_by_block_detection_matches_one_pass(conversation, monkeypatch):
+    y, sr = conversation
+    whole = find_speech(y, sr)
+    monkeypatch.setattr(speech_module, "PENDING_S", 2.0)  # run the network every 2 s, warm-up carried over
+    detector = speech_module.SpeechDetector(sr)
+    for block in np.array_split(y, 37):
+        detector.feed(block)
+    streamed = detector.finish()
+    assert len(streamed.segments) == len(whole.segments)
+    np.testing.assert_allclose(np.array(streamed.segments), np.array(whole.segments), atol=0.1)
+
+
+def test_any_rate_finds_the_same_speech(conversation):
+    y, sr = conversation
+    at_44k = find_speech(load_audio(LONG_MIXED, sr=44100)[0], 44100)
+    np.testing.assert_allclose(np.array(at_44k.segments), np.array(find_speech(y, sr).segments), atol=0.07)
+
+
+def test_a_hum_silero_takes_for_speech_is_dropped_for_its_steady_spectrum():
+    t = np.arange(4 * 22050) / 22050
+    hum = sum(np.sin(2 * np.pi * k * 60 * t) / k for k in range(1, 8))
+    hum = (hum / np.sqrt(np.mean(hum ** 2)) * 10 ** (-15 / 20)).astype(np.float32)
+    y16 = load_audio(io.BytesIO(_wav(hum, 22050)), sr=16000)[0]
+    probabilities = speech_module.speech_probabilities(y16)
+    assert speech_segments(probabilities, duration_s=4.0)  # Silero alone hears a voice …
+    found = find_speech(hum, 22050)
+    assert found.utterances == [] and found.steady_s > 1.0  # … its spectrum says otherwise
+    assert "steady spectrum" in found.no_speech_reason()
+
+
+def _wav(y: np.ndarray, sr: int) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, y, sr, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
+def test_segments_need_a_pause_to_end_and_length_to_count():
+    frames = np.zeros(100)
+    frames[10:40] = 1.0   # ~1 s of speech …
+    frames[42:60] = 1.0   # … a 2-frame (64 ms) dip does not end it
+    frames[80:84] = 1.0   # 128 ms: too short to count
+    assert speech_segments(frames, duration_s=100 * FRAME_S) == [Segment(0.29, 1.95)]
+
+
+def test_short_utterances_join_their_nearer_neighbour_and_long_ones_are_split():
+    utterances = split_utterances([Segment(0.0, 2.0), Segment(2.3, 2.8), Segment(3.5, 5.0), Segment(9.0, 9.4)])
+    # 2.3-2.8 joins 0-2 (0.3 s away, not 3.5-5 0.7 s away); 9.0-9.4 has nobody within 0.5 s and stays.
+    assert [(u.start, u.end) for u in utterances] == [(0.0, 2.8), (3.5, 5.0), (9.0, 9.4)]
+    assert utterances[0].speech_s == pytest.approx(2.5)
+    parts = split_utterances([Segment(0.0, 25.0)])
+    assert len(parts) == 3 and all(p.end - p.start <= 10.0 for p in parts)
+    assert sum(p.speech_s for p in parts) == pytest.approx(25.0, abs=0.01)
+
+
+# -- the predictor -----------------------------------------------------------------------
+
+
+def test_no_speech_gets_no_emotion(predictor):
+    result = predictor.predict_audio(noise(), 16000, segment="vad")
+    assert result["emotion"] is None and result["probabilities"] is None
+    assert result["segments"] == [] and result["summary"] is None
+    assert result["speech_seconds"] == 0.0 and result["no_speech"].startswith("no speech detected")
+
+
+def test_utterances_are_the_segments_and_weigh_by_speech_seconds(predictor, conversation):
+    result = predictor.predict_audio(*conversation, segment="vad")
+    found = find_speech(*conversation)
+    assert [(s["start"], s["end"]) for s in result["segments"]] == [(u.start, u.end) for u in found.utterances]
+    assert result["speech_seconds"] == found.speech_s
+    weights = np.array([u.speech_s for u in found.utterances])
+    rows = np.array([[s["probabilities"][e] for e in ("sad", "happy")] for s in result["segments"]])
+    whole = weights @ rows / weights.sum()
+    assert [result["probabilities"][e] for e in ("sad", "happy")] == pytest.approx(whole.tolist())
+    assert sum(result["summary"]["seconds"].values()) == pytest.approx(found.speech_s, abs=0.01)
+
+
+def test_the_model_sees_only_the_utterances(predictor, conversation, monkeypatch):
+    seen = []
+    original = predictor.feature_set.from_audio
+    monkeypatch.setattr(predictor.feature_set, "from_audio", lambda y, sr: seen.append(len(y) / sr) or original(y, sr))
+    predictor.predict_audio(*conversation, segment="vad")
+    expected = [u.end - u.start for u in find_speech(*conversation).utterances]
+    assert seen == pytest.approx(expected, abs=0.002)
+
+
+def test_a_long_file_is_read_twice_with_the_same_answer(predictor, monkeypatch, tmp_path):
+    path = tmp_path / "talk.flac"
+    sf.write(path, *load_audio(LONG_MIXED, sr=22050))
+    once = predictor.predict_file(path, segment="vad")
+    monkeypatch.setattr("serkit.inference.predictor.WHOLE_READ_S", 5.0)
+    with open(path, "rb") as handle:  # a file object is rewound for the second pass
+        twice = predictor.predict_file(handle, segment="vad")
+    assert [s["emotion"] for s in twice["segments"]] == [s["emotion"] for s in once["segments"]]
+    np.testing.assert_allclose([s["start"] for s in twice["segments"]], [s["start"] for s in once["segments"]], atol=0.1)
+
+
+def test_fixed_windows_stay_available(predictor, conversation):
+    result = predictor.predict_audio(*conversation, segment="fixed")
+    assert "speech_seconds" not in result and len(result["segments"]) == 8
+
+
+def test_an_unknown_segmentation_is_a_parameter_error(predictor):
+    from serkit.core.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="segment='words' is not one of vad, fixed"):
+        predictor.predict_audio(noise(), 16000, segment="words")
+
+
+# -- the formats ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def result(predictor, conversation) -> dict:
+    return {"path": "talk.ogg", **predictor.predict_audio(*conversation, segment="vad")}
+
+
+def test_webvtt_has_one_cue_per_utterance(result):
+    text = timeline.to_webvtt(result)
+    assert text.startswith("WEBVTT\n\n1\n")
+    cues = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(\w+) (\d+)%", text)
+    assert len(cues) == len(result["segments"])
+    assert cues[0][0] == timeline._vtt_time(result["segments"][0]["start"])
+    assert [c[2] for c in cues] == [s["emotion"] for s in result["segments"]]
+    no_speech = {"path": "x", "emotion": None, "probabilities": None, "duration": 3.0, "segments": [], "no_speech": "no speech detected (…)"}
+    assert timeline.to_webvtt(no_speech) == "WEBVTT\n\nNOTE no speech detected (…)\n"
+
+
+def test_textgrid_intervals_tile_the_recording(result):
+    text = timeline.to_textgrid(result)
+    bounds = [(float(a), float(b)) for a, b in re.findall(r"xmin = ([\d.]+)\s+xmax = ([\d.]+)\s+text", text)]
+    assert bounds[0][0] == 0.0 and bounds[-1][1] == result["duration"]
+    assert all(left[1] == right[0] for left, right in zip(bounds, bounds[1:]))
+    labelled = re.findall(r'text = "(\w+) \d+%"', text)
+    assert labelled == [s["emotion"] for s in result["segments"]]
+    assert f"intervals: size = {len(bounds)}" in text
+
+
+def test_csv_has_a_row_per_utterance_and_says_why_a_file_has_none(result):
+    failed = {"path": "bad.wav", "error": "bad.wav: not readable as audio"}
+    rows = list(csv.DictReader(io.StringIO(timeline.to_csv([result, failed]))))
+    assert len(rows) == len(result["segments"]) + 1
+    assert rows[0]["emotion"] == result["segments"][0]["emotion"] and float(rows[0]["speech_seconds"]) > 0
+    assert rows[-1]["note"] == "bad.wav: not readable as audio" and rows[-1]["emotion"] == ""
+
+
+def test_runs_join_neighbours_of_one_emotion():
+    segments = [{"start": s, "end": s + 1, "emotion": e, "probabilities": {e: p}}
+                for s, e, p in ((0, "sad", 0.6), (2, "sad", 0.9), (4, "happy", 0.7))]
+    runs = timeline.runs({"emotion": "sad", "duration": 6, "speech_seconds": 3, "segments": segments})
+    assert runs == [timeline.Run(0, 3, "sad", 0.9, 2), timeline.Run(4, 5, "happy", 0.7, 1)]
+
+
+# -- the CLI and the service ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, predictor):
+    from serkit.models.artifacts import save_model
+    from serkit.features import get_feature_set
+    from serkit.models import make_model
+
+    fs = get_feature_set("seed26")
+    X = [fs.from_audio(make_tone(freq_hz=f, sr=22050), 22050) for f in (120, 160, 200, 600, 750, 900)]
+    model = make_model("logreg").fit(np.array(X), ["sad"] * 3 + ["happy"] * 3)
+    return save_model(tmp_path_factory.mktemp("model"), model, fs)
+
+
+def test_cli_answers_no_speech_with_exit_0(capsys, model_dir, tmp_path):
+    from serkit.cli import main
+
+    sf.write(tmp_path / "noise.wav", noise(), 16000)
+    assert main(["predict", str(tmp_path / "noise.wav"), str(LONG_MIXED), "--model", str(model_dir)]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert "no speech detected (highest speech probability" in lines[0] and "%" not in lines[0]
+    assert "s of speech" in lines[1]
+    assert "1 predicted, 0 failed, 1 without speech" in captured.err
+
+
+def test_cli_writes_webvtt_and_textgrid_from_the_suffix(capsys, model_dir, tmp_path):
+    from serkit.cli import main
+
+    for name, first_line in (("talk.vtt", "WEBVTT"), ("talk.TextGrid", 'File type = "ooTextFile"')):
+        assert main(["predict", str(LONG_MIXED), "--model", str(model_dir), "-o", str(tmp_path / name)]) == 0
+        assert (tmp_path / name).read_text().splitlines()[0] == first_line
+    assert main(["predict", str(LONG_MIXED), str(LONG_MIXED), "--model", str(model_dir), "--format", "vtt"]) == 1
+    assert "--format vtt writes one file's timeline; got 2 files" in capsys.readouterr().err
+
+
+def test_cli_json_has_speech_seconds_and_utterances(capsys, model_dir):
+    from serkit.cli import main
+
+    assert main(["predict", str(LONG_MIXED), "--model", str(model_dir), "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)
+    assert item["speech_seconds"] > 7 and len(item["segments"]) == 4
+
+
+def test_service_answers_no_speech_and_utterances(predictor):
+    from fastapi.testclient import TestClient
+
+    from serkit.service import create_app
+    from serkit.service.routers.predict import Prediction
+
+    def post(y, sr, query=""):
+        buffer = io.BytesIO()
+        sf.write(buffer, y, sr, format="WAV")
+        return client.post(f"/v1/predict{query}", content=buffer.getvalue(), headers={"content-type": "audio/wav"})
+
+    with TestClient(create_app(predictor=predictor)) as client:
+        silent = post(noise(), 16000)
+        assert silent.status_code == 200
+        assert silent.json()["no_speech"].startswith("no speech detected") and silent.json()["emotion"] is None
+        talk = post(*load_audio(LONG_MIXED, sr=16000)).json()
+        assert len(talk["segments"]) == 4 and talk["speech_seconds"] > 7
+        fixed = post(*load_audio(LONG_MIXED, sr=16000), query="?segment=fixed").json()
+        assert "speech_seconds" not in fixed and len(fixed["segments"]) == 8
+    for body in (silent.json(), talk):
+        assert Prediction.model_validate(body).model_dump(exclude_unset=True) == body
