@@ -6,6 +6,7 @@ Screenshots go to ``$SERKIT_SCREENSHOTS`` (e.g. ``docs/images``) when set, else 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -89,9 +90,21 @@ def browser(playwright):
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if the server's Content-Security-Policy blocked anything of
+    the server's own on it (blocking other hosts' files, such as ReDoc's logo, is its job)."""
     context = browser.new_context(viewport={"width": 1000, "height": 900})
-    yield context.new_page()
+    opened = context.new_page()
+    blocked = []
+
+    def on_console(message):
+        elsewhere = re.search(r"'https?://(?!127\.0\.0\.1)", message.text)
+        if "Content Security Policy" in message.text and not elsewhere:
+            blocked.append(message.text)
+
+    opened.on("console", on_console)
+    yield opened
     context.close()
+    assert blocked == []
 
 
 def expect_prediction(page, *, state="done", timeout=30_000):
@@ -189,6 +202,12 @@ def test_api_docs_render_offline(page, server_url):
     sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("serkit", timeout=20_000)
     sync_api.expect(page.locator(".opblock-summary-path", has_text="/v1/predict").first).to_be_visible()
     assert external == []
+
+
+def test_redoc_renders_under_the_content_security_policy(page, server_url):
+    page.goto(server_url + "/redoc")
+    sync_api.expect(page.locator("h1", has_text="serkit")).to_be_visible(timeout=20_000)
+    sync_api.expect(page.get_by_text("/v1/predict").first).to_be_attached()
 
 
 def test_server_error_is_shown_and_clears_the_previous_result(page, server_url, tmp_path):

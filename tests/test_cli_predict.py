@@ -110,7 +110,7 @@ def test_table_output(capsys, model_dir, clips):
     assert code == 0
     lines = captured.out.splitlines()
     assert "sad" in lines[0] and "%" in lines[0]
-    assert lines[1].endswith("failed: not readable as audio (Format not recognised.)")
+    assert lines[1].endswith("failed: not readable as audio (format not recognised, or a broken file)")
     assert "1 predicted, 1 failed" in captured.err
 
 
@@ -243,3 +243,19 @@ def test_bundled_model_on_original_48k_files(capsys, ravdess_48k_actor):
         assert "error" not in item
         assert len(item["probabilities"]) == 8
         assert sum(item["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_predicts_what_phones_and_browsers_record(capsys, model_dir, tmp_path):
+    from conftest import RECORDER_FORMATS, encode_recorder_format
+
+    for ending in RECORDER_FORMATS:
+        encode_recorder_format(tmp_path / f"high.{ending}", make_tone(freq_hz=750, sr=48000))
+    whole = (tmp_path / "high.m4a").read_bytes()
+    (tmp_path / "broken.webm").write_bytes(whole[: len(whole) // 2])
+    code, items = run_json(capsys, str(tmp_path), str(tmp_path / "high.mp4"), "--model", str(model_dir))
+    by_name = {item["path"].rsplit("/", 1)[-1]: item for item in items}
+    # the folder gives the audio endings; a video ending (.mp4) is read when named
+    assert code == 0 and len(items) == len(by_name) == len(RECORDER_FORMATS) + 1
+    assert set(by_name) == {f"high.{ending}" for ending in RECORDER_FORMATS} | {"broken.webm"}
+    assert all(by_name[f"high.{ending}"]["emotion"] == "happy" for ending in RECORDER_FORMATS)
+    assert by_name["broken.webm"]["error"].endswith("broken.webm: not readable as audio (format not recognised, or a broken file)")
