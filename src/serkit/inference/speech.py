@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from serkit.core.audio import is_silent
 from serkit.core.exceptions import ArtifactError
 
 VAD_REQUIREMENT = "silero-vad==6.2.0"
@@ -195,15 +196,25 @@ def speech_probabilities(y16: np.ndarray, history: np.ndarray | None = None) -> 
     audio = np.concatenate([before, y16, np.zeros(n_pieces * piece * CHUNK_SAMPLES - y16.shape[-1], np.float32)])
     span = (WARMUP_CHUNKS + piece) * CHUNK_SAMPLES + CONTEXT_SAMPLES
     pieces = np.stack([audio[k * piece * CHUNK_SAMPLES: k * piece * CHUNK_SAMPLES + span] for k in range(n_pieces)])
+    # Silent pieces are not run: a long silent upload then costs one pass over its samples.
+    audible = np.array([not is_silent(samples) for samples in pieces])
+    out = np.zeros((n_pieces, piece), dtype=np.float32)
+    if audible.any():
+        out[audible] = _run_pieces(pieces[audible], piece)
+    return out.reshape(-1)[:n_chunks]
+
+
+def _run_pieces(pieces: np.ndarray, piece: int) -> np.ndarray:
+    """Silero's probabilities for each chunk of each piece after its warm-up, batched."""
     session, rate = vad_session(), np.array(VAD_SR, dtype=np.int64)
-    state = np.zeros((2, n_pieces, 128), dtype=np.float32)
-    out = np.empty((n_pieces, piece), dtype=np.float32)
+    state = np.zeros((2, len(pieces), 128), dtype=np.float32)
+    out = np.empty((len(pieces), piece), dtype=np.float32)
     for step in range(WARMUP_CHUNKS + piece):
         window = pieces[:, step * CHUNK_SAMPLES: (step + 1) * CHUNK_SAMPLES + CONTEXT_SAMPLES]
         probability, state = session.run(None, {"input": window, "state": state, "sr": rate})
         if step >= WARMUP_CHUNKS:
             out[:, step - WARMUP_CHUNKS] = probability[:, 0]
-    return out.reshape(-1)[:n_chunks]
+    return out
 
 
 def spectral_flux(y16: np.ndarray) -> np.ndarray:
@@ -374,9 +385,16 @@ class SpeechDetector:
             self._probabilities.append(speech_probabilities(audio[:usable], self._history))
             # In 8 s pieces: the 64 ms frames of two minutes at once would hold hundreds of MB.
             step = FLUX_PIECE_CHUNKS * CHUNK_SAMPLES
-            self._flux += [spectral_flux(audio[start:min(start + step, usable)]) for start in range(0, usable, step)]
+            self._flux += [_flux_unless_silent(audio[start:min(start + step, usable)]) for start in range(0, usable, step)]
             self._history = audio[:usable][-(WARMUP_CHUNKS * CHUNK_SAMPLES + CONTEXT_SAMPLES):]
         self._pending, self._pending_samples = [audio[usable:]], audio.shape[-1] - usable
+
+
+def _flux_unless_silent(y16: np.ndarray) -> np.ndarray:
+    """:func:`spectral_flux`, or zeros for silence (no speech can be found there to check)."""
+    if is_silent(y16):
+        return np.zeros(math.ceil(y16.shape[-1] / FLUX_HOP), dtype=np.float32)
+    return spectral_flux(y16)
 
 
 def find_speech(y: np.ndarray, sr: int) -> Speech:
