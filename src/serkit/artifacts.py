@@ -580,7 +580,9 @@ def _check_tree_predictor(predictor, n_features: int) -> str | None:
     return None
 
 
-def _check_onnx(data) -> str | None:
+def check_onnx_network(data, *, operators=ONNX_OPERATORS, domains=("ai.onnx",)) -> str | None:
+    """Why an ONNX network (bytes or a uint8 array) is refused, or None: tensors stored
+    outside the file, a function, or a node outside ``operators`` and ``domains`` (the CNN's by default)."""
     import numpy as np
     import onnx
 
@@ -591,10 +593,10 @@ def _check_onnx(data) -> str | None:
                                          if attribute.type == onnx.AttributeProto.TENSOR]
     if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or graph.sparse_initializer:
         return "an ONNX network reading data from outside the model file"
-    operators = {(node.domain or "ai.onnx", node.op_type) for node in graph.node}
-    unknown = sorted(op for domain, op in operators if domain != "ai.onnx" or op not in ONNX_OPERATORS)
-    if unknown or model.functions or any(o.domain not in ("", "ai.onnx") for o in model.opset_import):
-        return f"an ONNX network with operators outside the CNN's ({unknown or 'custom domain or function'})"
+    used = {(node.domain or "ai.onnx", node.op_type) for node in graph.node}
+    unknown = sorted(op for domain, op in used if domain not in domains or op not in operators)
+    if unknown or model.functions:
+        return f"an ONNX network with operators outside the allowed ({unknown or 'a function'})"
     return None
 
 
@@ -602,7 +604,7 @@ def _check_cnn(cnn) -> str | None:
     if cnn.backend == "torch":
         cnn._module()  # rebuilt on the meta device first: sizes that differ from the weights fail
     onnx_model = getattr(cnn, "onnx_model_", None)
-    return None if onnx_model is None else _check_onnx(onnx_model)
+    return None if onnx_model is None else check_onnx_network(onnx_model)
 
 
 def check_loaded_model(estimator) -> None:
@@ -698,7 +700,7 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
     if runtime == "skops" and MODEL_FILE not in files:
         raise ArtifactError(f"{model_dir}: has no {MODEL_FILE}, only its inference export")
     if has_export and runtime != "skops":
-        estimator = load_export(model_dir, [name for name in files if is_export_file(name)], check_network=_check_onnx)
+        estimator = load_export(model_dir, [name for name in files if is_export_file(name)], check_network=check_onnx_network)
         _check_width(model_dir, estimator, metadata)
     else:
         estimator = _load_estimator(model_dir / MODEL_FILE)
