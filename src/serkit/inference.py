@@ -186,6 +186,10 @@ class Predictor:
         ``speaker_norm``); shown by ``serkit serve`` at ``GET /v1/model``.
     window_s, hop_s : float
         Default timeline window (0.5 to 60 s) and hop (0.1 s to the window).
+    familiarity : serkit.familiarity.Familiarity or None
+        Statistics of the training features: each result then carries ``familiarity``
+        (how typical its features are of the training data, 0 to 1) and ``caution``
+        where it is below :data:`serkit.familiarity.CAUTION_BELOW`.
 
     Examples
     --------
@@ -201,6 +205,7 @@ class Predictor:
         metadata: dict | None = None,
         window_s: float = DEFAULT_WINDOW_S,
         hop_s: float = DEFAULT_HOP_S,
+        familiarity=None,
     ):
         if not hasattr(estimator, "predict_proba"):
             raise ParameterError(f"estimator {type(estimator).__name__} has no predict_proba")
@@ -211,6 +216,7 @@ class Predictor:
         self.estimator = estimator
         self.feature_set = feature_set
         self.metadata = dict(metadata or {})
+        self.familiarity = familiarity
         self.emotions = classes
         # Probabilities are listed in RAVDESS order (neutral … surprised), not the
         # model's alphabetical class order; other labels follow in the model's order.
@@ -241,6 +247,7 @@ class Predictor:
             },
             "emotions": list(self.emotions),
             "speaker_norm": self.speaker_norm,
+            "familiarity": self.familiarity is not None,
             "window_s": self.window_s,
             "hop_s": self.hop_s,
         }
@@ -429,21 +436,24 @@ class Predictor:
         _check_silent(peak, stream.name)
 
     def _predict_whole(self, y: np.ndarray, name: str) -> dict:
-        features = self._extract([y], name, map)
-        return self._assemble(self._predict(features)[0], [], None, duration=y.shape[-1] / self.sr)
+        probabilities, familiarity = self._predict(self._extract([y], name, map))
+        return self._assemble(probabilities[0], [], None, duration=y.shape[-1] / self.sr,
+                              familiarity=None if familiarity is None else familiarity[0])
 
     def _predict_windows(self, pieces: Iterable[np.ndarray], spans, duration: float, name: str, n_jobs: int) -> dict:
         """Features and probabilities of the windows, :data:`WINDOWS_PER_BATCH` at a time."""
-        probabilities, batch = [], []
+        predictions, batch = [], []
         with _mapper(n_jobs) as mapper:
             for piece in pieces:
                 batch.append(piece)
                 if len(batch) == WINDOWS_PER_BATCH:
-                    probabilities.append(self._predict(self._extract(batch, name, mapper)))
+                    predictions.append(self._predict(self._extract(batch, name, mapper)))
                     batch = []
             if batch:
-                probabilities.append(self._predict(self._extract(batch, name, mapper)))
-        return self._assemble(None, spans, np.concatenate(probabilities), duration=duration)
+                predictions.append(self._predict(self._extract(batch, name, mapper)))
+        familiarity = None if self.familiarity is None else np.concatenate([f for _, f in predictions])
+        return self._assemble(None, spans, np.concatenate([p for p, _ in predictions]), duration=duration,
+                              familiarity=familiarity)
 
     def _extract(self, pieces: list, name: str, mapper) -> list:
         features = list(mapper(lambda piece: self.feature_set.from_audio(piece, self.sr), pieces))
@@ -475,8 +485,9 @@ class Predictor:
                 _, spans, duration = extracted[index]
 
                 def assemble():
-                    probabilities = self._predict(list(block))
-                    return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration)
+                    probabilities, familiarity = self._predict(list(block))
+                    return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration,
+                                          familiarity=familiarity if familiarity is None or not spans else familiarity[1:])
 
                 outcomes[index] = _outcome(names[index], assemble)
         return [outcomes[i] for i in range(len(names))]
@@ -505,24 +516,28 @@ class Predictor:
             for block, speaker in zip(blocks, speakers)
         ]
 
-    def _predict(self, features: list) -> np.ndarray:
-        """One ``predict_proba`` call on the features of a few clips or windows."""
+    def _predict(self, features: list) -> tuple[np.ndarray, np.ndarray | None]:
+        """One ``predict_proba`` call on the features of a few clips or windows, and
+        their familiarity (None without statistics)."""
         X = self.feature_set.collate(features)
+        familiarity = None if self.familiarity is None else self.familiarity.scores(X)
         probabilities = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
         if probabilities.shape != (len(features), len(self.emotions)):
             raise SerkitError(
                 f"model returned probabilities of shape {probabilities.shape}, "
                 f"expected {(len(features), len(self.emotions))}"
             )
-        return probabilities
+        return probabilities, familiarity
 
     def _label(self, probabilities: np.ndarray) -> tuple[str, dict]:
         return self.emotions[int(np.argmax(probabilities))], {
             self.emotions[i]: float(probabilities[i]) for i in self._display_order
         }
 
-    def _assemble(self, whole: np.ndarray | None, spans, windows: np.ndarray | None, *, duration: float) -> dict:
-        """The result dict; with windows, the whole-clip answer and summary come from them."""
+    def _assemble(self, whole: np.ndarray | None, spans, windows: np.ndarray | None, *, duration: float,
+                  familiarity=None) -> dict:
+        """The result dict; with windows, the whole-clip answer, its familiarity and the
+        summary come from them (``familiarity``: one per window, else the clip's)."""
         segments, summary = [], None
         if spans:
             weights = window_weights(spans)
@@ -530,13 +545,17 @@ class Predictor:
             winners = np.argmax(windows, axis=1)
             seconds = {self.emotions[i]: round(float(weights[winners == i].sum()), 3) for i in self._display_order}
             summary = {"seconds": seconds, "dominant": max(seconds, key=seconds.get)}
-            for (start, end), row in zip(spans, windows):
+            for index, ((start, end), row) in enumerate(zip(spans, windows)):
                 label, probs = self._label(row)
-                segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs})
+                segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs,
+                                 **_familiarity_fields(None if familiarity is None else familiarity[index])})
+            if familiarity is not None:
+                familiarity = weights @ familiarity / weights.sum()
         emotion, probabilities = self._label(whole)
         return {
             "emotion": emotion,
             "probabilities": probabilities,
+            **_familiarity_fields(familiarity),
             "duration": round(duration, 3),
             "segments": segments,
             "summary": summary,
@@ -582,6 +601,16 @@ def _slices(y: np.ndarray, spans, sr: int) -> list[np.ndarray]:
 def _check_silent(peak: float, name: str) -> None:
     if is_silent(np.array([peak], dtype=np.float32)):
         raise AudioError(f"{name}: silent (nothing to recognise)")
+
+
+def _familiarity_fields(value) -> dict:
+    """``{"familiarity": 0.43, "caution": None}``; the caution where the value is below
+    :data:`serkit.familiarity.CAUTION_BELOW`; both None without statistics."""
+    from serkit.familiarity import CAUTION, CAUTION_BELOW
+
+    if value is None:
+        return {"familiarity": None, "caution": None}
+    return {"familiarity": round(float(value), 3), "caution": CAUTION if value < CAUTION_BELOW else None}
 
 
 def _finite(features) -> bool:

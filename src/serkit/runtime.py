@@ -505,6 +505,28 @@ class ExportedModel:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
+def load_familiarity(model_dir):
+    """The familiarity statistics of the export in ``model_dir``
+    (:class:`serkit.familiarity.Familiarity`), or None when it has none.
+
+    Raises :class:`~serkit.exceptions.ArtifactError` for a malformed step or array.
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    from serkit.familiarity import from_step
+
+    model_dir = Path(model_dir)
+    try:
+        spec = json.loads((model_dir / GRAPH_FILE).read_text()).get("familiarity")
+        if spec is None:
+            return None
+        arrays = load_file(str(model_dir / ARRAYS_FILE))
+    except (OSError, ValueError, RecursionError, AttributeError, SafetensorError) as error:
+        raise ArtifactError(f"{model_dir}: its inference export is unreadable ({type(error).__name__})") from None
+    return from_step(spec, arrays)
+
+
 def load_export(model_dir, files: list[str], *, check_network=None) -> ExportedModel:
     """The export in ``model_dir`` (``files``: its file names, already checksummed).
 

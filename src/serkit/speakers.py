@@ -229,7 +229,7 @@ class SpeakerEmbedder:
 def cosine_distances(vectors: np.ndarray) -> np.ndarray:
     """``1 - cos`` between every pair of rows, in [0, 2].
 
-    >>> cosine_distances(np.array([[1.0, 0.0], [0.0, 2.0]])).tolist()
+    >>> cosine_distances(np.array([[1.0, 0.0], [0.0, 2.0]])).round(6).tolist()
     [[0.0, 1.0], [1.0, 0.0]]
     """
     unit = _unit(np.asarray(vectors, dtype=np.float64))
