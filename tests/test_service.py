@@ -109,7 +109,7 @@ def test_predict_long_file_has_a_timeline(client):
     segments = response.json()["segments"]
     assert len(segments) == 9
     assert segments[0]["emotion"] == "sad" and segments[-1]["emotion"] == "happy"
-    assert set(segments[0]) == {"start", "end", "emotion", "probabilities"}
+    assert set(segments[0]) == {"start", "end", "emotion", "probabilities", "familiarity", "caution", "speaker"}
 
 
 def test_answers_match_the_documented_schema(client):

@@ -326,6 +326,7 @@ class Predictor:
         hop_s: float | None = None,
         max_duration_s: float | None = None,
         n_jobs: int = 1,
+        diarize=None,
     ) -> dict:
         """Read ``source`` at the feature set's rate and predict it like :meth:`predict_audio`.
 
@@ -333,14 +334,26 @@ class Predictor:
         before decoding. Audio with a timeline is decoded block by block: memory holds
         one block and :data:`WINDOWS_PER_BATCH` windows' features, whatever the duration.
 
+        With ``diarize`` (``"auto"`` or a number of speakers, :func:`serkit.speakers.parse_speakers`)
+        the timeline's pieces are clustered by voice: each segment gets its ``speaker``
+        and the result a ``speakers`` summary per speaker; a speaker-normalised model
+        standardises each speaker's features by that speaker's own statistics. The
+        file is then decoded whole (its features and d-vectors are all needed at once).
+
         Raises :class:`~serkit.exceptions.AudioError` for unusable audio, including
         silence (a model's answer on silence means nothing), and
         :class:`~serkit.exceptions.ParameterError` as :meth:`predict_audio`.
         """
-        self._refuse_speaker_norm()
+        from serkit.speakers import parse_speakers
+
+        diarize = parse_speakers(diarize)
+        if diarize is None:
+            self._refuse_speaker_norm()
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
             spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
             with _one_blas_thread():
+                if diarize is not None:
+                    return self._predict_speakers(self._read_clip(stream), spans, stream.name, diarize, n_jobs)
                 if not spans:
                     return self._predict_whole(self._read_clip(stream), stream.name)
                 return self._predict_windows(self._stream_slices(stream, spans), spans, stream.duration_s, stream.name, n_jobs)
@@ -357,6 +370,7 @@ class Predictor:
         max_duration_s: float | None = None,
         progress: bool = False,
         n_jobs: int = 1,
+        diarize=None,
     ) -> list[BatchItem]:
         """Predict many files; a file that fails is reported, never stops the rest.
 
@@ -371,6 +385,9 @@ class Predictor:
             Show a progress bar (tqdm, on stderr).
         n_jobs : int >= 1
             Threads computing window features.
+        diarize : "auto", int or None
+            Cluster each file's pieces by speaker (:meth:`predict_file`); a
+            speaker-normalised model then needs no ``speakers``.
 
         Returns
         -------
@@ -379,7 +396,7 @@ class Predictor:
         """
         if speakers is not None and len(speakers) != len(sources):
             raise ParameterError(f"got {len(speakers)} speakers for {len(sources)} files")
-        if self.speaker_norm and speakers is None:
+        if self.speaker_norm and speakers is None and diarize is None:
             raise ParameterError(
                 "this model was trained on per-speaker standardised features; "
                 "give each file's speaker (serkit predict --speaker-from folder|COLUMN)"
@@ -391,10 +408,11 @@ class Predictor:
             from tqdm.auto import tqdm
 
             sources_shown = tqdm(sources, desc="files", unit="file")
-        if self.speaker_norm:
+        if self.speaker_norm and diarize is None:
             outcomes = self._predict_per_speaker(sources_shown, names, speakers, window_s, hop_s, max_duration_s)
         else:
-            options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s, "n_jobs": n_jobs}
+            options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s, "n_jobs": n_jobs,
+                       "diarize": diarize}
             outcomes = [_outcome(name, lambda: self.predict_file(source, **options)) for source, name in zip(sources_shown, names)]
         return [BatchItem(name, **outcome) for name, outcome in zip(names, outcomes)]
 
@@ -454,6 +472,31 @@ class Predictor:
         familiarity = None if self.familiarity is None else np.concatenate([f for _, f in predictions])
         return self._assemble(None, spans, np.concatenate([p for p, _ in predictions]), duration=duration,
                               familiarity=familiarity)
+
+    def _predict_speakers(self, y: np.ndarray, spans, name: str, speakers, n_jobs: int) -> dict:
+        """Every piece's features and d-vector, clustered by voice, then predicted (see :meth:`predict_file`)."""
+        from serkit.speakers import cluster_speakers, shared_embedder, speaker_names
+
+        duration = y.shape[-1] / self.sr
+        spans = spans or [(0.0, duration)]  # a short clip is one utterance
+        pieces = _slices(y, spans, self.sr)
+        with _mapper(n_jobs) as mapper:
+            features = self._extract(pieces, name, mapper)
+        labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
+        if self.speaker_norm:
+            features = list(_normalise_by_speaker(self.feature_set.collate(features), labels))
+        probabilities, familiarity = self._predict(features)
+        result = self._assemble(None, spans, probabilities, duration=duration, familiarity=familiarity)
+        for segment, label in zip(result["segments"], labels):
+            segment["speaker"] = str(label)
+        result["speakers"] = {}
+        for label in dict.fromkeys(labels):
+            rows = np.flatnonzero(labels == label)
+            own = self._assemble(None, [spans[i] for i in rows], probabilities[rows], duration=0.0,
+                                 familiarity=None if familiarity is None else familiarity[rows])
+            seconds = round(float(window_weights([spans[i] for i in rows]).sum()), 3)
+            result["speakers"][str(label)] = {"seconds": seconds, **{k: own[k] for k in ("emotion", "probabilities", "familiarity", "caution", "summary")}}
+        return result
 
     def _extract(self, pieces: list, name: str, mapper) -> list:
         features = list(mapper(lambda piece: self.feature_set.from_audio(piece, self.sr), pieces))
@@ -548,7 +591,8 @@ class Predictor:
             for index, ((start, end), row) in enumerate(zip(spans, windows)):
                 label, probs = self._label(row)
                 segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs,
-                                 **_familiarity_fields(None if familiarity is None else familiarity[index])})
+                                 **_familiarity_fields(None if familiarity is None else familiarity[index]),
+                                 "speaker": None})
             if familiarity is not None:
                 familiarity = weights @ familiarity / weights.sum()
         emotion, probabilities = self._label(whole)
@@ -559,6 +603,7 @@ class Predictor:
             "duration": round(duration, 3),
             "segments": segments,
             "summary": summary,
+            "speakers": None,
         }
 
 
@@ -601,6 +646,20 @@ def _slices(y: np.ndarray, spans, sr: int) -> list[np.ndarray]:
 def _check_silent(peak: float, name: str) -> None:
     if is_silent(np.array([peak], dtype=np.float32)):
         raise AudioError(f"{name}: silent (nothing to recognise)")
+
+
+def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each speaker's rows standardised by that speaker's statistics; a speaker with a
+    single piece by the statistics of the whole recording (one piece says nothing)."""
+    from serkit.normalization import SpeakerNormalizer
+
+    if len(X) < 2:
+        raise ParameterError("speaker normalisation needs at least 2 utterances in the recording")
+    out = SpeakerNormalizer().fit_transform(X, np.zeros(len(X), dtype=int))
+    shared = np.array([np.count_nonzero(labels == label) > 1 for label in labels])
+    if shared.any():
+        out[shared] = SpeakerNormalizer().fit_transform(X[shared], labels[shared])
+    return out
 
 
 def _familiarity_fields(value) -> dict:

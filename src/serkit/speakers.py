@@ -223,6 +223,12 @@ class SpeakerEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
 
 
+@lru_cache(maxsize=1)
+def shared_embedder() -> SpeakerEmbedder:
+    """One :class:`SpeakerEmbedder` per process (its session is built once)."""
+    return SpeakerEmbedder()
+
+
 # -- clustering -----------------------------------------------------------------------
 
 
@@ -302,7 +308,8 @@ def choose_speaker_count(merges, *, max_speakers: int = MAX_SPEAKERS, min_gap: f
     return int(len(gaps) - np.argmax(gaps) + 1)
 
 
-def cluster_speakers(embeddings: np.ndarray, n_speakers="auto", *, continuity: float = CONTINUITY) -> np.ndarray:
+def cluster_speakers(embeddings: np.ndarray, n_speakers="auto", *, continuity: float = CONTINUITY,
+                     min_gap: float = AUTO_MIN_GAP) -> np.ndarray:
     """A speaker label (0, 1, … in order of first appearance) for each utterance's d-vector.
 
     Parameters
@@ -313,6 +320,8 @@ def cluster_speakers(embeddings: np.ndarray, n_speakers="auto", *, continuity: f
         How many speakers; ``"auto"`` chooses (:func:`choose_speaker_count`).
     continuity : float >= 0
         Cosine distance taken off between neighbouring utterances (:data:`CONTINUITY`).
+    min_gap : float >= 0
+        The smallest jump of merge distance ``auto`` takes for a second speaker (:data:`AUTO_MIN_GAP`).
 
     Returns
     -------
@@ -331,7 +340,7 @@ def cluster_speakers(embeddings: np.ndarray, n_speakers="auto", *, continuity: f
         distances[neighbours, neighbours + 1] - continuity, 0.0
     )
     merges = average_linkage(distances)
-    count = choose_speaker_count(merges) if n_speakers == "auto" else min(n_speakers, n)
+    count = choose_speaker_count(merges, min_gap=min_gap) if n_speakers == "auto" else min(n_speakers, n)
     return _labels_after(merges, n, count)
 
 

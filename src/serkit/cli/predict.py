@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 HELP = "Predict the emotion of audio files (the bundled model unless --model), with a timeline for long audio."
-EXAMPLE = "serkit predict clip.wav recordings/ --json"
+EXAMPLE = "serkit predict clip.wav recordings/ --json\n  serkit predict meeting.wav --speakers auto"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--speaker-from",
         metavar="folder|COLUMN",
         help="standardise features per speaker: the speaker is each file's folder, or COLUMN of --manifest",
+    )
+    parser.add_argument(
+        "--speakers", metavar="auto|N",
+        help="cluster each file's timeline by voice into N speakers (auto: the number found); segments and "
+             "summaries per speaker; a speaker-normalised model standardises each speaker by their own statistics",
     )
     parser.add_argument("--manifest", metavar="CSV", help="a CSV with a 'path' column (relative to the CSV) naming the files")
     parser.epilog = (parser.epilog or "") + (
@@ -92,12 +97,17 @@ def format_table(items: list[dict]) -> str:
         ranked = sorted(item["probabilities"].items(), key=lambda kv: -kv[1])
         runner_up = f"  (then {ranked[1][0]} {ranked[1][1]:.0%})" if len(ranked) > 1 else ""
         lines.append(f"{name:<{width}}  {item['emotion']:<10} {ranked[0][1]:>4.0%}{runner_up}")
+        if item.get("caution"):
+            lines.append(f"{'':<{width}}  caution: {item['caution']} (familiarity {item['familiarity']:.0%})")
         for segment in item.get("segments", []):
             p = segment["probabilities"][segment["emotion"]]
             span = f"{segment['start']:5.1f}–{segment['end']:5.1f} s"
-            lines.append(f"{'':<{width}}  {span}  {segment['emotion']:<10} {p:>4.0%}")
+            who = f"  {segment['speaker']}" if segment.get("speaker") else ""
+            lines.append(f"{'':<{width}}  {span}{who}  {segment['emotion']:<10} {p:>4.0%}")
         if item.get("summary"):
             lines.append(f"{'':<{width}}  {format_summary(item['summary'], item['duration'])}")
+        for speaker, own in (item.get("speakers") or {}).items():
+            lines.append(f"{'':<{width}}  {speaker}: {format_summary(own['summary'], own['seconds'])}")
     return "\n".join(lines)
 
 
@@ -141,7 +151,12 @@ def run(args: argparse.Namespace) -> int:
 
     from serkit.artifacts import load_model
 
+    from serkit.speakers import parse_speakers
+
+    diarize = parse_speakers(args.speakers)
     predictor = load_model(args.model, runtime=args.runtime)
+    if speakers is not None and diarize is not None:
+        raise ParameterError("give --speaker-from (speakers known) or --speakers (speakers found), not both")
     if speakers is not None and not predictor.speaker_norm:
         print("note: this model was trained without speaker normalisation; --speaker-from is ignored", file=sys.stderr)
     batch = predictor.predict_batch(
@@ -151,12 +166,13 @@ def run(args: argparse.Namespace) -> int:
         hop_s=args.hop,
         progress=len(files) > 1 and sys.stderr.isatty(),
         n_jobs=min(8, os.cpu_count() or 1),
+        diarize=diarize,
     )
     items = []
     for entry in batch:
         item = entry.to_dict()
         if "error" not in item and not item["segments"]:
-            del item["segments"], item["summary"]  # the whole-file answer is the result for short audio
+            del item["segments"], item["summary"], item["speakers"]  # the whole-file answer is the result for short audio
         items.append(item)
     if args.json:
         print(json.dumps(items, indent=2))

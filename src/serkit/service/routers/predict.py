@@ -29,6 +29,7 @@ from serkit.service.dependencies import get_predictor, get_settings
 from serkit.service.errors import ApiError, ErrorBody
 from serkit.service.pool import IN_MEMORY_BYTES, NamedStream
 from serkit.service.settings import Settings
+from serkit.speakers import parse_speakers
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 
@@ -45,6 +46,9 @@ class Segment(BaseModel):
     end: float
     emotion: str
     probabilities: dict[str, float]
+    familiarity: float | None = None
+    caution: str | None = None
+    speaker: str | None = None
 
 
 class Summary(BaseModel):
@@ -52,12 +56,24 @@ class Summary(BaseModel):
     dominant: str
 
 
+class SpeakerSummary(BaseModel):
+    seconds: float
+    emotion: str
+    probabilities: dict[str, float]
+    familiarity: float | None = None
+    caution: str | None = None
+    summary: Summary | None = None
+
+
 class Prediction(BaseModel):
     emotion: str
     probabilities: dict[str, float]
+    familiarity: float | None = None
+    caution: str | None = None
     duration: float
     segments: list[Segment]
     summary: Summary | None = None
+    speakers: dict[str, SpeakerSummary] | None = None
 
 
 def _limited(receive, limit: int):
@@ -106,10 +122,12 @@ async def predict(
     request: Request,
     window: float | None = Query(None, gt=0, le=60, description="timeline window in seconds, 0.5 to 60 (default 3)"),
     hop: float | None = Query(None, gt=0, le=60, description="timeline hop in seconds, 0.1 to the window (default 1.5)"),
+    speakers: str | None = Query(None, max_length=4, description="cluster the timeline by voice: auto, or a number of speakers 1 to 16"),
     predictor: Predictor = Depends(get_predictor),
     settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
     predictor.timeline_options(window, hop)  # bounds, before any reading; the window count from the header
+    diarize = parse_speakers(speakers)
     slots = request.app.state.slots
     slots.check()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -130,7 +148,7 @@ async def predict(
                 raise ApiError(400, "no_file", "no file in the form: send the audio as the multipart field 'file'")
             if upload.size is not None and upload.size > limit:
                 raise ApiError(413, "too_large", f"upload larger than the limit of {limit / 2**20:g} MiB")
-            return await _predict_stream(request, predictor, upload.file, window, hop, settings)
+            return await _predict_stream(request, predictor, upload.file, window, hop, diarize, settings)
         finally:
             await form.close()
 
@@ -144,7 +162,7 @@ async def predict(
                 spool.write(chunk)
             if size == 0:
                 raise ApiError(400, "no_file", "empty request body: send the audio file as the body")
-            return await _predict_stream(request, predictor, spool, window, hop, settings)
+            return await _predict_stream(request, predictor, spool, window, hop, diarize, settings)
 
     raise ApiError(
         415,
@@ -154,8 +172,8 @@ async def predict(
     )
 
 
-async def _predict_stream(request: Request, predictor: Predictor, raw, window, hop, settings: Settings) -> JSONResponse:
-    options = {"window_s": window, "hop_s": hop, "max_duration_s": settings.max_duration_s}
+async def _predict_stream(request: Request, predictor: Predictor, raw, window, hop, diarize, settings: Settings) -> JSONResponse:
+    options = {"window_s": window, "hop_s": hop, "max_duration_s": settings.max_duration_s, "diarize": diarize}
     pool = request.app.state.pool
     async with request.app.state.slots.hold():
         if pool is not None:
