@@ -182,7 +182,7 @@ def format_table(rows: list[dict], protocols) -> str:
 def save_default(model_dir: Path, root: Path, set_name: str, model: str, runs: dict, *, n_splits,
                  random_state, command: str) -> dict:
     """Fit ``model`` on every clip and save it with the figures just measured."""
-    from serkit.artifacts import save_model
+    from serkit.models.artifacts import save_model
     from serkit.evaluation import dataset_from_corpus
     from serkit.models import fit_model
 

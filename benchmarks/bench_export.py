@@ -36,7 +36,7 @@ def compare(paths: list[Path], lean, full, *, batch: int = 64) -> dict:
     """Features once per clip, both models on them: max |Δp| and agreeing labels."""
     from tqdm import tqdm
 
-    from serkit.audio import load_audio
+    from serkit.core.audio import load_audio
 
     fs = lean.feature_set
     worst, agree, failed = 0.0, 0, 0
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
 
     from threadpoolctl import threadpool_limits
 
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     lean, full = load_model(args.model, runtime="export"), load_model(args.model, runtime="skops")
     results, ok = {}, True

@@ -39,9 +39,9 @@ MAX_FLAGGED_IN_DOMAIN = 0.05
 
 def held_out_scores(dataset, *, n_components: int, n_splits: int = 5, seed: int = 0) -> dict:
     """Per held-out clip: correct or not, confidence, familiarity (5 speaker folds)."""
-    from serkit.evaluation import split_indices
-    from serkit.familiarity import fit_familiarity
-    from serkit.models import fit_model, make_model
+    from serkit.evaluation.protocols import split_indices
+    from serkit.inference.familiarity import fit_familiarity
+    from serkit.models.registry import fit_model, make_model
 
     X, y, groups = dataset.X, dataset.y, dataset.groups
     correct, confidence, familiarity = (np.empty(len(y)) for _ in range(3))
@@ -93,8 +93,8 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
-    from serkit.evaluation import dataset_from_corpus
-    from serkit.familiarity import CAUTION_BELOW, N_COMPONENTS, fit_familiarity
+    from serkit.evaluation.dataset import dataset_from_corpus
+    from serkit.inference.familiarity import CAUTION_BELOW, N_COMPONENTS, fit_familiarity
 
     dataset, _ = dataset_from_corpus(args.ravdess, corpus="ravdess", feature_set="whisper+functionals",
                                      progress=sys.stderr.isatty())

@@ -2,7 +2,7 @@
 
 For each clip, the reference loads with ``librosa.load`` and makes one librosa call
 per feature (its STFT recomputed each time); serkit loads with
-``serkit.audio.load_audio`` and computes ``seed26`` from one shared STFT. Both run in
+``serkit.core.audio.load_audio`` and computes ``seed26`` from one shared STFT. Both run in
 this process, one thread, after a warm-up, interleaved clip by clip so that machine
 noise hits both alike. Then the whole corpus is extracted with all cores, cache off.
 
@@ -51,7 +51,7 @@ def per_clip_ms(sources, load_and_extract) -> list[float]:
 def compare_with_reference(paths: list[Path], repeats: int) -> dict:
     import librosa
 
-    from serkit.audio import load_audio
+    from serkit.core.audio import load_audio
     from serkit.features import get_feature_set
     from serkit.features.seed26 import reference_features
 
@@ -81,7 +81,7 @@ def clips_of_length(paths: list[Path], seconds: float, sr: int) -> list:
     """Each clip at ``sr``, repeated and cut to exactly ``seconds`` (real speech, fixed length)."""
     import numpy as np
 
-    from serkit.audio import load_audio
+    from serkit.core.audio import load_audio
 
     n = int(seconds * sr)
     return [np.resize(load_audio(path, sr=sr)[0], n) for path in paths]
@@ -162,8 +162,8 @@ def part_costs(paths: list[Path], seconds: float = 4.0) -> dict:
     """Median ms per clip of each part of ``whisper+functionals``, before and after, one thread."""
     import numpy as np
 
-    from serkit import level
-    from serkit.features.base import get_feature_set
+    from serkit.core import level
+    from serkit.features import get_feature_set
     from serkit.features.whisper import whisper_log_mel
 
     joined = get_feature_set("whisper+functionals")
@@ -243,10 +243,10 @@ def agreement(paths: list[Path]) -> dict:
     import librosa
     import numpy as np
 
-    from serkit.artifacts import load_model
-    from serkit.audio import load_audio
+    from serkit.models.artifacts import load_model
+    from serkit.core.audio import load_audio
     from serkit.features import spectral
-    from serkit.level import normalise_level
+    from serkit.core.level import normalise_level
 
     sys.path.insert(0, str(TESTS))
     from librosa_functionals import librosa_functionals
@@ -284,7 +284,7 @@ def agreement(paths: list[Path]) -> dict:
 COLD_START = """
 import sys
 import numpy as np
-from serkit.features.base import get_feature_set
+from serkit.features import get_feature_set
 
 y = (0.1 * np.sin(2 * np.pi * 180 * np.arange(64000) / 16000)).astype(np.float32)
 get_feature_set("whisper+functionals").from_audio(y, 16000)

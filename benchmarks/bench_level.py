@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from serkit import __version__
-from serkit.audio import load_audio
+from serkit.core.audio import load_audio
 from serkit.corpora import read_corpus
 from serkit.evaluation import split_indices
 from serkit.features import default_cache_dir, extract_corpus, get_feature_set

@@ -78,7 +78,7 @@ def time_python_api(model_dir: str | None, clips: list[bytes], *, repeats: int =
     """The loaded model, the wall time of ``Predictor.predict_audio`` on one synthetic 4 s
     clip, and the CPU seconds of ``Predictor.predict_file`` per benchmark clip
     (:func:`cpu_per_clip`)."""
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     started = time.perf_counter()
     predictor = load_model(model_dir)

@@ -96,7 +96,7 @@ def conversations(rng, clips_by_actor: dict, actors, durations, *, mixed: bool, 
 
 def diarization_rates(convs, embeddings, *, given_count: bool = False) -> list[float]:
     """The diarisation error rate of each conversation, ``auto`` speakers or the true count."""
-    from serkit.speakers import cluster_speakers, diarization_error_rate
+    from serkit.inference.speakers import cluster_speakers, diarization_error_rate
 
     rates = []
     for turns in convs:
@@ -112,7 +112,7 @@ def embed_clips(paths, rows, cache: Path | None) -> np.ndarray:
     import soundfile as sf
     from tqdm.auto import tqdm
 
-    from serkit.speakers import SpeakerEmbedder
+    from serkit.inference.speakers import SpeakerEmbedder
 
     embeddings = np.zeros((len(paths), 256), dtype=np.float32)
     known = {}
@@ -135,9 +135,9 @@ def utterance_accuracy(convs, dataset, train_rows, embeddings) -> dict:
     """UA over every turn of ``convs``: plain model, normalised by found speakers, by true speakers."""
     from sklearn.metrics import balanced_accuracy_score
 
-    from serkit.models import fit_model, make_model
-    from serkit.normalization import SpeakerNormalizer
-    from serkit.speakers import cluster_speakers
+    from serkit.models.registry import fit_model, make_model
+    from serkit.features.normalization import SpeakerNormalizer
+    from serkit.inference.speakers import cluster_speakers
 
     X, y, groups = dataset.X, dataset.y, dataset.groups
     plain = fit_model(make_model("logreg-tuned", random_state=0), X[train_rows], y[train_rows], groups[train_rows])
@@ -156,7 +156,7 @@ def utterance_accuracy(convs, dataset, train_rows, embeddings) -> dict:
 
 def _standardise(X, labels):
     """Per-speaker standardisation as prediction does it (a lone utterance: the whole conversation's)."""
-    from serkit.inference import _normalise_by_speaker
+    from serkit.inference.predictor import _normalise_by_speaker
 
     return _normalise_by_speaker(X, labels)
 
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    from serkit.evaluation import dataset_from_corpus
+    from serkit.evaluation.dataset import dataset_from_corpus
 
     dataset, _ = dataset_from_corpus(args.root, corpus="ravdess", feature_set="whisper+functionals",
                                      progress=sys.stderr.isatty())

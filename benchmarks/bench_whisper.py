@@ -116,7 +116,7 @@ def figures(table, whisper_params: dict, models: list[str]) -> None:
 
 def level_check(table, whisper_params: dict, cache_dir: Path) -> None:
     from serkit import __version__
-    from serkit.audio import load_audio
+    from serkit.core.audio import load_audio
     from serkit.evaluation import split_indices
     from serkit.features import get_feature_set
     from serkit.models import make_model

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from serkit.audio import resample
+from serkit.core.audio import resample
 from serkit.features import spectral
 from serkit.features.functionals import F0_REFERENCE_HZ, _summarise
-from serkit.level import normalise_level
+from serkit.core.level import normalise_level
 
 
 def librosa_trim(y: np.ndarray, *, top_db: float, frame_length: int, hop_length: int) -> np.ndarray:

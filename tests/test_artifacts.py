@@ -1,4 +1,4 @@
-"""serkit.artifacts: save → load gives the same model; anything altered is refused."""
+"""serkit.models.artifacts: save → load gives the same model; anything altered is refused."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-import serkit.artifacts as artifacts
-from serkit.artifacts import load_model, save_model, verify_manifest
-from serkit.exceptions import ArtifactError, ParameterError
+import serkit.models.artifacts as artifacts
+from serkit.models.artifacts import load_model, save_model, verify_manifest
+from serkit.core.exceptions import ArtifactError, ParameterError
 from serkit.features import get_feature_set
 from serkit.models import fit_model, make_model
 
@@ -146,13 +146,14 @@ def test_missing_directories_are_clear(tmp_path, monkeypatch):
 
 def test_train_and_save_with_speaker_normalisation(tmp_path, seed26, training_data):
     from serkit.evaluation import Dataset
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.features.normalization import SpeakerNormalizer
+    from serkit.training import train_model
 
     X, y, groups = training_data
     X = X + 5.0 * (groups == "01")[:, None]  # one loud speaker
     dataset = Dataset(X, y, groups, seed26.columns, {"name": "synthetic"})
-    model_dir, result = artifacts.train_and_save("logreg", dataset, seed26, tmp_path / "m",
-                                                 n_splits=2, speaker_norm=True, progress=False)
+    model_dir, result, _ = train_model("logreg", {"synthetic": dataset}, seed26, tmp_path / "m",
+                                       n_splits=2, speaker_norm=True, progress=False)
     predictor = load_model(model_dir)
     assert predictor.metadata["speaker_norm"] is True
     assert predictor.metadata["metrics"]["speaker_norm"] is True
@@ -167,7 +168,7 @@ def test_a_model_file_naming_a_function_is_refused(tmp_path):
     import skops.io as sio
     from sklearn.preprocessing import FunctionTransformer
 
-    from serkit.artifacts import _load_estimator
+    from serkit.models.artifacts import _load_estimator
 
     path = tmp_path / "evil.skops"
     sio.dump(FunctionTransformer(func=eval), path)

@@ -17,9 +17,9 @@ import zipfile
 import numpy as np
 import pytest
 
-import serkit.artifacts as artifacts
-from serkit.artifacts import ALLOWED_CLASSES, load_model, refused_types, save_model
-from serkit.exceptions import ArtifactError
+import serkit.models.artifacts as artifacts
+from serkit.models.artifacts import ALLOWED_CLASSES, load_model, refused_types, save_model
+from serkit.core.exceptions import ArtifactError
 from serkit.features import get_feature_set
 from serkit.features.bundle import BundleFeatures
 from serkit.models import available_models, fit_model, make_model
@@ -123,8 +123,8 @@ def payloads(marker):
         ("builtins.exec by reference",
          {"__class__": "exec", "__module__": "builtins", "__loader__": "FunctionNode"}, "builtins.exec"),
         ("a serkit function by reference",
-         {"__class__": "save_model", "__module__": "serkit.artifacts", "__loader__": "FunctionNode"},
-         "serkit.artifacts.save_model"),
+         {"__class__": "save_model", "__module__": "serkit.models.artifacts", "__loader__": "FunctionNode"},
+         "serkit.models.artifacts.save_model"),
         ("an allowed class called with arguments",
          call_node("sklearn.pipeline", "Pipeline", []), "ConstructorFromReduceNode sklearn.pipeline.Pipeline"),
         ("a scikit-learn class not on the list",
@@ -245,7 +245,7 @@ def test_every_registered_model_saves_within_the_allow_list_and_loads(name, tmp_
     missing = refused_types(artifacts._read_schema(path)) + sorted(
         set(sio.get_untrusted_types(file=path)) - ALLOWED_CLASSES)
     assert not missing, (
-        f"model {name!r} saves types outside serkit.artifacts.ALLOWED_CLASSES: {missing}; add the "
+        f"model {name!r} saves types outside serkit.models.artifacts.ALLOWED_CLASSES: {missing}; add the "
         "classes it really needs there (exact names; never a function) — see docs/trust-model.md")
     predictor = load_model(model_dir)
     np.testing.assert_allclose(predictor.estimator.predict_proba(data), model.predict_proba(data))
@@ -322,7 +322,7 @@ def test_feature_set_parameters_from_metadata_are_bounded(params, message, model
     ],
 )
 def test_every_feature_set_bounds_its_parameters(name, params, message):
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     with pytest.raises(ParameterError, match="must|bad parameters|compute") as error:
         get_feature_set(name, **params)

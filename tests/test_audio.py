@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 
 from conftest import make_tone
-from serkit.audio import SilentAudioWarning, audio_info, is_silent, load_audio
-from serkit.exceptions import AudioError, ParameterError
+from serkit.core.audio import SilentAudioWarning, audio_info, is_silent, load_audio
+from serkit.core.exceptions import AudioError, ParameterError
 
 
 def write(path, y, sr, **kwargs):

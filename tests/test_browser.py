@@ -32,8 +32,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 def serving_predictor():
     """The bundled model when it is installed, else the tiny test model (the page is the same)."""
-    from serkit.artifacts import load_model
-    from serkit.exceptions import ArtifactError
+    from serkit.models.artifacts import load_model
+    from serkit.core.exceptions import ArtifactError
 
     try:
         return load_model()

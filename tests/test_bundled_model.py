@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import make_voice_like
-from serkit.artifacts import DEFAULT_MODEL_DIR, bundled_models, load_model
-from serkit.labels import EMOTIONS
+from serkit.models.artifacts import DEFAULT_MODEL_DIR, bundled_models, load_model
+from serkit.core.labels import EMOTIONS
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import clone
 
 from serkit.evaluation import brier_score, evaluate, expected_calibration_error, format_table, reliability_bins
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.models import make_model, model_name
 from serkit.models.calibration import TemperatureScaled, fit_temperature, scale_probabilities
 

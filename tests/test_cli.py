@@ -91,9 +91,9 @@ def test_bundle_is_not_offered_as_a_feature_set(capsys, tmp_path):
 def test_serve_on_a_port_in_use_is_one_line_before_loading_the_model(capsys, monkeypatch):
     import socket
 
-    import serkit.artifacts
+    import serkit.models.artifacts
 
-    monkeypatch.setattr(serkit.artifacts, "load_model", lambda *a, **k: pytest.fail("model loaded before the port check"))
+    monkeypatch.setattr(serkit.models.artifacts, "load_model", lambda *a, **k: pytest.fail("model loaded before the port check"))
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from serkit.artifacts import load_model
+from serkit.models.artifacts import load_model
 from serkit.cli import build_parser, main
 
 ACTORS = ("Actor_01", "Actor_02", "Actor_03", "Actor_04")

@@ -18,7 +18,7 @@ LOW, HIGH = (110, 140, 170, 200), (600, 700, 800, 900)
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """Low tones are 'sad', high tones 'happy'."""
-    from serkit.artifacts import save_model
+    from serkit.models.artifacts import save_model
     from serkit.features import get_feature_set
     from serkit.models import make_model
 
@@ -152,10 +152,10 @@ def test_user_errors_are_one_line(capsys, model_dir, tmp_path):
 
 
 def test_speaker_normalised_model_with_folders_and_manifest(capsys, tmp_path):
-    from serkit.artifacts import save_model
+    from serkit.models.artifacts import save_model
     from serkit.features import get_feature_set
     from serkit.models import make_model
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.features.normalization import SpeakerNormalizer
 
     fs = get_feature_set("seed26")
     X, y, groups = [], [], []
@@ -217,7 +217,7 @@ def test_demo_evaluates_a_corpus(capsys, model_dir, tmp_path, monkeypatch):
 
 @pytest.mark.shared
 def test_bundled_model_on_original_48k_files(capsys, ravdess_48k_actor):
-    from serkit.artifacts import DEFAULT_MODEL_DIR, MANIFEST_FILE
+    from serkit.models.artifacts import DEFAULT_MODEL_DIR, MANIFEST_FILE
 
     if not (DEFAULT_MODEL_DIR / MANIFEST_FILE).is_file():
         pytest.skip("the bundled model is not installed yet")

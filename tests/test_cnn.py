@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.models import make_model
 from serkit.models.augment import AugmentConfig, augment_db, mixup, random_gain, spec_augment, warp_frequency
 from serkit.models.cnn import CNNClassifier
@@ -152,7 +152,7 @@ def test_warp_of_one_is_identity_and_mixup_keeps_target_mass():
 
 
 def test_saved_model_predicts_from_its_stored_onnx_without_exporting(fitted, tmp_path, monkeypatch):
-    from serkit.artifacts import load_model, save_model
+    from serkit.models.artifacts import load_model, save_model
     from serkit.features import get_feature_set
 
     model, X, _ = fitted

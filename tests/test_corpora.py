@@ -6,7 +6,7 @@ import soundfile as sf
 
 from serkit.corpora import read_corpus
 from serkit.corpora.ravdess import parse_name
-from serkit.exceptions import CorpusError, ParameterError
+from serkit.core.exceptions import CorpusError, ParameterError
 
 
 def test_parse_every_field():

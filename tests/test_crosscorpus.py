@@ -9,9 +9,9 @@ import pytest
 import soundfile as sf
 
 from serkit.cli import main
-from serkit.crosscorpus import corpus_names, cross_corpus_matrix, format_matrix, parse_corpus_list, save_json
+from serkit.evaluation.crosscorpus import corpus_names, cross_corpus_matrix, format_matrix, parse_corpus_list, save_json
 from serkit.evaluation import Dataset, evaluate
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 
 CENTRES = {"angry": (4, 0), "sad": (0, 4), "happy": (-4, 0), "calm": (0, -4)}
 

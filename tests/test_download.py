@@ -13,7 +13,7 @@ import pytest
 
 from serkit.cli import main
 from serkit.corpora.download import RAVDESS_MD5, RAVDESS_URL, downloaded_ravdess, download_ravdess
-from serkit.exceptions import CorpusError
+from serkit.core.exceptions import CorpusError
 
 
 class CountingHandler(http.server.SimpleHTTPRequestHandler):

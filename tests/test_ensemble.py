@@ -7,10 +7,10 @@ import pytest
 import soundfile as sf
 
 from conftest import make_voice_like
-from serkit.audio import load_audio
+from serkit.core.audio import load_audio
 from serkit.corpora import read_corpus
 from serkit.evaluation import EvaluationResult, evaluate, format_table
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.features import extract_corpus, get_feature_set
 from serkit.features.bundle import BundleFeatures, FeatureBundle
 from serkit.models import fit_model, make_model
@@ -139,7 +139,7 @@ def test_bad_weights_and_unknown_members_are_parameter_errors(rng):
 
 
 def test_cnn_and_classical_ensemble_on_a_bundle_saves_and_predicts_audio(bundle_dataset, tmp_path):
-    from serkit.artifacts import load_model, save_model
+    from serkit.models.artifacts import load_model, save_model
     from serkit.evaluation import dataset_from_extraction
 
     root, bundle, extraction = bundle_dataset
@@ -181,8 +181,8 @@ def test_evaluate_runs_speaker_folds_on_a_bundle(bundle_dataset):
 
 
 def test_previous_default_is_the_cnn_beside_logreg_tuned_by_name():
-    from serkit.artifacts import BUNDLED_MODELS_DIR, load_model
-    from serkit.labels import EMOTIONS
+    from serkit.models.artifacts import BUNDLED_MODELS_DIR, load_model
+    from serkit.core.labels import EMOTIONS
 
     predictor = load_model("cnn-ensemble-v1")  # by name: the default before serkit 0.2
     model_dir = BUNDLED_MODELS_DIR / "cnn-ensemble-v1"

@@ -22,8 +22,8 @@ from serkit.evaluation import (
     macro_roc_auc,
     split_indices,
 )
-from serkit.exceptions import ParameterError
-from serkit.labels import EMOTIONS
+from serkit.core.exceptions import ParameterError
+from serkit.core.labels import EMOTIONS
 from serkit.models import make_model
 
 SCHEMA_RUN_KEYS = {

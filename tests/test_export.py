@@ -11,13 +11,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from serkit import artifacts
-from serkit.artifacts import add_export, load_model, save_model
-from serkit.exceptions import ArtifactError, ParameterError
+from serkit.models import artifacts
+from serkit.models.artifacts import add_export, load_model, save_model
+from serkit.core.exceptions import ArtifactError, ParameterError
 from serkit.features import get_feature_set
 from serkit.features.bundle import BundleFeatures
 from serkit.models import fit_model, make_model
-from serkit.runtime import ExportedModel
+from serkit.inference.runtime import ExportedModel
 
 from conftest import make_voice_like
 
@@ -228,7 +228,7 @@ def test_the_bundled_models_carry_an_export_equal_to_their_pipeline(name):
 @pytest.mark.shared
 @pytest.mark.slow
 def test_the_bundled_export_predicts_real_clips_as_the_pipeline(ravdess_root):
-    from serkit.audio import load_audio
+    from serkit.core.audio import load_audio
 
     lean, full = load_model(), load_model(runtime="skops")
     fs = lean.feature_set
@@ -246,7 +246,7 @@ def test_predicting_with_the_bundled_model_imports_no_heavy_library():
     script = textwrap.dedent(f"""
         import sys
         import numpy as np
-        from serkit.artifacts import load_model
+        from serkit.models.artifacts import load_model
         predictor = load_model()
         t = np.arange(32000) / 16000
         y = (0.1 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)

@@ -1,4 +1,4 @@
-"""serkit.familiarity: typical features score high, strange ones low; the statistics travel in the export."""
+"""serkit.inference.familiarity: typical features score high, strange ones low; the statistics travel in the export."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from serkit.artifacts import add_familiarity, load_model, save_model, verify_manifest
+from serkit.models.artifacts import add_familiarity, load_model, save_model, verify_manifest
 from serkit.cli.predict import format_table
-from serkit.exceptions import ArtifactError, ParameterError
-from serkit.familiarity import CAUTION, CAUTION_BELOW, fit_familiarity, from_step, step
+from serkit.core.exceptions import ArtifactError, ParameterError
+from serkit.inference.familiarity import CAUTION, CAUTION_BELOW, fit_familiarity, from_step, step
 from serkit.features import get_feature_set
 from serkit.models import fit_model, make_model
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import make_tone, make_voice_like
 from matplotlib.figure import Figure
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.report import (
     CLIP_FIGURES,
     bandwidth_figure,

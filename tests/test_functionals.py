@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import make_tone, make_voice_like
 
-from serkit.exceptions import AudioError, ParameterError
+from serkit.core.exceptions import AudioError, ParameterError
 from serkit.features import get_feature_set
 from serkit.features.functionals import STATISTICS, _summarise
 

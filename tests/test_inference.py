@@ -1,4 +1,4 @@
-"""serkit.inference: known-answer predictions from a tiny pitch model on synthetic tones."""
+"""serkit.inference.predictor: known-answer predictions from a tiny pitch model on synthetic tones."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import soundfile as sf
 from conftest import make_tone
 from sklearn.linear_model import LogisticRegression
 
-from serkit.exceptions import AudioError, ParameterError
+from serkit.core.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet
-from serkit.inference import MAX_WINDOWS, Predictor, window_starts, window_weights
+from serkit.inference.predictor import MAX_WINDOWS, Predictor, window_starts, window_weights
 
 SR = 16000
 
@@ -78,9 +78,9 @@ def test_timeline_follows_the_change(predictor):
 
 
 def test_windows_reach_the_model_in_bounded_batches(predictor, monkeypatch):
-    import serkit.inference
+    import serkit.inference.predictor
 
-    monkeypatch.setattr(serkit.inference, "WINDOWS_PER_BATCH", 4)
+    monkeypatch.setattr(serkit.inference.predictor, "WINDOWS_PER_BATCH", 4)
     calls = []
     original = predictor.estimator.predict_proba
     monkeypatch.setattr(predictor.estimator, "predict_proba", lambda X: calls.append(len(X)) or original(X))
@@ -128,7 +128,7 @@ def test_batch_reports_failures_and_predicts_the_rest(predictor, tmp_path):
 def test_batch_speaker_normalisation(tmp_path):
     # Each speaker's clips are standardised with that speaker's own statistics, so a
     # speaker-normalised model sees the same rows whatever the speaker's overall pitch.
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.features.normalization import SpeakerNormalizer
 
     features = PitchFeatures()
     freqs = {"low": (100, 120, 140, 160), "high": (400, 480, 560, 640)}
@@ -198,7 +198,7 @@ def test_batch_refuses_bad_windows_once(predictor, tmp_path):
 
 
 def test_probabilities_are_listed_in_ravdess_order():
-    from serkit.labels import EMOTIONS
+    from serkit.core.labels import EMOTIONS
 
     class Level(FeatureSet):
         name = "level"
@@ -262,7 +262,7 @@ def test_short_clip_has_no_summary(predictor):
 
 
 def test_streamed_long_file_matches_the_in_memory_path(predictor, tmp_path):
-    from serkit.audio import load_audio
+    from serkit.core.audio import load_audio
 
     rng = np.random.default_rng(0)
     minutes = [make_tone(freq_hz=f, duration_s=30.0, sr=44100, amplitude=a) for f, a in ((150, 0.2), (700, 0.3), (120, 0.1), (900, 0.2))]

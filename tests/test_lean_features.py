@@ -16,10 +16,10 @@ import scipy.fft
 from conftest import make_tone, make_voice_like
 from librosa_functionals import librosa_functionals, librosa_periodicity, librosa_trim
 
-from serkit import level
-from serkit.audio import load_audio
+from serkit.core import level
+from serkit.core.audio import load_audio
 from serkit.features import spectral
-from serkit.features.base import get_feature_set
+from serkit.features import get_feature_set
 from serkit.features.functionals import _periodicity
 
 SR, N_FFT, HOP = 16000, 1024, 160
@@ -136,7 +136,7 @@ def test_yin_with_few_lags_and_other_frames_is_librosas():
 
 
 def test_delta_and_mfcc_refuse_impossible_widths():
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     with pytest.raises(ParameterError):
         spectral.delta(np.zeros((2, 5)), width=7)
@@ -224,13 +224,13 @@ def test_noise_floor_is_the_fresh_draw(monkeypatch):
 
 
 def test_prediction_features_import_no_heavy_module():
-    """``whisper+functionals`` (and ``logmel``) from ``serkit.features.base`` in a fresh interpreter."""
+    """``whisper+functionals`` (and ``logmel``) from ``serkit.features`` in a fresh interpreter."""
     pytest.importorskip("ctranslate2")
     code = textwrap.dedent(
         f"""
         import sys
         import numpy as np
-        from serkit.features.base import get_feature_set
+        from serkit.features import get_feature_set
 
         y = (0.1 * np.sin(2 * np.pi * 180 * np.arange(32000) / 16000)).astype(np.float32)
         get_feature_set("whisper+functionals").from_audio(y, 16000)

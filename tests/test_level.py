@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import make_voice_like
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.features import get_feature_set
-from serkit.inference import Predictor
-from serkit.level import (
+from serkit.inference.predictor import Predictor
+from serkit.core.level import (
     MAX_GAIN_DB,
     NOISE_FLOOR_DB,
     TARGET_LUFS,

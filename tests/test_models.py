@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from serkit.exceptions import ParameterError
-from serkit.labels import EMOTIONS
+from serkit.core.exceptions import ParameterError
+from serkit.core.labels import EMOTIONS
 from serkit.models import available_models, fit_model, make_model, model_name, resolve_model_names
 from serkit.models.dense import DenseNetClassifier, inner_validation_split
 from serkit.models.kmeans import KMeansClassifier

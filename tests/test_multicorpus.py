@@ -9,11 +9,12 @@ import pytest
 from test_crosscorpus import _corpus, _write
 
 from serkit.cli import main
-from serkit.crosscorpus import cross_corpus_matrix
-from serkit.exceptions import ParameterError
+from serkit.evaluation.crosscorpus import cross_corpus_matrix
+from serkit.core.exceptions import ParameterError
 from serkit.features import get_feature_set
 from serkit.models import accepts_sample_weight, fit_model, make_model
-from serkit.multicorpus import balance_weights, keep_emotions, parse_emotions, pool, train_pooled, training_weights
+from serkit.evaluation.pooling import balance_weights, keep_emotions, parse_emotions, pool, training_weights
+from serkit.training import train_model
 
 
 def test_each_corpus_weighs_the_same_and_within_it_each_emotion():
@@ -97,8 +98,8 @@ def test_balanced_pooling_in_the_matrix_differs_from_naive_pooling():
 
 def test_train_pooled_records_corpora_sizes_emotions_and_weights(tmp_path):
     data = {"a": _corpus(["angry", "sad", "calm"]), "b": _corpus(["angry", "sad"], n_speakers=3, seed=1)}
-    path, result, dropped = train_pooled("logreg", data, get_feature_set("seed26"), tmp_path / "m",
-                                         emotions=["angry", "sad"], n_splits=3, progress=False)
+    path, result, dropped = train_model("logreg", data, get_feature_set("seed26"), tmp_path / "m",
+                                        emotions=["angry", "sad"], n_splits=3, progress=False)
     meta = json.loads((path / "metadata.json").read_text())
     assert meta["labels"] == ["angry", "sad"] and meta["emotions"] == ["sad", "angry"]
     assert meta["balance"] == "corpus" and meta["dropped"] == {"a": {"calm": 30}} and meta["n_train"] == 90

@@ -1,12 +1,12 @@
-"""serkit.normalization: per-speaker standardisation, without labels."""
+"""serkit.features.normalization: per-speaker standardisation, without labels."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from serkit.exceptions import NotFittedError, ParameterError
-from serkit.normalization import SpeakerNormalizer
+from serkit.core.exceptions import NotFittedError, ParameterError
+from serkit.features.normalization import SpeakerNormalizer
 
 
 def test_each_speaker_is_standardised_with_its_own_statistics(rng):

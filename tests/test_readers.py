@@ -8,8 +8,8 @@ import soundfile as sf
 
 from serkit.corpora import NAMED_READERS, corpus_emotions, guess_reader, read_corpus
 from serkit.corpora import cremad, emodb, emovo, nemo, savee, tess
-from serkit.exceptions import CorpusError
-from serkit.labels import EMOTIONS
+from serkit.core.exceptions import CorpusError
+from serkit.core.labels import EMOTIONS
 from conftest import SHARED_DATA
 
 SHARED_NEMO = SHARED_DATA / "nemo"

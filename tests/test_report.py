@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from serkit.cli import main
-from serkit.exceptions import ParameterError
-from serkit.labels import EMOTIONS
+from serkit.core.exceptions import ParameterError
+from serkit.core.labels import EMOTIONS
 from serkit.report.build import SECTIONS, build_report, label_encoding
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from serkit.cli import main
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.report.build import CROSS_CORPUS_SECTION, build_report
 from serkit.report.results import cross_corpus_figure, slice_figure
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from conftest import make_voice_like
-from serkit.audio import load_audio
+from serkit.core.audio import load_audio
 from serkit.features import available_feature_sets, get_feature_set
 from serkit.features.seed26 import reference_features
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 
 REFERENCE_COLUMNS = [
     "chroma_stft", "rmse", "spectral_centroid", "spectral_bandwidth", "rolloff", "zero_crossing_rate",
@@ -34,7 +34,7 @@ def test_parity_on_synthetic_voice():
 def test_other_rate_is_resampled_first():
     y = make_voice_like(sr=16000, duration_s=1.0)
     fs = get_feature_set("seed26")
-    from serkit.audio import resample
+    from serkit.core.audio import resample
 
     np.testing.assert_allclose(fs.from_audio(y, 16000), fs.from_audio(resample(y, orig_sr=16000, target_sr=22050), 22050))
 

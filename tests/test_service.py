@@ -12,7 +12,7 @@ from conftest import make_tone
 from fastapi.testclient import TestClient
 from test_inference import SR, low_then_high, make_predictor
 
-from serkit.exceptions import ArtifactError
+from serkit.core.exceptions import ArtifactError
 from serkit.service import create_app
 from serkit.service.settings import Settings
 
@@ -225,7 +225,7 @@ def test_a_long_prediction_does_not_block_other_requests():
     import httpx
     from test_inference import PitchFeatures
 
-    from serkit.inference import Predictor
+    from serkit.inference.predictor import Predictor
 
     class SlowFeatures(PitchFeatures):
         def from_audio(self, y, sr):

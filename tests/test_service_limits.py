@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from test_inference import SR, make_predictor
 from test_service import assert_error, wav_bytes
 
-from serkit.inference import Predictor
+from serkit.inference.predictor import Predictor
 from serkit.service import create_app
 from serkit.service.settings import Settings, get_settings
 

@@ -24,7 +24,7 @@ from conftest import make_tone
 from test_service import assert_error, wav_bytes
 
 import serkit
-from serkit.artifacts import save_model
+from serkit.models.artifacts import save_model
 from serkit.features import get_feature_set
 from serkit.models import fit_model, make_model
 from serkit.service import create_app
@@ -254,7 +254,7 @@ def test_serve_sizes_the_pool_to_the_cores(monkeypatch):
     from argparse import Namespace
 
     from serkit.cli.serve import prediction_sizes
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
     from serkit.service.settings import get_settings
 
     monkeypatch.setattr(os, "cpu_count", lambda: 4)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from serkit.evaluation import Dataset, evaluate
-from serkit.slices import expected_calibration_error, group_scores, slice_scores
+from serkit.evaluation.slices import expected_calibration_error, group_scores, slice_scores
 
 
 def test_group_scores_by_hand():

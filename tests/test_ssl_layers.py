@@ -8,8 +8,8 @@ import skops.io as sio
 from conftest import make_voice_like
 
 import serkit.models.layers  # noqa: F401  (registers "layer-weighted" even before the registry lists it)
-from serkit.artifacts import ALLOWED_CLASSES, load_model, save_model
-from serkit.exceptions import ParameterError
+from serkit.models.artifacts import ALLOWED_CLASSES, load_model, save_model
+from serkit.core.exceptions import ParameterError
 from serkit.features import get_feature_set
 from serkit.models import fit_model, make_model, model_name
 from serkit.models.layers import LayerWeighting

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from serkit.evaluation import evaluate
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.models import available_models, make_model, model_name
 from serkit.models.tuned import InnerCVTuned
 

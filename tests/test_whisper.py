@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import make_voice_like
-from serkit.exceptions import ArtifactError, AudioError, ParameterError
+from serkit.core.exceptions import ArtifactError, AudioError, ParameterError
 from serkit.features import get_feature_set
 from serkit.features import whisper
 from serkit.features.whisper import padding_value, whisper_log_mel
@@ -77,7 +77,7 @@ def test_clips_over_30s_are_encoded_in_windows():
 
 
 def test_other_rates_are_resampled(clip):
-    from serkit.audio import resample
+    from serkit.core.audio import resample
 
     fs = get_feature_set("whisper")
     y_22k = resample(clip, orig_sr=SR, target_sr=22050)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.models import make_model, model_spec, resolve_model_names
 from serkit.models.frame_head import FrameHeadClassifier
 
@@ -83,7 +83,7 @@ def test_bad_conv_channels_is_a_parameter_error(bad):
 def test_saves_and_loads_within_the_allow_list(fitted, tmp_path):
     import skops.io as sio
 
-    from serkit.artifacts import ALLOWED_CLASSES, load_model, save_model
+    from serkit.models.artifacts import ALLOWED_CLASSES, load_model, save_model
     from serkit.features import get_feature_set
 
     model, X, _ = fitted

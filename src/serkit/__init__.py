@@ -10,19 +10,19 @@ Heavy modules (numpy, librosa, torch, scikit-learn) load on first use, so
 
 from importlib import import_module
 
-from serkit.labels import EMOTIONS
+from serkit.core.labels import EMOTIONS
 
 __version__ = "0.2.0"
 
 _LAZY = {
-    "load_audio": ("serkit.audio", "load_audio"),
-    "audio_info": ("serkit.audio", "audio_info"),
+    "load_audio": ("serkit.core.audio", "load_audio"),
+    "audio_info": ("serkit.core.audio", "audio_info"),
     "corpora": ("serkit.corpora", None),
     "features": ("serkit.features", None),
     "models": ("serkit.models", None),
     "evaluation": ("serkit.evaluation", None),
-    "artifacts": ("serkit.artifacts", None),
-    "inference": ("serkit.inference", None),
+    "artifacts": ("serkit.models.artifacts", None),
+    "inference": ("serkit.inference.predictor", None),
     "report": ("serkit.report", None),
 }
 

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``serkit`` console script; returns the exit code."""
     import functools
 
-    from serkit.exceptions import SerkitError
+    from serkit.core.exceptions import SerkitError
 
     args = parse_arguments(build_parser(), sys.argv[1:] if argv is None else list(argv))
     try:

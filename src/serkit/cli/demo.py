@@ -38,7 +38,7 @@ def example_clips() -> list:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
     from serkit.cli.predict import format_table
 
     predictor = load_model(args.model)

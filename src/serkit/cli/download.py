@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from serkit.corpora import download
-    from serkit.exceptions import CorpusError, ParameterError
+    from serkit.core.exceptions import CorpusError, ParameterError
 
     if args.corpus not in download.DOWNLOADABLE:
         raise CorpusError(download.where_to_get(args.corpus))

@@ -61,7 +61,7 @@ def add_cross_corpus_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_balance_argument(parser) -> None:
     """``--balance``, shared by ``evaluate --train`` and ``train --train``."""
-    # Checked by serkit.multicorpus.check_balance (not imported here: --help stays instant).
+    # Checked by serkit.evaluation.pooling.check_balance (not imported here: --help stays instant).
     parser.add_argument("--balance", default="corpus",
                         help="weights of a pooled training set: corpus (default): each corpus weighs the "
                              "same and, within it, each emotion; none: every clip weighs 1")
@@ -69,11 +69,11 @@ def add_balance_argument(parser) -> None:
 
 def load_corpus_list(args: argparse.Namespace, specs, names=None) -> dict:
     """The dataset of each ``(reader, path)`` in ``specs``, by its display name
-    (:func:`serkit.crosscorpus.corpus_names`), and the feature set:
+    (:func:`serkit.evaluation.crosscorpus.corpus_names`), and the feature set:
     ``({name: Dataset}, FeatureSet)``."""
     from pathlib import Path
 
-    from serkit.crosscorpus import corpus_names
+    from serkit.evaluation.crosscorpus import corpus_names
 
     names = names or corpus_names(specs)
     datasets, feature_set = {}, None
@@ -88,8 +88,8 @@ def run_cross_corpus(args: argparse.Namespace) -> int:
     import shlex
     from pathlib import Path
 
-    from serkit.crosscorpus import corpus_names, cross_corpus_matrix, format_matrix, parse_corpus_list, save_json
-    from serkit.exceptions import ParameterError
+    from serkit.evaluation.crosscorpus import corpus_names, cross_corpus_matrix, format_matrix, parse_corpus_list, save_json
+    from serkit.core.exceptions import ParameterError
 
     if not args.train or args.root is not None or args.protocol != "speaker":
         raise ParameterError("cross-corpus evaluation takes --train READER:PATH[,…] (and --test), "
@@ -166,7 +166,7 @@ def ensure_writable_dir(directory) -> None:
     import os
     from pathlib import Path
 
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     directory = Path(directory)
     try:
@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from serkit.evaluation import LeakageWarning, compare, format_table
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     if args.train or args.test:
         return run_cross_corpus(args)

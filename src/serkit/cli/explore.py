@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_rate(text: str) -> int | None:
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     if text == "native":
         return None
@@ -35,7 +35,7 @@ def _parse_rate(text: str) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
     from serkit.report.exploration import explore, format_description
 
     if args.html and not args.out:

@@ -63,7 +63,7 @@ def _is_partitioned(args: argparse.Namespace) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
     from serkit.features import get_feature_set
 
     partitioned = _is_partitioned(args)
@@ -152,7 +152,7 @@ def _run_partitioned(args: argparse.Namespace) -> int:
 
 def _check_replaceable(destination: Path) -> None:
     """Refuse to replace anything but a folder of parts (a former output): never a user's files."""
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     if destination.is_dir():
         others = [entry.name for entry in destination.iterdir() if not re.fullmatch(r"part-\d{5}\.parquet", entry.name)]

@@ -17,9 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from serkit.audio import audio_info
+    from serkit.core.audio import audio_info
     from serkit.cli._common import write_json
-    from serkit.exceptions import AudioError
+    from serkit.core.exceptions import AudioError
 
     described, failed = [], 0
     for path in args.files:

@@ -64,7 +64,7 @@ def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str],
     import csv
     from pathlib import Path
 
-    from serkit.exceptions import CorpusError
+    from serkit.core.exceptions import CorpusError
 
     try:
         with open(csv_path, newline="", encoding="utf-8") as handle:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     if args.speaker_from not in (None, "folder") and not args.manifest:
         raise ParameterError(f"--speaker-from {args.speaker_from!r} names a manifest column: give --manifest CSV")
@@ -149,9 +149,9 @@ def run(args: argparse.Namespace) -> int:
     if args.speaker_from == "folder":
         speakers = [Path(f).parent.name for f in files]
 
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
-    from serkit.speakers import parse_speakers
+    from serkit.inference.speakers import parse_speakers
 
     diarize = parse_speakers(args.speakers)
     predictor = load_model(args.model, runtime=args.runtime)

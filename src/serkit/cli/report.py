@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _read_json(path: str):
     import json
 
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     try:
         with open(path, encoding="utf-8") as stream:
@@ -61,7 +61,7 @@ def _read_json(path: str):
 
 def _read_results(path: str) -> dict:
     """Evaluation runs, or a cross-corpus matrix (``{"cross_corpus": [...]}``)."""
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     results = _read_json(path)
     if not isinstance(results, dict) or not (results.get("runs") or results.get("cross_corpus")):
@@ -71,7 +71,7 @@ def _read_results(path: str) -> dict:
 
 def _read_cross_corpus(path: str) -> list:
     """The matrices of a cross-corpus ``serkit evaluate --train … --json`` file."""
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
     from serkit.report.build import cross_corpus_matrices
 
     try:
@@ -105,7 +105,7 @@ def reproduce_command(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     if args.root is None and args.from_path is None:
         raise ParameterError("give a corpus ROOT, or --from RESULTS.json (or both)")

@@ -42,12 +42,12 @@ def check_port_free(host: str, port: int) -> None:
     """Bind ``host:port`` for a moment, as uvicorn will, so that a port in use (or a host
     that is not this machine's) is one clear line before the model takes seconds to load.
 
-    Raises :class:`~serkit.exceptions.ParameterError`.
+    Raises :class:`~serkit.core.exceptions.ParameterError`.
     """
     import errno
     import socket
 
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
@@ -96,14 +96,14 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from dataclasses import replace
 
-    from serkit.exceptions import ParameterError
+    from serkit.core.exceptions import ParameterError
 
     if args.workers < 1:
         raise ParameterError(f"--workers {args.workers} must be at least 1")
     if args.prediction_workers is not None and args.prediction_workers < 0:
         raise ParameterError(f"--prediction-workers {args.prediction_workers} must be 0 or more")
     check_port_free(args.host, args.port)
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
     from serkit.service.app import check_predictor, create_app
     from serkit.service.settings import get_settings, to_environment
 

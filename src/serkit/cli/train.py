@@ -41,13 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_pooled(args: argparse.Namespace, model: str) -> int:
-    """``--train A,B``: the pooled fit of :func:`serkit.multicorpus.train_pooled`."""
+    """``--train A,B``: the pooled fit of :func:`serkit.training.train_model`."""
     import shlex
     import sys
 
-    from serkit.crosscorpus import format_matrix, parse_corpus_list
-    from serkit.exceptions import ParameterError
-    from serkit.multicorpus import check_balance, keep_emotions, parse_emotions, train_pooled
+    from serkit.evaluation.crosscorpus import format_matrix, parse_corpus_list
+    from serkit.core.exceptions import ParameterError
+    from serkit.evaluation.pooling import check_balance, keep_emotions, parse_emotions
+    from serkit.training import train_model
 
     if args.root is not None:
         raise ParameterError("give a corpus ROOT or --train READER:PATH[,…], not both")
@@ -67,7 +68,7 @@ def run_pooled(args: argparse.Namespace, model: str) -> int:
         "--seed", str(args.seed), *(("--speaker-norm",) if args.speaker_norm else ()),
         *(("--no-eval",) if args.no_eval else ()), "-o", args.output,
     ])
-    model_dir, result, _ = train_pooled(
+    model_dir, result, _ = train_model(
         model, datasets, feature_set, args.output, emotions=emotions, balance=args.balance,
         speaker_norm=args.speaker_norm, n_splits=args.folds, random_state=args.seed,
         cross_validate=not args.no_eval, command=command, progress=not args.quiet,
@@ -81,9 +82,9 @@ def run_pooled(args: argparse.Namespace, model: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from serkit.artifacts import train_and_save
     from serkit.evaluation import format_table
-    from serkit.exceptions import ParameterError
+    from serkit.training import train_model
+    from serkit.core.exceptions import ParameterError
 
     names = model_names(args)
     if len(names) != 1:
@@ -97,9 +98,9 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("--emotions applies to --train (several corpora); filter one corpus with a manifest")
     ensure_writable_dir(args.output)
     dataset, feature_set = load_dataset(args)
-    model_dir, result = train_and_save(
+    model_dir, result, _ = train_model(
         model,
-        dataset,
+        {dataset.corpus.get("name", "corpus"): dataset},
         feature_set,
         args.output,
         n_splits=args.folds,

@@ -1,11 +1,14 @@
-"""What every corpus reader returns, and the audio files it looks at."""
+"""What every corpus reader returns, the audio files it looks at, and the readers by name."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
+
+from serkit.core.exceptions import CorpusError, ParameterError
 
 if TYPE_CHECKING:  # pandas loads with the first table, not with ``import serkit.corpora``
     import pandas as pd
@@ -101,12 +104,64 @@ def code_field(value: str, codes: dict, what: str) -> str:
     return codes[value]
 
 
+# -- the readers, by name ----------------------------------------------------------------
+
+NAMED_READERS = ("ravdess", "nemo", "tess", "emodb", "cremad", "savee", "emovo")
+"""Readers of a corpus's own layout; each module has ``parse_name`` and ``read``."""
+
+_READERS = (*NAMED_READERS, "manifest")
+
+MANIFEST_FORMAT = "a CSV with columns path,label[,speaker] (paths relative to the CSV)"
+
+
+def available_corpora() -> list[str]:
+    """Names accepted by :func:`serkit.corpora.read_corpus`."""
+    return list(_READERS)
+
+
+def reader_module(name: str):
+    """The module of reader ``name`` (``serkit.corpora.<name>``)."""
+    if name not in _READERS:
+        raise ParameterError(f"unknown corpus {name!r}; available: {', '.join(_READERS)}")
+    return import_module(f"serkit.corpora.{name}")
+
+
+def guess_reader(paths, *, exclude: str | None = None, max_names: int = 50) -> str | None:
+    """The named reader (other than ``exclude``) that parses most of ``paths`` (the
+    first ``max_names``), or None when none parses any.
+
+    >>> guess_reader(["wav/03a01Fa.wav", "wav/03a01Nc.wav", "notes.wav"])
+    'emodb'
+    """
+    sample = list(paths)[:max_names]
+    counts = {}
+    for name in (n for n in NAMED_READERS if n != exclude):
+        parse = reader_module(name).parse_name
+        counts[name] = sum(_parses(parse, path) for path in sample)
+    best = max(counts, key=counts.get) if counts else None
+    return best if best is not None and counts[best] > 0 else None
+
+
+def _parses(parse, path: str) -> bool:
+    try:
+        parse(path)
+    except ValueError:
+        return False
+    return True
+
+
+def reader_hint(paths, *, tried: str | None = None) -> str:
+    """What to try instead, for a folder reader ``tried`` found nothing in: the reader
+    the names look like, every reader, and the manifest format."""
+    guess = guess_reader(paths, exclude=tried)
+    lead = f"the names look like {guess}'s: try --corpus {guess}; " if guess else ""
+    return (f"{lead}readers: {', '.join(NAMED_READERS)} (--corpus NAME), "
+            f"or --corpus manifest with {MANIFEST_FORMAT}")
+
+
 def no_clips_error(root: Path, corpus: str, description: str, skipped: list[tuple[str, str]]) -> Exception:
     """The error of a folder where a reader found nothing: what was skipped, an example
     reason, which reader the names look like, every reader and the manifest format."""
-    from serkit.corpora import reader_hint
-    from serkit.exceptions import CorpusError
-
     example = f", e.g. {skipped[0][0]}: {skipped[0][1]}" if skipped else ""
     hint = reader_hint([path for path, _ in skipped], tried=corpus)
     return CorpusError(f"{root}: no {description} clips found ({len(skipped)} files skipped{example}); {hint}")
@@ -151,8 +206,6 @@ def read_named_files(
         ``root`` is not a folder, or no file parsed (the message names the readers).
     """
     import pandas as pd
-
-    from serkit.exceptions import CorpusError
 
     root = Path(root)
     if not root.is_dir():

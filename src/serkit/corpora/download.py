@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from serkit.exceptions import CorpusError
+from serkit.core.exceptions import CorpusError
 
 RAVDESS_URL = "https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip"
 """The speech-only audio archive of the official RAVDESS Zenodo record."""

@@ -17,7 +17,7 @@ Examples
 >>> read(folder)
 Traceback (most recent call last):
 ...
-serkit.exceptions.CorpusError: ...manifest.csv: no manifest clips found (1 files skipped, e.g. missing.wav: file not found); ...
+serkit.core.exceptions.CorpusError: ...manifest.csv: no manifest clips found (1 files skipped, e.g. missing.wav: file not found); ...
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from serkit.corpora.base import CorpusTable, no_clips_error
-from serkit.exceptions import CorpusError
+from serkit.core.exceptions import CorpusError
 
 DEFAULT_NAME = "manifest.csv"
 

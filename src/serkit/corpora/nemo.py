@@ -26,9 +26,8 @@ import csv
 import re
 from pathlib import Path, PurePosixPath
 
-from serkit.corpora.base import TABLE_COLUMNS, CorpusTable, code_field, no_clips_error, walk_audio
-from serkit.corpora import reader_hint
-from serkit.exceptions import CorpusError
+from serkit.corpora.base import TABLE_COLUMNS, CorpusTable, code_field, no_clips_error, reader_hint, walk_audio
+from serkit.core.exceptions import CorpusError
 
 EMOTION_CODES = {"anger": "angry", "fear": "fearful", "happiness": "happy", "neutral": "neutral", "sadness": "sad", "surprised": "surprised"}
 """nEMO emotion word → serkit emotion name."""

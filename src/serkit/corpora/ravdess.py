@@ -20,8 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from serkit.corpora.base import CorpusTable, SkipClip, code_field, read_named_files
-from serkit.exceptions import ParameterError
-from serkit.labels import RAVDESS_EMOTION_CODES
+from serkit.core.exceptions import ParameterError
+from serkit.core.labels import RAVDESS_EMOTION_CODES
 
 EMOTION_CODES = RAVDESS_EMOTION_CODES
 """RAVDESS emotion field → serkit emotion name (serkit's eight are RAVDESS's)."""

@@ -9,7 +9,8 @@ first used, so that predicting from a saved model never imports pandas.
 True
 """
 
-from serkit.features.base import FeatureSet, available_feature_sets, get_feature_set, register_feature_set
+from serkit.features.base import FeatureSet, available_feature_sets, register_feature_set
+from serkit.features.bundle import get_feature_set
 
 _BATCH_NAMES = ("Extraction", "default_cache_dir", "extract", "extract_corpus", "extract_files")
 

@@ -9,12 +9,13 @@ A feature set turns one clip ``y`` at rate ``sr`` into numbers. Two kinds:
 - ``"bundle"``: several sets side by side (``"logmel,functionals+egemaps"``), a
   ``{part: features}`` dict per clip (:mod:`serkit.features.bundle`).
 
-Sets register under a name; :func:`get_feature_set` builds one with parameters, and
+Sets register under a name; :func:`build_feature_set` builds one with parameters (bundles of
+several: :func:`serkit.features.bundle.get_feature_set`), and
 :meth:`FeatureSet.params` gives them back (JSON-serialisable) for cache keys and
 model artefacts.
 
 Every set's ``from_audio`` first normalises the clip's level by the set's
-:attr:`FeatureSet.level` (:mod:`serkit.level`): the base class wraps the method of
+:attr:`FeatureSet.level` (:mod:`serkit.core.level`): the base class wraps the method of
 each subclass, so a new set gets it without code of its own. A set exposes the
 choice as a ``level`` constructor parameter (so it is in ``params()``); ``seed26``,
 which reproduces the reference analysis, has none and works on the clip as recorded.
@@ -34,9 +35,9 @@ import inspect
 
 import numpy as np
 
-from serkit.audio import resample
-from serkit.exceptions import ParameterError
-from serkit.level import DEFAULT_LEVEL, normalise_level
+from serkit.core.audio import resample
+from serkit.core.exceptions import ParameterError
+from serkit.core.level import DEFAULT_LEVEL, normalise_level
 
 _REGISTRY: dict[str, type["FeatureSet"]] = {}
 
@@ -46,7 +47,7 @@ class FeatureSet:
     storing each parameter unchanged (scikit-learn style), and implement
     :meth:`from_audio` (and :attr:`columns` for vector sets).
 
-    ``level`` (a method of :mod:`serkit.level`, or ``None``) is applied to the clip
+    ``level`` (a method of :mod:`serkit.core.level`, or ``None``) is applied to the clip
     before the subclass's ``from_audio`` sees it; sets built from other sets
     (bundles) set it to ``None`` and let each part normalise its own input."""
 
@@ -85,7 +86,7 @@ class FeatureSet:
         """Raise :class:`ParameterError` if computing these features would fetch
         anything over the network (a set naming a pretrained model overrides this).
 
-        :func:`serkit.artifacts.load_model` calls it before anything else touches
+        :func:`serkit.models.artifacts.load_model` calls it before anything else touches
         the set: a model directory never causes a network request."""
 
     def collate(self, rows: list) -> np.ndarray | list:
@@ -140,7 +141,7 @@ class JoinedVectorSets(FeatureSet):
     column_prefixes: dict[str, str] = {}
 
     def _parts(self) -> list[FeatureSet]:
-        return [get_feature_set(name, **(getattr(self, name) or {})) for name in self.part_names]
+        return [build_feature_set(name, **(getattr(self, name) or {})) for name in self.part_names]
 
     def _check_parts(self) -> None:
         """:class:`ParameterError` now, not at the first clip, for a part's bad parameters."""
@@ -199,7 +200,7 @@ def _load_builtin_sets() -> None:
     # dependencies are missing fail only when asked for.
     from importlib import import_module
 
-    for module in ("seed26", "functionals", "logmel", "egemaps", "ssl", "whisper", "bundle"):
+    for module in ("seed26", "functionals", "logmel", "egemaps", "ssl", "whisper"):
         try:
             import_module(f"serkit.features.{module}")
         except ModuleNotFoundError as error:
@@ -251,19 +252,17 @@ def params_with_level(name: str, params: dict, level: str | None) -> dict:
     return params
 
 
-def get_feature_set(name: str, **params) -> FeatureSet:
-    """Build the feature set registered as ``name`` with ``params``.
+def build_feature_set(name: str, **params) -> FeatureSet:
+    """Build the set registered as ``name`` (one set, not a bundle) with ``params``.
 
-    A comma-separated name (``"logmel,functionals+egemaps"``) builds a
-    :class:`~serkit.features.bundle.FeatureBundle` of those sets. Raises
-    :class:`ParameterError` for an unknown name, listing the known ones, and for
-    parameters the set does not take or whose values it refuses.
+    :func:`serkit.features.get_feature_set` also takes bundle names; this is what it,
+    a bundle and a joined set use for each single set. Raises :class:`ParameterError`
+    for an unknown name, listing the known ones, and for parameters the set does not
+    take or whose values it refuses.
+
+    >>> build_feature_set("seed26").name
+    'seed26'
     """
-    _load_builtin_sets()
-    from serkit.features.bundle import BUNDLE_SEPARATOR, bundle_from_name
-
-    if BUNDLE_SEPARATOR in name:
-        return bundle_from_name(name, **params)
     cls = feature_set_class(name)
     try:
         return cls(**params)
@@ -271,4 +270,3 @@ def get_feature_set(name: str, **params) -> FeatureSet:
         # The constructors only store and check values: a TypeError is a parameter
         # the set does not take.
         raise ParameterError(f"feature set {name!r}: bad parameters {params!r} ({error})") from None
-

@@ -47,11 +47,11 @@ import numpy as np
 import pandas as pd
 
 from serkit import __version__
-from serkit.audio import check_peak, check_regular_file, load_audio
+from serkit.core.audio import check_peak, check_regular_file, load_audio
 from serkit.corpora.base import CorpusTable
-from serkit.exceptions import AudioError, ParameterError
-from serkit.features.base import FeatureSet, get_feature_set
-from serkit.features.bundle import BundleFeatures
+from serkit.core.exceptions import AudioError, ParameterError
+from serkit.features.base import FeatureSet
+from serkit.features.bundle import BundleFeatures, get_feature_set
 
 CACHE_ENV = "SERKIT_CACHE_DIR"
 
@@ -88,8 +88,8 @@ def extract(source, feature_set: FeatureSet | str = "seed26", *, max_duration_s:
     Raises
     ------
     AudioError
-        Unusable audio (see :func:`~serkit.audio.load_audio`), longer than
-        ``max_duration_s``, samples beyond :data:`~serkit.audio.MAX_PEAK`, or features
+        Unusable audio (see :func:`~serkit.core.audio.load_audio`), longer than
+        ``max_duration_s``, samples beyond :data:`~serkit.core.audio.MAX_PEAK`, or features
         that are not finite: never NaN out.
     """
     feature_set = _resolve(feature_set)
@@ -409,7 +409,7 @@ def iter_files(
     else:
         from serkit.features.dask_cluster import dask_executor
 
-        executor = dask_executor(dask, feature_set, cache)
+        executor = dask_executor(dask, _process_chunk, feature_set, cache)
     with executor as (submit, n_workers), tqdm(**bar_options) as bar:
         chunksize = max(1, min(32, len(paths) // (8 * n_workers)))
         chunks = [paths[start : start + chunksize] for start in range(0, len(paths), chunksize)]

@@ -27,9 +27,9 @@ from typing import Sequence
 
 import numpy as np
 
-from serkit.audio import resample
-from serkit.exceptions import ParameterError
-from serkit.features.base import FeatureSet, get_feature_set, register_feature_set
+from serkit.core.audio import resample
+from serkit.core.exceptions import ParameterError
+from serkit.features.base import FeatureSet, build_feature_set, register_feature_set
 
 BUNDLE_SEPARATOR = ","
 
@@ -161,7 +161,7 @@ class FeatureBundle(FeatureSet):
         """The parts as feature-set objects, in order (built once: sets keep their filter banks)."""
         if getattr(self, "_part_sets", None) is None:
             params = self.part_params or {}
-            self._part_sets = [get_feature_set(name, **params.get(name, {})) for name in self.parts]
+            self._part_sets = [build_feature_set(name, **params.get(name, {})) for name in self.parts]
         return self._part_sets
 
     @property
@@ -194,3 +194,46 @@ def bundle_from_name(name: str, **params) -> FeatureBundle:
         raise ParameterError(f"feature set {name!r} has an empty part")
     params.setdefault("parts", parts)
     return FeatureBundle(**params)
+
+
+def get_feature_set(name: str, **params) -> FeatureSet:
+    """Build the feature set registered as ``name`` with ``params``.
+
+    A comma-separated name (``"logmel,functionals+egemaps"``) builds a
+    :class:`FeatureBundle` of those sets; any other name the one set
+    (:func:`~serkit.features.base.build_feature_set`). Resolved here, where both the
+    registry and bundles are visible, so that the registry needs no bundle. Raises
+    :class:`ParameterError` for an unknown name, listing the known ones, and for
+    parameters the set does not take or whose values it refuses.
+
+    >>> get_feature_set("logmel,seed26").part_names
+    ['logmel', 'seed26']
+    """
+    if BUNDLE_SEPARATOR in name:
+        return bundle_from_name(name, **params)
+    return build_feature_set(name, **params)
+
+
+def take_rows(X, indices):
+    """The clips ``indices`` of ``X``: an array's rows, a list's matrices, a bundle's clips.
+
+    >>> take_rows([np.zeros(1), np.ones(1)], [1])
+    [array([1.])]
+    """
+    return X[indices] if isinstance(X, (np.ndarray, BundleFeatures)) else [X[i] for i in indices]
+
+
+def concat_rows(parts: list):
+    """Clips of several feature collections (arrays, frame lists or bundles) as one.
+
+    >>> concat_rows([np.zeros((1, 2)), np.ones((2, 2))]).shape
+    (3, 2)
+    """
+    first = parts[0]
+    if isinstance(first, BundleFeatures):
+        return BundleFeatures(
+            {name: concat_rows([part.parts[name] for part in parts]) for name in first.parts}, first.kinds
+        )
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    return [matrix for part in parts for matrix in part]

@@ -18,7 +18,7 @@ import os
 import re
 import warnings
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 
 _LOCAL = re.compile(r"local(?::(\d+))?")
 
@@ -56,7 +56,7 @@ def _connect(address: str):
 
 
 @contextlib.contextmanager
-def dask_executor(dask, feature_set, cache):
+def dask_executor(dask, process_chunk, feature_set, cache):
     """``(submit, n_workers)`` on a Dask cluster, as :func:`~serkit.features.batch._local_pool`.
 
     Parameters
@@ -66,16 +66,17 @@ def dask_executor(dask, feature_set, cache):
         LocalCluster of N single-threaded processes on loopback, default one per
         core), or a
         client, which is left open.
+    process_chunk : callable
+        ``process_chunk(paths, feature_set, cache)``, run on a worker for each chunk
+        (passed in, so that this module needs nothing of the batch code that calls it).
     feature_set : FeatureSet
     cache : FeatureCache or None
     """
-    from serkit.features.batch import _process_chunk
-
     owned = isinstance(dask, str)
     client, cluster = _connect(dask) if owned else (dask, None)
     try:
         n_workers = max(1, sum(info.get("nthreads", 1) for info in client.scheduler_info()["workers"].values()))
-        yield (lambda chunk: client.submit(_process_chunk, chunk, feature_set, cache, pure=False)), n_workers
+        yield (lambda chunk: client.submit(process_chunk, chunk, feature_set, cache, pure=False)), n_workers
     finally:
         if owned:
             client.close()

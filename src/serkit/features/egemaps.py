@@ -4,7 +4,7 @@ The field's standard 88 clip-level parameters (pitch, jitter, shimmer, formants,
 loudness, spectral slopes, HNR, MFCC 1–4, rates of voiced segments …; Eyben et al.
 2016), computed by openSMILE through the ``opensmile`` Python package
 (``pip install opensmile``). Without it, building the columns or extracting raises
-a :class:`~serkit.exceptions.ParameterError` that says how to install it.
+a :class:`~serkit.core.exceptions.ParameterError` that says how to install it.
 
 Examples
 --------
@@ -24,10 +24,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from serkit.exceptions import AudioError, ParameterError
+from serkit.core.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
 from serkit.features.spectral import check_range
-from serkit.level import DEFAULT_LEVEL, check_level
+from serkit.core.level import DEFAULT_LEVEL, check_level
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +58,7 @@ class EGeMAPS(FeatureSet):
         (as in ``functionals``); ``None`` (the default) keeps the clip whole, the
         standard eGeMAPS setting.
     level : {"active-rms", "bs1770"} or None
-        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        Level normalisation of the clip before any feature (:mod:`serkit.core.level`);
         ``None`` works on the clip as recorded.
 
     Raises
@@ -91,7 +91,7 @@ class EGeMAPS(FeatureSet):
 
         Raises :class:`AudioError` for a non-finite or multi-channel signal.
         """
-        from serkit.audio import resample
+        from serkit.core.audio import resample
 
         y = np.asarray(y, dtype=np.float32)
         if y.ndim != 1 or not np.all(np.isfinite(y)):

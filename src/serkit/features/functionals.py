@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from serkit.exceptions import AudioError, ParameterError
+from serkit.core.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
 from serkit.features.spectral import check_range, check_stft
-from serkit.level import DEFAULT_LEVEL, check_level
+from serkit.core.level import DEFAULT_LEVEL, check_level
 
 STATISTICS = ("mean", "std", "p10", "p50", "p90", "slope")
 """Per-clip statistics of every frame descriptor, in column order."""
@@ -112,7 +112,7 @@ class Functionals(FeatureSet):
         Periodicity above which a frame counts as voiced (pitch statistics use
         voiced frames only).
     level : {"active-rms", "bs1770"} or None
-        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        Level normalisation of the clip before any feature (:mod:`serkit.core.level`);
         ``None`` works on the clip as recorded.
 
     Raises
@@ -203,7 +203,7 @@ class Functionals(FeatureSet):
         ``y`` is resampled to :attr:`sr` when ``sr`` differs. Raises
         :class:`AudioError` when the clip is shorter than one window (``n_fft``).
         """
-        from serkit.audio import resample
+        from serkit.core.audio import resample
         from serkit.features import spectral
 
         y = np.asarray(y, dtype=np.float32)

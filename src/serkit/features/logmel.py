@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from serkit.audio import resample
-from serkit.exceptions import AudioError, ParameterError
+from serkit.core.audio import resample
+from serkit.core.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
 from serkit.features.spectral import check_positive, check_range, check_stft
-from serkit.level import DEFAULT_LEVEL, check_level
+from serkit.core.level import DEFAULT_LEVEL, check_level
 
 LOGMEL_SR = 16000
 """Rate the spectrogram is computed at; other rates are resampled (soxr HQ) first."""
@@ -114,7 +114,7 @@ class LogMel(FeatureSet):
         (``librosa.effects.trim``, computed by :func:`serkit.features.spectral.trim_bounds`);
         ``None`` keeps the whole clip.
     level : {"active-rms", "bs1770"} or None
-        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        Level normalisation of the clip before any feature (:mod:`serkit.core.level`);
         ``None`` works on the clip as recorded.
 
     Raises

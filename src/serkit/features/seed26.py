@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from serkit.audio import resample
+from serkit.core.audio import resample
 from serkit.features import spectral
 from serkit.features.base import FeatureSet, register_feature_set
 

@@ -40,7 +40,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 
 
 def _is_number(value, *, integer: bool) -> bool:
@@ -87,7 +87,7 @@ def check_range(low, high, /, *, integer: bool = True, allow_none: bool = False,
     >>> check_range(1, 512, n_mels=1e9)
     Traceback (most recent call last):
     ...
-    serkit.exceptions.ParameterError: n_mels=1000000000.0 must be an integer in [1, 512]
+    serkit.core.exceptions.ParameterError: n_mels=1000000000.0 must be an integer in [1, 512]
     """
     for key, value in values.items():
         if value is None and allow_none:
@@ -112,7 +112,7 @@ def check_stft(*, sr: int, n_fft: int, hop_length: int) -> None:
     >>> check_stft(sr=22050, n_fft=65536, hop_length=1)
     Traceback (most recent call last):
     ...
-    serkit.exceptions.ParameterError: sr=22050, n_fft=65536, hop_length=1 compute 722556450 spectrogram values per second of audio; at most 1048576: raise hop_length or lower n_fft
+    serkit.core.exceptions.ParameterError: sr=22050, n_fft=65536, hop_length=1 compute 722556450 spectrogram values per second of audio; at most 1048576: raise hop_length or lower n_fft
     """
     check_range(8000, 192000, sr=sr)
     check_range(16, 65536, n_fft=n_fft)

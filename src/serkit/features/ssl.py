@@ -41,11 +41,11 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit.audio import resample
-from serkit.exceptions import AudioError, ParameterError
+from serkit.core.audio import resample
+from serkit.core.exceptions import AudioError, ParameterError
 from serkit.features.base import FeatureSet, register_feature_set
 from serkit.features.spectral import check_range
-from serkit.level import DEFAULT_LEVEL, check_level
+from serkit.core.level import DEFAULT_LEVEL, check_level
 
 SSL_SR = 16000
 """The rate every wav2vec 2.0 / HuBERT / WavLM checkpoint was trained at."""
@@ -162,7 +162,7 @@ class SSLEmbedding(FeatureSet):
     max_duration_s : float in [0.1, 120]
         Audio beyond this many seconds is cut (attention cost grows with length²).
     level : {"active-rms", "bs1770"} or None
-        Level normalisation of the clip before any feature (:mod:`serkit.level`);
+        Level normalisation of the clip before any feature (:mod:`serkit.core.level`);
         ``None`` works on the clip as recorded.
 
     Raises

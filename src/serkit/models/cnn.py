@@ -38,8 +38,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from serkit.exceptions import ParameterError
-from serkit.runtime import length_batches, network_probabilities, onnx_session, pad_frames
+from serkit.core.exceptions import ParameterError
+from serkit.inference.runtime import length_batches, network_probabilities, onnx_session, pad_frames
 
 BACKENDS = ("onnx", "torch")
 _RUNTIME_CACHES = ("_torch_module", "_onnx_session")
@@ -463,7 +463,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _pad(self, clips: list[np.ndarray], *, standardise: bool):
         """Stack clips into a float32 ``(batch, n_mels, max_frames)`` array plus the frame mask
-        (:func:`serkit.runtime.pad_frames` with the training band statistics)."""
+        (:func:`serkit.inference.runtime.pad_frames` with the training band statistics)."""
         return pad_frames(clips, self.state_["band_mean"], self.state_["band_std"], min_frames=self.min_frames,
                           standardise=standardise)
 
@@ -569,7 +569,7 @@ def _validation_scores(probabilities: np.ndarray, y_index: np.ndarray, n_classes
 
 
 def _register() -> None:
-    from serkit.models import register_model
+    from serkit.models.registry import register_model
 
     @register_model("cnn", input_kind="frames", default_set="logmel",
                     description="compact CNN on log-mel spectrograms (PyTorch)")

@@ -16,8 +16,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit, ShuffleSplit
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from serkit.exceptions import ParameterError
-from serkit.runtime import softmax
+from serkit.core.exceptions import ParameterError
+from serkit.inference.runtime import softmax
 
 
 def inner_validation_split(y, groups, validation_fraction, random_state):

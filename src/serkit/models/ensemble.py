@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.features.bundle import BundleFeatures
 
 DEFAULT_MEMBERS = {
@@ -84,7 +84,7 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _member_specs(self, kind: str) -> list[tuple[str, dict]]:
-        from serkit.models import model_spec
+        from serkit.models.registry import model_spec
 
         if self.members is None:
             if kind not in DEFAULT_MEMBERS:
@@ -116,7 +116,7 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _input_for(name: str, X):
-        from serkit.models import model_spec
+        from serkit.models.registry import model_spec
 
         return X.of_kind(model_spec(name).input_kinds[0]) if isinstance(X, BundleFeatures) else X
 
@@ -126,7 +126,7 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
         ``groups`` (speakers) reach the members that split their training data
         (the CNN's validation speakers, ``logreg-tuned``'s inner CV).
         """
-        from serkit.models import fit_model, make_model
+        from serkit.models.registry import fit_model, make_model
 
         self.input_kind_ = input_kind_of(X)
         specs = self._member_specs(self.input_kind_)
@@ -151,7 +151,7 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
     def member_probabilities(self, X) -> dict[str, np.ndarray]:
         """Each member's probabilities by :attr:`member_labels_`, columns in ``classes_``
         order (0 for a class it never saw)."""
-        from serkit.models import align_probabilities
+        from serkit.inference.runtime import align_probabilities
 
         check_is_fitted(self, "members_")
         return {
@@ -194,7 +194,7 @@ def parse_members(members) -> list[tuple[str, dict]]:
             specs.append((name, params))
     if not specs:
         raise ParameterError(f"ensemble members={members!r} names no model")
-    from serkit.models import available_models
+    from serkit.models.registry import available_models
 
     choices = [name for name in available_models() if name != SoftVoteClassifier.registry_name]
     for name, _ in specs:

@@ -1,7 +1,7 @@
 """Fitted models as an inference export: plain arrays, a JSON tree, ONNX networks.
 
 :func:`export_model` walks a fitted model from :func:`serkit.models.make_model` and
-describes it in the steps :mod:`serkit.runtime` runs with numpy: clipping, scaling,
+describes it in the steps :mod:`serkit.inference.runtime` runs with numpy: clipping, scaling,
 logistic regression, multilayer perceptrons (scikit-learn's and the PyTorch ``dense``
 net, whose weights are numpy arrays already), temperature scaling, soft votes and
 frame networks (the CNN and the Whisper frame head, as the ONNX they already carry).
@@ -19,7 +19,7 @@ Examples
 >>> export = export_model(model)
 >>> export.graph["op"], [step["op"] for step in export.graph["steps"]]
 ('pipeline', ['clip', 'standardize', 'logistic'])
->>> from serkit.runtime import ExportedModel, build_step
+>>> from serkit.inference.runtime import ExportedModel, build_step
 >>> exported = ExportedModel(build_step(export.graph, export.arrays, networks=export.networks))
 >>> bool(np.allclose(exported.predict_proba(X), model.predict_proba(X)))
 True
@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from serkit.exceptions import ParameterError
-from serkit.runtime import network_file
+from serkit.core.exceptions import ParameterError
+from serkit.inference.runtime import network_file
 
 
 class NotExportable(ParameterError):
-    """A model with a part :mod:`serkit.runtime` cannot run."""
+    """A model with a part :mod:`serkit.inference.runtime` cannot run."""
 
 
 @dataclass
@@ -116,7 +116,7 @@ def _step(model, export: Export) -> dict:
         return {"op": "temperature", "temperature": float(model.temperature_),
                 "model": _step(model.estimator_, export), "classes": _classes(model)}
     if isinstance(model, SoftVoteClassifier):
-        from serkit.models import model_spec
+        from serkit.models.registry import model_spec
 
         takes_bundle = _takes_bundle(model)
         members = [
@@ -146,7 +146,7 @@ def _perceptron(model, weights, biases, activation: str, export: Export) -> dict
 def _takes_bundle(vote) -> bool:
     """Whether an ensemble's members each took their part of a bundle: recorded at fit
     since serkit 0.2; before, a bundle is what members of mixed kinds took."""
-    from serkit.models import model_spec
+    from serkit.models.registry import model_spec
 
     if hasattr(vote, "input_kind_"):
         return vote.input_kind_ == "bundle"

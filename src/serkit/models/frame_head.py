@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.models.cnn import CNNClassifier, _torch, attention_scorer, attentive_statistics
 
 
@@ -156,7 +156,7 @@ class FrameHeadClassifier(CNNClassifier):
 
 
 def _register() -> None:
-    from serkit.models import register_model
+    from serkit.models.registry import register_model
 
     @register_model("whisper-head", input_kind="frames", default_set="whisper-frames",
                     description="conv + attentive pooling + linear head on Whisper encoder frames (PyTorch)")

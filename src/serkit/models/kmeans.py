@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 
 
 class KMeansClassifier(ClassifierMixin, BaseEstimator):

@@ -36,7 +36,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 
 BASE_N_STATES = 13
 """Hidden states of a base-size wav2vec 2.0 / HuBERT / WavLM (12 layers + the input
@@ -207,7 +207,7 @@ def make_layer_weighted(
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from serkit.models import _ESTIMATORS, _build_estimator
+    from serkit.models.registry import _ESTIMATORS, build_estimator
 
     if not isinstance(head, str) or head not in _ESTIMATORS:
         raise ParameterError(
@@ -217,12 +217,12 @@ def make_layer_weighted(
         raise ParameterError(f"model 'layer-weighted': head_params={head_params!r} must be a dict")
     weighting = LayerWeighting(n_layers, random_state=random_state, **weighting_params)
     weighting._validate_params()  # fail at make_model, not in the first fold
-    estimator = _build_estimator(head, random_state, dict(head_params or {}))
+    estimator = build_estimator(head, random_state, dict(head_params or {}))
     return Pipeline([("weight", weighting), ("scale", StandardScaler()), ("layer-weighted", estimator)])
 
 
 def _register() -> None:
-    from serkit.models import register_model
+    from serkit.models.registry import register_model
 
     register_model(
         "layer-weighted",

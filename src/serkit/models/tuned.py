@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 
 LOGREG_C_GRID = (0.01, 0.03, 0.1)
 """Values of logistic regression's C tried by ``logreg-tuned`` (strong regularisation
@@ -68,7 +68,7 @@ class InnerCVTuned(BaseEstimator, ClassifierMixin):
         return f"{self.model}-tuned"
 
     def _make(self, value):
-        from serkit.models import make_model
+        from serkit.models.registry import make_model
 
         return make_model(self.model, random_state=self.random_state, **{self.param: value})
 
@@ -82,7 +82,7 @@ class InnerCVTuned(BaseEstimator, ClassifierMixin):
         from sklearn.metrics import balanced_accuracy_score
         from sklearn.model_selection import StratifiedGroupKFold
 
-        from serkit.models import fit_model
+        from serkit.models.registry import fit_model
 
         if groups is None:
             raise ParameterError(f"{self.model}-tuned: the inner CV needs the speaker of each training clip (groups)")

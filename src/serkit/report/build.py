@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.report import corpus as corpus_figures
 from serkit.report import distributions, results as result_figures
 from serkit.report.html import figure_uri, render

@@ -23,7 +23,7 @@ import functools
 import numpy as np
 from matplotlib.figure import Figure
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.report.style import OKABE_ITO, SEQUENTIAL_CMAP, SPECTROGRAM_CMAP, new_figure, plain_text, styled
 
 N_FFT = 2048

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from serkit.exceptions import ParameterError
-from serkit.labels import EMOTIONS
+from serkit.core.exceptions import ParameterError
+from serkit.core.labels import EMOTIONS
 from serkit.report.style import GENDER_COLORS, HALF_WIDTH_IN, OKABE_ITO, emotion_colors, new_figure, plain_text, styled
 
 

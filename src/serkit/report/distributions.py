@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.report.style import OKABE_ITO, new_figure, plain_text, styled
 
 SKEW_THRESHOLD = 0.5

@@ -49,7 +49,7 @@ class Exploration:
 
 def describe_clip(path: Path, y: np.ndarray, sr: int, n_first: int = 5) -> dict:
     """What the reference printed on load (types, shape, rate, first samples), JSON-safe."""
-    from serkit.audio import audio_info
+    from serkit.core.audio import audio_info
 
     stored = audio_info(path)
     return {
@@ -100,7 +100,7 @@ def explore(path, out_dir=None, *, sr: int | None = 22050, html: bool = False, p
     Parameters
     ----------
     path : str or Path
-        Any audio file :func:`serkit.audio.load_audio` reads (mixed to mono).
+        Any audio file :func:`serkit.core.audio.load_audio` reads (mixed to mono).
     out_dir : str, Path or None
         Folder for one PNG per figure (created if needed); ``None`` draws nothing.
     sr : int > 0 or None
@@ -121,8 +121,8 @@ def explore(path, out_dir=None, *, sr: int | None = 22050, html: bool = False, p
     ParameterError
         ``html`` without ``out_dir``.
     """
-    from serkit.audio import load_audio
-    from serkit.exceptions import ParameterError
+    from serkit.core.audio import load_audio
+    from serkit.core.exceptions import ParameterError
 
     path = Path(path)
     if html and out_dir is None:

@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 from serkit.report.style import (
     HALF_WIDTH_IN,
     OKABE_ITO,
@@ -257,7 +257,7 @@ def cross_corpus_figure(matrix: Mapping, *, title: str | None = None) -> Figure:
     Parameters
     ----------
     matrix : mapping
-        One matrix of ``serkit evaluate --train … --json`` (:meth:`serkit.crosscorpus.CrossCorpusResult.to_dict`):
+        One matrix of ``serkit evaluate --train … --json`` (:meth:`serkit.evaluation.crosscorpus.CrossCorpusResult.to_dict`):
         ``model``, ``train_sets``, ``test_sets`` and ``cells`` (each ``train``, ``test``,
         ``unweighted_accuracy``, ``chance``; a cell without UA is drawn blank with a dash).
     title : str or None
@@ -306,7 +306,7 @@ def slice_figure(slices: Mapping[str, Mapping[str, Mapping]], *, overall: float 
     Parameters
     ----------
     slices : mapping
-        A run's ``slices`` (:func:`serkit.slices.slice_scores`): ``{column: {value:
+        A run's ``slices`` (:func:`serkit.evaluation.slices.slice_scores`): ``{column: {value:
         {"n", "unweighted_accuracy", …}}}``.
     overall : float or None
         The UA over every clip, drawn in each panel.

@@ -22,7 +22,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from serkit.labels import EMOTIONS
+from serkit.core.labels import EMOTIONS
 
 OKABE_ITO = (
     "#0072B2",  # blue

@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from serkit import __version__
-from serkit.exceptions import ArtifactError
-from serkit.inference import Predictor
+from serkit.core.exceptions import ArtifactError
+from serkit.inference.predictor import Predictor
 from serkit.service.errors import install_error_handlers
-from serkit.service.limits import PredictionSlots
+from serkit.service.limits import PredictionSlots, probe_tone
 from serkit.service.pool import PredictionPool
 from serkit.service.routers import info, page, predict
 from serkit.service.settings import Settings, get_settings
@@ -30,20 +30,10 @@ DOCS_ASSETS_URL = "/docs-assets"
 """Where Swagger UI's and ReDoc's scripts, style sheet and icon are served."""
 
 
-def probe_tone(sr: int) -> np.ndarray:
-    """One second of a 180 Hz tone with a 3 Hz tremolo at rate ``sr``: what a model is tried on.
-
-    >>> probe_tone(16000).shape
-    (16000,)
-    """
-    t = np.arange(sr) / sr
-    return (0.1 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
-
-
 def check_predictor(predictor: Predictor) -> None:
     """Refuse, with a clear message, a model the service cannot use; run it once on a tone.
 
-    Raises :class:`~serkit.exceptions.ArtifactError`.
+    Raises :class:`~serkit.core.exceptions.ArtifactError`.
     """
     if predictor.speaker_norm:
         raise ArtifactError(
@@ -93,7 +83,7 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
         if predictor is not None:
             loaded = predictor
         else:
-            from serkit.artifacts import load_model
+            from serkit.models.artifacts import load_model
 
             loaded = load_model(settings.model_dir)
         check_predictor(loaded)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from serkit.inference import Predictor
+from serkit.inference.predictor import Predictor
 from serkit.service.errors import ApiError
 from serkit.service.settings import Settings
 

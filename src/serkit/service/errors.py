@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from serkit.exceptions import AudioError, ParameterError, SerkitError
+from serkit.core.exceptions import AudioError, ParameterError, SerkitError
 
 logger = logging.getLogger("serkit.service")
 

@@ -1,4 +1,5 @@
-"""How many predictions run at once, how many may wait, and 503 past both.
+"""How many predictions run at once, how many may wait, and 503 past both; the upload
+sizes and the probe clip that the app, the worker pool and the routers share.
 
 A prediction is CPU-bound: more of them at once than there are cores only share the
 cores. So at most ``limit`` run; up to ``queue`` more wait their turn (each holding
@@ -21,7 +22,10 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import io
 from contextlib import asynccontextmanager
+
+import numpy as np
 
 from serkit.service.errors import ApiError
 
@@ -70,3 +74,46 @@ class PredictionSlots:
                     self.busy -= 1
         finally:
             self.admitted -= 1
+
+
+# -- uploads and the probe clip, shared by the app, the worker pool and the routers
+
+IN_MEMORY_BYTES = 1024 * 1024
+"""Uploads up to this size go to a worker as bytes; larger ones as a private temporary file."""
+
+
+class NamedStream(io.RawIOBase):
+    """A seekable view of an upload that names itself ``upload`` in error messages
+    (never the client's file name, never a server path)."""
+
+    name = "upload"
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        return self._raw.seek(offset, whence)
+
+    def tell(self):
+        return self._raw.tell()
+
+
+def probe_tone(sr: int) -> np.ndarray:
+    """One second of a 180 Hz tone with a 3 Hz tremolo at rate ``sr``: what a model is tried on.
+
+    >>> probe_tone(16000).shape
+    (16000,)
+    """
+    t = np.arange(sr) / sr
+    return (0.1 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)

@@ -39,11 +39,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from serkit.service.errors import ApiError
+from serkit.service.limits import IN_MEMORY_BYTES, NamedStream, probe_tone
 
 logger = logging.getLogger("serkit.service")
-
-IN_MEMORY_BYTES = 1024 * 1024
-"""Uploads up to this size go to a worker as bytes; larger ones as a private temporary file."""
 
 RETRY_AFTER_S = 1
 """What a client whose worker died is told to wait: about the time a new worker needs to start."""
@@ -59,33 +57,6 @@ load the model."""
 
 PARENT_CHECK_S = 1.0
 """How often a worker checks that the server process is still there."""
-
-
-class NamedStream(io.RawIOBase):
-    """A seekable view of an upload that names itself ``upload`` in error messages
-    (never the client's file name, never a server path)."""
-
-    name = "upload"
-
-    def __init__(self, raw):
-        self._raw = raw
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return True
-
-    def readinto(self, buffer):
-        data = self._raw.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def seek(self, offset, whence=io.SEEK_SET):
-        return self._raw.seek(offset, whence)
-
-    def tell(self):
-        return self._raw.tell()
 
 
 # -- in each worker process -------------------------------------------------------
@@ -106,8 +77,6 @@ def _warm_up(predictor) -> None:
     second, which should not fall on a client's first request."""
     import soundfile as sf
 
-    from serkit.service.app import probe_tone
-
     wav = io.BytesIO()
     sf.write(wav, probe_tone(predictor.sr), predictor.sr, format="WAV")
     wav.seek(0)
@@ -120,7 +89,7 @@ def _start_worker(model_dir, parent_pid: int, all_loaded) -> None:
     request while another still loads (loading takes the cores for seconds)."""
     import signal
 
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     global _worker_predictor
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's Ctrl-C reaches the whole group
@@ -153,7 +122,7 @@ class PredictionPool:
     Parameters
     ----------
     model_dir : str or None
-        What :func:`serkit.artifacts.load_model` loads in each worker (None: the bundled model).
+        What :func:`serkit.models.artifacts.load_model` loads in each worker (None: the bundled model).
     workers : int > 0
         Worker processes (a prediction uses one core).
     """
@@ -184,9 +153,9 @@ class PredictionPool:
     async def start(self) -> None:
         """Start the workers and wait until they answer (each has loaded the model).
 
-        Raises :class:`~serkit.exceptions.ArtifactError` when a worker cannot load it.
+        Raises :class:`~serkit.core.exceptions.ArtifactError` when a worker cannot load it.
         """
-        from serkit.exceptions import ArtifactError
+        from serkit.core.exceptions import ArtifactError
 
         self._spool_dir = tempfile.mkdtemp(prefix="serkit-uploads-")  # mode 0700: this user only
         try:

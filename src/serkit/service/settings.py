@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 
 
 @dataclass(frozen=True)

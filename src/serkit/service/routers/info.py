@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 
 from serkit import __version__
-from serkit.inference import Predictor
+from serkit.inference.predictor import Predictor
 from serkit.service.dependencies import get_predictor, get_settings
 from serkit.service.settings import Settings
 

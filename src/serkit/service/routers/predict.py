@@ -24,12 +24,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from serkit.inference import Predictor
+from serkit.inference.predictor import Predictor
 from serkit.service.dependencies import get_predictor, get_settings
 from serkit.service.errors import ApiError, ErrorBody
-from serkit.service.pool import IN_MEMORY_BYTES, NamedStream
+from serkit.service.limits import IN_MEMORY_BYTES, NamedStream
 from serkit.service.settings import Settings
-from serkit.speakers import parse_speakers
+from serkit.inference.speakers import parse_speakers
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit.exceptions import ArtifactError
+from serkit.core.exceptions import ArtifactError
 
 GRAPH_FILE = "inference.json"
 ARRAYS_FILE = "inference.safetensors"
@@ -467,7 +467,7 @@ def build_step(graph: dict, arrays: dict, *, networks: dict) -> _Step:
     """The step tree of ``graph`` (the ``model`` of ``inference.json``) over ``arrays``
     (name → ndarray) and ``networks`` (file name → ONNX bytes), every field checked.
 
-    Raises :class:`~serkit.exceptions.ArtifactError` naming the step and the field.
+    Raises :class:`~serkit.core.exceptions.ArtifactError` naming the step and the field.
     """
     return _Reader(arrays, networks).step(graph)
 
@@ -505,16 +505,38 @@ class ExportedModel:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
+def check_onnx_network(data, *, operators: frozenset, domains=("ai.onnx",)) -> str | None:
+    """Why an ONNX network (bytes or a uint8 array) is refused, or None: tensors stored
+    outside the file, a function, or a node outside ``operators`` and ``domains`` (checked
+    before ONNX Runtime sees a network: the CNN's in :mod:`serkit.models.artifacts`, the
+    speaker encoder's in :mod:`serkit.inference.speakers`)."""
+    import numpy as np
+    import onnx
+
+    data = data if isinstance(data, bytes) else np.asarray(data, dtype=np.uint8).tobytes()
+    model = onnx.load_from_string(data)
+    graph = model.graph
+    tensors = list(graph.initializer) + [attribute.t for node in graph.node for attribute in node.attribute
+                                         if attribute.type == onnx.AttributeProto.TENSOR]
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or graph.sparse_initializer:
+        return "an ONNX network reading data from outside the model file"
+    used = {(node.domain or "ai.onnx", node.op_type) for node in graph.node}
+    unknown = sorted(op for domain, op in used if domain not in domains or op not in operators)
+    if unknown or model.functions:
+        return f"an ONNX network with operators outside the allowed ({unknown or 'a function'})"
+    return None
+
+
 def load_familiarity(model_dir):
     """The familiarity statistics of the export in ``model_dir``
-    (:class:`serkit.familiarity.Familiarity`), or None when it has none.
+    (:class:`serkit.inference.familiarity.Familiarity`), or None when it has none.
 
     Raises :class:`~serkit.exceptions.ArtifactError` for a malformed step or array.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    from serkit.familiarity import from_step
+    from serkit.inference.familiarity import from_step
 
     model_dir = Path(model_dir)
     try:

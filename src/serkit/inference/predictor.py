@@ -12,7 +12,7 @@ made from the windows, never from a separate pass over the whole clip:
 - ``summary``: the seconds of audio per emotion (each window's seconds go to its
   most probable emotion) and the ``dominant`` emotion, the one with the most seconds.
 
-Long files are decoded block by block (:class:`serkit.audio.AudioStream`) and their
+Long files are decoded block by block (:class:`serkit.core.audio.AudioStream`) and their
 windows reach the model :data:`WINDOWS_PER_BATCH` at a time, so memory stays
 bounded whatever the duration. Shorter audio is predicted whole.
 
@@ -47,9 +47,9 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from serkit.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
-from serkit.exceptions import AudioError, ParameterError, SerkitError
-from serkit.labels import EMOTIONS
+from serkit.core.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
+from serkit.core.exceptions import AudioError, ParameterError, SerkitError
+from serkit.core.labels import EMOTIONS
 
 DEFAULT_WINDOW_S = 3.0
 """Timeline window: about one RAVDESS sentence, the length the models were trained on."""
@@ -87,7 +87,7 @@ class BatchItem:
 def check_window(window_s: float, hop_s: float) -> tuple[float, float]:
     """Validate a timeline window and hop in seconds; return them as floats.
 
-    Raises :class:`~serkit.exceptions.ParameterError` naming the bound, before any work.
+    Raises :class:`~serkit.core.exceptions.ParameterError` naming the bound, before any work.
 
     >>> check_window(3, 1.5)
     (3.0, 1.5)
@@ -122,7 +122,7 @@ def window_starts(duration_s: float, *, window_s: float, hop_s: float, max_windo
     Windows start every ``hop_s`` while they fit; one more window ends exactly at
     the end when the last regular one leaves a tail uncovered. Audio shorter than
     ``window_s + hop_s`` has no timeline (an empty list). More than ``max_windows``
-    windows is a :class:`~serkit.exceptions.ParameterError`, raised before listing any.
+    windows is a :class:`~serkit.core.exceptions.ParameterError`, raised before listing any.
 
     >>> window_starts(10.0, window_s=3.0, hop_s=1.5)
     [0.0, 1.5, 3.0, 4.5, 6.0, 7.0]
@@ -182,19 +182,19 @@ class Predictor:
     feature_set : serkit.features.FeatureSet
         The set the estimator was trained on; audio is loaded at its ``sr``.
     metadata : dict or None
-        What :mod:`serkit.artifacts` saved beside the model (name, metrics, versions,
+        What :mod:`serkit.models.artifacts` saved beside the model (name, metrics, versions,
         ``speaker_norm``); shown by ``serkit serve`` at ``GET /v1/model``.
     window_s, hop_s : float
         Default timeline window (0.5 to 60 s) and hop (0.1 s to the window).
-    familiarity : serkit.familiarity.Familiarity or None
+    familiarity : serkit.inference.familiarity.Familiarity or None
         Statistics of the training features: each result then carries ``familiarity``
         (how typical its features are of the training data, 0 to 1) and ``caution``
-        where it is below :data:`serkit.familiarity.CAUTION_BELOW`.
+        where it is below :data:`serkit.inference.familiarity.CAUTION_BELOW`.
 
     Examples
     --------
-    See the module docstring; models saved with :func:`serkit.artifacts.save_model`
-    load as a ``Predictor`` through :func:`serkit.artifacts.load_model`.
+    See the module docstring; models saved with :func:`serkit.models.artifacts.save_model`
+    load as a ``Predictor`` through :func:`serkit.models.artifacts.load_model`.
     """
 
     def __init__(
@@ -298,7 +298,7 @@ class Predictor:
         Raises
         ------
         AudioError
-            Not 1-D, non-finite, too loud (:data:`serkit.audio.MAX_PEAK`) or shorter than one analysis window.
+            Not 1-D, non-finite, too loud (:data:`serkit.core.audio.MAX_PEAK`) or shorter than one analysis window.
         ParameterError
             Window or hop out of range, too many windows, or a speaker-normalised model
             (use :meth:`predict_batch` with speakers).
@@ -334,17 +334,17 @@ class Predictor:
         before decoding. Audio with a timeline is decoded block by block: memory holds
         one block and :data:`WINDOWS_PER_BATCH` windows' features, whatever the duration.
 
-        With ``diarize`` (``"auto"`` or a number of speakers, :func:`serkit.speakers.parse_speakers`)
+        With ``diarize`` (``"auto"`` or a number of speakers, :func:`serkit.inference.speakers.parse_speakers`)
         the timeline's pieces are clustered by voice: each segment gets its ``speaker``
         and the result a ``speakers`` summary per speaker; a speaker-normalised model
         standardises each speaker's features by that speaker's own statistics. The
         file is then decoded whole (its features and d-vectors are all needed at once).
 
-        Raises :class:`~serkit.exceptions.AudioError` for unusable audio, including
+        Raises :class:`~serkit.core.exceptions.AudioError` for unusable audio, including
         silence (a model's answer on silence means nothing), and
-        :class:`~serkit.exceptions.ParameterError` as :meth:`predict_audio`.
+        :class:`~serkit.core.exceptions.ParameterError` as :meth:`predict_audio`.
         """
-        from serkit.speakers import parse_speakers
+        from serkit.inference.speakers import parse_speakers
 
         diarize = parse_speakers(diarize)
         if diarize is None:
@@ -475,7 +475,7 @@ class Predictor:
 
     def _predict_speakers(self, y: np.ndarray, spans, name: str, speakers, n_jobs: int) -> dict:
         """Every piece's features and d-vector, clustered by voice, then predicted (see :meth:`predict_file`)."""
-        from serkit.speakers import cluster_speakers, shared_embedder, speaker_names
+        from serkit.inference.speakers import cluster_speakers, shared_embedder, speaker_names
 
         duration = y.shape[-1] / self.sr
         spans = spans or [(0.0, duration)]  # a short clip is one utterance
@@ -549,7 +549,7 @@ class Predictor:
         }
 
     def _normalise_per_speaker(self, blocks: list[list], speakers: list[str]) -> list[np.ndarray]:
-        from serkit.normalization import SpeakerNormalizer
+        from serkit.features.normalization import SpeakerNormalizer
 
         # Statistics come from whole-clip rows (the first of each block), as in training;
         # a clip's window rows are standardised with its speaker's statistics too.
@@ -651,7 +651,7 @@ def _check_silent(peak: float, name: str) -> None:
 def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Each speaker's rows standardised by that speaker's statistics; a speaker with a
     single piece by the statistics of the whole recording (one piece says nothing)."""
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.features.normalization import SpeakerNormalizer
 
     if len(X) < 2:
         raise ParameterError("speaker normalisation needs at least 2 utterances in the recording")
@@ -664,8 +664,8 @@ def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _familiarity_fields(value) -> dict:
     """``{"familiarity": 0.43, "caution": None}``; the caution where the value is below
-    :data:`serkit.familiarity.CAUTION_BELOW`; both None without statistics."""
-    from serkit.familiarity import CAUTION, CAUTION_BELOW
+    :data:`serkit.inference.familiarity.CAUTION_BELOW`; both None without statistics."""
+    from serkit.inference.familiarity import CAUTION, CAUTION_BELOW
 
     if value is None:
         return {"familiarity": None, "caution": None}

@@ -7,7 +7,7 @@ A model directory holds
   order, training-time metrics, speaker normalisation, library versions, date;
 - ``inference.json``, ``inference.safetensors`` and any ``inference-<k>.onnx`` —
   the same model as plain arrays, a JSON tree of steps and ONNX networks
-  (:mod:`serkit.runtime`), for every model whose parts numpy can run (clipping,
+  (:mod:`serkit.inference.runtime`), for every model whose parts numpy can run (clipping,
   scaling, logistic regression, perceptrons, temperature, soft votes, frame
   networks): prediction then needs neither scikit-learn, skops nor torch;
 - ``manifest.json`` — the SHA-256 of every other file.
@@ -40,14 +40,15 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from serkit.exceptions import ArtifactError, ParameterError
-from serkit.runtime import ARRAYS_FILE, EXPORT_FORMAT, EXPORT_VERSION, GRAPH_FILE, is_export_file, load_export, load_familiarity
+from serkit.core.exceptions import ArtifactError, ParameterError
+from serkit.core.files import sha256_file
+from serkit.inference.runtime import (ARRAYS_FILE, EXPORT_FORMAT, EXPORT_VERSION, GRAPH_FILE, check_onnx_network,
+                                      is_export_file, load_export, load_familiarity)
 
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
@@ -105,20 +106,11 @@ MAX_METADATA_BYTES = 16 << 20
 MAX_SCHEMA_BYTES = 64 << 20
 """Most bytes its ``schema.json`` (the object tree) may hold."""
 
-BUNDLED_MODELS_DIR = Path(__file__).resolve().parent / "data" / "models"
+BUNDLED_MODELS_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
 """Models shipped with serkit, one directory each, loadable by name."""
 
 DEFAULT_MODEL_DIR = BUNDLED_MODELS_DIR / "default"
 """The bundled default model (``serkit train ... -o src/serkit/data/models/default``)."""
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _versions() -> dict:
@@ -161,8 +153,8 @@ def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=
         (prediction then needs several clips per speaker).
     extra : dict, optional
         More metadata (e.g. ``{"corpus": ..., "license": ...}``); its keys win.
-    familiarity : serkit.familiarity.Familiarity, optional
-        Statistics of the training features (:func:`serkit.familiarity.fit_familiarity`),
+    familiarity : serkit.inference.familiarity.Familiarity, optional
+        Statistics of the training features (:func:`serkit.inference.familiarity.fit_familiarity`),
         stored in the inference export: every prediction then carries a familiarity score.
 
     Returns
@@ -172,7 +164,7 @@ def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=
     """
     import skops.io as sio
 
-    from serkit.models import model_name
+    from serkit.models.registry import model_name
 
     classes = getattr(estimator, "classes_", None)
     if classes is None:
@@ -224,7 +216,7 @@ def write_export(model_dir, estimator, *, familiarity=None) -> list[str]:
     model_dir = Path(model_dir)
     document = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "model": export.graph}
     if familiarity is not None:
-        from serkit.familiarity import step
+        from serkit.inference.familiarity import step
 
         document["familiarity"] = step(familiarity, export.add_array)
     save_file(export.arrays, str(model_dir / ARRAYS_FILE))
@@ -271,13 +263,13 @@ def add_familiarity(model_dir, X, groups=None, **options):
     """Store the familiarity statistics of training features ``X`` in a saved model's export.
 
     The model is verified and loaded through skops as :func:`load_model` does, its
-    export rewritten with the statistics (:func:`serkit.familiarity.fit_familiarity`
+    export rewritten with the statistics (:func:`serkit.inference.familiarity.fit_familiarity`
     with ``groups`` and ``options``) and the manifest rewritten to vouch for it. For a
     model retrained elsewhere: give it the features it was trained on.
 
     Returns
     -------
-    serkit.familiarity.Familiarity
+    serkit.inference.familiarity.Familiarity
 
     Raises
     ------
@@ -288,7 +280,7 @@ def add_familiarity(model_dir, X, groups=None, **options):
     """
     import numpy as np
 
-    from serkit.familiarity import fit_familiarity
+    from serkit.inference.familiarity import fit_familiarity
 
     model_dir = _resolve_model_dir(model_dir)
     predictor = load_model(model_dir, runtime="skops")
@@ -365,7 +357,7 @@ def validate_metadata(path, metadata) -> dict:
     >>> validate_metadata("m/metadata.json", {"format_version": 1, "speaker_norm": "false"})
     Traceback (most recent call last):
     ...
-    serkit.exceptions.ArtifactError: m/metadata.json: versions must be a dict with a 'serkit' version string, got None
+    serkit.core.exceptions.ArtifactError: m/metadata.json: versions must be a dict with a 'serkit' version string, got None
     """
     from serkit import __version__
 
@@ -624,31 +616,17 @@ def _check_tree_predictor(predictor, n_features: int) -> str | None:
     return None
 
 
-def check_onnx_network(data, *, operators=ONNX_OPERATORS, domains=("ai.onnx",)) -> str | None:
-    """Why an ONNX network (bytes or a uint8 array) is refused, or None: tensors stored
-    outside the file, a function, or a node outside ``operators`` and ``domains`` (the CNN's by default)."""
-    import numpy as np
-    import onnx
-
-    data = data if isinstance(data, bytes) else np.asarray(data, dtype=np.uint8).tobytes()
-    model = onnx.load_from_string(data)
-    graph = model.graph
-    tensors = list(graph.initializer) + [attribute.t for node in graph.node for attribute in node.attribute
-                                         if attribute.type == onnx.AttributeProto.TENSOR]
-    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or graph.sparse_initializer:
-        return "an ONNX network reading data from outside the model file"
-    used = {(node.domain or "ai.onnx", node.op_type) for node in graph.node}
-    unknown = sorted(op for domain, op in used if domain not in domains or op not in operators)
-    if unknown or model.functions:
-        return f"an ONNX network with operators outside the allowed ({unknown or 'a function'})"
-    return None
+def _check_cnn_network(data) -> str | None:
+    """Why a CNN's ONNX network is refused (:func:`serkit.inference.runtime.check_onnx_network`
+    with the CNN's operators), or None."""
+    return check_onnx_network(data, operators=ONNX_OPERATORS)
 
 
 def _check_cnn(cnn) -> str | None:
     if cnn.backend == "torch":
         cnn._module()  # rebuilt on the meta device first: sizes that differ from the weights fail
     onnx_model = getattr(cnn, "onnx_model_", None)
-    return None if onnx_model is None else check_onnx_network(onnx_model)
+    return None if onnx_model is None else _check_cnn_network(onnx_model)
 
 
 def check_loaded_model(estimator) -> None:
@@ -724,7 +702,7 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
         an encoder not on this machine, different columns, a type outside
         :data:`ALLOWED_CLASSES`, a malformed export — one line naming the file and the reason.
     """
-    from serkit.inference import Predictor
+    from serkit.inference.predictor import Predictor
 
     if runtime not in RUNTIMES:
         raise ParameterError(f"runtime={runtime!r}; choose from {', '.join(RUNTIMES)}")
@@ -740,11 +718,11 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
     feature_set = _check_compatible(model_dir, metadata)
     has_export = GRAPH_FILE in files
     if runtime == "export" and not has_export:
-        raise ArtifactError(f"{model_dir}: has no inference export (add one with serkit.artifacts.add_export)")
+        raise ArtifactError(f"{model_dir}: has no inference export (add one with serkit.models.artifacts.add_export)")
     if runtime == "skops" and MODEL_FILE not in files:
         raise ArtifactError(f"{model_dir}: has no {MODEL_FILE}, only its inference export")
     if has_export and runtime != "skops":
-        estimator = load_export(model_dir, [name for name in files if is_export_file(name)], check_network=check_onnx_network)
+        estimator = load_export(model_dir, [name for name in files if is_export_file(name)], check_network=_check_cnn_network)
         _check_width(model_dir, estimator, metadata)
     else:
         estimator = _load_estimator(model_dir / MODEL_FILE)
@@ -766,57 +744,3 @@ def _check_width(model_dir: Path, estimator, metadata: dict) -> None:
     width = estimator.n_features_in_
     if columns is not None and width is not None and width != len(columns):
         raise ArtifactError(f"{model_dir / GRAPH_FILE}: the model takes {width} features, the feature set has {len(columns)}")
-
-
-def train_and_save(model, dataset, feature_set, model_dir, *, n_splits=5, random_state=0,
-                   speaker_norm=False, cross_validate=True, command=None, progress=True,
-                   extra=None):
-    """Evaluate ``model`` speaker-independently, fit it on all of ``dataset``, save it.
-
-    Parameters
-    ----------
-    model : str
-        Model name (:func:`serkit.models.available_models`).
-    dataset : serkit.evaluation.Dataset
-    feature_set : serkit.features.FeatureSet
-        The set ``dataset`` was extracted with.
-    model_dir : str or Path
-    n_splits, random_state, speaker_norm
-        As in :func:`serkit.evaluation.evaluate` (protocol ``speaker``).
-    cross_validate : bool
-        Run the evaluation first and store its figures in the metadata.
-    command : str, optional
-        Recorded in the metadata.
-    extra : dict, optional
-        More metadata, see :func:`save_model`.
-
-    Returns
-    -------
-    (Path, EvaluationResult or None)
-    """
-    from serkit.evaluation import evaluate
-    from serkit.models import fit_model, make_model
-    from serkit.normalization import SpeakerNormalizer
-
-    result, metrics = None, None
-    if cross_validate:
-        result = evaluate(model, dataset.X, dataset.y, dataset.groups, protocol="speaker",
-                          n_splits=n_splits, random_state=random_state,
-                          speaker_norm=speaker_norm, progress=progress,
-                          corpus=dataset.corpus, feature_set=feature_set, command=command)
-        run = result.runs[0]
-        metrics = {"protocol": f"speaker-grouped {n_splits}-fold CV",
-                   "speaker_norm": bool(speaker_norm), "summary": run.summary,
-                   "folds": run.folds, "confusion_normalized": run.confusion_normalized,
-                   "members": run.members}
-    X = dataset.X
-    if speaker_norm:
-        X = SpeakerNormalizer().fit_transform(X, dataset.groups)
-    estimator = fit_model(make_model(model, random_state=random_state), X, dataset.y,
-                          dataset.groups)
-    # The registry name, also for models that are not pipelines named after it.
-    extra = {"model": model, "corpus": dataset.corpus, "n_train": int(len(dataset.y)),
-             "command": command, "seed": int(random_state), **(extra or {})}
-    path = save_model(model_dir, estimator, feature_set, metrics=metrics,
-                      speaker_norm=speaker_norm, extra=extra)
-    return path, result

@@ -52,22 +52,22 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
-from serkit.exceptions import ParameterError
-from serkit.features.bundle import BundleFeatures
-from serkit.labels import EMOTIONS
+from serkit.core.exceptions import ParameterError
+from serkit.evaluation.dataset import Dataset, ordered_labels
+from serkit.evaluation.metrics import (
+    METRICS,
+    calibration_metrics,
+    fold_metrics,
+    fold_summary,
+    pooled_calibration,
+    pooled_metrics,
+)
+from serkit.features.bundle import BundleFeatures, take_rows
 
 PROTOCOLS = ("speaker", "loso", "random")
 
 REFERENCE_ACCURACY = {"dense": 0.70, "mlp": 0.72, "logreg": 0.50, "kmeans": 0.13}
 """The reference analysis's accuracies, all on its random 80/20 split."""
-
-METRICS = ("accuracy", "unweighted_accuracy", "macro_f1", "roc_auc")
-
-CALIBRATION_METRICS = ("ece", "brier")
-"""Per fold and pooled beside :data:`METRICS`: lower is better, 0 is perfect."""
-
-CALIBRATION_BINS = 15
-"""Equal-width bins of the top probability for the ECE and the reliability diagram."""
 
 RANDOM_TEST_SIZE = 0.2
 """The reference's split: 80 % training, 20 % test."""
@@ -81,248 +81,6 @@ class LeakageWarning(UserWarning):
 
 class FoldWarning(UserWarning):
     """Fewer speakers than the folds asked for: one fold per speaker instead."""
-
-
-# ----------------------------------------------------------------------------- data
-
-
-@dataclass
-class Dataset:
-    """Features ready for evaluation: ``X``, labels, speakers.
-
-    ``X`` is ``(n_clips, n_features)`` for a vector feature set, a list of
-    ``(n_bands, n_frames)`` matrices for a frame set, or
-    :class:`~serkit.features.bundle.BundleFeatures` for a bundle (``columns`` is
-    then empty).
-    ``corpus`` describes where they came from (name, root, counts) for the results;
-    ``meta``, the corpus table's other columns (gender, intensity, …), one row per
-    clip, gives the slices of :mod:`serkit.slices`.
-    """
-
-    X: np.ndarray | list
-    y: np.ndarray
-    groups: np.ndarray | None
-    columns: list[str]
-    corpus: dict = field(default_factory=dict)
-    meta: object = None
-
-    @classmethod
-    def from_table(cls, table, columns: Sequence[str], corpus: dict | None = None,
-                   rows: list | None = None) -> "Dataset":
-        """From a feature table (the feature CSV contract: ``speaker``, feature columns,
-        ``label``), or from the table of a frame set or bundle and the features of its
-        ``rows`` (matrices, or ``BundleFeatures``). Rows without a label are dropped."""
-        missing = [c for c in ("label", *columns) if c not in table.columns]
-        if missing:
-            raise ParameterError(f"feature table lacks column(s) {missing[:5]}")
-        labelled = table["label"].notna().to_numpy()
-        table = table[labelled]
-        if table.empty:
-            raise ParameterError("feature table has no labelled rows")
-        groups = table["speaker"].astype(str).to_numpy() if "speaker" in table else None
-        if rows is None:
-            X = table[list(columns)].to_numpy(dtype=np.float64)
-        else:
-            X = _take(rows, np.flatnonzero(labelled))
-        info = {
-            "n_clips": int(len(table)),
-            "n_speakers": None if groups is None else int(len(np.unique(groups))),
-            **(corpus or {}),
-        }
-        meta = table.drop(columns=list(columns)).reset_index(drop=True)
-        return cls(X, table["label"].astype(str).to_numpy(), groups, list(columns), info, meta)
-
-
-def dataset_from_corpus(root, *, corpus="ravdess", feature_set="seed26", n_jobs=1,
-                        cache_dir=None, progress=True):
-    """Read a corpus, extract (cached) features; return ``(Dataset, FeatureSet)``.
-
-    Clips that fail to load are left out and counted in ``dataset.corpus["failures"]``.
-    """
-    from serkit.corpora import read_corpus
-    from serkit.features import extract_corpus
-
-    table = read_corpus(corpus, root)
-    extraction = extract_corpus(table, feature_set, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
-    return dataset_from_extraction(table, extraction)
-
-
-def dataset_from_extraction(table, extraction):
-    """The ``(Dataset, FeatureSet)`` of a corpus table's extracted features."""
-    fs = extraction.feature_set
-    info = {
-        "name": table.name,
-        "root": str(table.root),
-        "skipped": len(table.skipped),
-        "failures": len(extraction.failures),
-    }
-    if fs.kind == "vector":
-        return Dataset.from_table(extraction.table, fs.columns, info), fs
-    rows = extraction.bundle if fs.kind == "bundle" else extraction.frames
-    return Dataset.from_table(extraction.table, [], info, rows=rows), fs
-
-
-# -------------------------------------------------------------------------- metrics
-
-
-def macro_roc_auc(y_true, proba, labels) -> float:
-    """One-vs-rest ROC AUC averaged over the emotions present in ``y_true``.
-
-    Emotions with no positive (or no negative) clip in ``y_true`` have no ROC curve
-    and are left out of the average (NaN when none is left). With every emotion
-    present this equals ``roc_auc_score(..., multi_class="ovr", average="macro")``.
-    """
-    from sklearn.metrics import roc_auc_score
-
-    y_true = np.asarray(y_true)
-    aucs = [
-        roc_auc_score(y_true == label, proba[:, i])
-        for i, label in enumerate(labels)
-        if 0 < np.sum(y_true == label) < len(y_true)
-    ]
-    return float(np.mean(aucs)) if aucs else float("nan")
-
-
-def _top_probability_bins(y_true, proba, labels, n_bins: int):
-    """Bin of each clip's top probability (``(lo, hi]`` of ``n_bins`` equal widths), that
-    probability, and whether the top emotion was right."""
-    proba = np.asarray(proba, dtype=np.float64)
-    confidence = proba.max(axis=1)
-    correct = np.asarray(labels)[np.argmax(proba, axis=1)] == np.asarray(y_true)
-    bins = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
-    return bins, confidence, correct
-
-
-def expected_calibration_error(y_true, proba, labels, *, n_bins: int = CALIBRATION_BINS) -> float:
-    """Expected calibration error: the clip-weighted mean gap between accuracy and top probability per bin.
-
-    Parameters
-    ----------
-    y_true : array-like [shape=(n,)]
-    proba : np.ndarray [shape=(n, len(labels))]
-        Columns in ``labels`` order.
-    labels : sequence of str
-    n_bins : int > 0
-        Equal-width bins of the top probability over [0, 1].
-
-    Examples
-    --------
-    >>> labels = ["calm", "sad"]
-    >>> proba = np.array([[0.9, 0.1]] * 10)  # 90 % sure, right 7 times in 10
-    >>> y = np.array(["calm"] * 7 + ["sad"] * 3)
-    >>> round(expected_calibration_error(y, proba, labels), 3)
-    0.2
-    """
-    bins, confidence, correct = _top_probability_bins(y_true, proba, labels, n_bins)
-    gaps = [abs(np.mean(correct[bins == b]) - np.mean(confidence[bins == b])) * np.sum(bins == b)
-            for b in np.unique(bins)]
-    return float(np.sum(gaps) / len(bins)) if len(bins) else float("nan")
-
-
-def brier_score(y_true, proba, labels) -> float:
-    """Multi-class Brier score: mean over clips of the squared distance to the one-hot truth (0 … 2).
-
-    >>> round(brier_score(["calm", "sad"], np.array([[1.0, 0.0], [0.5, 0.5]]), ["calm", "sad"]), 3)
-    0.25
-    """
-    proba = np.asarray(proba, dtype=np.float64)
-    truth = np.asarray(y_true)[:, None] == np.asarray(labels)[None, :]
-    return float(np.mean(np.sum((proba - truth) ** 2, axis=1)))
-
-
-def reliability_bins(y_true, proba, labels, *, n_bins: int = CALIBRATION_BINS) -> dict:
-    """What a reliability diagram draws: per bin of the top probability, the clips in it,
-    their mean top probability and their accuracy (``None`` for an empty bin)."""
-    bins, confidence, correct = _top_probability_bins(y_true, proba, labels, n_bins)
-    count = np.bincount(bins, minlength=n_bins)
-
-    def per_bin(values):
-        return [round(float(np.mean(values[bins == b])), 5) if count[b] else None for b in range(n_bins)]
-
-    return {"edges": _rounded(np.linspace(0.0, 1.0, n_bins + 1)), "count": count.tolist(),
-            "confidence": per_bin(confidence), "accuracy": per_bin(correct.astype(float))}
-
-
-def calibration_metrics(y_true, proba, labels) -> dict:
-    """ECE and Brier score of ``proba`` (columns in ``labels`` order)."""
-    return {"ece": expected_calibration_error(y_true, proba, labels), "brier": brier_score(y_true, proba, labels)}
-
-
-def fold_metrics(y_true, proba, labels) -> dict:
-    """Accuracy, unweighted accuracy, macro F1, macro ROC AUC, ECE and Brier score of one fold.
-
-    The predicted emotion is the most probable one (what ``serkit predict`` reports).
-    ``proba`` columns follow ``labels``.
-    """
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
-
-    labels = np.asarray(labels)
-    y_pred = labels[np.argmax(proba, axis=1)]
-    with warnings.catch_warnings():
-        # A fold may lack an emotion in its predictions; that recall/F1 is 0, not a warning.
-        warnings.simplefilter("ignore")
-        return {
-            "accuracy": float(accuracy_score(y_true, y_pred)),
-            "unweighted_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
-            "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro",
-                                       zero_division=0)),
-            "roc_auc": macro_roc_auc(y_true, proba, labels),
-            **calibration_metrics(y_true, proba, labels),
-        }
-
-
-def _pooled_metrics(y_true, proba, labels) -> dict:
-    from sklearn.metrics import auc, classification_report, confusion_matrix, roc_curve
-
-    labels = list(labels)
-    y_pred = np.asarray(labels)[np.argmax(proba, axis=1)]
-    counts = confusion_matrix(y_true, y_pred, labels=labels)
-    row_totals = counts.sum(axis=1, keepdims=True)
-    normalized = np.divide(counts, row_totals, out=np.zeros(counts.shape), where=row_totals > 0)
-    report = classification_report(
-        y_true, y_pred, labels=labels, output_dict=True, zero_division=0
-    )
-    roc = {}
-    for i, label in enumerate(labels):
-        positive = np.asarray(y_true) == label
-        if 0 < positive.sum() < len(positive):
-            fpr, tpr, _ = roc_curve(positive, proba[:, i])
-            roc[label] = {"fpr": _rounded(fpr), "tpr": _rounded(tpr),
-                          "auc": float(auc(fpr, tpr))}
-    return {
-        "confusion": counts.tolist(),
-        "confusion_normalized": _rounded(normalized),
-        "classification_report": {
-            label: {
-                "precision": float(report[label]["precision"]),
-                "recall": float(report[label]["recall"]),
-                "f1": float(report[label]["f1-score"]),
-                "support": int(report[label]["support"]),
-            }
-            for label in labels
-        },
-        "roc": roc,
-        "calibration": _pooled_calibration(y_true, proba, labels),
-    }
-
-
-def _pooled_calibration(y_true, proba, labels) -> dict:
-    return {**calibration_metrics(y_true, proba, labels), "reliability": reliability_bins(y_true, proba, labels)}
-
-
-def _rounded(array) -> list:
-    return np.round(np.asarray(array, dtype=float), 5).tolist()
-
-
-def _summary(folds: list[dict]) -> dict:
-    return {
-        metric: {
-            "mean": float(np.nanmean([f[metric] for f in folds])),
-            "std": float(np.nanstd([f[metric] for f in folds])),
-        }
-        for metric in (*METRICS, *CALIBRATION_METRICS)
-        if all(metric in f for f in folds)
-    }
 
 
 # --------------------------------------------------------------------------- splits
@@ -403,7 +161,7 @@ class RunResult:
     """For a temperature-scaled model, the temperature fitted in each fold."""
     slices: dict | None = None
     """Out-of-fold scores per gender, intensity, statement, corpus, language and
-    speaker (:func:`serkit.slices.slice_scores`), when the corpus metadata was given."""
+    speaker (:func:`serkit.evaluation.slices.slice_scores`), when the corpus metadata was given."""
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -490,15 +248,6 @@ def _check_features(X):
     return X
 
 
-def _take(X, indices):
-    return X[indices] if isinstance(X, (np.ndarray, BundleFeatures)) else [X[i] for i in indices]
-
-
-def _ordered_labels(y) -> list:
-    present = set(np.asarray(y).tolist())
-    return [e for e in EMOTIONS if e in present] + sorted(present - set(EMOTIONS))
-
-
 def _predict_fold(model, X, labels) -> tuple[np.ndarray, dict, np.ndarray | None]:
     """The model's probabilities with columns in ``labels`` order (0 for classes unseen in
     training), for an ensemble each member's, and for a temperature-scaled model its
@@ -543,7 +292,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
     from tqdm.auto import tqdm
 
     from serkit.models import fit_model
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.features.normalization import SpeakerNormalizer
 
     X = _check_features(X)
     y = np.asarray(y).astype(str)
@@ -557,7 +306,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
     if speaker_norm and not isinstance(X, np.ndarray):
         raise ParameterError("speaker_norm applies to vector feature sets, not frames or bundles")
     name, factory = _model_factory(model, random_state)
-    labels = _ordered_labels(y)
+    labels = ordered_labels(y)
     splits = split_indices(protocol, y, groups, n_splits=n_splits, random_state=random_state)
 
     notes, leakage = [], None
@@ -587,7 +336,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
         tqdm(splits, desc=f"{name} ({protocol})", disable=not progress, file=sys.stderr,
              leave=False), start=1
     ):
-        X_train, X_test = _take(X, train), _take(X, test)
+        X_train, X_test = take_rows(X, train), take_rows(X, test)
         if speaker_norm:
             # Each side normalised with its own speakers' statistics only.
             X_train = SpeakerNormalizer().fit_transform(X_train, groups[train])
@@ -622,23 +371,23 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
         pooled_rows.append(test)
 
     pooled_true = np.concatenate(pooled_true)
-    pooled = _pooled_metrics(pooled_true, np.concatenate(pooled_proba), labels)
+    pooled = pooled_metrics(pooled_true, np.concatenate(pooled_proba), labels)
     uncalibrated = None
     if pooled_raw:
-        uncalibrated = {"summary": _summary(raw_folds), "folds": raw_folds,
-                        "calibration": _pooled_calibration(pooled_true, np.concatenate(pooled_raw), labels)}
+        uncalibrated = {"summary": fold_summary(raw_folds), "folds": raw_folds,
+                        "calibration": pooled_calibration(pooled_true, np.concatenate(pooled_raw), labels)}
     if slice_by is not None:
-        from serkit.slices import slice_scores
+        from serkit.evaluation.slices import slice_scores
 
         rows = np.concatenate(pooled_rows)
         pooled["slices"] = slice_scores(pooled_true, np.concatenate(pooled_proba), labels,
                                         slice_by.iloc[rows].reset_index(drop=True))
     return RunResult(
         model=name, protocol=protocol, speaker_norm=bool(speaker_norm), labels=labels,
-        folds=folds, summary=_summary(folds), history=history, leakage=leakage,
+        folds=folds, summary=fold_summary(folds), history=history, leakage=leakage,
         fit_seconds=round(fit_seconds, 3), predict_seconds=round(predict_seconds, 3),
         warnings=notes + sorted(set(caught_messages)),
-        members={m: {"summary": _summary(f), "folds": f} for m, f in member_folds.items()} or None,
+        members={m: {"summary": fold_summary(f), "folds": f} for m, f in member_folds.items()} or None,
         uncalibrated=uncalibrated, temperatures=temperatures or None,
         **pooled,
     )

@@ -48,9 +48,12 @@ from typing import Sequence
 
 import numpy as np
 
-from serkit.evaluation import _feature_set_info, _json_safe, _ordered_labels, _take, fold_metrics, split_indices
-from serkit.exceptions import ParameterError
-from serkit.features.bundle import BundleFeatures
+from serkit.evaluation.dataset import ordered_labels
+from serkit.evaluation.metrics import fold_metrics
+from serkit.evaluation.pooling import check_balance, training_weights
+from serkit.evaluation.protocols import _feature_set_info, _json_safe, split_indices
+from serkit.core.exceptions import ParameterError
+from serkit.features.bundle import concat_rows, take_rows
 
 POOL_SEPARATOR = "+"
 """Joins the names of pooled corpora in a training set's name (``ravdess+nemo``)."""
@@ -89,18 +92,6 @@ def corpus_names(specs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]
     return names
 
 
-def _concat(parts: list):
-    """Clips of several feature collections (arrays, frame lists or bundles) as one."""
-    first = parts[0]
-    if isinstance(first, BundleFeatures):
-        return BundleFeatures(
-            {name: _concat([part.parts[name] for part in parts]) for name in first.parts}, first.kinds
-        )
-    if isinstance(first, np.ndarray):
-        return np.concatenate(parts)
-    return [matrix for part in parts for matrix in part]
-
-
 @dataclass
 class CrossCorpusResult:
     """Every cell of a cross-corpus matrix for one model.
@@ -114,12 +105,12 @@ class CrossCorpusResult:
         The columns: test corpus names.
     cells : list of dict
         One per (row, column): ``train``, ``test``, ``emotions`` (shared, in
-        :data:`~serkit.labels.EMOTIONS` order), ``protocol`` (``speaker`` or
+        :data:`~serkit.core.labels.EMOTIONS` order), ``protocol`` (``speaker`` or
         ``cross-corpus``), ``chance``, ``n_train`` (a speaker cell's largest training
         fold), ``n_test``, ``accuracy``,
         ``unweighted_accuracy``, ``macro_f1``, ``roc_auc``, ``recall`` per emotion,
         ``confusion`` (rows true, columns predicted, in ``emotions`` order),
-        ``slices`` (:func:`serkit.slices.slice_scores`, when the datasets carry their
+        ``slices`` (:func:`serkit.evaluation.slices.slice_scores`, when the datasets carry their
         metadata), and for a ``speaker`` cell ``folds`` and ``unweighted_accuracy_std``. With fewer than
         two shared emotions the metrics are None and ``note`` says why.
     corpora : dict
@@ -165,7 +156,7 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
     """Probabilities of the shared ``emotions`` only (columns in that order): the
     model's other classes are left out, so the argmax is over those emotions."""
     from serkit.models import align_probabilities, fit_model, make_model
-    from serkit.normalization import SpeakerNormalizer
+    from serkit.features.normalization import SpeakerNormalizer
 
     if speaker_norm:
         # Each side standardised with its own speakers' statistics (no labels).
@@ -182,11 +173,9 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
 def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance):
     from sklearn.metrics import confusion_matrix, recall_score
 
-    from serkit.multicorpus import training_weights
-
     test = datasets[test_name]
     trained_on = set().union(*(set(datasets[name].y) for name in train_names))
-    emotions = [e for e in _ordered_labels(test.y) if e in trained_on]
+    emotions = [e for e in ordered_labels(test.y) if e in trained_on]
     cell = {"train": POOL_SEPARATOR.join(train_names), "test": test_name, "emotions": emotions,
             "chance": 1 / len(emotions) if emotions else None}
     within = test_name in train_names
@@ -204,13 +193,13 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         parts = [(datasets[name], f"{name}/", np.arange(len(datasets[name].y))) for name in others]
         if within:
             parts.append((test, f"{test_name}/", train_idx))
-        X_train = _concat([_take(data.X, rows) for data, _, rows in parts])
+        X_train = concat_rows([take_rows(data.X, rows) for data, _, rows in parts])
         y_train = np.concatenate([data.y[rows] for data, _, rows in parts]).astype(str)
         # Speaker ids kept apart per corpus: "01" in two corpora is two people.
         groups_train = np.concatenate([np.char.add(prefix, data.groups[rows].astype(str)) for data, prefix, rows in parts])
         corpus_train = np.concatenate([np.full(len(rows), prefix) for _, prefix, rows in parts])
         test_idx = test_idx[np.isin(test.y[test_idx], emotions)]
-        proba = _fit_predict(model, random_state, X_train, y_train, groups_train, _take(test.X, test_idx),
+        proba = _fit_predict(model, random_state, X_train, y_train, groups_train, take_rows(test.X, test_idx),
                              test.groups[test_idx].astype(str), emotions, speaker_norm,
                              training_weights(corpus_train, y_train, balance))
         y_true = test.y[test_idx].astype(str)
@@ -233,7 +222,7 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         "confusion": confusion_matrix(y_true, y_pred, labels=emotions).tolist(),
     })
     if test.meta is not None:
-        from serkit.slices import slice_scores
+        from serkit.evaluation.slices import slice_scores
 
         cell["slices"] = slice_scores(y_true, proba, emotions, test.meta.iloc[np.concatenate(pooled_rows)].reset_index(drop=True))
     if within:
@@ -266,7 +255,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         Standardise every speaker with their own statistics (vector sets).
     balance : {"none", "corpus"}
         ``corpus``: a pooled training set is fitted with
-        :func:`serkit.multicorpus.balance_weights` (each corpus equal, within it each
+        :func:`serkit.evaluation.pooling.balance_weights` (each corpus equal, within it each
         emotion equal), as ``serkit train --balance corpus`` fits it; a one-corpus set
         is fitted unweighted either way.
     progress : bool
@@ -282,8 +271,6 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         An unknown corpus name, a corpus without speakers, too few speakers for the folds.
     """
     from tqdm.auto import tqdm
-
-    from serkit.multicorpus import check_balance
 
     check_balance(model, balance)  # an unknown model or balance fails now, not after the first cell
     train_sets = [list(names) for names in (train_sets or [[name] for name in datasets])]
@@ -301,7 +288,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     ]
     corpora = {
         name: {"n_clips": int(len(data.y)), "n_speakers": int(len(np.unique(data.groups))),
-               "emotions": _ordered_labels(data.y.astype(str)), **{k: v for k, v in data.corpus.items() if k in ("name", "root")}}
+               "emotions": ordered_labels(data.y.astype(str)), **{k: v for k, v in data.corpus.items() if k in ("name", "root")}}
         for name, data in datasets.items()
     }
     return CrossCorpusResult(

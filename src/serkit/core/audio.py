@@ -3,7 +3,7 @@
 This is exactly what ``librosa.load(path)`` does (soundfile decode to float32, mean
 over channels, soxr "HQ" resampling, length fixed to ``ceil(n * sr / orig_sr)``),
 so features computed on it agree with the reference analysis, but every failure is
-one :class:`~serkit.exceptions.AudioError` naming the file and the reason.
+one :class:`~serkit.core.exceptions.AudioError` naming the file and the reason.
 
 Examples
 --------
@@ -27,7 +27,7 @@ from typing import BinaryIO, Iterator, Union
 import numpy as np
 import soundfile as sf
 
-from serkit.exceptions import AudioError, ParameterError
+from serkit.core.exceptions import AudioError, ParameterError
 
 DEFAULT_SR = 22050
 """librosa's default rate, the one the reference analysis used."""
@@ -111,7 +111,7 @@ def check_regular_file(path: str | os.PathLike) -> os.stat_result:
 
     >>> check_regular_file("/dev/null")
     Traceback (most recent call last):
-    serkit.exceptions.AudioError: /dev/null: not a regular file (a character device)
+    serkit.core.exceptions.AudioError: /dev/null: not a regular file (a character device)
     """
     name = os.fspath(path)
     try:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from serkit.exceptions import ArtifactError, ParameterError
+from serkit.core.exceptions import ArtifactError, ParameterError
 
 N_COMPONENTS = 32
 """Principal components of the Mahalanobis part (chosen on held-out RAVDESS folds and nEMO, docs/results.md)."""

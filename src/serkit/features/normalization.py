@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from serkit.exceptions import NotFittedError, ParameterError
+from serkit.core.exceptions import NotFittedError, ParameterError
 
 
 class SpeakerNormalizer:

@@ -1,4 +1,4 @@
-"""Training on several corpora at once: pooling, the emotions kept, balance weights.
+"""Several corpora as one training set: pooling, the emotions kept, balance weights.
 
 Pooled naïvely, the larger corpus dominates the fit (nEMO has 1.7× RAVDESS's clips) and
 each corpus's most frequent emotions dominate within it. :func:`balance_weights`
@@ -22,7 +22,9 @@ from typing import Sequence
 
 import numpy as np
 
-from serkit.exceptions import ParameterError
+from serkit.core.exceptions import ParameterError
+from serkit.evaluation.dataset import Dataset, ordered_labels
+from serkit.features.bundle import concat_rows, take_rows
 
 BALANCES = ("none", "corpus")
 """``--balance`` choices: ``none`` (every clip weighs 1), ``corpus`` (:func:`balance_weights`)."""
@@ -83,7 +85,7 @@ def check_balance(model: str, balance: str) -> None:
     >>> check_balance("kmeans", "corpus")
     Traceback (most recent call last):
     ...
-    serkit.exceptions.ParameterError: model 'kmeans' cannot weight its training clips (--balance corpus); ...
+    serkit.core.exceptions.ParameterError: model 'kmeans' cannot weight its training clips (--balance corpus); ...
     """
     from serkit.models import make_model, require_sample_weight
 
@@ -139,12 +141,10 @@ def keep_emotions(datasets: dict, emotions: Sequence[str] | None = None):
     Returns
     -------
     (dict of str → Dataset, list of str, dict)
-        The datasets, the emotions (in :data:`serkit.labels.EMOTIONS` order, then
+        The datasets, the emotions (in :data:`serkit.core.labels.EMOTIONS` order, then
         others), and per corpus the number of clips dropped per emotion.
     """
-    from serkit.evaluation import Dataset, _ordered_labels, _take
-
-    union = _ordered_labels(np.concatenate([data.y.astype(str) for data in datasets.values()]))
+    union = ordered_labels(np.concatenate([data.y.astype(str) for data in datasets.values()]))
     emotions = union if emotions is None else [e for e in union if e in set(emotions)]
     kept, dropped = {}, {}
     for name, data in datasets.items():
@@ -154,7 +154,7 @@ def keep_emotions(datasets: dict, emotions: Sequence[str] | None = None):
         if lost:
             dropped[name] = {emotion: int((y == emotion).sum()) for emotion in lost}
         meta = None if data.meta is None else data.meta.iloc[rows].reset_index(drop=True)
-        kept[name] = Dataset(_take(data.X, rows), data.y[rows], None if data.groups is None else data.groups[rows],
+        kept[name] = Dataset(take_rows(data.X, rows), data.y[rows], None if data.groups is None else data.groups[rows],
                              data.columns, data.corpus, meta)
     return kept, emotions, dropped
 
@@ -166,95 +166,11 @@ def pool(datasets: dict):
 
     Raises :class:`ParameterError` for a corpus without speakers.
     """
-    from serkit.crosscorpus import _concat
-
     for name, data in datasets.items():
         if data.groups is None:
             raise ParameterError(f"corpus {name!r} has no speakers: pooled training needs them")
-    X = _concat([data.X for data in datasets.values()])
+    X = concat_rows([data.X for data in datasets.values()])
     y = np.concatenate([data.y.astype(str) for data in datasets.values()])
     groups = np.concatenate([np.char.add(f"{name}/", data.groups.astype(str)) for name, data in datasets.items()])
     corpus = np.concatenate([np.full(len(data.y), name) for name, data in datasets.items()])
     return X, y, groups, corpus
-
-
-def train_pooled(model: str, datasets: dict, feature_set, model_dir, *, emotions: Sequence[str] | None = None,
-                 balance: str = "corpus", speaker_norm: bool = False, n_splits: int = 5, random_state: int = 0,
-                 cross_validate: bool = True, command: str | None = None, progress: bool = True):
-    """Fit ``model`` on several corpora pooled, weighted by ``balance``, and save it.
-
-    Parameters
-    ----------
-    model : str
-        A name from :func:`serkit.models.available_models`; with ``balance="corpus"``
-        one that takes sample weights (:func:`serkit.models.weighted_models`).
-    datasets : dict of str → serkit.evaluation.Dataset
-        The corpora by name, one feature set for all, with speakers.
-    feature_set : serkit.features.FeatureSet
-    model_dir : str or Path
-    emotions : list of str, optional
-        The classes; clips of other emotions are dropped. Default: the union.
-    balance : {"corpus", "none"}
-        See :func:`training_weights`.
-    speaker_norm : bool
-        Standardise every speaker with their own statistics.
-    n_splits, random_state
-        The speaker folds of the stored figures, the seed.
-    cross_validate : bool
-        Store the pooled row of the cross-corpus matrix (each corpus's held-out
-        speakers, :func:`serkit.crosscorpus.cross_corpus_matrix`) in the metadata.
-
-    Returns
-    -------
-    (Path, CrossCorpusResult or None, dict)
-        The model directory, the figures, the clips dropped per corpus and emotion.
-
-    Examples
-    --------
-    >>> from serkit.evaluation import Dataset
-    >>> rng = np.random.default_rng(0)
-    >>> def corpus(emotions):
-    ...     y = np.repeat(emotions, 24)
-    ...     X = rng.normal(size=(len(y), 2)) + np.array([[e == "angry", e == "sad"] for e in y]) * 4
-    ...     return Dataset(X, y, np.tile(np.arange(6).astype(str), len(y) // 6), ["x0", "x1"])
-    >>> from serkit.features import get_feature_set
-    >>> import tempfile
-    >>> path, _, dropped = train_pooled("logreg", {"a": corpus(["angry", "sad", "calm"]), "b": corpus(["angry", "sad"])},
-    ...     get_feature_set("functionals"), tempfile.mkdtemp(), emotions=["angry", "sad"], cross_validate=False)
-    >>> dropped
-    {'a': {'calm': 24}}
-    """
-    from serkit.artifacts import save_model
-    from serkit.crosscorpus import POOL_SEPARATOR, cross_corpus_matrix
-    from serkit.models import fit_model, make_model
-    from serkit.normalization import SpeakerNormalizer
-
-    check_balance(model, balance)
-    datasets, emotions, dropped = keep_emotions(datasets, emotions)
-    X, y, groups, corpus = pool(datasets)
-    result = None
-    if cross_validate:
-        result = cross_corpus_matrix(model, datasets, [list(datasets)], list(datasets), n_splits=n_splits,
-                                     random_state=random_state, speaker_norm=speaker_norm, balance=balance,
-                                     progress=progress, feature_set=feature_set, command=command)
-    weights = training_weights(corpus, y, balance)
-    if speaker_norm:
-        X = SpeakerNormalizer().fit_transform(X, groups)
-    estimator = fit_model(make_model(model, random_state=random_state), X, y, groups, sample_weight=weights)
-    corpora = {
-        name: {**{k: v for k, v in data.corpus.items() if k in ("name", "root")}, "n_clips": int(len(data.y)),
-               "n_speakers": int(len(np.unique(data.groups))), "emotions": sorted(set(data.y.astype(str).tolist()))}
-        for name, data in datasets.items()
-    }
-    metrics = None if result is None else {
-        "protocol": f"per corpus, its speakers in {n_splits} grouped folds (the rest of the pool always in training)",
-        "speaker_norm": bool(speaker_norm), "cross_corpus": result.to_dict()}
-    extra = {
-        "model": model, "n_train": int(len(y)), "command": command, "seed": int(random_state),
-        "corpus": {"name": POOL_SEPARATOR.join(datasets), "n_clips": int(len(y)), "n_speakers": int(len(np.unique(groups))),
-                   "corpora": corpora},
-        "emotions": list(emotions), "balance": balance, "dropped": dropped,
-        "weights": weight_summary(corpus, y, weights),
-    }
-    path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra)
-    return path, result, dropped

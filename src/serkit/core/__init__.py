@@ -1,0 +1,11 @@
+"""The bottom layer: what every other part of serkit may use and which uses nothing of serkit.
+
+- :mod:`serkit.core.exceptions`: the one exception family (``SerkitError`` and its kinds);
+- :mod:`serkit.core.labels`: the emotion vocabulary;
+- :mod:`serkit.core.audio`: reading, checking and resampling audio;
+- :mod:`serkit.core.level`: level normalisation before any feature.
+
+>>> from serkit.core.labels import EMOTIONS
+>>> EMOTIONS[0]
+'neutral'
+"""

@@ -1,0 +1,158 @@
+"""Training: fit a model on one corpus or several pooled, then hand it to :mod:`serkit.models.artifacts`.
+
+:func:`train_model` is the one path ``serkit train`` takes. It evaluates the model
+first (speaker-grouped folds on one corpus; on several, each corpus's held-out
+speakers with the rest of the pool in training, the pooled row of
+:func:`serkit.evaluation.crosscorpus.cross_corpus_matrix`), then fits it on every
+clip — per-speaker standardised if asked, several corpora weighted by their balance
+(:mod:`serkit.evaluation.pooling`) — and saves the fitted estimator with those
+figures. Saving is :func:`serkit.models.artifacts.save_model`'s alone: it reads and
+writes model directories and never trains.
+
+Examples
+--------
+>>> import numpy as np, tempfile
+>>> from serkit.evaluation import Dataset
+>>> from serkit.features import get_feature_set
+>>> rng = np.random.default_rng(0)
+>>> def corpus(emotions):
+...     y = np.repeat(emotions, 24)
+...     X = rng.normal(size=(len(y), 2)) + np.array([[e == "angry", e == "sad"] for e in y]) * 4
+...     return Dataset(X, y, np.tile(np.arange(6).astype(str), len(y) // 6), ["x0", "x1"])
+>>> path, _, dropped = train_model("logreg", {"a": corpus(["angry", "sad", "calm"]), "b": corpus(["angry", "sad"])},
+...     get_feature_set("functionals"), tempfile.mkdtemp(), emotions=["angry", "sad"], cross_validate=False)
+>>> dropped
+{'a': {'calm': 24}}
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from serkit.evaluation.crosscorpus import POOL_SEPARATOR, cross_corpus_matrix
+from serkit.evaluation.pooling import check_balance, keep_emotions, pool, training_weights, weight_summary
+from serkit.evaluation.protocols import evaluate
+from serkit.features.normalization import SpeakerNormalizer
+from serkit.models import fit_model, make_model
+from serkit.models.artifacts import save_model
+
+
+def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions: Sequence[str] | None = None,
+                balance: str = "corpus", speaker_norm: bool = False, n_splits: int = 5, random_state: int = 0,
+                cross_validate: bool = True, command: str | None = None, progress: bool = True):
+    """Evaluate ``model``, fit it on all of ``datasets`` and save it to ``model_dir``.
+
+    Parameters
+    ----------
+    model : str
+        A name from :func:`serkit.models.available_models`; to pool several corpora
+        with ``balance="corpus"``, one that takes sample weights
+        (:func:`serkit.models.weighted_models`).
+    datasets : dict of str → serkit.evaluation.Dataset
+        The corpora by name, one feature set for all. Several are pooled (they need
+        speakers, kept apart per corpus); one is trained on as it is.
+    feature_set : serkit.features.FeatureSet
+        The set the datasets were extracted with.
+    model_dir : str or Path
+    emotions : list of str, optional
+        Several corpora: the classes; clips of other emotions are dropped. Default: the union.
+    balance : {"corpus", "none"}
+        Several corpora: the sample weights (:func:`serkit.evaluation.pooling.training_weights`);
+        one corpus is trained unweighted.
+    speaker_norm : bool
+        Standardise every speaker with their own statistics.
+    n_splits, random_state
+        The speaker folds of the stored figures, the seed.
+    cross_validate : bool
+        Evaluate first and store the figures in the metadata.
+    command : str, optional
+        Recorded in the metadata.
+    progress : bool
+        Show the evaluation's progress bar.
+
+    Returns
+    -------
+    (Path, EvaluationResult or CrossCorpusResult or None, dict)
+        The model directory; the figures (an :class:`~serkit.evaluation.EvaluationResult`
+        for one corpus, a :class:`~serkit.evaluation.crosscorpus.CrossCorpusResult` for
+        several); the clips dropped per corpus and emotion.
+    """
+    if len(datasets) == 1:
+        [dataset] = datasets.values()
+        return (*_train_one(model, dataset, feature_set, model_dir, speaker_norm=speaker_norm, n_splits=n_splits,
+                            random_state=random_state, cross_validate=cross_validate, command=command,
+                            progress=progress), {})
+    return _train_pooled(model, datasets, feature_set, model_dir, emotions=emotions, balance=balance,
+                         speaker_norm=speaker_norm, n_splits=n_splits, random_state=random_state,
+                         cross_validate=cross_validate, command=command, progress=progress)
+
+
+def fit_estimator(model: str, X, y, groups, *, speaker_norm: bool = False, random_state: int = 0,
+                  sample_weight=None):
+    """``model`` fitted on every clip, per-speaker standardised first if ``speaker_norm``.
+
+    >>> X, y = np.eye(4), np.array(["a", "b", "a", "b"])
+    >>> [str(label) for label in fit_estimator("logreg", X, y, None).classes_]
+    ['a', 'b']
+    """
+    if speaker_norm:
+        X = SpeakerNormalizer().fit_transform(X, groups)
+    return fit_model(make_model(model, random_state=random_state), X, y, groups, sample_weight=sample_weight)
+
+
+def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, n_splits, random_state,
+               cross_validate, command, progress):
+    """One corpus: speaker-grouped CV, then the fit on every clip; ``(Path, EvaluationResult or None)``."""
+    result, metrics = None, None
+    if cross_validate:
+        result = evaluate(model, dataset.X, dataset.y, dataset.groups, protocol="speaker",
+                          n_splits=n_splits, random_state=random_state,
+                          speaker_norm=speaker_norm, progress=progress,
+                          corpus=dataset.corpus, feature_set=feature_set, command=command)
+        run = result.runs[0]
+        metrics = {"protocol": f"speaker-grouped {n_splits}-fold CV",
+                   "speaker_norm": bool(speaker_norm), "summary": run.summary,
+                   "folds": run.folds, "confusion_normalized": run.confusion_normalized,
+                   "members": run.members}
+    estimator = fit_estimator(model, dataset.X, dataset.y, dataset.groups, speaker_norm=speaker_norm,
+                              random_state=random_state)
+    # The registry name, also for models that are not pipelines named after it.
+    extra = {"model": model, "corpus": dataset.corpus, "n_train": int(len(dataset.y)),
+             "command": command, "seed": int(random_state)}
+    path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra)
+    return path, result
+
+
+def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance, speaker_norm, n_splits,
+                  random_state, cross_validate, command, progress):
+    """Several corpora pooled, weighted by ``balance``; ``(Path, CrossCorpusResult or None, dropped)``."""
+    check_balance(model, balance)
+    datasets, emotions, dropped = keep_emotions(datasets, emotions)
+    X, y, groups, corpus = pool(datasets)
+    result = None
+    if cross_validate:
+        result = cross_corpus_matrix(model, datasets, [list(datasets)], list(datasets), n_splits=n_splits,
+                                     random_state=random_state, speaker_norm=speaker_norm, balance=balance,
+                                     progress=progress, feature_set=feature_set, command=command)
+    weights = training_weights(corpus, y, balance)
+    estimator = fit_estimator(model, X, y, groups, speaker_norm=speaker_norm, random_state=random_state,
+                              sample_weight=weights)
+    corpora = {
+        name: {**{k: v for k, v in data.corpus.items() if k in ("name", "root")}, "n_clips": int(len(data.y)),
+               "n_speakers": int(len(np.unique(data.groups))), "emotions": sorted(set(data.y.astype(str).tolist()))}
+        for name, data in datasets.items()
+    }
+    metrics = None if result is None else {
+        "protocol": f"per corpus, its speakers in {n_splits} grouped folds (the rest of the pool always in training)",
+        "speaker_norm": bool(speaker_norm), "cross_corpus": result.to_dict()}
+    extra = {
+        "model": model, "n_train": int(len(y)), "command": command, "seed": int(random_state),
+        "corpus": {"name": POOL_SEPARATOR.join(datasets), "n_clips": int(len(y)), "n_speakers": int(len(np.unique(groups))),
+                   "corpora": corpora},
+        "emotions": list(emotions), "balance": balance, "dropped": dropped,
+        "weights": weight_summary(corpus, y, weights),
+    }
+    path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra)
+    return path, result, dropped
