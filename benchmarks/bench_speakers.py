@@ -174,7 +174,7 @@ def main(argv=None) -> int:
 
     dataset, _ = dataset_from_corpus(args.root, corpus="ravdess", feature_set="whisper+functionals",
                                      progress=sys.stderr.isatty())
-    paths = dataset.meta["path"].to_numpy()
+    paths = np.array([str(args.root / path) for path in dataset.meta["path"]])
     actors = np.array([actor_number(g) for g in dataset.groups])
     durations = np.array([_duration(p) for p in paths])
     rng = np.random.default_rng(args.seed)

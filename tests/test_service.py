@@ -134,6 +134,12 @@ def test_no_file(client):
     assert_error(client.post("/v1/predict", content=b"", headers={"content-type": "audio/wav"}), 400, "no_file", "empty")
 
 
+def test_a_bad_speaker_count_is_refused_before_reading(client):
+    for value in ("many", "0", "17"):
+        response = client.post(f"/v1/predict?speakers={value}", content=b"x", headers={"content-type": "audio/wav"})
+        assert_error(response, 400, "invalid_parameter", "speakers=")
+
+
 def test_garbage_bytes(client):
     response = client.post("/v1/predict", files={"file": ("clip.wav", os.urandom(5000), "audio/wav")})
     assert_error(response, 422, "invalid_audio", "upload: not readable as audio")
