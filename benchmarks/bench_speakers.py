@@ -139,7 +139,7 @@ def utterance_accuracy(convs, dataset, train_rows, embeddings) -> dict:
     from serkit.features.normalization import SpeakerNormalizer
     from serkit.inference.speakers import cluster_speakers
 
-    X, y, groups = dataset.X, dataset.y, dataset.groups
+    X, y, groups = dataset.X, dataset.y, np.asarray(dataset.groups, dtype=str)
     plain = fit_model(make_model("logreg-tuned", random_state=0), X[train_rows], y[train_rows], groups[train_rows])
     normed = fit_model(make_model("logreg-tuned", random_state=0),
                        SpeakerNormalizer().fit_transform(X[train_rows], groups[train_rows]), y[train_rows], groups[train_rows])
@@ -194,6 +194,7 @@ def main(argv=None) -> int:
                 "auto": float(np.mean(diarization_rates(convs, embeddings))),
                 "given": float(np.mean(diarization_rates(convs, embeddings, given_count=True))),
                 "conversations": len(convs), "minutes": round(sum(d for t in convs for *_, d in t) / 60, 1)}
+    print(json.dumps(figures), file=sys.stderr)
     train_rows = np.flatnonzero(np.isin(actors, MODEL_ACTORS))
     figures["utterance_ua"] = utterance_accuracy(test["mixed"] + test["same"], dataset, train_rows, embeddings)
     _print(figures)
