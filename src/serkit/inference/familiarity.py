@@ -159,20 +159,20 @@ def fit_familiarity(X, groups=None, *, n_components: int = N_COMPONENTS, n_folds
 # -- in the inference export ----------------------------------------------------------
 
 
-def step(familiarity: Familiarity, add_array) -> dict:
-    """The ``familiarity`` step of ``inference.json``; ``add_array(value) -> name`` stores each array.
+def step(familiarity: Familiarity) -> tuple[dict, dict]:
+    """The ``familiarity`` step of ``inference.json`` and the arrays it names (``familiarity_*``,
+    for ``inference.safetensors``).
 
     >>> stats = fit_familiarity(np.random.default_rng(0).normal(size=(40, 3)), n_components=2)
-    >>> arrays = {}
-    >>> def add(value):
-    ...     arrays[f"f{len(arrays)}"] = value
-    ...     return f"f{len(arrays) - 1}"
-    >>> sorted(step(stats, add))
-    ['components', 'mean', 'op', 'reference', 'residual', 'scale', 'variances']
+    >>> spec, arrays = step(stats)
+    >>> spec["mean"], sorted(spec)
+    ('familiarity_mean', ['components', 'mean', 'op', 'reference', 'residual', 'scale', 'variances'])
     """
-    return {"op": "familiarity", "mean": add_array(familiarity.mean), "scale": add_array(familiarity.scale),
-            "components": add_array(familiarity.components), "variances": add_array(familiarity.variances),
-            "residual": float(familiarity.residual), "reference": add_array(familiarity.reference)}
+    arrays = {f"familiarity_{key}": np.ascontiguousarray(getattr(familiarity, key), dtype=np.float64)
+              for key in ("mean", "scale", "components", "variances", "reference")}
+    spec = {"op": "familiarity", "residual": float(familiarity.residual),
+            **{key: f"familiarity_{key}" for key in ("mean", "scale", "components", "variances", "reference")}}
+    return spec, arrays
 
 
 def from_step(spec, arrays: dict, where: str = "familiarity") -> Familiarity:

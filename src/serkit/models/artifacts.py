@@ -218,7 +218,8 @@ def write_export(model_dir, estimator, *, familiarity=None) -> list[str]:
     if familiarity is not None:
         from serkit.inference.familiarity import step
 
-        document["familiarity"] = step(familiarity, export.add_array)
+        document["familiarity"], arrays = step(familiarity)
+        export.arrays.update(arrays)
     save_file(export.arrays, str(model_dir / ARRAYS_FILE))
     _readable_as_umask_allows(model_dir / ARRAYS_FILE)  # safetensors writes it 0600
     (model_dir / GRAPH_FILE).write_text(json.dumps(document, indent=1) + "\n")
