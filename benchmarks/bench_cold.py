@@ -30,15 +30,24 @@ DEFAULT_CLIP = SHARED / "ravdess-speech" / "Actor_01" / "03-01-05-01-01-01-01.fl
 SERKIT = [sys.executable, "-m", "serkit"]
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak MB) of one run of ``command`` under ``/usr/bin/time -v``."""
+def measured(command: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
+    """(the finished process, wall seconds, peak MB) of one run of ``command`` under
+    ``/usr/bin/time -v`` (its report is cut from the process's stderr)."""
     result = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
+    report_at = [m.start() for m in re.finditer(r"(Command exited with non-zero status \d+\n)?\tCommand being timed:", result.stderr)][-1]
+    report, result.stderr = result.stderr[report_at:], result.stderr[:report_at]
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", report)
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
+    hours, minutes, seconds = (float(part or 0) for part in wall.groups())
+    return result, hours * 3600 + minutes * 60 + seconds, int(peak.group(1)) / 1024
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak MB) of one successful run of ``command`` under ``/usr/bin/time -v``."""
+    result, wall, peak = measured(command)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
-    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", result.stderr)
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
-    hours, minutes, seconds = (float(part or 0) for part in wall.groups())
-    return hours * 3600 + minutes * 60 + seconds, int(peak.group(1)) / 1024
+    return wall, peak
 
 
 def slowest_imports(command: list[str], count: int) -> list[tuple[str, float]]:

@@ -116,7 +116,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, model_dir: str | None, workers: int, prediction_workers: int | None) -> subprocess.Popen:
+def start_server(port: int, model_dir: str | None, workers: int = 1, prediction_workers: int | None = None, *,
+                 options: tuple[str, ...] = (), environment: dict[str, str] | None = None) -> subprocess.Popen:
+    """``serkit serve`` on 127.0.0.1:``port`` with ``options`` (more flags) and ``environment``
+    (more variables), once its model is loaded."""
     import httpx
 
     command = [sys.executable, "-m", "serkit", "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
@@ -124,7 +127,7 @@ def start_server(port: int, model_dir: str | None, workers: int, prediction_work
         command += ["--model", model_dir]
     if prediction_workers is not None:
         command += ["--prediction-workers", str(prediction_workers)]
-    server = subprocess.Popen(command)
+    server = subprocess.Popen([*command, *options], env={**os.environ, **(environment or {})})
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:

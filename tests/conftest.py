@@ -52,3 +52,50 @@ def make_voice_like(
     envelope = 0.5 * (1 - np.cos(2 * np.pi * np.minimum(t / duration_s, 1)))
     y = 0.2 * envelope * y + 0.005 * rng.standard_normal(t.size)
     return y.astype(np.float32)
+
+
+RECORDER_FORMATS = {
+    "m4a": ("mp4", "aac"),
+    "mp4": ("mp4", "aac"),
+    "webm": ("webm", "libopus"),
+    "alac.m4a": ("ipod", "alac"),
+}
+"""What phones and browsers record: file ending → (FFmpeg muxer, encoder)."""
+
+
+def encode_audio(destination, y: np.ndarray, sr: int, *, container: str, codec: str, options: dict | None = None):
+    """Encode mono float ``y`` with FFmpeg (PyAV) into ``destination`` (a path or a binary file object)."""
+    import av
+
+    with av.open(destination, "w", format=container, options=options or {}) as out:
+        stream = out.add_stream(codec, rate=sr, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.asarray(y, dtype=np.float32)[None, :], format="flt", layout="mono")
+        frame.rate = sr
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    return destination
+
+
+def encode_recorder_format(path, y: np.ndarray, sr: int = 48000):
+    """``y`` as a phone or browser records it, in the format :data:`RECORDER_FORMATS` gives
+    the ending of ``path`` (a path or a named file object; the ending is all after the
+    name's first dot: ``clip.alac.m4a`` is ALAC)."""
+    container, codec = RECORDER_FORMATS[Path(getattr(path, "name", path)).name.split(".", 1)[1]]
+    return encode_audio(path, y, sr, container=container, codec=codec)
+
+
+def lying_mp3(path: Path, y: np.ndarray, sr: int, *, claimed_s: float) -> Path:
+    """A real MP3 of ``y`` whose Xing header claims ``claimed_s`` seconds instead."""
+    import struct
+
+    import soundfile as sf
+
+    sf.write(path, y, sr, format="MP3")
+    data = bytearray(path.read_bytes())
+    xing = data.find(b"Xing")
+    if xing < 0:
+        xing = data.find(b"Info")
+    samples_per_frame = 1152 if sr >= 32000 else 576  # MPEG-1 Layer III, else MPEG-2/2.5
+    data[xing + 8 : xing + 12] = struct.pack(">I", int(claimed_s * sr / samples_per_frame))  # the frame count
+    path.write_bytes(bytes(data))
+    return path

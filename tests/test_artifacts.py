@@ -158,6 +158,8 @@ def test_train_and_save_with_speaker_normalisation(tmp_path, seed26, training_da
     assert predictor.metadata["speaker_norm"] is True
     assert predictor.metadata["metrics"]["speaker_norm"] is True
     assert predictor.metadata["metrics"]["summary"] == result.runs[0].summary
+    pooled = predictor.metadata["metrics"]["pooled_out_of_fold"]
+    assert pooled["ece"] == result.runs[0].calibration["ece"] and set(pooled) == {"ece", "brier"}
     assert result.runs[0].speaker_norm
     normalised = SpeakerNormalizer().fit_transform(X, groups)
     expected = fit_model(make_model("logreg"), normalised, y).predict_proba(normalised)

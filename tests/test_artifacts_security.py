@@ -442,7 +442,7 @@ def custom_operator(onnx, model):
         ("forest", tamper_forest_width, "a decision tree whose nodes point outside it"),
         ("cnn", tamper_cnn_channels, "the CNN's layer sizes do not match its weights"),
         ("cnn", onnx_edit(external_weights), "an ONNX network reading data from outside the model file"),
-        ("cnn", onnx_edit(custom_operator), "an ONNX network with operators outside the allowed"),
+        ("cnn", onnx_edit(custom_operator), "an ONNX network with operators outside the allowed ones"),
     ],
 )
 def test_allowed_classes_with_unsound_state_are_refused(name, tamper, message, tmp_path, seed26, vector_data, rng):

@@ -6,6 +6,7 @@ Screenshots go to ``$SERKIT_SCREENSHOTS`` (e.g. ``docs/images``) when set, else 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -89,9 +90,21 @@ def browser(playwright):
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if the server's Content-Security-Policy blocked anything of
+    the server's own on it (blocking other hosts' files, such as ReDoc's logo, is its job)."""
     context = browser.new_context(viewport={"width": 1000, "height": 900})
-    yield context.new_page()
+    opened = context.new_page()
+    blocked = []
+
+    def on_console(message):
+        elsewhere = re.search(r"'https?://(?!127\.0\.0\.1)", message.text)
+        if "Content Security Policy" in message.text and not elsewhere:
+            blocked.append(message.text)
+
+    opened.on("console", on_console)
+    yield opened
     context.close()
+    assert blocked == []
 
 
 def expect_prediction(page, *, state="done", timeout=30_000):
@@ -123,7 +136,7 @@ def test_upload_a_ravdess_file_shows_emotion_and_bars(page, server_url, ravdess_
 
 def test_long_file_shows_a_timeline(page, server_url, shots):
     page.goto(server_url)
-    page.set_input_files("#file", str(EXAMPLES / "long-mixed.ogg"))
+    page.set_input_files("#file", str(EXAMPLES / "calm-happy-angry-sad--long-mixed.ogg"))
     expect_prediction(page)
     sync_api.expect(page.locator("#timeline-box")).to_be_visible()
     drawn = page.evaluate("""() => ({
@@ -139,7 +152,7 @@ def test_long_file_shows_a_timeline(page, server_url, shots):
     # Neighbouring windows of one emotion are one run; a label is whole or left to the tooltip.
     assert all(a["emotion"] != b["emotion"] for a, b in zip(cells, cells[1:]))
     assert all(cell["fits"] and cell["text"] in ("", cell["emotion"]) and cell["title"] for cell in cells)
-    # long-mixed.ogg lasts 13.4 s: a tick every 2 s, then the end.
+    # calm-happy-angry-sad--long-mixed.ogg lasts 13.4 s: a tick every 2 s, then the end.
     assert drawn["ticks"] == ["0 s", "2 s", "4 s", "6 s", "8 s", "10 s", "12 s", "13.4 s"]
     assert {cell["emotion"] for cell in cells} == set(drawn["legend"])
     assert drawn["summary"].startswith("Mostly ")
@@ -191,14 +204,23 @@ def test_api_docs_render_offline(page, server_url):
     assert external == []
 
 
-def test_server_error_is_shown(page, server_url, tmp_path):
+def test_redoc_renders_under_the_content_security_policy(page, server_url):
+    page.goto(server_url + "/redoc")
+    sync_api.expect(page.locator("h1", has_text="serkit")).to_be_visible(timeout=20_000)
+    sync_api.expect(page.get_by_text("/v1/predict").first).to_be_attached()
+
+
+def test_server_error_is_shown_and_clears_the_previous_result(page, server_url, tmp_path):
     garbage = tmp_path / "notes.wav"
     garbage.write_bytes(b"this is not audio " * 200)
     page.goto(server_url)
+    page.set_input_files("#file", str(EXAMPLES / "happy--fast-high.ogg"))
+    expect_prediction(page)
     page.set_input_files("#file", str(garbage))
     status = page.locator("#status.error")
     sync_api.expect(status).to_be_visible(timeout=15_000)
     sync_api.expect(status).to_contain_text("notes.wav")
+    sync_api.expect(page.locator("#result")).to_be_hidden()  # not the clip before's answer under the error
 
 
 def test_refused_microphone_is_explained(page, server_url):

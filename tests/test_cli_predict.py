@@ -110,7 +110,7 @@ def test_table_output(capsys, model_dir, clips):
     assert code == 0
     lines = captured.out.splitlines()
     assert "sad" in lines[0] and "%" in lines[0]
-    assert lines[1].endswith("failed: not readable as audio (Format not recognised.)")
+    assert lines[1].endswith("failed: not readable as audio (format not recognised, or a broken file)")
     assert "1 predicted, 1 failed" in captured.err
 
 
@@ -134,6 +134,16 @@ def test_table_paths_fit_the_terminal_width(capsys, model_dir, tmp_path, monkeyp
     [line] = capsys.readouterr().out.splitlines()
     assert line.startswith("…" if cut else str(folder / "low.wav"))
     assert len(line) <= columns if cut else "sad" in line
+
+
+def test_table_names_files_relative_to_the_folder_given(capsys, model_dir, clips, tmp_path, monkeypatch):
+    (clips / "quiet").mkdir()
+    sf.write(clips / "quiet" / "low.wav", make_tone(freq_hz=150, sr=SR, amplitude=0.05), SR)
+    sf.write(tmp_path / "given.wav", make_tone(freq_hz=150, sr=SR), SR)
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["predict", str(clips), str(tmp_path / "given.wav"), "--model", str(model_dir)]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["broken.wav", "high.flac", "low.wav", "quiet/low.wav", str(tmp_path / "given.wav")]
 
 
 def test_nothing_predicted_exits_1(capsys, model_dir, clips):
@@ -189,9 +199,12 @@ def test_demo_predicts_the_examples(capsys, model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("SERKIT_DATA_DIR", str(tmp_path))  # no downloaded corpus
     assert main(["demo", "--model", str(model_dir)]) == 0
     captured = capsys.readouterr()
-    for name in ("fast-high.ogg", "slow-low.ogg", "long-mixed.ogg"):
-        assert name in captured.out
-    assert "s " in captured.out.split("long-mixed.ogg", 1)[1]  # the long example's timeline
+    lines = captured.out.splitlines()
+    assert lines[2].split() == ["intended", "delivery", "predicted", "(then", "the", "runner-up)"]
+    rows = {line.split()[0]: line.split() for line in lines[3:] if line and not line.startswith(" ")}
+    assert set(rows) == {"angry", "calm", "calm→happy→angry→sad", "happy", "sad"}
+    assert rows["happy"][1] == "fast-high" and rows["happy"][2] in ("happy", "sad")  # the tone model's two emotions
+    assert "s " in captured.out.split("long-mixed", 1)[1]  # the long example's timeline
     assert "serkit download ravdess" in captured.err
 
 
@@ -243,3 +256,19 @@ def test_speakers_flag(capsys, model_dir, tmp_path):
     assert {segment["speaker"] for segment in item["segments"]} == set(item["speakers"]) == {"S1", "S2"}
     assert main(["predict", str(path), "--model", str(model_dir), "--window", "3", "--hop", "3", "--speakers", "2"]) == 0
     assert "S2: summary: mostly" in capsys.readouterr().out
+
+
+def test_predicts_what_phones_and_browsers_record(capsys, model_dir, tmp_path):
+    from conftest import RECORDER_FORMATS, encode_recorder_format
+
+    for ending in RECORDER_FORMATS:
+        encode_recorder_format(tmp_path / f"high.{ending}", make_tone(freq_hz=750, sr=48000))
+    whole = (tmp_path / "high.m4a").read_bytes()
+    (tmp_path / "broken.webm").write_bytes(whole[: len(whole) // 2])
+    code, items = run_json(capsys, str(tmp_path), str(tmp_path / "high.mp4"), "--model", str(model_dir))
+    by_name = {item["path"].rsplit("/", 1)[-1]: item for item in items}
+    # the folder gives the audio endings; a video ending (.mp4) is read when named
+    assert code == 0 and len(items) == len(by_name) == len(RECORDER_FORMATS) + 1
+    assert set(by_name) == {f"high.{ending}" for ending in RECORDER_FORMATS} | {"broken.webm"}
+    assert all(by_name[f"high.{ending}"]["emotion"] == "happy" for ending in RECORDER_FORMATS)
+    assert by_name["broken.webm"]["error"].endswith("broken.webm: not readable as audio (format not recognised, or a broken file)")

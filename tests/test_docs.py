@@ -91,3 +91,25 @@ def test_every_docs_page_is_in_the_index():
     linked = {Path(target.partition("#")[0]).name for target in links(DOCS / "index.md")}
     pages = {page.name for page in DOCS.glob("*.md")} - {"index.md"}
     assert pages - linked == set(), f"docs/index.md does not link {sorted(pages - linked)}"
+
+
+TABLE_SEPARATOR = re.compile(r"^\|(\s*:?-{3,}:?\s*\|)+$")
+
+
+def tables(path: Path) -> list[list[str]]:
+    """Each run of table rows (lines starting with ``|``) outside code blocks."""
+    runs, current = [], []
+    for line in [*prose_lines(path.read_text(encoding="utf-8")), ""]:
+        if line.startswith("|"):
+            current.append(line.strip())
+        elif current:
+            runs.append(current)
+            current = []
+    return runs
+
+
+@pytest.mark.parametrize("path", markdown_files(), ids=lambda p: p.name)
+def test_every_table_has_its_header_and_no_blank_line_inside(path):
+    # A blank line inside a table starts a new one without a header: the rows after it show as text.
+    for rows in tables(path):
+        assert len(rows) >= 2 and TABLE_SEPARATOR.match(rows[1]), f"{path.name}: a table without its header: {rows[0]}"

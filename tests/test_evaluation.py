@@ -156,7 +156,7 @@ def test_result_follows_the_json_schema(rng, tmp_path):
     np.testing.assert_allclose(np.sum(run["confusion_normalized"], axis=1), 1.0)
     assert [run["classification_report"][e]["support"] for e in run["labels"]] == [24] * 4
     assert set(run["roc"]["neutral"]) == {"fpr", "tpr", "auc"}
-    assert set(run["history"][0]) == {"epoch", "loss", "val_loss", "accuracy", "val_accuracy"}
+    assert set(run["history"][0]) == {"epoch", "loss", "val_loss", "accuracy", "val_accuracy", "val_held_out"}
     assert run["summary"]["unweighted_accuracy"]["mean"] > 0.5  # chance 0.25
     path = result.save_json(tmp_path / "out" / "results.json")
     loaded = EvaluationResult.from_dict(json.loads(path.read_text()))

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -284,5 +285,28 @@ def test_stale_temporaries_of_killed_writers_are_removed(tiny_corpus, tmp_path):
             # The same pid, alive, but started after the temporary was written: reused, so stale.
             os.utime(live, (time.time() - 3600, time.time() - 3600))
             assert remove_stale_partials(out) == [live]
+        finally:
+            writer.kill()
+
+
+def test_staging_folders_of_killed_partitioned_runs_are_removed(tiny_corpus, tmp_path):
+    out = tmp_path / "parts"
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+
+    def staging(pid: int, suffix: str = "") -> Path:
+        # named as `serkit features` names them: .NAME.serkit-partial-PID-XXXXXXXX (mkdtemp)
+        folder = Path(tempfile.mkdtemp(dir=tmp_path, prefix=f".{out.name}.{PARTIAL_TAG}-{pid}-"))
+        folder = folder.rename(folder.with_name(folder.name + suffix))
+        (folder / "part-00000.parquet").write_bytes(b"half a part")
+        return folder
+
+    dead, dead_swap = staging(int(finished.stdout)), staging(int(finished.stdout), "-old")
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as writer:
+        try:
+            live = staging(writer.pid)
+            code = main(["features", str(tiny_corpus), "-o", str(out), "--partition-size", "2", "--no-cache", "-q", "-j", "1"])
+            assert code == 0 and len(pd.read_parquet(out)) == len(NAMES)
+            assert not dead.exists() and not dead_swap.exists()
+            assert (live / "part-00000.parquet").exists()  # a running writer's folder is left alone
         finally:
             writer.kill()

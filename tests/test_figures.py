@@ -240,9 +240,21 @@ def test_feature_histograms_figure_one_panel_per_column(rng):
     visible = [ax for ax in figure.axes if ax.get_visible()]
     assert len(visible) == 3 and len(figure.axes) == 4
     titles = [ax.get_title() for ax in visible]
-    assert titles[0].startswith("normal\n") and titles[0].endswith("normal")
-    assert titles[1].endswith("right-skewed") and titles[2].endswith("left-skewed")
+    assert titles[0].startswith("normal\nnormal (")
+    assert titles[1].startswith("right\nright-skewed (+") and titles[2].startswith("left\nleft-skewed (-")
     assert visible[0].get_ylabel() == "Clips"
+
+
+@pytest.mark.parametrize("draw", [feature_histograms_figure, feature_boxplots_figure])
+def test_feature_panel_titles_fit_the_figure_and_their_panels(draw, rng):
+    # The report's seed26 columns, the longest names and readings it draws.
+    names = ["spectral_bandwidth", "zero_crossing_rate", "spectral_centroid", "chroma_stft", "rolloff"]
+    table = {name: -rng.exponential(size=300) for name in names} | {f"mfcc{i}": rng.exponential(size=300) for i in range(1, 21)}
+    figure = draw(table)
+    figure.canvas.draw()
+    boxes = [ax.title.get_window_extent(figure.canvas.get_renderer()) for ax in figure.axes if ax.get_visible()]
+    assert all(0 <= box.x0 and box.x1 <= figure.bbox.x1 for box in boxes), "a title is cut at the figure's edge"
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), "two titles overlap"
 
 
 def test_feature_boxplots_figure_counts_outliers():

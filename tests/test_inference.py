@@ -232,6 +232,8 @@ def test_window_count_is_capped_before_decoding(predictor, tmp_path):
     sf.write(path, np.zeros(1_100_000, dtype=np.int16), 1000, subtype="PCM_16")
     with pytest.raises(ParameterError, match="10971 timeline windows over 1100.0 s, more than the limit"):
         predictor.predict_file(path, hop_s=0.1)
+    [item] = predictor.predict_batch([str(path)], hop_s=0.1)
+    assert item.to_dict()["error"].startswith(f"{path}: hop_s=0.1 gives 10971 timeline windows")
 
 
 def test_window_weights_count_each_second_once():
@@ -306,3 +308,67 @@ def test_non_finite_features_fail_that_file_only(tmp_path):
     items = fragile.predict_batch([loud, good])
     assert "NaN or infinite" in items[0].error
     assert items[1].result["emotion"] == "sad"
+
+
+# -- headers that lie, and silence found before the windows ---------------------------
+
+
+class CountingPitchFeatures(PitchFeatures):
+    """:class:`PitchFeatures` that count the clips and windows they are computed on."""
+
+    calls = 0
+
+    def from_audio(self, y, sr):
+        type(self).calls += 1
+        return super().from_audio(y, sr)
+
+
+def counting_predictor() -> Predictor:
+    predictor = make_predictor()
+    CountingPitchFeatures.calls = 0
+    predictor.feature_set = CountingPitchFeatures()
+    return predictor
+
+
+def test_an_mp3_claiming_288_s_is_analysed_over_its_real_3_8_s(tmp_path):
+    from conftest import lying_mp3
+
+    path = lying_mp3(tmp_path / "lying.mp3", make_tone(freq_hz=700, duration_s=3.8, sr=22050), 22050, claimed_s=288)
+    predictor = counting_predictor()
+    results = [predictor.predict_file(path, window_s=1.0, hop_s=1.0) for _ in range(5)]
+    assert all(result == results[0] for result in results)  # deterministic: no stale memory
+    assert CountingPitchFeatures.calls == 5 * 3 + 5  # windows at 0, 1 and 2 s, then one ending at 3.8 s
+    assert results[0]["duration"] == pytest.approx(3.8, abs=0.1) and results[0]["segments"][-1]["end"] == results[0]["duration"]
+    assert results[0]["emotion"] == "happy"
+
+
+def test_a_160_hour_claim_costs_what_the_file_holds(tmp_path):
+    from conftest import lying_mp3
+
+    path = lying_mp3(tmp_path / "lying.mp3", make_tone(freq_hz=150, duration_s=3.8, sr=22050), 22050, claimed_s=160 * 3600)
+    predictor = counting_predictor()
+    result = predictor.predict_file(path, window_s=60, hop_s=60)
+    assert result["segments"] == [] and result["emotion"] == "sad" and CountingPitchFeatures.calls == 1
+    with pytest.raises(ParameterError, match="timeline windows"):  # the default hop: refused from the claim, before decoding
+        predictor.predict_file(path)
+
+
+def test_silent_windows_cost_no_features(tmp_path):
+    silent = tmp_path / "silent.flac"
+    sf.write(silent, np.zeros(299 * SR, dtype=np.float32), SR)
+    predictor = counting_predictor()
+    with pytest.raises(AudioError, match="silent.flac: silent"):
+        predictor.predict_file(silent, hop_s=0.1)
+    assert CountingPitchFeatures.calls == 0
+
+
+def test_silent_stretches_are_left_out_of_the_timeline(tmp_path):
+    y = np.concatenate([make_tone(freq_hz=150, duration_s=4.0, sr=SR), np.zeros(10 * SR, np.float32),
+                        make_tone(freq_hz=700, duration_s=4.0, sr=SR)])
+    predictor = counting_predictor()
+    result = predictor.predict_audio(y, SR, window_s=2.0, hop_s=1.0)
+    starts = [segment["start"] for segment in result["segments"]]
+    assert starts == [0.0, 1.0, 2.0, 3.0, 13.0, 14.0, 15.0, 16.0]  # windows wholly inside the 4-14 s silence are gone
+    assert CountingPitchFeatures.calls == len(starts)
+    assert result["duration"] == pytest.approx(18.0)
+    assert sum(result["summary"]["seconds"].values()) == pytest.approx(10.0)  # the audible seconds, each counted once

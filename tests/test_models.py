@@ -118,7 +118,7 @@ def test_dense_is_deterministic_and_keeps_its_history(rng):
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
     history = first.history_
     assert [record["epoch"] for record in history] == list(range(1, len(history) + 1))
-    assert set(history[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(history[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "val_held_out"}
     # Early stopping keeps the weights of the epoch with the lowest validation loss.
     best = min(history, key=lambda record: record["val_loss"])
     assert first.best_epoch_ == best["epoch"]
@@ -145,12 +145,13 @@ def test_dense_numpy_forward_matches_torch(rng):
 
 def test_dense_inner_validation_split_is_by_speaker(rng):
     _, y, groups = emotion_task(rng, n_speakers=10, per_cell=2)
-    train, validation = inner_validation_split(y, groups, 0.2, random_state=0)
+    train, validation, held_out = inner_validation_split(y, groups, 0.2, random_state=0)
     assert not set(groups[train]) & set(groups[validation])
-    assert len(set(groups[validation])) == 2
-    # Without speakers it falls back to a stratified split.
-    train, validation = inner_validation_split(y, None, 0.25, random_state=0)
-    assert len(validation) == len(y) // 4
+    assert len(set(groups[validation])) == 2 and held_out == "speakers"
+    # Without speakers, or with fewer than 1 / 0.25, it falls back to a stratified split of clips.
+    for few in (None, np.isin(groups, ["spk0", "spk1"])):  # no speakers; two speakers
+        train, validation, held_out = inner_validation_split(y, few, 0.25, random_state=0)
+        assert len(validation) == len(y) // 4 and held_out == "clips"
 
 
 @pytest.mark.parametrize("params", [{"dropout": 1.0}, {"max_epochs": 0},

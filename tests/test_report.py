@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from serkit.cli import main
+from serkit.cli.report import BUNDLED_PIPELINE
 from serkit.core.exceptions import ParameterError
 from serkit.core.labels import EMOTIONS
 from serkit.report.build import SECTIONS, build_report, label_encoding
@@ -47,7 +48,8 @@ def synthetic_run(model: str, protocol: str, rng: np.random.Generator, *, histor
         },
         "roc": {label: {"fpr": fpr.tolist(), "tpr": np.sqrt(fpr).tolist(), "auc": 2 / 3} for label in labels},
         "history": [
-            {"epoch": e, "loss": 2 / e, "val_loss": 2.2 / e, "accuracy": 1 - 1 / (e + 1), "val_accuracy": 0.4}
+            {"epoch": e, "loss": 2 / e, "val_loss": 2.2 / e, "accuracy": 1 - 1 / (e + 1), "val_accuracy": 0.4,
+             "val_held_out": "speakers"}
             for e in range(1, 21)
         ] if history else None,
         "leakage": {"shared_speakers": ["Actor_01", "Actor_02"]} if protocol == "random" else None,
@@ -64,7 +66,7 @@ def synthetic_results() -> dict:
     return {
         "serkit_version": "0.1.0", "created": "2026-01-01T00:00:00+00:00",
         "command": "serkit evaluate ROOT --model dense,logreg --json results.json",
-        "corpus": {"name": "ravdess", "n_clips": 120, "n_speakers": 6},
+        "corpus": {"name": "ravdess", "n_clips": 120, "n_speakers": 20},  # the reference's corpus
         "feature_set": {"name": "seed26", "params": {"sr": 22050}}, "seed": 7, "runs": runs,
         "reference": {"dense": 0.70, "mlp": 0.72, "logreg": 0.50, "kmeans": 0.13},
     }
@@ -143,6 +145,38 @@ def test_report_reproduce_and_encoding(synthetic_html):
     assert "<td>angry</td>" in encoding and "<td>7</td>" in encoding
 
 
+def test_the_reference_figure_is_shown_on_its_corpus_only(tmp_path):
+    results = synthetic_results()
+    results["corpus"] = {"name": "ravdess", "n_clips": 48, "n_speakers": 4}
+    html = build_report(results, command="serkit report --from r.json")
+    assert "the reference analysis reported" not in html and "70 %</td>" not in html
+    assert "the reference analysis reported" in build_report(synthetic_results())
+
+
+def test_the_report_defaults_to_the_bundled_pipeline():
+    from serkit.models.artifacts import DEFAULT_MODEL_DIR
+    from serkit.cli import build_parser
+
+    args = build_parser().parse_args(["report", "ROOT"])
+    trained_with = json.loads((DEFAULT_MODEL_DIR / "metadata.json").read_text())["command"]
+    assert f"--set {BUNDLED_PIPELINE[0]} --model {BUNDLED_PIPELINE[1]} " in trained_with
+    assert args.models == BUNDLED_PIPELINE[1] and args.feature_set is None  # resolved to BUNDLED_PIPELINE[0]
+
+
+@pytest.mark.parametrize("held_out, caption", [
+    ("speakers", "validation on a speaker-grouped part held out"),
+    ("clips", "validation on a random part of the clips of the training folds, too few speakers"),
+    (None, "validation on a part held out of the training folds"),
+])
+def test_the_training_curves_caption_says_what_was_held_out(held_out, caption):
+    results = synthetic_results()
+    for run in results["runs"]:
+        for record in run["history"] or ():
+            record["val_held_out"] = held_out
+    html = build_report(results)
+    assert caption in html and html.count("validation on ") == 1
+
+
 def test_label_encoding_matches_label_encoder():
     assert label_encoding(EMOTIONS) == [
         ("angry", 0), ("calm", 1), ("disgust", 2), ("fearful", 3),
@@ -184,7 +218,7 @@ def subset_report(tmp_path_factory, request) -> dict:
     cache = folder / "cache"
     with contextlib.redirect_stderr(io.StringIO()) as stderr:
         code = main([
-            "report", str(root), "--corpus", "ravdess", "--models", "logreg,kmeans",
+            "report", str(root), "--corpus", "ravdess", "--set", "seed26", "--models", "logreg,kmeans",
             "-o", str(out), "--save-results", str(results), "--cache-dir", str(cache),
         ])
     assert code == 0
@@ -225,6 +259,13 @@ def test_subset_report_redraws_from_results(subset_report):
     comparison = lambda html: html.split('<section id="comparison">')[1].split("</section>")[0]  # noqa: E731
     assert number.findall(comparison(redrawn)) == number.findall(comparison(subset_report["html"]))
     assert "--from" in redrawn.split('<section id="reproduce">')[1]
+
+
+@pytest.mark.shared
+def test_subset_report_shows_the_folds_that_ran_once(subset_report):
+    reproduce = subset_report["html"].split('<section id="reproduce">')[1]
+    assert reproduce.count("--folds") == 1 and "--folds 2 " in reproduce  # two actors: two folds ran
+    assert "the reference analysis reported" not in subset_report["html"]  # not the reference's 20 actors
 
 
 @pytest.mark.browser

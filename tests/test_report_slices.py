@@ -89,6 +89,9 @@ def test_report_has_slices_only_for_runs_with_them():
         assert "<h4>Slices</h4>" in article
         assert '<td class="name">gender</td><td class="name">female</td><td>60</td>\n          <td>45.0 %</td><td>50.0 %</td><td>10.0 %</td>' in article
         assert '<td class="name">Actor_06</td>' in article
+        # At the page's full width, not in a half-width scroll box that hid its ECE column.
+        slices = article.split("<h4>Slices</h4>")[1].split("</table>")[0]
+        assert 'class="scroll"' not in slices and 'class="grid2"' not in slices and "<th>ECE</th>" in slices
     assert len(embedded_images(html)) == 1 + 2 + 1 + 2 + 2  # one slice figure per model
     assert 'id="cross-corpus"' not in html
     plain = build_report(synthetic_results())

@@ -259,3 +259,29 @@ def test_a_long_prediction_does_not_block_other_requests():
     assert health.status_code == 200 and prediction.status_code == 200
     assert len(prediction.json()["segments"]) == 9
     assert health_after < 0.5 * total
+
+
+@pytest.mark.parametrize("ending", ["m4a", "mp4", "webm", "alac.m4a"])
+def test_predicts_what_phones_and_browsers_record(client, ending):
+    from conftest import encode_recorder_format
+
+    buffer = io.BytesIO()
+    buffer.name = f"clip.{ending}"
+    data = encode_recorder_format(buffer, make_tone(freq_hz=700, sr=48000), 48000).getvalue()
+    content_type = {"m4a": "audio/mp4", "mp4": "video/mp4", "webm": "audio/webm;codecs=opus", "alac.m4a": "audio/x-m4a"}[ending]
+    for response in (
+        client.post("/v1/predict", files={"file": (f"clip.{ending}", data, content_type)}),
+        client.post("/v1/predict", content=data, headers={"content-type": content_type}),
+    ):
+        assert response.status_code == 200, response.text
+        assert response.json()["emotion"] == "happy"
+
+
+def test_a_broken_recording_gets_one_line(client):
+    from conftest import encode_recorder_format
+
+    buffer = io.BytesIO()
+    buffer.name = "clip.m4a"
+    data = encode_recorder_format(buffer, make_tone(sr=48000), 48000).getvalue()
+    response = client.post("/v1/predict", files={"file": ("clip.m4a", data[: len(data) // 2], "audio/mp4")})
+    assert_error(response, 422, "invalid_audio", "upload: not readable as audio (format not recognised, or a broken file)")

@@ -118,7 +118,7 @@ def test_a_full_pool_is_503_before_the_upload_is_read(model_dir):
     tone = wav_bytes(make_tone(sr=SR, duration_s=2.0))
 
     async def scenario(app, client):
-        async with app.state.slots.hold():  # the one slot is taken
+        with app.state.slots.admit():  # the one place is taken
             refused = await client.post("/v1/predict", content=tone, headers=WAV)
         return refused, await client.post("/v1/predict", content=tone, headers=WAV)
 
@@ -211,12 +211,12 @@ def is_gone(pid: int) -> bool:
     return process_state(pid) in (None, "Z")
 
 
-def start_serve(model_dir: str, port: int) -> subprocess.Popen:
+def start_serve(model_dir: str, port: int, **environment) -> subprocess.Popen:
     source = os.path.dirname(os.path.dirname(serkit.__file__))  # this checkout's serkit in the child too
     server = subprocess.Popen(
         [sys.executable, "-m", "serkit", "serve", "--model", model_dir, "--port", str(port),
          "--prediction-workers", "1", "--log-level", "warning"],
-        env={**os.environ, "PYTHONPATH": source},
+        env={**os.environ, "PYTHONPATH": source, **environment},
     )
 
     def ready():
@@ -233,21 +233,29 @@ def start_serve(model_dir: str, port: int) -> subprocess.Popen:
 @pytest.mark.timeout(180)
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads the process table from /proc")
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["terminated", "killed"])
-def test_serve_leaves_no_worker_behind(model_dir, stop):
+def test_serve_leaves_no_worker_and_no_file_behind(model_dir, stop, tmp_path):
     port = free_port()
-    server = start_serve(model_dir, port)
+    server = start_serve(model_dir, port, TMPDIR=str(tmp_path))
+    large = wav_bytes(make_tone(sr=SR, duration_s=40.0))  # over 1 MiB: spooled to a file, read by the worker
     try:
         workers = children(server.pid)
-        answer = httpx.post(f"http://127.0.0.1:{port}/v1/predict", content=wav_bytes(make_tone(sr=SR)), headers=WAV, timeout=30)
-        assert answer.status_code == 200
-        server.send_signal(stop)
-        server.wait(timeout=60)
+        for body in (wav_bytes(make_tone(sr=SR)), large):
+            answer = httpx.post(f"http://127.0.0.1:{port}/v1/predict", content=body, headers=WAV, timeout=60)
+            assert answer.status_code == 200
+        with socket.create_connection(("127.0.0.1", port)) as upload:  # stopped with half an upload spooled
+            upload.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: audio/wav\r\n"
+                           b"Content-Length: %d\r\n\r\n" % len(large) + large[: len(large) // 2])
+            time.sleep(0.5)
+            server.send_signal(stop)
+            server.wait(timeout=60)
     finally:
         if server.poll() is None:
             server.kill()
     assert len(workers) >= 1  # the prediction worker (and multiprocessing's resource tracker)
     # terminated: the server stops its worker; killed: the worker sees its parent gone and leaves
     assert wait_until(lambda: all(is_gone(worker) for worker in workers), 30)
+    # uploads live in anonymous files, which the system removes with the last process holding them
+    assert wait_until(lambda: not any(tmp_path.iterdir()), 30), sorted(tmp_path.iterdir())
 
 
 def test_serve_sizes_the_pool_to_the_cores(monkeypatch):

@@ -22,7 +22,7 @@ _LAZY = {
     "models": ("serkit.models", None),
     "evaluation": ("serkit.evaluation", None),
     "artifacts": ("serkit.models.artifacts", None),
-    "inference": ("serkit.inference.predictor", None),
+    "inference": ("serkit.inference", None),
     "report": ("serkit.report", None),
 }
 

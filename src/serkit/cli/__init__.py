@@ -5,8 +5,12 @@ Each verb lives in its own module (``serkit.cli.<verb>``) exposing ``HELP``,
 only the standard library at module level, so ``serkit --help`` stays instant; the
 heavy libraries load inside ``run``.
 
+A verb that needs more than ``pip install serkit`` (prediction) names its extras in
+``EXTRAS`` (see :mod:`serkit.cli._extras`); run without them it prints the one
+``pip install`` line that brings them.
+
 Exit codes: 0 success; 1 a serkit error (bad audio, corpus, model: one line on
-stderr, no traceback); 2 wrong arguments (the verb's usage, and a "did you mean"
+stderr, no traceback) or a missing extra; 2 wrong arguments (the verb's usage, and a "did you mean"
 for a mistyped verb or option). serkit's own warnings print as one ``warning:``
 line each, once, above any progress bar.
 """
@@ -54,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)
-        sub.set_defaults(_run=module.run)
+        sub.set_defaults(_run=module.run, _extras=getattr(module, "EXTRAS", ()))
     return parser
 
 
@@ -99,15 +103,27 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``serkit`` console script; returns the exit code."""
     import functools
 
+    from serkit.cli._extras import extra_providing, install_hint, missing_extras
     from serkit.core.exceptions import SerkitError
 
     args = parse_arguments(build_parser(), sys.argv[1:] if argv is None else list(argv))
+    missing = missing_extras(args._extras)
+    if missing:
+        print(install_hint(args.verb, missing), file=sys.stderr)
+        return 1
     try:
         with warnings.catch_warnings():
             warnings.showwarning = functools.partial(show_serkit_warning, shown=set(), others=warnings.showwarning)
             return int(args._run(args) or 0)
     except SerkitError as error:
         print(f"serkit {args.verb}: error: {error}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as error:
+        # A path of the verb that needs an extra it does not declare (demo --data evaluates).
+        extra = extra_providing(error.name)
+        if extra is None:
+            raise
+        print(install_hint(args.verb, [extra]), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"serkit {args.verb}: interrupted", file=sys.stderr)

@@ -103,18 +103,23 @@ def _partial_path(path: Path, pid: int) -> Path:
 def remove_stale_partials(path: Path) -> list[Path]:
     """Remove the temporaries that killed writers of ``path`` left; return them.
 
-    A temporary is stale when no process has its writer's pid any more, or when
-    the process that has it started after the temporary was last written (the pid
-    was reused): a live writer's file is never touched.
+    Both kinds: the files of :func:`write_atomically` (``.NAME.serkit-partial-PID.tmpSUFFIX``)
+    and the staging folders of a partitioned Parquet output (``.NAME.serkit-partial-PID-XXXX``,
+    and its ``-old`` while swapping in). A temporary is stale when no process has its
+    writer's pid any more, or when the process that has it started after the temporary
+    was last written (the pid was reused): a live writer's file or folder is never touched.
     """
     import glob
     import re
+    import shutil
 
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.{PARTIAL_TAG}-(\d+)\.tmp{re.escape(path.suffix)}")
+    pattern = re.compile(
+        rf"\.{re.escape(path.name)}\.{PARTIAL_TAG}-(\d+)(?:\.tmp{re.escape(path.suffix)}|-\w+(?:-old)?)"
+    )
     removed = []
-    for candidate in path.parent.glob(f".{glob.escape(path.name)}.{PARTIAL_TAG}-*.tmp*"):
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.{PARTIAL_TAG}-*"):
         match = pattern.fullmatch(candidate.name)
-        if match is None:
+        if match is None or candidate.is_symlink():
             continue
         try:
             written_at = candidate.stat().st_mtime
@@ -122,7 +127,10 @@ def remove_stale_partials(path: Path) -> list[Path]:
             continue
         started_at = _process_start_time(int(match.group(1)))
         if started_at is None or started_at > written_at + _CLOCK_SLACK_S:
-            candidate.unlink(missing_ok=True)
+            if candidate.is_dir():
+                shutil.rmtree(candidate, ignore_errors=True)
+            else:
+                candidate.unlink(missing_ok=True)
             removed.append(candidate)
     return removed
 

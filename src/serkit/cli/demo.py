@@ -35,6 +35,18 @@ def example_clips() -> list:
         return sorted(p for p in path.iterdir() if p.suffix == ".ogg")
 
 
+def intended_emotion(clip) -> str:
+    """The emotion an example clip's delivery was made to suggest, from its name; a clip
+    made of several deliveries lists them in turn.
+
+    >>> intended_emotion("examples/happy--fast-high.ogg"), intended_emotion("calm-sad--long-mixed.ogg")
+    ('happy', 'calm→sad')
+    """
+    from pathlib import Path
+
+    return Path(clip).name.split("--")[0].replace("-", "→")
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -48,11 +60,14 @@ def run(args: argparse.Namespace) -> int:
     items = []
     for item in predictor.predict_batch([str(p) for p in clips]):
         entry = item.to_dict()
-        entry["path"] = entry["path"].rsplit("/", 1)[-1]
         if not entry.get("segments", True):
             del entry["segments"]
         items.append(entry)
-    print(format_table(items))
+    intended = [intended_emotion(clip) for clip in clips]
+    deliveries = [clip.stem.split("--")[-1] for clip in clips]  # the name's emotion part is the first column
+    width, delivery_width = max(map(len, intended)), max(map(len, deliveries))
+    print(f"{'intended':<{width}}  {'delivery':<{delivery_width}}  predicted (then the runner-up)")
+    print(format_table(items, [f"{emotion:<{width}}  {delivery}" for emotion, delivery in zip(intended, deliveries)]))
 
     root = args.data
     if root is None:

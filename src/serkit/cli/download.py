@@ -7,6 +7,7 @@ import argparse
 HELP = ("Download a corpus (RAVDESS speech from Zenodo), checksum-verified, into the user cache; "
         "for the other corpora, say where to get them and how to lay them out.")
 EXAMPLE = "serkit download ravdess"
+EXTRAS = ("train",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

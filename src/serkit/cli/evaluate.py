@@ -12,6 +12,7 @@ EXAMPLE = (
     "serkit evaluate ../shared/data/ravdess-speech --corpus ravdess --set seed26 "
     "--model all --json results.json"
 )
+EXTRAS = ("train",)
 
 
 def add_training_arguments(parser: argparse.ArgumentParser, *, root_optional: bool = False) -> None:

@@ -7,6 +7,7 @@ import json
 
 HELP = "Describe one audio clip and draw its waveform, spectrograms and feature tracks."
 EXAMPLE = "serkit explore Actor_01/03-01-05-01-01-01-01.wav -o out/ --html"
+EXTRAS = ("train", "report")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

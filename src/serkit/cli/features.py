@@ -14,11 +14,13 @@ from serkit.cli._common import (
     extraction_options,
     load_features,
     read_corpus_reporting,
+    remove_stale_partials,
     write_atomically,
 )
 
 HELP = "extract a feature set for every clip of a corpus (parallel, cached) into CSV/Parquet/NPZ"
 EXAMPLE = "serkit features ../shared/data/ravdess-speech --corpus ravdess --set seed26 -o features.csv"
+EXTRAS = ("train",)
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 DEFAULT_PARTITION_SIZE = 2000
@@ -127,6 +129,7 @@ def _run_partitioned(args: argparse.Namespace) -> int:
     destination = args.output
     _check_replaceable(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(destination)  # staging folders of runs that were killed (SIGKILL skips their cleanup)
     corpus = read_corpus_reporting(args)
     staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}.{PARTIAL_TAG}-{os.getpid()}-"))
     failures, n_parts, n_rows, n_columns, n_cached = [], 0, 0, 0, 0

@@ -59,6 +59,22 @@ def collect_files(paths: list[str]) -> tuple[list[str], list[str]]:
     return files, empty_folders
 
 
+def shown_names(files: list[str], paths: list[str]) -> list[str]:
+    """How the table names each file: relative to the folder given that it was found in
+    (``Actor_22/03-01-….wav`` for ``serkit predict ravdess-speech/``); a file given itself,
+    or listed by a manifest, as given.
+
+    >>> shown_names(["corpus/Actor_22/a.wav", "b.wav"], ["corpus", "b.wav"])  # doctest: +SKIP (corpus: a folder)
+    ['Actor_22/a.wav', 'b.wav']
+    """
+    import os
+
+    folders = [path for path in paths if os.path.isdir(path)]
+    given = set(paths)
+    return [next((os.path.relpath(file, folder) for folder in folders
+                  if file not in given and file.startswith(os.path.join(folder, ""))), file) for file in files]
+
+
 def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str], list[str] | None]:
     """Files (resolved against the CSV's folder) and, with ``speaker_column``, their speakers."""
     import csv
@@ -80,16 +96,18 @@ def read_manifest(csv_path: str, speaker_column: str | None) -> tuple[list[str],
     return files, ([row[speaker_column] for row in rows] if speaker_column else None)
 
 
-def format_table(items: list[dict]) -> str:
+def format_table(items: list[dict], names: list[str] | None = None) -> str:
     """One line per file (emotion, its probability, the runner-up), timeline lines beneath;
-    paths longer than the terminal leaves room for are cut from the left."""
+    each file is named by ``names`` (default: its path), cut from the left when longer than
+    the terminal leaves room for."""
     import shutil
 
+    names = names or [item["path"] for item in items]
     room = max(20, shutil.get_terminal_size().columns - 40)  # 40: the emotion, its share, the runner-up
-    width = min(room, max(len(item["path"]) for item in items))
+    width = min(room, max(map(len, names)))
     lines = []
-    for item in items:
-        name = item["path"] if len(item["path"]) <= width else "…" + item["path"][-width + 1 :]
+    for item, full_name in zip(items, names):
+        name = full_name if len(full_name) <= width else "…" + full_name[-width + 1 :]
         if "error" in item:
             reason = item["error"].removeprefix(f"{item['path']}: ")  # the path is already on the line
             lines.append(f"{name:<{width}}  failed: {reason}")
@@ -177,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(items, indent=2))
     else:
-        print(format_table(items))
+        print(format_table(items, shown_names(files, args.paths)))
     failed = sum("error" in item for item in items)
     if failed:
         print(f"{len(items) - failed} predicted, {failed} failed", file=sys.stderr)

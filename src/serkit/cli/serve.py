@@ -6,6 +6,7 @@ import argparse
 
 HELP = "Serve the REST API (POST /v1/predict) and the web page on http://HOST:PORT/."
 EXAMPLE = "serkit serve --port 8000"
+EXTRAS = ("serve",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +31,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-queued", type=int, metavar="N",
         help="predictions waiting for those; 503 past them (default: 4 per core)",
+    )
+    parser.add_argument(
+        "--max-inflight-mb", type=float, metavar="MB",
+        help="upload MiB all requests may hold at once; a request that would pass it gets 503 before its "
+             "body is read (default 200)",
+    )
+    parser.add_argument("--upload-timeout", type=float, metavar="S", help="seconds a request's body may take (default 30; 408 after)")
+    parser.add_argument(
+        "--header-timeout", type=float, metavar="S",
+        help="seconds a connection may take to send a request's headers (default 10; closed after)",
+    )
+    parser.add_argument("--max-connections", type=int, metavar="N", help="connections at once; 503 past them (default 200)")
+    parser.add_argument(
+        "--allowed-hosts", metavar="HOST[,HOST]",
+        help="Host headers answered, e.g. ser.example.org or *.example.org, * for any "
+             "(default: localhost, 127.0.0.1, [::1] and --host)",
+    )
+    parser.add_argument(
+        "--cors", action="append", metavar="ORIGIN",
+        help="let pages of ORIGIN (e.g. https://app.example.org) call the API from a browser; repeat for "
+             "more (default: none)",
     )
     parser.add_argument(
         "--expose-details", action="store_true",
@@ -63,6 +85,25 @@ def check_port_free(host: str, port: int) -> None:
                 "stop it or choose another with --port"
             ) from None
         raise ParameterError(f"{host}:{port}: cannot listen here ({error.strerror})") from None
+
+
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+"""The ``Host`` names always answered by default (``--allowed-hosts`` replaces them); an
+IPv6 address is written in brackets, as a ``Host`` header has it."""
+
+
+def allowed_hosts(args: argparse.Namespace, settings) -> tuple[str, ...]:
+    """The flag's host names, else the environment's, else :data:`LOCAL_NAMES` and the
+    address the server listens on (a wildcard address is no name a client sends)."""
+    from serkit.service.settings import split_names
+
+    if args.allowed_hosts is not None:
+        return split_names(args.allowed_hosts)
+    if settings.allowed_hosts is not None:
+        return settings.allowed_hosts
+    name = f"[{args.host}]" if ":" in args.host else args.host
+    listening = () if args.host in ("0.0.0.0", "::", "") or name in LOCAL_NAMES else (name,)
+    return LOCAL_NAMES + listening
 
 
 PREDICTIONS_PER_WORKER = 2
@@ -120,6 +161,12 @@ def run(args: argparse.Namespace) -> int:
         prediction_workers=prediction_workers,
         max_queued=settings.max_queued if args.max_queued is None else args.max_queued,
         expose_details=settings.expose_details or args.expose_details,
+        max_inflight_bytes=settings.max_inflight_bytes if args.max_inflight_mb is None else int(args.max_inflight_mb * 2**20),
+        upload_timeout_s=settings.upload_timeout_s if args.upload_timeout is None else args.upload_timeout,
+        header_timeout_s=settings.header_timeout_s if args.header_timeout is None else args.header_timeout,
+        max_connections=settings.max_connections if args.max_connections is None else args.max_connections,
+        allowed_hosts=allowed_hosts(args, settings),
+        cors_origins=tuple(args.cors) if args.cors else settings.cors_origins,
     )
     # Fail here, with one clear line, rather than inside a worker's start-up.
     predictor = load_model(settings.model_dir)
@@ -127,15 +174,20 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from serkit.service.connections import PROTOCOL
+
+    # Settings travel by environment: to every server process, which builds the same app,
+    # and to the connections' header deadline (serkit.service.connections).
+    os.environ.update(to_environment(settings))
     if args.workers == 1:
         # One process: serve the model loaded above instead of loading it again.
         app, options = create_app(settings=settings, predictor=predictor), {}
     else:
-        # Settings travel by environment so that every worker process builds the same app.
-        os.environ.update(to_environment(settings))
         app, options = "serkit.service.app:create_app", {"factory": True, "workers": args.workers}
     where = f"{prediction_workers} prediction worker process(es)" if prediction_workers else "threads"
     print(f"serkit: serving on http://{args.host}:{args.port}/  (API docs at /docs), predicting in {where}"
-          f"{' per server process' if args.workers > 1 else ''}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **options)
+          f"{' per server process' if args.workers > 1 else ''}; answering Host {', '.join(settings.allowed_hosts)}",
+          file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, http=PROTOCOL,
+                limit_concurrency=settings.max_connections, **options)
     return 0

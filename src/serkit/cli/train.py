@@ -21,6 +21,7 @@ EXAMPLE = (
     "  serkit train --train ravdess:../shared/data/ravdess-speech,nemo:../shared/data/nemo "
     "--set functionals --model logreg-tuned -o models/ravdess-nemo"
 )
+EXTRAS = ("train",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@
 - :mod:`serkit.core.exceptions`: the one exception family (``SerkitError`` and its kinds);
 - :mod:`serkit.core.labels`: the emotion vocabulary;
 - :mod:`serkit.core.audio`: reading, checking and resampling audio;
+- :mod:`serkit.core.pyav_audio`: FFmpeg (PyAV) decoding for MP3 and what phones and browsers record;
 - :mod:`serkit.core.level`: level normalisation before any feature.
 
 >>> from serkit.core.labels import EMOTIONS

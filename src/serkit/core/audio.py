@@ -1,8 +1,11 @@
-"""Audio in: any file libsndfile reads → mono float32 at a target rate, validated.
+"""Audio in: any file libsndfile or FFmpeg reads → mono float32 at a target rate, validated.
 
-This is exactly what ``librosa.load(path)`` does (soundfile decode to float32, mean
-over channels, soxr "HQ" resampling, length fixed to ``ceil(n * sr / orig_sr)``),
-so features computed on it agree with the reference analysis, but every failure is
+For what libsndfile reads (WAV, FLAC, Ogg, AIFF, …) this is exactly what
+``librosa.load(path)`` does (soundfile decode to float32, mean over channels, soxr
+"HQ" resampling, length fixed to ``ceil(n * sr / orig_sr)``), so features computed
+on it agree with the reference analysis. MP3 and the files libsndfile does not
+recognise (AAC in m4a/MP4, WebM/Opus, AMR, ALAC, …) are decoded by FFmpeg through
+PyAV (:mod:`serkit.core.pyav_audio`), then treated the same way. Every failure is
 one :class:`~serkit.core.exceptions.AudioError` naming the file and the reason.
 
 Examples
@@ -17,17 +20,21 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import stat
 import warnings
 from dataclasses import asdict, dataclass
-from typing import BinaryIO, Iterator, Union
+from typing import TYPE_CHECKING, BinaryIO, Iterator, Union
 
 import numpy as np
 import soundfile as sf
 
 from serkit.core.exceptions import AudioError, ParameterError
+
+if TYPE_CHECKING:
+    from serkit.core.pyav_audio import PyAVDecoder
 
 DEFAULT_SR = 22050
 """librosa's default rate, the one the reference analysis used."""
@@ -129,21 +136,92 @@ def check_regular_file(path: str | os.PathLike) -> os.stat_result:
     return info
 
 
-def _open(source: AudioSource) -> sf.SoundFile:
+def _open(source: AudioSource) -> "_SoundfileDecoder | PyAVDecoder":
+    """A decoder for ``source``: libsndfile for what it recognises but MPEG audio, else FFmpeg (PyAV)."""
     name = _name(source)
     if isinstance(source, (str, os.PathLike)):
         check_regular_file(source)
+    start = None if isinstance(source, (str, os.PathLike)) else source.tell()
+    decoder = None if _starts_like_mpeg(source) else _open_soundfile(source, name)
+    if decoder is None:
+        from serkit.core.pyav_audio import PyAVDecoder
+
+        if start is not None:
+            source.seek(start)
+        decoder = PyAVDecoder(source, name)
+    if not MIN_SAMPLE_RATE <= decoder.sample_rate <= MAX_SAMPLE_RATE:
+        decoder.close()
+        raise AudioError(
+            f"{name}: sample rate {decoder.sample_rate} Hz outside {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz (header broken or crafted)"
+        )
+    return decoder
+
+
+def _starts_like_mpeg(source: AudioSource) -> bool:
+    """Whether the data starts with an ID3 tag or an MPEG audio frame sync.
+
+    MPEG audio goes to FFmpeg, not libsndfile: libsndfile 1.2's MP3 reader returns
+    wrong samples after the first of several reads, trusts a Xing header's frame
+    count, and its libmpg123 prints notes on broken data straight to stderr.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as file:
+            head = file.read(3)
+    else:
+        start = source.tell()
+        head = source.read(3)
+        source.seek(start)
+    return head[:3] == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+
+
+_NOT_RECOGNISED = ("Format not recognised", "possibly a pipe")
+"""libsndfile's errors for a file none of its formats reads (the second when its MPEG
+reader gave up on the data): left to FFmpeg, which may know the format."""
+
+
+def _open_soundfile(source: AudioSource, name: str) -> "_SoundfileDecoder | None":
+    """libsndfile's decoder; None if it does not recognise the format or finds MPEG
+    audio (:func:`_starts_like_mpeg`); AudioError if it recognises a broken file."""
     try:
-        stream = sf.SoundFile(source)
+        file = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         reason = str(error).split(":")[-1].strip() or type(error).__name__
+        if any(marker in reason for marker in _NOT_RECOGNISED):
+            return None
         raise AudioError(f"{name}: not readable as audio ({reason})") from None
-    if not MIN_SAMPLE_RATE <= stream.samplerate <= MAX_SAMPLE_RATE:
-        stream.close()
-        raise AudioError(
-            f"{name}: sample rate {stream.samplerate} Hz outside {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz (header broken or crafted)"
-        )
-    return stream
+    if file.format == "MP3" or file.subtype.startswith("MPEG"):
+        file.close()
+        return None
+    return _SoundfileDecoder(file, name)
+
+
+class _SoundfileDecoder:
+    """A file libsndfile opened, decoded to float32 ``(frames, channels)`` blocks.
+
+    Blocks come from ``SoundFile.read``, which returns what was really decoded:
+    ``SoundFile.blocks`` sizes its blocks from the header's frame count, so for a
+    header claiming more frames than the file holds it keeps yielding its reused
+    buffer, stale samples, until the claim is used up.
+    """
+
+    def __init__(self, file: sf.SoundFile, name: str):
+        self._file, self.name = file, name
+        self.sample_rate, self.channels, self.frames = file.samplerate, file.channels, file.frames
+        self.format, self.subtype = file.format, file.subtype
+
+    def blocks(self, frames: int) -> Iterator[np.ndarray]:
+        """float32 blocks of up to ``frames`` frames until the data ends (never past the header's count)."""
+        while True:
+            try:
+                block = self._file.read(frames, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError) as error:
+                raise AudioError(f"{self.name}: decoding failed ({error})") from None
+            if block.shape[0] == 0:
+                return
+            yield block
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def rms_db(y: np.ndarray) -> float:
@@ -210,16 +288,22 @@ class AudioStream:
     mixing each block to mono: :meth:`read` is :func:`load_audio`'s result (one-shot
     soxr on the whole mono signal); :meth:`blocks` holds one block at a time (soxr's
     streaming resampler), so an hour of audio never sits in memory. Both give
-    :attr:`n_samples` samples (``ceil(frames * sr / orig_sr)``) and the same values
-    (soxr's streaming and one-shot resamplers agree).
+    ``ceil(frames * sr / orig_sr)`` samples for the frames really decoded, and the
+    same values (soxr's streaming and one-shot resamplers agree).
+
+    The header's length (:attr:`n_samples`) is a claim: it is checked against
+    ``max_duration_s`` before decoding, and decoding stops where the data does,
+    whatever it claimed, and refuses data running past ``max_duration_s``.
 
     Parameters
     ----------
     source : str, path-like or binary file object
+        Anything libsndfile reads, else anything FFmpeg reads (:mod:`serkit.core.pyav_audio`).
     sr : int > 0 or None
         Target rate; None keeps the file's.
     max_duration_s : float > 0 or None
-        Longest accepted duration (from the header, before any decoding).
+        Longest accepted duration: from the header before any decoding, then from
+        what is decoded.
 
     Examples
     --------
@@ -235,22 +319,24 @@ class AudioStream:
         if sr is not None and (not isinstance(sr, (int, np.integer)) or sr <= 0):
             raise ParameterError(f"sr={sr!r} must be a positive integer or None")
         self.name = _name(source)
-        self._file = _open(source)
-        self.orig_sr = self._file.samplerate
-        frames = self._file.frames
+        self._decoder = _open(source)
+        self.orig_sr = self._decoder.sample_rate
+        frames = self._decoder.frames
         if frames == 0:
             self.close()
             raise AudioError(f"{self.name}: no audio samples (empty)")
-        if max_duration_s is not None and frames / self.orig_sr > max_duration_s:
+        if max_duration_s is not None and frames is not None and frames / self.orig_sr > max_duration_s:
             self.close()
             raise AudioError(f"{self.name}: too long ({frames / self.orig_sr:.1f} s > {max_duration_s:g} s)")
+        self.max_duration_s = max_duration_s
         self.sr = self.orig_sr if sr is None else int(sr)
-        self.n_samples = resampled_length(frames, orig_sr=self.orig_sr, target_sr=self.sr)
+        self.n_samples = None if frames is None else resampled_length(frames, orig_sr=self.orig_sr, target_sr=self.sr)
+        """Samples the header claims at :attr:`sr` (None where the container does not say)."""
 
     @property
-    def duration_s(self) -> float:
-        """Duration after resampling, from the header."""
-        return self.n_samples / self.sr
+    def duration_s(self) -> float | None:
+        """Duration after resampling, as the header claims it (None if it does not say)."""
+        return None if self.n_samples is None else self.n_samples / self.sr
 
     def read(self) -> np.ndarray:
         """All samples, mono float32 at :attr:`sr` (length from what was decoded)."""
@@ -260,35 +346,33 @@ class AudioStream:
         return resample(y, orig_sr=self.orig_sr, target_sr=self.sr)
 
     def blocks(self) -> Iterator[np.ndarray]:
-        """Mono float32 blocks at :attr:`sr`, :attr:`n_samples` samples in all."""
+        """Mono float32 blocks at :attr:`sr` until the data ends, ``ceil(frames * sr / orig_sr)`` samples in all."""
+        if self.orig_sr == self.sr:
+            yield from self._mono_blocks()
+            return
         import soxr
 
-        resampler = None if self.orig_sr == self.sr else soxr.ResampleStream(self.orig_sr, self.sr, 1, dtype="float32", quality="HQ")
-        remaining = self.n_samples
-        decoded = self._mono_blocks()
-        while remaining > 0:
-            block = next(decoded, None)
-            last = block is None
-            y = np.zeros(0, dtype=np.float32) if last else block
-            if resampler is not None:
-                y = resampler.resample_chunk(y, last=last)
-            if last:  # a header that promised more frames than the file holds: pad with silence
-                y = _fix_length(y, remaining)
-            y = y[:remaining]
-            remaining -= y.shape[-1]
-            yield np.ascontiguousarray(y, dtype=np.float32)
+        resampler = soxr.ResampleStream(self.orig_sr, self.sr, 1, dtype="float32", quality="HQ")
+        frames = produced = 0
+        for block in self._mono_blocks():
+            frames += block.shape[-1]
+            y = resampler.resample_chunk(block)
+            produced += y.shape[-1]
+            yield y
+        # soxr holds back its filter's delay until the end: the tail, to librosa's length
+        tail = _fix_length(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True),
+                           max(0, resampled_length(frames, orig_sr=self.orig_sr, target_sr=self.sr) - produced))
+        yield np.ascontiguousarray(tail, dtype=np.float32)
 
     def _mono_blocks(self) -> Iterator[np.ndarray]:
-        """The file as decoded, mixed to mono and checked finite, block by block."""
-        blocksize = max(1024, BLOCK_SAMPLES // max(1, self._file.channels))
-        decoded = self._file.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
-        while True:
-            try:
-                block = next(decoded, None)
-            except (sf.LibsndfileError, RuntimeError) as error:
-                raise AudioError(f"{self.name}: decoding failed ({error})") from None
-            if block is None:
-                return
+        """The file as decoded, mixed to mono and checked finite and not too long, block by block."""
+        blocksize = max(1024, BLOCK_SAMPLES // max(1, self._decoder.channels))
+        limit = None if self.max_duration_s is None else self.max_duration_s * self.orig_sr
+        frames = 0
+        for block in self._decoder.blocks(blocksize):
+            frames += block.shape[0]
+            if limit is not None and frames > limit:
+                raise AudioError(f"{self.name}: too long (decodes to more than {self.max_duration_s:g} s)")
             yield self._checked(to_mono(block))
 
     def _checked(self, y: np.ndarray) -> np.ndarray:
@@ -297,7 +381,7 @@ class AudioStream:
         return y
 
     def close(self) -> None:
-        self._file.close()
+        self._decoder.close()
 
     def __enter__(self) -> "AudioStream":
         return self
@@ -319,7 +403,8 @@ def load_audio(
     Parameters
     ----------
     source : str, path-like or binary file object
-        Any file libsndfile reads (WAV, FLAC, OGG, AIFF, MP3, …), any rate and bit depth.
+        Any file libsndfile reads (WAV, FLAC, OGG, AIFF, MP3, …) or FFmpeg reads
+        (m4a/AAC, MP4, WebM/Opus, AMR, ALAC, …), any rate and bit depth.
     sr : int > 0 or None
         Target sample rate in Hz; ``None`` keeps the file's own rate.
     min_samples : int >= 1
@@ -364,22 +449,19 @@ def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo
     a header claiming terabytes, holds one block in memory. Raises
     :class:`AudioError` like :func:`load_audio` for unusable files.
     """
-    name = _name(source)
     frames, peak, sum_squares, finite = 0, 0.0, 0.0, True
-    with _open(source) as stream:
-        try:
-            for block in stream.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
-                frames += block.shape[0]
-                if block.size and finite:
-                    finite = bool(np.all(np.isfinite(block)))
-                    peak = max(peak, float(np.max(np.abs(block))))
-                    sum_squares += float(np.sum(np.square(block, dtype=np.float64)))
-        except (sf.LibsndfileError, RuntimeError) as error:
-            raise AudioError(f"{name}: decoding failed ({error})") from None
-        fmt, subtype, sample_rate, channels = stream.format, stream.subtype, stream.samplerate, stream.channels
+    decoder = _open(source)
+    with contextlib.closing(decoder):
+        for block in decoder.blocks(block_frames):
+            frames += block.shape[0]
+            if block.size and finite:
+                finite = bool(np.all(np.isfinite(block)))
+                peak = max(peak, float(np.max(np.abs(block))))
+                sum_squares += float(np.sum(np.square(block, dtype=np.float64)))
+    fmt, subtype, sample_rate, channels = decoder.format, decoder.subtype, decoder.sample_rate, decoder.channels
     rms = math.sqrt(sum_squares / (frames * channels)) if frames and finite else (0.0 if finite else float("nan"))
     return AudioInfo(
-        path=name,
+        path=_name(source),
         format=fmt,
         subtype=subtype,
         sample_rate=sample_rate,

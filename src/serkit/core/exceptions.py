@@ -28,3 +28,14 @@ class ArtifactError(SerkitError):
 
 class NotFittedError(SerkitError, ValueError, AttributeError):
     """An estimator used before ``fit``."""
+
+
+def short_repr(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for quoting a bad value from a file
+    (a crafted field may be megabytes long).
+
+    >>> short_repr("x" * 100, 10)
+    "'xxxxxx..."
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,4 +1,5 @@
-"""File checksums, shared by the model directories' manifests and the bundled encoders' check.
+"""Files: checksums (the model directories' manifests, the bundled encoders' check) and
+directories named by untrusted input.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "empty"
@@ -20,3 +21,16 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def is_directory(path) -> bool:
+    """Whether ``path`` names a directory here; False, not an error, for a name the
+    system refuses (too long, a NUL byte): such names come from files and flags.
+
+    >>> is_directory("x" * 5000)
+    False
+    """
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False

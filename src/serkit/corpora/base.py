@@ -15,8 +15,12 @@ if TYPE_CHECKING:  # pandas loads with the first table, not with ``import serkit
 
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64"}
+    | {".m4a", ".aac", ".webm", ".weba", ".mka", ".amr", ".wma"}
 )
-"""File endings treated as audio when walking a corpus (formats libsndfile reads)."""
+"""File endings treated as audio when walking a corpus or a folder: what libsndfile reads,
+then what phones and browsers record (read by FFmpeg, :mod:`serkit.core.pyav_audio`).
+Video endings (``.mp4``, ``.3gp``) are left out: RAVDESS ships its audio-video takes as
+``.mp4`` beside the audio-only ones; such files are still read when named one by one."""
 
 REQUIRED_COLUMNS = ("path", "label", "speaker")
 

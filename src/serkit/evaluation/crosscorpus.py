@@ -51,7 +51,7 @@ import numpy as np
 from serkit.evaluation.dataset import ordered_labels
 from serkit.evaluation.metrics import fold_metrics
 from serkit.evaluation.pooling import check_balance, training_weights
-from serkit.evaluation.protocols import _feature_set_info, _json_safe, split_indices
+from serkit.evaluation.protocols import feature_set_info, json_safe, split_indices
 from serkit.core.exceptions import ParameterError
 from serkit.features.bundle import concat_rows, take_rows
 
@@ -293,7 +293,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     }
     return CrossCorpusResult(
         model=model, train_sets=[POOL_SEPARATOR.join(names) for names in train_sets], test_sets=test_sets,
-        cells=cells, corpora=corpora, feature_set=_feature_set_info(feature_set), seed=int(random_state),
+        cells=cells, corpora=corpora, feature_set=feature_set_info(feature_set), seed=int(random_state),
         speaker_norm=bool(speaker_norm), balance=balance, command=command,
     )
 
@@ -337,6 +337,6 @@ def save_json(results: Sequence[CrossCorpusResult], path) -> Path:
     """Every model's matrix in one JSON file: ``{"cross_corpus": [matrix, ...]}``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = _json_safe({"cross_corpus": [result.to_dict() for result in results]})
+    data = json_safe({"cross_corpus": [result.to_dict() for result in results]})
     path.write_text(json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False) + "\n")
     return path

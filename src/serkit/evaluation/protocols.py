@@ -184,7 +184,7 @@ class EvaluationResult:
     def to_dict(self) -> dict:
         from serkit import __version__
 
-        return _json_safe({
+        return json_safe({
             "serkit_version": __version__,
             "created": self.created,
             "command": self.command,
@@ -217,13 +217,19 @@ class EvaluationResult:
         raise KeyError((model, protocol, speaker_norm))
 
 
-def _json_safe(value):
+def json_safe(value):
+    """``value`` with every non-finite float (NaN, ±inf) as ``None``, through dicts and lists,
+    so that it writes as strict JSON.
+
+    >>> json_safe({"auc": float("nan"), "folds": [1.0, float("inf")]})
+    {'auc': None, 'folds': [1.0, None]}
+    """
     if isinstance(value, float) and not np.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
+        return [json_safe(item) for item in value]
     return value
 
 
@@ -461,13 +467,18 @@ def compare(models: Sequence[ModelLike], X, y, groups, *, protocols=("speaker",)
     return EvaluationResult(
         runs=runs,
         corpus=dict(corpus or {}),
-        feature_set=_feature_set_info(feature_set),
+        feature_set=feature_set_info(feature_set),
         seed=int(random_state),
         command=command,
     )
 
 
-def _feature_set_info(feature_set) -> dict:
+def feature_set_info(feature_set) -> dict:
+    """What a result records of its feature set: its name and parameters (a dict is kept as it is).
+
+    >>> feature_set_info(None)
+    {}
+    """
     if feature_set is None:
         return {}
     if isinstance(feature_set, dict):
@@ -584,7 +595,8 @@ def format_table(result: EvaluationResult) -> str:
             for run in result.runs if run.uncalibrated and run.protocol == honest
         )
     text += ("\n(all figures in % but the Brier score; UA = unweighted accuracy, the mean of per-emotion "
-             "recalls; ECE = expected calibration error, 15 bins)")
+             "recalls; ECE = expected calibration error, 15 bins, per test fold: the pooled out-of-fold "
+             "ECE that serkit reports elsewhere bins every clip at once and reads lower)")
     # Every model shares the split, so each leakage note is printed once.
     notes = sorted({note for run in result.runs for note in run.warnings
                     if note.startswith("random split")})

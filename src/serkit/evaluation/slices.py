@@ -3,8 +3,8 @@
 The bias check: the out-of-fold predictions of an evaluation, grouped by a metadata
 column of the corpus table, each group with its clip count, unweighted accuracy
 (UA, the mean of the recalls of the emotions present in it), accuracy, recall per
-emotion and expected calibration error (ECE: the gap between the confidence of the
-predicted emotion and how often it is right, over 10 equal-width confidence bins).
+emotion and expected calibration error (:func:`serkit.evaluation.expected_calibration_error`,
+the one ECE of serkit, on the group's clips pooled).
 A column with fewer than two values (one corpus, one language) is left out.
 
 Examples
@@ -26,29 +26,22 @@ SLICE_COLUMNS = ("gender", "intensity", "statement", "corpus", "language", "spea
 """Metadata columns sliced by default, when the corpus table has them."""
 
 
-def expected_calibration_error(y_true, proba, labels, *, n_bins: int = 10) -> float:
-    """Top-label ECE: ``Σ_b |B_b|/n · |accuracy(B_b) − confidence(B_b)|``.
+def renormalised(proba) -> np.ndarray:
+    """Rows of ``proba`` scaled to sum to 1 (uniform where a row is all zero): a
+    cross-corpus evaluation keeps only the shared emotions' columns.
 
-    Rows of ``proba`` are renormalised first (a cross-corpus evaluation keeps only the
-    shared emotions' columns).
-
-    >>> expected_calibration_error(["a", "b"], np.array([[1.0, 0.0], [0.0, 1.0]]), ["a", "b"])
-    0.0
+    >>> renormalised(np.array([[0.3, 0.1], [0.0, 0.0]])).round(3).tolist()
+    [[0.75, 0.25], [0.5, 0.5]]
     """
     proba = np.asarray(proba, dtype=float)
     totals = proba.sum(axis=1, keepdims=True)
-    proba = np.divide(proba, totals, out=np.full_like(proba, 1 / proba.shape[1]), where=totals > 0)
-    confidence = proba.max(axis=1)
-    correct = np.asarray(labels)[proba.argmax(axis=1)] == np.asarray(y_true)
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    return float(sum(
-        np.sum(in_bin) / len(confidence) * abs(correct[in_bin].mean() - confidence[in_bin].mean())
-        for in_bin in (bins == b for b in range(n_bins)) if in_bin.any()
-    ))
+    return np.divide(proba, totals, out=np.full_like(proba, 1 / proba.shape[1]), where=totals > 0)
 
 
 def group_scores(y_true, proba, labels) -> dict:
     """``n``, ``accuracy``, ``unweighted_accuracy``, ``recall`` per emotion present, ``ece``."""
+    from serkit.evaluation.metrics import expected_calibration_error
+
     y_true = np.asarray(y_true)
     y_pred = np.asarray(labels)[np.argmax(proba, axis=1)]
     recall = {label: float(np.mean(y_pred[y_true == label] == label)) for label in labels if np.any(y_true == label)}
@@ -57,7 +50,7 @@ def group_scores(y_true, proba, labels) -> dict:
         "accuracy": float(np.mean(y_pred == y_true)),
         "unweighted_accuracy": float(np.mean(list(recall.values()))),
         "recall": recall,
-        "ece": expected_calibration_error(y_true, proba, labels),
+        "ece": expected_calibration_error(y_true, renormalised(proba), labels),
     }
 
 

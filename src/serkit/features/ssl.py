@@ -37,12 +37,12 @@ Examples
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from serkit.core.audio import resample
-from serkit.core.exceptions import AudioError, ParameterError
+from serkit.core.exceptions import AudioError, ParameterError, short_repr
+from serkit.core.files import is_directory
 from serkit.features.base import FeatureSet, register_feature_set
 from serkit.features.spectral import check_range
 from serkit.core.level import DEFAULT_LEVEL, check_level
@@ -56,7 +56,7 @@ LAYER_CHOICES = ("mean", "all")
 
 def is_local_encoder(model) -> bool:
     """Whether ``model`` names a directory on this machine (written by ``save_pretrained``)."""
-    return isinstance(model, str) and bool(model) and Path(model).is_dir()
+    return isinstance(model, str) and bool(model) and is_directory(model)
 
 
 def error_reason(error: Exception) -> str:
@@ -131,7 +131,7 @@ def load_encoder(model: str):
     options = {"local_files_only": is_local_encoder(model), "trust_remote_code": False}
     try:
         encoder = transformers.AutoModel.from_pretrained(model, **options)
-    except (OSError, ValueError) as error:
+    except Exception as error:  # a crafted checkpoint makes the libraries raise any kind (a refused pickle: UnpicklingError)
         raise ParameterError(
             f"{model}: cannot load a speech encoder ({error_reason(error)}); give a Hugging Face id the "
             "machine can download, or a directory written by save_pretrained"
@@ -202,7 +202,7 @@ class SSLEmbedding(FeatureSet):
         Face id would be downloaded."""
         if not is_local_encoder(self.model):
             raise ParameterError(
-                f"ssl encoder {self.model!r} is not a local directory; serkit does not download "
+                f"ssl encoder {short_repr(self.model)} is not a local directory; serkit does not download "
                 "encoders named by a model directory (save it with save_pretrained and retrain "
                 "with that path)"
             )

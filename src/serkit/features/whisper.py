@@ -42,9 +42,9 @@ from pathlib import Path
 import numpy as np
 
 from serkit.core.audio import resample
-from serkit.core.exceptions import ArtifactError, AudioError, ParameterError
+from serkit.core.exceptions import ArtifactError, AudioError, ParameterError, short_repr
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
-from serkit.features.ssl import check_layer, error_reason, layer_columns, select_hidden_states
+from serkit.features.ssl import check_layer, error_reason, is_local_encoder, layer_columns, select_hidden_states
 from serkit.core.level import DEFAULT_LEVEL, check_level
 
 WHISPER_SR = 16000
@@ -225,7 +225,7 @@ class TransformersEncoder:
             ) from None
         try:
             whisper = transformers.WhisperModel.from_pretrained(model, local_files_only=True)
-        except (OSError, ValueError) as error:
+        except Exception as error:  # a crafted checkpoint makes the libraries raise any kind (a refused pickle: UnpicklingError)
             raise ParameterError(
                 f"{model}: cannot load a Whisper model from local files ({error_reason(error)}); serkit downloads nothing, "
                 "save one first (see docs/whisper.md)"
@@ -257,7 +257,7 @@ def load_whisper_encoder(model: str, backend: str, compute_type: str, pid: int):
     if model == DEFAULT_MODEL:
         return CTranslate2Encoder(bundled_model_path(), compute_type)
     directory = Path(model)
-    if not (directory / "model.bin").is_file():
+    if not is_local_encoder(model) or not (directory / "model.bin").is_file():
         raise ParameterError(
             f"{model}: not a local CTranslate2 Whisper directory (no model.bin); serkit downloads nothing, "
             "convert one first (see docs/whisper.md)"
@@ -381,9 +381,9 @@ class WhisperEncoding(FeatureSet):
     def require_local(self) -> None:
         """:class:`ParameterError` unless the encoder is the bundled one or a directory
         here: a Hugging Face id named by a model directory is never looked up."""
-        if self.model != DEFAULT_MODEL and not Path(self.model).is_dir():
+        if self.model != DEFAULT_MODEL and not is_local_encoder(self.model):
             raise ParameterError(
-                f"whisper encoder {self.model!r} is not {DEFAULT_MODEL!r} nor a local directory; "
+                f"whisper encoder {short_repr(self.model)} is not {DEFAULT_MODEL!r} nor a local directory; "
                 "serkit does not fetch encoders named by a model directory"
             )
 

@@ -12,9 +12,14 @@ made from the windows, never from a separate pass over the whole clip:
 - ``summary``: the seconds of audio per emotion (each window's seconds go to its
   most probable emotion) and the ``dominant`` emotion, the one with the most seconds.
 
-Long files are decoded block by block (:class:`serkit.core.audio.AudioStream`) and their
+Silent windows (peak under :data:`serkit.core.audio.SILENCE_DB`) are left out of the
+timeline before their features are computed (:func:`audible_windows`, the gate a
+voice activity detector can replace or follow).
+
+Files are decoded block by block (:class:`serkit.core.audio.AudioStream`) and their
 windows reach the model :data:`WINDOWS_PER_BATCH` at a time, so memory stays
-bounded whatever the duration. Shorter audio is predicted whole.
+bounded whatever the duration. The windows follow the decoded data, not the header's
+length, which may claim more than the file holds. Shorter audio is predicted whole.
 
 Models trained on per-speaker standardised features (``metadata["speaker_norm"]``)
 need several clips of each speaker: :meth:`Predictor.predict_batch` with
@@ -130,12 +135,7 @@ def window_starts(duration_s: float, *, window_s: float, hop_s: float, max_windo
     []
     """
     count = count_windows(duration_s, window_s=window_s, hop_s=hop_s)
-    if count > max_windows:
-        shortest = math.ceil((duration_s - window_s) / (max_windows - 2) * 100) / 100
-        raise ParameterError(
-            f"hop_s={hop_s!r} gives {count} timeline windows over {duration_s:.1f} s, more than the limit of "
-            f"{max_windows}; use a hop of at least {shortest:g} s"
-        )
+    _check_window_count(count, duration_s, window_s=window_s, hop_s=hop_s, max_windows=max_windows)
     if count == 0:
         return []
     regular = int(math.floor((duration_s - window_s) / hop_s + 1e-9)) + 1
@@ -143,6 +143,31 @@ def window_starts(duration_s: float, *, window_s: float, hop_s: float, max_windo
     if count > regular:
         starts.append(round(duration_s - window_s, 6))
     return starts
+
+
+def _check_window_count(count: int, duration_s: float, *, window_s: float, hop_s: float, max_windows: int) -> None:
+    if count > max_windows:
+        shortest = math.ceil((duration_s - window_s) / (max_windows - 2) * 100) / 100
+        raise ParameterError(
+            f"hop_s={hop_s!r} gives {count} timeline windows over {duration_s:.1f} s, more than the limit of "
+            f"{max_windows}; use a hop of at least {shortest:g} s"
+        )
+
+
+def audible_windows(windows: Iterable[tuple[tuple[float, float], np.ndarray]]) -> Iterator[tuple[tuple[float, float], np.ndarray]]:
+    """The timeline windows that hold sound: the gate before any window's features.
+
+    A window whose peak stays below :data:`serkit.core.audio.SILENCE_DB` is left out of
+    the timeline, found by one pass over its samples: silence costs no features, and
+    a model's answer on it would mean nothing. Takes and gives ``((start, end),
+    samples)`` pairs, so a voice activity detector can replace it or follow it.
+
+    >>> t = np.arange(22050) / 22050
+    >>> windows = [((0.0, 1.0), np.zeros(22050, np.float32)), ((1.0, 2.0), 0.1 * np.sin(2 * np.pi * 220 * t))]
+    >>> [span for span, _ in audible_windows(windows)]
+    [(1.0, 2.0)]
+    """
+    return ((span, samples) for span, samples in windows if not is_silent(samples))
 
 
 def window_weights(spans: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -308,15 +333,11 @@ class Predictor:
         if y.ndim != 1:
             raise AudioError(f"<samples>: expected mono audio of shape (n,), got shape {y.shape}")
         n_samples = resampled_length(y.shape[-1], orig_sr=int(sr), target_sr=self.sr)
-        spans = self.timeline_spans(n_samples / self.sr, window_s=window_s, hop_s=hop_s)
+        self.timeline_spans(n_samples / self.sr, window_s=window_s, hop_s=hop_s)  # the window count, before any work
         check_peak(y, "<samples>")
         y = resample(y, orig_sr=int(sr), target_sr=self.sr)
-        if y.shape[-1] < MIN_SAMPLES:
-            raise AudioError(f"<samples>: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
         with _one_blas_thread():
-            if not spans:
-                return self._predict_whole(y, "<samples>")
-            return self._predict_windows(_slices(y, spans, self.sr), spans, y.shape[-1] / self.sr, "<samples>", n_jobs)
+            return self._predict_samples(_Samples([y], "<samples>"), window_s, hop_s, n_jobs)
 
     def predict_file(
         self,
@@ -331,8 +352,10 @@ class Predictor:
         """Read ``source`` at the feature set's rate and predict it like :meth:`predict_audio`.
 
         Window, hop, window count and ``max_duration_s`` are checked from the header
-        before decoding. Audio with a timeline is decoded block by block: memory holds
-        one block and :data:`WINDOWS_PER_BATCH` windows' features, whatever the duration.
+        before decoding. The audio is decoded block by block: memory holds one block
+        and :data:`WINDOWS_PER_BATCH` windows' features, whatever the duration. The
+        windows follow the data as it is decoded, so a header claiming more audio than
+        the file holds costs nothing and changes nothing.
 
         With ``diarize`` (``"auto"`` or a number of speakers, :func:`serkit.inference.speakers.parse_speakers`)
         the timeline's pieces are clustered by voice: each segment gets its ``speaker``
@@ -350,13 +373,12 @@ class Predictor:
         if diarize is None:
             self._refuse_speaker_norm()
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
-            spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
+            self._check_claimed_windows(stream, window_s, hop_s)
             with _one_blas_thread():
+                samples = _Samples(stream.blocks(), stream.name)
                 if diarize is not None:
-                    return self._predict_speakers(self._read_clip(stream), spans, stream.name, diarize, n_jobs)
-                if not spans:
-                    return self._predict_whole(self._read_clip(stream), stream.name)
-                return self._predict_windows(self._stream_slices(stream, spans), spans, stream.duration_s, stream.name, n_jobs)
+                    return self._predict_speakers(samples, window_s, hop_s, diarize, n_jobs)
+                return self._predict_samples(samples, window_s, hop_s, n_jobs)
 
     # -- batches ------------------------------------------------------------------
 
@@ -425,63 +447,96 @@ class Predictor:
                 "predict several clips per speaker with predict_batch(..., speakers=...)"
             )
 
-    def _read_clip(self, stream: AudioStream) -> np.ndarray:
-        """The whole file, checked: long enough, finite, not too loud, not silent."""
-        y = stream.read()
+    def _check_claimed_windows(self, stream: AudioStream, window_s, hop_s) -> None:
+        """Refuse, before decoding, a file whose header claims more windows than :data:`MAX_WINDOWS`."""
+        if stream.duration_s is not None:
+            self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
+
+    def _checked_clip(self, y: np.ndarray, name: str) -> np.ndarray:
+        """``y`` if it is long enough, finite, not too loud and not silent."""
         if y.shape[-1] < MIN_SAMPLES:
             raise AudioError(
-                f"{stream.name}: too short ({y.shape[-1] / self.sr * 1000:.0f} ms, "
+                f"{name}: too short ({y.shape[-1] / self.sr * 1000:.0f} ms, "
                 f"{y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)"
             )
-        _check_silent(check_peak(y, stream.name), stream.name)
+        _check_silent(check_peak(y, name), name)
         return y
 
-    def _stream_slices(self, stream: AudioStream, spans) -> Iterator[np.ndarray]:
-        """The windows' samples, decoding only as far as the next window needs."""
-        buffer, offset, peak = np.zeros(0, dtype=np.float32), 0, 0.0  # buffer[0] is sample `offset`
-        blocks = stream.blocks()
-        for start, end in spans:
-            lo, hi = int(round(start * self.sr)), int(round(end * self.sr))
-            if lo > offset:
-                buffer, offset = buffer[lo - offset :], lo
-            while offset + buffer.shape[-1] < hi:
-                block = next(blocks, None)
-                if block is None:
-                    break
-                peak = max(peak, check_peak(block, stream.name))
-                buffer = np.concatenate([buffer, block])
-            yield buffer[lo - offset : hi - offset]
-        _check_silent(peak, stream.name)
+    def _windows(self, samples: "_Samples", window_s, hop_s) -> Iterator | None:
+        """The audible timeline windows (:func:`audible_windows`), None for audio too short for a timeline."""
+        window_s, hop_s = self.timeline_options(window_s, hop_s)
+        if not samples.reach(math.ceil((window_s + hop_s) * self.sr)):
+            return None
+        return audible_windows(self._timeline(samples, window_s, hop_s))
+
+    def _timeline(self, samples: "_Samples", window_s: float, hop_s: float) -> Iterator[tuple[tuple[float, float], np.ndarray]]:
+        """``((start, end), samples)`` of each window, decoding only as far as the next one needs.
+
+        The windows of :func:`window_starts`, planned from what is decoded rather than
+        from the header's length, which may claim more than the file holds: windows
+        start every hop while the data lasts, then one more ends at its end.
+        """
+        sr, index = self.sr, 0  # once, not per window (a bundle works its rate out on each call)
+        while samples.reach(round((round(index * hop_s, 6) + window_s) * sr)):
+            if index == MAX_WINDOWS:
+                duration_s = samples.end / sr
+                _check_window_count(count_windows(duration_s, window_s=window_s, hop_s=hop_s), duration_s,
+                                    window_s=window_s, hop_s=hop_s, max_windows=MAX_WINDOWS)
+            start = round(index * hop_s, 6)
+            yield (start, start + window_s), samples.take(start, start + window_s, sr)
+            samples.forget_before(round(start * sr))  # the last window may start after this one's start
+            index += 1
+        duration_s = samples.end / sr
+        for start in window_starts(duration_s, window_s=window_s, hop_s=hop_s)[index:]:
+            end = min(start + window_s, duration_s)
+            yield (start, end), samples.take(start, end, sr)
+
+    def _predict_samples(self, samples: "_Samples", window_s, hop_s, n_jobs: int) -> dict:
+        """The whole clip, or its timeline when it lasts a window and a hop."""
+        windows = self._windows(samples, window_s, hop_s)
+        if windows is None:
+            return self._predict_whole(self._checked_clip(samples.all(), samples.name), samples.name)
+        return self._predict_windows(windows, samples, n_jobs)
 
     def _predict_whole(self, y: np.ndarray, name: str) -> dict:
         probabilities, familiarity = self._predict(self._extract([y], name, map))
         return self._assemble(probabilities[0], [], None, duration=y.shape[-1] / self.sr,
                               familiarity=None if familiarity is None else familiarity[0])
 
-    def _predict_windows(self, pieces: Iterable[np.ndarray], spans, duration: float, name: str, n_jobs: int) -> dict:
+    def _predict_windows(self, windows: Iterable, samples: "_Samples", n_jobs: int) -> dict:
         """Features and probabilities of the windows, :data:`WINDOWS_PER_BATCH` at a time."""
-        predictions, batch = [], []
+        spans, predictions, batch = [], [], []
         with _mapper(n_jobs) as mapper:
-            for piece in pieces:
+            for span, piece in windows:
+                spans.append(span)
                 batch.append(piece)
                 if len(batch) == WINDOWS_PER_BATCH:
-                    predictions.append(self._predict(self._extract(batch, name, mapper)))
+                    predictions.append(self._predict(self._extract(batch, samples.name, mapper)))
                     batch = []
             if batch:
-                predictions.append(self._predict(self._extract(batch, name, mapper)))
+                predictions.append(self._predict(self._extract(batch, samples.name, mapper)))
+        if not spans:
+            raise AudioError(f"{samples.name}: silent (nothing to recognise)")
         familiarity = None if self.familiarity is None else np.concatenate([f for _, f in predictions])
-        return self._assemble(None, spans, np.concatenate([p for p, _ in predictions]), duration=duration,
+        return self._assemble(None, spans, np.concatenate([p for p, _ in predictions]), duration=samples.end / self.sr,
                               familiarity=familiarity)
 
-    def _predict_speakers(self, y: np.ndarray, spans, name: str, speakers, n_jobs: int) -> dict:
+    def _predict_speakers(self, samples: "_Samples", window_s, hop_s, speakers, n_jobs: int) -> dict:
         """Every piece's features and d-vector, clustered by voice, then predicted (see :meth:`predict_file`)."""
         from serkit.inference.speakers import cluster_speakers, shared_embedder, speaker_names
 
-        duration = y.shape[-1] / self.sr
-        spans = spans or [(0.0, duration)]  # a short clip is one utterance
-        pieces = _slices(y, spans, self.sr)
+        windows = self._windows(samples, window_s, hop_s)
+        if windows is None:  # a short clip is one utterance
+            y = self._checked_clip(samples.all(), samples.name)
+            spans, pieces = [(0.0, y.shape[-1] / self.sr)], [y]
+        else:
+            found = list(windows)
+            if not found:
+                raise AudioError(f"{samples.name}: silent (nothing to recognise)")
+            spans, pieces = [span for span, _ in found], [piece for _, piece in found]
+        duration = spans[0][1] if windows is None else samples.end / self.sr
         with _mapper(n_jobs) as mapper:
-            features = self._extract(pieces, name, mapper)
+            features = self._extract(pieces, samples.name, mapper)
         labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
         if self.speaker_norm:
             features = list(_normalise_by_speaker(self.feature_set.collate(features), labels))
@@ -499,7 +554,8 @@ class Predictor:
         return result
 
     def _extract(self, pieces: list, name: str, mapper) -> list:
-        features = list(mapper(lambda piece: self.feature_set.from_audio(piece, self.sr), pieces))
+        sr = self.sr  # once, not per window (a bundle works its rate out on each call)
+        features = list(mapper(lambda piece: self.feature_set.from_audio(piece, sr), pieces))
         if not all(_finite(value) for value in features):
             raise AudioError(f"{name}: its features hold NaN or infinite values (audio far outside full scale?)")
         return features
@@ -511,10 +567,12 @@ class Predictor:
 
         def extract(source, name):
             with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
-                spans = self.timeline_spans(stream.duration_s, window_s=window_s, hop_s=hop_s)
-                y = self._read_clip(stream)
+                self._check_claimed_windows(stream, window_s, hop_s)
+                y = self._checked_clip(stream.read(), name)
+            windows = list(self._windows(_Samples([y], name), window_s, hop_s) or [])
             with _one_blas_thread():
-                return self._extract([y, *_slices(y, spans, self.sr)], name, map), spans, y.shape[-1] / self.sr
+                features = self._extract([y, *(piece for _, piece in windows)], name, map)
+            return features, [span for span, _ in windows], y.shape[-1] / self.sr
 
         for index, (source, name) in enumerate(zip(sources, names)):
             outcomes[index] = _outcome(name, lambda: extract(source, name))
@@ -639,8 +697,51 @@ def _mapper(n_jobs: int):
         yield pool.map
 
 
-def _slices(y: np.ndarray, spans, sr: int) -> list[np.ndarray]:
-    return [y[int(round(start * sr)) : int(round(end * sr))] for start, end in spans]
+class _Samples:
+    """One clip's samples, decoded only as far as asked and checked as they come
+    (finite, not too loud: :func:`serkit.core.audio.check_peak`), held from the current
+    window on.
+
+    >>> samples = _Samples(iter([np.ones(3, np.float32), np.zeros(2, np.float32)]), "clip")
+    >>> samples.reach(4), samples.end, samples.reach(6), samples.end
+    (True, 5, False, 5)
+    """
+
+    def __init__(self, blocks: Iterable[np.ndarray], name: str):
+        self._blocks = iter(blocks)
+        self.name = name
+        self._held = np.zeros(0, dtype=np.float32)
+        self._offset = 0  # the sample number of _held[0]
+
+    @property
+    def end(self) -> int:
+        """Samples decoded so far."""
+        return self._offset + self._held.shape[-1]
+
+    def reach(self, n: int) -> bool:
+        """Decode until ``n`` samples are in; False if the data ends first."""
+        while self.end < n:
+            block = next(self._blocks, None)
+            if block is None:
+                return False
+            check_peak(block, self.name)
+            self._held = np.concatenate([self._held, block])
+        return True
+
+    def take(self, start_s: float, end_s: float, sr: int) -> np.ndarray:
+        """The samples from ``start_s`` to ``end_s`` seconds (already decoded, not forgotten)."""
+        return self._held[int(round(start_s * sr)) - self._offset : int(round(end_s * sr)) - self._offset]
+
+    def forget_before(self, n: int) -> None:
+        """Let go of the samples before sample ``n``."""
+        if n > self._offset:
+            self._held, self._offset = self._held[n - self._offset :], n
+
+    def all(self) -> np.ndarray:
+        """Every sample, decoding to the end (for a clip too short for a timeline: nothing forgotten yet)."""
+        while self.reach(self.end + 1):
+            pass
+        return self._held
 
 
 def _check_silent(peak: float, name: str) -> None:
@@ -680,11 +781,13 @@ def _finite(features) -> bool:
 
 
 def _outcome(name: str, compute) -> dict:
-    """``{"result": compute()}``, or ``{"error": reason}`` for a failure of this one file."""
+    """``{"result": compute()}``, or ``{"error": reason}`` for a failure of this one file;
+    the reason starts with the file's name (a window-count refusal does not name it)."""
     try:
         return {"result": compute()}
     except SerkitError as error:
-        return {"error": str(error)}
+        reason = str(error)
+        return {"error": reason if reason.startswith(f"{name}: ") else f"{name}: {reason}"}
     except (ValueError, FloatingPointError, MemoryError) as error:  # numerical trouble in one file's features
         return {"error": f"{name}: {type(error).__name__}: {error}"}
 

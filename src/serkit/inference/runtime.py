@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit.core.exceptions import ArtifactError
+from serkit.core.exceptions import ArtifactError, short_repr
 
 GRAPH_FILE = "inference.json"
 ARRAYS_FILE = "inference.safetensors"
@@ -51,6 +51,24 @@ MAX_STEPS = 256
 
 MAX_DEPTH = 8
 """Deepest nesting of steps (calibrated ensemble of tuned pipelines: 4)."""
+
+MAX_ARRAY_BYTES = 256 << 20
+"""Most bytes the arrays an export's steps name may take once decoded to float64, each
+array counted once however many steps name it (the bundled ensemble's: 60 kB)."""
+
+MAX_NETWORK_BYTES = 2 << 30
+"""Most bytes all intermediate values of one ONNX network may take together, their shapes
+inferred for one call of :data:`PREDICT_BATCH_FRAMES` frames (the bundled CNN's: 159 MB)."""
+
+ONNX_OPERATORS = frozenset({
+    "Add", "Clip", "Concat", "Constant", "Conv", "Gemm", "MaxPool", "Mul", "ReduceSum", "Relu",
+    "Reshape", "Shape", "Slice", "Softmax", "Sqrt", "Sub", "Tanh", "Unsqueeze",
+})
+"""The standard operators of serkit's frame networks (the CNN, the Whisper frame head): a
+stored ONNX graph may use these and nothing else (no custom domain, no function)."""
+
+_FLOAT_DTYPES = ("float16", "float32", "float64")
+_SAFETENSORS_DTYPES = {"F16": "float16", "F32": "float32", "F64": "float64"}
 
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 """Hidden-layer activations of an exported multilayer perceptron (scikit-learn's names)."""
@@ -183,6 +201,156 @@ def pad_frames(clips: list[np.ndarray], band_mean: np.ndarray, band_std: np.ndar
     return x, mask
 
 
+def check_onnx_network(network: bytes, input_shapes: dict, *, operators=ONNX_OPERATORS,
+                       max_bytes: int = MAX_NETWORK_BYTES) -> str | None:
+    """Why the ONNX ``network`` (untrusted bytes) must not run, or None: the one check every
+    ONNX file serkit loads passes before ONNX Runtime sees it.
+
+    Refused: an unparsable file; weights read from outside the file; an operator outside
+    ``operators`` (also inside subgraphs), a custom domain or a function; an input not in
+    ``input_shapes`` or of another rank or fixed size; and, with the inputs set to
+    ``input_shapes`` (the largest one call will get), any intermediate value whose shape
+    inference cannot fix, or all of them together over ``max_bytes``. So allowed operators
+    cannot be chained into a memory bomb (a 3.7 kB chain of doubling ``Concat`` asks for
+    terabytes, refused here without running anything).
+
+    Parameters
+    ----------
+    network : bytes
+        The ``.onnx`` file's content.
+    input_shapes : dict
+        Input name → shape of the largest call, e.g. ``{"x": (1, 64, 8192), "mask": (1, 8192)}``.
+    operators : set of str
+        The standard (``ai.onnx``) operators this kind of network may use.
+    max_bytes : int
+        Bound on the bytes of all intermediate values together.
+
+    Examples
+    --------
+    >>> import onnx
+    >>> from onnx import TensorProto, helper
+    >>> x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    >>> doubled = [helper.make_node("Concat", [f"c{i}", f"c{i}"], [f"c{i + 1}"], axis=1) for i in range(40)]
+    >>> graph = helper.make_graph([helper.make_node("Relu", ["x"], ["c0"]), *doubled], "bomb", [x],
+    ...                           [helper.make_tensor_value_info("c40", TensorProto.FLOAT, None)])
+    >>> bomb = helper.make_model(graph).SerializeToString()
+    >>> check_onnx_network(bomb, {"x": (1, 4)}).split(" for")[0]
+    'an ONNX network whose intermediate values take 35184372088816 bytes'
+    >>> check_onnx_network(bomb, {"x": (1, 4)}, operators={"Relu"})
+    "an ONNX network with operators outside the allowed ones (['Concat'])"
+    """
+    import onnx
+
+    try:
+        model = onnx.load_from_string(network)
+    except Exception as error:  # protobuf raises its own kinds on a crafted file
+        return f"an unreadable ONNX network ({type(error).__name__})"
+    reason = _onnx_structure_problem(model, operators) or _onnx_inputs_problem(model, input_shapes)
+    if reason:
+        return reason
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+    except Exception as error:  # onnx's inference errors carry the node; one line is enough
+        return f"an ONNX network whose shapes do not check ({_first_line(error)})"
+    total = 0
+    for value in [*inferred.graph.value_info, *inferred.graph.output]:
+        size = _value_bytes(value.type)
+        if size is None:
+            return f"an ONNX network whose value {value.name[:80]!r} has no size shape inference can fix"
+        total += size
+    if total > max_bytes:
+        return f"an ONNX network whose intermediate values take {total} bytes for one call; at most {max_bytes}"
+    return None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:200]
+
+
+def _subgraphs(graph):
+    """``graph`` and every graph nested in its nodes' attributes (``If``, ``Loop`` bodies)."""
+    stack = [graph]
+    while stack:
+        graph = stack.pop()
+        yield graph
+        for node in graph.node:
+            for attribute in node.attribute:
+                stack.extend([attribute.g] if attribute.HasField("g") else attribute.graphs)
+
+
+def check_onnx_operators(network: bytes, *, operators, domains=("ai.onnx",)) -> str | None:
+    """Why the ONNX ``network`` must not run, or None: the structure part of
+    :func:`check_onnx_network` (external weights, functions, operators outside ``operators``
+    or ``domains``), for a file pinned by its SHA-256 whose inputs serkit sizes itself
+    (the speaker encoder, whose int8 LSTM is ONNX Runtime's ``com.microsoft`` operator)."""
+    import onnx
+
+    try:
+        model = onnx.load_from_string(network)
+    except Exception as error:  # protobuf raises its own kinds on a crafted file
+        return f"an unreadable ONNX network ({type(error).__name__})"
+    return _onnx_structure_problem(model, operators, domains)
+
+
+def _onnx_structure_problem(model, operators, domains=("ai.onnx",)) -> str | None:
+    import onnx
+
+    graphs = list(_subgraphs(model.graph))
+    nodes = [node for graph in graphs for node in graph.node]
+    tensors = [t for graph in graphs for t in graph.initializer]
+    tensors += [attribute.t for node in nodes for attribute in node.attribute if attribute.type == onnx.AttributeProto.TENSOR]
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or any(g.sparse_initializer for g in graphs):
+        return "an ONNX network reading data from outside the model file"
+    used = {(node.domain or "ai.onnx", node.op_type) for node in nodes}
+    unknown = sorted(op for domain, op in used if domain not in domains or op not in operators)
+    # A domain imported but used by no node runs nothing; one outside ``domains`` is refused only where used.
+    if unknown or model.functions or (domains == ("ai.onnx",) and any(o.domain not in ("", "ai.onnx") for o in model.opset_import)):
+        return f"an ONNX network with operators outside the allowed ones ({unknown or 'custom domain or function'})"
+    return None
+
+
+def _onnx_inputs_problem(model, input_shapes: dict) -> str | None:
+    """Sets each input's shape to ``input_shapes`` (in place); why it cannot be, or None."""
+    stored = {t.name for t in model.graph.initializer}  # older exports list weights as inputs
+    for value in model.graph.input:
+        if value.name in stored:
+            continue
+        shape = input_shapes.get(value.name)
+        dims = value.type.tensor_type.shape.dim
+        if shape is None or len(dims) != len(shape) or any(
+                d.HasField("dim_value") and d.dim_value != size for d, size in zip(dims, shape)):
+            return (f"an ONNX network taking {value.name[:80]!r} of shape "
+                    f"{[d.dim_value or d.dim_param[:20] for d in dims][:8]}; expected inputs {input_shapes}")
+        for d, size in zip(dims, shape):
+            d.dim_value = size
+    return None
+
+
+def _value_bytes(value_type) -> int | None:
+    """Bytes of a tensor of fixed shape (Python integers: no overflow), or None."""
+    import onnx
+
+    tensor = value_type.tensor_type
+    dims = tensor.shape.dim if tensor.HasField("shape") else None
+    if dims is None or not all(d.HasField("dim_value") and d.dim_value >= 0 for d in dims):
+        return None
+    try:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).itemsize
+    except (KeyError, TypeError, ValueError):  # no type, or one numpy has no size for
+        return None
+    return math.prod(d.dim_value for d in dims) * itemsize
+
+
+def frame_network_inputs(n_bands: int) -> dict:
+    """The inputs of a frame network's largest call: one batch of :data:`PREDICT_BATCH_FRAMES` frames.
+
+    >>> frame_network_inputs(64)
+    {'x': (1, 64, 8192), 'mask': (1, 8192)}
+    """
+    return {"x": (1, n_bands, PREDICT_BATCH_FRAMES), "mask": (1, PREDICT_BATCH_FRAMES)}
+
+
 def onnx_session(network: bytes):
     """An ONNX Runtime session for a small network: one thread, no spin-waiting
     (idle threads spinning after each call would slow the feature code around it)."""
@@ -193,17 +361,30 @@ def onnx_session(network: bytes):
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(network, options, providers=["CPUExecutionProvider"])
+    try:
+        return onnxruntime.InferenceSession(network, options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # ONNX Runtime's own kinds, with multi-line messages
+        raise ArtifactError(f"the model's network does not load in ONNX Runtime ({_first_line(error)})") from None
 
 
 def network_probabilities(session, clips: list[np.ndarray], band_mean, band_std, *, min_frames: int,
                           n_classes: int) -> np.ndarray:
-    """Softmax of a frame network's ``logits`` for each clip, in length batches."""
+    """Softmax of a frame network's ``logits`` for each clip, in length batches.
+
+    Raises :class:`~serkit.core.exceptions.ArtifactError` (one line) when ONNX Runtime fails
+    or the network gives logits of another shape.
+    """
     probabilities = np.empty((len(clips), n_classes), dtype=np.float32)
     for batch in length_batches([clip.shape[1] for clip in clips]):
         x, mask = pad_frames([clips[i] for i in batch], band_mean, band_std, min_frames=min_frames)
-        (logits,) = session.run(None, {"x": x, "mask": mask})
-        probabilities[batch] = softmax(logits)
+        try:
+            outputs = session.run(None, {"x": x, "mask": mask})
+        except Exception as error:  # ONNX Runtime's own kinds, with multi-line messages
+            raise ArtifactError(f"the model's network failed ({_first_line(error)})") from None
+        shapes = [np.shape(output) for output in outputs]
+        if shapes != [(len(batch), n_classes)]:
+            raise ArtifactError(f"the model's network gave outputs of shapes {shapes[:4]}, not one ({len(batch)}, {n_classes})")
+        probabilities[batch] = softmax(outputs[0])
     return probabilities
 
 
@@ -216,6 +397,7 @@ class _Step:
 
     classes: list[str] | None = None
     n_features: int | None = None  # the width of vector input, where the step fixes it
+    input_kind = "vector"  # what it takes: a feature set's kind (vector, frames, bundle)
 
 
 class _Clip(_Step):
@@ -281,6 +463,7 @@ class _Pipeline(_Step):
     def __init__(self, steps):
         self.steps = steps
         self.classes = steps[-1].classes
+        self.input_kind = steps[0].input_kind
         self.n_features = next((step.n_features for step in steps if step.n_features is not None), None)
 
     def __call__(self, X):
@@ -293,6 +476,7 @@ class _Temperature(_Step):
     def __init__(self, model, temperature, classes):
         self.model, self.temperature, self.classes = model, temperature, classes
         self.n_features = model.n_features
+        self.input_kind = model.input_kind
 
     def __call__(self, X):
         return scale_probabilities(align_probabilities(self.model(X), self.model.classes, self.classes), self.temperature)
@@ -301,6 +485,8 @@ class _Temperature(_Step):
 class _SoftVote(_Step):
     def __init__(self, members, weights, classes):
         self.members, self.weights, self.classes = members, weights, classes
+        # Members named by part take a bundle; otherwise all take what the vote takes.
+        self.input_kind = "bundle" if members[0][0] is not None else members[0][1].input_kind
 
     def __call__(self, X):
         votes = [
@@ -311,6 +497,8 @@ class _SoftVote(_Step):
 
 
 class _FrameNetwork(_Step):
+    input_kind = "frames"
+
     def __init__(self, network: bytes, band_mean, band_std, min_frames, classes):
         self.network, self.band_mean, self.band_std = network, band_mean, band_std
         self.min_frames, self.classes = min_frames, classes
@@ -329,37 +517,94 @@ class _FrameNetwork(_Step):
 # -- reading and checking an export ---------------------------------------------------
 
 
-class _Reader:
-    """Builds steps from the JSON tree, checking every field; counts steps and depth."""
+class _Tensors:
+    """Named tensors, each described (dtype name, shape) before any is read."""
 
-    def __init__(self, arrays: dict, networks: dict):
-        self.arrays, self.networks, self.count = arrays, networks, 0
+    def __init__(self, described: dict, read):
+        self.described, self.read = described, read
+
+    @classmethod
+    def of_arrays(cls, arrays: dict) -> _Tensors:
+        # Copies: the reader marks what it reads read-only, the caller's arrays stay as they are.
+        return cls({name: (str(np.asarray(a).dtype), np.shape(a)) for name, a in arrays.items()},
+                   lambda name: np.array(arrays[name]))
+
+    @classmethod
+    def of_file(cls, path: Path) -> _Tensors:
+        """The tensors of a safetensors file: its header is read now, a tensor when asked for."""
+        from safetensors import safe_open
+
+        handle = safe_open(str(path), framework="np")
+        described = {}
+        for name in handle.keys():
+            view = handle.get_slice(name)
+            described[name] = (_SAFETENSORS_DTYPES.get(view.get_dtype(), view.get_dtype()), tuple(view.get_shape()))
+        return cls(described, handle.get_tensor)
+
+
+class _Reader:
+    """Builds steps from the JSON tree, checking every field; counts steps and depth.
+
+    An array or network is read when a step first names it, checked once and then
+    shared by every step naming it; the arrays' decoded size is bounded before each read.
+    """
+
+    def __init__(self, tensors: _Tensors, network_names: list[str], read_network, source: str):
+        self.tensors, self.source, self.count = tensors, source, 0
+        self.network_names, self.read_network = network_names, read_network
+        self.decoded, self.decoded_bytes, self.checked_networks = {}, 0, {}
 
     def fail(self, where: str, reason: str):
-        raise ArtifactError(f"{GRAPH_FILE}: {where}: {reason}")
+        raise ArtifactError(f"{self.source}: {where}: {reason}")
 
     def array(self, spec: dict, key: str, where: str, *, ndim: int, optional: bool = False):
         name = spec.get(key)
         if name is None and optional:
             return None
-        if not isinstance(name, str) or name not in self.arrays:
-            self.fail(where, f"{key} must name an array of {ARRAYS_FILE}, got {name!r}")
-        value = self.arrays[name]
-        if value.dtype.kind != "f" or value.ndim != ndim or 0 in value.shape or not np.all(np.isfinite(value)):
-            self.fail(where, f"{key} ({name}) must be a finite {ndim}-D float array, got {value.dtype} {value.shape}")
-        return value.astype(np.float64)
+        if not isinstance(name, str) or name not in self.tensors.described:
+            self.fail(where, f"{key} must name an array of {ARRAYS_FILE}, got {short_repr(name)}")
+        dtype, shape = self.tensors.described[name]
+        if dtype not in _FLOAT_DTYPES or len(shape) != ndim or 0 in shape:
+            self.fail(where, f"{key} ({name}) must be a finite {ndim}-D float array, got {dtype} {shape}")
+        if name not in self.decoded:
+            self.decoded[name] = self._decode(name, where, key)
+        return self.decoded[name]
+
+    def _decode(self, name: str, where: str, key: str) -> np.ndarray:
+        """The array as float64 (read-only: steps share it), its size counted first."""
+        self.decoded_bytes += 8 * math.prod(self.tensors.described[name][1])
+        if self.decoded_bytes > MAX_ARRAY_BYTES:
+            self.fail(where, f"the arrays named up to {key} ({name}) take {self.decoded_bytes} bytes as float64; "
+                             f"at most {MAX_ARRAY_BYTES}")
+        value = np.asarray(self.tensors.read(name))
+        if not np.all(np.isfinite(value)):
+            self.fail(where, f"{key} ({name}) must be a finite float array, it holds NaN or infinity")
+        value = value.astype(np.float64, copy=False)  # the reader's own copy: no second one
+        value.flags.writeable = False
+        return value
+
+    def network(self, name: str, where: str, n_bands: int) -> bytes:
+        """The ONNX bytes of the network ``name``, through :func:`check_onnx_network` once."""
+        if (name, n_bands) not in self.checked_networks:
+            data = self.read_network(name)
+            reason = check_onnx_network(data, frame_network_inputs(n_bands))
+            if reason:
+                self.fail(where, f"{name}: refused: the model holds {reason}")
+            self.checked_networks[name, n_bands] = data
+        return self.checked_networks[name, n_bands]
 
     def classes(self, spec: dict, where: str) -> list[str]:
         classes = spec.get("classes")
-        if (not isinstance(classes, list) or len(classes) < 2 or len(set(map(str, classes))) != len(classes)
-                or not all(isinstance(c, str) and c for c in classes)):
-            self.fail(where, f"classes must be a list of at least 2 different names, got {classes!r}"[:200])
+        if (not isinstance(classes, list) or len(classes) < 2
+                or not all(isinstance(c, str) and c for c in classes) or len(set(classes)) != len(classes)):
+            self.fail(where, f"classes must be a list of at least 2 different names, got {short_repr(classes)}")
         return classes
 
     def number(self, spec: dict, key: str, where: str, *, low: float, high: float) -> float:
         value = spec.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
-            self.fail(where, f"{key} must be a number in [{low:g}, {high:g}], got {value!r}"[:200])
+        # A JSON integer has any number of digits: compare it as an integer, never convert it first.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            self.fail(where, f"{key} must be a number in [{low:g}, {high:g}], got {short_repr(value)}")
         return float(value)
 
     def step(self, spec, where: str = "root", depth: int = 0) -> _Step:
@@ -368,7 +613,7 @@ class _Reader:
             self.fail(where, f"more than {MAX_STEPS} steps or deeper than {MAX_DEPTH}")
         if not isinstance(spec, dict) or spec.get("op") not in OPERATIONS:
             op = spec.get("op") if isinstance(spec, dict) else spec
-            self.fail(where, f"unknown step {op!r}"[:200] + f"; steps are {', '.join(OPERATIONS)}")
+            self.fail(where, f"unknown step {short_repr(op)}; steps are {', '.join(OPERATIONS)}")
         return getattr(self, "_" + spec["op"].replace("-", "_"))(spec, f"{where}/{spec['op']}", depth)
 
     def _clip(self, spec, where, depth):
@@ -396,7 +641,7 @@ class _Reader:
     def _perceptron(self, spec, where, depth):
         layers = spec.get("layers")
         if not isinstance(layers, int) or isinstance(layers, bool) or not 1 <= layers <= 32:
-            self.fail(where, f"layers must be an integer in [1, 32], got {layers!r}")
+            self.fail(where, f"layers must be an integer in [1, 32], got {short_repr(layers)}")
         if spec.get("activation") not in ACTIVATIONS:
             self.fail(where, f"activation must be one of {', '.join(ACTIVATIONS)}")
         weights = [self.array(spec, f"weight{i}", where, ndim=2) for i in range(layers)]
@@ -417,6 +662,8 @@ class _Reader:
         built = [self.step(s, f"{where}[{i}]", depth + 1) for i, s in enumerate(steps)]
         if any(s.classes is not None for s in built[:-1]) or built[-1].classes is None:
             self.fail(where, "a pipeline is transforms followed by one classifier")
+        if len(built) > 1 and any(s.input_kind != "vector" for s in built):
+            self.fail(where, "only a vector classifier may follow transforms")
         widths = {s.n_features for s in built if s.n_features is not None and not isinstance(s, (_Temperature, _SoftVote, _Pipeline))}
         if len(widths) > 1:
             self.fail(where, f"its steps take different numbers of features {sorted(widths)}")
@@ -434,42 +681,54 @@ class _Reader:
         if not isinstance(members, list) or not members or not isinstance(weights, list) or len(weights) != len(members):
             self.fail(where, "members and weights must be lists of one length")
         classes = self.classes(spec, where)
-        built = []
-        for i, member in enumerate(members):
-            if not isinstance(member, dict) or member.get("input") not in (None, "vector", "frames"):
-                self.fail(f"{where}[{i}]", "a member is {'input': null|'vector'|'frames', 'model': step}")
-            model = self.step(member.get("model"), f"{where}[{i}]", depth + 1)
-            if model.classes is None or not set(model.classes) <= set(classes):
-                self.fail(f"{where}[{i}]", "a member must be a classifier whose classes are among the vote's")
-            built.append((member["input"], model))
-        weights = np.array([self.number({"w": w}, "w", where, low=0.0, high=1.0) for w in weights])
+        built = [self._member(member, f"{where}[{i}]", depth, classes) for i, member in enumerate(members)]
+        kinds = {model.input_kind if part is None else None for part, model in built}
+        if len(kinds) != 1:
+            self.fail(where, "its members take different inputs: all name their part of a bundle, or all take one kind")
+        weights = np.array([self.number({f"weights[{i}]": w}, f"weights[{i}]", where, low=0.0, high=1.0)
+                            for i, w in enumerate(weights)])
         if abs(weights.sum() - 1.0) > 1e-6:
             self.fail(where, f"weights must sum to 1, got {weights.sum():g}")
         return _SoftVote(built, weights, classes)
 
+    def _member(self, member, where, depth, classes) -> tuple:
+        """``(part, model)``: the bundle part a soft-vote member takes (None: the vote's
+        whole input) and its classifier, whose input must be of that part's kind."""
+        if not isinstance(member, dict) or "input" not in member or member["input"] not in (None, "vector", "frames"):
+            self.fail(where, "a member is {'input': null|'vector'|'frames', 'model': step}")
+        model = self.step(member.get("model"), where, depth + 1)
+        if model.classes is None or not set(model.classes) <= set(classes):
+            self.fail(where, "a member must be a classifier whose classes are among the vote's")
+        if member["input"] not in (None, model.input_kind):
+            self.fail(where, f"a member given the {member['input']} part must take {member['input']}, "
+                             f"its model takes {model.input_kind}")
+        return member["input"], model
+
     def _frame_network(self, spec, where, depth):
         name = spec.get("file")
-        if not isinstance(name, str) or name not in self.networks:
-            self.fail(where, f"file must name one of the export's networks {sorted(self.networks)}, got {name!r}")
+        if not isinstance(name, str) or name not in self.network_names:
+            self.fail(where, f"file must name one of the export's networks {sorted(self.network_names)}, got {short_repr(name)}")
         band_mean = self.array(spec, "band_mean", where, ndim=1).astype(np.float32)
         band_std = self.array(spec, "band_std", where, ndim=1).astype(np.float32)
         if band_mean.shape != band_std.shape or np.any(band_std <= 0):
             self.fail(where, "band_mean and band_std must be of one length, band_std positive")
         min_frames = int(self.number(spec, "min_frames", where, low=1, high=4096))
-        return _FrameNetwork(self.networks[name], band_mean, band_std, min_frames, self.classes(spec, where))
+        classes = self.classes(spec, where)
+        return _FrameNetwork(self.network(name, where, len(band_mean)), band_mean, band_std, min_frames, classes)
 
 
 OPERATIONS = ("pipeline", "clip", "standardize", "logistic", "perceptron", "temperature", "soft-vote", "frame-network")
 """The steps an export's tree may hold."""
 
 
-def build_step(graph: dict, arrays: dict, *, networks: dict) -> _Step:
+def build_step(graph: dict, arrays: dict, *, networks: dict, source: str = GRAPH_FILE) -> _Step:
     """The step tree of ``graph`` (the ``model`` of ``inference.json``) over ``arrays``
-    (name → ndarray) and ``networks`` (file name → ONNX bytes), every field checked.
+    (name → ndarray) and ``networks`` (file name → ONNX bytes), every field checked
+    and each network through :func:`check_onnx_network`.
 
-    Raises :class:`~serkit.core.exceptions.ArtifactError` naming the step and the field.
+    Raises :class:`~serkit.core.exceptions.ArtifactError` ``"{source}: {step}: {reason}"``.
     """
-    return _Reader(arrays, networks).step(graph)
+    return _Reader(_Tensors.of_arrays(arrays), list(networks), networks.__getitem__, source).step(graph)
 
 
 class ExportedModel:
@@ -489,6 +748,7 @@ class ExportedModel:
             raise ArtifactError(f"{GRAPH_FILE}: the model must end in a classifier")
         self._root = root
         self.classes_ = np.array(root.classes)
+        self.input_kind = root.input_kind  # the kind of feature set it takes: vector, frames or bundle
 
     @property
     def n_features_in_(self) -> int | None:
@@ -503,28 +763,6 @@ class ExportedModel:
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
-def check_onnx_network(data, *, operators: frozenset, domains=("ai.onnx",)) -> str | None:
-    """Why an ONNX network (bytes or a uint8 array) is refused, or None: tensors stored
-    outside the file, a function, or a node outside ``operators`` and ``domains`` (checked
-    before ONNX Runtime sees a network: the CNN's in :mod:`serkit.models.artifacts`, the
-    speaker encoder's in :mod:`serkit.inference.speakers`)."""
-    import numpy as np
-    import onnx
-
-    data = data if isinstance(data, bytes) else np.asarray(data, dtype=np.uint8).tobytes()
-    model = onnx.load_from_string(data)
-    graph = model.graph
-    tensors = list(graph.initializer) + [attribute.t for node in graph.node for attribute in node.attribute
-                                         if attribute.type == onnx.AttributeProto.TENSOR]
-    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or graph.sparse_initializer:
-        return "an ONNX network reading data from outside the model file"
-    used = {(node.domain or "ai.onnx", node.op_type) for node in graph.node}
-    unknown = sorted(op for domain, op in used if domain not in domains or op not in operators)
-    if unknown or model.functions:
-        return f"an ONNX network with operators outside the allowed ({unknown or 'a function'})"
-    return None
 
 
 def load_familiarity(model_dir):
@@ -549,47 +787,47 @@ def load_familiarity(model_dir):
     return from_step(spec, arrays)
 
 
-def load_export(model_dir, files: list[str], *, check_network=None) -> ExportedModel:
+def load_export(model_dir, files: list[str]) -> ExportedModel:
     """The export in ``model_dir`` (``files``: its file names, already checksummed).
+
+    Only what the tree references is read: an array or network when a step first names
+    it, once, shared by every step naming it. The arrays' float64 size is bounded
+    (:data:`MAX_ARRAY_BYTES`) before each is read, and each network passes
+    :func:`check_onnx_network` before ONNX Runtime sees it.
 
     Parameters
     ----------
     model_dir : Path
     files : list of str
         The export's files as the manifest lists them.
-    check_network : callable or None
-        ``check_network(onnx_bytes) -> reason or None``, run on each network before
-        ONNX Runtime sees it (serkit's allow-list of operators).
 
     Raises
     ------
     ArtifactError
         Malformed JSON or tensors, an unknown step, a missing array, inconsistent
-        shapes, a refused network.
+        shapes, too large arrays, a refused network: one line naming the file.
     """
     from safetensors import SafetensorError
-    from safetensors.numpy import load_file
 
     model_dir = Path(model_dir)
+    graph_path = model_dir / GRAPH_FILE
     try:
-        document = json.loads((model_dir / GRAPH_FILE).read_text())
+        document = json.loads(graph_path.read_text())
     except (OSError, ValueError, RecursionError) as error:
-        raise ArtifactError(f"{model_dir / GRAPH_FILE}: unreadable ({type(error).__name__})") from None
+        raise ArtifactError(f"{graph_path}: unreadable ({type(error).__name__})") from None
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT or document.get("version") != EXPORT_VERSION:
-        raise ArtifactError(f"{model_dir / GRAPH_FILE}: not a {EXPORT_FORMAT} version {EXPORT_VERSION} file")
+        raise ArtifactError(f"{graph_path}: not a {EXPORT_FORMAT} version {EXPORT_VERSION} file")
     try:
-        arrays = load_file(str(model_dir / ARRAYS_FILE))
+        tensors = _Tensors.of_file(model_dir / ARRAYS_FILE)
     except (OSError, SafetensorError, ValueError) as error:
         raise ArtifactError(f"{model_dir / ARRAYS_FILE}: unreadable ({error})") from None
-    networks = {}
-    for name in files:
-        if name.endswith(".onnx"):
-            data = (model_dir / name).read_bytes()
-            try:
-                reason = check_network(data) if check_network is not None else None
-            except Exception as error:  # a crafted file can break the parser's reading of it
-                reason = f"an unreadable ONNX network ({type(error).__name__})"
-            if reason:
-                raise ArtifactError(f"{model_dir / name}: refused: the model holds {reason}")
-            networks[name] = data
-    return ExportedModel(build_step(document.get("model"), arrays, networks=networks))
+    networks = [name for name in files if name.endswith(".onnx")]
+    reader = _Reader(tensors, networks, lambda name: (model_dir / name).read_bytes(), str(graph_path))
+    try:
+        root = reader.step(document.get("model"))
+    except (OSError, SafetensorError) as error:  # a tensor that the header describes but the file lacks
+        raise ArtifactError(f"{model_dir / ARRAYS_FILE}: unreadable ({type(error).__name__}: {error})"[:300]) from None
+    if root.classes is None:
+        reader.fail("root", "the model must end in a classifier")
+    return ExportedModel(root)
+

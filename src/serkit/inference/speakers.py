@@ -196,10 +196,10 @@ class SpeakerEmbedder:
 
     def _run(self, windows: np.ndarray) -> np.ndarray:
         if self._session is None:
-            from serkit.inference.runtime import check_onnx_network, onnx_session
+            from serkit.inference.runtime import check_onnx_operators, onnx_session
 
             data = embedder_path().read_bytes()
-            reason = check_onnx_network(data, operators=EMBEDDER_OPERATORS, domains=("ai.onnx", "com.microsoft"))
+            reason = check_onnx_operators(data, operators=EMBEDDER_OPERATORS, domains=("ai.onnx", "com.microsoft"))
             if reason:
                 raise ArtifactError(f"{embedder_path()}: refused: the encoder holds {reason}")
             self._session = onnx_session(data)

@@ -45,10 +45,19 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from serkit.core.exceptions import ArtifactError, ParameterError
-from serkit.core.files import sha256_file
-from serkit.inference.runtime import (ARRAYS_FILE, EXPORT_FORMAT, EXPORT_VERSION, GRAPH_FILE, check_onnx_network,
-                                      is_export_file, load_export, load_familiarity)
+from serkit.core.exceptions import ArtifactError, ParameterError, short_repr
+from serkit.core.files import is_directory, sha256_file
+from serkit.inference.runtime import (
+    ARRAYS_FILE,
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    GRAPH_FILE,
+    check_onnx_network,
+    frame_network_inputs,
+    is_export_file,
+    load_export,
+    load_familiarity,
+)
 
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
@@ -312,9 +321,20 @@ def _read_json(path: Path) -> dict:
         raise ArtifactError(f"{path}: unreadable ({type(error).__name__}: {error})") from None
 
 
+def _check_inside(model_dir: Path, name: str) -> None:
+    """Refuse ``model_dir / name`` when it is a link leading out of the directory: a model
+    directory vouches only for its own files (a link could make it read any file here)."""
+    path = model_dir / name
+    if path.is_symlink() and path.resolve().parent != model_dir.resolve():
+        raise ArtifactError(f"{path}: a link to a file outside the model directory; refused")
+
+
 def verify_manifest(model_dir) -> dict:
-    """Check every file listed in ``manifest.json`` against its SHA-256; return the manifest."""
+    """Check every file listed in ``manifest.json`` against its SHA-256; return the manifest.
+
+    Files are named without folders and may be links only within the directory."""
     model_dir = Path(model_dir)
+    _check_inside(model_dir, MANIFEST_FILE)
     manifest = _read_json(model_dir / MANIFEST_FILE)
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if (not isinstance(files, dict) or METADATA_FILE not in files
@@ -323,17 +343,13 @@ def verify_manifest(model_dir) -> dict:
         raise ArtifactError(f"{model_dir / MANIFEST_FILE}: malformed manifest")
     for name, expected in files.items():
         path = model_dir / name
+        _check_inside(model_dir, name)
         if not path.is_file():
             raise ArtifactError(f"{path}: missing (listed in the manifest)")
         _check_size(path, MAX_METADATA_BYTES if name.endswith(".json") else MAX_MODEL_FILE_BYTES)
         if not isinstance(expected, str) or sha256_file(path) != expected:
             raise ArtifactError(f"{path}: checksum mismatch; the file was altered after saving")
     return manifest
-
-
-def _short(value, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_str_list(value, *, unique: bool = False) -> bool:
@@ -364,7 +380,7 @@ def validate_metadata(path, metadata) -> dict:
 
     def require(field, ok, expected, value):
         if not ok:
-            raise ArtifactError(f"{path}: {field} must be {expected}, got {_short(value)}")
+            raise ArtifactError(f"{path}: {field} must be {expected}, got {short_repr(value)}")
 
     require("the file", isinstance(metadata, dict), "a JSON object", type(metadata).__name__)
     versions = metadata.get("versions")
@@ -430,9 +446,10 @@ def _check_compatible(model_dir: Path, metadata: dict):
     try:
         feature_set = get_feature_set(saved["name"], **params)
         feature_set.require_local()
-    except ParameterError as error:
+        columns = list(feature_set.columns) if saved.get("columns") is not None else None  # may load an encoder
+    except (ParameterError, NotImplementedError) as error:  # NotImplementedError: columns of a frame set
         raise ArtifactError(
-            f"{model_dir}: feature set {saved['name']!r} with {_short(saved['params'], 200)} "
+            f"{model_dir}: feature set {saved['name']!r} with {short_repr(saved['params'], 200)} "
             f"is not available here ({error})"
         ) from None
     if saved.get("kind") not in (None, feature_set.kind):
@@ -440,10 +457,10 @@ def _check_compatible(model_dir: Path, metadata: dict):
             f"{model_dir}: feature set {saved['name']!r} is of kind {feature_set.kind!r} here, "
             f"{saved['kind']!r} in the model; retrain the model"
         )
-    if saved.get("columns") is not None and list(feature_set.columns) != saved["columns"]:
+    if columns is not None and columns != saved["columns"]:
         raise ArtifactError(
             f"{model_dir}: feature set {feature_set.name!r} here has different columns "
-            f"than the model was trained on ({len(feature_set.columns)} vs "
+            f"than the model was trained on ({len(columns)} vs "
             f"{len(saved['columns'])}); retrain the model"
         )
     return feature_set
@@ -554,14 +571,6 @@ def _load_estimator(path: Path):
         raise ArtifactError(f"{path}: cannot load the model ({type(error).__name__}: {error})") from None
 
 
-ONNX_OPERATORS = frozenset({
-    "Add", "Clip", "Concat", "Constant", "Conv", "Gemm", "MaxPool", "Mul", "ReduceSum", "Relu",
-    "Reshape", "Shape", "Slice", "Softmax", "Sqrt", "Sub", "Tanh", "Unsqueeze",
-})
-"""The standard operators of the CNN's exported network: a stored ONNX graph may use
-these and nothing else (no custom domain, function or subgraph)."""
-
-
 def _reachable(root):
     """``root`` and every object reachable through attributes, lists, tuples and dicts."""
     seen, stack = set(), [root]
@@ -617,17 +626,15 @@ def _check_tree_predictor(predictor, n_features: int) -> str | None:
     return None
 
 
-def _check_cnn_network(data) -> str | None:
-    """Why a CNN's ONNX network is refused (:func:`serkit.inference.runtime.check_onnx_network`
-    with the CNN's operators), or None."""
-    return check_onnx_network(data, operators=ONNX_OPERATORS)
-
-
 def _check_cnn(cnn) -> str | None:
+    import numpy as np
+
     if cnn.backend == "torch":
         cnn._module()  # rebuilt on the meta device first: sizes that differ from the weights fail
     onnx_model = getattr(cnn, "onnx_model_", None)
-    return None if onnx_model is None else _check_cnn_network(onnx_model)
+    if onnx_model is None:
+        return None
+    return check_onnx_network(np.asarray(onnx_model, dtype=np.uint8).tobytes(), frame_network_inputs(cnn.n_mels_))
 
 
 def check_loaded_model(estimator) -> None:
@@ -670,7 +677,7 @@ def bundled_models() -> list[str]:
 
 def _resolve_model_dir(model_dir) -> Path:
     path = Path(model_dir)
-    if not path.is_dir() and len(path.parts) == 1 and path.name in bundled_models():
+    if not is_directory(path) and len(path.parts) == 1 and path.name in bundled_models():
         return BUNDLED_MODELS_DIR / path.name
     return path
 
@@ -709,7 +716,7 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
         raise ParameterError(f"runtime={runtime!r}; choose from {', '.join(RUNTIMES)}")
     bundled = model_dir is None
     model_dir = DEFAULT_MODEL_DIR if bundled else _resolve_model_dir(model_dir)
-    if not model_dir.is_dir():
+    if not is_directory(model_dir):
         hint = (" (the bundled default model is not installed; train one with "
                 "'serkit train ... -o src/serkit/data/models/default' or pass --model)"
                 if bundled else "")
@@ -723,8 +730,8 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
     if runtime == "skops" and MODEL_FILE not in files:
         raise ArtifactError(f"{model_dir}: has no {MODEL_FILE}, only its inference export")
     if has_export and runtime != "skops":
-        estimator = load_export(model_dir, [name for name in files if is_export_file(name)], check_network=_check_cnn_network)
-        _check_width(model_dir, estimator, metadata)
+        estimator = load_export(model_dir, [name for name in files if is_export_file(name)])
+        _check_input(model_dir, estimator, metadata, feature_set)
     else:
         estimator = _load_estimator(model_dir / MODEL_FILE)
         try:
@@ -739,8 +746,12 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
     return Predictor(estimator, feature_set, metadata=metadata, familiarity=familiarity)
 
 
-def _check_width(model_dir: Path, estimator, metadata: dict) -> None:
-    """An export that fixes its input width must take as many features as the set has columns."""
+def _check_input(model_dir: Path, estimator, metadata: dict, feature_set) -> None:
+    """An export must take the feature set's kind (vector, frames or a bundle of both) and,
+    where it fixes its input width, as many features as the set has columns."""
+    if estimator.input_kind != feature_set.kind:
+        raise ArtifactError(f"{model_dir / GRAPH_FILE}: the model takes {estimator.input_kind} input, "
+                            f"the feature set {feature_set.name!r} gives {feature_set.kind}")
     columns = metadata["feature_set"].get("columns")
     width = estimator.n_features_in_
     if columns is not None and width is not None and width != len(columns):

@@ -21,22 +21,24 @@ from serkit.inference.runtime import softmax
 
 
 def inner_validation_split(y, groups, validation_fraction, random_state):
-    """Indices ``(train, validation)`` inside a training set.
+    """Indices ``(train, validation)`` inside a training set, and what was held out:
+    ``"speakers"`` or ``"clips"``.
 
-    Grouped by speaker when ``groups`` names at least two speakers (no speaker on
-    both sides, as in the outer evaluation), else stratified by label.
+    Grouped by speaker when ``groups`` names at least ``1 / validation_fraction``
+    speakers (no speaker on both sides, as in the outer evaluation), else a random
+    part of the clips, stratified by label.
     """
     n_samples = len(y)
     n_splits = max(2, int(round(1.0 / validation_fraction)))
     if groups is not None and len(np.unique(groups)) >= n_splits:
         splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-        return next(splitter.split(np.zeros(n_samples), y, groups))
+        return (*next(splitter.split(np.zeros(n_samples), y, groups)), "speakers")
     _, counts = np.unique(y, return_counts=True)
     splitter_class = StratifiedShuffleSplit if counts.min() >= 2 else ShuffleSplit
     splitter = splitter_class(
         n_splits=1, test_size=validation_fraction, random_state=random_state
     )
-    return next(splitter.split(np.zeros(n_samples), y))
+    return (*next(splitter.split(np.zeros(n_samples), y)), "clips")
 
 
 @contextlib.contextmanager
@@ -86,7 +88,9 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         Weights (``"weight0"``, ``"bias0"``, ...) of each linear layer.
     history_ : list of dict
         Per epoch: ``epoch``, ``loss``, ``accuracy`` (training, dropout on) and
-        ``val_loss``, ``val_accuracy`` (inner validation; ``None`` without one).
+        ``val_loss``, ``val_accuracy`` (inner validation; ``None`` without one) and
+        ``val_held_out``: ``"speakers"`` or, below ``1 / validation_fraction`` training
+        speakers, ``"clips"`` (a random part, the same speakers on both sides).
     best_epoch_ : int
         The epoch whose weights were kept.
 
@@ -153,16 +157,16 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
             raise ParameterError(f"need at least two classes to train, got {self.classes_.tolist()}")
         if self.validation_fraction > 0:
             groups_array = None if groups is None else np.asarray(groups)
-            train_idx, val_idx = inner_validation_split(
+            train_idx, val_idx, held_out = inner_validation_split(
                 y_index, groups_array, self.validation_fraction, self.random_state
             )
         else:
-            train_idx, val_idx = np.arange(len(y_index)), np.array([], dtype=int)
+            train_idx, val_idx, held_out = np.arange(len(y_index)), np.array([], dtype=int), None
         with _torch_session(self.random_state) as torch:
-            self._train(torch, X, y_index, train_idx, val_idx)
+            self._train(torch, X, y_index, train_idx, val_idx, held_out)
         return self
 
-    def _train(self, torch, X, y_index, train_idx, val_idx) -> None:
+    def _train(self, torch, X, y_index, train_idx, val_idx, held_out) -> None:
         from torch import nn
 
         layers, width = [], X.shape[1]
@@ -207,6 +211,7 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
                 "accuracy": correct / len(X_train),
                 "val_loss": None,
                 "val_accuracy": None,
+                "val_held_out": held_out,  # the report's caption says which
             }
             if len(X_val):
                 network.eval()

@@ -123,10 +123,25 @@ def _headline_run(protocols: Mapping[str, Mapping]) -> tuple[str, Mapping]:
     raise ParameterError("a model without runs")
 
 
+REFERENCE_CORPUS = {"name": "ravdess", "n_speakers": 20}
+"""What the reference analysis ran on (the 20 RAVDESS actors shared with the project): its
+accuracies are shown beside a report on that corpus only."""
+
+
+def reference_ran_on(corpus: Mapping | None) -> bool:
+    """Whether ``corpus`` (a results' ``corpus`` summary) is the one the reference analysed.
+
+    >>> reference_ran_on({"name": "ravdess", "n_speakers": 20}), reference_ran_on({"name": "ravdess", "n_speakers": 4})
+    (True, False)
+    """
+    return all((corpus or {}).get(key) == value for key, value in REFERENCE_CORPUS.items())
+
+
 def comparison_context(results: Mapping) -> dict:
-    """Rows and figure of the model comparison, honest protocol first, reference beside."""
+    """Rows and figure of the model comparison, honest protocol first, reference beside (on
+    the reference's corpus only)."""
     grouped = _runs_by_model(results["runs"])
-    reference = results.get("reference") or {}
+    reference = (results.get("reference") or {}) if reference_ran_on(results.get("corpus")) else {}
     honest = next((p for p in HONEST_PROTOCOLS if any(p in runs for runs in grouped.values())), None)
     rows = []
     for model, protocols in grouped.items():
@@ -213,6 +228,8 @@ def model_context(model: str, protocols: Mapping[str, Mapping]) -> dict:
         "training_figure": figure_uri(
             result_figures.training_curves_figure(run["history"], title=f"{model}: training curves")
         ) if run.get("history") else None,
+        # What the network's inner validation held out: "speakers", "clips" (too few speakers), or unknown.
+        "validation_held_out": (run.get("history") or [{}])[0].get("val_held_out"),
         **_calibration_context(model, run),
         "slices": _slices_context(model, run),
     }
@@ -501,7 +518,9 @@ def build_report(
         "cross_corpus": done.get("cross-corpus"),
         "models": [done[f"model {model}"] for model in grouped],
         "command": command,
-        "evaluate_command": results.get("command") or first.get("command"),
+        # The command of results drawn --from elsewhere; a report that evaluated is one command.
+        "evaluate_command": None if (results.get("command") or first.get("command")) == command
+        else results.get("command") or first.get("command"),
         "seed": results.get("seed", first.get("seed")),
         "versions": library_versions(),
         "results_versions": {"serkit": results.get("serkit_version"), "created": results.get("created")},

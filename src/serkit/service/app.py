@@ -13,10 +13,12 @@ from fastapi_offline import FastAPIOffline
 from serkit import __version__
 from serkit.core.exceptions import ArtifactError
 from serkit.inference.predictor import Predictor
+from serkit.service.admission import UploadAdmission, UploadBudget
 from serkit.service.errors import install_error_handlers
 from serkit.service.limits import PredictionSlots, probe_tone
 from serkit.service.pool import PredictionPool
 from serkit.service.routers import info, page, predict
+from serkit.service.security import SecurityHeaders
 from serkit.service.settings import Settings, get_settings
 
 DESCRIPTION = """Speech emotion recognition over HTTP.
@@ -108,8 +110,27 @@ def create_app(model_dir: str | None = None, settings: Settings | None = None, *
     app.state.predictor = None
     app.state.pool = None
     app.state.slots = PredictionSlots(settings.max_concurrent, queue=settings.max_queued)
+    app.state.uploads = UploadBudget(settings.max_inflight_bytes)
     install_error_handlers(app)
     app.include_router(predict.router)
     app.include_router(info.router)
     app.include_router(page.router)
+    add_guards(app, settings)
     return app
+
+
+def add_guards(app: FastAPI, settings: Settings) -> None:
+    """The middleware every request passes, outermost first: security headers (on every
+    answer, refusals included), the ``Host`` check, CORS (only with ``cors_origins``),
+    and the admission of uploads from their headers (:mod:`serkit.service.admission`)."""
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    # add_middleware puts each one outside those added before it.
+    app.add_middleware(UploadAdmission, settings=settings, slots=app.state.slots, budget=app.state.uploads)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type"], expose_headers=["Retry-After"])
+    if settings.allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts), www_redirect=False)
+    app.add_middleware(SecurityHeaders)

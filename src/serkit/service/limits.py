@@ -4,26 +4,28 @@ sizes and the probe clip that the app, the worker pool and the routers share.
 A prediction is CPU-bound: more of them at once than there are cores only share the
 cores. So at most ``limit`` run; up to ``queue`` more wait their turn (each holding
 at most one upload, so memory stays bounded); a request beyond those is told
-``503 Retry-After: 1`` at once, before its upload is read, and can retry, go
-elsewhere, or give up. Each prediction holds its slot until its thread has
-finished, even if its client has gone.
+``503 Retry-After: 1`` at once, from its headers, before its upload is read
+(:mod:`serkit.service.admission` takes the place), and can retry, go elsewhere,
+or give up. Each prediction holds its slot until its thread has finished, even if
+its client has gone.
 
 Examples
 --------
 >>> import asyncio
 >>> slots = PredictionSlots(1, queue=0)
 >>> async def one():
-...     async with slots.hold():
-...         return slots.busy
+...     with slots.admit():
+...         async with slots.hold():
+...             return slots.admitted, slots.busy
 >>> asyncio.run(one()), slots.busy
-(1, 0)
+((1, 1), 0)
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 
 import numpy as np
 
@@ -47,8 +49,10 @@ class PredictionSlots:
         self.admitted = 0
         self._running = None  # the semaphore is made in the event loop that uses it
 
-    def check(self) -> None:
-        """Refuse now, before reading an upload, when every slot and place in the queue is taken."""
+    @contextmanager
+    def admit(self):
+        """Hold a place (running or waiting) for the block, or refuse at once with 503 when
+        every slot and place in the queue is taken."""
         if self.admitted >= self.limit + self.queue:
             raise ApiError(
                 503,
@@ -57,29 +61,29 @@ class PredictionSlots:
                 f"of this server; retry in {RETRY_AFTER_S} s",
                 headers={"Retry-After": str(RETRY_AFTER_S)},
             )
+        self.admitted += 1
+        try:
+            yield
+        finally:
+            self.admitted -= 1
 
     @asynccontextmanager
     async def hold(self):
-        """Wait for a slot and hold it for the block (or refuse as :meth:`check`)."""
-        self.check()
+        """Wait for a slot (inside a place taken with :meth:`admit`) and hold it for the block."""
         if self._running is None:
             self._running = asyncio.Semaphore(self.limit)
-        self.admitted += 1
-        try:
-            async with self._running:
-                self.busy += 1
-                try:
-                    yield
-                finally:
-                    self.busy -= 1
-        finally:
-            self.admitted -= 1
+        async with self._running:
+            self.busy += 1
+            try:
+                yield
+            finally:
+                self.busy -= 1
 
 
 # -- uploads and the probe clip, shared by the app, the worker pool and the routers
 
 IN_MEMORY_BYTES = 1024 * 1024
-"""Uploads up to this size go to a worker as bytes; larger ones as a private temporary file."""
+"""Uploads up to this size go to a worker as bytes; larger ones by the path of their file."""
 
 
 class NamedStream(io.RawIOBase):

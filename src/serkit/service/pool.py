@@ -4,8 +4,8 @@ A prediction is CPU-bound Python; in threads of one process the GIL lets about o
 core do it. :class:`PredictionPool` runs them in ``workers`` processes started with
 ``spawn`` (a fresh interpreter, never a fork of a process that has threads), each
 loading the model once when it starts. The event loop only hands over the upload
-(its bytes, or for a large one the path of a private temporary file) and awaits the
-result dict.
+(its bytes, or for a large one a path by which the worker opens the server's own
+anonymous temporary file, never a copy) and awaits the result dict.
 
 - serkit's errors (bad audio, bad parameters) cross the process boundary with their
   class and message, so the service answers the same 4xx as in one process.
@@ -31,8 +31,6 @@ import io
 import logging
 import math
 import os
-import shutil
-import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +40,12 @@ from serkit.service.errors import ApiError
 from serkit.service.limits import IN_MEMORY_BYTES, NamedStream, probe_tone
 
 logger = logging.getLogger("serkit.service")
+
+SHARED_FILES = os.path.isdir("/proc/self/fd")
+"""Whether a worker can open the server's open files by path (``/proc/PID/fd/N``, Linux):
+then a large upload, spooled to an anonymous temporary file that vanishes with the
+server however it ends, reaches the worker without a copy. Elsewhere its bytes go over
+the pipe."""
 
 RETRY_AFTER_S = 1
 """What a client whose worker died is told to wait: about the time a new worker needs to start."""
@@ -107,7 +111,7 @@ def _worker_ready() -> int:
 
 
 def _predict_in_worker(upload: bytes | str, options: dict) -> dict:
-    """Predict ``upload`` (the file's bytes, or the path of a temporary copy)."""
+    """Predict ``upload`` (the file's bytes, or a path to the server's open file)."""
     with io.BytesIO(upload) if isinstance(upload, bytes) else open(upload, "rb") as raw:
         return _worker_predictor.predict_file(NamedStream(raw), **options)
 
@@ -133,7 +137,6 @@ class PredictionPool:
         self.restarts = 0
         self._executor = None
         self._restarted_at = -math.inf
-        self._spool_dir = None
 
     def _new_executor(self) -> ProcessPoolExecutor:
         import multiprocessing
@@ -157,7 +160,6 @@ class PredictionPool:
         """
         from serkit.core.exceptions import ArtifactError
 
-        self._spool_dir = tempfile.mkdtemp(prefix="serkit-uploads-")  # mode 0700: this user only
         try:
             await asyncio.gather(*[asyncio.wrap_future(ready) for ready in self._launch()])
         except BrokenProcessPool:
@@ -187,17 +189,13 @@ class PredictionPool:
         Raises what ``predict_file`` raises, or :class:`~serkit.service.errors.ApiError`
         503 when the worker died twice.
         """
+        raw.flush()  # what is still buffered here would be missing from the worker's view of the file
         size = raw.seek(0, io.SEEK_END)
         raw.seek(0)
-        if size <= IN_MEMORY_BYTES:
+        if size <= IN_MEMORY_BYTES or not SHARED_FILES:
             return await self._submit(raw.read(), options)
-        descriptor, path = tempfile.mkstemp(dir=self._spool_dir, suffix=".upload")
-        try:
-            with os.fdopen(descriptor, "wb") as copy:
-                await asyncio.to_thread(shutil.copyfileobj, raw, copy)
-            return await self._submit(path, options)
-        finally:
-            os.unlink(path)
+        # The worker opens the file anew (its own offset); it stays open here until the answer.
+        return await self._submit(f"/proc/{os.getpid()}/fd/{raw.fileno()}", options)
 
     def _restart_wait_s(self) -> float:
         """Seconds until a broken pool may be replaced (0: now)."""
@@ -218,7 +216,7 @@ class PredictionPool:
         )
 
     def close(self) -> None:
-        """Stop the workers (after their current prediction) and remove the upload folder."""
+        """Stop the workers (after their current prediction)."""
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
@@ -226,6 +224,3 @@ class PredictionPool:
             # holds the executor: collect that cycle now, so that its queues' semaphores are
             # released here, not reported as leaked by multiprocessing's tracker at exit.
             gc.collect()
-        if self._spool_dir is not None:
-            shutil.rmtree(self._spool_dir, ignore_errors=True)
-            self._spool_dir = None

@@ -1,17 +1,20 @@
 """``POST /v1/predict``: audio in (multipart field or raw body), emotion out.
 
-The body is read in chunks and refused with 413 as soon as it passes the upload
-limit; it only ever lands in a ``SpooledTemporaryFile`` (memory, or an anonymous
-temporary file the OS removes on close). Decoding and the model run in the
+A request reaches this route only once :mod:`serkit.service.admission` has admitted
+it from its headers (a place among the predictions, its bytes within the total,
+its size within the limit); the body is read in chunks and refused with 413 as soon
+as it passes the upload limit, with 408 when it is too slow. It only ever lands in a
+``SpooledTemporaryFile`` (memory, or an anonymous temporary file the OS removes on
+close, even when the server is killed). Decoding and the model run in the
 prediction worker processes (:mod:`serkit.service.pool`), or with
 ``prediction_workers=0`` in the thread pool, so the event loop keeps serving other
 requests meanwhile.
 
 Every request is bounded before any work: window and hop (and so the number of
-windows over ``max_duration_s``) are checked first, a full server answers 503 before
-reading the upload, and at most ``Settings.max_concurrent`` predictions run, each
-decoding block by block (:meth:`serkit.inference.Predictor.predict_file`), so
-memory is bounded per request and in total.
+windows over ``max_duration_s``) are checked first, and at most
+``Settings.max_concurrent`` predictions run, each decoding block by block
+(:meth:`serkit.inference.Predictor.predict_file`), so memory is bounded per request
+and in total.
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ from serkit.inference.speakers import parse_speakers
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 
-RAW_TYPES = ("audio/", "application/octet-stream")
-MULTIPART_OVERHEAD = 64 * 1024
-"""Allowance for multipart boundaries and headers on top of the upload limit."""
+RAW_TYPES = ("audio/", "video/", "application/octet-stream")
+"""Raw bodies accepted: phones label recordings ``video/mp4`` or ``video/3gpp``, browsers
+``video/webm``; only the audio stream is decoded."""
 
 SPOOL_IN_MEMORY = IN_MEMORY_BYTES
 """Uploads up to this size stay in memory; larger ones spill to an anonymous temporary file."""
@@ -76,21 +79,6 @@ class Prediction(BaseModel):
     speakers: dict[str, SpeakerSummary] | None = None
 
 
-def _limited(receive, limit: int):
-    """Wrap an ASGI ``receive`` so that a body longer than ``limit`` bytes raises 413."""
-    received = 0
-
-    async def limited_receive():
-        nonlocal received
-        message = await receive()
-        received += len(message.get("body", b""))
-        if received > limit:
-            raise ApiError(413, "too_large", f"upload larger than the limit of {limit / 2**20:g} MiB")
-        return message
-
-    return limited_receive
-
-
 _REQUEST_BODY = {
     "required": True,
     "content": {
@@ -98,6 +86,7 @@ _REQUEST_BODY = {
             "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
         },
         "audio/*": {"schema": {"type": "string", "format": "binary"}},
+        "video/*": {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
     },
 }
@@ -108,15 +97,17 @@ _REQUEST_BODY = {
     response_model=Prediction,
     summary="Predict the emotion of an audio file",
     description=(
-        "Send any format libsndfile reads (WAV, FLAC, OGG, MP3, …) as the multipart field `file` "
-        "or as the raw body with `Content-Type: audio/*` or `application/octet-stream`. "
+        "Send WAV, FLAC, OGG, MP3, m4a/AAC, MP4, WebM/Opus, AMR, ALAC or another format libsndfile or "
+        "FFmpeg reads as the multipart field `file` or as the raw body with `Content-Type: audio/*`, "
+        "`video/*` (only the audio is decoded) or `application/octet-stream`. "
         "Audio of at least `window + hop` seconds also gets a timeline (`segments`), a `summary` "
         "(seconds per emotion, the dominant one), and whole-file probabilities that are the "
-        "seconds-weighted mean of the windows'. Past the server's concurrent predictions: 503 "
-        "with `Retry-After`."
+        "seconds-weighted mean of the windows'. Past the server's concurrent predictions or its "
+        "upload bytes in flight: 503 with `Retry-After`, before the body is read; a body that "
+        "takes too long: 408."
     ),
     openapi_extra={"requestBody": _REQUEST_BODY},
-    responses={code: {"model": ErrorBody} for code in (400, 413, 415, 422, 503)},
+    responses={code: {"model": ErrorBody} for code in (400, 408, 413, 415, 422, 503)},
 )
 async def predict(
     request: Request,
@@ -128,18 +119,11 @@ async def predict(
 ) -> JSONResponse:
     predictor.timeline_options(window, hop)  # bounds, before any reading; the window count from the header
     diarize = parse_speakers(speakers)
-    slots = request.app.state.slots
-    slots.check()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
-        raise ApiError(413, "too_large", f"upload of {int(declared) / 2**20:.1f} MiB exceeds the limit of {limit / 2**20:g} MiB")
 
     if content_type == "multipart/form-data":
-        form = await Request(request.scope, _limited(request.receive, limit + MULTIPART_OVERHEAD)).form(
-            max_files=1, max_fields=8
-        )
+        form = await request.form(max_files=1, max_fields=8)
         try:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
@@ -168,7 +152,7 @@ async def predict(
         415,
         "unsupported_media_type",
         f"content type {content_type or 'missing'!r}: send multipart/form-data with a 'file' field, "
-        "or the raw file as audio/* or application/octet-stream",
+        "or the raw file as audio/*, video/* or application/octet-stream",
     )
 
 

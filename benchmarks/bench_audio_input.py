@@ -1,0 +1,168 @@
+"""Audio input with the bundled model: files that lie, silence, and what phones and browsers record.
+
+Prints the figures of issue 22 (items 1 and 6) and issue 20 (item 2):
+
+- an MP3 of 3.8 s whose Xing header claims 288 s: windows analysed and whether
+  5 runs answer the same; the same MP3 claiming 160 hours at ``--window 60 --hop 60``:
+  seconds to the answer;
+- a 299 s silent FLAC (about 14 KB): CPU seconds to its refusal, at the default
+  hop and at ``--hop 0.1``;
+- m4a/AAC, MP4, WebM/Opus and ALAC clips predicted through ``serkit predict --json``
+  (a child process) and ``POST /v1/predict`` (FastAPI's TestClient), and the line
+  a broken m4a gets.
+
+All files are synthesised into a temporary folder (PyAV encodes the recorder formats).
+
+Usage::
+
+    nice -n 10 python3 benchmarks/bench_audio_input.py
+    PYTHONPATH=OLD/src python3 benchmarks/bench_audio_input.py --parts lying,silence   # another checkout
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+RECORDER_FORMATS = {"m4a/AAC": ("clip.m4a", "mp4", "aac"), "MP4": ("clip.mp4", "mp4", "aac"),
+                    "WebM/Opus": ("clip.webm", "webm", "libopus"), "ALAC": ("clip.alac.m4a", "ipod", "alac")}
+
+
+def voice_like(seconds: float, sr: int) -> np.ndarray:
+    """A gliding harmonic tone with syllable-rate modulation: enough for the model to answer."""
+    t = np.arange(int(seconds * sr)) / sr
+    phase = 2 * np.pi * np.cumsum(140 + 40 * np.sin(2 * np.pi * 0.7 * t)) / sr
+    envelope = np.clip(np.sin(2 * np.pi * 4 * t), 0, None)
+    return (0.25 * envelope * (np.sin(phase) + 0.5 * np.sin(2 * phase))).astype(np.float32)
+
+
+def lying_mp3(path: Path, claimed_s: float, sr: int = 22050) -> Path:
+    sf.write(path, voice_like(3.8, sr), sr, format="MP3")
+    data = bytearray(path.read_bytes())
+    xing = max(data.find(b"Xing"), data.find(b"Info"))
+    data[xing + 8 : xing + 12] = struct.pack(">I", int(claimed_s * sr / 576))  # MPEG-2 Layer III: 576 samples a frame
+    path.write_bytes(bytes(data))
+    return path
+
+
+def encode(path: Path, container: str, codec: str, sr: int = 48000) -> Path:
+    import av
+
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream(codec, rate=sr, layout="mono")
+        frame = av.AudioFrame.from_ndarray(voice_like(4.0, sr)[None, :], format="flt", layout="mono")
+        frame.rate = sr
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    return path
+
+
+def counting(predictor) -> list:
+    """Count the clips and windows whose features ``predictor`` computes."""
+    count = [0]
+    extract = predictor._extract
+
+    def counted(pieces, name, mapper):
+        count[0] += len(pieces)
+        return extract(pieces, name, mapper)
+
+    predictor._extract = counted
+    return count
+
+
+def answer(predictor, path: Path, **options) -> str:
+    """The prediction as JSON, or the refusal."""
+    from serkit.core.exceptions import SerkitError
+
+    try:
+        return json.dumps(predictor.predict_file(path, **options), sort_keys=True)
+    except SerkitError as error:
+        return f"refused: {error}"
+
+
+def lying_mp3_figures(predictor, folder: Path) -> None:
+    count = counting(predictor)
+    path = lying_mp3(folder / "lying-288s.mp3", 288)
+    answers = [answer(predictor, path) for _ in range(5)]
+    refusals = sum(text.startswith("refused") for text in answers)
+    print(f"MP3 claiming 288 s (real 3.8 s): {count[0] / 5:.0f} windows analysed per run; "
+          f"answers over 5 runs: {'identical' if len(set(answers)) == 1 else 'differ'} ({refusals} refused)")
+
+
+def lying_160h_figures(predictor, folder: Path) -> None:
+    path = lying_mp3(folder / "lying-160h.mp3", 160 * 3600)
+    start = time.perf_counter()
+    result = predictor.predict_file(path, window_s=60, hop_s=60)
+    print(f"MP3 claiming 160 h, --window 60 --hop 60: answered in {time.perf_counter() - start:.2f} s "
+          f"({result['duration']} s analysed)")
+
+
+def silence_figures(predictor, folder: Path) -> None:
+    from serkit.core.exceptions import AudioError
+
+    path = folder / "silence.flac"
+    sf.write(path, np.zeros(299 * 16000, dtype=np.int16), 16000, subtype="PCM_16")
+    for hop in (None, 0.1):
+        start = time.process_time()
+        try:
+            predictor.predict_file(path, hop_s=hop)
+            outcome = "answered"
+        except AudioError as error:
+            outcome = str(error).rsplit(": ", 1)[-1]
+        label = "default hop" if hop is None else f"hop {hop}"
+        print(f"299 s silent FLAC ({path.stat().st_size / 1024:.0f} KB), {label}: "
+              f"{time.process_time() - start:.2f} s CPU ({outcome})")
+
+
+def format_figures(predictor, folder: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from serkit.service import create_app
+    from serkit.service.settings import Settings
+
+    files = {label: encode(folder / name, container, codec) for label, (name, container, codec) in RECORDER_FORMATS.items()}
+    broken = folder / "broken.m4a"
+    broken.write_bytes(files["m4a/AAC"].read_bytes()[:20000])
+    cli = subprocess.run([sys.executable, "-m", "serkit", "predict", *map(str, files.values()), str(broken), "--json"],
+                         capture_output=True, text=True)
+    by_path = {item["path"]: item for item in json.loads(cli.stdout)}
+    print("| format | CLI | REST |\n| --- | --- | --- |")
+    cli_ok = rest_ok = 0
+    with TestClient(create_app(settings=Settings(), predictor=predictor)) as client:
+        for label, path in files.items():
+            cli_answer = by_path[str(path)].get("emotion") or by_path[str(path)]["error"]
+            response = client.post("/v1/predict", files={"file": (path.name, path.read_bytes(), "application/octet-stream")})
+            rest_answer = response.json().get("emotion") if response.status_code == 200 else f"{response.status_code}"
+            cli_ok += "emotion" in by_path[str(path)]
+            rest_ok += response.status_code == 200
+            print(f"| {label} | {cli_answer} | {rest_answer} |")
+        response = client.post("/v1/predict", files={"file": ("broken.m4a", broken.read_bytes(), "audio/mp4")})
+    print(f"predicted: CLI {cli_ok} of {len(files)}, REST {rest_ok} of {len(files)}")
+    print(f"broken m4a: CLI {by_path[str(broken)]['error']!r}; REST {response.status_code} {response.json()['detail']!r}")
+
+
+PARTS = {"lying": lying_mp3_figures, "lying-160h": lying_160h_figures, "silence": silence_figures, "formats": format_figures}
+
+
+def main() -> None:
+    from serkit.artifacts import load_model
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)} (default: all)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        for part in args.parts.split(","):
+            PARTS[part](load_model(), Path(folder))
+
+
+if __name__ == "__main__":
+    main()
