@@ -154,7 +154,7 @@ PARTS = {"lying": lying_mp3_figures, "lying-160h": lying_160h_figures, "silence"
 
 
 def main() -> None:
-    from serkit.artifacts import load_model
+    from serkit.models.artifacts import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)} (default: all)")

@@ -83,6 +83,11 @@ def test_an_onnx_concat_bomb_is_refused_before_it_runs(tmp_path, depth):
     assert "intermediate values take" in message or "no size" in message or "do not check" in message
 
 
+def test_a_network_of_too_many_nodes_is_refused_before_shape_inference(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "MAX_NETWORK_NODES", 10)
+    assert "an ONNX network of 14 nodes; at most 10" in refusal(hostile.with_network(tmp_path / "model", hostile.concat_bomb(12)))
+
+
 def test_the_bundled_networks_pass_the_size_check():
     network = (hostile.BUNDLED / hostile.BUNDLE_MODEL / "inference-0.onnx").read_bytes()
     assert runtime.check_onnx_network(network, runtime.frame_network_inputs(64)) is None

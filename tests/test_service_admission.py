@@ -261,8 +261,8 @@ def test_serve_hands_its_limits_to_uvicorn_the_app_and_the_connections(monkeypat
     from serkit.cli import serve
     from serkit.service.settings import ENVIRONMENT
 
-    for variable in ENVIRONMENT.values():  # what serve sets is removed again after the test
-        monkeypatch.delenv(variable, raising=False)
+    # serve puts its settings in the environment: give it a copy, without any SERKIT_* set
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k not in ENVIRONMENT.values()})
     monkeypatch.setattr("serkit.models.artifacts.load_model", lambda model_dir: make_predictor())
     monkeypatch.setattr(serve, "check_port_free", lambda host, port: None)
     started = {}

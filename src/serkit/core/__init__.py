@@ -4,7 +4,8 @@
 - :mod:`serkit.core.labels`: the emotion vocabulary;
 - :mod:`serkit.core.audio`: reading, checking and resampling audio;
 - :mod:`serkit.core.pyav_audio`: FFmpeg (PyAV) decoding for MP3 and what phones and browsers record;
-- :mod:`serkit.core.level`: level normalisation before any feature.
+- :mod:`serkit.core.level`: level normalisation before any feature;
+- :mod:`serkit.core.files`: file checksums (model manifests, bundled encoders).
 
 >>> from serkit.core.labels import EMOTIONS
 >>> EMOTIONS[0]

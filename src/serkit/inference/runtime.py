@@ -60,6 +60,10 @@ MAX_NETWORK_BYTES = 2 << 30
 """Most bytes all intermediate values of one ONNX network may take together, their shapes
 inferred for one call of :data:`PREDICT_BATCH_FRAMES` frames (the bundled CNN's: 159 MB)."""
 
+MAX_NETWORK_NODES = 10_000
+"""Most nodes one ONNX network may hold, subgraphs included (the bundled CNN: 91): bounds
+the time the checks and shape inference take."""
+
 ONNX_OPERATORS = frozenset({
     "Add", "Clip", "Concat", "Constant", "Conv", "Gemm", "MaxPool", "Mul", "ReduceSum", "Relu",
     "Reshape", "Shape", "Slice", "Softmax", "Sqrt", "Sub", "Tanh", "Unsqueeze",
@@ -206,7 +210,8 @@ def check_onnx_network(network: bytes, input_shapes: dict, *, operators=ONNX_OPE
     """Why the ONNX ``network`` (untrusted bytes) must not run, or None: the one check every
     ONNX file serkit loads passes before ONNX Runtime sees it.
 
-    Refused: an unparsable file; weights read from outside the file; an operator outside
+    Refused: an unparsable file; more than :data:`MAX_NETWORK_NODES` nodes; weights read
+    from outside the file; an operator outside
     ``operators`` (also inside subgraphs), a custom domain or a function; an input not in
     ``input_shapes`` or of another rank or fixed size; and, with the inputs set to
     ``input_shapes`` (the largest one call will get), any intermediate value whose shape
@@ -298,6 +303,8 @@ def _onnx_structure_problem(model, operators, domains=("ai.onnx",)) -> str | Non
 
     graphs = list(_subgraphs(model.graph))
     nodes = [node for graph in graphs for node in graph.node]
+    if len(nodes) > MAX_NETWORK_NODES:
+        return f"an ONNX network of {len(nodes)} nodes; at most {MAX_NETWORK_NODES}"
     tensors = [t for graph in graphs for t in graph.initializer]
     tensors += [attribute.t for node in nodes for attribute in node.attribute if attribute.type == onnx.AttributeProto.TENSOR]
     if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or any(g.sparse_initializer for g in graphs):
