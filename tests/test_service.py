@@ -109,7 +109,7 @@ def test_predict_long_file_has_a_timeline(client):
     segments = response.json()["segments"]
     assert len(segments) == 9
     assert segments[0]["emotion"] == "sad" and segments[-1]["emotion"] == "happy"
-    assert set(segments[0]) == {"start", "end", "emotion", "probabilities"}
+    assert set(segments[0]) == {"start", "end", "emotion", "probabilities", "familiarity", "caution", "speaker"}
 
 
 def test_answers_match_the_documented_schema(client):
@@ -132,6 +132,12 @@ def test_no_file(client):
     )
     assert_error(response, 400, "no_file", "'file'")
     assert_error(client.post("/v1/predict", content=b"", headers={"content-type": "audio/wav"}), 400, "no_file", "empty")
+
+
+def test_a_bad_speaker_count_is_refused_before_reading(client):
+    for value in ("many", "0", "17"):
+        response = client.post(f"/v1/predict?speakers={value}", content=b"x", headers={"content-type": "audio/wav"})
+        assert_error(response, 400, "invalid_parameter", "speakers=")
 
 
 def test_garbage_bytes(client):

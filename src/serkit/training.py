@@ -35,6 +35,7 @@ from serkit.evaluation.crosscorpus import POOL_SEPARATOR, cross_corpus_matrix
 from serkit.evaluation.pooling import check_balance, keep_emotions, pool, training_weights, weight_summary
 from serkit.evaluation.protocols import evaluate
 from serkit.features.adaptation import SourceAdapter, adapt_training, adaptation_metadata, adapted_model
+from serkit.inference.familiarity import MIN_REFERENCE, fit_familiarity
 from serkit.models import fit_model, make_model
 from serkit.models.artifacts import save_model
 
@@ -112,6 +113,23 @@ def fit_estimator(model: str, X, y, groups, *, speaker_norm: bool = False, rando
                      sample_weight=sample_weight)
 
 
+def training_familiarity(feature_set, X, groups, *, speaker_norm: bool = False):
+    """Familiarity statistics of the features a model is trained on (per-speaker standardised
+    with ``speaker_norm``, as the model sees them), or None for frame sets, bundles and
+    fewer than :data:`~serkit.inference.familiarity.MIN_REFERENCE` clips.
+
+    >>> rng = np.random.default_rng(0)
+    >>> from serkit.features import get_feature_set
+    >>> training_familiarity(get_feature_set("seed26"), rng.normal(size=(40, 26)), None).reference.shape
+    (40,)
+    """
+    if feature_set.kind != "vector" or len(X) < MIN_REFERENCE:
+        return None
+    if speaker_norm:
+        X = SourceAdapter().fit_transform(X, groups)
+    return fit_familiarity(X, groups)
+
+
 def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, params, n_splits, random_state,
                cross_validate, command, progress):
     """One corpus: speaker-grouped CV, then the fit on every clip; ``(Path, EvaluationResult or None)``."""
@@ -134,7 +152,8 @@ def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, params, 
     # The registry name, also for models that are not pipelines named after it.
     extra = {"model": model, "model_params": dict(params or {}), "corpus": dataset.corpus, "n_train": int(len(dataset.y)),
              "command": command, "seed": int(random_state)}
-    path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra)
+    path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra,
+                      familiarity=training_familiarity(feature_set, dataset.X, dataset.groups, speaker_norm=speaker_norm))
     return path, result
 
 
@@ -176,5 +195,6 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
     if adaptation is not None:
         extra["adaptation"] = adaptation_metadata(
             adapt, adaptation, source=f"the pooled training clips of {POOL_SEPARATOR.join(datasets)}")
-    path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra)
+    path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra,
+                      familiarity=training_familiarity(feature_set, X, groups, speaker_norm=speaker_norm))
     return path, result, dropped

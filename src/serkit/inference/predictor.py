@@ -246,6 +246,10 @@ class Predictor:
         Default timeline window (0.5 to 60 s) and hop (0.1 s to the window).
     segment : {"fixed", "vad"}
         Default segmentation: fixed windows, or utterances of the speech (module docstring).
+    familiarity : serkit.inference.familiarity.Familiarity or None
+        Statistics of the training features: each result then carries ``familiarity``
+        (how typical its features are of the training data, 0 to 1) and ``caution``
+        where it is below :data:`serkit.inference.familiarity.CAUTION_BELOW`.
 
     Examples
     --------
@@ -262,6 +266,7 @@ class Predictor:
         window_s: float = DEFAULT_WINDOW_S,
         hop_s: float = DEFAULT_HOP_S,
         segment: str = "fixed",
+        familiarity=None,
     ):
         if not hasattr(estimator, "predict_proba"):
             raise ParameterError(f"estimator {type(estimator).__name__} has no predict_proba")
@@ -272,6 +277,7 @@ class Predictor:
         self.estimator = estimator
         self.feature_set = feature_set
         self.metadata = dict(metadata or {})
+        self.familiarity = familiarity
         self.emotions = classes
         # Probabilities are listed in RAVDESS order (neutral … surprised), not the
         # model's alphabetical class order; other labels follow in the model's order.
@@ -309,6 +315,7 @@ class Predictor:
             "emotions": list(self.emotions),
             "speaker_norm": self.speaker_norm,
             "adaptation": self.adaptation,
+            "familiarity": self.familiarity is not None,
             "window_s": self.window_s,
             "hop_s": self.hop_s,
         }
@@ -391,6 +398,7 @@ class Predictor:
         max_duration_s: float | None = None,
         n_jobs: int = 1,
         segment: str | None = None,
+        diarize=None,
     ) -> dict:
         """Read ``source`` at the feature set's rate and predict it like :meth:`predict_audio`.
 
@@ -400,20 +408,34 @@ class Predictor:
         windows follow the data as it is decoded, so a header claiming more audio than
         the file holds costs nothing and changes nothing.
 
+        With ``diarize`` (``"auto"`` or a number of speakers, :func:`serkit.inference.speakers.parse_speakers`)
+        the pieces (the utterances with ``segment="vad"``, else the timeline windows) are
+        clustered by voice: each segment gets its ``speaker`` and the result a ``speakers``
+        summary per speaker; a speaker-normalised model standardises each speaker's
+        features by that speaker's own statistics. The pieces are then all held at once
+        (their features and d-vectors are all needed together).
+
         Raises :class:`~serkit.core.exceptions.AudioError` for unusable audio, including
         silence with fixed windows (a model's answer on silence means nothing; with
         ``segment="vad"`` silence is "no speech"), and
         :class:`~serkit.core.exceptions.ParameterError` as :meth:`predict_audio`.
         """
-        self._refuse_speaker_norm()
+        from serkit.inference.speakers import parse_speakers
+
+        diarize = parse_speakers(diarize)
+        if diarize is None:
+            self._refuse_speaker_norm()
         segment = check_segment(self.segment if segment is None else segment)
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
             if segment == "vad":
                 with _one_blas_thread():
-                    return self._predict_file_speech(source, stream, n_jobs)
+                    return self._predict_file_speech(source, stream, n_jobs, diarize)
             self._check_claimed_windows(stream, window_s, hop_s)
             with _one_blas_thread():
-                return self._predict_samples(_Samples(stream.blocks(), stream.name), window_s, hop_s, n_jobs)
+                samples = _Samples(stream.blocks(), stream.name)
+                if diarize is not None:
+                    return self._predict_speakers(self._pieces(samples, window_s, hop_s), samples, diarize, n_jobs)
+                return self._predict_samples(samples, window_s, hop_s, n_jobs)
 
     # -- batches ------------------------------------------------------------------
 
@@ -429,6 +451,7 @@ class Predictor:
         progress: bool = False,
         n_jobs: int = 1,
         segment: str | None = None,
+        diarize=None,
     ) -> list[BatchItem]:
         """Predict many files; a file that fails is reported, never stops the rest.
 
@@ -448,6 +471,9 @@ class Predictor:
             Show a progress bar (tqdm, on stderr).
         n_jobs : int >= 1
             Threads computing window features.
+        diarize : "auto", int or None
+            Cluster each file's pieces by speaker (:meth:`predict_file`); a
+            speaker-normalised model then needs no ``speakers``.
 
         Returns
         -------
@@ -464,7 +490,9 @@ class Predictor:
         """
         if speakers is not None and len(speakers) != len(sources):
             raise ParameterError(f"got {len(speakers)} speakers for {len(sources)} files")
-        if self.speaker_norm and speakers is None:
+        if adapt and diarize is not None:
+            raise ParameterError("adapt and diarize do not go together: adapt to the files, or find their speakers")
+        if self.speaker_norm and speakers is None and diarize is None:
             raise ParameterError(
                 "this model was trained on per-speaker standardised features; "
                 "give each file's speaker (serkit predict --speaker-from folder|COLUMN)"
@@ -481,12 +509,12 @@ class Predictor:
             self._check_adaptable(sources)
         if adapt and len(sources) == 1:
             outcomes = [_outcome(names[0], lambda: self._predict_on_own_windows(sources[0], window_s, hop_s, max_duration_s))]
-        elif adapt or self.speaker_norm:
+        elif adapt or (self.speaker_norm and diarize is None):
             groups = [""] * len(sources) if speakers is None else [str(speaker) for speaker in speakers]
             outcomes = self._predict_standardised(sources_shown, names, groups, window_s, hop_s, max_duration_s)
         else:
             options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s, "n_jobs": n_jobs,
-                       "segment": segment}
+                       "segment": segment, "diarize": diarize}
             outcomes = [_outcome(name, lambda: self.predict_file(source, **options)) for source, name in zip(sources_shown, names)]
         return [BatchItem(name, **outcome) for name, outcome in zip(names, outcomes)]
 
@@ -550,7 +578,7 @@ class Predictor:
             return self._predict_whole(self._checked_clip(samples.all(), samples.name), samples.name)
         return self._predict_windows(windows, samples, n_jobs)
 
-    def _predict_file_speech(self, source: AudioSource, stream: AudioStream, n_jobs: int) -> dict:
+    def _predict_file_speech(self, source: AudioSource, stream: AudioStream, n_jobs: int, diarize=None) -> dict:
         """Voice activity over the file, then its utterances (decoded again when the file is long)."""
         detector = SpeechDetector(self.sr)
         if stream.duration_s is not None and stream.duration_s <= WHOLE_READ_S:
@@ -558,7 +586,7 @@ class Predictor:
             if y.shape[-1] < MIN_SAMPLES:
                 raise AudioError(f"{stream.name}: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
             detector.feed(y)
-            return self._predict_speech(detector.finish(), _Samples([y], stream.name), n_jobs)
+            return self._predict_speech(detector.finish(), _Samples([y], stream.name), n_jobs, diarize)
         for block in stream.blocks():
             check_peak(block, stream.name)
             detector.feed(block)
@@ -566,14 +594,16 @@ class Predictor:
         if hasattr(source, "seek"):
             source.seek(0)
         with AudioStream(source, sr=self.sr) as again:
-            return self._predict_speech(speech, _Samples(again.blocks(), again.name), n_jobs)
+            return self._predict_speech(speech, _Samples(again.blocks(), again.name), n_jobs, diarize)
 
-    def _predict_speech(self, speech: Speech, samples: "_Samples", n_jobs: int) -> dict:
-        """The utterances' emotions (their samples taken from ``samples``), or "no speech"."""
+    def _predict_speech(self, speech: Speech, samples: "_Samples", n_jobs: int, diarize=None) -> dict:
+        """The utterances' emotions (their samples taken from ``samples``; clustered by voice
+        with ``diarize``), or "no speech"."""
         reason = speech.no_speech_reason()
         if reason is not None:
-            return {"emotion": None, "probabilities": None, "duration": round(speech.duration_s, 3),
-                    "speech_seconds": speech.speech_s, "segments": [], "summary": None, "no_speech": reason}
+            return {"emotion": None, "probabilities": None, **_familiarity_fields(None),
+                    "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s, "segments": [],
+                    "summary": None, "speakers": None, "no_speech": reason}
         sr = self.sr
 
         def utterances():
@@ -583,31 +613,74 @@ class Predictor:
                 samples.forget_before(round(end * sr))
 
         weights = np.array([u.speech_s for u in speech.utterances])
-        result = self._predict_windows(utterances(), samples, n_jobs, weights=weights)
+        if diarize is None:
+            result = self._predict_windows(utterances(), samples, n_jobs, weights=weights)
+        else:
+            result = self._predict_speakers(list(utterances()), samples, diarize, n_jobs, weights=weights)
         return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
 
     def _predict_whole(self, y: np.ndarray, name: str) -> dict:
-        features = self._extract([y], name, map)
-        return self._assemble(self._predict(features)[0], [], None, duration=y.shape[-1] / self.sr)
+        probabilities, familiarity = self._predict(self._extract([y], name, map))
+        return self._assemble(probabilities[0], [], None, duration=y.shape[-1] / self.sr,
+                              familiarity=None if familiarity is None else familiarity[0])
 
     def _predict_windows(self, windows: Iterable, samples: "_Samples", n_jobs: int,
                          weights: np.ndarray | None = None) -> dict:
         """Features and probabilities of the windows, :data:`WINDOWS_PER_BATCH` at a time
         (``weights``: the seconds each speaks for; default :func:`window_weights`)."""
-        spans, probabilities, batch = [], [], []
+        spans, predictions, batch = [], [], []
         with _mapper(n_jobs) as mapper:
             for span, piece in windows:
                 spans.append(span)
                 batch.append(piece)
                 if len(batch) == WINDOWS_PER_BATCH:
-                    probabilities.append(self._predict(self._extract(batch, samples.name, mapper)))
+                    predictions.append(self._predict(self._extract(batch, samples.name, mapper)))
                     batch = []
             if batch:
-                probabilities.append(self._predict(self._extract(batch, samples.name, mapper)))
+                predictions.append(self._predict(self._extract(batch, samples.name, mapper)))
         if not spans:
             raise AudioError(f"{samples.name}: silent (nothing to recognise)")
-        return self._assemble(None, spans, np.concatenate(probabilities), duration=samples.end / self.sr,
-                              weights=weights)
+        familiarity = None if self.familiarity is None else np.concatenate([f for _, f in predictions])
+        return self._assemble(None, spans, np.concatenate([p for p, _ in predictions]), duration=samples.end / self.sr,
+                              weights=weights, familiarity=familiarity)
+
+    def _pieces(self, samples: "_Samples", window_s, hop_s) -> list:
+        """The ``(span, samples)`` pieces a fixed segmentation gives: the audible timeline windows,
+        or the whole clip when it is too short for a timeline."""
+        windows = self._windows(samples, window_s, hop_s)
+        if windows is None:  # a short clip is one utterance
+            y = self._checked_clip(samples.all(), samples.name)
+            return [((0.0, y.shape[-1] / self.sr), y)]
+        return list(windows)
+
+    def _predict_speakers(self, pieces: list, samples: "_Samples", speakers, n_jobs: int,
+                          weights: np.ndarray | None = None) -> dict:
+        """Every piece's features and d-vector, clustered by voice, then predicted (see :meth:`predict_file`;
+        ``weights``: the seconds each piece speaks for, default :func:`window_weights`)."""
+        from serkit.inference.speakers import cluster_speakers, shared_embedder, speaker_names
+
+        if not pieces:
+            raise AudioError(f"{samples.name}: silent (nothing to recognise)")
+        spans, pieces = [span for span, _ in pieces], [piece for _, piece in pieces]
+        weights = window_weights(spans) if weights is None else weights
+        with _mapper(n_jobs) as mapper:
+            features = self._extract(pieces, samples.name, mapper)
+        labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
+        if self.speaker_norm:
+            features = list(_normalise_by_speaker(self.feature_set.collate(features), labels))
+        probabilities, familiarity = self._predict(features)
+        result = self._assemble(None, spans, probabilities, duration=samples.end / self.sr,
+                                weights=weights, familiarity=familiarity)
+        for segment, label in zip(result["segments"], labels):
+            segment["speaker"] = str(label)
+        result["speakers"] = {}
+        for label in dict.fromkeys(labels):
+            rows = np.flatnonzero(labels == label)
+            own = self._assemble(None, [spans[i] for i in rows], probabilities[rows], duration=0.0, weights=weights[rows],
+                                 familiarity=None if familiarity is None else familiarity[rows])
+            result["speakers"][str(label)] = {"seconds": round(float(weights[rows].sum()), 3),
+                                              **{k: own[k] for k in ("emotion", "probabilities", "familiarity", "caution", "summary")}}
+        return result
 
     def _extract(self, pieces: list, name: str, mapper) -> list:
         sr = self.sr  # once, not per window (a bundle works its rate out on each call)
@@ -650,8 +723,9 @@ class Predictor:
         with _one_blas_thread():
             features = self._extract([piece for _, piece in windows], name, map)
             [rows] = self._standardise([np.stack(features)], [""], fit_rows=None)
-            return self._assemble(None, [span for span, _ in windows], self._predict(list(rows)),
-                                  duration=y.shape[-1] / self.sr)
+            probabilities, familiarity = self._predict(list(rows))
+            return self._assemble(None, [span for span, _ in windows], probabilities, duration=y.shape[-1] / self.sr,
+                                  familiarity=familiarity)
 
     def _predict_standardised(self, sources, names, speakers, window_s, hop_s, max_duration_s) -> list[dict]:
         """Whole clips and windows of every file, standardised with their group's statistics
@@ -665,8 +739,9 @@ class Predictor:
                 _, spans, duration = extracted[index]
 
                 def assemble():
-                    probabilities = self._predict(list(block))
-                    return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration)
+                    probabilities, familiarity = self._predict(list(block))
+                    return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration,
+                                          familiarity=None if familiarity is None else familiarity[1:] if spans else familiarity[0])
 
                 outcomes[index] = _outcome(names[index], assemble)
         return [outcomes[i] for i in range(len(names))]
@@ -764,16 +839,18 @@ class Predictor:
             out.append(rows if statistics is None else reexpress(rows, statistics))
         return out
 
-    def _predict(self, features: list) -> np.ndarray:
-        """One ``predict_proba`` call on the features of a few clips or windows."""
+    def _predict(self, features: list) -> tuple[np.ndarray, np.ndarray | None]:
+        """One ``predict_proba`` call on the features of a few clips or windows, and
+        their familiarity (None without statistics)."""
         X = self.feature_set.collate(features)
+        familiarity = None if self.familiarity is None else self.familiarity.scores(X)
         probabilities = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
         if probabilities.shape != (len(features), len(self.emotions)):
             raise SerkitError(
                 f"model returned probabilities of shape {probabilities.shape}, "
                 f"expected {(len(features), len(self.emotions))}"
             )
-        return probabilities
+        return probabilities, familiarity
 
     def _label(self, probabilities: np.ndarray) -> tuple[str, dict]:
         return self.emotions[int(np.argmax(probabilities))], {
@@ -781,8 +858,10 @@ class Predictor:
         }
 
     def _assemble(self, whole: np.ndarray | None, spans, windows: np.ndarray | None, *, duration: float,
-                  weights: np.ndarray | None = None) -> dict:
-        """The result dict; with windows, the whole-clip answer and summary come from them."""
+                  weights: np.ndarray | None = None, familiarity=None) -> dict:
+        """The result dict; with windows, the whole-clip answer, its familiarity and the
+        summary come from them (``weights``: the seconds each window speaks for, default
+        :func:`window_weights`; ``familiarity``: one per window, else the clip's)."""
         segments, summary = [], None
         if spans:
             weights = window_weights(spans) if weights is None else weights
@@ -790,16 +869,22 @@ class Predictor:
             winners = np.argmax(windows, axis=1)
             seconds = {self.emotions[i]: round(float(weights[winners == i].sum()), 3) for i in self._display_order}
             summary = {"seconds": seconds, "dominant": max(seconds, key=seconds.get)}
-            for (start, end), row in zip(spans, windows):
+            for index, ((start, end), row) in enumerate(zip(spans, windows)):
                 label, probs = self._label(row)
-                segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs})
+                segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs,
+                                 **_familiarity_fields(None if familiarity is None else familiarity[index]),
+                                 "speaker": None})
+            if familiarity is not None:
+                familiarity = weights @ familiarity / weights.sum()
         emotion, probabilities = self._label(whole)
         return {
             "emotion": emotion,
             "probabilities": probabilities,
+            **_familiarity_fields(familiarity),
             "duration": round(duration, 3),
             "segments": segments,
             "summary": summary,
+            "speakers": None,
         }
 
 
@@ -885,6 +970,30 @@ class _Samples:
 def _check_silent(peak: float, name: str) -> None:
     if is_silent(np.array([peak], dtype=np.float32)):
         raise AudioError(f"{name}: silent (nothing to recognise)")
+
+
+def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each speaker's rows standardised by that speaker's statistics; a speaker with a
+    single piece by the statistics of the whole recording (one piece says nothing)."""
+    from serkit.features.adaptation import SourceAdapter
+
+    if len(X) < 2:
+        raise ParameterError("speaker normalisation needs at least 2 utterances in the recording")
+    out = SourceAdapter().fit_transform(X)
+    shared = np.array([np.count_nonzero(labels == label) > 1 for label in labels])
+    if shared.any():
+        out[shared] = SourceAdapter().fit_transform(X[shared], labels[shared])
+    return out
+
+
+def _familiarity_fields(value) -> dict:
+    """``{"familiarity": 0.43, "caution": None}``; the caution where the value is below
+    :data:`serkit.inference.familiarity.CAUTION_BELOW`; both None without statistics."""
+    from serkit.inference.familiarity import CAUTION, CAUTION_BELOW
+
+    if value is None:
+        return {"familiarity": None, "caution": None}
+    return {"familiarity": round(float(value), 3), "caution": CAUTION if value < CAUTION_BELOW else None}
 
 
 def _finite(features) -> bool:

@@ -284,7 +284,21 @@ def _subgraphs(graph):
                 stack.extend([attribute.g] if attribute.HasField("g") else attribute.graphs)
 
 
-def _onnx_structure_problem(model, operators) -> str | None:
+def check_onnx_operators(network: bytes, *, operators, domains=("ai.onnx",)) -> str | None:
+    """Why the ONNX ``network`` must not run, or None: the structure part of
+    :func:`check_onnx_network` (external weights, functions, operators outside ``operators``
+    or ``domains``), for a file pinned by its SHA-256 whose inputs serkit sizes itself
+    (the speaker encoder, whose int8 LSTM is ONNX Runtime's ``com.microsoft`` operator)."""
+    import onnx
+
+    try:
+        model = onnx.load_from_string(network)
+    except Exception as error:  # protobuf raises its own kinds on a crafted file
+        return f"an unreadable ONNX network ({type(error).__name__})"
+    return _onnx_structure_problem(model, operators, domains)
+
+
+def _onnx_structure_problem(model, operators, domains=("ai.onnx",)) -> str | None:
     import onnx
 
     graphs = list(_subgraphs(model.graph))
@@ -296,8 +310,9 @@ def _onnx_structure_problem(model, operators) -> str | None:
     if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors) or any(g.sparse_initializer for g in graphs):
         return "an ONNX network reading data from outside the model file"
     used = {(node.domain or "ai.onnx", node.op_type) for node in nodes}
-    unknown = sorted(op for domain, op in used if domain != "ai.onnx" or op not in operators)
-    if unknown or model.functions or any(o.domain not in ("", "ai.onnx") for o in model.opset_import):
+    unknown = sorted(op for domain, op in used if domain not in domains or op not in operators)
+    # A domain imported but used by no node runs nothing; one outside ``domains`` is refused only where used.
+    if unknown or model.functions or (domains == ("ai.onnx",) and any(o.domain not in ("", "ai.onnx") for o in model.opset_import)):
         return f"an ONNX network with operators outside the allowed ones ({unknown or 'custom domain or function'})"
     return None
 
@@ -764,6 +779,28 @@ class ExportedModel:
         if isinstance(first, _Standardize) and first.mean is not None and first.scale is not None:
             return first.mean, first.scale
         return None
+
+
+def load_familiarity(model_dir):
+    """The familiarity statistics of the export in ``model_dir``
+    (:class:`serkit.inference.familiarity.Familiarity`), or None when it has none.
+
+    Raises :class:`~serkit.exceptions.ArtifactError` for a malformed step or array.
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    from serkit.inference.familiarity import from_step
+
+    model_dir = Path(model_dir)
+    try:
+        spec = json.loads((model_dir / GRAPH_FILE).read_text()).get("familiarity")
+        if spec is None:
+            return None
+        arrays = load_file(str(model_dir / ARRAYS_FILE))
+    except (OSError, ValueError, RecursionError, AttributeError, SafetensorError) as error:
+        raise ArtifactError(f"{model_dir}: its inference export is unreadable ({type(error).__name__})") from None
+    return from_step(spec, arrays)
 
 
 def load_export(model_dir, files: list[str]) -> ExportedModel:

@@ -16,7 +16,7 @@ Examples
 ...           {"start": 0.5, "end": 2.0, "emotion": "sad", "probabilities": {"sad": 0.8, "happy": 0.2}},
 ...           {"start": 3.0, "end": 4.5, "emotion": "sad", "probabilities": {"sad": 0.6, "happy": 0.4}}]}
 >>> runs(result)
-[Run(start=0.5, end=4.5, emotion='sad', probability=0.8, count=2)]
+[Run(start=0.5, end=4.5, emotion='sad', probability=0.8, count=2, speaker=None)]
 >>> print(to_webvtt(result).splitlines()[2:5])
 ['1', '00:00:00.500 --> 00:00:02.000', 'sad 80%']
 """
@@ -35,13 +35,15 @@ class Interval(NamedTuple):
 
 
 class Run(NamedTuple):
-    """Neighbouring intervals of one emotion: their span, the highest probability, how many."""
+    """Neighbouring intervals of one emotion (and one speaker, when speakers were found):
+    their span, the highest probability, how many."""
 
     start: float
     end: float
     emotion: str
     probability: float
     count: int
+    speaker: str | None = None
 
 
 def by_utterance(result: dict) -> bool:
@@ -65,14 +67,15 @@ def intervals(result: dict) -> list[Interval]:
 
 
 def runs(result: dict) -> list[Run]:
-    """Neighbouring intervals of the same emotion joined (what the CLI prints, what the page draws)."""
+    """Neighbouring intervals of the same emotion and speaker joined (what the CLI prints, what the page draws)."""
+    speakers = [segment.get("speaker") for segment in result.get("segments") or []] or [None]
     joined: list[Run] = []
-    for start, end, emotion, probability in intervals(result):
-        if joined and joined[-1].emotion == emotion:
+    for (start, end, emotion, probability), speaker in zip(intervals(result), speakers):
+        if joined and (joined[-1].emotion, joined[-1].speaker) == (emotion, speaker):
             last = joined[-1]
-            joined[-1] = Run(last.start, end, emotion, max(last.probability, probability), last.count + 1)
+            joined[-1] = Run(last.start, end, emotion, max(last.probability, probability), last.count + 1, speaker)
         else:
-            joined.append(Run(start, end, emotion, probability, 1))
+            joined.append(Run(start, end, emotion, probability, 1, speaker))
     return joined
 
 

@@ -56,6 +56,7 @@ from serkit.inference.runtime import (
     frame_network_inputs,
     is_export_file,
     load_export,
+    load_familiarity,
 )
 
 MODEL_FILE = "model.skops"
@@ -143,7 +144,7 @@ def _versions() -> dict:
 
 
 def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=False,
-               extra=None) -> Path:
+               extra=None, familiarity=None) -> Path:
     """Write a fitted estimator and everything needed to trust and use it.
 
     Parameters
@@ -161,6 +162,9 @@ def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=
         (prediction then needs several clips per speaker).
     extra : dict, optional
         More metadata (e.g. ``{"corpus": ..., "license": ...}``); its keys win.
+    familiarity : serkit.inference.familiarity.Familiarity, optional
+        Statistics of the training features (:func:`serkit.inference.familiarity.fit_familiarity`),
+        stored in the inference export: every prediction then carries a familiarity score.
 
     Returns
     -------
@@ -201,14 +205,15 @@ def save_model(model_dir, estimator, feature_set, *, metrics=None, speaker_norm=
             stale.unlink()
     sio.dump(estimator, model_dir / MODEL_FILE)
     (model_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")
-    files = [MODEL_FILE, METADATA_FILE, *write_export(model_dir, estimator)]
+    files = [MODEL_FILE, METADATA_FILE, *write_export(model_dir, estimator, familiarity=familiarity)]
     write_manifest(model_dir, files)
     return model_dir
 
 
-def write_export(model_dir, estimator) -> list[str]:
-    """Write the inference export of ``estimator`` into ``model_dir``; the files written
-    (none for a model with a part the runtime cannot run: it loads through skops)."""
+def write_export(model_dir, estimator, *, familiarity=None) -> list[str]:
+    """Write the inference export of ``estimator`` (and ``familiarity``'s statistics) into
+    ``model_dir``; the files written (none for a model with a part the runtime cannot
+    run: it loads through skops, without familiarity)."""
     from safetensors.numpy import save_file
 
     from serkit.models.export import NotExportable, export_model
@@ -218,9 +223,14 @@ def write_export(model_dir, estimator) -> list[str]:
     except NotExportable:
         return []
     model_dir = Path(model_dir)
+    document = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "model": export.graph}
+    if familiarity is not None:
+        from serkit.inference.familiarity import step
+
+        document["familiarity"], arrays = step(familiarity)
+        export.arrays.update(arrays)
     save_file(export.arrays, str(model_dir / ARRAYS_FILE))
     _readable_as_umask_allows(model_dir / ARRAYS_FILE)  # safetensors writes it 0600
-    document = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "model": export.graph}
     (model_dir / GRAPH_FILE).write_text(json.dumps(document, indent=1) + "\n")
     for name, data in export.networks.items():
         (model_dir / name).write_bytes(data)
@@ -257,6 +267,42 @@ def add_export(model_dir) -> list[str]:
     written = write_export(model_dir, estimator)
     write_manifest(model_dir, [MODEL_FILE, METADATA_FILE, *written])
     return written
+
+
+def add_familiarity(model_dir, X, groups=None, **options):
+    """Store the familiarity statistics of training features ``X`` in a saved model's export.
+
+    The model is verified and loaded through skops as :func:`load_model` does, its
+    export rewritten with the statistics (:func:`serkit.inference.familiarity.fit_familiarity`
+    with ``groups`` and ``options``) and the manifest rewritten to vouch for it. For a
+    model retrained elsewhere: give it the features it was trained on.
+
+    Returns
+    -------
+    serkit.inference.familiarity.Familiarity
+
+    Raises
+    ------
+    ArtifactError
+        The model has no inference export to hold them, or ``X`` is not as wide as its feature set.
+
+    >>> add_familiarity("my-model", dataset.X, dataset.groups)  # doctest: +SKIP
+    """
+    import numpy as np
+
+    from serkit.inference.familiarity import fit_familiarity
+
+    model_dir = _resolve_model_dir(model_dir)
+    predictor = load_model(model_dir, runtime="skops")
+    columns = predictor.metadata["feature_set"].get("columns")
+    if columns is None or np.shape(X)[1:] != (len(columns),):
+        raise ArtifactError(f"{model_dir}: familiarity needs the model's {len(columns or [])} vector features per clip, got shape {np.shape(X)}")
+    familiarity = fit_familiarity(X, groups, **options)
+    written = write_export(model_dir, predictor.estimator, familiarity=familiarity)
+    if not written:
+        raise ArtifactError(f"{model_dir}: has no inference export to hold familiarity statistics")
+    write_manifest(model_dir, [MODEL_FILE, METADATA_FILE, *written])
+    return familiarity
 
 
 def _check_size(path: Path, limit: int) -> None:
@@ -712,7 +758,10 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
         raise ArtifactError(f"{model_dir}: model labels differ from metadata.json")
     if metadata.get("adaptation") is not None and model_statistics(estimator) is None:
         raise ArtifactError(f"{model_dir}: metadata.json says the model adapts to a source; the model holds no source statistics")
-    return Predictor(estimator, feature_set, metadata=metadata)
+    familiarity = load_familiarity(model_dir) if has_export else None
+    if familiarity is not None and familiarity.n_features != len(metadata["feature_set"].get("columns") or []):
+        raise ArtifactError(f"{model_dir / GRAPH_FILE}: familiarity statistics of {familiarity.n_features} features do not fit the feature set")
+    return Predictor(estimator, feature_set, metadata=metadata, familiarity=familiarity)
 
 
 def save_adapted(model_dir, statistics, output, *, source: str) -> Path:
@@ -732,7 +781,7 @@ def save_adapted(model_dir, statistics, output, *, source: str) -> Path:
     extra = {key: value for key, value in original.metadata.items() if key not in written_by_save}
     extra["adaptation"] = {**original.adaptation, "statistics": {"source": source, "n_clips": int(statistics.n_clips)}}
     return save_model(output, estimator, original.feature_set, metrics=original.metadata.get("metrics"),
-                      speaker_norm=original.speaker_norm, extra=extra)
+                      speaker_norm=original.speaker_norm, extra=extra, familiarity=original.familiarity)
 
 
 def _check_input(model_dir: Path, estimator, metadata: dict, feature_set) -> None:

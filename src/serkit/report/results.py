@@ -250,6 +250,37 @@ def reliability_figure(
 
 
 @styled
+def risk_coverage_figure(curves: Mapping[str, Mapping], *, title: str = "Risk-coverage: accuracy of the top k %") -> Figure:
+    """Accuracy of the clips ranked highest by each score (familiarity, confidence), against
+    the share kept: a score worth trusting rises as coverage falls.
+
+    Parameters
+    ----------
+    curves : mapping
+        Score name → ``{coverage: accuracy}``, coverages in (0, 1] (``"50%"`` strings too).
+    title : str
+
+    Examples
+    --------
+    >>> risk_coverage_figure({"most familiar": {1.0: 0.7, 0.5: 0.8}}).axes[0].get_xlabel()
+    'Coverage (share of clips kept)'
+    """
+    if not curves or not all(len(curve) >= 2 for curve in curves.values()):
+        raise ParameterError("risk-coverage needs at least two coverages per curve")
+    figure, ax = new_figure(1, 1, height_in=3.6, width_in=HALF_WIDTH_IN)
+    for index, (name, curve) in enumerate(curves.items()):
+        points = sorted((float(str(k).rstrip("%")) / (100 if str(k).endswith("%") else 1), v) for k, v in curve.items())
+        ax.plot(*zip(*points), marker="o", color=OKABE_ITO[index % len(OKABE_ITO)], label=plain_text(name))
+    ax.set(xlabel="Coverage (share of clips kept)", ylabel="Accuracy", xlim=(1.02, 0.0))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(loc="lower left", fontsize=8)
+    ax.grid(True)
+    ax.set_title(title, fontweight="bold")
+    return figure
+
+
+@styled
 def cross_corpus_figure(matrix: Mapping, *, title: str | None = None) -> Figure:
     """Heat map of a cross-corpus matrix: UA (%) per training set (rows) and test corpus
     (columns), every cell annotated with its UA and its chance level; for a source-adapted

@@ -188,7 +188,7 @@ class PredictionPool:
     async def predict(self, raw, **options) -> dict:
         """Predict the upload in ``raw`` (a seekable binary file) in a worker.
 
-        ``options`` go to ``predict_file`` (``window_s``, ``hop_s``, ``max_duration_s``, ``segment``).
+        ``options`` go to ``predict_file`` (``window_s``, ``hop_s``, ``max_duration_s``, ``segment``, ``diarize``).
         Raises what ``predict_file`` raises, or :class:`~serkit.service.errors.ApiError`
         503 when the worker died twice.
         """

@@ -33,6 +33,7 @@ from serkit.service.dependencies import get_predictor, get_settings
 from serkit.service.errors import ApiError, ErrorBody
 from serkit.service.limits import IN_MEMORY_BYTES, NamedStream
 from serkit.service.settings import Settings
+from serkit.inference.speakers import parse_speakers
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 
@@ -49,6 +50,9 @@ class Segment(BaseModel):
     end: float
     emotion: str
     probabilities: dict[str, float]
+    familiarity: float | None = None
+    caution: str | None = None
+    speaker: str | None = None
 
 
 class Summary(BaseModel):
@@ -56,14 +60,26 @@ class Summary(BaseModel):
     dominant: str
 
 
+class SpeakerSummary(BaseModel):
+    seconds: float
+    emotion: str
+    probabilities: dict[str, float]
+    familiarity: float | None = None
+    caution: str | None = None
+    summary: Summary | None = None
+
+
 class Prediction(BaseModel):
     emotion: str | None
     probabilities: dict[str, float] | None
+    familiarity: float | None = None
+    caution: str | None = None
     duration: float
     segments: list[Segment]
     summary: Summary | None = None
     speech_seconds: float | None = None
     no_speech: str | None = None
+    speakers: dict[str, SpeakerSummary] | None = None
 
 
 _REQUEST_BODY = {
@@ -92,7 +108,9 @@ _REQUEST_BODY = {
         "at its pauses into utterances of 1-10 s (`segments`, each with its emotion), the whole-file "
         "probabilities are their mean weighted by seconds of speech (`speech_seconds`), and `summary` "
         "gives the seconds of speech per emotion. With `segment=fixed`, audio of at least "
-        "`window + hop` seconds gets fixed windows instead. Past the server's concurrent predictions or its "
+        "`window + hop` seconds gets fixed windows instead. With `speakers` (auto or a number) the utterances "
+        "or windows are clustered by voice: each segment gets its `speaker` and `speakers` a summary per speaker. "
+        "Every answer carries `familiarity` and, for audio unlike the training data, a `caution`. Past the server's concurrent predictions or its "
         "upload bytes in flight: 503 with `Retry-After`, before the body is read; a body that "
         "takes too long: 408."
     ),
@@ -106,10 +124,13 @@ async def predict(
     segment: Literal["vad", "fixed"] | None = Query(None, description="vad: utterances of the speech, 'no speech' "
                                                      "without any; fixed: windows of `window` s every `hop` s "
                                                      "(default: the server's, vad unless SERKIT_SEGMENT says)"),
+    speakers: str | None = Query(None, max_length=4, description="cluster the utterances (or fixed windows) by voice: "
+                                                                 "auto, or a number of speakers 1 to 16"),
     predictor: Predictor = Depends(get_predictor),
     settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
     predictor.timeline_options(window, hop)  # bounds, before any reading; the window count from the header
+    diarize = parse_speakers(speakers)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = settings.max_upload_bytes
 
@@ -123,7 +144,7 @@ async def predict(
                 raise ApiError(400, "no_file", "no file in the form: send the audio as the multipart field 'file'")
             if upload.size is not None and upload.size > limit:
                 raise ApiError(413, "too_large", f"upload larger than the limit of {limit / 2**20:g} MiB")
-            return await _predict_stream(request, predictor, upload.file, window, hop, segment, settings)
+            return await _predict_stream(request, predictor, upload.file, window, hop, segment, diarize, settings)
         finally:
             await form.close()
 
@@ -137,7 +158,7 @@ async def predict(
                 spool.write(chunk)
             if size == 0:
                 raise ApiError(400, "no_file", "empty request body: send the audio file as the body")
-            return await _predict_stream(request, predictor, spool, window, hop, segment, settings)
+            return await _predict_stream(request, predictor, spool, window, hop, segment, diarize, settings)
 
     raise ApiError(
         415,
@@ -147,10 +168,10 @@ async def predict(
     )
 
 
-async def _predict_stream(request: Request, predictor: Predictor, raw, window, hop, segment: str,
+async def _predict_stream(request: Request, predictor: Predictor, raw, window, hop, segment: str | None, diarize,
                           settings: Settings) -> JSONResponse:
     options = {"window_s": window, "hop_s": hop, "max_duration_s": settings.max_duration_s,
-               "segment": segment or settings.segment}
+               "segment": segment or settings.segment, "diarize": diarize}
     pool = request.app.state.pool
     async with request.app.state.slots.hold():
         if pool is not None:

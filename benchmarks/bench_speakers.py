@@ -1,0 +1,230 @@
+"""Speakers on synthetic conversations: clustering error, and per-speaker standardisation from the speakers found.
+
+Conversations are built from the shared RAVDESS clips: two to four actors take turns
+(each turn one of their clips, the next speaker another actor), with pauses of 0.2-2 s,
+1-5 minutes long. Mixed-gender conversations have at least one actor of each gender;
+same-gender ones, one gender only. Each turn is one utterance with its boundaries given
+(the utterance segmentation is measured on its own), so the diarisation error rate is
+the speaker confusion: the share of speech time given to the wrong speaker under the
+best mapping of found to true speakers.
+
+Actors are split three ways, and nothing reported is chosen on:
+
+- development actors 01-08 (every other clip): their conversations chose the
+  clustering (centred d-vectors, spectral clustering, the silhouette and the
+  one-speaker rule of ``auto``); the table shows them beside the test figures;
+- model actors 01-12: the emotion models are trained on them;
+- test actors 13-20 (4 female, 4 male): the reported conversations.
+
+Two emotion models (``logreg-tuned`` on ``whisper+functionals``, the bundled
+pipeline's recipe) are trained on the model actors: one on plain features, one on
+per-speaker standardised features. On the test conversations the table gives the
+utterance-level unweighted accuracy of the plain model, of the normalised one with
+each found speaker (``--speakers auto``) standardised by its own statistics, and with
+the true speakers (what a labelled recording gives).
+
+    python benchmarks/bench_speakers.py                       # the table
+    python benchmarks/bench_speakers.py --embeddings emb.npz  # keep the d-vectors between runs
+
+Features come through serkit's cache; the d-vectors (~0.1-0.6 s per clip on a shared
+2-core machine) are computed once per clip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SHARED_RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess-speech"
+DEV_ACTORS = tuple(range(1, 9))
+MODEL_ACTORS = tuple(range(1, 13))
+TEST_ACTORS = tuple(range(13, 21))
+PAUSE_S = (0.2, 2.0)
+LENGTH_S = (60.0, 300.0)
+
+
+def actor_number(speaker: str) -> int:
+    """``Actor_07`` → 7."""
+    return int(str(speaker).rsplit("_", 1)[-1])
+
+
+def is_female(actor: int) -> bool:
+    """RAVDESS: even-numbered actors are female."""
+    return actor % 2 == 0
+
+
+def conversation(rng, clips_by_actor: dict, actors: list[int], durations) -> list[tuple[int, int, float]]:
+    """One conversation: ``(actor, clip row, duration)`` per turn, speakers alternating at random.
+
+    Its length is drawn from :data:`LENGTH_S` (pauses of :data:`PAUSE_S` included); each
+    actor's clips are used in a shuffled order, again from the start when all are used.
+    """
+    target = rng.uniform(*LENGTH_S)
+    queues = {actor: [] for actor in actors}
+    turns, elapsed, speaker = [], 0.0, rng.choice(actors)
+    while elapsed < target:
+        if not queues[speaker]:
+            queues[speaker] = list(rng.permutation(clips_by_actor[speaker]))
+        row = queues[speaker].pop()
+        turns.append((int(speaker), int(row), float(durations[row])))
+        elapsed += durations[row] + rng.uniform(*PAUSE_S)
+        speaker = rng.choice([a for a in actors if a != speaker])
+    return turns
+
+
+def conversations(rng, clips_by_actor: dict, actors, durations, *, mixed: bool, per_size: int) -> list:
+    """``per_size`` conversations of 2, 3 and 4 speakers drawn from ``actors``, of mixed or one gender."""
+    female = [a for a in actors if is_female(a)]
+    male = [a for a in actors if not is_female(a)]
+    built = []
+    for size in (2, 3, 4):
+        for _ in range(per_size):
+            if mixed:
+                first = [rng.choice(female), rng.choice(male)]
+                rest = [a for a in actors if a not in first]
+                chosen = first + list(rng.choice(rest, size - 2, replace=False))
+            else:
+                pool = female if rng.random() < 0.5 else male
+                chosen = list(rng.choice(pool, size, replace=False))
+            built.append(conversation(rng, clips_by_actor, [int(a) for a in chosen], durations))
+    return built
+
+
+def diarization_rates(convs, embeddings, *, given_count: bool = False) -> list[float]:
+    """The diarisation error rate of each conversation, ``auto`` speakers or the true count."""
+    from serkit.inference.speakers import cluster_speakers, diarization_error_rate
+
+    rates = []
+    for turns in convs:
+        rows = [row for _, row, _ in turns]
+        count = len({actor for actor, _, _ in turns}) if given_count else "auto"
+        labels = cluster_speakers(embeddings[rows], count)
+        rates.append(diarization_error_rate([d for _, _, d in turns], [a for a, _, _ in turns], labels))
+    return rates
+
+
+def embed_clips(paths, rows, cache: Path | None) -> np.ndarray:
+    """d-vectors of the clips ``rows`` of ``paths`` (others left at zero), kept in ``cache``."""
+    import soundfile as sf
+    from tqdm.auto import tqdm
+
+    from serkit.inference.speakers import SpeakerEmbedder
+
+    embeddings = np.zeros((len(paths), 256), dtype=np.float32)
+    known = {}
+    if cache is not None and cache.exists():
+        stored = np.load(cache)
+        known = dict(zip(stored["paths"].tolist(), stored["embeddings"]))
+    embedder = SpeakerEmbedder()
+    for row in tqdm(rows, desc="d-vectors", unit="clip", file=sys.stderr, disable=not sys.stderr.isatty()):
+        path = str(paths[row])
+        if path not in known:
+            y, sr = sf.read(path, dtype="float32", always_2d=True)
+            known[path] = embedder.embed([y.mean(axis=1)], sr)[0]
+        embeddings[row] = known[path]
+    if cache is not None:
+        np.savez(cache, paths=np.array(list(known)), embeddings=np.array(list(known.values())))
+    return embeddings
+
+
+def utterance_accuracy(convs, dataset, train_rows, embeddings) -> dict:
+    """UA over every turn of ``convs``: plain model, normalised by found speakers, by true speakers."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    from serkit.models.registry import fit_model, make_model
+    from serkit.features.normalization import SpeakerNormalizer
+    from serkit.inference.speakers import cluster_speakers
+
+    X, y, groups = dataset.X, dataset.y, np.asarray(dataset.groups, dtype=str)
+    plain = fit_model(make_model("logreg-tuned", random_state=0), X[train_rows], y[train_rows], groups[train_rows])
+    normed = fit_model(make_model("logreg-tuned", random_state=0),
+                       SpeakerNormalizer().fit_transform(X[train_rows], groups[train_rows]), y[train_rows], groups[train_rows])
+    truth, predicted = [], {"plain": [], "found speakers": [], "true speakers": []}
+    for turns in convs:
+        rows = np.array([row for _, row, _ in turns])
+        found = cluster_speakers(embeddings[rows], "auto")
+        truth.extend(y[rows])
+        predicted["plain"].extend(plain.predict(X[rows]))
+        for name, labels in (("found speakers", found), ("true speakers", groups[rows])):
+            predicted[name].extend(normed.predict(_standardise(X[rows], np.asarray(labels))))
+    return {name: float(balanced_accuracy_score(truth, values)) for name, values in predicted.items()}
+
+
+def _standardise(X, labels):
+    """Per-speaker standardisation as prediction does it (a lone utterance: the whole conversation's)."""
+    from serkit.inference.predictor import _normalise_by_speaker
+
+    return _normalise_by_speaker(X, labels)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=SHARED_RAVDESS)
+    parser.add_argument("--per-size", type=int, default=8, help="conversations per number of speakers and condition (default 8)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--embeddings", type=Path, help="an .npz keeping the clips' d-vectors between runs")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+
+    from serkit.evaluation.dataset import dataset_from_corpus
+
+    dataset, _ = dataset_from_corpus(args.root, corpus="ravdess", feature_set="whisper+functionals",
+                                     progress=sys.stderr.isatty())
+    paths = np.array([str(args.root / path) for path in dataset.meta["path"]])
+    actors = np.array([actor_number(g) for g in dataset.groups])
+    durations = np.array([_duration(p) for p in paths])
+    rng = np.random.default_rng(args.seed)
+    # Development actors lend every other clip (the rest stay unseen by the tuning).
+    dev_clips = {a: np.flatnonzero(actors == a)[::2] for a in DEV_ACTORS}
+    test_clips = {a: np.flatnonzero(actors == a) for a in TEST_ACTORS}
+    dev = {c: conversations(rng, dev_clips, list(DEV_ACTORS), durations, mixed=c == "mixed", per_size=args.per_size)
+           for c in ("mixed", "same")}
+    test = {c: conversations(rng, test_clips, list(TEST_ACTORS), durations, mixed=c == "mixed", per_size=args.per_size)
+            for c in ("mixed", "same")}
+    rows = sorted({row for convs in (*dev.values(), *test.values()) for turns in convs for _, row, _ in turns})
+    embeddings = embed_clips(paths, rows, args.embeddings)
+    figures = {}
+    for split, built in (("development", dev), ("test", test)):
+        for condition, convs in built.items():
+            figures[f"der_{split}_{condition}"] = {
+                "auto": float(np.mean(diarization_rates(convs, embeddings))),
+                "given": float(np.mean(diarization_rates(convs, embeddings, given_count=True))),
+                "conversations": len(convs), "minutes": round(sum(d for t in convs for *_, d in t) / 60, 1)}
+    print(json.dumps(figures), file=sys.stderr)
+    train_rows = np.flatnonzero(np.isin(actors, MODEL_ACTORS))
+    figures["utterance_ua"] = utterance_accuracy(test["mixed"] + test["same"], dataset, train_rows, embeddings)
+    _print(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    return 0
+
+
+def _duration(path) -> float:
+    import soundfile as sf
+
+    return sf.info(str(path)).duration
+
+
+def _print(figures: dict) -> None:
+    print("| figure | value | target |")
+    print("| --- | --- | --- |")
+    for split in ("test", "development"):
+        for condition, target in (("mixed", "≤ 10 %"), ("same", "≤ 25 %")):
+            der = figures[f"der_{split}_{condition}"]
+            print(f"| diarisation error rate, {condition} gender, {split} actors ({der['conversations']} conversations, "
+                  f"{der['minutes']} min of speech) | auto {der['auto']:.1%}, true count given {der['given']:.1%} | "
+                  f"{target if split == 'test' else '(chosen on)'} |")
+    ua = figures["utterance_ua"]
+    gain = ua["found speakers"] - ua["plain"]
+    print(f"| utterance UA, plain model | {ua['plain']:.1%} | |")
+    print(f"| utterance UA, per-speaker standardisation from `--speakers auto` | {ua['found speakers']:.1%} "
+          f"({gain * 100:+.1f} points) | ≥ +5 points |")
+    print(f"| utterance UA, per-speaker standardisation with the true speakers | {ua['true speakers']:.1%} | |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

