@@ -145,3 +145,32 @@ def test_predict_file_with_speakers(tmp_path, speaker_norm):
     assert sum(own["seconds"] for own in result["speakers"].values()) == pytest.approx(12.0)
     with pytest.raises(ParameterError, match="out of range"):
         predictor.predict_file(tmp_path / "talk.wav", diarize=99)
+
+
+@needs_encoder
+def test_with_voice_activity_the_utterances_are_diarised(monkeypatch):
+    from test_inference import make_predictor
+    from test_speech import LONG_MIXED
+
+    from serkit.core.audio import load_audio
+    from serkit.inference.speech import find_speech
+
+    predictor = make_predictor()
+    y, sr = load_audio(LONG_MIXED, sr=predictor.sr)
+    embedded = []
+    original = speakers.SpeakerEmbedder.embed
+    monkeypatch.setattr(speakers.SpeakerEmbedder, "embed",
+                        lambda self, pieces, sr: embedded.append([len(p) / sr for p in pieces]) or original(self, pieces, sr))
+    result = predictor.predict_file(LONG_MIXED, segment="vad", diarize=2)
+    utterances = find_speech(y, sr).utterances
+    assert embedded == [pytest.approx([u.end - u.start for u in utterances], abs=0.002)]
+    assert [(s["start"], s["end"]) for s in result["segments"]] == [(u.start, u.end) for u in utterances]
+    assert {s["speaker"] for s in result["segments"]} == set(result["speakers"]) == {"S1", "S2"}
+    assert sum(own["seconds"] for own in result["speakers"].values()) == pytest.approx(result["speech_seconds"])
+
+
+def test_adapting_and_diarising_at_once_is_refused():
+    from test_inference import make_predictor
+
+    with pytest.raises(ParameterError, match="adapt and diarize"):
+        make_predictor().predict_batch(["talk.wav"], adapt=True, diarize="auto")

@@ -31,7 +31,10 @@ length, which may claim more than the file holds. Shorter audio is predicted who
 
 Models trained on per-speaker standardised features (``metadata["speaker_norm"]``)
 need several clips of each speaker: :meth:`Predictor.predict_batch` with
-``speakers`` standardises each speaker's clips together before the model.
+``speakers`` standardises each speaker's clips together before the model;
+:meth:`Predictor.predict_file` with ``diarize`` finds the speakers of one recording
+(:mod:`serkit.inference.speakers`: its utterances, or windows, clustered by voice) and
+standardises each by its own pieces.
 
 Adapted models (``metadata["adaptation"]``, :mod:`serkit.features.adaptation`) open with the
 statistics of a source: the pooled training clips, or those a user fitted with
