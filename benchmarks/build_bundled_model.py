@@ -23,8 +23,8 @@ SHARED = REPO.parent / "shared" / "data"
 CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
 FEATURE_SET = "whisper+functionals"
 MODEL = "logreg"
-CHOSEN = ("speaker", "corpus", 0.01)
-"""(adapt, balance, C) as bench_adaptation.py's selection chose them (docs/results.md)."""
+CHOSEN = ("corpus", "corpus", 0.01)
+"""(adapt, balance, C) as `bench_adaptation.py --part select` chose them: among the adapting candidates, the best single-clip UA on the development split, then the best adapted (docs/results.md)."""
 
 LICENSE = """# Training data of the bundled default model
 

@@ -72,7 +72,7 @@ import numpy as np
 from serkit.core.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
 from serkit.core.exceptions import AudioError, ParameterError, SerkitError
 from serkit.core.labels import EMOTIONS
-from serkit.inference.speech import Speech, SpeechDetector, find_speech
+from serkit.inference.speech import Speech, SpeechDetector, find_speech, heard_spans
 
 DEFAULT_WINDOW_S = 3.0
 """Timeline window: about one RAVDESS sentence, the length the models were trained on."""
@@ -610,10 +610,11 @@ class Predictor:
         sr = self.sr
 
         def utterances():
-            for start, end, _ in speech.utterances:
-                samples.reach(round(end * sr))
-                yield (start, end), samples.take(start, end, sr)
-                samples.forget_before(round(end * sr))
+            heard = heard_spans(speech.utterances, speech.duration_s)
+            for (start, end, _), (heard_start, heard_end) in zip(speech.utterances, heard):
+                samples.reach(round(heard_end * sr))
+                yield (start, end), samples.take(heard_start, heard_end, sr)
+                samples.forget_before(round(heard_end * sr))
 
         weights = np.array([u.speech_s for u in speech.utterances])
         if diarize is None:

@@ -88,6 +88,12 @@ under its loudest band) of a speech segment's log-mel spectrum. Chosen on develo
 only (seeds 98 and 99 of the synthetic non-speech, RAVDESS actor 1, nEMO speaker EB0): speech
 segments 1.13 dB and up, the hums and sweeps Silero took for speech 0.26 dB and under."""
 
+CONTEXT_S = 1.0
+"""Seconds of the pause on either side of an utterance that the model hears with it (up to
+the pause's middle). The models learnt from whole corpus clips, which hold about a second of
+silence around their sentence: on RAVDESS's five speaker folds, a model trained on whole
+clips scored 69.7 % UA on whole clips and 49.2 % on their bare speech (docs/results.md)."""
+
 MIN_UTTERANCE_S, MAX_UTTERANCE_S = 1.0, 10.0
 MERGE_GAP_S = 0.5
 """An utterance under 1 s joins its nearer neighbour when the pause between them is at most this."""
@@ -302,6 +308,18 @@ Utterance(start=12.333, end=19.667, speech_s=7.333), Utterance(start=19.667, end
         utterances += [Utterance(round(float(a), 3), round(float(b), 3), _speech_within(group, a, b))
                        for a, b in zip(edges, edges[1:])]
     return utterances
+
+
+def heard_spans(utterances: list[Utterance], duration_s: float, *, context_s: float = CONTEXT_S) -> list[tuple[float, float]]:
+    """The stretch of audio the model hears for each utterance: the utterance and up to
+    ``context_s`` of the pause on either side, never past the pause's middle.
+
+    >>> heard_spans([Utterance(1.5, 3.0, 1.5), Utterance(3.4, 6.0, 2.6)], 9.0)
+    [(0.5, 3.2), (3.2, 7.0)]
+    """
+    edges = [0.0] + [(a.end + b.start) / 2 for a, b in zip(utterances, utterances[1:])] + [duration_s]
+    return [(round(max(u.start - context_s, edges[i]), 3), round(min(u.end + context_s, edges[i + 1]), 3))
+            for i, u in enumerate(utterances)]
 
 
 def _nearer_neighbour(groups: list[list[Segment]], i: int) -> int | None:
