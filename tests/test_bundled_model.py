@@ -24,7 +24,7 @@ def test_default_is_the_multi_corpus_adapted_model(predictor):
     assert set(predictor.emotions) == set(EMOTIONS)  # the union: nEMO's six are among RAVDESS's eight
     # Adapted: the export opens with the pooled training statistics (the single-clip fallback).
     adaptation = predictor.adaptation
-    assert adaptation["train_grain"] == "speaker" and adaptation["min_clips"] == 16
+    assert adaptation["train_grain"] == "corpus" and adaptation["min_clips"] == 16
     assert adaptation["statistics"]["n_clips"] == sum(part["n_clips"] for part in corpora.values())
     licence = (DEFAULT_MODEL_DIR / "LICENSE-DATA.md").read_text()
     assert "CC BY-NC-SA 4.0" in licence and "RAVDESS" in licence and "nEMO" in licence

@@ -100,7 +100,7 @@ def test_onnx_runtime_failures_are_the_files_one_line(tmp_path, clip, capsys):
     # Passes every load check, then gives (batch, 64, frames) where logits should be.
     model_dir = hostile.with_network(tmp_path / "model", hostile.onnx_frame_network(
         lambda helper: [helper.make_node("Relu", ["x"], ["logits"])]))
-    assert main(["predict", "--json", "--model", str(model_dir), str(clip)]) == 1
+    assert main(["predict", "--json", "--segment", "fixed", "--model", str(model_dir), str(clip)]) == 1
     captured = capsys.readouterr()
     (item,) = json.loads(captured.out)
     assert "network gave outputs of shapes [(1, 64," in item["error"] and "\n" not in item["error"]

@@ -255,7 +255,9 @@ def test_serve_leaves_no_worker_and_no_file_behind(model_dir, stop, tmp_path):
     # terminated: the server stops its worker; killed: the worker sees its parent gone and leaves
     assert wait_until(lambda: all(is_gone(worker) for worker in workers), 30)
     # uploads live in anonymous files, which the system removes with the last process holding them
-    assert wait_until(lambda: not any(tmp_path.iterdir()), 30), sorted(tmp_path.iterdir())
+    # ONNX Runtime's native library (the voice-activity network's) keeps a 51-byte session marker
+    # `.ses` in TMPDIR on import; it is not an upload, and nothing else may stay.
+    assert wait_until(lambda: not [p for p in tmp_path.iterdir() if p.name != ".ses"], 30), sorted(tmp_path.iterdir())
 
 
 def test_serve_sizes_the_pool_to_the_cores(monkeypatch):

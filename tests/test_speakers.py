@@ -153,7 +153,7 @@ def test_with_voice_activity_the_utterances_are_diarised(monkeypatch):
     from test_speech import LONG_MIXED
 
     from serkit.core.audio import load_audio
-    from serkit.inference.speech import find_speech
+    from serkit.inference.speech import find_speech, heard_spans
 
     predictor = make_predictor()
     y, sr = load_audio(LONG_MIXED, sr=predictor.sr)
@@ -162,8 +162,10 @@ def test_with_voice_activity_the_utterances_are_diarised(monkeypatch):
     monkeypatch.setattr(speakers.SpeakerEmbedder, "embed",
                         lambda self, pieces, sr: embedded.append([len(p) / sr for p in pieces]) or original(self, pieces, sr))
     result = predictor.predict_file(LONG_MIXED, segment="vad", diarize=2)
-    utterances = find_speech(y, sr).utterances
-    assert embedded == [pytest.approx([u.end - u.start for u in utterances], abs=0.002)]
+    speech = find_speech(y, sr)
+    utterances = speech.utterances
+    heard = heard_spans(utterances, speech.duration_s)
+    assert embedded == [pytest.approx([end - start for start, end in heard], abs=0.002)]
     assert [(s["start"], s["end"]) for s in result["segments"]] == [(u.start, u.end) for u in utterances]
     assert {s["speaker"] for s in result["segments"]} == set(result["speakers"]) == {"S1", "S2"}
     assert sum(own["seconds"] for own in result["speakers"].values()) == pytest.approx(result["speech_seconds"])

@@ -18,7 +18,8 @@ from serkit.inference import speech as speech_module
 from serkit.inference import timeline
 from serkit.core.audio import load_audio
 from serkit.core.exceptions import ArtifactError
-from serkit.inference.speech import FRAME_S, Segment, find_speech, speech_segments, split_utterances
+from serkit.inference.speech import (FRAME_S, Segment, Utterance, find_speech, heard_spans, speech_segments,
+                                     split_utterances)
 
 EXAMPLES = Path(speech_module.__file__).parents[1] / "data" / "examples"
 LONG_MIXED = EXAMPLES / "calm-happy-angry-sad--long-mixed.ogg"  # four sentences with pauses, 13.4 s
@@ -178,13 +179,20 @@ def test_utterances_are_the_segments_and_weigh_by_speech_seconds(predictor, conv
     assert sum(result["summary"]["seconds"].values()) == pytest.approx(found.speech_s, abs=0.01)
 
 
-def test_the_model_sees_only_the_utterances(predictor, conversation, monkeypatch):
+def test_the_model_hears_the_utterances_with_their_pauses_context(predictor, conversation, monkeypatch):
     seen = []
     original = predictor.feature_set.from_audio
     monkeypatch.setattr(predictor.feature_set, "from_audio", lambda y, sr: seen.append(len(y) / sr) or original(y, sr))
     predictor.predict_audio(*conversation, segment="vad")
-    expected = [u.end - u.start for u in find_speech(*conversation).utterances]
+    speech = find_speech(*conversation)
+    expected = [end - start for start, end in heard_spans(speech.utterances, speech.duration_s)]
     assert seen == pytest.approx(expected, abs=0.002)
+    assert sum(seen) < speech.duration_s  # the longer pauses are never heard
+
+
+def test_heard_spans_stop_at_the_context_and_at_the_pause_middle():
+    utterances = [Utterance(2.0, 4.0, 2.0), Utterance(4.6, 6.0, 1.4), Utterance(9.0, 10.0, 1.0)]
+    assert heard_spans(utterances, 12.0, context_s=1.0) == [(1.0, 4.3), (4.3, 7.0), (8.0, 11.0)]
 
 
 def test_a_long_file_is_read_twice_with_the_same_answer(predictor, monkeypatch, tmp_path):

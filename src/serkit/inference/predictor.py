@@ -19,7 +19,8 @@ voice activity detector can replace or follow).
 With ``segment="vad"`` (what ``serkit predict`` and the service use) a voice-activity
 detector runs first (:mod:`serkit.inference.speech`): a recording without speech gets no emotion
 but ``no_speech`` (the reason), and one with speech is cut at its pauses into
-utterances of about 1–10 s; the model sees only those, each utterance is a segment,
+utterances of about 1–10 s; the model hears each with up to 1 s of its pauses
+(:func:`serkit.inference.speech.heard_spans`), each utterance is a segment,
 and the whole-file answer weights each by its seconds of speech (``speech_seconds``
 in the result). ``segment="fixed"`` (the default of a bare :class:`Predictor`) keeps
 the fixed windows above.
