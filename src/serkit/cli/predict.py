@@ -84,7 +84,7 @@ def shown_names(files: list[str], paths: list[str]) -> list[str]:
     (``Actor_22/03-01-….wav`` for ``serkit predict ravdess-speech/``); a file given itself,
     or listed by a manifest, as given.
 
-    >>> shown_names(["corpus/Actor_22/a.wav", "b.wav"], ["corpus", "b.wav"])  # doctest: +SKIP (corpus: a folder)
+    >>> shown_names(["./Actor_22/a.wav", "b.wav"], [".", "b.wav"])  # "." is a folder, "b.wav" a file
     ['Actor_22/a.wav', 'b.wav']
     """
     import os

@@ -50,6 +50,7 @@ Examples
 >>> from serkit.features.base import FeatureSet
 >>> class Loudness(FeatureSet):
 ...     name = "loudness"
+...     level = None  # keep the clip's level: it is this toy feature
 ...     def from_audio(self, y, sr):
 ...         return np.array([np.sqrt(np.mean(y ** 2))])
 >>> model = LogisticRegression().fit([[0.01], [0.02], [0.3], [0.4]], ["calm"] * 2 + ["angry"] * 2)
