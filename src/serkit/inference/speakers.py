@@ -98,7 +98,7 @@ AUTO_MERGE_WITHIN = 1.0
 distance) are one speaker. Re-chosen on development conversations after compensation
 (mean DER mixed / same gender: 16.0 % / 19.4 %; at 0.95 14.5 % / 27.0 %, at 1.05 20.0 % /
 20.2 %). Other counts tried there did no better: the eigengap 14.9 % / 20.8 %, the
-silhouette 21.0 % / 23.5 %, six clusters merged by their centroids' distance 13.3 % / 25.8 %
+silhouette 21.0 % / 23.5 %, six clusters merged by their centroids' distance 16.0 % / 19.6 %
 at best, a split in two with each half counted 15.3 % / 21.6 % at best. In mixed-gender
 conversations the count errs low (4 speakers found as 2: the two genders)."""
 
