@@ -224,6 +224,8 @@ def test_the_shipped_directions_load_checked():
     np.testing.assert_allclose(directions @ directions.T, np.eye(len(directions)), atol=1e-4)
     assert sha256_file(speakers.DIRECTIONS_PATH) == speakers.DIRECTIONS_SHA256
     assert speakers.DIRECTIONS_PATH.stat().st_size <= speakers.MAX_DIRECTIONS_BYTES
+    licence = (speakers.DIRECTIONS_PATH.parent / "LICENSE-DATA.md").read_text()
+    assert "CC BY-NC-SA 4.0" in licence and speakers.DIRECTIONS_PATH.name in licence
 
 
 def _saved(tmp_path, array, name="directions.npy"):
