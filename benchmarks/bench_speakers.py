@@ -11,9 +11,12 @@ best mapping of found to true speakers.
 Actors are split three ways, and nothing reported is chosen on:
 
 - development actors 01-08 (every other clip): their conversations chose the
-  clustering (centred d-vectors, spectral clustering, the silhouette and the
-  one-speaker rule of ``auto``); the table shows them beside the test figures;
-- model actors 01-12: the emotion models are trained on them;
+  clustering (centred d-vectors, spectral clustering, the count and the one-speaker
+  rule of ``auto``, how many emotion directions to remove); there the directions are
+  learnt on actors 09-12 only (:data:`CHOOSING_ACTORS`); the table shows them beside
+  the test figures;
+- model actors 01-12: the emotion models are trained on them, and the shipped emotion
+  directions learnt on them (``--learn``);
 - test actors 13-20 (4 female, 4 male): the reported conversations.
 
 Two emotion models (``logreg-tuned`` on ``whisper+functionals``, the bundled
@@ -25,6 +28,7 @@ the true speakers (what a labelled recording gives).
 
     python benchmarks/bench_speakers.py                       # the table
     python benchmarks/bench_speakers.py --embeddings emb.npz  # keep the d-vectors between runs
+    python benchmarks/bench_speakers.py --embeddings emb.npz --learn src/serkit/data/speakers/emotion_directions.npy
 
 Features come through serkit's cache; the d-vectors (~0.1-0.6 s per clip on a shared
 2-core machine) are computed once per clip.
@@ -42,6 +46,8 @@ import numpy as np
 SHARED_RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess-speech"
 DEV_ACTORS = tuple(range(1, 9))
 MODEL_ACTORS = tuple(range(1, 13))
+CHOOSING_ACTORS = tuple(range(9, 13))
+"""Actors whose d-vectors give the emotion directions the development conversations are scored with."""
 TEST_ACTORS = tuple(range(13, 21))
 PAUSE_S = (0.2, 2.0)
 LENGTH_S = (60.0, 300.0)
@@ -108,7 +114,7 @@ def diarization_rates(convs, embeddings, *, given_count: bool = False) -> list[f
 
 
 def embed_clips(paths, rows, cache: Path | None) -> np.ndarray:
-    """d-vectors of the clips ``rows`` of ``paths`` (others left at zero), kept in ``cache``."""
+    """Uncompensated d-vectors of the clips ``rows`` of ``paths`` (others left at zero), kept in ``cache``."""
     import soundfile as sf
     from tqdm.auto import tqdm
 
@@ -124,32 +130,42 @@ def embed_clips(paths, rows, cache: Path | None) -> np.ndarray:
         path = str(paths[row])
         if path not in known:
             y, sr = sf.read(path, dtype="float32", always_2d=True)
-            known[path] = embedder.embed([y.mean(axis=1)], sr)[0]
+            known[path] = embedder.embed([y.mean(axis=1)], sr, compensated=False)[0]
         embeddings[row] = known[path]
     if cache is not None:
         np.savez(cache, paths=np.array(list(known)), embeddings=np.array(list(known.values())))
     return embeddings
 
 
-def utterance_accuracy(convs, dataset, train_rows, embeddings) -> dict:
-    """UA over every turn of ``convs``: plain model, normalised by found speakers, by true speakers."""
+def learn_directions(embeddings, actors, chosen) -> np.ndarray:
+    """Emotion directions learnt on the d-vectors of every clip of the actors ``chosen``."""
+    from serkit.inference.speakers import nuisance_directions
+
+    rows = np.flatnonzero(np.isin(actors, chosen))
+    return nuisance_directions(embeddings[rows], actors[rows])
+
+
+def utterance_accuracy(convs, dataset, train_rows, embeddings, raw_embeddings) -> dict:
+    """UA over every turn of ``convs``: plain model, normalised by found speakers (compensated
+    d-vectors, and uncompensated), by true speakers."""
     from sklearn.metrics import balanced_accuracy_score
 
     from serkit.models.registry import fit_model, make_model
-    from serkit.features.normalization import SpeakerNormalizer
+    from serkit.features.adaptation import SourceAdapter
     from serkit.inference.speakers import cluster_speakers
 
     X, y, groups = dataset.X, dataset.y, np.asarray(dataset.groups, dtype=str)
     plain = fit_model(make_model("logreg-tuned", random_state=0), X[train_rows], y[train_rows], groups[train_rows])
     normed = fit_model(make_model("logreg-tuned", random_state=0),
-                       SpeakerNormalizer().fit_transform(X[train_rows], groups[train_rows]), y[train_rows], groups[train_rows])
-    truth, predicted = [], {"plain": [], "found speakers": [], "true speakers": []}
+                       SourceAdapter().fit_transform(X[train_rows], groups[train_rows]), y[train_rows], groups[train_rows])
+    truth, predicted = [], {"plain": [], "found speakers": [], "found speakers, uncompensated": [], "true speakers": []}
     for turns in convs:
         rows = np.array([row for _, row, _ in turns])
-        found = cluster_speakers(embeddings[rows], "auto")
         truth.extend(y[rows])
         predicted["plain"].extend(plain.predict(X[rows]))
-        for name, labels in (("found speakers", found), ("true speakers", groups[rows])):
+        for name, labels in (("found speakers", cluster_speakers(embeddings[rows], "auto")),
+                             ("found speakers, uncompensated", cluster_speakers(raw_embeddings[rows], "auto")),
+                             ("true speakers", groups[rows])):
             predicted[name].extend(normed.predict(_standardise(X[rows], np.asarray(labels))))
     return {name: float(balanced_accuracy_score(truth, values)) for name, values in predicted.items()}
 
@@ -168,6 +184,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--embeddings", type=Path, help="an .npz keeping the clips' d-vectors between runs")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--learn", type=Path, help="write the emotion directions learnt on actors 01-12 here (.npy) and stop")
     args = parser.parse_args(argv)
 
     from serkit.evaluation.dataset import dataset_from_corpus
@@ -185,21 +202,41 @@ def main(argv=None) -> int:
            for c in ("mixed", "same")}
     test = {c: conversations(rng, test_clips, list(TEST_ACTORS), durations, mixed=c == "mixed", per_size=args.per_size)
             for c in ("mixed", "same")}
+    if args.learn:
+        return _learn(args.learn, embed_clips(paths, np.flatnonzero(np.isin(actors, MODEL_ACTORS)), args.embeddings), actors)
     rows = sorted({row for convs in (*dev.values(), *test.values()) for turns in convs for _, row, _ in turns})
-    embeddings = embed_clips(paths, rows, args.embeddings)
+    rows = sorted(set(rows) | set(np.flatnonzero(np.isin(actors, CHOOSING_ACTORS))))
+    raw = embed_clips(paths, rows, args.embeddings)
+    from serkit.inference.speakers import compensate
+
+    compensated = {"development": compensate(raw, learn_directions(raw, actors, CHOOSING_ACTORS)),
+                   "test": compensate(raw)}  # the shipped directions, learnt on actors 01-12
     figures = {}
     for split, built in (("development", dev), ("test", test)):
         for condition, convs in built.items():
             figures[f"der_{split}_{condition}"] = {
-                "auto": float(np.mean(diarization_rates(convs, embeddings))),
-                "given": float(np.mean(diarization_rates(convs, embeddings, given_count=True))),
+                "auto": float(np.mean(diarization_rates(convs, compensated[split]))),
+                "given": float(np.mean(diarization_rates(convs, compensated[split], given_count=True))),
+                "auto_uncompensated": float(np.mean(diarization_rates(convs, raw))),
+                "given_uncompensated": float(np.mean(diarization_rates(convs, raw, given_count=True))),
                 "conversations": len(convs), "minutes": round(sum(d for t in convs for *_, d in t) / 60, 1)}
     print(json.dumps(figures), file=sys.stderr)
     train_rows = np.flatnonzero(np.isin(actors, MODEL_ACTORS))
-    figures["utterance_ua"] = utterance_accuracy(test["mixed"] + test["same"], dataset, train_rows, embeddings)
+    figures["utterance_ua"] = utterance_accuracy(test["mixed"] + test["same"], dataset, train_rows, compensated["test"], raw)
     _print(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    return 0
+
+
+def _learn(out: Path, embeddings, actors) -> int:
+    """Write the emotion directions learnt on the model actors to ``out`` and print its SHA-256."""
+    from serkit.core.files import sha256_file
+
+    directions = learn_directions(embeddings, actors, MODEL_ACTORS).astype(np.float32)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, directions, allow_pickle=False)
+    print(f"{out}: {directions.shape[0]} directions of {directions.shape[1]}, {out.stat().st_size} bytes, SHA-256 {sha256_file(out)}")
     return 0
 
 
@@ -216,13 +253,17 @@ def _print(figures: dict) -> None:
         for condition, target in (("mixed", "≤ 10 %"), ("same", "≤ 25 %")):
             der = figures[f"der_{split}_{condition}"]
             print(f"| diarisation error rate, {condition} gender, {split} actors ({der['conversations']} conversations, "
-                  f"{der['minutes']} min of speech) | auto {der['auto']:.1%}, true count given {der['given']:.1%} | "
+                  f"{der['minutes']} min of speech) | auto {der['auto']:.1%}, true count given {der['given']:.1%} "
+                  f"(uncompensated {der['auto_uncompensated']:.1%}, {der['given_uncompensated']:.1%}) | "
                   f"{target if split == 'test' else '(chosen on)'} |")
     ua = figures["utterance_ua"]
     gain = ua["found speakers"] - ua["plain"]
     print(f"| utterance UA, plain model | {ua['plain']:.1%} | |")
     print(f"| utterance UA, per-speaker standardisation from `--speakers auto` | {ua['found speakers']:.1%} "
           f"({gain * 100:+.1f} points) | ≥ +5 points |")
+    raw_gain = ua["found speakers, uncompensated"] - ua["plain"]
+    print(f"| utterance UA, the same from uncompensated d-vectors | {ua['found speakers, uncompensated']:.1%} "
+          f"({raw_gain * 100:+.1f} points) | |")
     print(f"| utterance UA, per-speaker standardisation with the true speakers | {ua['true speakers']:.1%} | |")
 
 

@@ -176,3 +176,102 @@ def test_adapting_and_diarising_at_once_is_refused():
 
     with pytest.raises(ParameterError, match="adapt and diarize"):
         make_predictor().predict_batch(["talk.wav"], adapt=True, diarize="auto")
+
+
+# -- emotion compensation -------------------------------------------------------------
+
+
+def emotional_voices(seed, sizes, emotion, *, shift=10.0):
+    """Voices around one centre each, every utterance moved far along the shared
+    ``emotion`` directions (the same for all speakers), as emotion moves a d-vector."""
+    rng = np.random.default_rng(seed)
+    X, truth = voices(rng, sizes, spread=0.2, d=emotion.shape[1])
+    return X + shift * rng.normal(size=(len(X), len(emotion))) @ emotion, truth
+
+
+EMOTION = np.linalg.qr(np.random.default_rng(10).normal(size=(64, 2)))[0].T
+
+
+def test_nuisance_directions_are_the_shared_within_speaker_ones():
+    X, truth = emotional_voices(11, (30, 30, 30, 30), EMOTION)
+    found = speakers.nuisance_directions(X, truth, 2)
+    assert found.shape == (2, 64)
+    np.testing.assert_allclose(found @ found.T, np.eye(2), atol=1e-9)
+    # the learnt plane is the planted one: the planted directions lie in it
+    np.testing.assert_allclose(np.linalg.norm(EMOTION @ found.T, axis=1), 1.0, atol=0.05)
+    with pytest.raises(ParameterError, match="one speaker per row"):
+        speakers.nuisance_directions(X, truth[:-1], 2)
+    with pytest.raises(ParameterError, match="count=64"):
+        speakers.nuisance_directions(X, truth, 64)
+
+
+def test_compensation_lets_the_clustering_find_emotional_voices():
+    train, train_truth = emotional_voices(12, (40, 40, 40), EMOTION)
+    X, truth = emotional_voices(13, (8, 8, 8), EMOTION)  # other speakers, the same emotions
+    directions = speakers.nuisance_directions(train, train_truth, 2)
+    compensated = speakers.compensate(X, directions)
+    np.testing.assert_allclose(np.linalg.norm(compensated, axis=1), 1.0)
+    assert np.abs(compensated @ directions.T).max() < 1e-9
+    raw = diarization_error_rate(np.ones(24), truth, cluster_speakers(X, 3))
+    assert diarization_error_rate(np.ones(24), truth, cluster_speakers(compensated, 3)) == 0.0 < raw
+
+
+def test_the_shipped_directions_load_checked():
+    from serkit.core.files import sha256_file
+
+    directions = speakers.emotion_directions()
+    assert directions.shape == (speakers.NUISANCE_DIRECTIONS, speakers.EMBEDDING_SIZE)
+    np.testing.assert_allclose(directions @ directions.T, np.eye(len(directions)), atol=1e-4)
+    assert sha256_file(speakers.DIRECTIONS_PATH) == speakers.DIRECTIONS_SHA256
+    assert speakers.DIRECTIONS_PATH.stat().st_size <= speakers.MAX_DIRECTIONS_BYTES
+    licence = (speakers.DIRECTIONS_PATH.parent / "LICENSE-DATA.md").read_text()
+    assert "CC BY-NC-SA 4.0" in licence and speakers.DIRECTIONS_PATH.name in licence
+
+
+def _saved(tmp_path, array, name="directions.npy"):
+    from serkit.core.files import sha256_file
+
+    path = tmp_path / name
+    np.save(path, array, allow_pickle=True)
+    return path, sha256_file(path)
+
+
+@pytest.mark.parametrize("array, error", [
+    (np.zeros((3, 256)), "orthonormal"),
+    (np.full((2, 256), np.nan), "orthonormal"),
+    (np.eye(256)[:3, :128], "rows of 256"),
+    (np.eye(256, dtype=np.int64)[:3], "rows of 256"),
+    (np.zeros(256), "rows of 256"),
+    (np.array([{"a": 1}], dtype=object), "not a plain numpy array"),
+])
+def test_bad_directions_files_are_refused(tmp_path, array, error):
+    path, sha = _saved(tmp_path, array)
+    with pytest.raises(ArtifactError, match=error):
+        speakers.load_directions(path, sha)
+
+
+def test_altered_missing_or_huge_directions_are_refused(tmp_path):
+    path, sha = _saved(tmp_path, np.eye(256)[:3])
+    assert speakers.load_directions(path, sha).shape == (3, 256)
+    with pytest.raises(ArtifactError, match="SHA-256 differs"):
+        speakers.load_directions(path, "0" * 64)
+    with pytest.raises(ArtifactError, match="missing"):
+        speakers.load_directions(tmp_path / "none.npy", sha)
+    huge, huge_sha = _saved(tmp_path, np.eye(256)[:40], "huge.npy")
+    with pytest.raises(ArtifactError, match="too large"):
+        speakers.load_directions(huge, huge_sha)
+    path.write_bytes(b"not numpy at all")
+    from serkit.core.files import sha256_file
+    with pytest.raises(ArtifactError, match="not a plain numpy array"):
+        speakers.load_directions(path, sha256_file(path))
+
+
+@needs_encoder
+def test_embeddings_are_compensated_by_default():
+    embedder = speakers.SpeakerEmbedder()
+    pieces = [tone_voice(110, 1.5), tone_voice(260, 1.5)]
+    raw = embedder.embed(pieces, compensated=False)
+    vectors = embedder.embed(pieces)
+    np.testing.assert_allclose(vectors, speakers.compensate(raw), atol=1e-6)
+    assert np.abs(vectors @ speakers.emotion_directions().T).max() < 1e-5
+    assert np.abs(raw @ speakers.emotion_directions().T).max() > 1e-3
