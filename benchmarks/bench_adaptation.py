@@ -53,9 +53,9 @@ C_VALUES = (0.003, 0.01, 0.03, 0.1)
 """The adapted head's C: chosen on the development split with its grain."""
 PLAIN_C_VALUES = (0.003, 0.01, 0.03, 0.1)
 """The plain head's C: chosen on the development split by the single-clip UA."""
-CHOSEN = ("corpus", "corpus", 0.01, 0.01)
+CHOSEN = ("corpus", "corpus", 0.003, 0.003)
 """(adapt, balance, C of the adapted head, C of the plain head) as ``--part select`` chose them."""
-TEMPERATURE = "none"
+TEMPERATURE = "loco"
 """The bundled model's temperatures: ``loco`` (each head's, fitted leave-one-corpus-out between
 its training corpora) if ``--part calibrate`` kept them on the development split, else ``none``."""
 DEV_SPEAKERS = {"ravdess": 10, "nemo": 5}
@@ -257,9 +257,10 @@ def inner_temperature(X, y, speakers, corpus, head, config, n_folds=3) -> float:
     return fit_temperature(log_probabilities(proba), np.searchsorted(labels, y))
 
 
-def loco_probabilities(datasets, head, config) -> dict:
-    """``{"ravdess→nemo": (y, proba, classes), …}``: each corpus predicted by a head trained on the
-    other (its clips of the model's emotions), with the training side's inner-fold temperature."""
+def loco_probabilities(datasets, head, config, *, inner=True) -> dict:
+    """``{"ravdess→nemo": (y, proba, classes, T), …}``: each corpus predicted by a head trained on the
+    other (its clips of the model's emotions), with the training side's inner-fold temperature
+    ``T`` (None without ``inner``)."""
     out = {}
     for train, test in (("ravdess", "nemo"), ("nemo", "ravdess")):
         X, y, speakers, corpus = _rows(datasets, {train: np.arange(len(datasets[train].y))})
@@ -267,19 +268,26 @@ def loco_probabilities(datasets, head, config) -> dict:
         keep = np.flatnonzero(np.isin(datasets[test].y.astype(str), classes))
         X_test, y_test, s_test, c_test = _rows(datasets, {test: keep})
         out[f"{train}→{test}"] = (y_test, predict(X_test, s_test, c_test), classes,
-                                  inner_temperature(X, y, speakers, corpus, head, config))
+                                  inner_temperature(X, y, speakers, corpus, head, config) if inner else None)
     return out
+
+
+def joint_temperature(cells) -> float:
+    """One temperature for several ``(y, proba, classes, …)`` sets at once, of models with different
+    classes (a set's missing columns are ``-inf`` logits: they weigh nothing at any temperature)."""
+    from serkit.inference.runtime import log_probabilities
+    from serkit.models.calibration import fit_temperature
+
+    width = max(len(cell[2]) for cell in cells)
+    logits = [np.pad(log_probabilities(cell[1]), ((0, 0), (0, width - len(cell[2]))), constant_values=-np.inf)
+              for cell in cells]
+    return fit_temperature(np.concatenate(logits), np.concatenate([np.searchsorted(cell[2], cell[0]) for cell in cells]))
 
 
 def loco_temperature(datasets, head, config) -> float:
     """The temperature of a head fitted on both leave-one-corpus-out directions' probabilities
     (what the bundled model may use: its two training corpora, each held out of the other)."""
-    from serkit.inference.runtime import log_probabilities
-    from serkit.models.calibration import fit_temperature
-
-    found = loco_probabilities(datasets, head, config)
-    return fit_temperature(np.concatenate([log_probabilities(p) for _, p, _, _ in found.values()]),
-                           np.concatenate([np.searchsorted(c, y) for y, _, c, _ in found.values()]))
+    return joint_temperature(list(loco_probabilities(datasets, head, config, inner=False).values()))
 
 
 def part_calibrate(datasets, config) -> dict:
@@ -302,8 +310,7 @@ def part_calibrate(datasets, config) -> dict:
     for head in ("plain", "adapted"):
         loco_cells = loco_probabilities(dev, head, config)
         fitted = {key: fit_temperature(log_probabilities(p), np.searchsorted(c, y)) for key, (y, p, c, _) in loco_cells.items()}
-        both = fit_temperature(np.concatenate([log_probabilities(p) for _, p, _, _ in loco_cells.values()]),
-                               np.concatenate([np.searchsorted(c, y) for y, _, c, _ in loco_cells.values()]))
+        both = joint_temperature(list(loco_cells.values()))
         rows = {}
         for key, (y, p, c, inner) in loco_cells.items():
             other = fitted[next(k for k in fitted if k != key)]

@@ -66,6 +66,12 @@ folder, and their SHA-256 are in `metadata.json` (`encoders`) and checked at loa
 """
 
 
+def _shown(path: Path) -> str:
+    """``path`` as the command records it: relative to the repository when inside it (no local paths)."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(path)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=REPO / "src" / "serkit" / "data" / "models" / "default")
@@ -95,7 +101,7 @@ def main(argv=None) -> int:
         temperatures = {head: round(loco_temperature(datasets, head, config), 4) for head in ("plain", "adapted")}
         print(f"temperatures (leave-one-corpus-out between the training corpora): {temperatures}")
     command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", *map(str, config),
-                          "--temperature", args.temperature, *(["--eval"] if args.eval else []), "-o", str(args.output)])
+                          "--temperature", args.temperature, *(["--eval"] if args.eval else []), "-o", _shown(args.output)])
     path, result, _ = train_model(MODEL, datasets, feature_set, args.output, balance=balance, adapt=adapt,
                                    params={"C": C}, plain_params={"C": plain_C}, temperatures=temperatures,
                                    cross_validate=args.eval, command=command, progress=sys.stderr.isatty())
