@@ -84,6 +84,14 @@ def test_the_predictor_switches_heads(trained):
     assert predictor.describe()["adaptation"]["default_head"] == "plain"
 
 
+def test_v1_model_says_which_head_answers_a_clip_alone(trained):
+    from serkit.service.routers.info import public_description
+
+    shown = public_description(load_model(trained).describe())["adaptation"]
+    assert shown["default_head"] == "plain" and set(shown["heads"]) == {"plain", "adapted"}
+    assert "statistics" not in shown and shown["n_clips"] == 96
+
+
 def test_serkit_adapt_copy_answers_single_clips_with_the_adapted_head(trained, tmp_path):
     rng = np.random.default_rng(4)
     statistics = SourceStatistics.of(rng.normal(9.0, 2.0, size=(40, 26)))
