@@ -49,8 +49,15 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
 FEATURE_SET = "whisper+functionals"
 MODEL = "logreg"
-C_VALUES = (0.01, 0.1)
-"""The logistic regression's C: chosen on the development split with the rest."""
+C_VALUES = (0.003, 0.01, 0.03, 0.1)
+"""The adapted head's C: chosen on the development split with its grain."""
+PLAIN_C_VALUES = (0.003, 0.01, 0.03, 0.1)
+"""The plain head's C: chosen on the development split by the single-clip UA."""
+CHOSEN = ("corpus", "corpus", 0.003, 0.003)
+"""(adapt, balance, C of the adapted head, C of the plain head) as ``--part select`` chose them."""
+TEMPERATURE = "loco"
+"""The bundled model's temperatures: ``loco`` (each head's, fitted leave-one-corpus-out between
+its training corpora) if ``--part calibrate`` kept them on the development split, else ``none``."""
 DEV_SPEAKERS = {"ravdess": 10, "nemo": 5}
 """The first N speakers (sorted) of each corpus form the development split."""
 
@@ -87,20 +94,22 @@ def split_speakers(datasets):
 
 
 def matrix(datasets, train_sets, test_sets, config, n_splits=5, test_grain=None):
-    """The cells of :func:`serkit.evaluation.crosscorpus.cross_corpus_matrix` for ``config`` (adapt, balance, C), by ``train→test``."""
+    """The cells of :func:`serkit.evaluation.crosscorpus.cross_corpus_matrix` for ``config``
+    (adapt, balance, C[, the plain head's C]), by ``train→test``."""
     from serkit.evaluation.crosscorpus import cross_corpus_matrix
 
-    adapt, balance, C = config
+    adapt, balance, C = config[:3]
+    plain_C = config[3] if len(config) > 3 else C
     result = cross_corpus_matrix(MODEL, datasets, train_sets, test_sets, n_splits=n_splits, adapt=adapt,
-                                 balance=balance, params={"C": C}, progress=False, test_grain=test_grain)
+                                 balance=balance, params={"C": C}, plain_params={"C": plain_C}, progress=False,
+                                 test_grain=test_grain)
     return {f"{c['train']}→{c['test']}": c for c in result.cells}
 
 
 def loco(datasets, config, test_grain=None):
     """The two leave-one-corpus-out cells."""
-    return {key: cell for key, cell in matrix(datasets, [["ravdess"], ["nemo"]], ["ravdess", "nemo"], config,
-                                              test_grain=test_grain).items()
-            if cell["protocol"] == "cross-corpus"}
+    return {**matrix(datasets, [["ravdess"]], ["nemo"], config, test_grain=test_grain),
+            **matrix(datasets, [["nemo"]], ["ravdess"], config, test_grain=test_grain)}
 
 
 def part_clips(datasets, config, draws=10) -> dict:
@@ -156,54 +165,199 @@ def part_spread(datasets) -> dict:
 
 
 def part_select(datasets) -> dict:
-    """The candidates on the development split, and the choice.
+    """The two heads' candidates on the development split, and the choice.
 
-    Each candidate gets two means over the development cells (two pooled speaker folds
-    per corpus, both leave-one-corpus-out cells) of the user-visible UA: *single clip*
-    (the pooled training statistics: a user's first recording) and *adapted*. The
-    choice is the adapting candidate (a grain other than none) with the best single-clip
-    mean; within one point of it, the better adapted mean.
+    A dual-path model (:mod:`serkit.models.dualpath`) answers a clip without source
+    statistics with its *plain* head (trained on the clips as recorded) and one with
+    them with its *adapted* head. Each head is chosen by the mean, over the development
+    cells (two pooled speaker folds per corpus, both leave-one-corpus-out cells), of the
+    user-visible UA of the mode it serves: the plain head's C by the single-clip mean,
+    the adapted head's grain and C by the adapted mean, each test side adapted as one source
+    (a folder or a recording has no speaker ids; a model trained per speaker adapted per test
+    speaker would score higher than the product serves). Within half a point of the best,
+    the smaller C (the stronger regularisation). Balance: each corpus and emotion equal.
     """
     dev, _ = split_speakers(datasets)
     scores = {}
 
     def score(config):
-        found = {**matrix(dev, [["ravdess", "nemo"]], ["ravdess", "nemo"], config, n_splits=2), **loco(dev, config)}
-        adapted = float(np.mean([cell["unweighted_accuracy_all"] for cell in found.values()]))
-        single = float(np.mean([cell.get("unweighted_accuracy_all_fallback", cell["unweighted_accuracy_all"])
-                                for cell in found.values()]))
-        scores[config] = (single, adapted)
-        print(f"adapt {config[0]:<8} balance {config[1]:<7} C {config[2]:<5} "
+        # The adapted head as the product uses it: each test side adapted as one source (a folder,
+        # a recording, a saved adaptation), whatever the training grain.
+        found = {**matrix(dev, [["ravdess", "nemo"]], ["ravdess", "nemo"], config, n_splits=2, test_grain="corpus"),
+                 **loco(dev, config, test_grain="corpus")}
+        ua = float(np.mean([cell["unweighted_accuracy_all"] for cell in found.values()]))
+        ece = float(np.mean([cell["ece_all"] for cell in found.values()]))
+        scores[config] = (ua, ece)
+        head = "plain" if config[0] == "none" else f"adapted ({config[0]})"
+        print(f"{head:<20} C {config[2]:<6} "
               + "  ".join(f"{key} {100 * cell['unweighted_accuracy_all']:.1f} (ECE {100 * cell['ece_all']:.1f})"
                           for key, cell in found.items())
-              + f"  → single clip {100 * single:.1f}, adapted {100 * adapted:.1f}", flush=True)
+              + f"  → mean {100 * ua:.1f} (ECE {100 * ece:.1f})", flush=True)
 
     def chosen(candidates):
         top = max(scores[c][0] for c in candidates)
-        return max((c for c in candidates if scores[c][0] >= top - 0.01), key=lambda c: scores[c][1])
+        return min((c for c in candidates if scores[c][0] >= top - 0.005), key=lambda c: c[2])
 
-    for adapt in ("none", "corpus", "speaker"):
-        score((adapt, "corpus", C_VALUES[0]))
-    grain = chosen([c for c in scores if c[0] != "none"])[0]
-    for config in [(grain, "corpus", C) for C in C_VALUES[1:]] + [(grain, "none", C_VALUES[0])]:
-        score(config)
-    best = chosen([c for c in scores if c[0] != "none"])
-    print(f"chosen: adapt {best[0]}, balance {best[1]}, C {best[2]}")
-    return {"scores": {" ".join(map(str, key)): value for key, value in scores.items()}, "chosen": best}
+    for C in PLAIN_C_VALUES:
+        score(("none", "corpus", C))
+    plain = chosen([c for c in scores if c[0] == "none"])
+    for grain in ("corpus", "speaker"):
+        for C in C_VALUES:
+            score((grain, "corpus", C))
+    adapted = chosen([c for c in scores if c[0] != "none"])
+    print(f"chosen: plain head C {plain[2]} (single clip {100 * scores[plain][0]:.1f}); adapted head: adapt {adapted[0]}, "
+          f"C {adapted[2]} (adapted {100 * scores[adapted][0]:.1f}); balance corpus")
+    return {"scores": {" ".join(map(str, key)): value for key, value in scores.items()},
+            "chosen": (adapted[0], "corpus", adapted[2], plain[2])}
+
+
+def _rows(datasets, parts):
+    """``(X, y, speakers, corpus)`` of ``parts`` (corpus name → row indices), speakers kept apart per corpus."""
+    X = np.concatenate([datasets[name].X[rows] for name, rows in parts.items()])
+    y = np.concatenate([datasets[name].y[rows] for name, rows in parts.items()]).astype(str)
+    speakers = np.concatenate([np.char.add(f"{name}/", datasets[name].groups[rows].astype(str)) for name, rows in parts.items()])
+    corpus = np.concatenate([np.full(len(rows), name) for name, rows in parts.items()])
+    return X, y, speakers, corpus
+
+
+def fit_head(X, y, speakers, corpus, head, config):
+    """One head of ``config`` (adapt, balance, C, plain C) fitted on the rows; a function giving the
+    probabilities (over the model's classes) of test rows, the adapted head standardising each test
+    corpus as one source (the corpus grain) or each speaker."""
+    from serkit.evaluation.pooling import training_weights
+    from serkit.features.adaptation import SourceAdapter, adapt_training, training_groups
+    from serkit.models import fit_model, make_model
+
+    adapt, balance, C = config[:3]
+    grain, C = ("none", config[3] if len(config) > 3 else C) if head == "plain" else (adapt, C)
+    X_fit, _ = adapt_training(X, grain, corpus, speakers)
+    model = fit_model(make_model(MODEL, C=C), X_fit, y, speakers, sample_weight=training_weights(corpus, y, balance))
+    classes = [str(c) for c in model.classes_]
+
+    def predict(X_test, speakers_test, corpus_test):
+        if grain != "none":
+            X_test = SourceAdapter().fit_transform(X_test, training_groups(grain, corpus_test, speakers_test))
+        return model.predict_proba(X_test)
+
+    return classes, predict
+
+
+def inner_temperature(X, y, speakers, corpus, head, config, n_folds=3) -> float:
+    """The temperature of a head fitted on out-of-fold probabilities of its own training speakers
+    (``n_folds`` speaker folds): what a cell may use without looking at its test corpus."""
+    from serkit.evaluation import split_indices
+    from serkit.inference.runtime import align_probabilities, log_probabilities
+    from serkit.models.calibration import fit_temperature
+
+    labels = sorted(set(y))
+    proba = np.zeros((len(y), len(labels)))
+    for train, test in split_indices("speaker", y, speakers, n_splits=n_folds, random_state=0):
+        classes, predict = fit_head(X[train], y[train], speakers[train], corpus[train], head, config)
+        proba[test] = align_probabilities(predict(X[test], speakers[test], corpus[test]), classes, labels)
+    return fit_temperature(log_probabilities(proba), np.searchsorted(labels, y))
+
+
+def loco_probabilities(datasets, head, config, *, inner=True) -> dict:
+    """``{"ravdess→nemo": (y, proba, classes, T), …}``: each corpus predicted by a head trained on the
+    other (its clips of the model's emotions), with the training side's inner-fold temperature
+    ``T`` (None without ``inner``)."""
+    out = {}
+    for train, test in (("ravdess", "nemo"), ("nemo", "ravdess")):
+        X, y, speakers, corpus = _rows(datasets, {train: np.arange(len(datasets[train].y))})
+        classes, predict = fit_head(X, y, speakers, corpus, head, config)
+        keep = np.flatnonzero(np.isin(datasets[test].y.astype(str), classes))
+        X_test, y_test, s_test, c_test = _rows(datasets, {test: keep})
+        out[f"{train}→{test}"] = (y_test, predict(X_test, s_test, c_test), classes,
+                                  inner_temperature(X, y, speakers, corpus, head, config) if inner else None)
+    return out
+
+
+def joint_temperature(cells) -> float:
+    """One temperature for several ``(y, proba, classes, …)`` sets at once, of models with different
+    classes (a set's missing columns are ``-inf`` logits: they weigh nothing at any temperature)."""
+    from serkit.inference.runtime import log_probabilities
+    from serkit.models.calibration import fit_temperature
+
+    width = max(len(cell[2]) for cell in cells)
+    logits = [np.pad(log_probabilities(cell[1]), ((0, 0), (0, width - len(cell[2]))), constant_values=-np.inf)
+              for cell in cells]
+    return fit_temperature(np.concatenate(logits), np.concatenate([np.searchsorted(cell[2], cell[0]) for cell in cells]))
+
+
+def loco_temperature(datasets, head, config) -> float:
+    """The temperature of a head fitted on both leave-one-corpus-out directions' probabilities
+    (what the bundled model may use: its two training corpora, each held out of the other)."""
+    return joint_temperature(list(loco_probabilities(datasets, head, config, inner=False).values()))
+
+
+def part_calibrate(datasets, config) -> dict:
+    """Whether a temperature per head helps, on the development split only.
+
+    Cells: both leave-one-corpus-out directions and the pooled model's two speaker folds per
+    corpus. Candidates: no temperature; the bundled model's (fitted on leave-one-corpus-out
+    probabilities between the training corpora: for a leave-one-corpus-out cell only the
+    other direction's, cross-fitted, so the cell's own test corpus is never used); a cell's
+    inner speaker folds (a leave-one-corpus-out cell's training corpus only). A temperature
+    is kept if it lowers the mean ECE (argmax over all the model's emotions) of the four cells.
+    """
+    from serkit.evaluation import split_indices
+    from serkit.evaluation.metrics import calibration_metrics
+    from serkit.inference.runtime import log_probabilities, scale_probabilities
+    from serkit.models.calibration import fit_temperature
+
+    dev, _ = split_speakers(datasets)
+    results = {}
+    for head in ("plain", "adapted"):
+        loco_cells = loco_probabilities(dev, head, config)
+        fitted = {key: fit_temperature(log_probabilities(p), np.searchsorted(c, y)) for key, (y, p, c, _) in loco_cells.items()}
+        both = joint_temperature(list(loco_cells.values()))
+        rows = {}
+        for key, (y, p, c, inner) in loco_cells.items():
+            other = fitted[next(k for k in fitted if k != key)]
+            rows[key] = {T_name: calibration_metrics(y, scale_probabilities(p, T), c)["ece"]
+                         for T_name, T in (("none", 1.0), ("leave-one-corpus-out", other), ("inner folds", inner))}
+        for name in ("ravdess", "nemo"):
+            other = next(n for n in dev if n != name)
+            data = dev[name]
+            for fold, (train, test) in enumerate(split_indices("speaker", data.y, data.groups, n_splits=2, random_state=0), 1):
+                X, y, speakers, corpus = _rows(dev, {other: np.arange(len(dev[other].y)), name: train})
+                classes, predict = fit_head(X, y, speakers, corpus, head, config)
+                X_t, y_t, s_t, c_t = _rows(dev, {name: test})
+                p = predict(X_t, s_t, c_t)
+                inner = inner_temperature(X, y, speakers, corpus, head, config)
+                rows[f"ravdess+nemo→{name} fold {fold}"] = {
+                    T_name: calibration_metrics(y_t, scale_probabilities(p, T), classes)["ece"]
+                    for T_name, T in (("none", 1.0), ("leave-one-corpus-out", both), ("inner folds", inner))}
+        means = {T_name: float(np.mean([row[T_name] for row in rows.values()])) for T_name in ("none", "leave-one-corpus-out", "inner folds")}
+        # Speaker folds count as much as a leave-one-corpus-out cell: one mean per corpus's folds.
+        cells = {key: row for key, row in rows.items() if "fold" not in key}
+        for name in ("ravdess", "nemo"):
+            folds = [row for key, row in rows.items() if key.startswith(f"ravdess+nemo→{name} fold")]
+            cells[f"ravdess+nemo→{name}"] = {T: float(np.mean([row[T] for row in folds])) for T in means}
+        means = {T: float(np.mean([row[T] for row in cells.values()])) for T in means}
+        kept = min(means, key=means.get)
+        print(f"\n{head} head: ECE (%) on the development split, argmax over all the model's emotions "
+              f"(leave-one-corpus-out temperature on both dev directions: {both:.2f}, per direction "
+              + ", ".join(f"{k} {v:.2f}" for k, v in fitted.items()) + ")")
+        for key, row in cells.items():
+            print(f"  {key:<24} " + "  ".join(f"{T} {100 * v:.1f}" for T, v in row.items()))
+        print(f"  {'mean':<24} " + "  ".join(f"{T} {100 * v:.1f}" for T, v in means.items()) + f"  → kept: {kept}", flush=True)
+        results[head] = {"cells": cells, "mean": means, "kept": kept, "loco_temperature_dev": both}
+    return results
 
 
 def part_headline(datasets, config) -> dict:
-    """The issue's table for the chosen configuration."""
-    ravdess5 = matrix(datasets, [["ravdess", "nemo"]], ["ravdess"], config, n_splits=5)["ravdess+nemo→ravdess"]
-    nemo3 = matrix(datasets, [["ravdess", "nemo"]], ["nemo"], config, n_splits=3)["ravdess+nemo→nemo"]
-    found = loco(datasets, config)
-    halves = loco(split_speakers(datasets)[1], config)
-    if config[0] == "speaker":  # adapted to the held-out corpus as one source (a folder, no speaker ids)
-        as_source = loco(datasets, config, test_grain="corpus")
-        rows_source = [("RAVDESS → nEMO, user-visible UA, nEMO adapted as one source", as_source["ravdess→nemo"], "unweighted_accuracy_all"),
-                       ("nEMO → RAVDESS, user-visible UA, RAVDESS adapted as one source", as_source["nemo→ravdess"], "unweighted_accuracy_all")]
-    else:
-        rows_source = []
+    """The issue's table for the chosen configuration: the adapted head with each test side
+    adapted as one source, the plain head on each clip alone; ECE on the held-out corpus
+    as the heads give it and with a temperature from the cell's training corpus's inner
+    speaker folds (all a cross-corpus cell may use)."""
+    from serkit.evaluation.metrics import calibration_metrics
+    from serkit.inference.runtime import scale_probabilities
+
+    ravdess5 = matrix(datasets, [["ravdess", "nemo"]], ["ravdess"], config, n_splits=5, test_grain="corpus")["ravdess+nemo→ravdess"]
+    nemo3 = matrix(datasets, [["ravdess", "nemo"]], ["nemo"], config, n_splits=3, test_grain="corpus")["ravdess+nemo→nemo"]
+    found = loco(datasets, config, test_grain="corpus")
+    halves = loco(split_speakers(datasets)[1], config, test_grain="corpus")
     rows = [("RAVDESS speaker-independent UA (5 actor folds, nEMO in training)", ravdess5, "unweighted_accuracy"),
             ("nEMO speaker-independent UA (3 speaker folds, RAVDESS in training)", nemo3, "unweighted_accuracy"),
             ("RAVDESS → nEMO, user-visible UA (argmax over all the model's emotions)", found["ravdess→nemo"], "unweighted_accuracy_all"),
@@ -213,16 +367,29 @@ def part_headline(datasets, config) -> dict:
             ("ECE on the held-out corpus, RAVDESS → nEMO", found["ravdess→nemo"], "ece_all"),
             ("ECE on the held-out corpus, nEMO → RAVDESS", found["nemo→ravdess"], "ece_all"),
             ("test halves only: RAVDESS → nEMO, user-visible UA", halves["ravdess→nemo"], "unweighted_accuracy_all"),
-            ("test halves only: nEMO → RAVDESS, user-visible UA", halves["nemo→ravdess"], "unweighted_accuracy_all"),
-            *rows_source]
-    print(f"\n{MODEL} C={config[2]}, {FEATURE_SET}, adapt {config[0]}, balance {config[1]}")
-    print(f"{'figure':<76} {'adapted':>14} {'plain':>8}")
+            ("test halves only: nEMO → RAVDESS, user-visible UA", halves["nemo→ravdess"], "unweighted_accuracy_all")]
+    print(f"\n{MODEL}, {FEATURE_SET}, balance {config[1]}: adapted head C={config[2]}, adapt {config[0]}; "
+          f"plain head C={config[3] if len(config) > 3 else config[2]}")
+    print(f"{'figure':<76} {'adapted':>14} {'plain':>14}")
     table = {}
     for title, cell, key in rows:
-        adapted, plain = cell[key], cell.get(f"{key}_fallback", cell[key])
-        folds = f" ± {100 * cell['unweighted_accuracy_std']:.1f}" if key == "unweighted_accuracy" and "unweighted_accuracy_std" in cell else ""
-        print(f"{title:<76} {f'{100 * adapted:.1f}{folds} %':>14} {100 * plain:>7.1f}%")
-        table[title] = {"adapted": adapted, "plain": plain}
+        shown = []
+        for suffix in ("", "_fallback"):
+            spread = ""
+            if key == "unweighted_accuracy" and "folds" in cell:
+                spread = f" ± {100 * np.std([fold[key + suffix] for fold in cell['folds']]):.1f}"
+            shown.append(f"{100 * cell.get(key + suffix, cell[key]):.1f}{spread} %")
+        print(f"{title:<76} {shown[0]:>14} {shown[1]:>14}")
+        table[title] = {"adapted": cell[key], "plain": cell.get(f"{key}_fallback", cell[key])}
+    heads = {head: loco_probabilities(datasets, head, config) for head in ("adapted", "plain")}
+    for key in ("ravdess→nemo", "nemo→ravdess"):
+        values = {}
+        for head, cells in heads.items():
+            y, proba, classes, T = cells[key]
+            values[head] = (calibration_metrics(y, scale_probabilities(proba, T), classes)["ece"], T)
+        title = f"ECE on the held-out corpus, {key.replace('ravdess', 'RAVDESS').replace('nemo', 'nEMO')}, inner-fold temperature"
+        print(f"{title:<76} " + " ".join(f"{f'{100 * e:.1f} % (T {T:.2f})':>14}" for e, T in values.values()))
+        table[title] = {head: {"ece": e, "temperature": T} for head, (e, T) in values.items()}
     return table
 
 
@@ -317,10 +484,11 @@ def part_robust(datasets, config, n_actors=4) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=("spread", "select", "plain", "clips", "headline", "robust"),
+    parser.add_argument("--part", nargs="+", choices=("spread", "select", "calibrate", "plain", "clips", "headline", "robust"),
                         default=["spread", "select", "clips", "headline"])
-    parser.add_argument("--config", nargs=3, metavar=("ADAPT", "BALANCE", "C"),
-                        help="clips/robust/headline: the configuration (default: the one select chose, else corpus corpus 0.01)")
+    parser.add_argument("--config", nargs="+", metavar="ADAPT BALANCE C [PLAIN_C]",
+                        help="clips/robust/headline: the configuration, the plain head's C last (default: the one "
+                             f"select chose, else {' '.join(map(str, CHOSEN))})")
     parser.add_argument("--robust-actors", type=int, default=4, help="robust: held-out actors (of the first fold's 4)")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, help="write every part's figures here")
@@ -328,12 +496,16 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore", category=UserWarning)
     datasets = load(args.cache_dir)
     results = {}
-    chosen = ("corpus", "corpus", 0.01) if args.config is None else (args.config[0], args.config[1], float(args.config[2]))
+    if args.config is not None and len(args.config) not in (3, 4):
+        parser.error("--config takes ADAPT BALANCE C [PLAIN_C]")
+    chosen = CHOSEN if args.config is None else (*args.config[:2], *map(float, args.config[2:]))
     if "spread" in args.part:
         results["spread"] = part_spread(datasets)
     if "select" in args.part:
         results["select"] = part_select(datasets)
         chosen = results["select"]["chosen"] if args.config is None else chosen
+    if "calibrate" in args.part:
+        results["calibrate"] = part_calibrate(datasets, chosen)
     if "plain" in args.part:
         results["plain"] = part_plain(datasets)
     if "clips" in args.part:

@@ -1,7 +1,9 @@
-"""Build the bundled default model: RAVDESS + nEMO, source-adapted, re-runnable.
+"""Build the bundled default model: RAVDESS + nEMO, a dual-path model, re-runnable.
 
 The configuration is the one ``benchmarks/bench_adaptation.py --part select`` chose on its
-development split (adaptation grain, balance, C); pass ``--config`` to build another.
+development split (the adapted head's grain and C, the balance, the plain head's C) and the
+temperatures ``--part calibrate`` kept (fitted here on leave-one-corpus-out probabilities
+between the two training corpora); pass ``--config`` / ``--temperature`` to build another.
 Features come through serkit's cache, so a rebuild after a merge (say, to add statistics
 to the export) only refits: about a minute on two cores once the features are cached.
 
@@ -23,8 +25,7 @@ SHARED = REPO.parent / "shared" / "data"
 CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
 FEATURE_SET = "whisper+functionals"
 MODEL = "logreg"
-CHOSEN = ("corpus", "corpus", 0.01)
-"""(adapt, balance, C) as `bench_adaptation.py --part select` chose them: among the adapting candidates, the best single-clip UA on the development split, then the best adapted (docs/results.md)."""
+from bench_adaptation import CHOSEN, TEMPERATURE, loco_temperature  # noqa: E402  (benchmarks/ is on the path)
 
 LICENSE = """# Training data of the bundled default model
 
@@ -65,10 +66,20 @@ folder, and their SHA-256 are in `metadata.json` (`encoders`) and checked at loa
 """
 
 
+def _shown(path: Path) -> str:
+    """``path`` as the command records it: relative to the repository when inside it (no local paths)."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(path)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=REPO / "src" / "serkit" / "data" / "models" / "default")
-    parser.add_argument("--config", nargs=3, metavar=("ADAPT", "BALANCE", "C"), help=f"default: {' '.join(map(str, CHOSEN))}")
+    parser.add_argument("--config", nargs=4, metavar=("ADAPT", "BALANCE", "C", "PLAIN_C"),
+                        help=f"default: {' '.join(map(str, CHOSEN))}")
+    parser.add_argument("--temperature", choices=("loco", "none"), default=TEMPERATURE,
+                        help="each head's temperature: fitted leave-one-corpus-out between the training corpora, or none "
+                             f"(default: {TEMPERATURE}, what --part calibrate kept)")
     parser.add_argument("--eval", action="store_true", help="store the pooled model's speaker folds on each corpus (5) in the metadata")
     parser.add_argument("--cache-dir", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -78,16 +89,22 @@ def main(argv=None) -> int:
     from serkit.features import extract_corpus
     from serkit.training import train_model
 
-    adapt, balance, C = CHOSEN if args.config is None else (args.config[0], args.config[1], float(args.config[2]))
+    config = CHOSEN if args.config is None else (*args.config[:2], *map(float, args.config[2:]))
+    adapt, balance, C, plain_C = config
     datasets, feature_set = {}, None
     for name, root in CORPORA.items():
         table = read_corpus(name, root)
         extraction = extract_corpus(table, FEATURE_SET, n_jobs=1, cache_dir=args.cache_dir, progress=sys.stderr.isatty())
         datasets[name], feature_set = dataset_from_extraction(table, extraction)
-    command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", adapt, balance, str(C),
-                          *(["--eval"] if args.eval else []), "-o", str(args.output)])
+    temperatures = None
+    if args.temperature == "loco":
+        temperatures = {head: round(loco_temperature(datasets, head, config), 4) for head in ("plain", "adapted")}
+        print(f"temperatures (leave-one-corpus-out between the training corpora): {temperatures}")
+    command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", *map(str, config),
+                          "--temperature", args.temperature, *(["--eval"] if args.eval else []), "-o", _shown(args.output)])
     path, result, _ = train_model(MODEL, datasets, feature_set, args.output, balance=balance, adapt=adapt,
-                                   params={"C": C}, cross_validate=args.eval, command=command, progress=sys.stderr.isatty())
+                                   params={"C": C}, plain_params={"C": plain_C}, temperatures=temperatures,
+                                   cross_validate=args.eval, command=command, progress=sys.stderr.isatty())
     (path / "LICENSE-DATA.md").write_text(LICENSE)
     if result is not None:
         from serkit.evaluation.crosscorpus import format_matrix

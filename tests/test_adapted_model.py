@@ -76,10 +76,14 @@ def test_saved_with_its_statistics_and_the_export_matches_the_pipeline(model_dir
     metadata = json.loads((model_dir / "metadata.json").read_text())
     assert metadata["adaptation"]["train_grain"] == "corpus"
     assert metadata["adaptation"]["statistics"]["n_clips"] == 32
+    assert metadata["adaptation"]["default_head"] == "plain"
     exported, pipeline = load_model(model_dir, runtime="export"), load_model(model_dir, runtime="skops")
     np.testing.assert_allclose(model_statistics(exported.estimator).mean, model_statistics(pipeline.estimator).mean)
     X = rng.normal(size=(20, len(feature_set.columns))) * model_statistics(pipeline.estimator).scale
     np.testing.assert_allclose(exported.estimator.predict_proba(X), pipeline.estimator.predict_proba(X), atol=1e-9, rtol=0)
+    for head in ("plain", "adapted"):  # both heads of the dual-path model
+        np.testing.assert_allclose(exported.estimator.head(head).predict_proba(X), pipeline.estimator.head(head).predict_proba(X),
+                                   atol=1e-9, rtol=0)
 
 
 def test_batch_adaptation_recovers_a_new_source(model_dir, new_source):
@@ -87,10 +91,14 @@ def test_batch_adaptation_recovers_a_new_source(model_dir, new_source):
 
     predictor = load_model(model_dir)
     files = sorted(new_source.iterdir())
-    adapted = [item.result["emotion"] for item in predictor.predict_batch(files, adapt=True)]
+    batch = predictor.predict_batch(files, adapt=True)
+    adapted = [item.result["emotion"] for item in batch]
     assert adapted == [path.stem.split("-")[1] for path in files]
-    plain = [item.result["emotion"] for item in predictor.predict_batch(files)]
-    assert plain != adapted  # the pooled statistics alone do not place this source
+    assert {item.result["adaptation"] for item in batch} == {"source"}  # the adapted head answered
+    alone = predictor.predict_batch(files)
+    assert {item.result["adaptation"] for item in alone} == {"none"}  # the plain head answered
+    plain = [item.result["emotion"] for item in alone]
+    assert plain != adapted  # the clips as recorded do not place this source
 
 
 def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new_source, tmp_path, capsys):
@@ -105,8 +113,9 @@ def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new
     batch = load_model(model_dir).predict_batch(files, adapt=True)
     saved = load_model(out)
     for path, item in zip(files, batch):
-        single = saved.predict_file(path)["probabilities"]
-        np.testing.assert_allclose(list(single.values()), list(item.result["probabilities"].values()), atol=1e-9)
+        single = saved.predict_file(path)
+        assert single["adaptation"] == "source"
+        np.testing.assert_allclose(list(single["probabilities"].values()), list(item.result["probabilities"].values()), atol=1e-9)
     # The export and the pipeline of the adapted copy agree too.
     X = np.stack([saved.feature_set.from_audio(sf.read(p, dtype="float32")[0], SR) for p in files])
     np.testing.assert_allclose(saved.estimator.predict_proba(X),
@@ -122,6 +131,7 @@ def test_a_long_recording_is_adapted_on_its_own_windows(model_dir):
     [item] = load_model(model_dir).predict_batch([path], adapt=True)
     emotions = [segment["emotion"] for segment in item.result["segments"]]
     assert emotions[0] == "sad" and emotions[-1] == "happy"
+    assert item.result["adaptation"] == "source"
 
 
 def test_refusals(model_dir, new_source, tmp_path, capsys):

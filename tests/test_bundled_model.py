@@ -22,10 +22,12 @@ def test_default_is_the_multi_corpus_adapted_model(predictor):
     corpora = predictor.metadata["corpus"]["corpora"]
     assert set(corpora) == {"ravdess", "nemo"}
     assert set(predictor.emotions) == set(EMOTIONS)  # the union: nEMO's six are among RAVDESS's eight
-    # Adapted: the export opens with the pooled training statistics (the single-clip fallback).
+    # Dual path: a clip alone gets the plain head; the adapted head opens with the pooled training statistics.
     adaptation = predictor.adaptation
     assert adaptation["train_grain"] == "corpus" and adaptation["min_clips"] == 16
     assert adaptation["statistics"]["n_clips"] == sum(part["n_clips"] for part in corpora.values())
+    assert adaptation["default_head"] == "plain" == predictor.estimator.default_head
+    assert set(adaptation["heads"]) == {"plain", "adapted"} and predictor.default_adaptation == "none"
     licence = (DEFAULT_MODEL_DIR / "LICENSE-DATA.md").read_text()
     assert "CC BY-NC-SA 4.0" in licence and "RAVDESS" in licence and "nEMO" in licence
 

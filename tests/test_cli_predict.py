@@ -55,7 +55,8 @@ def test_json_shape_and_failed_file(capsys, model_dir, clips):
     assert code == 0
     by_name = {item["path"].rsplit("/", 1)[-1]: item for item in items}
     assert set(by_name) == {"low.wav", "high.flac", "broken.wav"}  # folder walked for audio only
-    assert set(by_name["low.wav"]) == {"path", "emotion", "probabilities", "familiarity", "caution", "duration"}
+    assert set(by_name["low.wav"]) == {"path", "emotion", "probabilities", "familiarity", "caution", "duration", "adaptation"}
+    assert by_name["low.wav"]["adaptation"] == "none"  # a model without source adaptation
     assert by_name["low.wav"]["emotion"] == "sad"
     assert by_name["high.flac"]["emotion"] == "happy"
     assert set(by_name["low.wav"]["probabilities"]) == {"happy", "sad"}

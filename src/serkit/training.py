@@ -38,12 +38,13 @@ from serkit.features.adaptation import SourceAdapter, adapt_training, adaptation
 from serkit.inference.familiarity import MIN_REFERENCE, fit_familiarity
 from serkit.models import fit_model, make_model
 from serkit.models.artifacts import save_model
+from serkit.models.dualpath import DualPathClassifier
 
 
 def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions: Sequence[str] | None = None,
                 balance: str = "corpus", speaker_norm: bool = False, adapt: str = "none", params: dict | None = None,
                 n_splits: int = 5, random_state: int = 0, cross_validate: bool = True, command: str | None = None,
-                progress: bool = True):
+                progress: bool = True, plain_params: dict | None = None, temperatures: dict | None = None):
     """Evaluate ``model``, fit it on all of ``datasets`` and save it to ``model_dir``.
 
     Parameters
@@ -66,13 +67,20 @@ def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions:
     speaker_norm : bool
         Standardise every speaker with their own statistics.
     adapt : {"none", "corpus", "speaker"}
-        Standardise each training corpus (or speaker) by its own statistics and save the
-        model behind the pooled training statistics
-        (:func:`serkit.features.adaptation.adapted_model`), which a batch's or a saved
-        source's statistics replace at prediction (trained as a pool, even of one corpus).
+        Not ``none``: a dual-path model (:class:`serkit.models.dualpath.DualPathClassifier`,
+        trained as a pool, even of one corpus). Its *adapted* head is fitted on each training
+        corpus (or speaker) standardised by its own statistics and saved behind the pooled
+        training statistics (:func:`serkit.features.adaptation.adapted_model`), which a
+        batch's or a saved source's statistics replace at prediction; its *plain* head, fitted
+        on the clips as recorded, answers a clip without source statistics.
     params : dict, optional
         The model's parameters (:func:`serkit.models.make_model`, e.g. ``{"C": 0.01}``),
-        recorded in the metadata.
+        recorded in the metadata; with ``adapt``, the adapted head's.
+    plain_params : dict, optional
+        With ``adapt``: the plain head's parameters (default ``params``).
+    temperatures : dict, optional
+        With ``adapt``: each head's temperature (``{"plain": T, "adapted": T}``, default 1),
+        chosen outside (e.g. leave-one-corpus-out); recorded in the metadata.
     n_splits, random_state
         The speaker folds of the stored figures, the seed.
     cross_validate : bool
@@ -96,7 +104,8 @@ def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions:
                             command=command, progress=progress), {})
     return _train_pooled(model, datasets, feature_set, model_dir, emotions=emotions, balance=balance,
                          speaker_norm=speaker_norm, adapt=adapt, params=params, n_splits=n_splits,
-                         random_state=random_state, cross_validate=cross_validate, command=command, progress=progress)
+                         random_state=random_state, cross_validate=cross_validate, command=command, progress=progress,
+                         plain_params=plain_params, temperatures=temperatures)
 
 
 def fit_estimator(model: str, X, y, groups, *, speaker_norm: bool = False, random_state: int = 0,
@@ -158,7 +167,7 @@ def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, params, 
 
 
 def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance, speaker_norm, adapt, params,
-                  n_splits, random_state, cross_validate, command, progress):
+                  n_splits, random_state, cross_validate, command, progress, plain_params=None, temperatures=None):
     """Several corpora pooled, weighted by ``balance``, each standardised at the ``adapt`` grain;
     ``(Path, CrossCorpusResult or None, dropped)``."""
     check_balance(model, balance)
@@ -169,13 +178,16 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
         result = cross_corpus_matrix(model, datasets, [list(datasets)], list(datasets), n_splits=n_splits,
                                      random_state=random_state, speaker_norm=speaker_norm, balance=balance,
                                      adapt=adapt, params=params, progress=progress, feature_set=feature_set,
-                                     command=command)
+                                     command=command, plain_params=plain_params)
     weights = training_weights(corpus, y, balance)
     X_fit, adaptation = adapt_training(X, adapt, corpus, groups)
     estimator = fit_estimator(model, X_fit, y, groups, speaker_norm=speaker_norm, random_state=random_state,
                               sample_weight=weights, params=params)
     if adaptation is not None:
-        estimator = adapted_model(estimator, adaptation["pooled"])
+        plain_params = params if plain_params is None else plain_params
+        plain = fit_estimator(model, X, y, groups, speaker_norm=speaker_norm, random_state=random_state,
+                              sample_weight=weights, params=plain_params)
+        estimator = DualPathClassifier.of(plain, adapted_model(estimator, adaptation["pooled"]), temperatures=temperatures)
     corpora = {
         name: {**{k: v for k, v in data.corpus.items() if k in ("name", "root")}, "n_clips": int(len(data.y)),
                "n_speakers": int(len(np.unique(data.groups))), "emotions": sorted(set(data.y.astype(str).tolist()))}
@@ -193,8 +205,10 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
         "weights": weight_summary(corpus, y, weights),
     }
     if adaptation is not None:
+        heads = {name: {"model_params": dict(head_params or {}), "temperature": estimator.temperatures_[name]}
+                 for name, head_params in (("plain", plain_params), ("adapted", params))}
         extra["adaptation"] = adaptation_metadata(
-            adapt, adaptation, source=f"the pooled training clips of {POOL_SEPARATOR.join(datasets)}")
+            adapt, adaptation, source=f"the pooled training clips of {POOL_SEPARATOR.join(datasets)}", heads=heads)
     path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra,
                       familiarity=training_familiarity(feature_set, X, groups, speaker_norm=speaker_norm))
     return path, result, dropped

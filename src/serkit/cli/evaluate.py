@@ -66,8 +66,9 @@ def add_adapt_argument(parser) -> None:
     # Checked by serkit.features.adaptation.training_groups (not imported here: --help stays instant).
     parser.add_argument("--adapt", default="none", metavar="GRAIN",
                         help="standardise each training corpus (corpus) or speaker (speaker) by its own statistics "
-                             "(default: none); evaluation then scores each test source standardised by its own "
-                             "statistics beside 'plain', by the pooled training ones (docs/adaptation.md)")
+                             "(default: none): a dual-path model whose plain head, trained on the clips as recorded, "
+                             "answers single clips; evaluation scores each test source standardised by its own "
+                             "statistics beside 'plain', the plain head on each clip (docs/adaptation.md)")
 
 
 def add_balance_argument(parser) -> None:

@@ -155,13 +155,16 @@ class CrossCorpusResult:
 
 
 def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, groups_test, emotions,
-                 speaker_norm, sample_weight=None, *, adapt="none", corpus_train=None, params=None, test_grain=None):
+                 speaker_norm, sample_weight=None, *, adapt="none", corpus_train=None, params=None, test_grain=None,
+                 plain_params=None):
     """Probabilities of the test clips, by the way the test side is standardised.
 
     ``{"": (proba, classes)}`` without adaptation; with ``adapt`` also ``"fallback"``:
-    the test clips standardised by the pooled training statistics (a clip without
-    statistics of its source), beside ``""``, each test source by its own. ``classes``
-    are the model's; :func:`_shared` keeps the shared ``emotions``.
+    a clip without statistics of its source, answered as a dual-path model answers it
+    (:mod:`serkit.models.dualpath`), by the *plain* head, fitted on the training clips as
+    recorded (``plain_params``, default ``params``), beside ``""``, the adapted head with
+    each test source standardised by its own statistics. ``classes`` are the model's;
+    :func:`_shared` keeps the shared ``emotions``.
     """
     from serkit.features.adaptation import SourceAdapter, adapt_training, training_groups
     from serkit.models import fit_model, make_model
@@ -170,17 +173,19 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
         # Each side standardised with its own speakers' statistics (no labels).
         X_train = SourceAdapter().fit_transform(X_train, groups_train)
         X_test = SourceAdapter().fit_transform(X_test, groups_test)
-    X_train, adaptation = adapt_training(X_train, adapt, corpus_train, groups_train)
+    X_fit, adaptation = adapt_training(X_train, adapt, corpus_train, groups_train)
     fitted = make_model(model, random_state=random_state, **(params or {}))
-    fit_model(fitted, X_train, y_train, groups_train, sample_weight=sample_weight)
+    fit_model(fitted, X_fit, y_train, groups_train, sample_weight=sample_weight)
     classes = [str(c) for c in fitted.classes_]
     if adaptation is None:
         return {"": (np.asarray(fitted.predict_proba(X_test)), classes)}
+    plain = make_model(model, random_state=random_state, **((params if plain_params is None else plain_params) or {}))
+    fit_model(plain, X_train, y_train, groups_train, sample_weight=sample_weight)
     # The test side's source: all its clips at the corpus grain, each speaker at the speaker grain.
     test_groups = training_groups(test_grain or adapt, np.zeros(len(groups_test)), groups_test)
     return {
         "": (np.asarray(fitted.predict_proba(SourceAdapter().fit_transform(X_test, test_groups))), classes),
-        "fallback": (np.asarray(fitted.predict_proba(adaptation["pooled"].apply(X_test))), classes),
+        "fallback": (np.asarray(plain.predict_proba(X_test)), [str(c) for c in plain.classes_]),
     }
 
 
@@ -203,7 +208,7 @@ def _all_emotions_ua(y_true, proba, classes) -> float:
 
 
 def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance, adapt="none",
-          params=None, test_grain=None):
+          params=None, test_grain=None, plain_params=None):
     from sklearn.metrics import confusion_matrix, recall_score
 
     test = datasets[test_name]
@@ -236,7 +241,7 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         variants = _fit_predict(model, random_state, X_train, y_train, groups_train, take_rows(test.X, test_idx),
                                 test.groups[test_idx].astype(str), emotions, speaker_norm,
                                 training_weights(corpus_train, y_train, balance), adapt=adapt, corpus_train=corpus_train,
-                                params=params, test_grain=test_grain)
+                                params=params, test_grain=test_grain, plain_params=plain_params)
         y_true = test.y[test_idx].astype(str)
         fold_row = {"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
                     "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist()))}
@@ -277,7 +282,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
                         test_sets: Sequence[str] | None = None, *, n_splits: int = 5, random_state: int = 0,
                         speaker_norm: bool = False, balance: str = "corpus", adapt: str = "none", progress: bool = True,
                         feature_set=None, command: str | None = None, params: dict | None = None,
-                        test_grain: str | None = None) -> CrossCorpusResult:
+                        test_grain: str | None = None, plain_params: dict | None = None) -> CrossCorpusResult:
     """Train on each training set, test on each test corpus (see the module docstring).
 
     Parameters
@@ -305,13 +310,16 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         Standardise each training corpus (or speaker) by its own statistics
         (:func:`serkit.features.adaptation.adapt_training`). A cell then scores the test clips
         standardised by their own source's statistics (all the cell's test clips as one
-        source, or each speaker) and, under keys ending in ``_fallback``, by the pooled
-        training statistics, as a single clip without source statistics is.
+        source, or each speaker) and, under keys ending in ``_fallback``, as a single clip
+        without source statistics is scored: by the model's plain head, fitted on the
+        training clips as recorded (:mod:`serkit.models.dualpath`).
     params : dict, optional
         The model's parameters (:func:`serkit.models.make_model`), e.g. ``{"C": 0.01}``.
     test_grain : {"corpus", "speaker"}, optional
         With ``adapt``, the grain of the test side's statistics when it differs from the
         training side's (``corpus``: a model trained per speaker, adapted to a folder).
+    plain_params : dict, optional
+        With ``adapt``, the plain head's parameters (default ``params``).
     progress : bool
         A progress bar over the cells on stderr.
 
@@ -340,7 +348,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     jobs = [(names, test) for names in train_sets for test in test_sets]
     cells = [
         _cell(model, datasets, names, test, n_splits=n_splits, random_state=random_state, speaker_norm=speaker_norm,
-              balance=balance, adapt=adapt, params=params, test_grain=test_grain)
+              balance=balance, adapt=adapt, params=params, test_grain=test_grain, plain_params=plain_params)
         for names, test in tqdm(jobs, desc=f"{model} cross-corpus", disable=not progress, file=sys.stderr)
     ]
     corpora = {
@@ -377,7 +385,7 @@ def format_matrix(result: CrossCorpusResult) -> str:
              for line in [header, ["-" * w for w in widths], *rows]]
     title = (f"{result.model} — cross-corpus UA (%)" + (" + speaker norm" if result.speaker_norm else "")
              + (f" — adapted to each test source (training: each {result.adapt} standardised) / plain: "
-                "the pooled training statistics" if result.adapt != "none" else "")
+                "the plain head (trained on the clips as recorded), as a single clip is answered" if result.adapt != "none" else "")
              + (f" — pooled sets weighted: balance {result.balance}"
                 if any(POOL_SEPARATOR in train for train in result.train_sets) else ""))
     notes = ["(rows: training set; columns: test corpus; a corpus in its own training set is scored "

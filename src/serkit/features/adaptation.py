@@ -317,7 +317,11 @@ def adapted_model(estimator, statistics: SourceStatistics):
 
 def model_statistics(estimator) -> SourceStatistics | None:
     """The source statistics an adapted model applies first (a scikit-learn pipeline from
-    :func:`adapted_model`, or its inference export); None for another model."""
+    :func:`adapted_model`, a dual-path model's adapted head, or their inference export);
+    None for another model."""
+    adapted = getattr(estimator, "adapted_", None)  # a dual-path model (serkit.models.dualpath)
+    if adapted is not None:
+        return model_statistics(adapted)
     steps = getattr(estimator, "steps", None)
     if steps and steps[0][0] == SOURCE_STEP:
         scaler = steps[0][1]
@@ -359,12 +363,18 @@ def adapt_training(X, grain: str, corpus, speakers):
     return SourceAdapter().fit_transform(X, groups), {"pooled": pooled, "spread_floor": round(float(floor), 4)}
 
 
-def adaptation_metadata(grain: str, adaptation: dict, *, source: str, min_clips: int = MIN_CLIPS) -> dict:
-    """The ``adaptation`` block of an adapted model's ``metadata.json``.
+def adaptation_metadata(grain: str, adaptation: dict, *, source: str, min_clips: int = MIN_CLIPS,
+                        heads: dict | None = None) -> dict:
+    """The ``adaptation`` block of an adapted model's ``metadata.json``; ``heads``: a dual-path
+    model's heads (name → their parameters and temperature), whose ``plain`` one answers a
+    clip without source statistics (``default_head``) until ``serkit adapt`` saves a source's.
 
     >>> adaptation_metadata("corpus", {"spread_floor": 0.5, "pooled": SourceStatistics(np.zeros(1), np.ones(1), 9)},
     ...                     source="the pooled training clips")["statistics"]
     {'source': 'the pooled training clips', 'n_clips': 9}
     """
-    return {"train_grain": grain, "min_clips": int(min_clips), "spread_floor": adaptation["spread_floor"],
-            "statistics": {"source": source, "n_clips": int(adaptation["pooled"].n_clips)}}
+    block = {"train_grain": grain, "min_clips": int(min_clips), "spread_floor": adaptation["spread_floor"],
+             "statistics": {"source": source, "n_clips": int(adaptation["pooled"].n_clips)}}
+    if heads is not None:
+        block.update(default_head="plain", heads=heads)
+    return block

@@ -39,9 +39,13 @@ standardises each by its own pieces.
 
 Adapted models (``metadata["adaptation"]``, :mod:`serkit.features.adaptation`) open with the
 statistics of a source: the pooled training clips, or those a user fitted with
-``serkit adapt``. A single clip uses them. ``predict_batch(..., adapt=True)`` uses the
-batch's own statistics instead (one source, or one per speaker with ``speakers``),
-and a single long recording its own windows'.
+``serkit adapt``. ``predict_batch(..., adapt=True)`` uses the batch's own statistics
+instead (one source, or one per speaker with ``speakers``), and a single long recording
+its own windows'. A dual-path model (:mod:`serkit.models.dualpath`, what ``serkit train
+--adapt`` writes) answers those with its adapted head, and a clip without statistics of
+its source with its plain head, unless ``serkit adapt`` saved a source's (then its
+adapted head). Every result says which: ``adaptation`` is ``"source"`` (standardised by
+its source's statistics) or ``"none"``.
 
 Examples
 --------
@@ -608,7 +612,7 @@ class Predictor:
         if reason is not None:
             return {"emotion": None, "probabilities": None, **_familiarity_fields(None),
                     "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s, "segments": [],
-                    "summary": None, "speakers": None, "no_speech": reason}
+                    "summary": None, "speakers": None, "adaptation": None, "no_speech": reason}
         sr = self.sr
 
         def utterances():
@@ -674,9 +678,9 @@ class Predictor:
         labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
         if self.speaker_norm:
             features = list(_normalise_by_speaker(self.feature_set.collate(features), labels))
-        probabilities, familiarity = self._predict(features)
+        probabilities, familiarity = self._predict(features, source=self.speaker_norm)
         result = self._assemble(None, spans, probabilities, duration=samples.end / self.sr,
-                                weights=weights, familiarity=familiarity)
+                                weights=weights, familiarity=familiarity, source=self.speaker_norm)
         for segment, label in zip(result["segments"], labels):
             segment["speaker"] = str(label)
         result["speakers"] = {}
@@ -729,9 +733,9 @@ class Predictor:
         with _one_blas_thread():
             features = self._extract([piece for _, piece in windows], name, map)
             [rows] = self._standardise([np.stack(features)], [""], fit_rows=None)
-            probabilities, familiarity = self._predict(list(rows))
+            probabilities, familiarity = self._predict(list(rows), source=True)
             return self._assemble(None, [span for span, _ in windows], probabilities, duration=y.shape[-1] / self.sr,
-                                  familiarity=familiarity)
+                                  familiarity=familiarity, source=True)
 
     def _predict_standardised(self, sources, names, speakers, window_s, hop_s, max_duration_s) -> list[dict]:
         """Whole clips and windows of every file, standardised with their group's statistics
@@ -745,9 +749,10 @@ class Predictor:
                 _, spans, duration = extracted[index]
 
                 def assemble():
-                    probabilities, familiarity = self._predict(list(block))
+                    probabilities, familiarity = self._predict(list(block), source=True)
                     return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration,
-                                          familiarity=None if familiarity is None else familiarity[1:] if spans else familiarity[0])
+                                          familiarity=None if familiarity is None else familiarity[1:] if spans else familiarity[0],
+                                          source=True)
 
                 outcomes[index] = _outcome(names[index], assemble)
         return [outcomes[i] for i in range(len(names))]
@@ -845,12 +850,27 @@ class Predictor:
             out.append(rows if statistics is None else reexpress(rows, statistics))
         return out
 
-    def _predict(self, features: list) -> tuple[np.ndarray, np.ndarray | None]:
-        """One ``predict_proba`` call on the features of a few clips or windows, and
-        their familiarity (None without statistics)."""
+    def answering(self, source: bool = False):
+        """The classifier that answers: a dual-path model's adapted head for features standardised
+        by their source's statistics (``source``), else its default head (plain, or adapted once
+        ``serkit adapt`` saved a source); any other model itself."""
+        default = getattr(self.estimator, "default_head", None)
+        if default is None:
+            return self.estimator
+        return self.estimator.head("adapted" if source else default)
+
+    @property
+    def default_adaptation(self) -> str:
+        """``"source"`` when a clip alone is standardised by a source's saved statistics
+        (a dual-path model after ``serkit adapt``), else ``"none"``."""
+        return "source" if (self.adaptation or {}).get("default_head") == "adapted" else "none"
+
+    def _predict(self, features: list, *, source: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """One ``predict_proba`` call on the features of a few clips or windows (``source``:
+        standardised by their source's statistics), and their familiarity (None without statistics)."""
         X = self.feature_set.collate(features)
         familiarity = None if self.familiarity is None else self.familiarity.scores(X)
-        probabilities = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
+        probabilities = np.asarray(self.answering(source).predict_proba(X), dtype=np.float64)
         if probabilities.shape != (len(features), len(self.emotions)):
             raise SerkitError(
                 f"model returned probabilities of shape {probabilities.shape}, "
@@ -864,10 +884,11 @@ class Predictor:
         }
 
     def _assemble(self, whole: np.ndarray | None, spans, windows: np.ndarray | None, *, duration: float,
-                  weights: np.ndarray | None = None, familiarity=None) -> dict:
+                  weights: np.ndarray | None = None, familiarity=None, source: bool = False) -> dict:
         """The result dict; with windows, the whole-clip answer, its familiarity and the
         summary come from them (``weights``: the seconds each window speaks for, default
-        :func:`window_weights`; ``familiarity``: one per window, else the clip's)."""
+        :func:`window_weights`; ``familiarity``: one per window, else the clip's; ``source``:
+        the features were standardised by their source's own statistics)."""
         segments, summary = [], None
         if spans:
             weights = window_weights(spans) if weights is None else weights
@@ -891,6 +912,7 @@ class Predictor:
             "segments": segments,
             "summary": summary,
             "speakers": None,
+            "adaptation": "source" if source else self.default_adaptation,
         }
 
 

@@ -503,6 +503,26 @@ class _SoftVote(_Step):
         return np.tensordot(self.weights, np.stack(votes), axes=1)
 
 
+class _DualPath(_Step):
+    def __init__(self, heads: dict, default: str, classes):
+        self.heads, self.default, self.classes = heads, default, classes
+        self.n_features = heads[default].n_features
+
+    def __call__(self, X):
+        return self.heads[self.default](X)
+
+
+def _leading_standardize(step: _Step) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(mean, scale)`` of the full ``standardize`` a step opens with (through a temperature), or None."""
+    while isinstance(step, _Temperature):
+        step = step.model
+    steps = step.steps if isinstance(step, _Pipeline) else None
+    first = steps[0] if steps else None
+    if isinstance(first, _Standardize) and first.mean is not None and first.scale is not None:
+        return first.mean, first.scale
+    return None
+
+
 class _FrameNetwork(_Step):
     input_kind = "frames"
 
@@ -711,6 +731,22 @@ class _Reader:
                              f"its model takes {model.input_kind}")
         return member["input"], model
 
+    def _dual_path(self, spec, where, depth):
+        """Two vector heads of the step's classes (in its order) and one width, the adapted one
+        opening with its source statistics; ``default`` names the head a plain call runs."""
+        classes = self.classes(spec, where)
+        if spec.get("default") not in DUAL_PATH_HEADS:
+            self.fail(where, f"default must be one of {', '.join(DUAL_PATH_HEADS)}, got {short_repr(spec.get('default'))}")
+        heads = {name: self.step(spec.get(name), f"{where}.{name}", depth + 1) for name in DUAL_PATH_HEADS}
+        if any(head.classes != classes or head.input_kind != "vector" for head in heads.values()):
+            self.fail(where, "each head must be a vector classifier of the step's classes, in their order")
+        widths = {head.n_features for head in heads.values()}
+        if None in widths or len(widths) != 1:
+            self.fail(where, f"the heads must take one fixed number of features, got {sorted(map(str, widths))}")
+        if _leading_standardize(heads["adapted"]) is None:
+            self.fail(where, "the adapted head must open with its source statistics (a standardize with mean and scale)")
+        return _DualPath(heads, spec["default"], classes)
+
     def _frame_network(self, spec, where, depth):
         name = spec.get("file")
         if not isinstance(name, str) or name not in self.network_names:
@@ -724,8 +760,12 @@ class _Reader:
         return _FrameNetwork(self.network(name, where, len(band_mean)), band_mean, band_std, min_frames, classes)
 
 
-OPERATIONS = ("pipeline", "clip", "standardize", "logistic", "perceptron", "temperature", "soft-vote", "frame-network")
+OPERATIONS = ("pipeline", "clip", "standardize", "logistic", "perceptron", "temperature", "soft-vote", "frame-network",
+              "dual-path")
 """The steps an export's tree may hold."""
+
+DUAL_PATH_HEADS = ("plain", "adapted")
+"""The heads of a ``dual-path`` step (:mod:`serkit.models.dualpath`): without source statistics, with them."""
 
 
 def build_step(graph: dict, arrays: dict, *, networks: dict, source: str = GRAPH_FILE) -> _Step:
@@ -771,14 +811,22 @@ class ExportedModel:
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    @property
+    def default_head(self) -> str | None:
+        """The head a plain call runs, for a dual-path model (``plain`` or ``adapted``); else None."""
+        return self._root.default if isinstance(self._root, _DualPath) else None
+
+    def head(self, name: str) -> "ExportedModel":
+        """The head ``name`` of a dual-path model as a model of its own."""
+        if not isinstance(self._root, _DualPath) or name not in DUAL_PATH_HEADS:
+            raise ArtifactError(f"the model has no {name!r} head (a dual-path model has {', '.join(DUAL_PATH_HEADS)})")
+        return ExportedModel(self._root.heads[name])
+
     def leading_standardize(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(mean, scale)`` of the first step when the model is a pipeline opening with a
-        full ``standardize`` (an adapted model's source statistics); else None."""
-        steps = getattr(self._root, "steps", None)
-        first = steps[0] if steps else None
-        if isinstance(first, _Standardize) and first.mean is not None and first.scale is not None:
-            return first.mean, first.scale
-        return None
+        """``(mean, scale)`` of the first step when the model (a dual-path model: its adapted
+        head) opens with a full ``standardize`` (an adapted model's source statistics); else None."""
+        root = self._root.heads["adapted"] if isinstance(self._root, _DualPath) else self._root
+        return _leading_standardize(root)
 
 
 def load_familiarity(model_dir):

@@ -69,6 +69,7 @@ ALLOWED_CLASSES = frozenset({
     "serkit.models.calibration.TemperatureScaled",
     "serkit.models.cnn.CNNClassifier",
     "serkit.models.dense.DenseNetClassifier",
+    "serkit.models.dualpath.DualPathClassifier",
     "serkit.models.ensemble.SoftVoteClassifier",
     "serkit.models.frame_head.FrameHeadClassifier",
     "serkit.models.kmeans.KMeansClassifier",
@@ -369,7 +370,9 @@ def _is_adaptation(value) -> bool:
     return (isinstance(value, dict) and value.get("train_grain") in ("corpus", "speaker")
             and type(value.get("min_clips")) is int and number(value["min_clips"], 2)
             and number(value.get("spread_floor"), 0) and isinstance(statistics, dict)
-            and isinstance(statistics.get("source"), str) and type(statistics.get("n_clips")) is int)
+            and isinstance(statistics.get("source"), str) and type(statistics.get("n_clips")) is int
+            and value.get("default_head") in (None, "plain", "adapted")
+            and (value.get("heads") is None or isinstance(value["heads"], dict)))
 
 
 def validate_metadata(path, metadata) -> dict:
@@ -418,7 +421,8 @@ def validate_metadata(path, metadata) -> dict:
     require("speaker_norm", isinstance(speaker_norm, bool), "true or false", speaker_norm)
     adaptation = metadata.get("adaptation")
     require("adaptation", adaptation is None or _is_adaptation(adaptation),
-            "null or {train_grain, min_clips >= 2, spread_floor >= 0, statistics: {source, n_clips}}", adaptation)
+            "null or {train_grain, min_clips >= 2, spread_floor >= 0, statistics: {source, n_clips}"
+            "[, default_head: plain|adapted, heads: {...}]}", adaptation)
     metrics = metadata.get("metrics")
     require("metrics", metrics is None or isinstance(metrics, dict), "an object or null", metrics)
     for field in ("name", "created", "command"):
@@ -652,6 +656,19 @@ def _check_cnn(cnn) -> str | None:
     return check_onnx_network(np.asarray(onnx_model, dtype=np.uint8).tobytes(), frame_network_inputs(cnn.n_mels_))
 
 
+def _check_dual_path(model) -> str | None:
+    """A dual-path model's default head, temperatures and classes as :meth:`DualPathClassifier.of` makes them."""
+    from serkit.models.dualpath import HEADS
+
+    temperatures = getattr(model, "temperatures_", None)
+    heads_classes = [[str(c) for c in getattr(getattr(model, f"{name}_", None), "classes_", [])] for name in HEADS]
+    if (model.default_ not in HEADS or not isinstance(temperatures, dict) or sorted(temperatures) != sorted(HEADS)
+            or not all(type(t) is float and 0.0 < t <= 1e3 for t in temperatures.values())
+            or not heads_classes[0] == heads_classes[1] == [str(c) for c in model.classes_]):
+        return "a dual-path model whose heads, default or temperatures are not as trained"
+    return None
+
+
 def check_loaded_model(estimator) -> None:
     """Raise :class:`ParameterError` unless the loaded ``estimator``'s fitted state is
     sound where compiled code trusts it.
@@ -665,6 +682,7 @@ def check_loaded_model(estimator) -> None:
     from sklearn.tree import DecisionTreeClassifier
 
     from serkit.models.cnn import CNNClassifier
+    from serkit.models.dualpath import DualPathClassifier
 
     for obj in _reachable(estimator):
         # Unfitted templates (a forest's ``estimator``) hold no state and never predict.
@@ -679,6 +697,8 @@ def check_loaded_model(estimator) -> None:
                         for p in per_iteration]
         elif isinstance(obj, CNNClassifier) and hasattr(obj, "state_"):
             problems = [_check_cnn(obj)]
+        elif isinstance(obj, DualPathClassifier) and hasattr(obj, "classes_"):
+            problems = [_check_dual_path(obj)]
         problem = next((p for p in problems if p), None)
         if problem:
             raise ParameterError(f"the model holds {problem}")
@@ -758,6 +778,10 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
         raise ArtifactError(f"{model_dir}: model labels differ from metadata.json")
     if metadata.get("adaptation") is not None and model_statistics(estimator) is None:
         raise ArtifactError(f"{model_dir}: metadata.json says the model adapts to a source; the model holds no source statistics")
+    default_head = getattr(estimator, "default_head", None)
+    if default_head != (metadata.get("adaptation") or {}).get("default_head"):
+        raise ArtifactError(f"{model_dir}: metadata.json's adaptation.default_head differs from the model's "
+                            f"({default_head or 'not a dual-path model'})")
     familiarity = load_familiarity(model_dir) if has_export else None
     if familiarity is not None and familiarity.n_features != len(metadata["feature_set"].get("columns") or []):
         raise ArtifactError(f"{model_dir / GRAPH_FILE}: familiarity statistics of {familiarity.n_features} features do not fit the feature set")
@@ -767,19 +791,27 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
 def save_adapted(model_dir, statistics, output, *, source: str) -> Path:
     """A copy of the adapted model in ``model_dir`` whose source statistics are ``statistics``
     (:meth:`serkit.inference.predictor.Predictor.source_statistics`), written to ``output``: its
-    inference export opens with them, so single clips are standardised as that source.
+    inference export opens with them, so single clips are standardised as that source. A
+    dual-path model (:mod:`serkit.models.dualpath`) keeps its plain head and answers single
+    clips with its adapted head from then on (``default_head``: ``adapted``).
 
     Raises :class:`ArtifactError` for a model that is not adapted.
     """
     from serkit.features.adaptation import SOURCE_STEP, adapted_model
+    from serkit.models.dualpath import DualPathClassifier
 
     original = load_model(model_dir, runtime="skops")
-    if original.adaptation is None or getattr(original.estimator, "steps", [[None]])[0][0] != SOURCE_STEP:
+    dual = isinstance(original.estimator, DualPathClassifier)
+    adapted = original.estimator.adapted_ if dual else original.estimator
+    if original.adaptation is None or getattr(adapted, "steps", [[None]])[0][0] != SOURCE_STEP:
         raise ArtifactError(f"{model_dir}: not an adapted model (trained without --adapt); nothing to adapt")
-    estimator = adapted_model(original.estimator.steps[1][1], statistics)
+    estimator = adapted_model(adapted.steps[1][1], statistics)
+    if dual:
+        estimator = original.estimator.with_adapted(estimator, default="adapted")
     written_by_save = ("format_version", "feature_set", "labels", "metrics", "speaker_norm", "encoders", "versions", "created")
     extra = {key: value for key, value in original.metadata.items() if key not in written_by_save}
-    extra["adaptation"] = {**original.adaptation, "statistics": {"source": source, "n_clips": int(statistics.n_clips)}}
+    extra["adaptation"] = {**original.adaptation, "statistics": {"source": source, "n_clips": int(statistics.n_clips)},
+                           **({"default_head": "adapted"} if dual else {})}
     return save_model(output, estimator, original.feature_set, metrics=original.metadata.get("metrics"),
                       speaker_norm=original.speaker_norm, extra=extra, familiarity=original.familiarity)
 

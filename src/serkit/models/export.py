@@ -3,7 +3,8 @@
 :func:`export_model` walks a fitted model from :func:`serkit.models.make_model` and
 describes it in the steps :mod:`serkit.inference.runtime` runs with numpy: clipping, scaling,
 logistic regression, multilayer perceptrons (scikit-learn's and the PyTorch ``dense``
-net, whose weights are numpy arrays already), temperature scaling, soft votes and
+net, whose weights are numpy arrays already), temperature scaling, soft votes, the two
+heads of a dual-path model (:mod:`serkit.models.dualpath`) and
 frame networks (the CNN and the Whisper frame head, as the ONNX they already carry).
 Tuned models export the estimator they refitted. A model with a part the runtime
 cannot run (forests, boosting, SVMs, k-means, layer weighting) raises
@@ -84,6 +85,7 @@ def _step(model, export: Export) -> dict:
     from serkit.models.calibration import TemperatureScaled
     from serkit.models.cnn import CNNClassifier
     from serkit.models.dense import DenseNetClassifier
+    from serkit.models.dualpath import DualPathClassifier
     from serkit.models.ensemble import SoftVoteClassifier
     from serkit.models.preprocessing import QuantileClipper
     from serkit.models.tuned import InnerCVTuned
@@ -112,6 +114,8 @@ def _step(model, export: Export) -> dict:
         return _perceptron(model, weights, biases, "relu", export)
     if isinstance(model, InnerCVTuned):
         return _step(model.best_estimator_, export)
+    if isinstance(model, DualPathClassifier):
+        return _dual_path(model, export)
     if isinstance(model, TemperatureScaled):
         return {"op": "temperature", "temperature": float(model.temperature_),
                 "model": _step(model.estimator_, export), "classes": _classes(model)}
@@ -133,6 +137,19 @@ def _step(model, export: Export) -> dict:
                 "band_std": export.add_array(model.state_["band_std"]),
                 "min_frames": int(model.min_frames), "classes": _classes(model)}
     raise NotExportable(f"{type(model).__name__} has no inference export; it loads through skops")
+
+
+def _dual_path(model, export: Export) -> dict:
+    """A ``dual-path`` step: each head (under a ``temperature`` step where its temperature is not 1)
+    and the one a clip without source statistics gets."""
+    from serkit.models.dualpath import HEADS
+
+    step = {"op": "dual-path", "default": model.default_, "classes": _classes(model)}
+    for name in HEADS:
+        head, temperature = _step(getattr(model, f"{name}_"), export), model.temperatures_[name]
+        step[name] = head if temperature == 1.0 else {"op": "temperature", "temperature": float(temperature),
+                                                      "model": head, "classes": _classes(model)}
+    return step
 
 
 def _perceptron(model, weights, biases, activation: str, export: Export) -> dict:

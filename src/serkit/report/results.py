@@ -285,7 +285,7 @@ def cross_corpus_figure(matrix: Mapping, *, title: str | None = None) -> Figure:
     """Heat map of a cross-corpus matrix: UA (%) per training set (rows) and test corpus
     (columns), every cell annotated with its UA and its chance level; for a source-adapted
     matrix (``serkit evaluate --adapt``) the colour and first figure are the adapted UA and
-    the plain one (the pooled training statistics, ``unweighted_accuracy_fallback``) is beside.
+    the plain one (the plain head a single clip gets, ``unweighted_accuracy_fallback``) is beside.
 
     Parameters
     ----------
