@@ -71,23 +71,33 @@ def main(argv=None) -> int:
     parser.add_argument("--config", nargs=3, metavar=("ADAPT", "BALANCE", "C"), help=f"default: {' '.join(map(str, CHOSEN))}")
     parser.add_argument("--eval", action="store_true", help="store the pooled model's speaker folds on each corpus (5) in the metadata")
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--augment", metavar="KIND[,KIND…]",
+                        help="corrupted copies of training clips in the fit (bench_robust.py chose the mix; docs/results.md)")
+    parser.add_argument("--augment-fraction", type=float, default=0.25, help="share of the clips that get a copy (default: 0.25)")
     args = parser.parse_args(argv)
 
     from serkit.corpora import read_corpus
     from serkit.evaluation import dataset_from_extraction
+    from serkit.evaluation.augmented import augmented_dataset
     from serkit.features import extract_corpus
     from serkit.training import train_model
 
     adapt, balance, C = CHOSEN if args.config is None else (args.config[0], args.config[1], float(args.config[2]))
-    datasets, feature_set = {}, None
+    datasets, feature_set, augment = {}, None, {}
     for name, root in CORPORA.items():
         table = read_corpus(name, root)
         extraction = extract_corpus(table, FEATURE_SET, n_jobs=1, cache_dir=args.cache_dir, progress=sys.stderr.isatty())
         datasets[name], feature_set = dataset_from_extraction(table, extraction)
+        if args.augment:
+            augment[name] = augmented_dataset(table, args.augment, feature_set, fraction=args.augment_fraction,
+                                              cache_dir=args.cache_dir, progress=sys.stderr.isatty())
     command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", adapt, balance, str(C),
-                          *(["--eval"] if args.eval else []), "-o", str(args.output)])
+                          *(["--eval"] if args.eval else []),
+                          *(["--augment", args.augment, "--augment-fraction", str(args.augment_fraction)] if args.augment else []),
+                          "-o", str(args.output)])
     path, result, _ = train_model(MODEL, datasets, feature_set, args.output, balance=balance, adapt=adapt,
-                                   params={"C": C}, cross_validate=args.eval, command=command, progress=sys.stderr.isatty())
+                                   params={"C": C}, cross_validate=args.eval, command=command, progress=sys.stderr.isatty(),
+                                   augment=augment)
     (path / "LICENSE-DATA.md").write_text(LICENSE)
     if result is not None:
         from serkit.evaluation.crosscorpus import format_matrix
