@@ -6,7 +6,7 @@ Two stages, each printing its table (``--stage``):
 - ``dev``: the development split of ``bench_adaptation.py`` (RAVDESS actors 01-10, nEMO's first
   5 speakers). Trained on actors 01-06 and those nEMO speakers, tested on actors 07-10 clean and
   under each condition. Compares training without copies and with one corrupted copy of a
-  fraction of the training clips (``--fraction``, default 0.5) from each candidate mix
+  fraction of the training clips (``--fraction``, default all) from each candidate mix
   (``--mixes``); the choice (the mix with the best mean UA over conditions and figures) is
   printed and used by ``test``.
 - ``test``: held-out RAVDESS actors never looked at by the choice: the first of 3 speaker folds
@@ -27,7 +27,9 @@ Corrupted audio (16-bit FLAC at 16 kHz) goes to ``--audio-dir`` and its features
 extraction and cache. Babble comes from RAVDESS actors 01-06 (training speakers in both stages;
 nEMO copies: nEMO's first 5 speakers), never the clip's own speaker.
 
-    nice -n 10 python benchmarks/bench_robust.py --stage dev test --json /tmp/robust.json
+    nice -n 10 python benchmarks/bench_robust.py --stage dev --fraction 0.25 --jobs 2     # the mixes
+    nice -n 10 python benchmarks/bench_robust.py --stage dev --mixes all --fraction 0.5   # then the share: 0.5, 1
+    nice -n 10 python benchmarks/bench_robust.py --stage test --mix all --fraction 1 --conditions clean white@10 babble@10 telephone reverb@0.5 mp3@16
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ def main(argv=None) -> int:
     parser.add_argument("--stage", nargs="+", choices=("dev", "test"), default=["dev", "test"])
     parser.add_argument("--mixes", nargs="+", default=list(MIXES), help="candidate mixes (serkit.features.augment.CorruptionMix)")
     parser.add_argument("--mix", help="test: the mix to use (default: the dev stage's choice)")
-    parser.add_argument("--fraction", type=float, default=0.5, help="share of training clips that get a corrupted copy")
+    parser.add_argument("--fraction", type=float, default=1.0, help="share of training clips that get a corrupted copy")
     parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS))
     parser.add_argument("--audio-dir", type=Path, default=Path.home() / ".cache" / "serkit-robust")
     parser.add_argument("--cache-dir", type=Path, default=None)

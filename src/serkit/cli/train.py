@@ -51,8 +51,8 @@ def add_augment_arguments(group) -> None:
                        help="add a corrupted copy of training clips to the final fit, each copy one kind drawn "
                             "from: white, pink, babble (5-30 dB SNR), reverb, telephone, mp3, gain; 'noise' = "
                             "white,pink,babble, 'all' = every kind (docs/results.md: Robustness)")
-    group.add_argument("--augment-fraction", type=float, default=0.25, metavar="F",
-                       help="share of the training clips that get a copy (default: 0.25)")
+    group.add_argument("--augment-fraction", type=float, default=1.0, metavar="F",
+                       help="share of the training clips that get a copy (default: 1, chosen on the development split)")
 
 
 def augmented_copies(args: argparse.Namespace, specs, feature_set) -> dict:
