@@ -424,20 +424,12 @@ def part_plain(datasets, balance="corpus", C=0.01) -> dict:
 
 
 def corrupt(y, sr, condition, rng):
-    """``y`` with white noise at 10 dB SNR (audiomentations), or through a telephone band."""
-    if condition == "clean":
-        return y
-    if condition == "noise 10 dB":
-        from audiomentations import AddGaussianSNR
+    """``y`` with white noise at 10 dB SNR, or through a telephone band (:mod:`serkit.features.augment`;
+    ``benchmarks/bench_robust.py`` measures every corruption on a whole held-out fold)."""
+    from serkit.features.augment import Condition
 
-        return AddGaussianSNR(min_snr_db=10.0, max_snr_db=10.0, p=1.0)(samples=y, sample_rate=sr)
-    from scipy.signal import butter, sosfilt
-
-    from serkit.core.audio import resample
-
-    narrow = resample(y, orig_sr=sr, target_sr=8000)
-    band = sosfilt(butter(6, [300, 3400], btype="bandpass", fs=8000, output="sos"), narrow).astype(np.float32)
-    return resample(band, orig_sr=8000, target_sr=sr)
+    name = {"clean": "clean", "noise 10 dB": "white@10", "telephone": "telephone"}[condition]
+    return Condition.parse(name).apply(y, sr, rng)
 
 
 def part_robust(datasets, config, n_actors=4) -> dict:

@@ -82,29 +82,39 @@ def main(argv=None) -> int:
                              f"(default: {TEMPERATURE}, what --part calibrate kept)")
     parser.add_argument("--eval", action="store_true", help="store the pooled model's speaker folds on each corpus (5) in the metadata")
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--augment", metavar="KIND[,KIND…]",
+                        help="corrupted copies of training clips in the fit (bench_robust.py chose the mix; docs/results.md)")
+    parser.add_argument("--augment-fraction", type=float, default=1.0, help="share of the clips that get a copy (default: 1, chosen on the development split)")
     args = parser.parse_args(argv)
 
     from serkit.corpora import read_corpus
     from serkit.evaluation import dataset_from_extraction
+    from serkit.evaluation.augmented import augmented_dataset
     from serkit.features import extract_corpus
     from serkit.training import train_model
 
     config = CHOSEN if args.config is None else (*args.config[:2], *map(float, args.config[2:]))
     adapt, balance, C, plain_C = config
-    datasets, feature_set = {}, None
+    datasets, feature_set, augment = {}, None, {}
     for name, root in CORPORA.items():
         table = read_corpus(name, root)
         extraction = extract_corpus(table, FEATURE_SET, n_jobs=1, cache_dir=args.cache_dir, progress=sys.stderr.isatty())
         datasets[name], feature_set = dataset_from_extraction(table, extraction)
+        if args.augment:
+            augment[name] = augmented_dataset(table, args.augment, feature_set, fraction=args.augment_fraction,
+                                              cache_dir=args.cache_dir, progress=sys.stderr.isatty())
     temperatures = None
     if args.temperature == "loco":
         temperatures = {head: round(loco_temperature(datasets, head, config), 4) for head in ("plain", "adapted")}
         print(f"temperatures (leave-one-corpus-out between the training corpora): {temperatures}")
     command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", *map(str, config),
-                          "--temperature", args.temperature, *(["--eval"] if args.eval else []), "-o", _shown(args.output)])
+                          "--temperature", args.temperature, *(["--eval"] if args.eval else []),
+                          *(["--augment", args.augment, "--augment-fraction", str(args.augment_fraction)] if args.augment else []),
+                          "-o", _shown(args.output)])
     path, result, _ = train_model(MODEL, datasets, feature_set, args.output, balance=balance, adapt=adapt,
                                    params={"C": C}, plain_params={"C": plain_C}, temperatures=temperatures,
-                                   cross_validate=args.eval, command=command, progress=sys.stderr.isatty())
+                                   cross_validate=args.eval, command=command, progress=sys.stderr.isatty(),
+                                   augment=augment)
     (path / "LICENSE-DATA.md").write_text(LICENSE)
     if result is not None:
         from serkit.evaluation.crosscorpus import format_matrix

@@ -31,6 +31,7 @@ from typing import Sequence
 
 import numpy as np
 
+from serkit.evaluation.augmented import add_copies, augment_metadata
 from serkit.evaluation.crosscorpus import POOL_SEPARATOR, cross_corpus_matrix
 from serkit.evaluation.pooling import check_balance, keep_emotions, pool, training_weights, weight_summary
 from serkit.evaluation.protocols import evaluate
@@ -44,7 +45,8 @@ from serkit.models.dualpath import DualPathClassifier
 def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions: Sequence[str] | None = None,
                 balance: str = "corpus", speaker_norm: bool = False, adapt: str = "none", params: dict | None = None,
                 n_splits: int = 5, random_state: int = 0, cross_validate: bool = True, command: str | None = None,
-                progress: bool = True, plain_params: dict | None = None, temperatures: dict | None = None):
+                progress: bool = True, plain_params: dict | None = None, temperatures: dict | None = None,
+                augment: dict | None = None):
     """Evaluate ``model``, fit it on all of ``datasets`` and save it to ``model_dir``.
 
     Parameters
@@ -89,6 +91,10 @@ def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions:
         Recorded in the metadata.
     progress : bool
         Show the evaluation's progress bar.
+    augment : dict of str → serkit.evaluation.Dataset, optional
+        Corrupted copies of training clips by corpus name
+        (:func:`serkit.evaluation.augmented.augmented_dataset`), added to the final fit only
+        (trained as a pool, even of one corpus); the stored figures are without them.
 
     Returns
     -------
@@ -97,7 +103,7 @@ def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions:
         for one corpus, a :class:`~serkit.evaluation.crosscorpus.CrossCorpusResult` for
         several); the clips dropped per corpus and emotion.
     """
-    if len(datasets) == 1 and adapt == "none":
+    if len(datasets) == 1 and adapt == "none" and not augment:
         [dataset] = datasets.values()
         return (*_train_one(model, dataset, feature_set, model_dir, speaker_norm=speaker_norm, params=params,
                             n_splits=n_splits, random_state=random_state, cross_validate=cross_validate,
@@ -105,7 +111,8 @@ def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions:
     return _train_pooled(model, datasets, feature_set, model_dir, emotions=emotions, balance=balance,
                          speaker_norm=speaker_norm, adapt=adapt, params=params, n_splits=n_splits,
                          random_state=random_state, cross_validate=cross_validate, command=command, progress=progress,
-                         plain_params=plain_params, temperatures=temperatures)
+                         plain_params=plain_params, temperatures=temperatures,
+                         augment=augment)
 
 
 def fit_estimator(model: str, X, y, groups, *, speaker_norm: bool = False, random_state: int = 0,
@@ -167,7 +174,8 @@ def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, params, 
 
 
 def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance, speaker_norm, adapt, params,
-                  n_splits, random_state, cross_validate, command, progress, plain_params=None, temperatures=None):
+                  n_splits, random_state, cross_validate, command, progress, plain_params=None, temperatures=None,
+                  augment=None):
     """Several corpora pooled, weighted by ``balance``, each standardised at the ``adapt`` grain;
     ``(Path, CrossCorpusResult or None, dropped)``."""
     check_balance(model, balance)
@@ -179,6 +187,7 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
                                      random_state=random_state, speaker_norm=speaker_norm, balance=balance,
                                      adapt=adapt, params=params, progress=progress, feature_set=feature_set,
                                      command=command, plain_params=plain_params)
+    X, y, groups, corpus = add_copies((X, y, groups, corpus), augment, emotions)
     weights = training_weights(corpus, y, balance)
     X_fit, adaptation = adapt_training(X, adapt, corpus, groups)
     estimator = fit_estimator(model, X_fit, y, groups, speaker_norm=speaker_norm, random_state=random_state,
@@ -204,6 +213,8 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
         "emotions": list(emotions), "balance": balance, "dropped": dropped,
         "weights": weight_summary(corpus, y, weights),
     }
+    if augment:
+        extra["augment"] = augment_metadata(augment)
     if adaptation is not None:
         heads = {name: {"model_params": dict(head_params or {}), "temperature": estimator.temperatures_[name]}
                  for name, head_params in (("plain", plain_params), ("adapted", params))}

@@ -41,6 +41,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the classes (clips of other emotions are dropped); default: the union of the corpora's")
     add_balance_argument(group)
     add_adapt_argument(group)
+    add_augment_arguments(group)
+
+
+def add_augment_arguments(group) -> None:
+    """``--augment MIX`` and ``--augment-fraction``: corrupted copies in the final fit."""
+    # Checked by serkit.features.augment.CorruptionMix.parse (not imported here: --help stays instant).
+    group.add_argument("--augment", metavar="KIND[,KIND…]",
+                       help="add a corrupted copy of training clips to the final fit, each copy one kind drawn "
+                            "from: white, pink, babble (5-30 dB SNR), reverb, telephone, mp3, gain; 'noise' = "
+                            "white,pink,babble, 'all' = every kind (docs/results.md: Robustness)")
+    group.add_argument("--augment-fraction", type=float, default=1.0, metavar="F",
+                       help="share of the training clips that get a copy (default: 1, chosen on the development split)")
+
+
+def augmented_copies(args: argparse.Namespace, specs, feature_set) -> dict:
+    """``{name: Dataset}`` of the corrupted copies ``--augment`` asks for (none without it)."""
+    from serkit.cli._common import extraction_options
+    from serkit.corpora import read_corpus
+    from serkit.evaluation.augmented import augmented_dataset
+    from serkit.evaluation.crosscorpus import corpus_names
+
+    if not args.augment:
+        return {}
+    options = extraction_options(args)
+    return {name: augmented_dataset(read_corpus(reader, path), args.augment, feature_set, fraction=args.augment_fraction,
+                                    seed=args.seed, n_jobs=options["n_jobs"], cache_dir=options["cache_dir"],
+                                    use_cache=options["use_cache"], progress=options["progress"])
+            for (reader, path), name in corpus_names(specs).items()}
 
 
 def run_pooled(args: argparse.Namespace, model: str) -> int:
@@ -59,8 +87,15 @@ def run_pooled(args: argparse.Namespace, model: str) -> int:
     specs = parse_corpus_list(args.train)
     check_balance(model, args.balance)  # before the (long) extraction
     training_groups(args.adapt, [], [])
+    if args.augment:  # before the (long) extraction
+        from serkit.evaluation.augmented import check_fraction
+        from serkit.features.augment import CorruptionMix
+
+        CorruptionMix.parse(args.augment)
+        check_fraction(args.augment_fraction)
     ensure_writable_dir(args.output)
     datasets, feature_set = load_corpus_list(args, specs)
+    augment = augmented_copies(args, specs, feature_set)
     emotions = parse_emotions(args.emotions, keep_emotions(datasets)[1])
     dropped = keep_emotions(datasets, emotions)[2]
     if dropped:  # said before the (long) fit
@@ -71,12 +106,14 @@ def run_pooled(args: argparse.Namespace, model: str) -> int:
         "serkit", "train", "--train", args.train, *(("--emotions", args.emotions) if args.emotions else ()),
         "--balance", args.balance, "--adapt", args.adapt, "--set", args.feature_set, "--model", args.model, "--folds", str(args.folds),
         "--seed", str(args.seed), *(("--speaker-norm",) if args.speaker_norm else ()),
-        *(("--no-eval",) if args.no_eval else ()), "-o", args.output,
+        *(("--no-eval",) if args.no_eval else ()),
+        *(("--augment", args.augment, "--augment-fraction", str(args.augment_fraction)) if args.augment else ()),
+        "-o", args.output,
     ])
     model_dir, result, _ = train_model(
         model, datasets, feature_set, args.output, emotions=emotions, balance=args.balance,
         speaker_norm=args.speaker_norm, adapt=args.adapt, n_splits=args.folds, random_state=args.seed,
-        cross_validate=not args.no_eval, command=command, progress=not args.quiet,
+        cross_validate=not args.no_eval, command=command, progress=not args.quiet, augment=augment,
     )
     if result is not None:
         print(format_matrix(result))
@@ -99,8 +136,8 @@ def run(args: argparse.Namespace) -> int:
         return run_pooled(args, model)
     if args.root is None:
         raise ParameterError("give a corpus ROOT, or --train READER:PATH[,…] to pool several corpora")
-    if args.emotions or args.adapt != "none":
-        raise ParameterError("--emotions and --adapt apply to --train READER:PATH[,…] (one corpus is --train READER:PATH)")
+    if args.emotions or args.adapt != "none" or args.augment:
+        raise ParameterError("--emotions, --adapt and --augment apply to --train READER:PATH[,…] (one corpus is --train READER:PATH)")
     ensure_writable_dir(args.output)
     dataset, feature_set = load_dataset(args)
     model_dir, result, _ = train_model(

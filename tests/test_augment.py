@@ -1,0 +1,173 @@
+"""Corruptions of serkit.features.augment on synthetic audio: SNR achieved, band limits,
+reverberation time, codec alignment, lengths, seeds, and the corpus copies."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from serkit.core.exceptions import ParameterError
+from serkit.features.augment import (
+    KINDS,
+    Condition,
+    CorruptionMix,
+    add_noise,
+    augment_corpus,
+    babble,
+    clip_rng,
+    compress,
+    pink_noise,
+    reverberate,
+    room_response,
+    snr_of,
+    telephone,
+    white_noise,
+)
+
+SR = 16000
+
+
+def tone(freq, seconds=1.0, sr=SR):
+    return np.sin(2 * np.pi * freq * np.arange(int(seconds * sr)) / sr).astype(np.float32)
+
+
+def speechlike(seed=0, seconds=1.0):
+    """Noise bursts shaped by a 4 Hz envelope: a stand-in for syllables."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    envelope = np.clip(np.sin(2 * np.pi * 4 * np.arange(n) / SR), 0, None)
+    return (0.1 * rng.standard_normal(n) * envelope).astype(np.float32)
+
+
+def band_gain_db(y_in, y_out, freq):
+    """Output over input power in dB at ``freq`` (the middle half of the clip)."""
+    middle = slice(len(y_in) // 4, 3 * len(y_in) // 4)
+    return 10 * np.log10(np.mean(y_out[middle] ** 2) / np.mean(y_in[middle] ** 2))
+
+
+@pytest.mark.parametrize("snr_db", [5.0, 10.0, 30.0])
+@pytest.mark.parametrize("kind", ["white", "pink", "babble"])
+def test_noise_is_added_at_the_asked_snr(kind, snr_db):
+    y = speechlike()
+    pool = [speechlike(seed) for seed in range(1, 6)]
+    noisy = Condition(kind, snr_db).apply(y, SR, np.random.default_rng(0), pool)
+    assert noisy.shape == y.shape and noisy.dtype == np.float32
+    assert snr_of(y, noisy.astype(np.float64) - y) == pytest.approx(snr_db, abs=0.01)
+
+
+def test_pink_noise_falls_3_db_per_octave():
+    from scipy.signal import welch
+
+    f, P = welch(pink_noise(SR * 20, np.random.default_rng(0)), fs=SR, nperseg=4096)
+    low, high = P[(f > 200) & (f < 400)].mean(), P[(f > 3200) & (f < 6400)].mean()
+    assert 10 * np.log10(low / high) == pytest.approx(12.0, abs=1.5)  # four octaves
+
+
+def test_white_noise_is_flat():
+    from scipy.signal import welch
+
+    f, P = welch(white_noise(SR * 20, np.random.default_rng(0)), fs=SR, nperseg=4096)
+    assert 10 * np.log10(P[(f > 200) & (f < 400)].mean() / P[(f > 3200) & (f < 6400)].mean()) == pytest.approx(0.0, abs=0.5)
+
+
+def test_babble_needs_other_speakers():
+    with pytest.raises(ParameterError, match="pool"):
+        babble([], 100, np.random.default_rng(0))
+
+
+def test_telephone_keeps_300_to_3400_hz():
+    assert band_gain_db(tone(1000), telephone(tone(1000), SR), 1000) == pytest.approx(0.0, abs=1.0)
+    assert band_gain_db(tone(100), telephone(tone(100), SR), 100) < -20
+    assert band_gain_db(tone(5000), telephone(tone(5000), SR), 5000) < -40  # above 4 kHz: gone at 8 kHz
+    assert telephone(tone(1000, 0.7777), SR).shape == tone(1000, 0.7777).shape
+
+
+def test_room_response_decays_60_db_in_rt60():
+    rt60 = 0.5
+    h = room_response(SR, rt60, np.random.default_rng(0))[1:]
+    energy = np.convolve(h ** 2, np.ones(400) / 400, mode="valid")
+    t = np.arange(len(energy)) / SR
+    slope = np.polyfit(t[200:-200], 10 * np.log10(energy[200:-200]), 1)[0]
+    assert slope * rt60 == pytest.approx(-60.0, abs=6.0)
+
+
+def test_reverberation_keeps_length_and_power_and_smears():
+    y = speechlike()
+    wet = reverberate(y, SR, rt60=0.6, rng=np.random.default_rng(0))
+    assert wet.shape == y.shape
+    assert np.mean(wet.astype(np.float64) ** 2) == pytest.approx(np.mean(y.astype(np.float64) ** 2), rel=1e-3)
+    gaps = np.clip(np.sin(2 * np.pi * 4 * np.arange(len(y)) / SR), 0, None) == 0  # the silences between bursts
+    assert np.mean(wet[gaps] ** 2) > 100 * np.mean(y[gaps] ** 2) + 1e-8
+
+
+@pytest.mark.parametrize("codec", ["mp3", "opus"])
+def test_codec_round_trip_is_aligned_and_lossy(codec):
+    n = int(1.3 * SR)
+    voiced = sum(np.sin(2 * np.pi * 150 * k * np.arange(n) / SR) / k for k in range(1, 20))
+    y = (0.2 * voiced * np.clip(np.sin(2 * np.pi * 4 * np.arange(n) / SR), 0, None)).astype(np.float32)
+    low, high = compress(y, SR, kbps=8, codec=codec), compress(y, SR, kbps=32, codec=codec)
+    assert low.shape == high.shape == y.shape
+    lags = range(-50, 51)
+    best = max(lags, key=lambda lag: float(np.dot(y[200:-200], np.roll(high, -lag)[200:-200])))
+    assert best == 0
+    assert snr_of(y, high - y) > snr_of(y, low - y) > 0
+
+
+def test_every_kind_keeps_the_length_and_is_seeded():
+    y, pool = speechlike(seconds=0.9), [speechlike(seed) for seed in range(1, 4)]
+    for kind in KINDS:
+        mix = CorruptionMix((kind,))
+        first = mix.apply(y, SR, clip_rng(0, "a.wav"), pool)
+        assert first.shape == y.shape, kind
+        np.testing.assert_array_equal(first, mix.apply(y, SR, clip_rng(0, "a.wav"), pool))
+        if kind != "telephone":  # the others draw a value (mp3: one of 4 bitrates), or noise
+            others = [mix.apply(y, SR, clip_rng(seed, "a.wav"), pool) for seed in range(1, 6)]
+            assert any(not np.array_equal(first, other) for other in others), kind
+
+
+def test_mix_draws_every_kind_within_its_ranges():
+    rng = np.random.default_rng(0)
+    drawn = [CorruptionMix.parse("all").draw(rng) for _ in range(300)]
+    kinds = {c.kind for copy in drawn for c in copy}
+    assert kinds == set(KINDS)
+    assert all(copy[-1].kind == "gain" and -6 <= copy[-1].value <= 6 for copy in drawn)
+    snrs = [c.value for copy in drawn for c in copy if c.kind in ("white", "pink", "babble")]
+    assert 5 <= min(snrs) and max(snrs) <= 30
+    assert all(0.2 <= c.value <= 0.8 for copy in drawn for c in copy if c.kind == "reverb")
+
+
+@pytest.mark.parametrize("text", ["hum@10", "white", "white@loud", ""])
+def test_bad_names_are_refused_in_one_line(text):
+    with pytest.raises(ParameterError) as error:
+        (CorruptionMix.parse if text in ("", "hum@10") else Condition.parse)(text)
+    assert "\n" not in str(error.value)
+
+
+def test_mix_names_expand():
+    assert CorruptionMix.parse("noise,gain").kinds == ("white", "pink", "babble", "gain")
+    assert CorruptionMix.parse("all").kinds == KINDS
+
+
+def test_silence_stays_silent_under_noise():
+    assert not add_noise(np.zeros(100, np.float32), np.ones(100), snr_db=10).any()
+
+
+def test_augment_corpus_copies_with_labels_and_babble_from_other_speakers(tmp_path):
+    from serkit.corpora import CorpusTable
+
+    rows = []
+    for speaker in ("1", "2"):
+        for index in range(2):
+            sf.write(tmp_path / f"s{speaker}_{index}.wav", speechlike(int(speaker) * 10 + index), SR)
+            rows.append({"path": f"s{speaker}_{index}.wav", "label": "sad" if index else "happy", "speaker": speaker})
+    table = CorpusTable("manifest", tmp_path, pd.DataFrame(rows))
+    out = augment_corpus(table, Condition.parse("babble@10"), tmp_path / "aug", copies=2)
+    assert len(out.table) == 8 and out.table["label"].tolist()[:2] == ["happy", "happy"]
+    first = sf.read(out.root / out.table["path"][0])[0]
+    assert len(first) == SR
+    before = (out.root / out.table["path"][0]).stat().st_mtime_ns
+    again = augment_corpus(table, Condition.parse("babble@10"), tmp_path / "aug", copies=2)
+    assert (again.root / again.table["path"][0]).stat().st_mtime_ns == before  # kept, not rewritten
+    lonely = CorpusTable("manifest", tmp_path, pd.DataFrame(rows[:2]))
+    with pytest.raises(ParameterError, match="pool"):
+        augment_corpus(lonely, Condition.parse("babble@10"), tmp_path / "aug2")
