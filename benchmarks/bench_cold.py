@@ -115,7 +115,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model", help="a model directory or bundled name (default: the bundled one)")
     parser.add_argument("--runtimes", nargs="+", default=["auto", "skops"], choices=("auto", "export", "skops"))
     parser.add_argument("--segments", nargs="+", default=["vad"], choices=("vad", "fixed"),
-                        help="serkit predict --segment (default: vad, the CLI's own default)")
+                        help="serkit predict --segment (default: vad, the CLI's own default, passed as no option)")
     parser.add_argument("--against", type=Path, metavar="SRC",
                         help="also run each predict command on the code in SRC (another checkout's src) and print the ratios")
     parser.add_argument("--repeats", type=int, default=5)
@@ -136,7 +136,8 @@ def main(argv=None) -> int:
     commands = {"--help": ([*SERKIT, "--help"], here)}
     for runtime in args.runtimes:
         for segment in args.segments:
-            command = [*SERKIT, "predict", str(args.clip), "--runtime", runtime, "--segment", segment]
+            command = [*SERKIT, "predict", str(args.clip), "--runtime", runtime]
+            command += ["--segment", segment] if segment != "vad" else []  # vad: the default (none before it)
             command += ["--model", args.model] if args.model else []
             name = f"predict ({runtime}, {segment})"
             commands[name] = (command, here)

