@@ -119,6 +119,21 @@ def test_a_forked_child_does_not_wait_for_a_build_its_parent_left_running():
     assert build("a") == parent
 
 
+def test_a_refused_model_starts_no_encoder(tmp_path, monkeypatch):
+    import shutil
+
+    from serkit.features import whisper
+    from serkit.models.artifacts import DEFAULT_MODEL_DIR, load_model
+
+    started = []
+    monkeypatch.setattr(whisper.load_whisper_encoder, "preload", lambda *args: started.append(args))
+    model_dir = shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "model")
+    (model_dir / "inference.json").write_text("{}")  # the manifest no longer vouches for it
+    with pytest.raises(ArtifactError):
+        load_model(model_dir)
+    assert started == []
+
+
 def test_load_model_starts_the_encoder_in_the_background(monkeypatch):
     from serkit.features import whisper
     from serkit.models.artifacts import load_model

@@ -726,8 +726,9 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
         :data:`ALLOWED_CLASSES`, a malformed export — one line naming the file and the reason.
 
     A pretrained encoder the features need (the bundled Whisper) is checked and loaded in
-    a background thread started here (:meth:`serkit.features.base.FeatureSet.preload`):
-    the first prediction waits for it, and raises its error (an altered file) if it fails.
+    a background thread started once the model is accepted
+    (:meth:`serkit.features.base.FeatureSet.preload`): the first prediction waits for it,
+    and raises its error (an altered file) if it fails.
     """
     from serkit.features.adaptation import model_statistics
     from serkit.inference.predictor import Predictor
@@ -744,7 +745,6 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
     files = list(verify_manifest(model_dir)["files"])
     metadata = validate_metadata(model_dir / METADATA_FILE, _read_json(model_dir / METADATA_FILE))
     feature_set = _check_compatible(model_dir, metadata)
-    feature_set.preload()  # an encoder checks and loads in a thread while the rest is read
     has_export = GRAPH_FILE in files
     if runtime == "export" and not has_export:
         raise ArtifactError(f"{model_dir}: has no inference export (add one with serkit.models.artifacts.add_export)")
@@ -766,6 +766,7 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
     familiarity = load_familiarity(model_dir) if has_export else None
     if familiarity is not None and familiarity.n_features != len(metadata["feature_set"].get("columns") or []):
         raise ArtifactError(f"{model_dir / GRAPH_FILE}: familiarity statistics of {familiarity.n_features} features do not fit the feature set")
+    feature_set.preload()  # the model is accepted: its encoder checks and loads in a thread while the audio is read
     return Predictor(estimator, feature_set, metadata=metadata, familiarity=familiarity)
 
 
