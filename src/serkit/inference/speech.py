@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -39,6 +38,7 @@ import numpy as np
 
 from serkit.core.audio import is_silent
 from serkit.core.exceptions import ArtifactError
+from serkit.core.once import once
 
 VAD_REQUIREMENT = "silero-vad==6.2.0"
 VAD_PATH = Path(__file__).parents[1] / "data" / "vad" / "silero_vad.onnx"
@@ -147,24 +147,30 @@ class Speech:
                 f"{self.duration_s:.1f} s; speech needs {SPEECH_ON:g} for {MIN_SPEECH_S:g} s)")
 
 
-@lru_cache(maxsize=1)
+@once
 def vad_session():
     """The ONNX Runtime session of the vendored Silero VAD, after its SHA-256 check.
+
+    The file is read once: the bytes checked are the bytes ONNX Runtime gets.
+    ``vad_session.preload()`` starts building it in a background thread (``serkit predict``
+    does, while the model loads: :func:`serkit.core.once.once`).
 
     Raises
     ------
     ArtifactError
         The file is missing or differs from :data:`VAD_REQUIREMENT`'s.
     """
-    from serkit.core.files import sha256_file
+    import hashlib
+
     from serkit.inference.runtime import onnx_session
 
     if not VAD_PATH.is_file():
         raise ArtifactError(f"{VAD_PATH}: missing; reinstall serkit")
-    if sha256_file(VAD_PATH) != VAD_SHA256:
+    network = VAD_PATH.read_bytes()
+    if hashlib.sha256(network).hexdigest() != VAD_SHA256:
         raise ArtifactError(f"{VAD_PATH}: SHA-256 differs from {VAD_REQUIREMENT}'s (altered or another version); "
                             "reinstall serkit")
-    return onnx_session(VAD_PATH.read_bytes())
+    return onnx_session(network)
 
 
 def speech_probabilities(y16: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:

@@ -744,6 +744,11 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
         other serkit major version, unknown feature set, out-of-range parameters,
         an encoder not on this machine, different columns, a type outside
         :data:`ALLOWED_CLASSES`, a malformed export — one line naming the file and the reason.
+
+    A pretrained encoder the features need (the bundled Whisper) is checked and loaded in
+    a background thread started once the model is accepted
+    (:meth:`serkit.features.base.FeatureSet.preload`): the first prediction waits for it,
+    and raises its error (an altered file) if it fails.
     """
     from serkit.features.adaptation import model_statistics
     from serkit.inference.predictor import Predictor
@@ -785,6 +790,7 @@ def load_model(model_dir=None, *, runtime: str = "auto"):
     familiarity = load_familiarity(model_dir) if has_export else None
     if familiarity is not None and familiarity.n_features != len(metadata["feature_set"].get("columns") or []):
         raise ArtifactError(f"{model_dir / GRAPH_FILE}: familiarity statistics of {familiarity.n_features} features do not fit the feature set")
+    feature_set.preload()  # the model is accepted: its encoder checks and loads in a thread while the audio is read
     return Predictor(estimator, feature_set, metadata=metadata, familiarity=familiarity)
 
 
