@@ -3,12 +3,15 @@
 A voice-activity detector runs before any emotion: Silero VAD 6.2.0 (MIT), whose
 ONNX network serkit vendors (``serkit/data/vad``, SHA-256 checked at load) and runs
 with ONNX Runtime, so neither the ``silero-vad`` package nor PyTorch is needed.
-It gives the probability of speech for every 32 ms of 16 kHz audio;
+It gives the probability of speech for every 32 ms of 16 kHz audio (:func:`run_vad`: one
+recurrent stream, as its authors run it, but long audio as streams of 30 s side by side in
+one batch and the middle of long silences skipped);
 
 - :func:`speech_segments` turns those into speech segments (on at 0.5, off below
   0.35 for at least :data:`MIN_PAUSE_S`, segments shorter than :data:`MIN_SPEECH_S` dropped);
+  a recording without any is searched again at lower thresholds (:data:`DOUBT_ON`);
 - segments whose spectrum hardly changes (:func:`spectral_flux` under
-  :data:`MIN_SPECTRAL_FLUX_DB`) are dropped too: Silero takes some hums and sweeps for a
+  :data:`MIN_SPECTRAL_FLUX_DB`) are dropped too: Silero may take a hum or a sweep for a
   voice, and speech never holds its spectrum still;
 - :func:`split_utterances` turns the segments into utterances of about 1–10 s: short
   ones join the nearer neighbour across a short pause, long ones are cut in equal parts;
@@ -79,6 +82,11 @@ SPEECH_ON, SPEECH_OFF = 0.5, 0.35
 """Speech starts at this probability and ends below the lower one (Silero's defaults)."""
 MIN_SPEECH_S = 0.25
 """Shorter stretches of speech are dropped (clicks, a cough)."""
+DOUBT_ON, DOUBT_OFF, DOUBT_MIN_SPEECH_S = 0.45, 0.3, 0.05
+"""A recording in which these thresholds find no segment either holds no speech. Silero is
+unsure of some shouted and screamed takes (RAVDESS actor 6's strong ones peak at 0.2–0.8 for a
+few chunks), so a recording without a segment at :data:`SPEECH_ON` is searched again at these
+before it is called speechless. Chosen on development material only (see docs/results.md)."""
 MIN_PAUSE_S = 0.12
 """A pause shorter than this does not end a segment (under the 0.2 s between two speakers' turns)."""
 PAD_S = 0.03
@@ -92,8 +100,8 @@ FLUX_FLOOR_DB = 60.0
 FLUX_PIECE_CHUNKS = 250
 """The flux is computed for at most 250 chunks at a time, so its frames never hold more than a few MB."""
 FLUX_EVERY_CHUNKS = 1
-"""The flux is measured once per this many chunks, and only near chunks Silero calls speech
-(probability at least :data:`SPEECH_OFF`, within :data:`FLUX_MARGIN_CHUNKS`)."""
+"""The flux is measured once per this many chunks, and only near chunks Silero may call speech
+(probability at least :data:`DOUBT_OFF`, within :data:`FLUX_MARGIN_CHUNKS`)."""
 FLUX_MARGIN_CHUNKS = 4
 """Covers a segment's padding and its pauses shorter than :data:`MIN_PAUSE_S` (under 4 chunks)."""
 MIN_SPECTRAL_FLUX_DB = 0.5
@@ -148,7 +156,7 @@ class Speech:
         """Why the recording counts as holding no speech, or None when it holds some.
 
         >>> Speech(4.0, max_probability=0.12).no_speech_reason()
-        'no speech detected (highest speech probability 0.12 in 4.0 s; speech needs 0.5 for 0.25 s)'
+        'no speech detected (highest speech probability 0.12 in 4.0 s; speech needs 0.45 for 0.05 s)'
         >>> Speech(4.0, max_probability=0.9, steady_s=3.5).no_speech_reason()
         'no speech detected (3.5 s of voice-like sound in 4.0 s, but with a steady spectrum: a hum, tone or machine)'
         """
@@ -158,7 +166,7 @@ class Speech:
             return (f"no speech detected ({self.steady_s:.1f} s of voice-like sound in {self.duration_s:.1f} s, "
                     "but with a steady spectrum: a hum, tone or machine)")
         return (f"no speech detected (highest speech probability {self.max_probability:.2f} in "
-                f"{self.duration_s:.1f} s; speech needs {SPEECH_ON:g} for {MIN_SPEECH_S:g} s)")
+                f"{self.duration_s:.1f} s; speech needs {DOUBT_ON:g} for {DOUBT_MIN_SPEECH_S:g} s)")
 
 
 @lru_cache(maxsize=1)
@@ -230,11 +238,7 @@ def run_vad(y16: np.ndarray, history: np.ndarray | None = None,
     probabilities = np.zeros(n_chunks, dtype=np.float32)
     if n_chunks == 0:
         return probabilities, state
-    before = np.zeros(0, dtype=np.float32) if history is None else history[-CONTEXT_SAMPLES:]
-    audio = np.concatenate([np.zeros(CONTEXT_SAMPLES - before.shape[-1], np.float32), before, y16,
-                            np.zeros(n_chunks * CHUNK_SAMPLES - y16.shape[-1], np.float32)])
-    # Window c: chunk c with the 64 samples before it, as the network takes it.
-    windows = np.lib.stride_tricks.sliding_window_view(audio, CHUNK_SAMPLES + CONTEXT_SAMPLES)[::CHUNK_SAMPLES]
+    windows = _windows(y16, history)
     order = chunks_to_run(y16)
     n_streams = max(1, round(order.size / STREAM_CHUNKS))
     starts = [order.size * k // n_streams for k in range(n_streams + 1)]
@@ -243,6 +247,27 @@ def run_vad(y16: np.ndarray, history: np.ndarray | None = None,
     for k, (first, stop) in enumerate(zip(starts, starts[1:])):
         probabilities[order[first:stop]] = outputs[k][-(stop - first):]
     return probabilities, last_state
+
+
+def sequential_probabilities(y16: np.ndarray) -> np.ndarray:
+    """Silero as its authors run it: every chunk, one after another, in one stream (slow; the
+    reference :func:`run_vad` is checked against).
+
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    >>> bool(np.allclose(sequential_probabilities(y), speech_probabilities(y), atol=1e-5))
+    True
+    """
+    windows = _windows(y16)
+    return _run_rows(windows, [np.arange(len(windows))], np.zeros((2, 1, 128), dtype=np.float32))[0][0]
+
+
+def _windows(y16: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:
+    """Window ``c``: chunk ``c`` with the 64 samples before it, as the network takes it (a view)."""
+    n_chunks = math.ceil(y16.shape[-1] / CHUNK_SAMPLES)
+    before = np.zeros(0, dtype=np.float32) if history is None else history[-CONTEXT_SAMPLES:]
+    audio = np.concatenate([np.zeros(CONTEXT_SAMPLES - before.shape[-1], np.float32), before, y16,
+                            np.zeros(n_chunks * CHUNK_SAMPLES - y16.shape[-1], np.float32)])
+    return np.lib.stride_tricks.sliding_window_view(audio, CHUNK_SAMPLES + CONTEXT_SAMPLES)[::CHUNK_SAMPLES]
 
 
 def chunks_to_run(y16: np.ndarray) -> np.ndarray:
@@ -317,13 +342,13 @@ def spectral_flux(y16: np.ndarray, chunks: np.ndarray | None = None) -> np.ndarr
     half = FLUX_N_FFT // 2
     padded = np.pad(np.asarray(y16, dtype=np.float32), (half, half + CHUNK_SAMPLES))
     frames = frames_of(padded, frame_length=FLUX_N_FFT, hop_length=FLUX_HOP)  # frame i centred on sample 128 i
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FLUX_N_FFT) / FLUX_N_FFT)
-    filters = mel_filters(sr=VAD_SR, n_fft=FLUX_N_FFT, n_mels=40).T
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FLUX_N_FFT) / FLUX_N_FFT)).astype(np.float32)
+    filters = np.ascontiguousarray(mel_filters(sr=VAD_SR, n_fft=FLUX_N_FFT, n_mels=40).T, dtype=np.float32)
     flux = np.empty(chunks.size, dtype=np.float32)
     for start in range(0, chunks.size, FLUX_PIECE_CHUNKS):
         pair = 4 * chunks[start:start + FLUX_PIECE_CHUNKS, None] + np.arange(2)
-        power = np.abs(np.fft.rfft(frames[pair] * window, axis=-1)) ** 2
-        level = 10 * np.log10(power @ filters + 1e-12)
+        spectrum = np.fft.rfft((frames[pair] * window).reshape(-1, FLUX_N_FFT), axis=-1)
+        level = 10 * np.log10((spectrum.real ** 2 + spectrum.imag ** 2) @ filters + 1e-12).reshape(-1, 2, 40)
         level = np.maximum(level, level.max(axis=-1, keepdims=True) - FLUX_FLOOR_DB)
         flux[start:start + FLUX_PIECE_CHUNKS] = np.abs(level[:, 1] - level[:, 0]).mean(axis=-1)
     return flux
@@ -331,7 +356,7 @@ def spectral_flux(y16: np.ndarray, chunks: np.ndarray | None = None) -> np.ndarr
 
 def voiced_flux(y16: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """:func:`spectral_flux` of every :data:`FLUX_EVERY_CHUNKS`-th chunk near a chunk Silero
-    calls speech (within :data:`FLUX_MARGIN_CHUNKS` of a probability at least :data:`SPEECH_OFF`);
+    may call speech (within :data:`FLUX_MARGIN_CHUNKS` of a probability at least :data:`DOUBT_OFF`);
     NaN elsewhere (no speech segment can reach there, so its flux is never asked).
 
     >>> y = np.random.default_rng(0).standard_normal(32 * CHUNK_SAMPLES).astype(np.float32)
@@ -339,33 +364,41 @@ def voiced_flux(y16: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     >>> np.flatnonzero(~np.isnan(voiced_flux(y, p))).tolist()
     [6, 7, 8, 9, 10, 11, 12, 13, 14]
     """
-    near = np.convolve(probabilities >= SPEECH_OFF, np.ones(2 * FLUX_MARGIN_CHUNKS + 1), mode="same") > 0
+    near = np.convolve(probabilities >= min(SPEECH_OFF, DOUBT_OFF), np.ones(2 * FLUX_MARGIN_CHUNKS + 1), mode="same") > 0
     chosen = np.flatnonzero(near & (np.arange(near.size) % FLUX_EVERY_CHUNKS == 0))
     flux = np.full(near.size, np.nan, dtype=np.float32)
     flux[chosen] = spectral_flux(y16, chosen)
     return flux
 
 
-def speech_segments(probabilities: np.ndarray, *, duration_s: float) -> list[Segment]:
+def speech_segments(probabilities: np.ndarray, *, duration_s: float, on: float | None = None,
+                    off: float | None = None, min_speech_s: float | None = None) -> list[Segment]:
     """Speech segments from per-chunk probabilities (hysteresis, then length rules, then padding).
+
+    ``on``, ``off``, ``min_speech_s``: default :data:`SPEECH_ON`, :data:`SPEECH_OFF`, :data:`MIN_SPEECH_S`.
 
     >>> p = np.r_[np.zeros(10), np.ones(20), np.zeros(10)]
     >>> speech_segments(p, duration_s=40 * FRAME_S)
     [Segment(start=0.29, end=0.99)]
+    >>> speech_segments(0.4 * p, duration_s=40 * FRAME_S), speech_segments(0.4 * p, duration_s=1.28, on=0.3, off=0.15)
+    ([], [Segment(start=0.29, end=0.99)])
     """
+    on = SPEECH_ON if on is None else on
+    off = SPEECH_OFF if off is None else off
+    min_speech_s = MIN_SPEECH_S if min_speech_s is None else min_speech_s
     raw, start, quiet_since = [], None, None
     for index, probability in enumerate(probabilities):
         t = index * FRAME_S
-        if probability >= SPEECH_ON:
+        if probability >= on:
             start, quiet_since = (t if start is None else start), None
-        elif start is not None and probability < SPEECH_OFF:
+        elif start is not None and probability < off:
             quiet_since = t if quiet_since is None else quiet_since
             if t + FRAME_S - quiet_since >= MIN_PAUSE_S:
                 raw.append((start, quiet_since))
                 start, quiet_since = None, None
     if start is not None:
         raw.append((start, quiet_since if quiet_since is not None else len(probabilities) * FRAME_S))
-    kept = [(s, min(e, duration_s)) for s, e in raw if min(e, duration_s) - s >= MIN_SPEECH_S]
+    kept = [(s, min(e, duration_s)) for s, e in raw if min(e, duration_s) - s >= min_speech_s]
     return [
         Segment(round(max(0.0, s - PAD_S, (kept[i - 1][1] + s) / 2 if i else 0.0), 3),
                 round(min(duration_s, e + PAD_S, (e + kept[i + 1][0]) / 2 if i + 1 < len(kept) else duration_s), 3))
@@ -480,14 +513,10 @@ class SpeechDetector:
         probabilities = np.concatenate([np.zeros(0, dtype=np.float32), *self._probabilities])
         flux = np.concatenate([np.zeros(0, dtype=np.float32), *self._flux])
         duration = self._input_samples / self.sr
-        segments, steady = [], 0.0
-        for segment in speech_segments(probabilities, duration_s=duration):
-            inside = flux[int(segment.start / FRAME_S): math.ceil(segment.end / FRAME_S)]
-            inside = inside[~np.isnan(inside)]
-            if inside.size and float(np.median(inside)) < MIN_SPECTRAL_FLUX_DB:
-                steady += segment.end - segment.start
-            else:
-                segments.append(segment)
+        segments, steady = _moving_segments(probabilities, flux, duration_s=duration)
+        if not segments:
+            segments, steady = _moving_segments(probabilities, flux, duration_s=duration, on=DOUBT_ON,
+                                                off=DOUBT_OFF, min_speech_s=DOUBT_MIN_SPEECH_S)
         peak = float(probabilities.max()) if probabilities.size else 0.0
         return Speech(duration, segments, split_utterances(segments), round(peak, 3), round(steady, 3))
 
@@ -505,6 +534,21 @@ class SpeechDetector:
             self._flux.append(voiced_flux(audio[:usable], probabilities))
             self._history = audio[:usable][-CONTEXT_SAMPLES:]
         self._pending, self._pending_samples = [audio[usable:]], audio.shape[-1] - usable
+
+
+def _moving_segments(probabilities: np.ndarray, flux: np.ndarray, *, duration_s: float,
+                     **thresholds) -> tuple[list[Segment], float]:
+    """:func:`speech_segments` whose median spectral flux is at least :data:`MIN_SPECTRAL_FLUX_DB`
+    (chunks without a flux measured left out), and the seconds of those dropped as steady."""
+    segments, steady = [], 0.0
+    for segment in speech_segments(probabilities, duration_s=duration_s, **thresholds):
+        inside = flux[int(segment.start / FRAME_S): math.ceil(segment.end / FRAME_S)]
+        inside = inside[~np.isnan(inside)]
+        if inside.size and float(np.median(inside)) < MIN_SPECTRAL_FLUX_DB:
+            steady += segment.end - segment.start
+        else:
+            segments.append(segment)
+    return segments, steady
 
 
 def find_speech(y: np.ndarray, sr: int) -> Speech:
