@@ -156,6 +156,22 @@ def test_a_voice_like_sound_with_a_steady_spectrum_is_dropped(monkeypatch):
     assert spoken.steady_s == 0.0 and spoken.speech_s > 12.0  # speech's spectrum moves
 
 
+def test_a_recording_silero_is_unsure_of_gets_a_second_look(conversation, monkeypatch):
+    y, sr = conversation
+    n_chunks = math.ceil(y.shape[-1] / speech_module.CHUNK_SAMPLES)
+
+    def unsure(peak):
+        probabilities = np.full(n_chunks, 0.05, np.float32)
+        probabilities[100:103] = peak  # 0.1 s of doubt inside the first sentence, a scream's peak
+        return lambda y16, history=None, state=None: (probabilities, state)
+
+    monkeypatch.setattr(speech_module, "run_vad", unsure(0.47))
+    found = find_speech(y, sr)
+    assert len(found.utterances) == 1 and found.utterances[0].start == pytest.approx(3.2, abs=0.1)
+    monkeypatch.setattr(speech_module, "run_vad", unsure(0.4))
+    assert find_speech(y, sr).no_speech_reason().endswith("speech needs 0.45 for 0.05 s)")
+
+
 def _wav(y: np.ndarray, sr: int) -> bytes:
     buffer = io.BytesIO()
     sf.write(buffer, y, sr, format="WAV", subtype="FLOAT")
