@@ -509,7 +509,7 @@ class SpeechDetector:
         """Add the next block of mono samples at :attr:`sr`."""
         self._input_samples += block.shape[-1]
         self._gather(block if self._resampler is None else self._resampler.resample_chunk(block))
-        if self._pending_samples >= PENDING_S * VAD_SR:
+        while self._pending_samples >= PENDING_S * VAD_SR:  # a long block runs 10 minutes at a time
             self._run(final=False)
 
     def finish(self) -> Speech:
@@ -532,15 +532,26 @@ class SpeechDetector:
         self._pending_samples += y16.shape[-1]
 
     def _run(self, *, final: bool) -> None:
-        audio = np.concatenate([np.zeros(0, dtype=np.float32), *self._pending])
-        # Between runs, keep whole chunks only, so chunk boundaries stay on the 32 ms grid.
-        usable = audio.shape[-1] if final else audio.shape[-1] // CHUNK_SAMPLES * CHUNK_SAMPLES
-        if usable:
-            probabilities, self._state = run_vad(audio[:usable], self._history, self._state)
+        # Between runs, whole chunks only (the 32 ms grid stays), and at most PENDING_S seconds.
+        wanted = self._pending_samples if final else min(self._pending_samples, int(PENDING_S * VAD_SR))
+        audio = self._take(wanted if final else wanted // CHUNK_SAMPLES * CHUNK_SAMPLES)
+        if audio.size:
+            probabilities, self._state = run_vad(audio, self._history, self._state)
             self._probabilities.append(probabilities)
-            self._flux.append(voiced_flux(audio[:usable], probabilities))
-            self._history = audio[:usable][-CONTEXT_SAMPLES:]
-        self._pending, self._pending_samples = [audio[usable:]], audio.shape[-1] - usable
+            self._flux.append(voiced_flux(audio, probabilities))
+            self._history = audio[-CONTEXT_SAMPLES:]
+
+    def _take(self, n: int) -> np.ndarray:
+        """The first ``n`` pending samples, removed from the pending blocks."""
+        taken, count = [], 0
+        while count < n:
+            block = self._pending.pop(0)
+            taken.append(block[:n - count])
+            if block.shape[-1] > n - count:
+                self._pending.insert(0, block[n - count:])
+            count += taken[-1].shape[-1]
+        self._pending_samples -= n
+        return np.concatenate([np.zeros(0, dtype=np.float32), *taken])
 
 
 def _moving_segments(probabilities: np.ndarray, flux: np.ndarray, *, duration_s: float,
