@@ -84,7 +84,7 @@ MIN_SPEECH_S = 0.25
 """Shorter stretches of speech are dropped (clicks, a cough)."""
 DOUBT_ON, DOUBT_OFF, DOUBT_MIN_SPEECH_S = 0.45, 0.3, 0.05
 """A recording in which these thresholds find no segment either holds no speech. Silero is
-unsure of some shouted and screamed takes (RAVDESS actor 6's strong ones peak at 0.2–0.8 for a
+unsure of some shouted and screamed takes (RAVDESS actor 6's strong ones peak at 0.2–0.9 for a
 few chunks), so a recording without a segment at :data:`SPEECH_ON` is searched again at these
 before it is called speechless. Chosen on development material only (see docs/results.md)."""
 MIN_PAUSE_S = 0.12
