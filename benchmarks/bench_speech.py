@@ -12,6 +12,8 @@ Prints one line per target:
   and the utterance-level UA against the same clips predicted alone (target: within
   2 points). RAVDESS actors are in the bundled model's training; nEMO's speakers are not
   (cross-corpus: the argmax over the model's own emotions);
+- ``agreement``: the voice activity as serkit runs it against Silero run chunk after chunk
+  (segment boundaries within 64 ms, on the same conversations);
 - ``hour``: an hour of conversation through ``serkit predict`` (wall time and peak RSS,
   targets ≤ 60 s and ≤ 500 MB) and the voice activity's own share of it (target ≤ 10 %).
 
@@ -110,10 +112,16 @@ def bench_nonspeech(predictor) -> None:
 # -- corpora --------------------------------------------------------------------------------
 
 
-def bench_corpora(predictor, limit: int | None) -> None:
-    """Refused speech clips, and the UA of whole clips against their speech only (the
-    bundled model never saw nEMO: a held-out corpus; it was trained on all of RAVDESS)."""
+DEVELOPMENT_SPEAKERS = {f"Actor_{i:02d}" for i in range(1, 11)} | {f"nemo:{s}" for s in ("EB0", "IC0", "KD0", "KS0", "MK0")}
+"""Speakers whose clips chose the voice activity's thresholds (RAVDESS actors 1–10, nEMO's first 5)."""
+
+
+def bench_corpora(predictor, limit: int | None, vad_only: bool = False) -> None:
+    """Refused speech clips (development speakers apart), and the UA of whole clips against their
+    speech only (the bundled model never saw nEMO: a held-out corpus; it was trained on all of
+    RAVDESS). ``vad_only``: the refusals alone (voice activity, no emotion)."""
     from serkit.core.audio import load_audio
+    from serkit.inference.speech import find_speech
 
     from conversations import corpus_clips
 
@@ -123,21 +131,30 @@ def bench_corpora(predictor, limit: int | None) -> None:
             continue
         table = corpus_clips(corpus, root)[:limit]
         refused, whole, speech_only, vad_s = [], [], [], 0.0
-        for path in table["path"]:
+        for path, speaker in zip(table["path"], table["speaker"]):
             y, _ = load_audio(path, sr=predictor.sr, warn_silent=False)
             started = time.perf_counter()
-            result = predictor.predict_audio(y, predictor.sr, segment="vad")
+            if vad_only:
+                no_speech = not find_speech(y, predictor.sr).utterances
+            else:
+                result = predictor.predict_audio(y, predictor.sr, segment="vad")
+                no_speech = bool(result.get("no_speech"))
+                speech_only.append(result["emotion"])
+                whole.append(predictor.predict_audio(y, predictor.sr, segment="fixed")["emotion"])
             vad_s += time.perf_counter() - started
-            if result.get("no_speech"):
-                refused.append(Path(path).name)
-            speech_only.append(result["emotion"])
-            whole.append(predictor.predict_audio(y, predictor.sr, segment="fixed")["emotion"])
-        truth = list(table["label"])
-        print(f"corpora: {corpus}: {len(refused)}/{len(table)} speech clips refused as 'no speech' "
-              f"({len(refused) / len(table):.2%}; target <= 0.5 %)" + (f" ({', '.join(refused[:10])})" if refused else "")
-              + f"; UA {unweighted_accuracy(truth, whole):.1%} on whole clips, "
-              f"{unweighted_accuracy(truth, speech_only):.1%} on their speech only; "
-              f"{vad_s / len(table) * 1000:.0f} ms per clip with voice activity")
+            if no_speech:
+                refused.append((Path(path).name, speaker in DEVELOPMENT_SPEAKERS))
+        development = int(table["speaker"].isin(DEVELOPMENT_SPEAKERS).sum())
+        n_dev = sum(dev for _, dev in refused)
+        line = (f"corpora: {corpus}: {len(refused)}/{len(table)} speech clips refused as 'no speech' "
+                f"({len(refused) / len(table):.2%}; target <= 0.5 %; development speakers {n_dev}/{development}, "
+                f"others {len(refused) - n_dev}/{len(table) - development})"
+                + (f" ({', '.join(name for name, _ in refused[:16])})" if refused else ""))
+        if not vad_only:
+            truth = list(table["label"])
+            line += (f"; UA {unweighted_accuracy(truth, whole):.1%} on whole clips, "
+                     f"{unweighted_accuracy(truth, speech_only):.1%} on their speech only")
+        print(line + f"; {vad_s / len(table) * 1000:.0f} ms per clip{' (voice activity alone)' if vad_only else ''}")
 
 
 # -- conversations --------------------------------------------------------------------------
@@ -173,7 +190,10 @@ def utterance_emotions(turns, segments) -> list[str | None]:
     return emotions
 
 
-def bench_conversations(predictor, count: int) -> None:
+def bench_conversations(predictor, count: int, vad_only: bool = False) -> None:
+    """Utterance boundaries and utterance-level UA on the conversations (``vad_only``: the boundaries alone)."""
+    from serkit.inference.speech import find_speech
+
     for corpus, root in CORPORA.items():
         if not root.is_dir():
             continue
@@ -181,21 +201,57 @@ def bench_conversations(predictor, count: int) -> None:
         truth, together, alone, seconds = [], [], [], 0.0
         # At the model's rate: RAVDESS resampled to 16 kHz would lose the band above 8 kHz its features use.
         for conversation in build_conversations(corpus, root, count=count, seed=1, sr=predictor.sr):
-            result = predictor.predict_audio(conversation.audio, conversation.sr, segment="vad")
-            found = [(s["start"], s["end"]) for s in result["segments"]]
+            if vad_only:
+                found = [(u.start, u.end) for u in find_speech(conversation.audio, conversation.sr).utterances]
+            else:
+                result = predictor.predict_audio(conversation.audio, conversation.sr, segment="vad")
+                found = [(s["start"], s["end"]) for s in result["segments"]]
+                together += utterance_emotions(conversation.turns, result["segments"])
+                alone += [predictor.predict_file(turn.path, segment="vad")["emotion"] for turn in conversation.turns]
             m, t, f = boundary_f1([(turn.start, turn.end) for turn in conversation.turns], found)
             matched, n_true, n_found = matched + m, n_true + t, n_found + f
             truth += [turn.emotion for turn in conversation.turns]
-            together += utterance_emotions(conversation.turns, result["segments"])
-            alone += [predictor.predict_file(turn.path, segment="vad")["emotion"] for turn in conversation.turns]
             seconds += len(conversation.audio) / conversation.sr
         precision, recall = matched / max(n_found, 1), matched / max(n_true, 1)
         f1 = 2 * precision * recall / max(precision + recall, 1e-9)
-        ua_together, ua_alone = unweighted_accuracy(truth, together), unweighted_accuracy(truth, alone)
-        print(f"conversations: {corpus}: {count} conversations, {seconds / 60:.1f} min, {len(truth)} utterances: "
-              f"boundary F1 at {TOLERANCE_S * 1000:.0f} ms {f1:.3f} (precision {precision:.3f}, recall {recall:.3f}; "
-              f"target >= 0.90); utterance-level UA {ua_together:.1%} in the conversations vs {ua_alone:.1%} alone "
-              f"({100 * (ua_together - ua_alone):+.1f} points; target within 2)")
+        line = (f"conversations: {corpus}: {count} conversations, {seconds / 60:.1f} min, {len(truth)} utterances: "
+                f"boundary F1 at {TOLERANCE_S * 1000:.0f} ms {f1:.3f} (precision {precision:.3f}, recall {recall:.3f}; "
+                f"target >= 0.90)")
+        if not vad_only:
+            ua_together, ua_alone = unweighted_accuracy(truth, together), unweighted_accuracy(truth, alone)
+            line += (f"; utterance-level UA {ua_together:.1%} in the conversations vs {ua_alone:.1%} alone "
+                     f"({100 * (ua_together - ua_alone):+.1f} points; target within 2)")
+        print(line)
+
+
+def bench_agreement(count: int) -> None:
+    """The voice activity as serkit runs it (streams side by side, long silences skipped) against
+    Silero run chunk after chunk in one stream, on the benchmark conversations: the segment
+    boundaries within two chunks (64 ms) of the sequential run's, and the time of each."""
+    from serkit.inference.speech import FRAME_S, sequential_probabilities, speech_probabilities, speech_segments
+
+    for corpus, root in CORPORA.items():
+        if not root.is_dir():
+            continue
+        near = total = 0
+        fast_s = slow_s = 0.0
+        for conversation in build_conversations(corpus, root, count=count, seed=1):
+            started = time.perf_counter()
+            ours = speech_probabilities(conversation.audio)
+            fast_s += time.perf_counter() - started
+            started = time.perf_counter()
+            reference = sequential_probabilities(conversation.audio)
+            slow_s += time.perf_counter() - started
+            duration = len(conversation.audio) / conversation.sr
+            found = speech_segments(ours, duration_s=duration)
+            for side in (0, 1):
+                points = np.array([segment[side] for segment in found])
+                for segment in speech_segments(reference, duration_s=duration):
+                    near += bool(points.size) and np.min(np.abs(points - segment[side])) <= 2 * FRAME_S + 1e-9
+                    total += 1
+        print(f"agreement: {corpus}: {count} conversations: {near}/{total} segment boundaries ({near / max(total, 1):.1%}) "
+              f"within two chunks of Silero run chunk after chunk; {fast_s:.1f} s against {slow_s:.1f} s sequential "
+              f"({slow_s / max(fast_s, 1e-9):.1f}x)")
 
 
 # -- an hour --------------------------------------------------------------------------------
@@ -244,9 +300,10 @@ def bench_hour(predictor, minutes: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="+", default=["nonspeech", "corpora", "conversations", "hour"],
-                        choices=["nonspeech", "corpora", "conversations", "hour"])
+                        choices=["nonspeech", "corpora", "conversations", "agreement", "hour"])
     parser.add_argument("--conversations", type=int, default=3, help="conversations per corpus")
     parser.add_argument("--limit", type=int, default=None, help="at most this many clips per corpus")
+    parser.add_argument("--vad-only", action="store_true", help="corpora, conversations: voice activity alone (refusals, boundaries), no emotion")
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the 'hour'")
     args = parser.parse_args()
     from serkit.models.artifacts import load_model
@@ -258,12 +315,14 @@ def main() -> None:
         if part == "nonspeech":
             bench_nonspeech(predictor)
         elif part == "corpora":
-            bench_corpora(predictor, args.limit)
+            bench_corpora(predictor, args.limit, args.vad_only)
         elif part == "conversations":
-            bench_conversations(predictor, args.conversations)
+            bench_conversations(predictor, args.conversations, args.vad_only)
+        elif part == "agreement":
+            bench_agreement(args.conversations)
         else:
             bench_hour(predictor, args.minutes)
-        print(f"  ({part}: {time.perf_counter() - started:.0f} s)", flush=True)
+        print(f"  ({part}: {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f} at the end)", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
 A voice-activity detector runs before any emotion: Silero VAD 6.2.0 (MIT), whose
 ONNX network serkit vendors (``serkit/data/vad``, SHA-256 checked at load) and runs
 with ONNX Runtime, so neither the ``silero-vad`` package nor PyTorch is needed.
-It gives the probability of speech for every 32 ms of 16 kHz audio;
+It gives the probability of speech for every 32 ms of 16 kHz audio (:func:`run_vad`: one
+recurrent stream, as its authors run it, but long audio as streams of 30 s side by side in
+one batch and the middle of long silences skipped);
 
 - :func:`speech_segments` turns those into speech segments (on at 0.5, off below
   0.35 for at least :data:`MIN_PAUSE_S`, segments shorter than :data:`MIN_SPEECH_S` dropped);
+  a recording without any is searched again at lower thresholds (:data:`DOUBT_ON`);
 - segments whose spectrum hardly changes (:func:`spectral_flux` under
-  :data:`MIN_SPECTRAL_FLUX_DB`) are dropped too: Silero takes some hums and sweeps for a
+  :data:`MIN_SPECTRAL_FLUX_DB`) are dropped too: Silero may take a hum or a sweep for a
   voice, and speech never holds its spectrum still;
 - :func:`split_utterances` turns the segments into utterances of about 1–10 s: short
   ones join the nearer neighbour across a short pause, long ones are cut in equal parts;
@@ -36,7 +39,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from serkit.core.audio import is_silent
 from serkit.core.exceptions import ArtifactError
 from serkit.core.once import once
 
@@ -59,29 +61,50 @@ CONTEXT_SAMPLES = 64
 """Samples of the previous step the network sees before each chunk."""
 FRAME_S = CHUNK_SAMPLES / VAD_SR
 
-WARMUP_CHUNKS = 8
-"""Chunks (0.26 s) each batched piece replays before its own, so its recurrent state has settled."""
-MIN_PIECE_CHUNKS, MAX_PIECE_CHUNKS = 32, 250
-"""Audio is cut into pieces of 1–8 s run side by side as one batch (a short clip into up to 8)."""
-PENDING_S = 120.0
-"""Seconds :class:`SpeechDetector` gathers before running the network on them."""
+STREAM_CHUNKS = 937
+"""Long audio runs as side-by-side streams of about 30 s (937 chunks), one batch per 32 ms step
+(the network is recurrent: one chunk after another is slow in Python)."""
+WARMUP_CHUNKS = 160
+"""Chunks (5 s) each stream but the first replays before its own. Silero's recurrent state
+remembers seconds: with 0.26 s, 13 % of the boundaries of a development conversation moved by
+more than two chunks against one stream run chunk after chunk; with 5 s, 3 %."""
+PENDING_S = 600.0
+"""Seconds :class:`SpeechDetector` gathers before running the network on them (19 MB at 16 kHz):
+enough for 20 streams side by side."""
+
+GATE_DBFS = -60.0
+"""Chunks whose peak stays under this level (dBFS) are silence for :data:`GATE_KEEP_CHUNKS`."""
+GATE_KEEP_CHUNKS = 16
+"""Of a silence longer than twice this, the network runs on the first and last 16 chunks (0.5 s)
+only: the state it carries over the silence has settled, and the middle gets probability 0."""
 
 SPEECH_ON, SPEECH_OFF = 0.5, 0.35
 """Speech starts at this probability and ends below the lower one (Silero's defaults)."""
 MIN_SPEECH_S = 0.25
 """Shorter stretches of speech are dropped (clicks, a cough)."""
+DOUBT_ON, DOUBT_OFF, DOUBT_MIN_SPEECH_S = 0.45, 0.3, 0.05
+"""A recording in which these thresholds find no segment either holds no speech. Silero is
+unsure of some shouted and screamed takes (RAVDESS actor 6's strong ones peak at 0.2–0.9 for a
+few chunks), so a recording without a segment at :data:`SPEECH_ON` is searched again at these
+before it is called speechless. Chosen on development material only (see docs/results.md)."""
 MIN_PAUSE_S = 0.12
 """A pause shorter than this does not end a segment (under the 0.2 s between two speakers' turns)."""
 PAD_S = 0.03
 """Each segment is widened by this much on either side (the network's decision lags the onset)."""
 
 FLUX_HOP = CHUNK_SAMPLES // 4
-"""Spectral-flux frames every 8 ms: four per network chunk, so the two grids line up."""
+"""The spectral flux compares two frames 8 ms apart."""
 FLUX_N_FFT = 1024
 """64 ms frames: several periods of a mains hum, so its spectrum does not flicker with the frame's phase."""
 FLUX_FLOOR_DB = 60.0
 FLUX_PIECE_CHUNKS = 250
-"""The flux is computed 8 s (250 chunks) at a time, so its frames never hold more than a few MB."""
+"""The flux is computed for at most 250 chunks at a time, so its frames never hold more than a few MB."""
+FLUX_EVERY_CHUNKS = 2
+"""The flux is measured once per this many chunks (every 64 ms: on development material, the
+same decisions as every chunk but for 1 synthetic clip in 1000), and only near chunks Silero may
+call speech (probability at least :data:`DOUBT_OFF`, within :data:`FLUX_MARGIN_CHUNKS`)."""
+FLUX_MARGIN_CHUNKS = 4
+"""Covers a segment's padding and its pauses shorter than :data:`MIN_PAUSE_S` (under 4 chunks)."""
 MIN_SPECTRAL_FLUX_DB = 0.5
 """Least median change (dB per 8 ms frame, the mean over 40 mel bands, each frame floored 60 dB
 under its loudest band) of a speech segment's log-mel spectrum. Chosen on development material
@@ -134,7 +157,7 @@ class Speech:
         """Why the recording counts as holding no speech, or None when it holds some.
 
         >>> Speech(4.0, max_probability=0.12).no_speech_reason()
-        'no speech detected (highest speech probability 0.12 in 4.0 s; speech needs 0.5 for 0.25 s)'
+        'no speech detected (highest speech probability 0.12 in 4.0 s; speech needs 0.45 for 0.05 s)'
         >>> Speech(4.0, max_probability=0.9, steady_s=3.5).no_speech_reason()
         'no speech detected (3.5 s of voice-like sound in 4.0 s, but with a steady spectrum: a hum, tone or machine)'
         """
@@ -144,7 +167,7 @@ class Speech:
             return (f"no speech detected ({self.steady_s:.1f} s of voice-like sound in {self.duration_s:.1f} s, "
                     "but with a steady spectrum: a hum, tone or machine)")
         return (f"no speech detected (highest speech probability {self.max_probability:.2f} in "
-                f"{self.duration_s:.1f} s; speech needs {SPEECH_ON:g} for {MIN_SPEECH_S:g} s)")
+                f"{self.duration_s:.1f} s; speech needs {DOUBT_ON:g} for {DOUBT_MIN_SPEECH_S:g} s)")
 
 
 @once
@@ -173,68 +196,151 @@ def vad_session():
     return onnx_session(network)
 
 
-def speech_probabilities(y16: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:
-    """Silero's speech probability for each 32 ms chunk of 16 kHz audio ``y16``.
+def speech_probabilities(y16: np.ndarray) -> np.ndarray:
+    """Silero's speech probability for each 32 ms chunk of 16 kHz audio ``y16`` (:func:`run_vad`).
 
-    The audio is cut into pieces run side by side as one batch (the network is
-    recurrent: one chunk after another is slow in Python); each piece first replays
-    :data:`WARMUP_CHUNKS` chunks of the audio before it, taken from ``history`` (the
-    audio that came before ``y16``, if any) at the start.
+    >>> speech_probabilities(np.zeros(16000, dtype=np.float32)).shape
+    (32,)
+    """
+    return run_vad(y16)[0]
+
+
+def run_vad(y16: np.ndarray, history: np.ndarray | None = None,
+            state: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Silero's speech probability for each 32 ms chunk of ``y16``, and its state after the last.
+
+    The chunks run as one stream, as Silero runs, with two savings:
+
+    - the middle of a long silence is skipped (:func:`chunks_to_run`; probability 0 there);
+    - long audio is cut into streams of :data:`STREAM_CHUNKS` run side by side, one batch
+      per step; each stream but the first first replays the :data:`WARMUP_CHUNKS` chunks
+      before its own, so its recurrent state has settled.
 
     Parameters
     ----------
     y16 : np.ndarray [shape=(n,)], float32
         Mono audio at :data:`VAD_SR`; the last chunk is padded with zeros.
     history : np.ndarray or None
-        Audio just before ``y16`` (its last ``WARMUP_CHUNKS * 512 + 64`` samples are used).
+        Audio just before ``y16`` (its last 64 samples are the first chunk's context).
+    state : np.ndarray [shape=(2, 1, 128)] or None
+        The state this function returned for ``history``: ``y16`` continues that stream.
+        None starts afresh.
 
     Returns
     -------
-    np.ndarray [shape=(ceil(n / 512),)], float32
+    probabilities : np.ndarray [shape=(ceil(n / 512),)], float32
+    state : np.ndarray [shape=(2, 1, 128)], float32
 
     Examples
     --------
-    >>> speech_probabilities(np.zeros(16000, dtype=np.float32)).shape
-    (32,)
+    >>> y = np.random.default_rng(0).standard_normal(48000).astype(np.float32) * 0.1
+    >>> whole, _ = run_vad(y)
+    >>> first, state = run_vad(y[:16384])
+    >>> rest, _ = run_vad(y[16384:], history=y[:16384], state=state)
+    >>> bool(np.allclose(whole, np.r_[first, rest], atol=1e-5))
+    True
     """
     n_chunks = math.ceil(y16.shape[-1] / CHUNK_SAMPLES)
+    state = np.zeros((2, 1, 128), dtype=np.float32) if state is None else state
+    probabilities = np.zeros(n_chunks, dtype=np.float32)
     if n_chunks == 0:
-        return np.zeros(0, dtype=np.float32)
-    piece = int(np.clip(math.ceil(n_chunks / 8), MIN_PIECE_CHUNKS, MAX_PIECE_CHUNKS))
-    n_pieces = math.ceil(n_chunks / piece)
-    lead = WARMUP_CHUNKS * CHUNK_SAMPLES + CONTEXT_SAMPLES
-    before = np.zeros(lead, dtype=np.float32) if history is None else history[-lead:]
-    before = np.pad(before, (lead - before.shape[-1], 0))
-    audio = np.concatenate([before, y16, np.zeros(n_pieces * piece * CHUNK_SAMPLES - y16.shape[-1], np.float32)])
-    span = (WARMUP_CHUNKS + piece) * CHUNK_SAMPLES + CONTEXT_SAMPLES
-    pieces = np.stack([audio[k * piece * CHUNK_SAMPLES: k * piece * CHUNK_SAMPLES + span] for k in range(n_pieces)])
-    # Silent pieces are not run: a long silent upload then costs one pass over its samples.
-    audible = np.array([not is_silent(samples) for samples in pieces])
-    out = np.zeros((n_pieces, piece), dtype=np.float32)
-    if audible.any():
-        out[audible] = _run_pieces(pieces[audible], piece)
-    return out.reshape(-1)[:n_chunks]
+        return probabilities, state
+    windows = _windows(y16, history)
+    order = chunks_to_run(y16)
+    n_streams = max(1, round(order.size / STREAM_CHUNKS))
+    starts = [order.size * k // n_streams for k in range(n_streams + 1)]
+    spans = list(zip(starts, starts[1:]))
+    rows = [order[max(0, first - WARMUP_CHUNKS * bool(k)):stop] for k, (first, stop) in enumerate(spans)]
+    outputs, last_state = _run_rows(windows, rows, state)
+    for k, (first, stop) in enumerate(spans):
+        probabilities[order[first:stop]] = outputs[k][-(stop - first):]
+    return probabilities, last_state
 
 
-def _run_pieces(pieces: np.ndarray, piece: int) -> np.ndarray:
-    """Silero's probabilities for each chunk of each piece after its warm-up, batched."""
+def sequential_probabilities(y16: np.ndarray) -> np.ndarray:
+    """Silero as its authors run it: every chunk, one after another, in one stream (slow; the
+    reference :func:`run_vad` is checked against).
+
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    >>> bool(np.allclose(sequential_probabilities(y), speech_probabilities(y), atol=1e-5))
+    True
+    """
+    windows = _windows(y16)
+    return _run_rows(windows, [np.arange(len(windows))], np.zeros((2, 1, 128), dtype=np.float32))[0][0]
+
+
+def _windows(y16: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:
+    """Window ``c``: chunk ``c`` with the 64 samples before it, as the network takes it (a view)."""
+    n_chunks = math.ceil(y16.shape[-1] / CHUNK_SAMPLES)
+    before = np.zeros(0, dtype=np.float32) if history is None else history[-CONTEXT_SAMPLES:]
+    audio = np.concatenate([np.zeros(CONTEXT_SAMPLES - before.shape[-1], np.float32), before, y16,
+                            np.zeros(n_chunks * CHUNK_SAMPLES - y16.shape[-1], np.float32)])
+    return np.lib.stride_tricks.sliding_window_view(audio, CHUNK_SAMPLES + CONTEXT_SAMPLES)[::CHUNK_SAMPLES]
+
+
+def chunks_to_run(y16: np.ndarray) -> np.ndarray:
+    """The chunks the network runs on: all but the middle of each silence (chunks whose peak
+    stays under :data:`GATE_DBFS`) longer than twice :data:`GATE_KEEP_CHUNKS`.
+
+    >>> y = np.zeros(100 * CHUNK_SAMPLES, dtype=np.float32)
+    >>> y[40 * CHUNK_SAMPLES: 50 * CHUNK_SAMPLES] = 0.1
+    >>> chunks = chunks_to_run(y)
+    >>> chunks.size, chunks[14:18].tolist(), chunks[56:60].tolist()
+    (74, [14, 15, 24, 25], [64, 65, 84, 85])
+    """
+    full = y16.shape[-1] // CHUNK_SAMPLES
+    chunks = y16[:full * CHUNK_SAMPLES].reshape(full, CHUNK_SAMPLES)
+    tail = y16[full * CHUNK_SAMPLES:]
+    peaks = np.maximum(chunks.max(axis=1), -chunks.min(axis=1))  # no copy of the block's magnitudes
+    if tail.size:
+        peaks = np.r_[peaks, np.abs(tail).max()]
+    silent = peaks < 10 ** (GATE_DBFS / 20)
+    # Chunks at least GATE_KEEP_CHUNKS into a silence from both of its ends are skipped.
+    into = np.minimum(_run_length(silent), _run_length(silent[::-1])[::-1])
+    return np.flatnonzero(into <= GATE_KEEP_CHUNKS)
+
+
+def _run_length(flags: np.ndarray) -> np.ndarray:
+    """For each position, how many flags in a row are set up to and including it.
+
+    >>> _run_length(np.array([1, 1, 0, 1, 1, 1], dtype=bool)).tolist()
+    [1, 2, 0, 1, 2, 3]
+    """
+    count = np.cumsum(flags)
+    return count - np.maximum.accumulate(np.where(flags, 0, count))
+
+
+def _run_rows(windows: np.ndarray, rows: list[np.ndarray], state: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Silero's probabilities along each row of chunk indices, all rows run as one batch (the
+    longest first, so each step runs only the rows not yet finished); the first row starts
+    from ``state``, the others from zeros. Also the state after the last row's last chunk."""
     session, rate = vad_session(), np.array(VAD_SR, dtype=np.int64)
-    state = np.zeros((2, len(pieces), 128), dtype=np.float32)
-    out = np.empty((len(pieces), piece), dtype=np.float32)
-    for step in range(WARMUP_CHUNKS + piece):
-        window = pieces[:, step * CHUNK_SAMPLES: (step + 1) * CHUNK_SAMPLES + CONTEXT_SAMPLES]
-        probability, state = session.run(None, {"input": window, "state": state, "sr": rate})
-        if step >= WARMUP_CHUNKS:
-            out[:, step - WARMUP_CHUNKS] = probability[:, 0]
-    return out
+    order = sorted(range(len(rows)), key=lambda i: -rows[i].size)
+    lengths = np.array([rows[i].size for i in order])
+    index = np.zeros((len(rows), lengths[0]), dtype=np.intp)
+    states = np.zeros((2, len(rows), 128), dtype=np.float32)
+    for position, i in enumerate(order):
+        index[position, :lengths[position]] = rows[i]
+        if i == 0:
+            states[:, position] = state[:, 0]
+    out = np.zeros((len(rows), lengths[0]), dtype=np.float32)
+    for step in range(lengths[0]):
+        running = int(np.count_nonzero(lengths > step))
+        probability, states[:, :running] = session.run(
+            None, {"input": windows[index[:running, step]], "state": states[:, :running], "sr": rate})
+        out[:running, step] = probability[:, 0]
+    by_row = {i: position for position, i in enumerate(order)}
+    last = by_row[len(rows) - 1]
+    return [out[by_row[i], :rows[i].size] for i in range(len(rows))], states[:, last:last + 1].copy()
 
 
-def spectral_flux(y16: np.ndarray) -> np.ndarray:
-    """How much the log-mel spectrum of 16 kHz audio changes, every 8 ms (:data:`FLUX_HOP`).
+def spectral_flux(y16: np.ndarray, chunks: np.ndarray | None = None) -> np.ndarray:
+    """How much the log-mel spectrum of 16 kHz audio changes at each 32 ms chunk (all, or ``chunks``).
 
-    The mean absolute change over 40 mel bands of 64 ms frames from one frame to the next,
-    in dB, each frame floored :data:`FLUX_FLOOR_DB` under its loudest band (so silent bands add no
-    numerical noise). Frame ``i`` is centred on sample ``i * FLUX_HOP``; four per chunk.
+    For chunk ``c``: the mean absolute change over 40 mel bands, in dB, between the 64 ms
+    frames centred on samples ``512 c`` and ``512 c + 128`` (8 ms later, :data:`FLUX_HOP`),
+    each frame floored :data:`FLUX_FLOOR_DB` under its loudest band (so silent bands add no
+    numerical noise).
 
     >>> t = np.arange(16000) / 16000
     >>> hum = np.sin(2 * np.pi * 100 * t).astype(np.float32)
@@ -242,38 +348,70 @@ def spectral_flux(y16: np.ndarray) -> np.ndarray:
     >>> float(np.median(spectral_flux(hum))) < 0.1 < float(np.median(spectral_flux(chatter)))
     True
     """
-    from serkit.features.spectral import apply_filters, mel_filters, stft_magnitude
+    from serkit.features.spectral import frames_of, mel_filters
 
-    n_frames = math.ceil(y16.shape[-1] / FLUX_HOP)
-    padded = np.pad(y16, (0, max(0, n_frames * FLUX_HOP - y16.shape[-1])))
-    power = apply_filters(mel_filters(sr=VAD_SR, n_fft=FLUX_N_FFT, n_mels=40),
-                          stft_magnitude(padded, n_fft=FLUX_N_FFT, hop_length=FLUX_HOP)[:, :n_frames] ** 2)
-    level = 10 * np.log10(power + 1e-12)
-    level = np.maximum(level, level.max(axis=0, keepdims=True) - FLUX_FLOOR_DB)
-    change = np.abs(np.diff(level, axis=1)).mean(axis=0)
-    return np.concatenate([change[:1], change]).astype(np.float32) if change.size else np.zeros(n_frames, np.float32)
+    chunks = np.arange(math.ceil(y16.shape[-1] / CHUNK_SAMPLES)) if chunks is None else np.asarray(chunks, dtype=int)
+    half = FLUX_N_FFT // 2
+    padded = np.pad(np.asarray(y16, dtype=np.float32), (half, half + CHUNK_SAMPLES))
+    frames = frames_of(padded, frame_length=FLUX_N_FFT, hop_length=FLUX_HOP)  # frame i centred on sample 128 i
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FLUX_N_FFT) / FLUX_N_FFT)).astype(np.float32)
+    filters = np.ascontiguousarray(mel_filters(sr=VAD_SR, n_fft=FLUX_N_FFT, n_mels=40).T, dtype=np.float32)
+    flux = np.empty(chunks.size, dtype=np.float32)
+    for start in range(0, chunks.size, FLUX_PIECE_CHUNKS):
+        pair = 4 * chunks[start:start + FLUX_PIECE_CHUNKS, None] + np.arange(2)
+        spectrum = np.fft.rfft((frames[pair] * window).reshape(-1, FLUX_N_FFT), axis=-1)
+        level = 10 * np.log10((spectrum.real ** 2 + spectrum.imag ** 2) @ filters + 1e-12).reshape(-1, 2, 40)
+        level = np.maximum(level, level.max(axis=-1, keepdims=True) - FLUX_FLOOR_DB)
+        flux[start:start + FLUX_PIECE_CHUNKS] = np.abs(level[:, 1] - level[:, 0]).mean(axis=-1)
+    return flux
 
 
-def speech_segments(probabilities: np.ndarray, *, duration_s: float) -> list[Segment]:
+def voiced_flux(y16: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """:func:`spectral_flux` of every :data:`FLUX_EVERY_CHUNKS`-th chunk near a chunk Silero
+    may call speech (within :data:`FLUX_MARGIN_CHUNKS` of a probability at least :data:`DOUBT_OFF`);
+    NaN elsewhere (no speech segment can reach there, so its flux is never asked).
+
+    >>> y = np.random.default_rng(0).standard_normal(32 * CHUNK_SAMPLES).astype(np.float32)
+    >>> p = np.zeros(32, dtype=np.float32); p[10] = 0.9
+    >>> np.flatnonzero(~np.isnan(voiced_flux(y, p))).tolist()
+    [6, 8, 10, 12, 14]
+    """
+    window = np.ones(2 * FLUX_MARGIN_CHUNKS + 1)
+    near = np.convolve(probabilities >= min(SPEECH_OFF, DOUBT_OFF), window, mode="same") > 0
+    chosen = np.flatnonzero(near & (np.arange(near.size) % FLUX_EVERY_CHUNKS == 0))
+    flux = np.full(near.size, np.nan, dtype=np.float32)
+    flux[chosen] = spectral_flux(y16, chosen)
+    return flux
+
+
+def speech_segments(probabilities: np.ndarray, *, duration_s: float, on: float | None = None,
+                    off: float | None = None, min_speech_s: float | None = None) -> list[Segment]:
     """Speech segments from per-chunk probabilities (hysteresis, then length rules, then padding).
+
+    ``on``, ``off``, ``min_speech_s``: default :data:`SPEECH_ON`, :data:`SPEECH_OFF`, :data:`MIN_SPEECH_S`.
 
     >>> p = np.r_[np.zeros(10), np.ones(20), np.zeros(10)]
     >>> speech_segments(p, duration_s=40 * FRAME_S)
     [Segment(start=0.29, end=0.99)]
+    >>> speech_segments(0.4 * p, duration_s=40 * FRAME_S), speech_segments(0.4 * p, duration_s=1.28, on=0.3, off=0.15)
+    ([], [Segment(start=0.29, end=0.99)])
     """
+    on = SPEECH_ON if on is None else on
+    off = SPEECH_OFF if off is None else off
+    min_speech_s = MIN_SPEECH_S if min_speech_s is None else min_speech_s
     raw, start, quiet_since = [], None, None
     for index, probability in enumerate(probabilities):
         t = index * FRAME_S
-        if probability >= SPEECH_ON:
+        if probability >= on:
             start, quiet_since = (t if start is None else start), None
-        elif start is not None and probability < SPEECH_OFF:
+        elif start is not None and probability < off:
             quiet_since = t if quiet_since is None else quiet_since
             if t + FRAME_S - quiet_since >= MIN_PAUSE_S:
                 raw.append((start, quiet_since))
                 start, quiet_since = None, None
     if start is not None:
         raw.append((start, quiet_since if quiet_since is not None else len(probabilities) * FRAME_S))
-    kept = [(s, min(e, duration_s)) for s, e in raw if min(e, duration_s) - s >= MIN_SPEECH_S]
+    kept = [(s, min(e, duration_s)) for s, e in raw if min(e, duration_s) - s >= min_speech_s]
     return [
         Segment(round(max(0.0, s - PAD_S, (kept[i - 1][1] + s) / 2 if i else 0.0), 3),
                 round(min(duration_s, e + PAD_S, (e + kept[i + 1][0]) / 2 if i + 1 < len(kept) else duration_s), 3))
@@ -349,7 +487,7 @@ class SpeechDetector:
 
     Each block is resampled to 16 kHz (soxr's streaming resampler) and gathered;
     every :data:`PENDING_S` seconds the network runs on what was gathered, carrying
-    the audio before it as warm-up, so memory holds two minutes at 16 kHz.
+    its state over from the block before, so memory holds ten minutes at 16 kHz.
 
     Examples
     --------
@@ -368,6 +506,7 @@ class SpeechDetector:
         self._pending: list[np.ndarray] = []
         self._pending_samples = 0
         self._history = np.zeros(0, dtype=np.float32)
+        self._state = None
         self._probabilities: list[np.ndarray] = []
         self._flux: list[np.ndarray] = []
         self._input_samples = 0
@@ -376,7 +515,7 @@ class SpeechDetector:
         """Add the next block of mono samples at :attr:`sr`."""
         self._input_samples += block.shape[-1]
         self._gather(block if self._resampler is None else self._resampler.resample_chunk(block))
-        if self._pending_samples >= PENDING_S * VAD_SR:
+        while self._pending_samples >= PENDING_S * VAD_SR:  # a long block runs 10 minutes at a time
             self._run(final=False)
 
     def finish(self) -> Speech:
@@ -387,13 +526,10 @@ class SpeechDetector:
         probabilities = np.concatenate([np.zeros(0, dtype=np.float32), *self._probabilities])
         flux = np.concatenate([np.zeros(0, dtype=np.float32), *self._flux])
         duration = self._input_samples / self.sr
-        segments, steady = [], 0.0
-        for segment in speech_segments(probabilities, duration_s=duration):
-            inside = flux[int(segment.start / FLUX_HOP * VAD_SR): int(math.ceil(segment.end / FLUX_HOP * VAD_SR))]
-            if inside.size and float(np.median(inside)) < MIN_SPECTRAL_FLUX_DB:
-                steady += segment.end - segment.start
-            else:
-                segments.append(segment)
+        segments, steady = _moving_segments(probabilities, flux, duration_s=duration)
+        if not segments:
+            segments, steady = _moving_segments(probabilities, flux, duration_s=duration, on=DOUBT_ON,
+                                                off=DOUBT_OFF, min_speech_s=DOUBT_MIN_SPEECH_S)
         peak = float(probabilities.max()) if probabilities.size else 0.0
         return Speech(duration, segments, split_utterances(segments), round(peak, 3), round(steady, 3))
 
@@ -402,23 +538,41 @@ class SpeechDetector:
         self._pending_samples += y16.shape[-1]
 
     def _run(self, *, final: bool) -> None:
-        audio = np.concatenate([np.zeros(0, dtype=np.float32), *self._pending])
-        # Between runs, keep whole chunks only, so chunk boundaries stay on the 32 ms grid.
-        usable = audio.shape[-1] if final else audio.shape[-1] // CHUNK_SAMPLES * CHUNK_SAMPLES
-        if usable:
-            self._probabilities.append(speech_probabilities(audio[:usable], self._history))
-            # In 8 s pieces: the 64 ms frames of two minutes at once would hold hundreds of MB.
-            step = FLUX_PIECE_CHUNKS * CHUNK_SAMPLES
-            self._flux += [_flux_unless_silent(audio[start:min(start + step, usable)]) for start in range(0, usable, step)]
-            self._history = audio[:usable][-(WARMUP_CHUNKS * CHUNK_SAMPLES + CONTEXT_SAMPLES):]
-        self._pending, self._pending_samples = [audio[usable:]], audio.shape[-1] - usable
+        # Between runs, whole chunks only (the 32 ms grid stays), and at most PENDING_S seconds.
+        wanted = self._pending_samples if final else min(self._pending_samples, int(PENDING_S * VAD_SR))
+        audio = self._take(wanted if final else wanted // CHUNK_SAMPLES * CHUNK_SAMPLES)
+        if audio.size:
+            probabilities, self._state = run_vad(audio, self._history, self._state)
+            self._probabilities.append(probabilities)
+            self._flux.append(voiced_flux(audio, probabilities))
+            self._history = audio[-CONTEXT_SAMPLES:]
+
+    def _take(self, n: int) -> np.ndarray:
+        """The first ``n`` pending samples, removed from the pending blocks."""
+        taken, count = [], 0
+        while count < n:
+            block = self._pending.pop(0)
+            taken.append(block[:n - count])
+            if block.shape[-1] > n - count:
+                self._pending.insert(0, block[n - count:])
+            count += taken[-1].shape[-1]
+        self._pending_samples -= n
+        return np.concatenate([np.zeros(0, dtype=np.float32), *taken])
 
 
-def _flux_unless_silent(y16: np.ndarray) -> np.ndarray:
-    """:func:`spectral_flux`, or zeros for silence (no speech can be found there to check)."""
-    if is_silent(y16):
-        return np.zeros(math.ceil(y16.shape[-1] / FLUX_HOP), dtype=np.float32)
-    return spectral_flux(y16)
+def _moving_segments(probabilities: np.ndarray, flux: np.ndarray, *, duration_s: float,
+                     **thresholds) -> tuple[list[Segment], float]:
+    """:func:`speech_segments` whose median spectral flux is at least :data:`MIN_SPECTRAL_FLUX_DB`
+    (chunks without a flux measured left out), and the seconds of those dropped as steady."""
+    segments, steady = [], 0.0
+    for segment in speech_segments(probabilities, duration_s=duration_s, **thresholds):
+        inside = flux[int(segment.start / FRAME_S): math.ceil(segment.end / FRAME_S)]
+        inside = inside[~np.isnan(inside)]
+        if inside.size and float(np.median(inside)) < MIN_SPECTRAL_FLUX_DB:
+            steady += segment.end - segment.start
+        else:
+            segments.append(segment)
+    return segments, steady
 
 
 def find_speech(y: np.ndarray, sr: int) -> Speech:
