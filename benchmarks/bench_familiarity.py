@@ -220,7 +220,7 @@ def main(argv=None) -> int:
 
         curve = figures["report"]["in use"]["risk_coverage"]
         risk_coverage_figure({f"most {key}": dict(zip(curve["coverage"], curve[key])) for key in ("familiar", "confident")},
-                             title="Held-out RAVDESS actors 11-20: accuracy of the top k %").savefig(args.figure, dpi=100)
+                             title="Held-out actors 11-20: top k %").savefig(args.figure, dpi=100)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, default=float) + "\n")
     return 0
