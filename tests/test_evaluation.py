@@ -30,7 +30,7 @@ SCHEMA_RUN_KEYS = {
     "model", "protocol", "speaker_norm", "labels", "folds", "summary", "confusion",
     "confusion_normalized", "classification_report", "roc", "history", "leakage",
     "fit_seconds", "warnings", "predict_seconds", "members", "slices", "calibration",
-    "uncalibrated", "temperatures",
+    "uncalibrated", "temperatures", "risk_coverage",
 }
 
 
@@ -151,6 +151,7 @@ def test_result_follows_the_json_schema(rng, tmp_path):
                                     "unweighted_accuracy", "macro_f1", "roc_auc", "ece", "brier"}
     assert {"ece", "brier", "reliability"} <= set(run["calibration"]) and run["uncalibrated"] is None
     assert set(run["summary"]["accuracy"]) == {"mean", "std"}
+    assert set(run["risk_coverage"]) == {"coverage", "confident", "familiar"}
     confusion = np.array(run["confusion"])
     assert confusion.sum() == len(y)  # pooled out-of-fold: every clip once
     np.testing.assert_allclose(np.sum(run["confusion_normalized"], axis=1), 1.0)

@@ -119,3 +119,94 @@ def test_the_cli_table_shows_the_caution():
     item = {"path": "noise.wav", "emotion": "angry", "probabilities": {"angry": 0.66, "disgust": 0.14},
             "familiarity": 0.004, "caution": CAUTION, "duration": 4.0}
     assert f"caution: {CAUTION} (familiarity 0%)" in format_table([item])
+
+
+# -- the emotion part ------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_emotions():
+    rng = np.random.default_rng(5)
+    y = np.repeat(["calm", "angry"], 100)
+    X = rng.normal(size=(200, 6))
+    X[:, 0] += np.where(y == "angry", 4.0, -4.0)
+    return X, y, np.tile(np.arange(10), 20)
+
+
+def test_with_emotions_a_clip_between_them_is_less_familiar_than_one_of_either(two_emotions):
+    X, y, groups = two_emotions
+    stats = fit_familiarity(X, groups, y, n_components=3)
+    assert stats.discriminant.shape == (1, 6) and stats.centroids.shape == (2, 1)
+    calm, between, angry = stats.scores(np.array([[-4.0, 0, 0, 0, 0, 0], [0.0, 0, 0, 0, 0, 0], [4.0, 0, 0, 0, 0, 0]]))
+    assert between < 0.05 < min(calm, angry)
+    # The global part alone sees nothing odd in the middle of the training cloud.
+    assert fit_familiarity(X, groups, n_components=3).scores(np.zeros((1, 6)))[0] > 0.5
+    assert stats.scores(X[:1] + 40.0)[0] == 0.0
+
+
+def test_one_emotion_or_unpaired_emotions_fall_back_to_the_global_part(two_emotions):
+    X, _, groups = two_emotions
+    assert fit_familiarity(X, groups, np.full(len(X), "calm")).discriminant is None
+    with pytest.raises(ParameterError, match="emotions for 200 feature rows"):
+        fit_familiarity(X, groups, np.array(["calm"]))
+
+
+def test_distances_only_without_a_reference(two_emotions):
+    X, y, _ = two_emotions
+    stats = fit_familiarity(X, y=y, n_folds=0)
+    assert stats.reference.shape == (0,) and stats.distances(X[:3]).shape == (3,)
+    with pytest.raises(ParameterError, match="distances only"):
+        stats.scores(X[:3])
+
+
+def test_the_emotion_part_travels_in_the_export(two_emotions):
+    X, y, groups = two_emotions
+    stats = fit_familiarity(X, groups, y, n_components=3)
+    spec, arrays = step(stats)
+    assert {"discriminant", "centroids", "weight"} <= set(spec)
+    probe = np.random.default_rng(6).normal(size=(10, 6)) * 3
+    np.testing.assert_array_equal(from_step(json.loads(json.dumps(spec)), arrays).scores(probe), stats.scores(probe))
+
+
+@pytest.mark.parametrize("damage", ["no weight", "weight", "centroids shape", "too many emotions", "width"])
+def test_a_damaged_emotion_part_is_refused_with_one_line(two_emotions, damage):
+    X, y, groups = two_emotions
+    spec, arrays = step(fit_familiarity(X, groups, y, n_components=3))
+    if damage == "no weight":
+        del spec["weight"]
+    elif damage == "weight":
+        spec["weight"] = float("inf")
+    elif damage == "centroids shape":
+        arrays[spec["centroids"]] = np.ones((2, 2))
+    elif damage == "too many emotions":
+        arrays[spec["centroids"]] = np.ones((100, 1))
+    else:
+        arrays[spec["discriminant"]] = np.ones((1, 5))
+    with pytest.raises(ArtifactError, match="inference.json: familiarity"):
+        from_step(spec, arrays)
+
+
+def test_a_trained_model_carries_the_emotion_part(tmp_path, seed26, training):
+    from serkit.training import training_familiarity
+
+    X, y, groups = training
+    stats = training_familiarity(seed26, X, groups, y=y)
+    model_dir = save_model(tmp_path / "m", fit_model(make_model("logreg"), X, y, groups), seed26, familiarity=stats)
+    loaded = load_model(model_dir).familiarity
+    assert loaded.centroids.shape == (4, 3)
+    np.testing.assert_array_equal(loaded.scores(X), stats.scores(X))
+
+
+def test_evaluation_measures_the_risk_coverage_curves(training):
+    from serkit.evaluation import evaluate
+    from serkit.evaluation.protocols import fold_familiarity
+
+    X, y, groups = training
+    run = evaluate("logreg", X, y, groups, n_splits=5, progress=False).runs[0]
+    curves = run.risk_coverage
+    assert curves["coverage"][0] == 1.0 and len(curves["familiar"]) == len(curves["confident"]) == 10
+    pooled = np.trace(np.asarray(run.confusion)) / np.sum(run.confusion)  # every clip kept: the accuracy
+    assert curves["familiar"][0] == pytest.approx(pooled) and curves["confident"][0] == pytest.approx(pooled)
+    # Frame sets (a list of matrices) and too few clips have no familiarity.
+    assert fold_familiarity([X[:5]] * 30, y[:30], None, [X[:5]]) is None
+    assert fold_familiarity(X[:10], y[:10], None, X[:2]) is None

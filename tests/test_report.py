@@ -54,6 +54,9 @@ def synthetic_run(model: str, protocol: str, rng: np.random.Generator, *, histor
         ] if history else None,
         "leakage": {"shared_speakers": ["Actor_01", "Actor_02"]} if protocol == "random" else None,
         "fit_seconds": 1.5, "warnings": [],
+        "risk_coverage": {"coverage": [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1],
+                          "confident": [0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9],
+                          "familiar": [0.45, 0.46, 0.48, 0.5, 0.52, 0.55, 0.56, 0.58, 0.6, 0.62]},
     }
 
 
@@ -107,8 +110,23 @@ def synthetic_html(tmp_path_factory) -> str:
 def test_report_from_results_is_self_contained(synthetic_html):
     assert_self_contained(synthetic_html)
     assert "was not given to this report" in synthetic_html
-    # Comparison bars, then per model: confusion + ROC (+ training curves for dense).
-    assert len(embedded_images(synthetic_html)) == 1 + 2 + 1 + 2
+    # Comparison bars, then per model: confusion + ROC + risk-coverage (+ training curves for dense).
+    assert len(embedded_images(synthetic_html)) == 1 + 3 + 1 + 3
+
+
+def test_report_draws_the_risk_coverage_curve_with_its_caption(synthetic_html):
+    models = synthetic_html.split('<section id="models">')[1].split("</section>")[0]
+    assert models.count("<h4>Risk and coverage</h4>") == 2
+    assert models.count('alt="dense risk-coverage curve"') == 1 and models.count('alt="logreg risk-coverage curve"') == 1
+    assert "of the test-fold clips (pooled), 45.0 % are right; the 50 % most confident 70.0 %, the 50 % most familiar 55.0 %." in models
+    assert "<figcaption>Risk-coverage curve: the accuracy of the k % of test-fold clips" in models
+
+
+def test_results_saved_before_risk_coverage_still_draw():
+    results = synthetic_results()
+    for run in results["runs"]:
+        del run["risk_coverage"]
+    assert "Risk and coverage" not in build_report(results)
 
 
 def test_report_comparison_puts_speaker_independent_first(synthetic_html):
@@ -243,7 +261,12 @@ def test_subset_report_has_every_part(subset_report):
     assert "What outlier capping changed" in html and "cap at 3000 Hz" in html
     assert 'id="model-logreg"' in html and 'id="model-kmeans"' in html
     assert "Leakage warning (random split)" in html
+    assert html.count("<h4>Risk and coverage</h4>") == 2  # one per model, from its speaker folds
     runs = subset_report["results"]["runs"]
+    for run in runs:  # from the out-of-fold predictions: all clips kept is the pooled accuracy
+        curves = run["risk_coverage"]
+        assert len(curves["familiar"]) == len(curves["confident"]) == len(curves["coverage"]) == 10
+        assert curves["familiar"][0] == curves["confident"][0]
     assert {(run["model"], run["protocol"]) for run in runs} == {
         (m, p) for m in ("logreg", "kmeans") for p in ("speaker", "random")
     }

@@ -129,10 +129,11 @@ def fit_estimator(model: str, X, y, groups, *, speaker_norm: bool = False, rando
                      sample_weight=sample_weight)
 
 
-def training_familiarity(feature_set, X, groups, *, speaker_norm: bool = False):
+def training_familiarity(feature_set, X, groups, *, y=None, speaker_norm: bool = False):
     """Familiarity statistics of the features a model is trained on (per-speaker standardised
-    with ``speaker_norm``, as the model sees them), or None for frame sets, bundles and
-    fewer than :data:`~serkit.inference.familiarity.MIN_REFERENCE` clips.
+    with ``speaker_norm``, as the model sees them; with their emotions ``y``, the emotion
+    part too), or None for frame sets, bundles and fewer than
+    :data:`~serkit.inference.familiarity.MIN_REFERENCE` clips.
 
     >>> rng = np.random.default_rng(0)
     >>> from serkit.features import get_feature_set
@@ -143,7 +144,7 @@ def training_familiarity(feature_set, X, groups, *, speaker_norm: bool = False):
         return None
     if speaker_norm:
         X = SourceAdapter().fit_transform(X, groups)
-    return fit_familiarity(X, groups)
+    return fit_familiarity(X, groups, y)
 
 
 def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, params, n_splits, random_state,
@@ -169,7 +170,8 @@ def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, params, 
     extra = {"model": model, "model_params": dict(params or {}), "corpus": dataset.corpus, "n_train": int(len(dataset.y)),
              "command": command, "seed": int(random_state)}
     path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra,
-                      familiarity=training_familiarity(feature_set, dataset.X, dataset.groups, speaker_norm=speaker_norm))
+                      familiarity=training_familiarity(feature_set, dataset.X, dataset.groups, y=dataset.y,
+                                                       speaker_norm=speaker_norm))
     return path, result
 
 
@@ -221,5 +223,5 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
         extra["adaptation"] = adaptation_metadata(
             adapt, adaptation, source=f"the pooled training clips of {POOL_SEPARATOR.join(datasets)}", heads=heads)
     path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra,
-                      familiarity=training_familiarity(feature_set, X, groups, speaker_norm=speaker_norm))
+                      familiarity=training_familiarity(feature_set, X, groups, y=y, speaker_norm=speaker_norm))
     return path, result, dropped

@@ -28,6 +28,7 @@ from serkit.evaluation.metrics import (
     fold_metrics,
     macro_roc_auc,
     reliability_bins,
+    risk_coverage,
 )
 from serkit.evaluation.protocols import (
     PROTOCOLS,
@@ -45,5 +46,5 @@ __all__ = [
     "CALIBRATION_METRICS", "METRICS", "PROTOCOLS", "Dataset", "EvaluationResult", "FoldWarning",
     "LeakageWarning", "RunResult", "brier_score", "calibration_metrics", "compare", "dataset_from_corpus",
     "dataset_from_extraction", "evaluate", "expected_calibration_error", "fold_metrics", "format_table",
-    "macro_roc_auc", "ordered_labels", "reliability_bins", "split_indices",
+    "macro_roc_auc", "ordered_labels", "reliability_bins", "risk_coverage", "split_indices",
 ]

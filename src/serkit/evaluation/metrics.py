@@ -18,6 +18,8 @@ import warnings
 
 import numpy as np
 
+from serkit.core.exceptions import ParameterError
+
 METRICS = ("accuracy", "unweighted_accuracy", "macro_f1", "roc_auc")
 
 CALIBRATION_METRICS = ("ece", "brier")
@@ -25,6 +27,22 @@ CALIBRATION_METRICS = ("ece", "brier")
 
 CALIBRATION_BINS = 15
 """Equal-width bins of the top probability for the ECE and the reliability diagram."""
+
+COVERAGES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
+"""Shares of clips kept on a risk-coverage curve (:func:`risk_coverage`)."""
+
+
+def risk_coverage(correct, score, coverages=COVERAGES) -> list[float]:
+    """Accuracy of the share of clips with the highest ``score``, per coverage (ties in order).
+
+    >>> risk_coverage(np.array([1, 0, 1, 0]), np.array([0.9, 0.1, 0.8, 0.2]), (1.0, 0.5))
+    [0.5, 1.0]
+    """
+    correct, score = np.asarray(correct, dtype=float), np.asarray(score, dtype=float)
+    if correct.shape != score.shape or correct.ndim != 1 or not len(correct):
+        raise ParameterError(f"risk-coverage needs as many scores as clips, got {correct.shape} and {score.shape}")
+    order = np.argsort(-score, kind="stable")
+    return [float(np.mean(correct[order[: max(1, int(round(c * len(order))))]])) for c in coverages]
 
 
 def macro_roc_auc(y_true, proba, labels) -> float:

@@ -55,12 +55,14 @@ import numpy as np
 from serkit.core.exceptions import ParameterError
 from serkit.evaluation.dataset import Dataset, ordered_labels
 from serkit.evaluation.metrics import (
+    COVERAGES,
     METRICS,
     calibration_metrics,
     fold_metrics,
     fold_summary,
     pooled_calibration,
     pooled_metrics,
+    risk_coverage,
 )
 from serkit.features.bundle import BundleFeatures, take_rows
 
@@ -162,6 +164,9 @@ class RunResult:
     slices: dict | None = None
     """Out-of-fold scores per gender, intensity, statement, corpus, language and
     speaker (:func:`serkit.evaluation.slices.slice_scores`), when the corpus metadata was given."""
+    risk_coverage: dict | None = None
+    """Accuracy of the most confident and the most familiar k % of the out-of-fold clips
+    (:func:`risk_coverage_of`); ``familiar`` is None for frame sets and bundles."""
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -276,6 +281,34 @@ def _predict_fold(model, X, labels) -> tuple[np.ndarray, dict, np.ndarray | None
     )
 
 
+def fold_familiarity(X_train, y_train, groups_train, X_test) -> np.ndarray | None:
+    """How familiar each test clip is to the training part (negated distance: higher is more
+    familiar, :mod:`serkit.inference.familiarity`); None for frame sets, bundles or too few clips.
+
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 3)), np.repeat(["a", "b"], 20)
+    >>> familiar = fold_familiarity(X, y, None, np.array([[0.0, 0, 0], [9, 9, 9]]))
+    >>> bool(familiar[0] > familiar[1])
+    True
+    """
+    from serkit.inference.familiarity import MIN_REFERENCE, fit_familiarity
+
+    if not isinstance(X_train, np.ndarray) or X_train.ndim != 2 or len(X_train) < MIN_REFERENCE:
+        return None
+    return -fit_familiarity(X_train, groups_train, y_train, n_folds=0).distances(X_test)
+
+
+def risk_coverage_of(correct, confidence, familiarity=None) -> dict:
+    """The run's ``risk_coverage``: per coverage, the accuracy of the most confident and
+    (with ``familiarity``) the most familiar clips.
+
+    >>> risk_coverage_of([1, 0], [0.9, 0.6])["confident"][-1]
+    1.0
+    """
+    return {"coverage": list(COVERAGES), "confident": risk_coverage(correct, confidence),
+            "familiar": None if familiarity is None else risk_coverage(correct, familiarity)}
+
+
 def _model_factory(model: ModelLike, random_state: int):
     from serkit.models import make_model, model_name
 
@@ -337,6 +370,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
     inner_groups = np.arange(len(y)).astype(str) if protocol == "random" else groups
     folds, history, fit_seconds, predict_seconds, member_folds = [], None, 0.0, 0.0, {}
     pooled_true, pooled_proba, pooled_raw, raw_folds, temperatures, pooled_rows = [], [], [], [], [], []
+    familiarity = []
     caught_messages = []
     for fold, (train, test) in enumerate(
         tqdm(splits, desc=f"{name} ({protocol})", disable=not progress, file=sys.stderr,
@@ -370,6 +404,7 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
             history = _history(fitted)
         pooled_true.append(y[test])
         pooled_proba.append(proba)
+        familiarity.append(fold_familiarity(X_train, y[train], None if groups is None else groups[train], X_test))
         if raw_proba is not None:
             pooled_raw.append(raw_proba)
             raw_folds.append({"fold": fold, **calibration_metrics(y[test], raw_proba, labels)})
@@ -378,6 +413,10 @@ def _run(model: ModelLike, X, y, groups, *, protocol, n_splits, random_state, sp
 
     pooled_true = np.concatenate(pooled_true)
     pooled = pooled_metrics(pooled_true, np.concatenate(pooled_proba), labels)
+    stacked = np.concatenate(pooled_proba)
+    pooled["risk_coverage"] = risk_coverage_of(
+        np.asarray(labels)[stacked.argmax(axis=1)] == pooled_true, stacked.max(axis=1),
+        None if any(f is None for f in familiarity) else np.concatenate(familiarity))
     uncalibrated = None
     if pooled_raw:
         uncalibrated = {"summary": fold_summary(raw_folds), "folds": raw_folds,

@@ -275,7 +275,7 @@ def add_familiarity(model_dir, X, groups=None, **options):
 
     The model is verified and loaded through skops as :func:`load_model` does, its
     export rewritten with the statistics (:func:`serkit.inference.familiarity.fit_familiarity`
-    with ``groups`` and ``options``) and the manifest rewritten to vouch for it. For a
+    with ``groups`` and ``options``, ``y`` the emotions for its emotion part) and the manifest rewritten to vouch for it. For a
     model retrained elsewhere: give it the features it was trained on.
 
     Returns
@@ -287,7 +287,7 @@ def add_familiarity(model_dir, X, groups=None, **options):
     ArtifactError
         The model has no inference export to hold them, or ``X`` is not as wide as its feature set.
 
-    >>> add_familiarity("my-model", dataset.X, dataset.groups)  # doctest: +SKIP
+    >>> add_familiarity("my-model", dataset.X, dataset.groups, y=dataset.y)  # doctest: +SKIP
     """
     import numpy as np
 

@@ -231,9 +231,25 @@ def model_context(model: str, protocols: Mapping[str, Mapping]) -> dict:
         # What the network's inner validation held out: "speakers", "clips" (too few speakers), or unknown.
         "validation_held_out": (run.get("history") or [{}])[0].get("val_held_out"),
         **_calibration_context(model, run),
+        "risk_coverage": _risk_coverage_context(model, run),
         "slices": _slices_context(model, run),
     }
     return context
+
+
+def _risk_coverage_context(model: str, run: Mapping) -> dict | None:
+    """The run's risk-coverage curves (an embedded figure) and their accuracy at 100 % and
+    50 %; None for results saved before serkit measured them."""
+    curves = run.get("risk_coverage") or {}
+    coverage = [float(c) for c in curves.get("coverage") or []]
+    drawn = {key: dict(zip(coverage, curves[key])) for key in ("confident", "familiar")
+             if curves.get(key) and len(curves[key]) == len(coverage)}
+    if len(coverage) < 2 or not drawn:
+        return None
+    figure = result_figures.risk_coverage_figure({f"most {key}": curve for key, curve in drawn.items()},
+                                                 title=f"{model}: accuracy of the top k % (test folds pooled)")
+    return {"figure": figure_uri(figure), "all": drawn["confident" if "confident" in drawn else "familiar"].get(1.0),
+            "half": {key: curve.get(0.5) for key, curve in drawn.items()}}
 
 
 def _pooled_unweighted_accuracy(run: Mapping) -> float | None:

@@ -274,7 +274,8 @@ def risk_coverage_figure(curves: Mapping[str, Mapping], *, title: str = "Risk-co
     ax.set(xlabel="Coverage (share of clips kept)", ylabel="Accuracy", xlim=(1.02, 0.0))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(loc="lower left", fontsize=8)
+    # A score worth trusting rises towards the right (fewer clips kept): the upper left stays free.
+    ax.legend(loc="upper left", fontsize=8)
     ax.grid(True)
     ax.set_title(title, fontweight="bold")
     return figure
