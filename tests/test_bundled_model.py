@@ -25,7 +25,8 @@ def test_default_is_the_multi_corpus_adapted_model(predictor):
     # Dual path: a clip alone gets the plain head; the adapted head opens with the pooled training statistics.
     adaptation = predictor.adaptation
     assert adaptation["train_grain"] == "corpus" and adaptation["min_clips"] == 16
-    assert adaptation["statistics"]["n_clips"] == sum(part["n_clips"] for part in corpora.values())
+    copies = (predictor.metadata.get("augment") or {}).get("n_copies", 0)  # corrupted copies join the pooled statistics
+    assert adaptation["statistics"]["n_clips"] == sum(part["n_clips"] for part in corpora.values()) + copies
     assert adaptation["default_head"] == "plain" == predictor.estimator.default_head
     assert set(adaptation["heads"]) == {"plain", "adapted"} and predictor.default_adaptation == "none"
     licence = (DEFAULT_MODEL_DIR / "LICENSE-DATA.md").read_text()

@@ -92,7 +92,8 @@ def test_report_has_slices_only_for_runs_with_them():
         # At the page's full width, not in a half-width scroll box that hid its ECE column.
         slices = article.split("<h4>Slices</h4>")[1].split("</table>")[0]
         assert 'class="scroll"' not in slices and 'class="grid2"' not in slices and "<th>ECE</th>" in slices
-    assert len(embedded_images(html)) == 1 + 2 + 1 + 2 + 2  # one slice figure per model
+    assert len(embedded_images(html)) == 1 + 2 + 1 + 2 + 2 + 2  # one slice figure and one risk-coverage figure per model
+    assert html.count("<h4>Risk and coverage</h4>") == 2
     assert 'id="cross-corpus"' not in html
     plain = build_report(synthetic_results())
     assert "<h4>Slices</h4>" not in plain and 'id="cross-corpus"' not in plain
@@ -103,7 +104,7 @@ def test_report_of_runs_with_a_cross_corpus_matrix():
     assert_self_contained(html)
     assert html.index('<section id="comparison">') < html.index('<section id="cross-corpus">') < html.index('<section id="models">')
     assert f"<h2>{CROSS_CORPUS_SECTION[1]}</h2>" in html and 'href="#cross-corpus"' in html
-    assert len(embedded_images(html)) == 1 + 2 + 1 + 2 + 1
+    assert len(embedded_images(html)) == 1 + 2 + 1 + 2 + 1 + 2  # the cross-corpus map; a risk-coverage figure per model
     section = html.split('<section id="cross-corpus">')[1].split("</section>")[0]
     assert "<h3>logreg</h3>" in section and "too few speakers" in section and "angry, sad" in section
 
