@@ -31,6 +31,13 @@ training statistics, as a single clip without source statistics is.
 
     nice -n 10 python benchmarks/bench_adaptation.py --part clips spread select headline
 
+``--augment all`` (calibrate and headline) adds one corrupted copy of every training clip to
+every fit, as ``build_bundled_model.py --augment all`` trains the shipped model: in each fold
+or cell only the copies of its training speakers' clips (never a held-out speaker's, never the
+test corpus's across corpora); the test clips stay clean.
+
+    nice -n 10 python benchmarks/bench_adaptation.py --part calibrate headline --augment all
+
 Features come through serkit's cache (``$SERKIT_CACHE_DIR`` or the user cache): the
 first run extracts ``whisper+functionals`` for both corpora (3276 clips).
 """
@@ -62,17 +69,24 @@ DEV_SPEAKERS = {"ravdess": 10, "nemo": 5}
 """The first N speakers (sorted) of each corpus form the development split."""
 
 
-def load(cache_dir=None) -> dict:
+def load(cache_dir=None, augment=None, fraction=1.0):
+    """``(datasets, copies)``: each corpus's Dataset and, with ``augment`` (a corruption mix),
+    its corrupted copies as ``build_bundled_model.py --augment`` makes them (same seed, same
+    cache); ``copies`` is ``{}`` without ``augment``."""
     from serkit.corpora import read_corpus
     from serkit.evaluation import dataset_from_extraction
+    from serkit.evaluation.augmented import augmented_dataset
     from serkit.features import extract_corpus
 
-    datasets = {}
+    datasets, copies = {}, {}
     for name, root in CORPORA.items():
         table = read_corpus(name, root)
         extraction = extract_corpus(table, FEATURE_SET, n_jobs=1, cache_dir=cache_dir, progress=sys.stderr.isatty())
-        datasets[name], _ = dataset_from_extraction(table, extraction)
-    return datasets
+        datasets[name], feature_set = dataset_from_extraction(table, extraction)
+        if augment:
+            copies[name] = augmented_dataset(table, augment, feature_set, fraction=fraction, cache_dir=cache_dir,
+                                             progress=sys.stderr.isatty())
+    return datasets, copies
 
 
 def subset(data, rows=None):
@@ -93,23 +107,24 @@ def split_speakers(datasets):
     return dev, test
 
 
-def matrix(datasets, train_sets, test_sets, config, n_splits=5, test_grain=None):
+def matrix(datasets, train_sets, test_sets, config, n_splits=5, test_grain=None, copies=None):
     """The cells of :func:`serkit.evaluation.crosscorpus.cross_corpus_matrix` for ``config``
-    (adapt, balance, C[, the plain head's C]), by ``train→test``."""
+    (adapt, balance, C[, the plain head's C]), by ``train→test``; ``copies`` (corpus name →
+    corrupted copies) join each fold's training speakers."""
     from serkit.evaluation.crosscorpus import cross_corpus_matrix
 
     adapt, balance, C = config[:3]
     plain_C = config[3] if len(config) > 3 else C
     result = cross_corpus_matrix(MODEL, datasets, train_sets, test_sets, n_splits=n_splits, adapt=adapt,
                                  balance=balance, params={"C": C}, plain_params={"C": plain_C}, progress=False,
-                                 test_grain=test_grain)
+                                 test_grain=test_grain, augment=copies)
     return {f"{c['train']}→{c['test']}": c for c in result.cells}
 
 
-def loco(datasets, config, test_grain=None):
+def loco(datasets, config, test_grain=None, copies=None):
     """The two leave-one-corpus-out cells."""
-    return {**matrix(datasets, [["ravdess"]], ["nemo"], config, test_grain=test_grain),
-            **matrix(datasets, [["nemo"]], ["ravdess"], config, test_grain=test_grain)}
+    return {**matrix(datasets, [["ravdess"]], ["nemo"], config, test_grain=test_grain, copies=copies),
+            **matrix(datasets, [["nemo"]], ["ravdess"], config, test_grain=test_grain, copies=copies)}
 
 
 def part_clips(datasets, config, draws=10) -> dict:
@@ -220,14 +235,28 @@ def _rows(datasets, parts):
     return X, y, speakers, corpus
 
 
-def fit_head(X, y, speakers, corpus, head, config):
-    """One head of ``config`` (adapt, balance, C, plain C) fitted on the rows; a function giving the
-    probabilities (over the model's classes) of test rows, the adapted head standardising each test
-    corpus as one source (the corpus grain) or each speaker."""
+def with_copies(rows, copies):
+    """``rows`` (``(X, y, speakers, corpus)`` of :func:`_rows`) with the copies (corpus name →
+    corrupted copies' Dataset) of its speakers appended: never a copy of a speaker not in ``rows``."""
+    from serkit.evaluation.augmented import copy_rows
+
+    if not copies:
+        return rows
+    speakers, corpus = rows[2], rows[3]
+    parts = {name: copy_rows(data, [str(s).partition("/")[2] for s in speakers[corpus == name]])
+             for name, data in copies.items()}
+    return tuple(np.concatenate([a, b]) for a, b in zip(rows, _rows(copies, parts)))
+
+
+def fit_head(X, y, speakers, corpus, head, config, copies=None):
+    """One head of ``config`` (adapt, balance, C, plain C) fitted on the rows (and the ``copies`` of
+    their speakers); a function giving the probabilities (over the model's classes) of test rows,
+    the adapted head standardising each test corpus as one source (the corpus grain) or each speaker."""
     from serkit.evaluation.pooling import training_weights
     from serkit.features.adaptation import SourceAdapter, adapt_training, training_groups
     from serkit.models import fit_model, make_model
 
+    X, y, speakers, corpus = with_copies((X, y, speakers, corpus), copies)
     adapt, balance, C = config[:3]
     grain, C = ("none", config[3] if len(config) > 3 else C) if head == "plain" else (adapt, C)
     X_fit, _ = adapt_training(X, grain, corpus, speakers)
@@ -242,7 +271,7 @@ def fit_head(X, y, speakers, corpus, head, config):
     return classes, predict
 
 
-def inner_temperature(X, y, speakers, corpus, head, config, n_folds=3) -> float:
+def inner_temperature(X, y, speakers, corpus, head, config, n_folds=3, copies=None) -> float:
     """The temperature of a head fitted on out-of-fold probabilities of its own training speakers
     (``n_folds`` speaker folds): what a cell may use without looking at its test corpus."""
     from serkit.evaluation import split_indices
@@ -252,23 +281,23 @@ def inner_temperature(X, y, speakers, corpus, head, config, n_folds=3) -> float:
     labels = sorted(set(y))
     proba = np.zeros((len(y), len(labels)))
     for train, test in split_indices("speaker", y, speakers, n_splits=n_folds, random_state=0):
-        classes, predict = fit_head(X[train], y[train], speakers[train], corpus[train], head, config)
+        classes, predict = fit_head(X[train], y[train], speakers[train], corpus[train], head, config, copies)
         proba[test] = align_probabilities(predict(X[test], speakers[test], corpus[test]), classes, labels)
     return fit_temperature(log_probabilities(proba), np.searchsorted(labels, y))
 
 
-def loco_probabilities(datasets, head, config, *, inner=True) -> dict:
+def loco_probabilities(datasets, head, config, *, inner=True, copies=None) -> dict:
     """``{"ravdess→nemo": (y, proba, classes, T), …}``: each corpus predicted by a head trained on the
     other (its clips of the model's emotions), with the training side's inner-fold temperature
     ``T`` (None without ``inner``)."""
     out = {}
     for train, test in (("ravdess", "nemo"), ("nemo", "ravdess")):
         X, y, speakers, corpus = _rows(datasets, {train: np.arange(len(datasets[train].y))})
-        classes, predict = fit_head(X, y, speakers, corpus, head, config)
+        classes, predict = fit_head(X, y, speakers, corpus, head, config, copies)
         keep = np.flatnonzero(np.isin(datasets[test].y.astype(str), classes))
         X_test, y_test, s_test, c_test = _rows(datasets, {test: keep})
         out[f"{train}→{test}"] = (y_test, predict(X_test, s_test, c_test), classes,
-                                  inner_temperature(X, y, speakers, corpus, head, config) if inner else None)
+                                  inner_temperature(X, y, speakers, corpus, head, config, copies=copies) if inner else None)
     return out
 
 
@@ -284,13 +313,14 @@ def joint_temperature(cells) -> float:
     return fit_temperature(np.concatenate(logits), np.concatenate([np.searchsorted(cell[2], cell[0]) for cell in cells]))
 
 
-def loco_temperature(datasets, head, config) -> float:
+def loco_temperature(datasets, head, config, copies=None) -> float:
     """The temperature of a head fitted on both leave-one-corpus-out directions' probabilities
-    (what the bundled model may use: its two training corpora, each held out of the other)."""
-    return joint_temperature(list(loco_probabilities(datasets, head, config, inner=False).values()))
+    (what the bundled model may use: its two training corpora, each held out of the other; each
+    direction trained with the ``copies`` of its training corpus, as the model is)."""
+    return joint_temperature(list(loco_probabilities(datasets, head, config, inner=False, copies=copies).values()))
 
 
-def part_calibrate(datasets, config) -> dict:
+def part_calibrate(datasets, config, copies=None) -> dict:
     """Whether a temperature per head helps, on the development split only.
 
     Cells: both leave-one-corpus-out directions and the pooled model's two speaker folds per
@@ -308,7 +338,7 @@ def part_calibrate(datasets, config) -> dict:
     dev, _ = split_speakers(datasets)
     results = {}
     for head in ("plain", "adapted"):
-        loco_cells = loco_probabilities(dev, head, config)
+        loco_cells = loco_probabilities(dev, head, config, copies=copies)
         fitted = {key: fit_temperature(log_probabilities(p), np.searchsorted(c, y)) for key, (y, p, c, _) in loco_cells.items()}
         both = joint_temperature(list(loco_cells.values()))
         rows = {}
@@ -321,10 +351,10 @@ def part_calibrate(datasets, config) -> dict:
             data = dev[name]
             for fold, (train, test) in enumerate(split_indices("speaker", data.y, data.groups, n_splits=2, random_state=0), 1):
                 X, y, speakers, corpus = _rows(dev, {other: np.arange(len(dev[other].y)), name: train})
-                classes, predict = fit_head(X, y, speakers, corpus, head, config)
+                classes, predict = fit_head(X, y, speakers, corpus, head, config, copies)
                 X_t, y_t, s_t, c_t = _rows(dev, {name: test})
                 p = predict(X_t, s_t, c_t)
-                inner = inner_temperature(X, y, speakers, corpus, head, config)
+                inner = inner_temperature(X, y, speakers, corpus, head, config, copies=copies)
                 rows[f"ravdess+nemo→{name} fold {fold}"] = {
                     T_name: calibration_metrics(y_t, scale_probabilities(p, T), classes)["ece"]
                     for T_name, T in (("none", 1.0), ("leave-one-corpus-out", both), ("inner folds", inner))}
@@ -346,7 +376,7 @@ def part_calibrate(datasets, config) -> dict:
     return results
 
 
-def part_headline(datasets, config) -> dict:
+def part_headline(datasets, config, copies=None) -> dict:
     """The issue's table for the chosen configuration: the adapted head with each test side
     adapted as one source, the plain head on each clip alone; ECE on the held-out corpus
     as the heads give it and with a temperature from the cell's training corpus's inner
@@ -354,10 +384,12 @@ def part_headline(datasets, config) -> dict:
     from serkit.evaluation.metrics import calibration_metrics
     from serkit.inference.runtime import scale_probabilities
 
-    ravdess5 = matrix(datasets, [["ravdess", "nemo"]], ["ravdess"], config, n_splits=5, test_grain="corpus")["ravdess+nemo→ravdess"]
-    nemo3 = matrix(datasets, [["ravdess", "nemo"]], ["nemo"], config, n_splits=3, test_grain="corpus")["ravdess+nemo→nemo"]
-    found = loco(datasets, config, test_grain="corpus")
-    halves = loco(split_speakers(datasets)[1], config, test_grain="corpus")
+    ravdess5 = matrix(datasets, [["ravdess", "nemo"]], ["ravdess"], config, n_splits=5, test_grain="corpus",
+                      copies=copies)["ravdess+nemo→ravdess"]
+    nemo3 = matrix(datasets, [["ravdess", "nemo"]], ["nemo"], config, n_splits=3, test_grain="corpus",
+                   copies=copies)["ravdess+nemo→nemo"]
+    found = loco(datasets, config, test_grain="corpus", copies=copies)
+    halves = loco(split_speakers(datasets)[1], config, test_grain="corpus", copies=copies)
     rows = [("RAVDESS speaker-independent UA (5 actor folds, nEMO in training)", ravdess5, "unweighted_accuracy"),
             ("nEMO speaker-independent UA (3 speaker folds, RAVDESS in training)", nemo3, "unweighted_accuracy"),
             ("RAVDESS → nEMO, user-visible UA (argmax over all the model's emotions)", found["ravdess→nemo"], "unweighted_accuracy_all"),
@@ -369,7 +401,10 @@ def part_headline(datasets, config) -> dict:
             ("test halves only: RAVDESS → nEMO, user-visible UA", halves["ravdess→nemo"], "unweighted_accuracy_all"),
             ("test halves only: nEMO → RAVDESS, user-visible UA", halves["nemo→ravdess"], "unweighted_accuracy_all")]
     print(f"\n{MODEL}, {FEATURE_SET}, balance {config[1]}: adapted head C={config[2]}, adapt {config[0]}; "
-          f"plain head C={config[3] if len(config) > 3 else config[2]}")
+          f"plain head C={config[3] if len(config) > 3 else config[2]}; "
+          + (f"training with {sum(len(d.y) for d in copies.values())} corrupted copies "
+             f"({next(iter(copies.values())).corpus['augment']['mix']}) of the training speakers' clips"
+             if copies else "no corrupted copies"))
     print(f"{'figure':<76} {'adapted':>14} {'plain':>14}")
     table = {}
     for title, cell, key in rows:
@@ -381,7 +416,7 @@ def part_headline(datasets, config) -> dict:
             shown.append(f"{100 * cell.get(key + suffix, cell[key]):.1f}{spread} %")
         print(f"{title:<76} {shown[0]:>14} {shown[1]:>14}")
         table[title] = {"adapted": cell[key], "plain": cell.get(f"{key}_fallback", cell[key])}
-    heads = {head: loco_probabilities(datasets, head, config) for head in ("adapted", "plain")}
+    heads = {head: loco_probabilities(datasets, head, config, copies=copies) for head in ("adapted", "plain")}
     for key in ("ravdess→nemo", "nemo→ravdess"):
         values = {}
         for head, cells in heads.items():
@@ -484,9 +519,20 @@ def main(argv=None) -> int:
     parser.add_argument("--robust-actors", type=int, default=4, help="robust: held-out actors (of the first fold's 4)")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, help="write every part's figures here")
+    parser.add_argument("--augment", metavar="KIND[,KIND…]",
+                        help="calibrate/headline: one corrupted copy of every training clip in each fit (the copies of "
+                             "the fit's training speakers only), as build_bundled_model.py --augment trains with")
+    parser.add_argument("--augment-fraction", type=float, default=1.0, help="share of the clips that get a copy (default: 1)")
     args = parser.parse_args(argv)
+    if args.augment and set(args.part) - {"calibrate", "headline"}:
+        parser.error("--augment applies to --part calibrate and headline only")
+    from serkit.core.exceptions import SerkitError
+
     warnings.filterwarnings("ignore", category=UserWarning)
-    datasets = load(args.cache_dir)
+    try:
+        datasets, copies = load(args.cache_dir, args.augment, args.augment_fraction)
+    except SerkitError as error:
+        parser.error(str(error))
     results = {}
     if args.config is not None and len(args.config) not in (3, 4):
         parser.error("--config takes ADAPT BALANCE C [PLAIN_C]")
@@ -497,13 +543,13 @@ def main(argv=None) -> int:
         results["select"] = part_select(datasets)
         chosen = results["select"]["chosen"] if args.config is None else chosen
     if "calibrate" in args.part:
-        results["calibrate"] = part_calibrate(datasets, chosen)
+        results["calibrate"] = part_calibrate(datasets, chosen, copies)
     if "plain" in args.part:
         results["plain"] = part_plain(datasets)
     if "clips" in args.part:
         results["clips"] = part_clips(datasets, chosen)
     if "headline" in args.part:
-        results["headline"] = part_headline(datasets, chosen)
+        results["headline"] = part_headline(datasets, chosen, copies)
     if "robust" in args.part:
         results["robust"] = part_robust(datasets, chosen, args.robust_actors)
     if args.json:

@@ -109,8 +109,9 @@ def main(argv=None) -> int:
                                               cache_dir=args.cache_dir, progress=sys.stderr.isatty())
     temperatures = None
     if args.temperature == "loco":
-        temperatures = {head: round(loco_temperature(datasets, head, config), 4) for head in ("plain", "adapted")}
-        print(f"temperatures (leave-one-corpus-out between the training corpora): {temperatures}")
+        temperatures = {head: round(loco_temperature(datasets, head, config, augment), 4) for head in ("plain", "adapted")}
+        print(f"temperatures (leave-one-corpus-out between the training corpora"
+              f"{', each trained with its copies' if augment else ''}): {temperatures}")
     command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", *map(str, config),
                           "--temperature", args.temperature, *(["--eval"] if args.eval else []),
                           *(["--augment", args.augment, "--augment-fraction", str(args.augment_fraction)] if args.augment else []),

@@ -148,3 +148,56 @@ def test_cli_cross_corpus_argument_errors(tmp_path, capsys):
     assert "give a corpus ROOT, or --train" in capsys.readouterr().err
     assert main(["evaluate", "--train", "ravdess", "--model", "logreg"]) == 1
     assert "expected READER:PATH" in capsys.readouterr().err
+
+
+def _copies_of(data, seed=7):
+    """One noisy copy of every clip of ``data``, each with its source clip's label and speaker."""
+    X = data.X + np.random.default_rng(seed).normal(scale=0.5, size=data.X.shape)
+    return Dataset(X, data.y.copy(), data.groups.copy(), data.columns, {"augment": {"mix": "white", "seed": 0}})
+
+
+def test_copies_enter_only_the_training_speakers_folds(monkeypatch):
+    import serkit.evaluation.crosscorpus as crosscorpus
+
+    data = {"a": _corpus(["angry", "sad"]), "b": _corpus(["angry", "sad", "happy"], seed=3)}
+    augment = {name: _copies_of(d) for name, d in data.items()}
+    seen = []
+    original = crosscorpus._fit_predict
+
+    def spy(model, random_state, X_train, y_train, groups_train, X_test, groups_test, *args, **kwargs):
+        seen.append((groups_train, groups_test))
+        return original(model, random_state, X_train, y_train, groups_train, X_test, groups_test, *args, **kwargs)
+
+    monkeypatch.setattr(crosscorpus, "_fit_predict", spy)
+    kwargs = dict(n_splits=3, adapt="corpus", progress=False)
+    result = cross_corpus_matrix("logreg", data, [["a", "b"], ["a"]], ["b"], augment=augment, **kwargs)
+    within, cross = seen[:3], seen[3]
+    for groups_train, groups_test in within:
+        counts = dict(zip(*np.unique(groups_train, return_counts=True)))
+        held_out = {f"b/{speaker}" for speaker in groups_test}
+        assert not held_out & set(counts)  # no clip of a held-out speaker, nor a copy of one
+        # Every training speaker twice: each clip and its copy (a: 2 emotions, b: 3, 5 clips each).
+        assert all(n == 2 * 5 * (2 if g.startswith("a/") else 3) for g, n in counts.items())
+    # Leave-corpus-out: a and its copies only, never a copy of the test corpus.
+    assert set(np.char.partition(cross[0], "/")[:, 0]) == {"a"} and len(cross[0]) == 2 * len(data["a"].y)
+    cell = result.cell("a+b", "b")
+    assert [fold["n_copies"] for fold in cell["folds"]] == [60 + 90 - fold["n_test"] for fold in cell["folds"]]
+    assert result.to_dict()["augment"]["b"] == {"mix": "white", "seed": 0, "n_copies": 90}
+
+    # Without copies (or with none): the same folds and the same figures as before.
+    monkeypatch.setattr(crosscorpus, "_fit_predict", original)
+    plain = cross_corpus_matrix("logreg", data, [["a", "b"], ["a"]], ["b"], **kwargs)
+    empty = cross_corpus_matrix("logreg", data, [["a", "b"], ["a"]], ["b"], augment={}, **kwargs)
+    assert empty.cells == plain.cells and plain.to_dict()["augment"] is None
+    assert [f["test_speakers"] for f in cell["folds"]] == [f["test_speakers"] for f in plain.cell("a+b", "b")["folds"]]
+    assert "n_copies" not in plain.cell("a+b", "b")["folds"][0]
+    assert cell["n_test"] == plain.cell("a+b", "b")["n_test"]
+
+
+def test_copies_of_an_unknown_corpus_or_without_speakers_are_refused():
+    data = {"a": _corpus(["angry", "sad"]), "b": _corpus(["angry", "sad"], seed=3)}
+    with pytest.raises(ParameterError, match="augmented copies of 'c'"):
+        cross_corpus_matrix("logreg", data, augment={"c": _copies_of(data["a"])}, progress=False)
+    speakerless = Dataset(data["a"].X, data["a"].y, None, data["a"].columns)
+    with pytest.raises(ParameterError, match="without speakers"):
+        cross_corpus_matrix("logreg", data, augment={"a": speakerless}, progress=False)

@@ -98,6 +98,21 @@ def add_copies(pooled, augment: dict | None, emotions):
             np.concatenate([corpus, *(np.full(int(keep.sum()), name) for name, _, keep in parts)]))
 
 
+def copy_rows(copies: Dataset, speakers) -> np.ndarray:
+    """Indices of the copies (a :class:`Dataset` of :func:`augmented_dataset`, each copy with its
+    source clip's speaker) whose speaker is among ``speakers``: the copies a training part holding
+    those speakers' clips may take (never one of a held-out speaker's clip; speaker-grouped folds
+    keep a speaker's clips, and so their copies, on one side).
+
+    >>> copies = Dataset(np.ones((3, 1)), np.array(["sad"] * 3), np.array(["1", "2", "1"]), ["x"])
+    >>> copy_rows(copies, ["1"]).tolist()
+    [0, 2]
+    """
+    if copies.groups is None:
+        raise ParameterError("augmented copies without speakers: each copy needs its source clip's speaker")
+    return np.flatnonzero(np.isin(copies.groups.astype(str), np.asarray(speakers).astype(str)))
+
+
 def augment_metadata(augment: dict | None) -> dict | None:
     """The ``augment`` block of a model's metadata: per corpus, how its copies were made.
 

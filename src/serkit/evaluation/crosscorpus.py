@@ -49,11 +49,11 @@ from typing import Sequence
 import numpy as np
 
 from serkit.core.exceptions import ParameterError
+from serkit.evaluation.augmented import copy_rows
 from serkit.evaluation.dataset import ordered_labels
 from serkit.evaluation.metrics import calibration_metrics, fold_metrics
 from serkit.evaluation.pooling import check_balance, training_weights
 from serkit.evaluation.protocols import feature_set_info, json_safe, split_indices
-from serkit.core.exceptions import ParameterError
 from serkit.features.bundle import concat_rows, take_rows
 
 POOL_SEPARATOR = "+"
@@ -129,6 +129,7 @@ class CrossCorpusResult:
     balance: str = "none"
     adapt: str = "none"
     command: str | None = None
+    augment: dict | None = None
 
     def cell(self, train: str, test: str) -> dict:
         """The cell of training set ``train`` tested on ``test``; :class:`KeyError` if absent."""
@@ -151,6 +152,7 @@ class CrossCorpusResult:
             "balance": self.balance,
             "adapt": self.adapt,
             "command": self.command,
+            "augment": self.augment,
         }
 
 
@@ -207,8 +209,16 @@ def _all_emotions_ua(y_true, proba, classes) -> float:
     return float(np.mean(recall_score(y_true, y_pred, labels=present, average=None, zero_division=0)))
 
 
+def _with_copies(parts, augment):
+    """``parts`` (``(dataset, prefix, rows)``, prefix ``name/``) with, per part, the copies in
+    ``augment`` of that part's speakers (:func:`serkit.evaluation.augmented.copy_rows`)."""
+    extra = [(augment[prefix[:-1]], prefix, copy_rows(augment[prefix[:-1]], data.groups[rows]))
+             for data, prefix, rows in parts if prefix[:-1] in (augment or {})]
+    return parts + [part for part in extra if len(part[2])]
+
+
 def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance, adapt="none",
-          params=None, test_grain=None, plain_params=None):
+          params=None, test_grain=None, plain_params=None, augment=None):
     from sklearn.metrics import confusion_matrix, recall_score
 
     test = datasets[test_name]
@@ -232,6 +242,8 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         parts = [(datasets[name], f"{name}/", np.arange(len(datasets[name].y))) for name in others]
         if within:
             parts.append((test, f"{test_name}/", train_idx))
+        n_originals, parts = len(parts), _with_copies(parts, augment)
+        n_copies = sum(len(rows) for _, _, rows in parts[n_originals:])
         X_train = concat_rows([take_rows(data.X, rows) for data, _, rows in parts])
         y_train = np.concatenate([data.y[rows] for data, _, rows in parts]).astype(str)
         # Speaker ids kept apart per corpus: "01" in two corpora is two people.
@@ -245,6 +257,8 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         y_true = test.y[test_idx].astype(str)
         fold_row = {"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
                     "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist()))}
+        if augment:
+            fold_row["n_copies"] = int(n_copies)
         for variant, (proba, classes) in variants.items():
             suffix = f"_{variant}" if variant else ""
             metrics = fold_metrics(y_true, _shared(proba, classes, emotions), emotions)
@@ -282,7 +296,8 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
                         test_sets: Sequence[str] | None = None, *, n_splits: int = 5, random_state: int = 0,
                         speaker_norm: bool = False, balance: str = "corpus", adapt: str = "none", progress: bool = True,
                         feature_set=None, command: str | None = None, params: dict | None = None,
-                        test_grain: str | None = None, plain_params: dict | None = None) -> CrossCorpusResult:
+                        test_grain: str | None = None, plain_params: dict | None = None,
+                        augment: dict | None = None) -> CrossCorpusResult:
     """Train on each training set, test on each test corpus (see the module docstring).
 
     Parameters
@@ -320,6 +335,11 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         training side's (``corpus``: a model trained per speaker, adapted to a folder).
     plain_params : dict, optional
         With ``adapt``, the plain head's parameters (default ``params``).
+    augment : dict of str → serkit.evaluation.Dataset, optional
+        Corrupted copies of a corpus's clips (:func:`serkit.evaluation.augmented.augmented_dataset`,
+        each copy with its source clip's speaker), added to each fold's training part (both
+        heads): only the copies of that part's speakers, so never a copy of a held-out
+        speaker's clip nor of a leave-corpus-out cell's test corpus. The test side is clean.
     progress : bool
         A progress bar over the cells on stderr.
 
@@ -345,10 +365,14 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
             raise ParameterError(f"corpus {name!r} is not among the datasets ({', '.join(datasets)})")
         if datasets[name].groups is None:
             raise ParameterError(f"corpus {name!r} has no speakers: cross-corpus cells need them")
+    for name in augment or {}:
+        if name not in datasets:
+            raise ParameterError(f"augmented copies of {name!r}: not among the datasets ({', '.join(datasets)})")
     jobs = [(names, test) for names in train_sets for test in test_sets]
     cells = [
         _cell(model, datasets, names, test, n_splits=n_splits, random_state=random_state, speaker_norm=speaker_norm,
-              balance=balance, adapt=adapt, params=params, test_grain=test_grain, plain_params=plain_params)
+              balance=balance, adapt=adapt, params=params, test_grain=test_grain, plain_params=plain_params,
+              augment=augment)
         for names, test in tqdm(jobs, desc=f"{model} cross-corpus", disable=not progress, file=sys.stderr)
     ]
     corpora = {
@@ -360,6 +384,8 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         model=model, train_sets=[POOL_SEPARATOR.join(names) for names in train_sets], test_sets=test_sets,
         cells=cells, corpora=corpora, feature_set=feature_set_info(feature_set), seed=int(random_state),
         speaker_norm=bool(speaker_norm), balance=balance, adapt=adapt, command=command,
+        augment={name: {**data.corpus.get("augment", {}), "n_copies": int(len(data.y))} for name, data in augment.items()}
+        if augment else None,
     )
 
 
