@@ -36,10 +36,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from serkit.core.exceptions import ParameterError
-from serkit.inference.runtime import align_probabilities, scale_probabilities
+from serkit.inference.runtime import DUAL_PATH_HEADS, align_probabilities, scale_probabilities
 
-HEADS = ("plain", "adapted")
-"""The heads of a dual-path model: without source statistics, with them."""
+HEADS = DUAL_PATH_HEADS
+"""The heads of a dual-path model: without source statistics, with them (one tuple for the
+model and its export's ``dual-path`` step)."""
 
 
 class DualPathClassifier(ClassifierMixin, BaseEstimator):
