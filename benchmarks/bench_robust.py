@@ -16,7 +16,7 @@ Two stages, each printing its table (``--stage``):
 Figures are user-visible UA (argmax over all the model's emotions), each condition a batch of
 the held-out speakers' clips:
 
-- ``adapt corpus``: the current recipe (logreg C=0.01, whisper+functionals, each training
+- ``adapt corpus``: the bundled recipe's adapted head (logreg, C of ``bench_adaptation.CHOSEN``, whisper+functionals, each training
   corpus standardised by its own statistics, corpus x emotion balance). ``single`` standardises
   the test clips by the pooled training statistics (a single clip); ``adapted`` the corrupted
   batch by its own statistics. ``copies apart``: the copies standardised as a source of their
@@ -42,11 +42,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_adaptation import CORPORA, DEV_SPEAKERS, FEATURE_SET, MODEL
+from bench_adaptation import CHOSEN, CORPORA, DEV_SPEAKERS, FEATURE_SET, MODEL
 
 CONDITIONS = ("clean", "white@10", "babble@10", "telephone", "reverb@0.5", "mp3@16")
 MIXES = ("white,pink,babble,gain", "all")
-C = 0.01
 SEED = 0
 
 
@@ -104,6 +103,7 @@ def fit(train, augmented, adapt, apart=False):
     corpus = np.concatenate([np.full(len(data.y), name) for data, name, _ in parts])
     source = np.concatenate([np.full(len(data.y), label) for data, _, label in parts])
     X_fit, adaptation = adapt_training(X, adapt, source, speakers)
+    C = CHOSEN[3] if adapt == "none" else CHOSEN[2]  # the bundled model's plain and adapted heads
     model = fit_model(make_model(MODEL, C=C), X_fit, y, speakers, sample_weight=training_weights(corpus, y, "corpus"))
     return model, adaptation
 
