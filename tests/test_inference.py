@@ -125,6 +125,19 @@ def test_batch_reports_failures_and_predicts_the_rest(predictor, tmp_path):
     assert items[1].to_dict()["path"] == str(good)
 
 
+def test_batch_on_threads_keeps_the_order_and_the_answers(predictor, tmp_path):
+    paths = []
+    for i, freq in enumerate((150, 700, 120, 800, 650)):
+        paths.append(tmp_path / f"{i}.wav")
+        sf.write(paths[-1], make_tone(freq_hz=freq, duration_s=1.0, sr=SR), SR)
+    paths.insert(2, tmp_path / "missing.wav")
+    alone = [item.to_dict() for item in predictor.predict_batch(paths, n_jobs=1)]
+    threaded = [item.to_dict() for item in predictor.predict_batch(paths, n_jobs=3, progress=True)]
+    assert threaded == alone
+    assert [item["emotion"] for item in threaded if "error" not in item] == ["sad", "happy", "sad", "happy", "happy"]
+    assert "file not found" in threaded[2]["error"]
+
+
 def test_batch_speaker_normalisation(tmp_path):
     # Each speaker's clips are standardised with that speaker's own statistics, so a
     # speaker-normalised model sees the same rows whatever the speaker's overall pitch.

@@ -157,6 +157,18 @@ def test_batched_streams_and_skipped_silence_agree_with_one_sequential_stream(co
     np.testing.assert_allclose(np.array(ours), np.array(theirs), atol=2 * FRAME_S + 1e-9)  # within two chunks
 
 
+def test_streams_shared_out_over_threads_give_what_one_thread_gives(conversation, monkeypatch):
+    y, _ = conversation
+    y = np.concatenate([y] * 3)
+    monkeypatch.setattr(speech_module, "STREAM_CHUNKS", 200)  # several streams to share out
+    monkeypatch.setattr(speech_module, "usable_cores", lambda: 2)
+    shared, shared_state = speech_module.run_vad(y)
+    monkeypatch.setattr(speech_module, "usable_cores", lambda: 1)
+    alone, alone_state = speech_module.run_vad(y)
+    np.testing.assert_allclose(shared, alone, atol=1e-6)  # batches of other sizes: rounding only
+    np.testing.assert_allclose(shared_state, alone_state, atol=1e-6)  # the stream goes on from the last row's state
+
+
 def test_any_rate_finds_the_same_speech(conversation):
     y, sr = conversation
     at_44k = find_speech(load_audio(LONG_MIXED, sr=44100)[0], 44100)

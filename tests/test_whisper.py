@@ -291,6 +291,23 @@ def test_forked_workers_load_their_own_encoder(tmp_path):
     assert all(result.value.shape == (768,) for result in results)
 
 
+def _parallel_encodes_here(_):
+    from serkit.features.whisper import parallel_encodes
+
+    return parallel_encodes()
+
+
+def test_a_child_process_encodes_one_clip_at_a_time():
+    # A pool of processes already fills the cores; the parent (a predictor's threads) may not.
+    import multiprocessing
+
+    from serkit.features.whisper import MAX_PARALLEL_ENCODES, parallel_encodes
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.map(_parallel_encodes_here, [0]) == [1]
+    assert 1 <= parallel_encodes() <= MAX_PARALLEL_ENCODES
+
+
 def test_an_unloadable_ctranslate2_directory_is_one_line(tmp_path, fresh_encoder_caches):
     (tmp_path / "model.bin").write_bytes(b"not a model")
     (tmp_path / "config.json").write_text("{}")

@@ -43,6 +43,7 @@ import numpy as np
 from serkit.core.audio import resample
 from serkit.core.exceptions import ArtifactError, AudioError, ParameterError, short_repr
 from serkit.core.once import once
+from serkit.core.threads import usable_cores
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
 from serkit.features.ssl import check_layer, error_reason, is_local_encoder, layer_columns, select_hidden_states
 from serkit.core.level import DEFAULT_LEVEL, check_level
@@ -314,8 +315,31 @@ def _bundled_encoder(compute_type: str) -> "CTranslate2Encoder":
     return CTranslate2Encoder(directory, compute_type)
 
 
+MAX_PARALLEL_ENCODES = 4
+"""The most clips one process encodes at once: each more holds its own working memory."""
+
+
+def parallel_encodes() -> int:
+    """How many clips this process's encoder runs at once: one per core it may use (at most
+    :data:`MAX_PARALLEL_ENCODES`), one in a child process (a batch extraction's or a server's
+    worker: the pool already fills the cores).
+
+    CTranslate2 runs one call at a time per replica of a model (its ``inter_threads``):
+    with one replica, the threads a predictor encodes windows on wait for each other.
+
+    >>> 1 <= parallel_encodes() <= MAX_PARALLEL_ENCODES
+    True
+    """
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        return 1
+    return min(usable_cores(), MAX_PARALLEL_ENCODES)
+
+
 class CTranslate2Encoder:
-    """A CTranslate2 Whisper encoder on the CPU, one thread (serkit parallelises across clips).
+    """A CTranslate2 Whisper encoder on the CPU: one thread per clip, :func:`parallel_encodes`
+    clips at once (serkit parallelises across clips, not within one).
 
     Parameters
     ----------
@@ -338,7 +362,8 @@ class CTranslate2Encoder:
         self._storage_view = ctranslate2.StorageView
         try:
             self._model = ctranslate2.models.Whisper(
-                str(directory), device="cpu", compute_type=compute_type, intra_threads=1, files=files
+                str(directory), device="cpu", compute_type=compute_type, intra_threads=1,
+                inter_threads=parallel_encodes(), files=files,
             )
         except (RuntimeError, ValueError) as error:
             raise ArtifactError(

@@ -41,6 +41,7 @@ import numpy as np
 
 from serkit.core.exceptions import ArtifactError
 from serkit.core.once import once
+from serkit.core.threads import usable_cores
 
 VAD_REQUIREMENT = "silero-vad==6.2.0"
 VAD_PATH = Path(__file__).parents[1] / "data" / "vad" / "silero_vad.onnx"
@@ -71,6 +72,9 @@ more than two chunks against one stream run chunk after chunk; with 5 s, 3 %."""
 PENDING_S = 600.0
 """Seconds :class:`SpeechDetector` gathers before running the network on them (19 MB at 16 kHz):
 enough for 20 streams side by side."""
+
+MAX_VAD_THREADS = 4
+"""The most threads long audio's streams are shared out over (:func:`run_vad`)."""
 
 GATE_DBFS = -60.0
 """Chunks whose peak stays under this level (dBFS) are silence for :data:`GATE_KEEP_CHUNKS`."""
@@ -251,7 +255,7 @@ def run_vad(y16: np.ndarray, history: np.ndarray | None = None,
     starts = [order.size * k // n_streams for k in range(n_streams + 1)]
     spans = list(zip(starts, starts[1:]))
     rows = [order[max(0, first - WARMUP_CHUNKS * bool(k)):stop] for k, (first, stop) in enumerate(spans)]
-    outputs, last_state = _run_rows(windows, rows, state)
+    outputs, last_state = _run_rows_in_threads(windows, rows, state)
     for k, (first, stop) in enumerate(spans):
         probabilities[order[first:stop]] = outputs[k][-(stop - first):]
     return probabilities, last_state
@@ -308,6 +312,24 @@ def _run_length(flags: np.ndarray) -> np.ndarray:
     """
     count = np.cumsum(flags)
     return count - np.maximum.accumulate(np.where(flags, 0, count))
+
+
+def _run_rows_in_threads(windows: np.ndarray, rows: list[np.ndarray],
+                         state: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """:func:`_run_rows` with the rows shared out over one thread per core (at most
+    :data:`MAX_VAD_THREADS`; ONNX Runtime runs calls of one session side by side): the first
+    group starts from ``state``, the others from zeros; the state after the last row's last chunk."""
+    groups = min(len(rows), usable_cores(), MAX_VAD_THREADS)
+    if groups < 2:
+        return _run_rows(windows, rows, state)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = [len(rows) * k // groups for k in range(groups + 1)]
+    fresh = np.zeros_like(state)
+    with ThreadPoolExecutor(max_workers=groups, thread_name_prefix="serkit-vad") as pool:
+        done = list(pool.map(lambda k: _run_rows(windows, rows[bounds[k]:bounds[k + 1]], fresh if k else state),
+                             range(groups)))
+    return [output for outputs, _ in done for output in outputs], done[-1][1]
 
 
 def _run_rows(windows: np.ndarray, rows: list[np.ndarray], state: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:

@@ -31,7 +31,6 @@ Examples
 from __future__ import annotations
 
 import copy
-import os
 import time
 
 import numpy as np
@@ -39,6 +38,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from serkit.core.exceptions import ParameterError
+from serkit.core.threads import usable_cores
 from serkit.inference.runtime import length_batches, network_probabilities, onnx_session, pad_frames
 
 BACKENDS = ("onnx", "torch")
@@ -336,7 +336,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         if self.n_threads is not None:
             torch.set_num_threads(int(self.n_threads))
         else:
-            torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
+            torch.set_num_threads(usable_cores())
         if self.device == "cuda" and not torch.cuda.is_available():
             raise ParameterError("device='cuda' but torch sees no CUDA device; use 'auto' or 'cpu'")
         device = torch.device("cuda" if self.device != "cpu" and torch.cuda.is_available() else "cpu")
