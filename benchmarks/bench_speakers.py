@@ -24,7 +24,8 @@ pipeline's recipe) are trained on the model actors: one on plain features, one o
 per-speaker standardised features. On the test conversations the table gives the
 utterance-level unweighted accuracy of the plain model, of the normalised one with
 each found speaker (``--speakers auto``) standardised by its own statistics, and with
-the true speakers (what a labelled recording gives).
+the true speakers (what a labelled recording gives). Beside each diarisation error it
+gives the share of conversations whose number of speakers ``auto`` finds right.
 
     python benchmarks/bench_speakers.py                       # the table
     python benchmarks/bench_speakers.py --embeddings emb.npz  # keep the d-vectors between runs
@@ -111,6 +112,24 @@ def diarization_rates(convs, embeddings, *, given_count: bool = False) -> list[f
         labels = cluster_speakers(embeddings[rows], count)
         rates.append(diarization_error_rate([d for _, _, d in turns], [a for a, _, _ in turns], labels))
     return rates
+
+
+def count_right(convs, embeddings) -> float:
+    """Share of ``convs`` whose number of speakers ``auto`` finds right.
+
+    The diarisation error alone hides whether the count or the grouping erred; with the
+    true count given, only the grouping can.
+
+    >>> rng = np.random.default_rng(0)
+    >>> voices = np.repeat(rng.normal(size=(2, 256)), 4, axis=0) + 0.1 * rng.normal(size=(8, 256))
+    >>> count_right([[(1, 0, 1.0), (2, 4, 1.0), (1, 1, 1.0), (2, 5, 1.0)]], voices)
+    1.0
+    """
+    from serkit.inference.speakers import cluster_speakers
+
+    right = [len(set(cluster_speakers(embeddings[[row for _, row, _ in turns]], "auto").tolist()))
+             == len({actor for actor, _, _ in turns}) for turns in convs]
+    return float(np.mean(right))
 
 
 def embed_clips(paths, rows, cache: Path | None) -> np.ndarray:
@@ -219,6 +238,7 @@ def main(argv=None) -> int:
                 "given": float(np.mean(diarization_rates(convs, compensated[split], given_count=True))),
                 "auto_uncompensated": float(np.mean(diarization_rates(convs, raw))),
                 "given_uncompensated": float(np.mean(diarization_rates(convs, raw, given_count=True))),
+                "count_right": count_right(convs, compensated[split]),
                 "conversations": len(convs), "minutes": round(sum(d for t in convs for *_, d in t) / 60, 1)}
     print(json.dumps(figures), file=sys.stderr)
     train_rows = np.flatnonzero(np.isin(actors, MODEL_ACTORS))
@@ -256,6 +276,7 @@ def _print(figures: dict) -> None:
                   f"{der['minutes']} min of speech) | auto {der['auto']:.1%}, true count given {der['given']:.1%} "
                   f"(uncompensated {der['auto_uncompensated']:.1%}, {der['given_uncompensated']:.1%}) | "
                   f"{target if split == 'test' else '(chosen on)'} |")
+            print(f"| `auto`'s count right, {condition} gender, {split} actors | {der['count_right']:.0%} | |")
     ua = figures["utterance_ua"]
     gain = ua["found speakers"] - ua["plain"]
     print(f"| utterance UA, plain model | {ua['plain']:.1%} | |")

@@ -99,7 +99,9 @@ distance) are one speaker. Re-chosen on development conversations after compensa
 (mean DER mixed / same gender: 16.0 % / 19.4 %; at 0.95 14.5 % / 27.0 %, at 1.05 20.0 % /
 20.2 %). Other counts tried there did no better: the eigengap 14.9 % / 20.8 %, the
 silhouette 21.0 % / 23.5 %, six clusters merged by their centroids' distance 16.0 % / 19.6 %
-at best, a split in two with each half counted 15.3 % / 21.6 % at best. In mixed-gender
+at best, a split in two with each half counted 15.3 % / 21.6 % at best; nor did rules on a
+within-speaker scale learnt on training actors (a Gaussian BIC, a PLDA-like likelihood, a
+gender gate then each half counted: 12.7 % / 19.4 % at a lone best). In mixed-gender
 conversations the count errs low (4 speakers found as 2: the two genders)."""
 
 NUISANCE_DIRECTIONS = 3
