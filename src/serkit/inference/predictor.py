@@ -78,6 +78,7 @@ import numpy as np
 from serkit.core.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
 from serkit.core.exceptions import AudioError, ParameterError, SerkitError
 from serkit.core.labels import EMOTIONS
+from serkit.core.threads import usable_cores
 from serkit.inference.speech import Speech, SpeechDetector, find_speech, heard_spans
 
 DEFAULT_WINDOW_S = 3.0
@@ -525,10 +526,11 @@ class Predictor:
             groups = [""] * len(sources) if speakers is None else [str(speaker) for speaker in speakers]
             outcomes = self._predict_standardised(shown(sources), names, groups, window_s, hop_s, max_duration_s)
         else:
-            # Several files: one per thread (most are one utterance); one file: its windows share the threads.
+            # Several files: one per thread (most are one utterance), no more threads than cores (each
+            # long file holds its own detector's 10 minutes); one file: its utterances share the threads.
             options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s,
                        "n_jobs": n_jobs if len(sources) == 1 else 1, "segment": segment, "diarize": diarize}
-            with _mapper(min(n_jobs, max(1, len(sources)))) as mapper:
+            with _mapper(max(1, min(n_jobs, len(sources), usable_cores()))) as mapper:
                 outcomes = list(shown(mapper(lambda i: _outcome(names[i], lambda: self.predict_file(sources[i], **options)),
                                              range(len(sources)))))
         return [BatchItem(name, **outcome) for name, outcome in zip(names, outcomes)]
