@@ -16,6 +16,10 @@ Four parts, each printing its figures (``--part``):
 - ``plain``: each adaptation grain's single-clip (plain) UA beside its adapted ones, on the
   development split only: trained on its nEMO speakers and RAVDESS actors 01-08, tested on
   actors 09-10 (the mode the ``select`` score left out).
+- ``featsets``: issue 18's feature sets (:data:`FEATURE_SET_CANDIDATES`), both heads at their C
+  grids, scored like ``select`` on the development speakers only (the others are never extracted),
+  and which set, if any, replaces :data:`FEATURE_SET` for each head by a rule fixed beforehand
+  (:func:`beats_baseline`).
 - ``robust``: held-out RAVDESS speakers (the first of the 5 actor folds, ``--robust-actors``
   of them) clean, with white noise at 10 dB SNR and through a telephone band (8 kHz,
   300-3400 Hz), predicted by the chosen configuration trained on everything else.
@@ -38,6 +42,12 @@ test corpus's across corpora); the test clips stay clean.
 
     nice -n 10 python benchmarks/bench_adaptation.py --part calibrate headline --augment all
 
+``--feature-set`` (default :data:`FEATURE_SET`) evaluates another registered set than the bundled
+model's (extracted for all 3276 clips on first use); ``featsets`` compares issue 18's candidates:
+
+    nice -n 10 python benchmarks/bench_adaptation.py --part featsets
+    nice -n 10 python benchmarks/bench_adaptation.py --part headline --feature-set functionals+egemaps
+
 Features come through serkit's cache (``$SERKIT_CACHE_DIR`` or the user cache): the
 first run extracts ``whisper+functionals`` for both corpora (3276 clips).
 """
@@ -45,6 +55,7 @@ first run extracts ``whisper+functionals`` for both corpora (3276 clips).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import warnings
@@ -67,9 +78,17 @@ TEMPERATURE = "loco"
 its training corpora) if ``--part calibrate`` kept them on the development split, else ``none``."""
 DEV_SPEAKERS = {"ravdess": 10, "nemo": 5}
 """The first N speakers (sorted) of each corpus form the development split."""
+FEATURE_SET_CANDIDATES = ("whisper+functionals", "whisper", "whisper+egemaps", "whisper+functionals+egemaps",
+                          "egemaps", "functionals")
+"""Issue 18's feature sets for the bundled model, the baseline (:data:`FEATURE_SET`) first;
+``--part featsets`` kept the baseline for both heads (no candidate met :func:`beats_baseline`)."""
+FEATURE_SOURCES = ("whisper+functionals", "egemaps")
+"""The extracted (cached) sets the candidates' parts are cut from: no part is extracted twice."""
+OPENSMILE_SETS = ("egemaps",)
+"""Parts computed by openSMILE: a set with one adds a dependency to the prediction path."""
 
 
-def load(cache_dir=None, augment=None, fraction=1.0):
+def load(cache_dir=None, augment=None, fraction=1.0, feature_set=FEATURE_SET):
     """``(datasets, copies)``: each corpus's Dataset and, with ``augment`` (a corruption mix),
     its corrupted copies as ``build_bundled_model.py --augment`` makes them (same seed, same
     cache); ``copies`` is ``{}`` without ``augment``."""
@@ -81,10 +100,10 @@ def load(cache_dir=None, augment=None, fraction=1.0):
     datasets, copies = {}, {}
     for name, root in CORPORA.items():
         table = read_corpus(name, root)
-        extraction = extract_corpus(table, FEATURE_SET, n_jobs=1, cache_dir=cache_dir, progress=sys.stderr.isatty())
-        datasets[name], feature_set = dataset_from_extraction(table, extraction)
+        extraction = extract_corpus(table, feature_set, n_jobs=1, cache_dir=cache_dir, progress=sys.stderr.isatty())
+        datasets[name], extracted = dataset_from_extraction(table, extraction)
         if augment:
-            copies[name] = augmented_dataset(table, augment, feature_set, fraction=fraction, cache_dir=cache_dir,
+            copies[name] = augmented_dataset(table, augment, extracted, fraction=fraction, cache_dir=cache_dir,
                                              progress=sys.stderr.isatty())
     return datasets, copies
 
@@ -224,6 +243,117 @@ def part_select(datasets) -> dict:
           f"C {adapted[2]} (adapted {100 * scores[adapted][0]:.1f}); balance corpus")
     return {"scores": {" ".join(map(str, key)): value for key, value in scores.items()},
             "chosen": (adapted[0], "corpus", adapted[2], plain[2])}
+
+
+def load_development(feature_set, cache_dir=None, n_jobs=1):
+    """Each corpus's development speakers (:data:`DEV_SPEAKERS`) with ``feature_set``, as
+    :func:`split_speakers` would give them: the other speakers' clips are never extracted.
+
+    >>> dev = load_development("egemaps")  # doctest: +SKIP
+    >>> sorted(dev), len(set(dev["nemo"].groups))  # doctest: +SKIP
+    (['nemo', 'ravdess'], 5)
+    """
+    from serkit.corpora import read_corpus
+    from serkit.evaluation import dataset_from_extraction
+    from serkit.features import extract_corpus
+
+    dev = {}
+    for name, root in CORPORA.items():
+        corpus = read_corpus(name, root)
+        speakers = corpus.table["speaker"].astype(str)
+        inside = speakers.isin(sorted(set(speakers))[: DEV_SPEAKERS[name]])
+        corpus = dataclasses.replace(corpus, table=corpus.table[inside].reset_index(drop=True))
+        extraction = extract_corpus(corpus, feature_set, n_jobs=n_jobs, cache_dir=cache_dir, progress=sys.stderr.isatty())
+        dev[name], _ = dataset_from_extraction(corpus, extraction)
+    return dev
+
+
+def cut_feature_set(sources, candidate):
+    """``candidate``'s datasets ('+'-joined parts), each part's columns cut from the source
+    set that holds them: the same values as extracting ``candidate`` (every part analyses
+    the clip at 16 kHz, level-normalised alike), without extracting anything again.
+
+    ``sources``: source set name → corpus name → Dataset, the same clips in the same order.
+
+    >>> dev = cut_feature_set({s: load_development(s) for s in FEATURE_SOURCES}, "whisper")  # doctest: +SKIP
+    >>> dev["ravdess"].X.shape[1]  # doctest: +SKIP
+    768
+    """
+    from serkit.evaluation import Dataset
+    from serkit.features import get_feature_set
+
+    datasets = {}
+    for name in CORPORA:
+        first = sources[FEATURE_SOURCES[0]][name]
+        blocks, columns = [], []
+        for part in candidate.split("+"):
+            wanted = get_feature_set(part).columns
+            source = next(data[name] for data in sources.values() if set(wanted) <= set(data[name].columns))
+            if not np.array_equal(source.meta["path"], first.meta["path"]):
+                raise ValueError(f"{name}: the source sets hold different clips; extract both on the same corpus")
+            position = {column: i for i, column in enumerate(source.columns)}
+            blocks.append(source.X[:, [position[column] for column in wanted]])
+            columns += wanted
+        datasets[name] = Dataset(np.hstack(blocks), first.y, first.groups, columns, first.corpus, first.meta)
+    return datasets
+
+
+def development_cells(dev, config):
+    """Both heads' user-visible UA on the four development cells of ``select`` for ``config``
+    (adapt, balance, C, plain C): ``{"adapted": {cell: UA}, "plain": {cell: UA}}``, the adapted
+    head with each test side adapted as one source, the plain head on each clip alone."""
+    found = {**matrix(dev, [["ravdess", "nemo"]], ["ravdess", "nemo"], config, n_splits=2, test_grain="corpus"),
+             **loco(dev, config, test_grain="corpus")}
+    return {head: {key: cell[metric] for key, cell in found.items()}
+            for head, metric in (("adapted", "unweighted_accuracy_all"), ("plain", "unweighted_accuracy_all_fallback"))}
+
+
+def beats_baseline(candidate, cells, baseline):
+    """Issue 18's rule, fixed before any result: ``candidate`` (its head's dev ``cells``) replaces
+    the baseline (``baseline``: its cells) if its dev mean is higher by 1.5 points (3 with an
+    openSMILE part: a dependency more on the prediction path) and no cell is worse by over 2 points.
+
+    >>> beats_baseline("whisper", {"a": 0.54, "b": 0.50}, {"a": 0.50, "b": 0.50})
+    True
+    >>> beats_baseline("whisper", {"a": 0.60, "b": 0.47}, {"a": 0.50, "b": 0.50})
+    False
+    >>> beats_baseline("whisper+egemaps", {"a": 0.54, "b": 0.50}, {"a": 0.50, "b": 0.50})
+    False
+    """
+    margin = 0.03 if set(candidate.split("+")) & set(OPENSMILE_SETS) else 0.015
+    gain = np.mean(list(cells.values())) - np.mean(list(baseline.values()))
+    return bool(gain >= margin - 1e-9 and min(cells[key] - baseline[key] for key in baseline) >= -0.02)
+
+
+def part_feature_sets(cache_dir=None, n_jobs=1) -> dict:
+    """Issue 18: each of :data:`FEATURE_SET_CANDIDATES` with both heads on the development
+    split, each head's C chosen as ``select`` chooses it (best dev mean, within half a point
+    the smaller C; the adapted head at :data:`CHOSEN`'s grain and balance), then per head
+    the set :func:`beats_baseline` keeps (the highest dev mean of those that pass), else the
+    baseline. The test speakers are neither extracted nor looked at."""
+    sources = {source: load_development(source, cache_dir, n_jobs) for source in FEATURE_SOURCES}
+    grids = {"plain": PLAIN_C_VALUES, "adapted": C_VALUES}
+    table = {}
+    print(f"\ndevelopment split, user-visible UA (%) per cell; adapted head: adapt {CHOSEN[0]}, balance {CHOSEN[1]}")
+    for candidate in FEATURE_SET_CANDIDATES:
+        dev = cut_feature_set(sources, candidate)
+        by_C = {C: development_cells(dev, (CHOSEN[0], CHOSEN[1], C, C)) for C in sorted(set(C_VALUES) | set(PLAIN_C_VALUES))}
+        table[candidate] = {}
+        for head, grid in grids.items():
+            means = {C: float(np.mean(list(by_C[C][head].values()))) for C in grid}
+            C = min(c for c in grid if means[c] >= max(means.values()) - 0.005)
+            table[candidate][head] = {"C": C, "cells": by_C[C][head], "mean": means[C], "means_by_C": means}
+            print(f"{candidate:<28} {head:<8} C {C:<6} "
+                  + "  ".join(f"{key} {100 * ua:.1f}" for key, ua in by_C[C][head].items())
+                  + f"  → mean {100 * means[C]:.1f}  (by C: " + ", ".join(f"{c} {100 * m:.1f}" for c, m in means.items()) + ")",
+                  flush=True)
+    baseline = FEATURE_SET_CANDIDATES[0]
+    chosen = {}
+    for head in grids:
+        passing = [c for c in FEATURE_SET_CANDIDATES[1:] if beats_baseline(c, table[c][head]["cells"], table[baseline][head]["cells"])]
+        chosen[head] = max(passing, key=lambda c: table[c][head]["mean"], default=baseline)
+        print(f"{head} head: passing the rule {passing or 'none'} → {chosen[head]} (C {table[chosen[head]][head]['C']})")
+    return {"table": table, "chosen": chosen}
 
 
 def _rows(datasets, parts):
@@ -376,7 +506,7 @@ def part_calibrate(datasets, config, copies=None) -> dict:
     return results
 
 
-def part_headline(datasets, config, copies=None) -> dict:
+def part_headline(datasets, config, copies=None, feature_set=FEATURE_SET) -> dict:
     """The issue's table for the chosen configuration: the adapted head with each test side
     adapted as one source, the plain head on each clip alone; ECE on the held-out corpus
     as the heads give it and with a temperature from the cell's training corpus's inner
@@ -400,7 +530,7 @@ def part_headline(datasets, config, copies=None) -> dict:
             ("ECE on the held-out corpus, nEMO → RAVDESS", found["nemo→ravdess"], "ece_all"),
             ("test halves only: RAVDESS → nEMO, user-visible UA", halves["ravdess→nemo"], "unweighted_accuracy_all"),
             ("test halves only: nEMO → RAVDESS, user-visible UA", halves["nemo→ravdess"], "unweighted_accuracy_all")]
-    print(f"\n{MODEL}, {FEATURE_SET}, balance {config[1]}: adapted head C={config[2]}, adapt {config[0]}; "
+    print(f"\n{MODEL}, {feature_set}, balance {config[1]}: adapted head C={config[2]}, adapt {config[0]}; "
           f"plain head C={config[3] if len(config) > 3 else config[2]}; "
           + (f"training with {sum(len(d.y) for d in copies.values())} corrupted copies "
              f"({next(iter(copies.values())).corpus['augment']['mix']}) of the training speakers' clips"
@@ -467,7 +597,7 @@ def corrupt(y, sr, condition, rng):
     return Condition.parse(name).apply(y, sr, rng)
 
 
-def part_robust(datasets, config, n_actors=4) -> dict:
+def part_robust(datasets, config, n_actors=4, feature_set=FEATURE_SET) -> dict:
     """UA of held-out RAVDESS actors, clean and corrupted, trained on everything else."""
     from serkit.features.adaptation import SourceAdapter, adapt_training
     from serkit.core.audio import load_audio
@@ -489,7 +619,7 @@ def part_robust(datasets, config, n_actors=4) -> dict:
     X_fit, adaptation = adapt_training(X, adapt, corpus, speakers)
     model = fit_model(make_model(MODEL, C=C), X_fit, y, speakers, sample_weight=training_weights(corpus, y, balance))
     classes = [str(c) for c in model.classes_]
-    feature_set = get_feature_set(FEATURE_SET)
+    feature_set = get_feature_set(feature_set)
     rng = np.random.default_rng(0)
     y_test = rav.y[test].astype(str)
     results = {}
@@ -511,12 +641,14 @@ def part_robust(datasets, config, n_actors=4) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=("spread", "select", "calibrate", "plain", "clips", "headline", "robust"),
+    parser.add_argument("--part", nargs="+", choices=("spread", "select", "featsets", "calibrate", "plain", "clips", "headline", "robust"),
                         default=["spread", "select", "clips", "headline"])
     parser.add_argument("--config", nargs="+", metavar="ADAPT BALANCE C [PLAIN_C]",
                         help="clips/robust/headline: the configuration, the plain head's C last (default: the one "
                              f"select chose, else {' '.join(map(str, CHOSEN))})")
     parser.add_argument("--robust-actors", type=int, default=4, help="robust: held-out actors (of the first fold's 4)")
+    parser.add_argument("--feature-set", default=FEATURE_SET,
+                        help=f"the features every part but featsets uses (default: {FEATURE_SET}, the bundled model's)")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, help="write every part's figures here")
     parser.add_argument("--augment", metavar="KIND[,KIND…]",
@@ -530,7 +662,7 @@ def main(argv=None) -> int:
 
     warnings.filterwarnings("ignore", category=UserWarning)
     try:
-        datasets, copies = load(args.cache_dir, args.augment, args.augment_fraction)
+        datasets, copies = load(args.cache_dir, args.augment, args.augment_fraction, args.feature_set)
     except SerkitError as error:
         parser.error(str(error))
     results = {}
@@ -542,6 +674,8 @@ def main(argv=None) -> int:
     if "select" in args.part:
         results["select"] = part_select(datasets)
         chosen = results["select"]["chosen"] if args.config is None else chosen
+    if "featsets" in args.part:
+        results["featsets"] = part_feature_sets(args.cache_dir)
     if "calibrate" in args.part:
         results["calibrate"] = part_calibrate(datasets, chosen, copies)
     if "plain" in args.part:
@@ -549,9 +683,9 @@ def main(argv=None) -> int:
     if "clips" in args.part:
         results["clips"] = part_clips(datasets, chosen)
     if "headline" in args.part:
-        results["headline"] = part_headline(datasets, chosen, copies)
+        results["headline"] = part_headline(datasets, chosen, copies, args.feature_set)
     if "robust" in args.part:
-        results["robust"] = part_robust(datasets, chosen, args.robust_actors)
+        results["robust"] = part_robust(datasets, chosen, args.robust_actors, args.feature_set)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str) + "\n")
     return 0
