@@ -23,6 +23,11 @@ Four parts, each printing its figures (``--part``):
 - ``robust``: held-out RAVDESS speakers (the first of the 5 actor folds, ``--robust-actors``
   of them) clean, with white noise at 10 dB SNR and through a telephone band (8 kHz,
   300-3400 Hz), predicted by the chosen configuration trained on everything else.
+- ``transfer-calibration``: a temperature per head fitted on the training corpus alone (on its
+  inner speaker folds: clean, their corrupted copies, both, or copies of a kind the fold trained
+  without; or a temperature per clip growing with its familiarity distance) and the ECE it gives
+  on the held-out corpus; chosen on the development split, then the chosen candidate on the
+  test halves and the full corpora (needs ``--augment``; about 20 minutes on two busy cores).
 - ``headline``: the chosen configuration's figures, the issue's table: RAVDESS 5 actor
   folds and nEMO 3 speaker folds with the other corpus in training; RAVDESS→nEMO and
   nEMO→RAVDESS with the argmax over all the model's emotions beside the argmax over the
@@ -35,12 +40,13 @@ training statistics, as a single clip without source statistics is.
 
     nice -n 10 python benchmarks/bench_adaptation.py --part clips spread select headline
 
-``--augment all`` (calibrate and headline) adds one corrupted copy of every training clip to
+``--augment all`` (calibrate, headline, transfer-calibration) adds one corrupted copy of every training clip to
 every fit, as ``build_bundled_model.py --augment all`` trains the shipped model: in each fold
 or cell only the copies of its training speakers' clips (never a held-out speaker's, never the
 test corpus's across corpora); the test clips stay clean.
 
     nice -n 10 python benchmarks/bench_adaptation.py --part calibrate headline --augment all
+    nice -n 10 python benchmarks/bench_adaptation.py --part transfer-calibration --augment all
 
 ``--feature-set`` (default :data:`FEATURE_SET`) evaluates another registered set than the bundled
 model's (extracted for all 3276 clips on first use); ``featsets`` compares issue 18's candidates:
@@ -506,6 +512,167 @@ def part_calibrate(datasets, config, copies=None) -> dict:
     return results
 
 
+HELD_OUT_KINDS = (("white", "pink", "babble"), ("reverb",), ("telephone", "mp3"))
+"""``unseen condition``: inner speaker fold i also leaves these corruption kinds out of training
+(noise, room, channel) and is scored on its held-out speakers' copies of them."""
+TRANSFER_CANDIDATES = ("none", "clean", "copies", "clean+copies", "unseen condition", "familiarity")
+"""How a head's temperature is fitted on its training corpus alone (``--part transfer-calibration``):
+none (T 1); one T on inner-fold held-out sets: the held-out speakers' clips, their corrupted copies
+(as their own source), both, their copies of a kind the fold trained without; or a T per clip
+growing with its log familiarity distance from the training clips (fitted on all three sets)."""
+
+
+def _without_kinds(copies, kinds):
+    """``copies`` (corpus name → copies' Dataset) less the copies of corruption ``kinds``."""
+    return {name: subset(data, np.flatnonzero(~np.isin(data.meta["corruption"], kinds))) for name, data in copies.items()}
+
+
+def _copies_of(copies, speakers, corpus, classes, kinds=None):
+    """``(X, y, speakers, corpus)`` of the copies of ``speakers`` (of :func:`_rows`), of the model's
+    ``classes``, only of corruption ``kinds`` if given."""
+    from serkit.evaluation.augmented import copy_rows
+
+    parts = {}
+    for name, data in copies.items():
+        rows = copy_rows(data, [str(s).partition("/")[2] for s in speakers[corpus == name]])
+        keep = np.isin(data.y[rows].astype(str), classes)
+        if kinds is not None:
+            keep &= np.isin(data.meta["corruption"][rows], kinds)
+        parts[name] = rows[keep]
+    return _rows(copies, parts)
+
+
+def shift_of(X, y, speakers):
+    """A function giving rows' log familiarity distance from the clean training rows ``X``, less the
+    median of the training speakers' own (out-of-fold) distances: 0 is a typical new speaker."""
+    from serkit.inference.familiarity import fit_familiarity
+
+    familiarity = fit_familiarity(X, speakers, y)
+    typical = np.log(np.median(familiarity.reference))
+    return lambda rows: np.log(familiarity.distances(rows)) - typical
+
+
+def inner_folds(X, y, speakers, n_folds=3) -> list:
+    """``[(train, test, shift), …]``: the speaker folds of the rows and the :func:`shift_of` each
+    fold's training rows (computed once, shared by both heads)."""
+    from serkit.evaluation import split_indices
+
+    return [(train, test, shift_of(X[train], y[train], speakers[train]))
+            for train, test in split_indices("speaker", y, speakers, n_splits=n_folds, random_state=0)]
+
+
+def inner_sets(X, y, speakers, corpus, head, config, copies, folds) -> dict:
+    """``{set: (y, log-probabilities, shift)}``: out-of-fold predictions of a head on its own training
+    speakers (``folds`` of :func:`inner_folds`, each fit with its training speakers' copies) and their
+    shift from the fold's training rows: the held-out speakers' clips (``clean``), their copies
+    (``copies``), their copies of a kind the fold trained without (``unseen condition``), all over
+    the head's classes (sorted ``y``)."""
+    from serkit.inference.runtime import align_probabilities, log_probabilities
+
+    labels = sorted(set(y))
+    found = {name: [] for name in ("clean", "copies", "unseen condition")}
+    for fold, (train, test, shift) in enumerate(folds):
+        kinds = HELD_OUT_KINDS[fold % len(HELD_OUT_KINDS)]
+        for name, fold_copies in (("clean", copies), ("unseen condition", _without_kinds(copies, kinds))):
+            classes, predict = fit_head(X[train], y[train], speakers[train], corpus[train], head, config, fold_copies)
+            if name == "clean":
+                held = (X[test], y[test], speakers[test], corpus[test])
+                # A separate call: the copies are their own source, as a new recording condition would be.
+                sets = {"clean": held, "copies": _copies_of(copies, speakers[test], corpus[test], classes)}
+            else:
+                sets = {name: _copies_of(copies, speakers[test], corpus[test], classes, kinds)}
+            for key, (X_s, y_s, s_s, c_s) in sets.items():
+                proba = align_probabilities(predict(X_s, s_s, c_s), classes, labels)
+                found[key].append((y_s, log_probabilities(proba), shift(X_s)))
+    return {name: tuple(np.concatenate(parts) for parts in zip(*entries)) for name, entries in found.items()}
+
+
+def transfer_temperatures(X, y, speakers, corpus, head, config, copies, folds) -> tuple[dict, tuple]:
+    """``({candidate: function shift → temperature}, (y, log-probabilities, shift) of the clean
+    inner folds)`` for one head trained on the rows (:data:`TRANSFER_CANDIDATES`)."""
+    from serkit.models.calibration import fit_shift_temperature, fit_temperature, shift_temperature
+
+    sets = inner_sets(X, y, speakers, corpus, head, config, copies, folds)
+    sets["clean+copies"] = tuple(np.concatenate(parts) for parts in zip(sets["clean"], sets["copies"]))
+    labels = sorted(set(y))
+
+    def constant(T):
+        return lambda shift: np.full(len(shift), T)
+
+    found = {"none": constant(1.0)}
+    for name in ("clean", "copies", "clean+copies", "unseen condition"):
+        y_set, logp, _ = sets[name]
+        found[name] = constant(fit_temperature(logp, np.searchsorted(labels, y_set)))
+    y_all, logp_all, shift_all = (np.concatenate(parts) for parts in
+                                  zip(*(sets[name] for name in ("clean", "copies", "unseen condition"))))
+    a, b = fit_shift_temperature(logp_all, np.searchsorted(labels, y_all), shift_all)
+    found["familiarity"] = lambda shift: shift_temperature(shift, a, b)
+    return found, sets["clean"]
+
+
+def transfer_table(datasets, config, copies, candidates=TRANSFER_CANDIDATES) -> dict:
+    """``{(head, "train→test"): {candidate: (mean T, held-out corpus ECE, in-domain ECE)}}``: each
+    direction's temperatures from its training corpus alone; the in-domain ECE is that of the
+    training corpus's clean inner speaker folds. ``none`` (T 1) is always shown."""
+    from serkit.evaluation.metrics import calibration_metrics
+    from serkit.inference.runtime import scale_probabilities
+
+    table = {}
+    cells = {head: loco_probabilities(datasets, head, config, inner=False, copies=copies) for head in ("plain", "adapted")}
+    for key in cells["plain"]:
+        train, _, test = key.partition("→")
+        X, y, speakers, corpus = _rows(datasets, {train: np.arange(len(datasets[train].y))})
+        folds, shift = inner_folds(X, y, speakers), shift_of(X, y, speakers)
+        for head in cells:
+            y_test, proba, classes, _ = cells[head][key]
+            temperatures, (y_in, logp_in, shift_in) = transfer_temperatures(X, y, speakers, corpus, head, config,
+                                                                            copies, folds)
+            # The rows loco_probabilities predicted: the held-out corpus's clips of the model's emotions.
+            shift_test = shift(datasets[test].X[np.isin(datasets[test].y.astype(str), classes)])
+            row = {}
+            for name in dict.fromkeys(("none", *candidates)):
+                T_test, T_in = temperatures[name](shift_test), temperatures[name](shift_in)
+                row[name] = (float(np.mean(T_test)),
+                             calibration_metrics(y_test, scale_probabilities(proba, T_test[:, None]), classes)["ece"],
+                             calibration_metrics(y_in, scale_probabilities(np.exp(logp_in), T_in[:, None]), classes)["ece"])
+            table[head, key] = row
+            _print_transfer(head, key, row)
+    return table
+
+
+def _print_transfer(head, key, row) -> None:
+    print(f"  {head:<8} {key:<16} " + "  ".join(f"{name} T {T:.2f} ECE {100 * ece:.1f} (in {100 * inside:.1f})"
+                                               for name, (T, ece, inside) in row.items()), flush=True)
+
+
+def part_transfer_calibration(datasets, config, copies) -> dict:
+    """A temperature fitted on the training corpus alone that holds on a corpus the model never saw.
+
+    Each leave-one-corpus-out direction's heads get each candidate's temperature from their own
+    training corpus's inner speaker folds (:func:`transfer_temperatures`). Rule, fixed before the
+    test figures: on the development split (R-dev→N-dev, N-dev→R-dev), the candidate with the
+    lowest mean held-out-corpus ECE (argmax over all the model's emotions) over both directions
+    and heads, among those whose in-domain ECE (clean inner folds) stays <= 15 % in all four
+    (``none`` if no candidate does); then the chosen one only, once, on the test halves and on
+    the full corpora.
+    """
+    dev, test = split_speakers(datasets)
+    print("\ntransfer calibration, development split: mean T, held-out corpus ECE % (in-domain ECE %)")
+    table = transfer_table(dev, config, copies)
+    means = {name: float(np.mean([row[name][1] for row in table.values()])) for name in TRANSFER_CANDIDATES}
+    worst_inside = {name: max(row[name][2] for row in table.values()) for name in TRANSFER_CANDIDATES}
+    allowed = [name for name in TRANSFER_CANDIDATES if worst_inside[name] <= 0.15]
+    chosen = min(allowed, key=means.get) if allowed else "none"
+    print("  mean held-out ECE: " + "  ".join(f"{name} {100 * v:.1f} (in-domain at most {100 * worst_inside[name]:.1f})"
+                                            for name, v in means.items()) + f"  → chosen: {chosen}")
+    results = {"dev": {f"{head} {key}": row for (head, key), row in table.items()}, "dev_mean": means,
+               "dev_worst_in_domain": worst_inside, "chosen": chosen}
+    for title, data in (("test halves", test), ("full corpora", datasets)):
+        print(f"\ntransfer calibration, {title}, {chosen}: mean T, held-out corpus ECE % (in-domain ECE %)")
+        results[title] = {f"{head} {key}": row for (head, key), row in transfer_table(data, config, copies, (chosen,)).items()}
+    return results
+
+
 def part_headline(datasets, config, copies=None, feature_set=FEATURE_SET) -> dict:
     """The issue's table for the chosen configuration: the adapted head with each test side
     adapted as one source, the plain head on each clip alone; ECE on the held-out corpus
@@ -641,7 +808,8 @@ def part_robust(datasets, config, n_actors=4, feature_set=FEATURE_SET) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=("spread", "select", "featsets", "calibrate", "plain", "clips", "headline", "robust"),
+    parser.add_argument("--part", nargs="+", choices=("spread", "select", "featsets", "calibrate", "plain", "clips", "headline",
+                                                     "robust", "transfer-calibration"),
                         default=["spread", "select", "clips", "headline"])
     parser.add_argument("--config", nargs="+", metavar="ADAPT BALANCE C [PLAIN_C]",
                         help="clips/robust/headline: the configuration, the plain head's C last (default: the one "
@@ -656,8 +824,10 @@ def main(argv=None) -> int:
                              "the fit's training speakers only), as build_bundled_model.py --augment trains with")
     parser.add_argument("--augment-fraction", type=float, default=1.0, help="share of the clips that get a copy (default: 1)")
     args = parser.parse_args(argv)
-    if args.augment and set(args.part) - {"calibrate", "headline"}:
-        parser.error("--augment applies to --part calibrate and headline only")
+    if args.augment and set(args.part) - {"calibrate", "headline", "transfer-calibration"}:
+        parser.error("--augment applies to --part calibrate, headline and transfer-calibration only")
+    if "transfer-calibration" in args.part and not args.augment:
+        parser.error("--part transfer-calibration needs --augment (its candidates score corrupted copies)")
     from serkit.core.exceptions import SerkitError
 
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -678,6 +848,8 @@ def main(argv=None) -> int:
         results["featsets"] = part_feature_sets(args.cache_dir)
     if "calibrate" in args.part:
         results["calibrate"] = part_calibrate(datasets, chosen, copies)
+    if "transfer-calibration" in args.part:
+        results["transfer-calibration"] = part_transfer_calibration(datasets, chosen, copies)
     if "plain" in args.part:
         results["plain"] = part_plain(datasets)
     if "clips" in args.part:

@@ -16,6 +16,7 @@ from serkit.features.augment import (
     babble,
     clip_rng,
     compress,
+    copy_kinds,
     pink_noise,
     reverberate,
     room_response,
@@ -171,3 +172,20 @@ def test_augment_corpus_copies_with_labels_and_babble_from_other_speakers(tmp_pa
     lonely = CorpusTable("manifest", tmp_path, pd.DataFrame(rows[:2]))
     with pytest.raises(ParameterError, match="pool"):
         augment_corpus(lonely, Condition.parse("babble@10"), tmp_path / "aug2")
+
+
+def test_copy_kinds_name_the_corruption_each_written_copy_got(tmp_path):
+    from serkit.corpora import CorpusTable
+
+    rows = [{"path": f"c{index}.wav", "label": "sad", "speaker": "1"} for index in range(8)]
+    for row in rows:
+        sf.write(tmp_path / row["path"], 0.5 * tone(6000), SR)
+    table = CorpusTable("manifest", tmp_path, pd.DataFrame(rows))
+    mix = CorruptionMix.parse("white,telephone")
+    out = augment_corpus(table, mix, tmp_path / "aug", copies=2)
+    kinds = copy_kinds(table, mix, copies=2)
+    assert len(kinds) == len(out.table) and set(kinds) == {"white", "telephone"}
+    for path, kind in zip(out.table["path"], kinds):
+        audio = sf.read(out.root / path)[0]
+        high = np.abs(np.fft.rfft(audio))[int(4500 * len(audio) / SR):].sum() / np.abs(np.fft.rfft(audio)).sum()
+        assert (high < 0.05) == (kind == "telephone")  # the telephone band holds nothing at 6 kHz

@@ -9,7 +9,13 @@ from sklearn.base import clone
 from serkit.evaluation import brier_score, evaluate, expected_calibration_error, format_table, reliability_bins
 from serkit.core.exceptions import ParameterError
 from serkit.models import make_model, model_name
-from serkit.models.calibration import TemperatureScaled, fit_temperature, scale_probabilities
+from serkit.models.calibration import (
+    TemperatureScaled,
+    fit_shift_temperature,
+    fit_temperature,
+    scale_probabilities,
+    shift_temperature,
+)
 
 LABELS = ["angry", "calm", "sad"]
 
@@ -56,6 +62,24 @@ def test_fit_temperature_recovers_a_known_temperature(true_temperature):
     y = draw_labels(softmax(logits / true_temperature), rng)
     y_index = np.searchsorted(LABELS, y)
     assert fit_temperature(logits, y_index) == pytest.approx(true_temperature, rel=0.08)
+
+
+def test_a_temperature_growing_with_the_shift_calibrates_both_the_near_and_the_far_clips():
+    # Typical clips (shift 0) need T 1, far ones (shift 2) T 4: one T cannot serve both.
+    rng = np.random.default_rng(0)
+    shift = np.repeat([0.0, 2.0], 6000)
+    logits = rng.normal(0, 3, (12000, 3))
+    y = draw_labels(softmax(logits / np.where(shift > 0, 4.0, 1.0)[:, None]), rng)
+    y_index = np.searchsorted(LABELS, y)
+    a, b = fit_shift_temperature(logits, y_index, shift)
+    near, far = shift_temperature([0.0, 2.0], a, b)
+    assert near == pytest.approx(1.0, abs=0.1) and far == pytest.approx(4.0, rel=0.1)
+    proba = softmax(logits)
+    per_clip = scale_probabilities(proba, shift_temperature(shift, a, b)[:, None])
+    single = scale_probabilities(proba, fit_temperature(np.log(proba), y_index))
+    for rows in (shift == 0, shift > 0):
+        assert expected_calibration_error(y[rows], per_clip[rows], LABELS) < 0.03
+        assert expected_calibration_error(y[rows], single[rows], LABELS) > 0.05
 
 
 def test_scaling_never_changes_the_most_probable_class():

@@ -62,9 +62,10 @@ def augmented_dataset(table, mix, feature_set, *, out_dir=None, fraction: float 
                       n_jobs: int = 1, cache_dir=None, use_cache: bool = True, progress: bool = False) -> Dataset:
     """Features of ``copies`` corrupted copies (``mix``: a :class:`~serkit.features.augment.CorruptionMix`
     or its text) of a ``fraction`` of corpus table ``table``'s clips, written under ``out_dir``
-    (default: the feature cache's ``augmented/<corpus>``) at the feature set's rate."""
+    (default: the feature cache's ``augmented/<corpus>``) at the feature set's rate; ``meta["corruption"]``
+    is each copy's kind (:func:`serkit.features.augment.copy_kinds`)."""
     from serkit.features import extract_corpus, get_feature_set
-    from serkit.features.augment import CorruptionMix, augment_corpus
+    from serkit.features.augment import CorruptionMix, augment_corpus, copy_kinds
     from serkit.features.batch import default_cache_dir
 
     mix = CorruptionMix.parse(mix) if isinstance(mix, str) else mix
@@ -75,6 +76,9 @@ def augmented_dataset(table, mix, feature_set, *, out_dir=None, fraction: float 
     extraction = extract_corpus(written, feature_set, n_jobs=n_jobs, cache_dir=cache_dir, use_cache=use_cache,
                                 progress=progress)
     data, _ = dataset_from_extraction(written, extraction)
+    # Each copy's kind, so a caller may hold one kind of corruption out of training.
+    kinds = dict(zip(written.table["path"], copy_kinds(chosen, mix, copies=copies, seed=seed)))
+    data.meta["corruption"] = data.meta["path"].map(kinds).to_numpy()
     data.corpus["augment"] = {"mix": mix.name, "fraction": float(fraction), "copies": int(copies), "seed": int(seed),
                               "n_clips": int(len(data.y))}
     return data

@@ -387,5 +387,25 @@ def augment_corpus(corpus, corruption, out_dir, *, sr: int = 16000, copies: int 
     return CorpusTable(corpus.name, out_dir, pd.DataFrame(rows, columns=list(corpus.table.columns)))
 
 
+def copy_kinds(corpus, corruption, *, copies: int = 1, seed: int = 0) -> list[str]:
+    """The main corruption kind (gain aside) of each copy :func:`augment_corpus` makes of ``corpus``
+    with the same arguments, in its rows' order: the draw is redone from the same seeds, so a
+    cached copy's kind is known without its audio (e.g. to hold one kind out of training).
+
+    >>> import pandas as pd
+    >>> from serkit.corpora import CorpusTable
+    >>> table = CorpusTable("manifest", Path("."), pd.DataFrame({"path": ["a.wav"], "label": ["sad"], "speaker": ["1"]}))
+    >>> copy_kinds(table, CorruptionMix.parse("telephone,gain"), copies=2)
+    ['telephone', 'telephone']
+    """
+    tag = corruption.name
+    kinds = []
+    for path in corpus.table["path"]:
+        for copy in range(copies):
+            drawn = corruption.draw(clip_rng(seed, tag, path, str(copy))) if isinstance(corruption, CorruptionMix) else [corruption]
+            kinds.append(next((c.kind for c in drawn if c.kind != "gain"), "gain"))
+    return kinds
+
+
 def _kinds(corruption) -> tuple[str, ...]:
     return corruption.kinds if isinstance(corruption, CorruptionMix) else (corruption.kind,)

@@ -74,6 +74,47 @@ def fit_temperature(logits, y_index) -> float:
     return float(np.exp(minimize_scalar(nll, bounds=(low, high), method="bounded").x))
 
 
+def fit_shift_temperature(logits, y_index, shift) -> tuple[float, float]:
+    """``(a, b)`` of a temperature per clip, ``exp(a + b * shift)``, minimising the mean negative
+    log-likelihood: a clip further from the training data (a larger ``shift``, e.g. its log
+    familiarity distance) may get a softer temperature than a typical one.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> shift = np.repeat([0.0, 1.0], 4000)
+    >>> logits = rng.normal(0, 3, (8000, 4))
+    >>> p = np.exp(logits / np.exp(np.log(3.0) * shift)[:, None]); p /= p.sum(axis=1, keepdims=True)
+    >>> y = (rng.random((8000, 1)) > p.cumsum(axis=1)).sum(axis=1)
+    >>> a, b = fit_shift_temperature(logits, y, shift)
+    >>> bool(abs(a) < 0.1), bool(abs(b - np.log(3.0)) < 0.15)
+    (True, True)
+    """
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    logits = np.asarray(logits, dtype=np.float64)
+    y_index, shift = np.asarray(y_index), np.asarray(shift, dtype=np.float64)
+    rows = np.arange(len(y_index))
+
+    def nll(params) -> float:
+        scaled = logits / shift_temperature(shift, *params)[:, None]
+        return float(np.mean(logsumexp(scaled, axis=1) - scaled[rows, y_index]))
+
+    start = (np.log(fit_temperature(logits, y_index)), 0.0)
+    a, b = minimize(nll, start, method="Nelder-Mead").x
+    return float(a), float(b)
+
+
+def shift_temperature(shift, a: float, b: float) -> np.ndarray:
+    """The temperature ``exp(a + b * shift)`` of each clip, within :data:`TEMPERATURE_BOUNDS`.
+
+    >>> shift_temperature([0.0, 1.0, 100.0], 0.0, 1.0).round(2).tolist()
+    [1.0, 2.72, 20.0]
+    """
+    return np.clip(np.exp(a + b * np.asarray(shift, dtype=np.float64)), *TEMPERATURE_BOUNDS)
+
+
 class TemperatureScaled(ClassifierMixin, BaseEstimator):
     """Registered model ``model`` with its probabilities temperature-scaled.
 
