@@ -222,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
         adapt=args.adapt,
         window_s=args.window,
         hop_s=args.hop,
-        progress=len(files) > 1 and sys.stderr.isatty(),
+        progress=sys.stderr.isatty(),  # a folder's files, or one long recording's detection and utterances
         n_jobs=min(8, os.cpu_count() or 1),
         segment=args.segment,
         diarize=diarize,

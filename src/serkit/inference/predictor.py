@@ -409,6 +409,7 @@ class Predictor:
         n_jobs: int = 1,
         segment: str | None = None,
         diarize=None,
+        progress: bool = False,
     ) -> dict:
         """Read ``source`` at the feature set's rate and predict it like :meth:`predict_audio`.
 
@@ -425,6 +426,9 @@ class Predictor:
         features by that speaker's own statistics. The pieces are then all held at once
         (their features and d-vectors are all needed together).
 
+        With ``progress`` and ``segment="vad"``, work that lasts more than :data:`PROGRESS_AFTER_S`
+        shows bars on stderr (tqdm): the speech detection's seconds of audio, then the utterances.
+
         Raises :class:`~serkit.core.exceptions.AudioError` for unusable audio, including
         silence with fixed windows (a model's answer on silence means nothing; with
         ``segment="vad"`` silence is "no speech"), and
@@ -439,7 +443,7 @@ class Predictor:
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
             if segment == "vad":
                 with _one_blas_thread():
-                    return self._predict_file_speech(source, stream, n_jobs, diarize)
+                    return self._predict_file_speech(source, stream, n_jobs, diarize, progress)
             self._check_claimed_windows(stream, window_s, hop_s)
             with _one_blas_thread():
                 samples = _Samples(stream.blocks(), stream.name)
@@ -512,7 +516,7 @@ class Predictor:
         names = [_source_name(source) for source in sources]
 
         def shown(items):
-            if not progress:
+            if not progress or len(sources) == 1:  # one file shows its own progress
                 return items
             from tqdm.auto import tqdm
 
@@ -529,7 +533,8 @@ class Predictor:
             # Several files: one per thread (most are one utterance), no more threads than cores (each
             # long file holds its own detector's 10 minutes); one file: its utterances share the threads.
             options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s,
-                       "n_jobs": n_jobs if len(sources) == 1 else 1, "segment": segment, "diarize": diarize}
+                       "n_jobs": n_jobs if len(sources) == 1 else 1, "segment": segment, "diarize": diarize,
+                       "progress": progress and len(sources) == 1}
             with _mapper(max(1, min(n_jobs, len(sources), usable_cores()))) as mapper:
                 outcomes = list(shown(mapper(lambda i: _outcome(names[i], lambda: self.predict_file(sources[i], **options)),
                                              range(len(sources)))))
@@ -595,7 +600,8 @@ class Predictor:
             return self._predict_whole(self._checked_clip(samples.all(), samples.name), samples.name)
         return self._predict_windows(windows, samples, n_jobs)
 
-    def _predict_file_speech(self, source: AudioSource, stream: AudioStream, n_jobs: int, diarize=None) -> dict:
+    def _predict_file_speech(self, source: AudioSource, stream: AudioStream, n_jobs: int, diarize=None,
+                             progress: bool = False) -> dict:
         """Voice activity over the file, then its utterances (decoded again when the file is long)."""
         detector = SpeechDetector(self.sr)
         if stream.duration_s is not None and stream.duration_s <= WHOLE_READ_S:
@@ -603,17 +609,22 @@ class Predictor:
             if y.shape[-1] < MIN_SAMPLES:
                 raise AudioError(f"{stream.name}: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
             detector.feed(y)
-            return self._predict_speech(detector.finish(), _Samples([y], stream.name), n_jobs, diarize)
-        for block in stream.blocks():
-            check_peak(block, stream.name)
-            detector.feed(block)
+            return self._predict_speech(detector.finish(), _Samples([y], stream.name), n_jobs, diarize, progress)
+        seen = 0
+        with _progress_bar(progress, math.ceil(stream.duration_s or 0) or None, "speech detection", "s") as bar:
+            for block in stream.blocks():
+                check_peak(block, stream.name)
+                detector.feed(block)
+                seen += block.shape[-1]
+                bar.update(seen // self.sr - bar.n)  # whole seconds
         speech = detector.finish()
         if hasattr(source, "seek"):
             source.seek(0)
         with AudioStream(source, sr=self.sr) as again:
-            return self._predict_speech(speech, _Samples(again.blocks(), again.name), n_jobs, diarize)
+            return self._predict_speech(speech, _Samples(again.blocks(), again.name), n_jobs, diarize, progress)
 
-    def _predict_speech(self, speech: Speech, samples: "_Samples", n_jobs: int, diarize=None) -> dict:
+    def _predict_speech(self, speech: Speech, samples: "_Samples", n_jobs: int, diarize=None,
+                        progress: bool = False) -> dict:
         """The utterances' emotions (their samples taken from ``samples``; clustered by voice
         with ``diarize``), or "no speech"."""
         reason = speech.no_speech_reason()
@@ -631,10 +642,11 @@ class Predictor:
                 samples.forget_before(round(heard_end * sr))
 
         weights = np.array([u.speech_s for u in speech.utterances])
-        if diarize is None:
-            result = self._predict_windows(utterances(), samples, n_jobs, weights=weights)
-        else:
-            result = self._predict_speakers(list(utterances()), samples, diarize, n_jobs, weights=weights)
+        with _progress_bar(progress, len(speech.utterances), "utterances", "utterance") as bar:
+            if diarize is None:
+                result = self._predict_windows(utterances(), samples, n_jobs, weights=weights, bar=bar)
+            else:
+                result = self._predict_speakers(list(utterances()), samples, diarize, n_jobs, weights=weights, bar=bar)
         return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
 
     def _predict_whole(self, y: np.ndarray, name: str) -> dict:
@@ -643,19 +655,20 @@ class Predictor:
                               familiarity=None if familiarity is None else familiarity[0])
 
     def _predict_windows(self, windows: Iterable, samples: "_Samples", n_jobs: int,
-                         weights: np.ndarray | None = None) -> dict:
+                         weights: np.ndarray | None = None, bar=None) -> dict:
         """Features and probabilities of the windows, :data:`WINDOWS_PER_BATCH` at a time
-        (``weights``: the seconds each speaks for; default :func:`window_weights`)."""
+        (``weights``: the seconds each speaks for; default :func:`window_weights`; ``bar``
+        advances by one per window)."""
         spans, predictions, batch = [], [], []
         with _mapper(n_jobs) as mapper:
             for span, piece in windows:
                 spans.append(span)
                 batch.append(piece)
                 if len(batch) == WINDOWS_PER_BATCH:
-                    predictions.append(self._predict(self._extract(batch, samples.name, mapper)))
+                    predictions.append(self._predict(self._extract(batch, samples.name, mapper, bar)))
                     batch = []
             if batch:
-                predictions.append(self._predict(self._extract(batch, samples.name, mapper)))
+                predictions.append(self._predict(self._extract(batch, samples.name, mapper, bar)))
         if not spans:
             raise AudioError(f"{samples.name}: silent (nothing to recognise)")
         familiarity = None if self.familiarity is None else np.concatenate([f for _, f in predictions])
@@ -672,7 +685,7 @@ class Predictor:
         return list(windows)
 
     def _predict_speakers(self, pieces: list, samples: "_Samples", speakers, n_jobs: int,
-                          weights: np.ndarray | None = None) -> dict:
+                          weights: np.ndarray | None = None, bar=None) -> dict:
         """Every piece's features and d-vector, clustered by voice, then predicted (see :meth:`predict_file`;
         ``weights``: the seconds each piece speaks for, default :func:`window_weights`)."""
         from serkit.inference.speakers import cluster_speakers, shared_embedder, speaker_names
@@ -682,7 +695,7 @@ class Predictor:
         spans, pieces = [span for span, _ in pieces], [piece for _, piece in pieces]
         weights = window_weights(spans) if weights is None else weights
         with _mapper(n_jobs) as mapper:
-            features = self._extract(pieces, samples.name, mapper)
+            features = self._extract(pieces, samples.name, mapper, bar)
         labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
         if self.speaker_norm:
             features = list(_normalise_by_speaker(self.feature_set.collate(features), labels))
@@ -700,9 +713,17 @@ class Predictor:
                                               **{k: own[k] for k in ("emotion", "probabilities", "familiarity", "caution", "summary")}}
         return result
 
-    def _extract(self, pieces: list, name: str, mapper) -> list:
+    def _extract(self, pieces: list, name: str, mapper, bar=None) -> list:
+        """Every piece's features (``bar``: a progress bar to advance by one per piece)."""
         sr = self.sr  # once, not per window (a bundle works its rate out on each call)
-        features = list(mapper(lambda piece: self.feature_set.from_audio(piece, sr), pieces))
+        bar = _NO_BAR if bar is None else bar
+
+        def extract(piece):
+            value = self.feature_set.from_audio(piece, sr)
+            bar.update(1)
+            return value
+
+        features = list(mapper(extract, pieces))
         if not all(_finite(value) for value in features):
             raise AudioError(f"{name}: its features hold NaN or infinite values (audio far outside full scale?)")
         return features
@@ -940,6 +961,32 @@ def _one_blas_thread():
     model on a 4 s clip: 32 ms with two threads, 13 ms with one, measured here under load).
     """
     return _thread_controller().limit(limits=1, user_api="blas")
+
+
+PROGRESS_AFTER_S = 2.0
+"""A progress bar shows only once its work has lasted this long (short clips show none)."""
+
+
+class _NoBar:
+    n = 0
+
+    def update(self, n: float = 1) -> None:
+        pass
+
+
+_NO_BAR = _NoBar()
+
+
+@contextmanager
+def _progress_bar(enabled: bool, total: float | None, desc: str, unit: str):
+    """A tqdm bar on stderr that appears after :data:`PROGRESS_AFTER_S`, or one that shows nothing."""
+    if not enabled:
+        yield _NO_BAR
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=desc, unit=unit, delay=PROGRESS_AFTER_S, leave=False) as bar:
+        yield bar
 
 
 @contextmanager
