@@ -1,9 +1,10 @@
 """Build the bundled default model: RAVDESS + nEMO, a dual-path model, re-runnable.
 
 The configuration is the one ``benchmarks/bench_adaptation.py --part select`` chose on its
-development split (the adapted head's grain and C, the balance, the plain head's C) and the
+development split (the adapted head's grain and C, the balance, the plain head's C), each head's
+classifier family as ``--part families`` adopted it there (``HEAD_FAMILIES``) and the
 temperatures ``--part calibrate`` kept (fitted here on leave-one-corpus-out probabilities
-between the two training corpora); pass ``--config`` / ``--temperature`` to build another.
+between the two training corpora); pass ``--config`` / ``--families`` / ``--temperature`` to build another.
 Features come through serkit's cache, so a rebuild after a merge (say, to add statistics
 to the export) only refits: about a minute on two cores once the features are cached.
 
@@ -28,8 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
 FEATURE_SET = "whisper+functionals"
-MODEL = "logreg"
-from bench_adaptation import CHOSEN, TEMPERATURE, loco_temperature  # noqa: E402  (benchmarks/ is on the path)
+from bench_adaptation import (CHOSEN, FAMILIES, HEAD_FAMILIES, TEMPERATURE, head_model,  # noqa: E402  (benchmarks/ is on the path)
+                              loco_temperature)
 
 LICENSE = """# Training data of the bundled default model
 
@@ -81,6 +82,10 @@ def main(argv=None) -> int:
     parser.add_argument("-o", "--output", type=Path, default=REPO / "src" / "serkit" / "data" / "models" / "default")
     parser.add_argument("--config", nargs=4, metavar=("ADAPT", "BALANCE", "C", "PLAIN_C"),
                         help=f"default: {' '.join(map(str, CHOSEN))}")
+    parser.add_argument("--families", nargs=2, metavar=("PLAIN", "ADAPTED"),
+                        choices=[name for name, members in FAMILIES.items() if len(members) == 1],
+                        help="each head's classifier family, a one-member bench_adaptation.FAMILIES label "
+                             f"(default: {HEAD_FAMILIES['plain']} {HEAD_FAMILIES['adapted']}; logreg takes its C from --config)")
     parser.add_argument("--temperature", choices=("loco", "none"), default=TEMPERATURE,
                         help="each head's temperature: fitted leave-one-corpus-out between the training corpora, or none "
                              f"(default: {TEMPERATURE}, what --part calibrate kept)")
@@ -98,7 +103,9 @@ def main(argv=None) -> int:
     from serkit.training import train_model
 
     config = CHOSEN if args.config is None else (*args.config[:2], *map(float, args.config[2:]))
-    adapt, balance, C, plain_C = config
+    families = HEAD_FAMILIES if args.families is None else dict(zip(("plain", "adapted"), args.families))
+    adapt, balance = config[:2]
+    (model, params), (plain_model, plain_params) = (head_model(head, config, families) for head in ("adapted", "plain"))
     datasets, feature_set, augment = {}, None, {}
     for name, root in CORPORA.items():
         table = read_corpus(name, root)
@@ -109,15 +116,18 @@ def main(argv=None) -> int:
                                               cache_dir=args.cache_dir, progress=sys.stderr.isatty())
     temperatures = None
     if args.temperature == "loco":
-        temperatures = {head: round(loco_temperature(datasets, head, config, augment), 4) for head in ("plain", "adapted")}
+        temperatures = {head: round(loco_temperature(datasets, head, config, augment, families), 4)
+                        for head in ("plain", "adapted")}
         print(f"temperatures (leave-one-corpus-out between the training corpora"
               f"{', each trained with its copies' if augment else ''}): {temperatures}")
     command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", *map(str, config),
+                          "--families", families["plain"], families["adapted"],
                           "--temperature", args.temperature, *(["--eval"] if args.eval else []),
                           *(["--augment", args.augment, "--augment-fraction", str(args.augment_fraction)] if args.augment else []),
                           "-o", _shown(args.output)])
-    path, result, _ = train_model(MODEL, datasets, feature_set, args.output, balance=balance, adapt=adapt,
-                                   params={"C": C}, plain_params={"C": plain_C}, temperatures=temperatures,
+    path, result, _ = train_model(model, datasets, feature_set, args.output, balance=balance, adapt=adapt,
+                                   params=params, plain_params=plain_params, plain_model=plain_model,
+                                   temperatures=temperatures,
                                    cross_validate=args.eval, command=command, progress=sys.stderr.isatty(),
                                    augment=augment)
     (path / "LICENSE-DATA.md").write_text(LICENSE)

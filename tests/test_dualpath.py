@@ -45,8 +45,8 @@ def trained(tmp_path_factory):
 def test_training_gives_two_heads_and_says_so(trained):
     metadata = json.loads((trained / "metadata.json").read_text())
     assert metadata["adaptation"]["default_head"] == "plain"
-    assert metadata["adaptation"]["heads"] == {"plain": {"model_params": {"C": 0.01}, "temperature": 1.7},
-                                               "adapted": {"model_params": {"C": 0.1}, "temperature": 1.3}}
+    assert metadata["adaptation"]["heads"] == {"plain": {"model": "logreg", "model_params": {"C": 0.01}, "temperature": 1.7},
+                                               "adapted": {"model": "logreg", "model_params": {"C": 0.1}, "temperature": 1.3}}
     model = load_model(trained, runtime="skops").estimator
     assert isinstance(model, DualPathClassifier) and model.default_head == "plain"
     assert model.plain_.get_params()["logreg__C"] == 0.01 and model.adapted_.steps[1][1].get_params()["logreg__C"] == 0.1
@@ -65,6 +65,25 @@ def test_the_export_matches_the_pipeline_for_both_heads(trained):
     np.testing.assert_allclose(lean.predict_proba(X), full.head("plain").predict_proba(X), atol=TOLERANCE, rtol=0)
     assert not np.allclose(full.head("plain").predict_proba(X), full.head("adapted").predict_proba(X))
     np.testing.assert_allclose(model_statistics(lean).mean, model_statistics(full).mean, atol=TOLERANCE)
+
+
+def test_heads_of_two_families_export_to_the_same_probabilities(tmp_path):
+    """A plain ``lda`` head beside an adapted ``logreg`` (``build_bundled_model.py --families lda-0.8 logreg``):
+    its LDA is the export's ``logistic`` step (softmax of its decision function), equal to 1e-9."""
+    from serkit.training import train_model
+
+    rng = np.random.default_rng(4)
+    path, _, _ = train_model("logreg", {"a": corpus(rng, 0.0), "b": corpus(rng, 5.0)}, get_feature_set("seed26"),
+                             tmp_path, adapt="corpus", params={"C": 0.1}, plain_model="lda",
+                             plain_params={"shrinkage": 0.8}, temperatures={"plain": 1.5}, cross_validate=False)
+    heads = json.loads((path / "metadata.json").read_text())["adaptation"]["heads"]
+    assert (heads["plain"]["model"], heads["adapted"]["model"]) == ("lda", "logreg")
+    lean, full = load_model(path).estimator, load_model(path, runtime="skops").estimator
+    assert full.plain_.steps[-1][0] == "lda"
+    X = np.random.default_rng(5).normal(2.0, 3.0, size=(30, 26))
+    for head in ("plain", "adapted"):
+        np.testing.assert_allclose(lean.head(head).predict_proba(X), full.head(head).predict_proba(X),
+                                   atol=TOLERANCE, rtol=0)
 
 
 def test_a_temperature_scales_its_head_only(trained):

@@ -63,6 +63,8 @@ VECTOR_MODELS = [
     ("logreg", {"clip_quantiles": None}, 3),
     ("logreg-tuned", {}, 4),
     ("logreg-tuned+calibrated", {}, 4),
+    ("lda", {}, 2),
+    ("lda", {"shrinkage": 0.8}, 4),
     ("mlp", {"hidden_layer_sizes": (8, 4), "max_iter": 50}, 2),
     ("mlp", {"hidden_layer_sizes": (8,), "activation": "tanh", "max_iter": 50}, 4),
     ("dense", {"hidden_layer_sizes": (16, 8), "max_epochs": 5}, 2),

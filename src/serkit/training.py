@@ -46,7 +46,7 @@ def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions:
                 balance: str = "corpus", speaker_norm: bool = False, adapt: str = "none", params: dict | None = None,
                 n_splits: int = 5, random_state: int = 0, cross_validate: bool = True, command: str | None = None,
                 progress: bool = True, plain_params: dict | None = None, temperatures: dict | None = None,
-                augment: dict | None = None):
+                augment: dict | None = None, plain_model: str | None = None):
     """Evaluate ``model``, fit it on all of ``datasets`` and save it to ``model_dir``.
 
     Parameters
@@ -80,6 +80,8 @@ def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions:
         recorded in the metadata; with ``adapt``, the adapted head's.
     plain_params : dict, optional
         With ``adapt``: the plain head's parameters (default ``params``).
+    plain_model : str, optional
+        With ``adapt``: the plain head's model (default ``model``), e.g. ``lda`` beside an adapted ``logreg``.
     temperatures : dict, optional
         With ``adapt``: each head's temperature (``{"plain": T, "adapted": T}``, default 1),
         chosen outside (e.g. leave-one-corpus-out); recorded in the metadata.
@@ -112,7 +114,7 @@ def train_model(model: str, datasets: dict, feature_set, model_dir, *, emotions:
                          speaker_norm=speaker_norm, adapt=adapt, params=params, n_splits=n_splits,
                          random_state=random_state, cross_validate=cross_validate, command=command, progress=progress,
                          plain_params=plain_params, temperatures=temperatures,
-                         augment=augment)
+                         augment=augment, plain_model=plain_model)
 
 
 def fit_estimator(model: str, X, y, groups, *, speaker_norm: bool = False, random_state: int = 0,
@@ -177,10 +179,12 @@ def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, params, 
 
 def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance, speaker_norm, adapt, params,
                   n_splits, random_state, cross_validate, command, progress, plain_params=None, temperatures=None,
-                  augment=None):
+                  augment=None, plain_model=None):
     """Several corpora pooled, weighted by ``balance``, each standardised at the ``adapt`` grain;
     ``(Path, CrossCorpusResult or None, dropped)``."""
-    check_balance(model, balance)
+    plain_model = plain_model or model
+    for name in {model, plain_model}:
+        check_balance(name, balance)
     datasets, emotions, dropped = keep_emotions(datasets, emotions)
     X, y, groups, corpus = pool(datasets)
     result = None
@@ -188,7 +192,7 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
         result = cross_corpus_matrix(model, datasets, [list(datasets)], list(datasets), n_splits=n_splits,
                                      random_state=random_state, speaker_norm=speaker_norm, balance=balance,
                                      adapt=adapt, params=params, progress=progress, feature_set=feature_set,
-                                     command=command, plain_params=plain_params)
+                                     command=command, plain_params=plain_params, plain_model=plain_model)
     X, y, groups, corpus = add_copies((X, y, groups, corpus), augment, emotions)
     weights = training_weights(corpus, y, balance)
     X_fit, adaptation = adapt_training(X, adapt, corpus, groups)
@@ -196,7 +200,7 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
                               sample_weight=weights, params=params)
     if adaptation is not None:
         plain_params = params if plain_params is None else plain_params
-        plain = fit_estimator(model, X, y, groups, speaker_norm=speaker_norm, random_state=random_state,
+        plain = fit_estimator(plain_model, X, y, groups, speaker_norm=speaker_norm, random_state=random_state,
                               sample_weight=weights, params=plain_params)
         estimator = DualPathClassifier.of(plain, adapted_model(estimator, adaptation["pooled"]), temperatures=temperatures)
     corpora = {
@@ -218,8 +222,9 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
     if augment:
         extra["augment"] = augment_metadata(augment)
     if adaptation is not None:
-        heads = {name: {"model_params": dict(head_params or {}), "temperature": estimator.temperatures_[name]}
-                 for name, head_params in (("plain", plain_params), ("adapted", params))}
+        heads = {name: {"model": head_model, "model_params": dict(head_params or {}),
+                        "temperature": estimator.temperatures_[name]}
+                 for name, head_model, head_params in (("plain", plain_model, plain_params), ("adapted", model, params))}
         extra["adaptation"] = adaptation_metadata(
             adapt, adaptation, source=f"the pooled training clips of {POOL_SEPARATOR.join(datasets)}", heads=heads)
     path = save_model(model_dir, estimator, feature_set, metrics=metrics, speaker_norm=speaker_norm, extra=extra,

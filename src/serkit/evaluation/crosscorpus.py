@@ -158,13 +158,13 @@ class CrossCorpusResult:
 
 def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, groups_test, emotions,
                  speaker_norm, sample_weight=None, *, adapt="none", corpus_train=None, params=None, test_grain=None,
-                 plain_params=None):
+                 plain_params=None, plain_model=None):
     """Probabilities of the test clips, by the way the test side is standardised.
 
     ``{"": (proba, classes)}`` without adaptation; with ``adapt`` also ``"fallback"``:
     a clip without statistics of its source, answered as a dual-path model answers it
     (:mod:`serkit.models.dualpath`), by the *plain* head, fitted on the training clips as
-    recorded (``plain_params``, default ``params``), beside ``""``, the adapted head with
+    recorded (``plain_model``, default ``model``, with ``plain_params``, default ``params``), beside ``""``, the adapted head with
     each test source standardised by its own statistics. ``classes`` are the model's;
     :func:`_shared` keeps the shared ``emotions``.
     """
@@ -181,7 +181,8 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
     classes = [str(c) for c in fitted.classes_]
     if adaptation is None:
         return {"": (np.asarray(fitted.predict_proba(X_test)), classes)}
-    plain = make_model(model, random_state=random_state, **((params if plain_params is None else plain_params) or {}))
+    plain = make_model(plain_model or model, random_state=random_state,
+                       **((params if plain_params is None else plain_params) or {}))
     fit_model(plain, X_train, y_train, groups_train, sample_weight=sample_weight)
     # The test side's source: all its clips at the corpus grain, each speaker at the speaker grain.
     test_groups = training_groups(test_grain or adapt, np.zeros(len(groups_test)), groups_test)
@@ -218,7 +219,7 @@ def _with_copies(parts, augment):
 
 
 def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance, adapt="none",
-          params=None, test_grain=None, plain_params=None, augment=None):
+          params=None, test_grain=None, plain_params=None, augment=None, plain_model=None):
     from sklearn.metrics import confusion_matrix, recall_score
 
     test = datasets[test_name]
@@ -253,7 +254,7 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         variants = _fit_predict(model, random_state, X_train, y_train, groups_train, take_rows(test.X, test_idx),
                                 test.groups[test_idx].astype(str), emotions, speaker_norm,
                                 training_weights(corpus_train, y_train, balance), adapt=adapt, corpus_train=corpus_train,
-                                params=params, test_grain=test_grain, plain_params=plain_params)
+                                params=params, test_grain=test_grain, plain_params=plain_params, plain_model=plain_model)
         y_true = test.y[test_idx].astype(str)
         fold_row = {"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
                     "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist()))}
@@ -297,7 +298,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
                         speaker_norm: bool = False, balance: str = "corpus", adapt: str = "none", progress: bool = True,
                         feature_set=None, command: str | None = None, params: dict | None = None,
                         test_grain: str | None = None, plain_params: dict | None = None,
-                        augment: dict | None = None) -> CrossCorpusResult:
+                        augment: dict | None = None, plain_model: str | None = None) -> CrossCorpusResult:
     """Train on each training set, test on each test corpus (see the module docstring).
 
     Parameters
@@ -335,6 +336,8 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         training side's (``corpus``: a model trained per speaker, adapted to a folder).
     plain_params : dict, optional
         With ``adapt``, the plain head's parameters (default ``params``).
+    plain_model : str, optional
+        With ``adapt``, the plain head's model (default ``model``): the heads may be of two families.
     augment : dict of str → serkit.evaluation.Dataset, optional
         Corrupted copies of a corpus's clips (:func:`serkit.evaluation.augmented.augmented_dataset`,
         each copy with its source clip's speaker), added to each fold's training part (both
@@ -357,7 +360,8 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     from serkit.features.adaptation import training_groups
 
     training_groups(adapt, [], [])  # an unknown grain fails now
-    check_balance(model, balance)  # an unknown model or balance fails now, not after the first cell
+    for name in {model, plain_model or model}:
+        check_balance(name, balance)  # an unknown model or balance fails now, not after the first cell
     train_sets = [list(names) for names in (train_sets or [[name] for name in datasets])]
     test_sets = list(test_sets or datasets)
     for name in {n for names in train_sets for n in names} | set(test_sets):
@@ -372,7 +376,7 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     cells = [
         _cell(model, datasets, names, test, n_splits=n_splits, random_state=random_state, speaker_norm=speaker_norm,
               balance=balance, adapt=adapt, params=params, test_grain=test_grain, plain_params=plain_params,
-              augment=augment)
+              augment=augment, plain_model=plain_model)
         for names, test in tqdm(jobs, desc=f"{model} cross-corpus", disable=not progress, file=sys.stderr)
     ]
     corpora = {

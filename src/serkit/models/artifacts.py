@@ -69,6 +69,7 @@ ALLOWED_CLASSES = frozenset({
     "serkit.models.calibration.TemperatureScaled",
     "serkit.models.cnn.CNNClassifier",
     "serkit.models.dense.DenseNetClassifier",
+    "serkit.models.discriminant.ResampledDiscriminant",
     "serkit.models.dualpath.DualPathClassifier",
     "serkit.models.ensemble.SoftVoteClassifier",
     "serkit.models.frame_head.FrameHeadClassifier",

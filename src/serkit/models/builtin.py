@@ -104,6 +104,13 @@ def _logreg_tuned(*, random_state=0, **params):
     return InnerCVTuned(model="logreg", param="C", random_state=random_state, **params)
 
 
+@register_estimator("lda", "linear discriminant analysis, shrunk covariance (weighted by resampling)")
+def _lda(*, random_state=0, **params):
+    from serkit.models.discriminant import ResampledDiscriminant
+
+    return ResampledDiscriminant(random_state=random_state, **params)
+
+
 @register_wrapper(CALIBRATED_SUFFIX)
 def _temperature_scaled(*, model, params, random_state):
     from serkit.models.calibration import TemperatureScaled

@@ -2,7 +2,7 @@
 
 :func:`export_model` walks a fitted model from :func:`serkit.models.make_model` and
 describes it in the steps :mod:`serkit.inference.runtime` runs with numpy: clipping, scaling,
-logistic regression, multilayer perceptrons (scikit-learn's and the PyTorch ``dense``
+logistic regression and linear discriminant analysis, multilayer perceptrons (scikit-learn's and the PyTorch ``dense``
 net, whose weights are numpy arrays already), temperature scaling, soft votes, the two
 heads of a dual-path model (:mod:`serkit.models.dualpath`) and
 frame networks (the CNN and the Whisper frame head, as the ONNX they already carry).
@@ -77,6 +77,7 @@ def _classes(model) -> list[str]:
 
 
 def _step(model, export: Export) -> dict:
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import Pipeline
@@ -102,6 +103,10 @@ def _step(model, export: Export) -> dict:
     if isinstance(model, LogisticRegression):
         if model.coef_.shape[0] != (1 if len(model.classes_) == 2 else len(model.classes_)):
             raise NotExportable("a one-vs-rest logistic regression")
+        return {"op": "logistic", "coef": export.add_array(model.coef_),
+                "intercept": export.add_array(model.intercept_), "classes": _classes(model)}
+    if isinstance(model, LinearDiscriminantAnalysis):
+        # predict_proba is the softmax (two classes: the sigmoid) of decision_function = X @ coef_.T + intercept_.
         return {"op": "logistic", "coef": export.add_array(model.coef_),
                 "intercept": export.add_array(model.intercept_), "classes": _classes(model)}
     if isinstance(model, MLPClassifier):
