@@ -32,7 +32,6 @@ import os
 import select
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading

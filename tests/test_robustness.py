@@ -27,7 +27,7 @@ from conftest import make_tone
 from serkit.core.audio import audio_info, load_audio
 from serkit.cli import main
 from serkit.corpora import read_corpus
-from serkit.core.exceptions import AudioError, ParameterError, SerkitError
+from serkit.core.exceptions import ParameterError, SerkitError
 from serkit.features import extract, extract_corpus, extract_files, get_feature_set
 from serkit.features import spectral
 

@@ -17,7 +17,7 @@ import uvicorn
 from conftest import make_tone
 from fastapi.testclient import TestClient
 from test_inference import SR, make_predictor
-from test_service import assert_error, wav_bytes
+from test_service import wav_bytes
 
 from serkit.core.exceptions import ParameterError
 from serkit.service import create_app

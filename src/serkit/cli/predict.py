@@ -174,12 +174,11 @@ def format_summary(summary: dict, duration: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-    import os
     import sys
     from pathlib import Path
 
     from serkit.core.exceptions import ParameterError
+    from serkit.core.threads import usable_cores
 
     output_format = choose_format(args)
     if args.speaker_from not in (None, "folder") and not args.manifest:
@@ -223,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
         window_s=args.window,
         hop_s=args.hop,
         progress=sys.stderr.isatty(),  # a folder's files, or one long recording's detection and utterances
-        n_jobs=min(8, os.cpu_count() or 1),
+        n_jobs=min(8, usable_cores()),
         segment=args.segment,
         diarize=diarize,
     )

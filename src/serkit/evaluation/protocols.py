@@ -53,7 +53,7 @@ from typing import Callable, Sequence, Union
 import numpy as np
 
 from serkit.core.exceptions import ParameterError
-from serkit.evaluation.dataset import Dataset, ordered_labels
+from serkit.evaluation.dataset import ordered_labels
 from serkit.evaluation.metrics import (
     COVERAGES,
     METRICS,

@@ -40,7 +40,6 @@ Examples
 from __future__ import annotations
 
 import importlib.util
-import math
 from functools import lru_cache
 from pathlib import Path
 
