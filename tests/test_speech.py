@@ -161,9 +161,9 @@ def test_streams_shared_out_over_threads_give_what_one_thread_gives(conversation
     y, _ = conversation
     y = np.concatenate([y] * 3)
     monkeypatch.setattr(speech_module, "STREAM_CHUNKS", 200)  # several streams to share out
-    monkeypatch.setattr(speech_module, "usable_cores", lambda: 2)
+    monkeypatch.setattr(speech_module, "worker_threads", lambda: 2)
     shared, shared_state = speech_module.run_vad(y)
-    monkeypatch.setattr(speech_module, "usable_cores", lambda: 1)
+    monkeypatch.setattr(speech_module, "worker_threads", lambda: 1)
     alone, alone_state = speech_module.run_vad(y)
     np.testing.assert_allclose(shared, alone, atol=1e-6)  # batches of other sizes: rounding only
     np.testing.assert_allclose(shared_state, alone_state, atol=1e-6)  # the stream goes on from the last row's state

@@ -43,7 +43,7 @@ import numpy as np
 from serkit.core.audio import resample
 from serkit.core.exceptions import ArtifactError, AudioError, ParameterError, short_repr
 from serkit.core.once import once
-from serkit.core.threads import usable_cores
+from serkit.core.threads import worker_threads
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
 from serkit.features.ssl import check_layer, error_reason, is_local_encoder, layer_columns, select_hidden_states
 from serkit.core.level import DEFAULT_LEVEL, check_level
@@ -322,7 +322,7 @@ MAX_PARALLEL_ENCODES = 4
 def parallel_encodes() -> int:
     """How many clips this process's encoder runs at once: one per core it may use (at most
     :data:`MAX_PARALLEL_ENCODES`), one in a child process (a batch extraction's or a server's
-    worker: the pool already fills the cores).
+    worker: the pool already fills the cores; :func:`serkit.core.threads.worker_threads`).
 
     CTranslate2 runs one call at a time per replica of a model (its ``inter_threads``):
     with one replica, the threads a predictor encodes windows on wait for each other.
@@ -330,11 +330,7 @@ def parallel_encodes() -> int:
     >>> 1 <= parallel_encodes() <= MAX_PARALLEL_ENCODES
     True
     """
-    import multiprocessing
-
-    if multiprocessing.parent_process() is not None:
-        return 1
-    return min(usable_cores(), MAX_PARALLEL_ENCODES)
+    return min(worker_threads(), MAX_PARALLEL_ENCODES)
 
 
 class CTranslate2Encoder:

@@ -41,7 +41,7 @@ import numpy as np
 
 from serkit.core.exceptions import ArtifactError
 from serkit.core.once import once
-from serkit.core.threads import usable_cores
+from serkit.core.threads import worker_threads
 
 VAD_REQUIREMENT = "silero-vad==6.2.0"
 VAD_PATH = Path(__file__).parents[1] / "data" / "vad" / "silero_vad.onnx"
@@ -317,9 +317,10 @@ def _run_length(flags: np.ndarray) -> np.ndarray:
 def _run_rows_in_threads(windows: np.ndarray, rows: list[np.ndarray],
                          state: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """:func:`_run_rows` with the rows shared out over one thread per core (at most
-    :data:`MAX_VAD_THREADS`; ONNX Runtime runs calls of one session side by side): the first
+    :data:`MAX_VAD_THREADS`, one in a worker process: :func:`serkit.core.threads.worker_threads`;
+    ONNX Runtime runs calls of one session side by side): the first
     group starts from ``state``, the others from zeros; the state after the last row's last chunk."""
-    groups = min(len(rows), usable_cores(), MAX_VAD_THREADS)
+    groups = min(len(rows), worker_threads(), MAX_VAD_THREADS)
     if groups < 2:
         return _run_rows(windows, rows, state)
     from concurrent.futures import ThreadPoolExecutor
