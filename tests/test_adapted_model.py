@@ -101,6 +101,24 @@ def test_batch_adaptation_recovers_a_new_source(model_dir, new_source):
     assert plain != adapted  # the clips as recorded do not place this source
 
 
+def test_an_adapted_batch_is_as_familiar_as_its_clips_as_recorded(model_dir, feature_set, tmp_path):
+    # A training source, adapted: standardised rows sit at the pooled mean, between the sources,
+    # so familiarity must be scored on the clips as recorded, the units of the training statistics.
+    from serkit.core.audio import load_audio
+    from serkit.models.artifacts import load_model
+
+    predictor = load_model(model_dir)
+    files = []
+    for step in STEPS:
+        for take, duration_s in enumerate((1.0, 1.2)):
+            files.append(tmp_path / f"{step}{take}.wav")
+            sf.write(files[-1], tone(120, step, duration_s=duration_s), SR)
+    adapted = [item.result["familiarity"] for item in predictor.predict_batch(files, adapt=True)]
+    recorded = predictor.familiarity.scores(np.array([feature_set.from_audio(load_audio(f, sr=SR)[0], SR) for f in files]))
+    np.testing.assert_allclose(adapted, recorded, atol=1e-3)  # as reported (rounded)
+    assert min(adapted) > 0.05  # its own training clips: familiar
+
+
 def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new_source, tmp_path, capsys):
     from serkit.models.artifacts import load_model
 

@@ -762,7 +762,7 @@ class Predictor:
         with _one_blas_thread():
             features = self._extract([piece for _, piece in windows], name, map)
             [rows] = self._standardise([np.stack(features)], [""], fit_rows=None)
-            probabilities, familiarity = self._predict(list(rows), source=True)
+            probabilities, familiarity = self._predict(list(rows), source=True, as_recorded=self._familiar_units(features))
             return self._assemble(None, [span for span, _ in windows], probabilities, duration=y.shape[-1] / self.sr,
                                   familiarity=familiarity, source=True)
 
@@ -775,10 +775,11 @@ class Predictor:
         if order:
             blocks = self._standardise([np.stack(extracted[i][0]) for i in order], [str(speakers[i]) for i in order])
             for index, block in zip(order, blocks):
-                _, spans, duration = extracted[index]
+                recorded, spans, duration = extracted[index]
 
                 def assemble():
-                    probabilities, familiarity = self._predict(list(block), source=True)
+                    probabilities, familiarity = self._predict(list(block), source=True,
+                                                               as_recorded=self._familiar_units(recorded))
                     return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration,
                                           familiarity=None if familiarity is None else familiarity[1:] if spans else familiarity[0],
                                           source=True)
@@ -837,7 +838,7 @@ class Predictor:
         extracted, failed = self._extract_files(shown, names, None, None, max_duration_s, windows=False)
         check_clip_count(len(extracted), self.adaptation["min_clips"], what="the recordings")
         rows = np.stack([extracted[i][0][0] for i in sorted(extracted)])
-        check_spread(rows, model_statistics(self.estimator).scale, self.adaptation["spread_floor"], what="the recordings")
+        check_spread(rows, model_statistics(self.estimator).scale, self.adaptation["spread_floor"], what="this set of recordings")
         skipped = [BatchItem(names[i], error=outcome["error"]) for i, outcome in sorted(failed.items())]
         return SourceStatistics.of(rows), skipped
 
@@ -879,6 +880,12 @@ class Predictor:
             out.append(rows if statistics is None else reexpress(rows, statistics))
         return out
 
+    def _familiar_units(self, recorded: list) -> np.ndarray | None:
+        """Features as recorded where the familiarity statistics are in those units (an adapted
+        model's are); None for a speaker-normalised model, whose statistics are of the
+        per-speaker standardised features it was trained on."""
+        return None if self.speaker_norm else np.stack(recorded)
+
     def answering(self, source: bool = False):
         """The classifier that answers: a dual-path model's adapted head for features standardised
         by their source's statistics (``source``), else its default head (plain, or adapted once
@@ -894,11 +901,16 @@ class Predictor:
         (a dual-path model after ``serkit adapt``), else ``"none"``."""
         return "source" if (self.adaptation or {}).get("default_head") == "adapted" else "none"
 
-    def _predict(self, features: list, *, source: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    def _predict(self, features: list, *, source: bool = False,
+                 as_recorded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """One ``predict_proba`` call on the features of a few clips or windows (``source``:
-        standardised by their source's statistics), and their familiarity (None without statistics)."""
+        standardised by their source's statistics), and their familiarity (None without statistics),
+        scored on ``as_recorded`` where given: the same rows before a source's standardisation,
+        the units the training statistics are in (standardised rows sit at the pooled mean, between
+        the training corpora, and would all look unfamiliar)."""
         X = self.feature_set.collate(features)
-        familiarity = None if self.familiarity is None else self.familiarity.scores(X)
+        familiar = X if as_recorded is None else np.asarray(as_recorded)
+        familiarity = None if self.familiarity is None else self.familiarity.scores(familiar)
         probabilities = np.asarray(self.answering(source).predict_proba(X), dtype=np.float64)
         if probabilities.shape != (len(features), len(self.emotions)):
             raise SerkitError(
