@@ -222,14 +222,15 @@ def held_out_model(folder: str):
 
 def bench_conversations(predictor, count: int, vad_only: bool = False, held: dict | None = None) -> None:
     """Utterance boundaries and utterance-level UA on the conversations (``vad_only``: the boundaries
-    alone; ``held``: draw each corpus's speakers from these only)."""
+    alone; ``held``: draw each corpus's speakers from these only); an adapted model also answers each
+    conversation adapted to its own utterances (``serkit predict FILE --adapt``)."""
     from serkit.inference.speech import find_speech
 
     for corpus, root in CORPORA.items():
         if not root.is_dir():
             continue
         matched = n_true = n_found = 0
-        truth, together, alone, seconds = [], [], [], 0.0
+        truth, together, alone, adapted, seconds = [], [], [], [], 0.0
         # At the model's rate: RAVDESS resampled to 16 kHz would lose the band above 8 kHz its features use.
         for conversation in build_conversations(corpus, root, count=count, seed=1, sr=predictor.sr,
                                                 speakers=None if held is None else held[corpus]):
@@ -240,6 +241,8 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
                 found = [(s["start"], s["end"]) for s in result["segments"]]
                 together += utterance_emotions(conversation.turns, result["segments"])
                 alone += [predictor.predict_file(turn.path, segment="vad")["emotion"] for turn in conversation.turns]
+                if predictor.adaptation is not None:
+                    adapted += utterance_emotions(conversation.turns, own_utterances_adapted(predictor, conversation))
             m, t, f = boundary_f1([(turn.start, turn.end) for turn in conversation.turns], found)
             matched, n_true, n_found = matched + m, n_true + t, n_found + f
             truth += [turn.emotion for turn in conversation.turns]
@@ -253,7 +256,19 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
             ua_together, ua_alone = unweighted_accuracy(truth, together), unweighted_accuracy(truth, alone)
             line += (f"; utterance-level UA {ua_together:.1%} in the conversations vs {ua_alone:.1%} alone "
                      f"({100 * (ua_together - ua_alone):+.1f} points; target within 2)")
+            if adapted:
+                line += f"; adapted to each conversation's own utterances (--adapt) {unweighted_accuracy(truth, adapted):.1%}"
         print(line)
+
+
+def own_utterances_adapted(predictor, conversation) -> list[dict]:
+    """The segments of ``serkit predict FILE --adapt`` on the conversation: its utterances
+    standardised by their own statistics (none where it has too few utterances)."""
+    with tempfile.TemporaryDirectory(prefix="serkit-bench-") as folder:
+        path = os.path.join(folder, "conversation.wav")
+        sf.write(path, conversation.audio, conversation.sr)
+        [item] = predictor.predict_batch([path], adapt=True, segment="vad")
+    return [] if item.error else item.result["segments"]
 
 
 def bench_agreement(count: int) -> None:

@@ -152,6 +152,39 @@ def test_a_long_recording_is_adapted_on_its_own_windows(model_dir):
     assert item.result["adaptation"] == "source"
 
 
+def test_a_long_recording_is_adapted_on_its_own_utterances(model_dir, tmp_path):
+    # With speech detection (serkit predict's default) the statistics are the utterances', not
+    # the windows' (pauses and all): 4 sentences a take, 4 takes make the 16 an adaptation needs.
+    from test_speech import LONG_MIXED
+
+    from serkit.core.audio import load_audio
+    from serkit.inference.speech import find_speech
+    from serkit.models.artifacts import load_model
+
+    take, _ = load_audio(LONG_MIXED, sr=SR)
+    pause = np.zeros(SR, dtype=np.float32)
+    predictor = load_model(model_dir)
+    for takes, usable in ((4, True), (3, False)):
+        y = np.concatenate([part for _ in range(takes) for part in (take, pause)])
+        path = tmp_path / f"takes{takes}.wav"
+        sf.write(path, y, SR, subtype="FLOAT")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AdaptationWarning)  # four takes of one clip vary little
+            [item] = predictor.predict_batch([path], adapt=True, segment="vad")
+        utterances = find_speech(y, SR).utterances
+        if usable:
+            assert item.result["adaptation"] == "source"
+            np.testing.assert_allclose([(s["start"], s["end"]) for s in item.result["segments"]],
+                                       [(u.start, u.end) for u in utterances], atol=0.033)  # within a chunk
+            assert item.result["speech_seconds"] == pytest.approx(sum(u.speech_s for u in utterances), abs=0.01)
+        else:
+            assert len(utterances) < 16 and "its utterances are the source" in item.error and "at least 16" in item.error
+    silence = tmp_path / "silence.wav"
+    sf.write(silence, np.zeros(20 * SR, dtype=np.float32), SR)
+    [item] = predictor.predict_batch([silence], adapt=True, segment="vad")
+    assert item.result["no_speech"] and item.result["emotion"] is None
+
+
 def test_refusals(model_dir, new_source, tmp_path, capsys):
     from serkit.models.artifacts import load_model, save_model
     from serkit.models import make_model

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--adapt", action="store_true",
         help="adapt the model to these files: their own feature statistics replace the model's (all files one "
-        "source, or one per speaker with --speaker-from; a single file: its timeline windows); needs an adapted "
+        "source, or one per speaker with --speaker-from; a single file: its utterances); needs an adapted "
         "model such as the bundled one and enough clips (docs/adaptation.md)",
     )
     parser.add_argument(

@@ -512,7 +512,7 @@ class Predictor:
                 "give each file's speaker (serkit predict --speaker-from folder|COLUMN)"
             )
         self.timeline_options(window_s, hop_s)  # a bad window, hop or segmentation fails the batch, once
-        check_segment(self.segment if segment is None else segment)
+        segment = check_segment(self.segment if segment is None else segment)
         names = [_source_name(source) for source in sources]
 
         def shown(items):
@@ -525,7 +525,8 @@ class Predictor:
         if adapt:
             self._check_adaptable(sources)
         if adapt and len(sources) == 1:
-            outcomes = [_outcome(names[0], lambda: self._predict_on_own_windows(sources[0], window_s, hop_s, max_duration_s))]
+            outcomes = [_outcome(names[0], lambda: self._predict_on_own_windows(
+                sources[0], window_s, hop_s, max_duration_s, segment=segment, n_jobs=n_jobs, progress=progress))]
         elif adapt or (self.speaker_norm and diarize is None):
             groups = [""] * len(sources) if speakers is None else [str(speaker) for speaker in speakers]
             outcomes = self._predict_standardised(shown(sources), names, groups, window_s, hop_s, max_duration_s)
@@ -601,7 +602,7 @@ class Predictor:
         return self._predict_windows(windows, samples, n_jobs)
 
     def _predict_file_speech(self, source: AudioSource, stream: AudioStream, n_jobs: int, diarize=None,
-                             progress: bool = False) -> dict:
+                             progress: bool = False, adapt: bool = False) -> dict:
         """Voice activity over the file, then its utterances (decoded again when the file is long)."""
         detector = SpeechDetector(self.sr)
         if stream.duration_s is not None and stream.duration_s <= WHOLE_READ_S:
@@ -609,7 +610,7 @@ class Predictor:
             if y.shape[-1] < MIN_SAMPLES:
                 raise AudioError(f"{stream.name}: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
             detector.feed(y)
-            return self._predict_speech(detector.finish(), _Samples([y], stream.name), n_jobs, diarize, progress)
+            return self._predict_speech(detector.finish(), _Samples([y], stream.name), n_jobs, diarize, progress, adapt)
         seen = 0
         with _progress_bar(progress, math.ceil(stream.duration_s or 0) or None, "speech detection", "s") as bar:
             for block in stream.blocks():
@@ -621,12 +622,12 @@ class Predictor:
         if hasattr(source, "seek"):
             source.seek(0)
         with AudioStream(source, sr=self.sr) as again:
-            return self._predict_speech(speech, _Samples(again.blocks(), again.name), n_jobs, diarize, progress)
+            return self._predict_speech(speech, _Samples(again.blocks(), again.name), n_jobs, diarize, progress, adapt)
 
     def _predict_speech(self, speech: Speech, samples: "_Samples", n_jobs: int, diarize=None,
-                        progress: bool = False) -> dict:
+                        progress: bool = False, adapt: bool = False) -> dict:
         """The utterances' emotions (their samples taken from ``samples``; clustered by voice
-        with ``diarize``), or "no speech"."""
+        with ``diarize``; with ``adapt``, standardised by their own statistics), or "no speech"."""
         reason = speech.no_speech_reason()
         if reason is not None:
             return {"emotion": None, "probabilities": None, **_familiarity_fields(None),
@@ -643,7 +644,10 @@ class Predictor:
 
         weights = np.array([u.speech_s for u in speech.utterances])
         with _progress_bar(progress, len(speech.utterances), "utterances", "utterance") as bar:
-            if diarize is None:
+            if adapt:
+                result = self._predict_on_own_pieces(list(utterances()), samples.name, samples.end / sr, n_jobs,
+                                                     what="its utterances", weights=weights, bar=bar)
+            elif diarize is None:
                 result = self._predict_windows(utterances(), samples, n_jobs, weights=weights, bar=bar)
             else:
                 result = self._predict_speakers(list(utterances()), samples, diarize, n_jobs, weights=weights, bar=bar)
@@ -749,22 +753,32 @@ class Predictor:
                 "sources; adapt to each set separately"
             )
 
-    def _predict_on_own_windows(self, source, window_s, hop_s, max_duration_s) -> dict:
-        """One long recording, its windows standardised by their own statistics."""
-        from serkit.features.adaptation import check_clip_count
-
+    def _predict_on_own_windows(self, source, window_s, hop_s, max_duration_s, *, segment: str, n_jobs: int = 1,
+                                progress: bool = False) -> dict:
+        """One long recording standardised by its own statistics: those of its utterances
+        (``segment="vad"``; no speech is "no speech"), or of its audible timeline windows."""
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
+            if segment == "vad":
+                with _one_blas_thread():
+                    return self._predict_file_speech(source, stream, n_jobs, progress=progress, adapt=True)
             self._check_claimed_windows(stream, window_s, hop_s)
             name, y = stream.name, self._checked_clip(stream.read(), stream.name)
         windows = list(self._windows(_Samples([y], name), window_s, hop_s) or [])
-        check_clip_count(len(windows), self.adaptation["min_clips"],
-                         what=f"{name} (one file: its audible timeline windows are the source)")
-        with _one_blas_thread():
-            features = self._extract([piece for _, piece in windows], name, map)
-            [rows] = self._standardise([np.stack(features)], [""], fit_rows=None)
-            probabilities, familiarity = self._predict(list(rows), source=True, as_recorded=self._familiar_units(features))
-            return self._assemble(None, [span for span, _ in windows], probabilities, duration=y.shape[-1] / self.sr,
-                                  familiarity=familiarity, source=True)
+        return self._predict_on_own_pieces(windows, name, y.shape[-1] / self.sr, n_jobs, what="its audible timeline windows")
+
+    def _predict_on_own_pieces(self, pieces: list, name: str, duration: float, n_jobs: int, *, what: str,
+                               weights: np.ndarray | None = None, bar=None) -> dict:
+        """``pieces`` (``(span, samples)``: one recording's utterances or windows) standardised by
+        their own statistics, answered by the adapted head (at least the model's ``min_clips``)."""
+        from serkit.features.adaptation import check_clip_count
+
+        check_clip_count(len(pieces), self.adaptation["min_clips"], what=f"{name} (one file: {what} are the source)")
+        with _mapper(n_jobs) as mapper:
+            features = self._extract([piece for _, piece in pieces], name, mapper, bar)
+        [rows] = self._standardise([np.stack(features)], [""], fit_rows=None, source=name)
+        probabilities, familiarity = self._predict(list(rows), source=True, as_recorded=self._familiar_units(features))
+        return self._assemble(None, [span for span, _ in pieces], probabilities, duration=duration, weights=weights,
+                              familiarity=familiarity, source=True)
 
     def _predict_standardised(self, sources, names, speakers, window_s, hop_s, max_duration_s) -> list[dict]:
         """Whole clips and windows of every file, standardised with their group's statistics
@@ -859,11 +873,13 @@ class Predictor:
                 reasons[i] = str(error)
         return reasons
 
-    def _standardise(self, blocks: list[np.ndarray], groups: list[str], fit_rows: int | None = 1) -> list[np.ndarray]:
+    def _standardise(self, blocks: list[np.ndarray], groups: list[str], fit_rows: int | None = 1,
+                     source: str = "the batch") -> list[np.ndarray]:
         """Each block (a file's feature rows) standardised with its group's statistics,
         learned from the first ``fit_rows`` rows of each block (the whole clip, as in
         training; None: every row). An adapted model gets them back in the units it takes
-        (:func:`serkit.features.adaptation.reexpress`), so its own statistics give way to the group's."""
+        (:func:`serkit.features.adaptation.reexpress`), so its own statistics give way to the group's.
+        ``source`` names an unnamed group in the warning of a batch that varies little."""
         from serkit.features.adaptation import SourceAdapter, check_spread, model_statistics, reexpress
 
         fit = np.concatenate([block[:fit_rows] for block in blocks])
@@ -872,7 +888,7 @@ class Predictor:
         statistics = model_statistics(self.estimator) if self.adaptation else None
         if statistics is not None:
             for group in np.unique(fit_groups):
-                what = f"speaker {group!r}" if group else "the batch"
+                what = f"speaker {group!r}" if group else source
                 check_spread(fit[fit_groups == group], statistics.scale, self.adaptation["spread_floor"], what=what)
         out = []
         for block, group in zip(blocks, groups):
