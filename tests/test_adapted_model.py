@@ -123,7 +123,7 @@ def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new
     from serkit.models.artifacts import load_model
 
     out = tmp_path / "adapted-copy"
-    assert main(["adapt", str(new_source), "--model", str(model_dir), "-o", str(out), "--quiet"]) == 0
+    assert main(["adapt", str(new_source), "--model", str(model_dir), "-o", str(out), "--quiet", "--segment", "fixed"]) == 0  # tones
     assert "16 recordings" in capsys.readouterr().out
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["adaptation"]["statistics"]["n_clips"] == 16
@@ -183,6 +183,36 @@ def test_a_long_recording_is_adapted_on_its_own_utterances(model_dir, tmp_path):
     sf.write(silence, np.zeros(20 * SR, dtype=np.float32), SR)
     [item] = predictor.predict_batch([silence], adapt=True, segment="vad")
     assert item.result["no_speech"] and item.result["emotion"] is None
+
+
+def test_a_file_without_speech_is_answered_and_left_out_of_the_statistics(model_dir, tmp_path):
+    # With speech detection a hum is "no speech", as without --adapt; the speech adapts without it.
+    from test_speech import LONG_MIXED
+
+    from serkit.core.audio import load_audio
+    from serkit.inference.speech import find_speech
+    from serkit.models.artifacts import load_model
+
+    y, _ = load_audio(LONG_MIXED, sr=SR)
+    sentences = [y[round(u.start * SR):round(u.end * SR)] for u in find_speech(y, SR).utterances]
+    pause = np.zeros(SR // 2, dtype=np.float32)
+    files = []
+    for take in range(4):
+        for i, sentence in enumerate(sentences):
+            files.append(tmp_path / f"{take}-{i}.wav")
+            sf.write(files[-1], np.concatenate([pause, sentence * 0.8 ** take, pause]), SR)
+    hum = tmp_path / "hum.wav"
+    sf.write(hum, 0.1 * np.sin(2 * np.pi * 60 * np.arange(4 * SR) / SR).astype(np.float32), SR)
+    predictor = load_model(model_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AdaptationWarning)  # four takes of four sentences vary little
+        items = predictor.predict_batch([*files, hum], adapt=True, segment="vad")
+        with_speech, skipped = predictor.source_statistics([*files, hum], segment="vad")
+        everything, _ = predictor.source_statistics([*files, hum], segment="fixed")
+    assert items[-1].result["no_speech"] and items[-1].result["emotion"] is None
+    assert {item.result["adaptation"] for item in items[:-1]} == {"source"}
+    assert with_speech.n_clips == len(files) and "no speech" in skipped[0].error
+    assert everything.n_clips == len(files) + 1
 
 
 def test_refusals(model_dir, new_source, tmp_path, capsys):

@@ -15,12 +15,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="recordings of one source (a room, a microphone, a speaker or a few): folders are searched")
     parser.add_argument("--model", metavar="MODEL_DIR", help="an adapted model directory or bundled name (default: the bundled one)")
     parser.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="the adapted model directory to write")
+    parser.add_argument("--segment", choices=("vad", "fixed"), default="vad",
+                        help="vad (default): files without speech are left out, as serkit predict answers them "
+                        "'no speech'; fixed: every readable, audible file counts")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.epilog = (parser.epilog or "") + (
         "\n\nThe recordings should hold a mix of emotions, as everyday speech does: statistics of clips that are\n"
         "all one emotion make that emotion look neutral (a warning says when the recordings vary that little).\n"
-        "Refused: fewer clips than the model's minimum, files of different sample rates; silent or unreadable\n"
-        "files are left out with the reason. exit status: 0 written, 1 on an error."
+        "Refused: fewer clips than the model's minimum, files of different sample rates; silent, unreadable\n"
+        "and (--segment vad) speechless files are left out with the reason. exit status: 0 written, 1 on an error."
     )
 
 
@@ -32,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from serkit.cli.evaluate import ensure_writable_dir
     from serkit.cli.predict import collect_files
     from serkit.core.exceptions import ParameterError
+    from serkit.core.threads import usable_cores
 
     files, empty_folders = collect_files(args.paths)
     if not files:
@@ -40,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     if args.model is not None and Path(args.output).resolve() == Path(args.model).resolve():
         raise ParameterError(f"-o {args.output}: write the adapted copy beside the model, not over it")
     ensure_writable_dir(args.output)
-    statistics, skipped = predictor.source_statistics(files, progress=not args.quiet and sys.stderr.isatty())
+    statistics, skipped = predictor.source_statistics(files, progress=not args.quiet and sys.stderr.isatty(),
+                                                      segment=args.segment, n_jobs=min(8, usable_cores()))
     for item in skipped:
         print(f"left out {item.source}: {item.error.removeprefix(item.source + ': ')}", file=sys.stderr)
     source = f"{statistics.n_clips} recordings in {', '.join(str(Path(p)) for p in args.paths)}"

@@ -529,7 +529,8 @@ class Predictor:
                 sources[0], window_s, hop_s, max_duration_s, segment=segment, n_jobs=n_jobs, progress=progress))]
         elif adapt or (self.speaker_norm and diarize is None):
             groups = [""] * len(sources) if speakers is None else [str(speaker) for speaker in speakers]
-            outcomes = self._predict_standardised(shown(sources), names, groups, window_s, hop_s, max_duration_s)
+            outcomes = self._predict_standardised(sources, names, groups, window_s, hop_s, max_duration_s,
+                                                  speech_only=segment == "vad", n_jobs=n_jobs, progress=progress)
         else:
             # Several files: one per thread (most are one utterance), no more threads than cores (each
             # long file holds its own detector's 10 minutes); one file: its utterances share the threads.
@@ -628,11 +629,8 @@ class Predictor:
                         progress: bool = False, adapt: bool = False) -> dict:
         """The utterances' emotions (their samples taken from ``samples``; clustered by voice
         with ``diarize``; with ``adapt``, standardised by their own statistics), or "no speech"."""
-        reason = speech.no_speech_reason()
-        if reason is not None:
-            return {"emotion": None, "probabilities": None, **_familiarity_fields(None),
-                    "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s, "segments": [],
-                    "summary": None, "speakers": None, "adaptation": None, "no_speech": reason}
+        if speech.no_speech_reason() is not None:
+            return _no_speech(speech)
         sr = self.sr
 
         def utterances():
@@ -780,10 +778,13 @@ class Predictor:
         return self._assemble(None, [span for span, _ in pieces], probabilities, duration=duration, weights=weights,
                               familiarity=familiarity, source=True)
 
-    def _predict_standardised(self, sources, names, speakers, window_s, hop_s, max_duration_s) -> list[dict]:
+    def _predict_standardised(self, sources, names, speakers, window_s, hop_s, max_duration_s, *,
+                              speech_only: bool = False, n_jobs: int = 1, progress: bool = False) -> list[dict]:
         """Whole clips and windows of every file, standardised with their group's statistics
-        (a speaker, or the batch as one source)."""
-        extracted, outcomes = self._extract_files(sources, names, window_s, hop_s, max_duration_s)
+        (a speaker, or the batch as one source); with ``speech_only`` a file without speech is
+        answered "no speech" and left out of the statistics."""
+        extracted, outcomes = self._extract_files(sources, names, window_s, hop_s, max_duration_s,
+                                                  speech_only=speech_only, n_jobs=n_jobs, progress=progress)
         outcomes.update({i: {"error": reason} for i, reason in self._too_few_clips(extracted, speakers).items()})
         order = [i for i in extracted if i not in outcomes]
         if order:
@@ -801,32 +802,47 @@ class Predictor:
                 outcomes[index] = _outcome(names[index], assemble)
         return [outcomes[i] for i in range(len(names))]
 
-    def _extract_files(self, sources, names, window_s, hop_s, max_duration_s, *, windows: bool = True):
-        """``(extracted, failed)``: per file index, ``(features of the whole clip then its windows,
-        spans, duration)``, or ``{"error": reason}`` for a file that could not be used."""
-        extracted, failed = {}, {}
+    def _extract_files(self, sources, names, window_s, hop_s, max_duration_s, *, windows: bool = True,
+                       speech_only: bool = False, n_jobs: int = 1, progress: bool = False):
+        """``(extracted, others)``: per file index, ``(features of the whole clip then its windows,
+        spans, duration)``; or the outcome of a file that could not be used (``{"error": reason}``)
+        or, with ``speech_only``, holds no speech (``{"result": …}``, "no speech"). ``n_jobs``
+        files at a time, on threads (``progress``: a bar of the files done)."""
 
         def extract(source, name):
             with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
                 if windows:
                     self._check_claimed_windows(stream, window_s, hop_s)
                 y = self._checked_clip(stream.read(), name)
+            if speech_only:
+                speech = find_speech(y, self.sr)
+                if speech.no_speech_reason() is not None:
+                    return _no_speech(speech)
             pieces = list(self._windows(_Samples([y], name), window_s, hop_s) or []) if windows else []
-            with _one_blas_thread():
-                features = self._extract([y, *(piece for _, piece in pieces)], name, map)
+            features = self._extract([y, *(piece for _, piece in pieces)], name, map)
             return features, [span for span, _ in pieces], y.shape[-1] / self.sr
 
-        for index, (source, name) in enumerate(zip(sources, names)):
-            outcome = _outcome(name, lambda: extract(source, name))
-            if "result" in outcome:
+        with _mapper(max(1, min(n_jobs, usable_cores()))) as mapper, \
+                _progress_bar(progress, len(names), "files", "file") as bar:
+            def extract_one(pair):
+                outcome = _outcome(pair[1], lambda: extract(*pair))
+                bar.update(1)
+                return outcome
+
+            outcomes = list(mapper(extract_one, zip(sources, names)))
+        extracted, others = {}, {}
+        for index, outcome in enumerate(outcomes):
+            if "result" in outcome and isinstance(outcome["result"], tuple):
                 extracted[index] = outcome["result"]
             else:
-                failed[index] = outcome
-        return extracted, failed
+                others[index] = outcome
+        return extracted, others
 
     def source_statistics(self, sources: Sequence[AudioSource], *, max_duration_s: float | None = None,
-                          progress: bool = False):
-        """The statistics of ``sources`` as one source (whole clips), for a saved adaptation.
+                          progress: bool = False, segment: str | None = None, n_jobs: int = 1):
+        """The statistics of ``sources`` as one source (whole clips), for a saved adaptation;
+        with ``segment="vad"`` (default: the predictor's) a file without speech is left out.
+        ``n_jobs``: files read at a time, on threads.
 
         Returns
         -------
@@ -844,16 +860,14 @@ class Predictor:
 
         self._check_adaptable(sources)
         names = [_source_name(source) for source in sources]
-        shown = sources
-        if progress:
-            from tqdm.auto import tqdm
-
-            shown = tqdm(sources, desc="files", unit="file")
-        extracted, failed = self._extract_files(shown, names, None, None, max_duration_s, windows=False)
-        check_clip_count(len(extracted), self.adaptation["min_clips"], what="the recordings")
+        segment = check_segment(self.segment if segment is None else segment)
+        extracted, failed = self._extract_files(sources, names, None, None, max_duration_s, windows=False,
+                                                speech_only=segment == "vad", n_jobs=n_jobs, progress=progress)
+        check_clip_count(len(extracted), self.adaptation["min_clips"], what="this set of recordings")
         rows = np.stack([extracted[i][0][0] for i in sorted(extracted)])
         check_spread(rows, model_statistics(self.estimator).scale, self.adaptation["spread_floor"], what="this set of recordings")
-        skipped = [BatchItem(names[i], error=outcome["error"]) for i, outcome in sorted(failed.items())]
+        skipped = [BatchItem(names[i], error=outcome.get("error") or outcome["result"]["no_speech"])
+                   for i, outcome in sorted(failed.items())]
         return SourceStatistics.of(rows), skipped
 
     def _too_few_clips(self, extracted: dict, speakers: Sequence[str]) -> dict[int, str]:
@@ -1098,6 +1112,13 @@ def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     if shared.any():
         out[shared] = SourceAdapter().fit_transform(X[shared], labels[shared])
     return out
+
+
+def _no_speech(speech: Speech) -> dict:
+    """The answer for a recording without speech: no emotion, the reason."""
+    return {"emotion": None, "probabilities": None, **_familiarity_fields(None),
+            "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s, "segments": [],
+            "summary": None, "speakers": None, "adaptation": None, "no_speech": speech.no_speech_reason()}
 
 
 def _familiarity_fields(value) -> dict:
