@@ -41,7 +41,7 @@ Adapted models (``metadata["adaptation"]``, :mod:`serkit.features.adaptation`) o
 statistics of a source: the pooled training clips, or those a user fitted with
 ``serkit adapt``. ``predict_batch(..., adapt=True)`` uses the batch's own statistics
 instead (one source, or one per speaker with ``speakers``), and a single long recording
-its own windows'. A dual-path model (:mod:`serkit.models.dualpath`, what ``serkit train
+its own utterances' (its windows' with fixed segmentation). A dual-path model (:mod:`serkit.models.dualpath`, what ``serkit train
 --adapt`` writes) answers those with its adapted head, and a clip without statistics of
 its source with its plain head, unless ``serkit adapt`` saved a source's (then its
 adapted head). Every result says which: ``adaptation`` is ``"source"`` (standardised by
@@ -514,14 +514,6 @@ class Predictor:
         self.timeline_options(window_s, hop_s)  # a bad window, hop or segmentation fails the batch, once
         segment = check_segment(self.segment if segment is None else segment)
         names = [_source_name(source) for source in sources]
-
-        def shown(items):
-            if not progress or len(sources) == 1:  # one file shows its own progress
-                return items
-            from tqdm.auto import tqdm
-
-            return tqdm(items, total=len(sources), desc="files", unit="file")
-
         if adapt:
             self._check_adaptable(sources)
         if adapt and len(sources) == 1:
@@ -532,14 +524,13 @@ class Predictor:
             outcomes = self._predict_standardised(sources, names, groups, window_s, hop_s, max_duration_s,
                                                   speech_only=segment == "vad", n_jobs=n_jobs, progress=progress)
         else:
-            # Several files: one per thread (most are one utterance), no more threads than cores (each
-            # long file holds its own detector's 10 minutes); one file: its utterances share the threads.
+            # Several files: one per thread (most are one utterance); one file: its utterances share
+            # the threads, and it shows its own progress.
+            one = len(sources) == 1
             options = {"window_s": window_s, "hop_s": hop_s, "max_duration_s": max_duration_s,
-                       "n_jobs": n_jobs if len(sources) == 1 else 1, "segment": segment, "diarize": diarize,
-                       "progress": progress and len(sources) == 1}
-            with _mapper(max(1, min(n_jobs, len(sources), usable_cores()))) as mapper:
-                outcomes = list(shown(mapper(lambda i: _outcome(names[i], lambda: self.predict_file(sources[i], **options)),
-                                             range(len(sources)))))
+                       "n_jobs": n_jobs if one else 1, "segment": segment, "diarize": diarize, "progress": progress and one}
+            outcomes = _file_outcomes(lambda i: self.predict_file(sources[i], **options), names, n_jobs,
+                                      progress=progress and not one)
         return [BatchItem(name, **outcome) for name, outcome in zip(names, outcomes)]
 
     # -- internals ----------------------------------------------------------------
@@ -822,14 +813,7 @@ class Predictor:
             features = self._extract([y, *(piece for _, piece in pieces)], name, map)
             return features, [span for span, _ in pieces], y.shape[-1] / self.sr
 
-        with _mapper(max(1, min(n_jobs, usable_cores()))) as mapper, \
-                _progress_bar(progress, len(names), "files", "file") as bar:
-            def extract_one(pair):
-                outcome = _outcome(pair[1], lambda: extract(*pair))
-                bar.update(1)
-                return outcome
-
-            outcomes = list(mapper(extract_one, zip(sources, names)))
+        outcomes = _file_outcomes(lambda i: extract(sources[i], names[i]), names, n_jobs, progress=progress)
         extracted, others = {}, {}
         for index, outcome in enumerate(outcomes):
             if "result" in outcome and isinstance(outcome["result"], tuple):
@@ -1029,6 +1013,20 @@ def _progress_bar(enabled: bool, total: float | None, desc: str, unit: str):
 
     with tqdm(total=total, desc=desc, unit=unit, delay=PROGRESS_AFTER_S, leave=False) as bar:
         yield bar
+
+
+def _file_outcomes(work, names: list[str], n_jobs: int, *, progress: bool = False) -> list[dict]:
+    """``_outcome(names[i], lambda: work(i))`` for every file, in order: ``n_jobs`` files at a
+    time on threads, never more than the cores (each long file holds its own detector's
+    10 minutes of audio); ``progress``: a bar of the files done."""
+    with _mapper(max(1, min(n_jobs, len(names), usable_cores()))) as mapper, \
+            _progress_bar(progress, len(names), "files", "file") as bar:
+        def one(i):
+            outcome = _outcome(names[i], lambda: work(i))
+            bar.update(1)
+            return outcome
+
+        return list(mapper(one, range(len(names))))
 
 
 @contextmanager
