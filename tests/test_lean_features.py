@@ -121,7 +121,7 @@ def test_numpy_functions_match_librosa_on_real_clips(ravdess_root):
 
 def test_window_stft_and_fft_lengths_are_scipys():
     for n in (16, 400, 401, 1024, 2048):
-        np.testing.assert_array_equal(spectral._hann_window(n), librosa.filters.get_window("hann", n, fftbins=True))
+        np.testing.assert_array_equal(spectral.hann_window(n), librosa.filters.get_window("hann", n, fftbins=True))
     frames = np.random.default_rng(1).standard_normal((8, 1024))
     np.testing.assert_array_equal(np.fft.rfft(frames, axis=-1), scipy.fft.rfft(frames, axis=-1))
     for n in (1, 2, 7, 97, 1291, 2047, 3001, 1_000_001):

@@ -126,7 +126,7 @@ def check_stft(*, sr: int, n_fft: int, hop_length: int) -> None:
 
 
 @lru_cache(maxsize=8)
-def _hann_window(n_fft: int) -> np.ndarray:
+def hann_window(n_fft: int) -> np.ndarray:
     """The periodic Hann window, float64, bit for bit ``librosa.filters.get_window("hann",
     n_fft, fftbins=True)``: scipy's cosine sum over ``n_fft + 1`` points of
     ``linspace(-pi, pi)``, the last one dropped (a closed formula differs in the last bit)."""
@@ -170,7 +170,7 @@ def stft_magnitude(
     if y.shape[-1] < n_fft:
         raise ParameterError(f"signal of {y.shape[-1]} samples is shorter than n_fft={n_fft}")
     frames = frames_of(y, frame_length=n_fft, hop_length=hop_length)
-    spectrum = np.fft.rfft(frames * _hann_window(n_fft), axis=-1)
+    spectrum = np.fft.rfft(frames * hann_window(n_fft), axis=-1)
     return np.abs(spectrum.astype(np.complex64)).T
 
 

@@ -318,8 +318,8 @@ def _run_rows_in_threads(windows: np.ndarray, rows: list[np.ndarray],
                          state: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """:func:`_run_rows` with the rows shared out over one thread per core (at most
     :data:`MAX_VAD_THREADS`, one in a worker process: :func:`serkit.core.threads.worker_threads`;
-    ONNX Runtime runs calls of one session side by side): the first
-    group starts from ``state``, the others from zeros; the state after the last row's last chunk."""
+    ONNX Runtime runs calls of one session side by side): the first group starts from
+    ``state``, the others from zeros; the state after the last row's last chunk."""
     groups = min(len(rows), worker_threads(), MAX_VAD_THREADS)
     if groups < 2:
         return _run_rows(windows, rows, state)
@@ -371,13 +371,13 @@ def spectral_flux(y16: np.ndarray, chunks: np.ndarray | None = None) -> np.ndarr
     >>> float(np.median(spectral_flux(hum))) < 0.1 < float(np.median(spectral_flux(chatter)))
     True
     """
-    from serkit.features.spectral import frames_of, mel_filters
+    from serkit.features.spectral import frames_of, hann_window, mel_filters
 
     chunks = np.arange(math.ceil(y16.shape[-1] / CHUNK_SAMPLES)) if chunks is None else np.asarray(chunks, dtype=int)
     half = FLUX_N_FFT // 2
     padded = np.pad(np.asarray(y16, dtype=np.float32), (half, half + CHUNK_SAMPLES))
     frames = frames_of(padded, frame_length=FLUX_N_FFT, hop_length=FLUX_HOP)  # frame i centred on sample 128 i
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FLUX_N_FFT) / FLUX_N_FFT)).astype(np.float32)
+    window = hann_window(FLUX_N_FFT).astype(np.float32)
     filters = np.ascontiguousarray(mel_filters(sr=VAD_SR, n_fft=FLUX_N_FFT, n_mels=40).T, dtype=np.float32)
     flux = np.empty(chunks.size, dtype=np.float32)
     for start in range(0, chunks.size, FLUX_PIECE_CHUNKS):
