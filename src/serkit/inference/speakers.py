@@ -304,8 +304,9 @@ def nuisance_directions(vectors: np.ndarray, speakers, count: int = NUISANCE_DIR
 def load_directions(path: Path = DIRECTIONS_PATH, sha256: str = DIRECTIONS_SHA256) -> np.ndarray:
     """The emotion directions file, checked: ``(k, 256)`` float64 orthonormal rows.
 
-    The file is untrusted input: read only if at most :data:`MAX_DIRECTIONS_BYTES` and
-    its SHA-256 is ``sha256``; parsed without pickles; refused unless it holds 1 to 32
+    The file is untrusted input: read once, only if at most :data:`MAX_DIRECTIONS_BYTES`, and
+    parsed (without pickles) only if its SHA-256 is ``sha256``
+    (:func:`serkit.core.files.read_pinned`); refused unless it holds 1 to 32
     finite, orthonormal rows of :data:`EMBEDDING_SIZE` values.
 
     Raises
@@ -313,17 +314,15 @@ def load_directions(path: Path = DIRECTIONS_PATH, sha256: str = DIRECTIONS_SHA25
     ArtifactError
         Missing, too large, altered, or not such an array.
     """
-    from serkit.core.files import sha256_file
+    import io
+
+    from serkit.core.files import read_pinned
 
     path = Path(path)
-    if not path.is_file():
-        raise ArtifactError(f"{path}: missing; reinstall serkit")
-    if path.stat().st_size > MAX_DIRECTIONS_BYTES:
-        raise ArtifactError(f"{path}: {path.stat().st_size} bytes is too large for emotion directions (at most {MAX_DIRECTIONS_BYTES})")
-    if sha256_file(path) != sha256:
-        raise ArtifactError(f"{path}: SHA-256 differs from the shipped emotion directions (altered); reinstall serkit")
+    data = read_pinned(path, sha256, max_bytes=MAX_DIRECTIONS_BYTES, pinned="the shipped emotion directions",
+                       reinstall="reinstall serkit")
     try:
-        directions = np.load(path, allow_pickle=False)
+        directions = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError) as error:
         raise ArtifactError(f"{path}: not a plain numpy array ({error})") from None
     if directions.dtype.kind != "f" or directions.ndim != 2 or directions.shape[1] != EMBEDDING_SIZE or not 1 <= len(directions) <= 32:

@@ -39,7 +39,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from serkit.core.exceptions import ArtifactError
 from serkit.core.once import once
 from serkit.core.threads import worker_threads
 
@@ -47,6 +46,8 @@ VAD_REQUIREMENT = "silero-vad==6.2.0"
 VAD_PATH = Path(__file__).parents[1] / "data" / "vad" / "silero_vad.onnx"
 VAD_SHA256 = "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
 """SHA-256 of ``silero_vad/data/silero_vad.onnx`` in the ``silero-vad`` 6.2.0 wheel."""
+MAX_VAD_BYTES = 16 << 20
+"""Largest VAD file read: 16 MiB (the pinned one is 2.3 MB)."""
 
 VAD_OPERATORS = frozenset({
     "Add", "Cast", "Concat", "Constant", "ConstantOfShape", "Conv", "Equal", "Gather", "Identity", "If",
@@ -187,16 +188,11 @@ def vad_session():
     ArtifactError
         The file is missing or differs from :data:`VAD_REQUIREMENT`'s.
     """
-    import hashlib
-
+    from serkit.core.files import read_pinned
     from serkit.inference.runtime import onnx_session
 
-    if not VAD_PATH.is_file():
-        raise ArtifactError(f"{VAD_PATH}: missing; reinstall serkit")
-    network = VAD_PATH.read_bytes()
-    if hashlib.sha256(network).hexdigest() != VAD_SHA256:
-        raise ArtifactError(f"{VAD_PATH}: SHA-256 differs from {VAD_REQUIREMENT}'s (altered or another version); "
-                            "reinstall serkit")
+    network = read_pinned(VAD_PATH, VAD_SHA256, max_bytes=MAX_VAD_BYTES, pinned=f"{VAD_REQUIREMENT}'s",
+                          reinstall="reinstall serkit")
     return onnx_session(network)
 
 
