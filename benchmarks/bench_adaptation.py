@@ -58,7 +58,7 @@ model's (extracted for all 3276 clips on first use); ``featsets`` compares issue
     nice -n 10 python benchmarks/bench_adaptation.py --part headline --feature-set functionals+egemaps
 
 Features come through serkit's cache (``$SERKIT_CACHE_DIR`` or the user cache): the
-first run extracts ``whisper+functionals`` for both corpora (3276 clips).
+first run extracts :data:`FEATURE_SET` for both corpora (3276 clips).
 """
 
 from __future__ import annotations
@@ -74,7 +74,9 @@ import numpy as np
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
-FEATURE_SET = "whisper+functionals"
+FEATURE_SET = "whisper-layers+functionals"
+"""The bundled model's features: every hidden state of Whisper tiny.en (``--part layers`` chose them)
+beside the functionals; ``whisper+functionals`` (the encoder's output only) before 6 December 2026."""
 MODEL = "logreg"
 C_VALUES = (0.003, 0.01, 0.03, 0.1)
 """The adapted head's C: chosen on the development split with its grain."""
@@ -82,9 +84,10 @@ PLAIN_C_VALUES = (0.003, 0.01, 0.03, 0.1)
 """The plain head's C: chosen on the development split by the single-clip UA."""
 CHOSEN = ("corpus", "corpus", 0.003, 0.003)
 """(adapt, balance, C of the adapted head, C of the plain head) as ``--part select`` chose them."""
-TEMPERATURE = "loco"
-"""The bundled model's temperatures: ``loco`` (each head's, fitted leave-one-corpus-out between
-its training corpora) if ``--part calibrate`` kept them on the development split, else ``none``."""
+TEMPERATURE = {"plain": "inner", "adapted": "loco"}
+"""Each head's temperature in the bundled model, as ``--part calibrate --augment all`` kept it on the
+development split: ``loco`` (fitted leave-one-corpus-out between its training corpora), ``inner``
+(on inner speaker folds of the training clips) or ``none``."""
 DEV_SPEAKERS = {"ravdess": 10, "nemo": 5}
 """The first N speakers (sorted) of each corpus form the development split."""
 FEATURE_SET_CANDIDATES = ("whisper+functionals", "whisper", "whisper+egemaps", "whisper+functionals+egemaps",
@@ -350,6 +353,70 @@ def beats_baseline(candidate, cells, baseline):
     return bool(gain >= margin - 1e-9 and min(cells[key] - baseline[key] for key in baseline) >= -0.02)
 
 
+HEAD_GRIDS = {"plain": PLAIN_C_VALUES, "adapted": C_VALUES}
+
+
+def head_choices(dev, label: str) -> dict:
+    """Both heads on the development split ``dev``, each at the C ``select``'s rule picks from
+    its grid (:data:`HEAD_GRIDS`: best dev mean, within half a point the smaller C), printed
+    on a line per head: ``{head: {"C", "cells", "mean", "means_by_C"}}``."""
+    by_C = {C: development_scores(dev, (CHOSEN[0], CHOSEN[1], C, C)) for C in sorted(set(C_VALUES) | set(PLAIN_C_VALUES))}
+    found = {}
+    for head, grid in HEAD_GRIDS.items():
+        means = {C: float(np.mean(list(by_C[C][head].values()))) for C in grid}
+        C = min(c for c in grid if means[c] >= max(means.values()) - 0.005)
+        found[head] = {"C": C, "cells": by_C[C][head], "mean": means[C], "means_by_C": means}
+        print(f"{label:<28} {head:<8} C {C:<6} "
+              + "  ".join(f"{key} {100 * ua:.1f}" for key, ua in by_C[C][head].items())
+              + f"  → mean {100 * means[C]:.1f}  (by C: " + ", ".join(f"{c} {100 * m:.1f}" for c, m in means.items()) + ")",
+              flush=True)
+    return found
+
+
+LAYER_CANDIDATES = (0, 1, 2, 3, "all")
+"""Hidden states of the default encoder tried for the bundled model (``--part layers``,
+``whisper-layers``): after 0 … 3 of its 4 transformer layers, and every state pooled side by side
+(the embedding, after each layer, the output); the output alone is the baseline."""
+LAYER_BASELINE = "whisper+functionals"
+"""The bundled model's features before ``--part layers`` chose: the encoder's output (CTranslate2, int8)."""
+
+
+def part_layers(cache_dir=None, n_jobs=1) -> dict:
+    """Which hidden state of the default encoder the bundled model hears, on the development
+    split: ``whisper-middle+functionals`` at each of :data:`LAYER_CANDIDATES` against the
+    encoder's output (:data:`LAYER_BASELINE`), both heads at their C grids (:func:`head_choices`).
+
+    The rule, fixed before the pooled alternatives were scored (see docs/results.md): one
+    candidate serves both heads (a clip is encoded once); of those that pass
+    :func:`beats_baseline` for both heads, the highest average of the heads' dev means, and
+    within half a point of it the one that runs the fewest layers. The test speakers are
+    neither extracted nor looked at.
+    """
+    from serkit.features import get_feature_set
+
+    def label(layer):
+        return "every state" if layer == "all" else f"state after {layer} layers"
+
+    def layers_run(layer):
+        return 4 if layer == "all" else layer
+
+    print(f"\ndevelopment split, user-visible UA (%) per cell; adapted head: adapt {CHOSEN[0]}, balance {CHOSEN[1]}")
+    table = {LAYER_BASELINE: head_choices(load_development(LAYER_BASELINE, cache_dir, n_jobs), LAYER_BASELINE)}
+    for layer in LAYER_CANDIDATES:
+        feature_set = get_feature_set("whisper-layers+functionals", whisper={"layer": layer})
+        table[layer] = head_choices(load_development(feature_set, cache_dir, n_jobs), label(layer))
+    passing = [layer for layer in LAYER_CANDIDATES
+               if all(beats_baseline("whisper", table[layer][head]["cells"], table[LAYER_BASELINE][head]["cells"])
+                      for head in HEAD_GRIDS)]
+    average = {layer: float(np.mean([table[layer][head]["mean"] for head in HEAD_GRIDS])) for layer in passing}
+    chosen = min((layer for layer in passing if average[layer] >= max(average.values()) - 0.005), key=layers_run, default=None)
+    print(f"passing the rule for both heads: {passing or 'none'}; average of the heads' means: "
+          + ", ".join(f"{label(layer)} {100 * mean:.1f}" for layer, mean in average.items()) + " → "
+          + (f"{label(chosen)} (" + ", ".join(f"{head} C {table[chosen][head]['C']}" for head in HEAD_GRIDS) + ")"
+             if chosen is not None else f"{LAYER_BASELINE} kept"))
+    return {"table": {str(key): value for key, value in table.items()}, "chosen": chosen}
+
+
 def part_feature_sets(cache_dir=None, n_jobs=1) -> dict:
     """Issue 18: each of :data:`FEATURE_SET_CANDIDATES` with both heads on the development
     split, each head's C chosen as ``select`` chooses it (best dev mean, within half a point
@@ -357,24 +424,13 @@ def part_feature_sets(cache_dir=None, n_jobs=1) -> dict:
     the set :func:`beats_baseline` keeps (the highest dev mean of those that pass), else the
     baseline. The test speakers are neither extracted nor looked at."""
     sources = {source: load_development(source, cache_dir, n_jobs) for source in FEATURE_SOURCES}
-    grids = {"plain": PLAIN_C_VALUES, "adapted": C_VALUES}
     table = {}
     print(f"\ndevelopment split, user-visible UA (%) per cell; adapted head: adapt {CHOSEN[0]}, balance {CHOSEN[1]}")
     for candidate in FEATURE_SET_CANDIDATES:
-        dev = cut_feature_set(sources, candidate)
-        by_C = {C: development_scores(dev, (CHOSEN[0], CHOSEN[1], C, C)) for C in sorted(set(C_VALUES) | set(PLAIN_C_VALUES))}
-        table[candidate] = {}
-        for head, grid in grids.items():
-            means = {C: float(np.mean(list(by_C[C][head].values()))) for C in grid}
-            C = min(c for c in grid if means[c] >= max(means.values()) - 0.005)
-            table[candidate][head] = {"C": C, "cells": by_C[C][head], "mean": means[C], "means_by_C": means}
-            print(f"{candidate:<28} {head:<8} C {C:<6} "
-                  + "  ".join(f"{key} {100 * ua:.1f}" for key, ua in by_C[C][head].items())
-                  + f"  → mean {100 * means[C]:.1f}  (by C: " + ", ".join(f"{c} {100 * m:.1f}" for c, m in means.items()) + ")",
-                  flush=True)
+        table[candidate] = head_choices(cut_feature_set(sources, candidate), candidate)
     baseline = FEATURE_SET_CANDIDATES[0]
     chosen = {}
-    for head in grids:
+    for head in HEAD_GRIDS:
         passing = [c for c in FEATURE_SET_CANDIDATES[1:] if beats_baseline(c, table[c][head]["cells"], table[baseline][head]["cells"])]
         chosen[head] = max(passing, key=lambda c: table[c][head]["mean"], default=baseline)
         print(f"{head} head: passing the rule {passing or 'none'} → {chosen[head]} (C {table[chosen[head]][head]['C']})")
@@ -982,7 +1038,7 @@ def part_robust(datasets, config, n_actors=4, feature_set=FEATURE_SET) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=("spread", "select", "featsets", "families", "calibrate", "plain", "clips",
+    parser.add_argument("--part", nargs="+", choices=("spread", "select", "featsets", "layers", "families", "calibrate", "plain", "clips",
                                                      "headline", "robust", "transfer-calibration"),
                         default=["spread", "select", "clips", "headline"])
     parser.add_argument("--config", nargs="+", metavar="ADAPT BALANCE C [PLAIN_C]",
@@ -1024,6 +1080,8 @@ def main(argv=None) -> int:
         chosen = results["select"]["chosen"] if args.config is None else chosen
     if "featsets" in args.part:
         results["featsets"] = part_feature_sets(args.cache_dir)
+    if "layers" in args.part:
+        results["layers"] = part_layers(args.cache_dir, n_jobs=2)
     if "families" in args.part:
         results["families"] = part_families(datasets)
     if "calibrate" in args.part:

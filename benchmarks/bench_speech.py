@@ -198,7 +198,7 @@ def held_out_model(folder: str):
     """The bundled recipe (``bench_adaptation.CHOSEN``; no corrupted copies or temperatures,
     which move no argmax much and none respectively) trained without the :data:`HELD_OUT`
     speakers, saved in ``folder``; returns ``(predictor, {corpus: held-out speakers})``."""
-    from bench_adaptation import CHOSEN
+    from bench_adaptation import CHOSEN, FEATURE_SET
 
     from serkit.corpora import read_corpus
     from serkit.evaluation import dataset_from_extraction
@@ -212,7 +212,7 @@ def held_out_model(folder: str):
         speakers = sorted(set(table.table["speaker"].astype(str)))
         held[corpus] = speakers[-HELD_OUT[corpus]:]
         table.table = table.table[~table.table["speaker"].astype(str).isin(held[corpus])].reset_index(drop=True)
-        extraction = extract_corpus(table, "whisper+functionals", n_jobs=1)
+        extraction = extract_corpus(table, FEATURE_SET, n_jobs=1)
         datasets[corpus], feature_set = dataset_from_extraction(table, extraction)
     adapt, balance, C, plain_C = CHOSEN
     train_model("logreg", datasets, feature_set, folder, balance=balance, adapt=adapt, params={"C": C},
@@ -317,7 +317,7 @@ def write_hour(path: str, minutes: float) -> None:
             seed += 1
 
 
-def bench_hour(predictor, minutes: float) -> None:
+def bench_hour(predictor, minutes: float, model: str | None = None) -> None:
     from serkit.core.audio import AudioStream
     from serkit.inference.speech import SpeechDetector
 
@@ -332,8 +332,8 @@ def bench_hour(predictor, minutes: float) -> None:
         speech = detector.finish()
         vad_s = time.perf_counter() - started
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "serkit", "predict", path, "--json"], capture_output=True,
-                              text=True, check=False)
+        done = subprocess.run([sys.executable, "-m", "serkit", "predict", path, "--json", *(["--model", model] if model else [])],
+                              capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(f"serkit predict failed: {done.stderr[-2000:]}")
@@ -352,12 +352,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="at most this many clips per corpus")
     parser.add_argument("--vad-only", action="store_true", help="corpora, conversations: voice activity alone (refusals, boundaries), no emotion")
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the 'hour'")
+    parser.add_argument("--model", help="a model directory or bundled name (default: the bundled one)")
     parser.add_argument("--held-out", action="store_true",
                         help="conversations: only the last speakers of each corpus, predicted by the recipe trained without them")
     args = parser.parse_args()
     from serkit.models.artifacts import load_model
 
-    predictor, held = load_model(), None
+    predictor, held = load_model(args.model), None
     if args.held_out:
         folder = tempfile.mkdtemp(prefix="serkit-held-out-")
         predictor, held = held_out_model(folder)
@@ -374,7 +375,7 @@ def main() -> None:
         elif part == "agreement":
             bench_agreement(args.conversations)
         else:
-            bench_hour(predictor, args.minutes)
+            bench_hour(predictor, args.minutes, args.model)
         print(f"  ({part}: {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f} at the end)", flush=True)
 
 

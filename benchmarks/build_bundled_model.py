@@ -3,8 +3,8 @@
 The configuration is the one ``benchmarks/bench_adaptation.py --part select`` chose on its
 development split (the adapted head's grain and C, the balance, the plain head's C), each head's
 classifier family as ``--part families`` adopted it there (``HEAD_FAMILIES``) and the
-temperatures ``--part calibrate`` kept (fitted here on leave-one-corpus-out probabilities
-between the two training corpora); pass ``--config`` / ``--families`` / ``--temperature`` to build another.
+temperatures ``--part calibrate`` kept (each head's fitted here as it chose: on leave-one-corpus-out
+probabilities between the two training corpora, or on inner speaker folds of the pooled clips); pass ``--config`` / ``--families`` / ``--temperature`` to build another.
 Features come through serkit's cache, so a rebuild after a merge (say, to add statistics
 to the export) only refits: about a minute on two cores once the features are cached.
 
@@ -28,9 +28,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
-FEATURE_SET = "whisper+functionals"
-from bench_adaptation import (CHOSEN, FAMILIES, HEAD_FAMILIES, TEMPERATURE, head_model,  # noqa: E402  (benchmarks/ is on the path)
-                              loco_temperature)
+from bench_adaptation import (CHOSEN, FAMILIES, FEATURE_SET, HEAD_FAMILIES, TEMPERATURE,  # noqa: E402  (benchmarks/ is on the path)
+                              _rows, head_model, inner_temperature, loco_temperature)
+
+TEMPERATURE_MODES = ("loco", "inner", "none")
 
 LICENSE = """# Training data of the bundled default model
 
@@ -86,9 +87,11 @@ def main(argv=None) -> int:
                         choices=[name for name, members in FAMILIES.items() if len(members) == 1],
                         help="each head's classifier family, a one-member bench_adaptation.FAMILIES label "
                              f"(default: {HEAD_FAMILIES['plain']} {HEAD_FAMILIES['adapted']}; logreg takes its C from --config)")
-    parser.add_argument("--temperature", choices=("loco", "none"), default=TEMPERATURE,
-                        help="each head's temperature: fitted leave-one-corpus-out between the training corpora, or none "
-                             f"(default: {TEMPERATURE}, what --part calibrate kept)")
+    parser.add_argument("--temperature", nargs=2, metavar=("PLAIN", "ADAPTED"), choices=TEMPERATURE_MODES,
+                        default=[TEMPERATURE["plain"], TEMPERATURE["adapted"]],
+                        help="each head's temperature: fitted leave-one-corpus-out between the training corpora (loco), on "
+                             "3 inner speaker folds of the pooled training clips (inner), or none (default: "
+                             f"{TEMPERATURE['plain']} {TEMPERATURE['adapted']}, what --part calibrate kept)")
     parser.add_argument("--eval", action="store_true", help="store the pooled model's speaker folds on each corpus (5) in the metadata")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--augment", metavar="KIND[,KIND…]",
@@ -114,15 +117,22 @@ def main(argv=None) -> int:
         if args.augment:
             augment[name] = augmented_dataset(table, args.augment, feature_set, fraction=args.augment_fraction,
                                               cache_dir=args.cache_dir, progress=sys.stderr.isatty())
-    temperatures = None
-    if args.temperature == "loco":
-        temperatures = {head: round(loco_temperature(datasets, head, config, augment, families), 4)
-                        for head in ("plain", "adapted")}
-        print(f"temperatures (leave-one-corpus-out between the training corpora"
-              f"{', each trained with its copies' if augment else ''}): {temperatures}")
+    modes = dict(zip(("plain", "adapted"), args.temperature))
+    pooled = _rows(datasets, {name: range(len(data.y)) for name, data in datasets.items()})
+
+    def temperature(head: str) -> float:
+        if modes[head] == "loco":
+            return loco_temperature(datasets, head, config, augment, families)
+        if modes[head] == "inner":
+            return inner_temperature(*pooled, head, config, copies=augment, families=families)
+        return 1.0
+
+    temperatures = {head: round(float(temperature(head)), 4) for head in ("plain", "adapted")}
+    print(f"temperatures ({', '.join(f'{head} {mode}' for head, mode in modes.items())}"
+          f"{'; each fit with its copies' if augment else ''}): {temperatures}")
     command = shlex.join(["python", "benchmarks/build_bundled_model.py", "--config", *map(str, config),
                           "--families", families["plain"], families["adapted"],
-                          "--temperature", args.temperature, *(["--eval"] if args.eval else []),
+                          "--temperature", *args.temperature, *(["--eval"] if args.eval else []),
                           *(["--augment", args.augment, "--augment-fraction", str(args.augment_fraction)] if args.augment else []),
                           "-o", _shown(args.output)])
     path, result, _ = train_model(model, datasets, feature_set, args.output, balance=balance, adapt=adapt,

@@ -17,7 +17,7 @@ def predictor():
 
 
 def test_default_is_the_multi_corpus_adapted_model(predictor):
-    assert predictor.feature_set.name == "whisper+functionals"
+    assert predictor.feature_set.name == "whisper-layers+functionals"  # every hidden state of the encoder
     assert predictor.metadata["model"] == "logreg"
     corpora = predictor.metadata["corpus"]["corpora"]
     assert set(corpora) == {"ravdess", "nemo"}
@@ -38,6 +38,11 @@ def test_the_ravdess_only_model_stays_loadable_by_name():
     assert predictor.metadata["model"] == "logreg-tuned+calibrated"
     assert predictor.metadata["metrics"]["summary"]["unweighted_accuracy"]["mean"] > 0.68
     assert predictor.adaptation is None
+
+
+def test_the_multi_corpus_model_on_the_encoder_output_stays_loadable_by_name():
+    predictor = load_model("whisper-multicorpus-v1")
+    assert predictor.feature_set.name == "whisper+functionals" and predictor.adaptation["default_head"] == "plain"
 
 
 def test_default_records_its_encoder(predictor):

@@ -224,7 +224,8 @@ def test_noise_floor_is_the_fresh_draw(monkeypatch):
 
 
 def test_prediction_features_import_no_heavy_module():
-    """``whisper+functionals`` (and ``logmel``) from ``serkit.features`` in a fresh interpreter."""
+    """``whisper+functionals``, the bundled model's ``whisper-layers+functionals`` (and ``logmel``) from
+    ``serkit.features`` in a fresh interpreter."""
     pytest.importorskip("ctranslate2")
     code = textwrap.dedent(
         f"""
@@ -234,6 +235,7 @@ def test_prediction_features_import_no_heavy_module():
 
         y = (0.1 * np.sin(2 * np.pi * 180 * np.arange(32000) / 16000)).astype(np.float32)
         get_feature_set("whisper+functionals").from_audio(y, 16000)
+        get_feature_set("whisper-layers+functionals").from_audio(y, 16000)
         get_feature_set("functionals").from_audio(y, 22050)
         get_feature_set("logmel", trim_db=30.0).from_audio(y, 16000)
         print(",".join(name for name in {HEAVY!r} if name in sys.modules))

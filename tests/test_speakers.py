@@ -84,11 +84,16 @@ def test_diarization_error_rate_takes_the_best_mapping():
 
 @needs_encoder
 def test_an_altered_encoder_is_refused(monkeypatch):
-    speakers.embedder_path.cache_clear()
     monkeypatch.setattr(speakers, "EMBEDDER_SHA256", "0" * 64)
     with pytest.raises(ArtifactError, match="SHA-256 differs"):
-        speakers.embedder_path()
-    speakers.embedder_path.cache_clear()
+        speakers.SpeakerEmbedder().embed([np.zeros(16000, dtype=np.float32)])
+
+
+@needs_encoder
+def test_an_oversized_encoder_file_is_not_read(monkeypatch):
+    monkeypatch.setattr(speakers, "MAX_EMBEDDER_BYTES", 1024)
+    with pytest.raises(ArtifactError, match="too large"):
+        speakers.embedder_bytes()
 
 
 @needs_encoder

