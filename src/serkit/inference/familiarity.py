@@ -156,7 +156,7 @@ def _fit_statistics(X: np.ndarray, y, n_components: int, discriminant_components
     scale = X.std(axis=0)
     scale[scale < _TINY] = 1.0
     Z = (X - mean) / scale
-    _, singular, vt = np.linalg.svd(Z, full_matrices=False)
+    singular, vt = _principal_axes(Z)
     k = min(n_components, len(singular) - 1, X.shape[1])
     variances = np.maximum(singular[:k] ** 2 / max(len(X) - 1, 1), _TINY)
     projected = Z @ vt[:k].T
@@ -168,6 +168,27 @@ def _fit_statistics(X: np.ndarray, y, n_components: int, discriminant_components
     if y is not None:
         statistics.update(_fit_discriminant(Z, np.asarray(y), vt, discriminant_components), weight=float(weight))
     return statistics
+
+
+def _principal_axes(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(singular values, principal directions)`` of ``Z``, largest first: what
+    ``np.linalg.svd(Z, full_matrices=False)`` gives (up to each direction's sign), from the
+    eigenvectors of the Gram matrix in the smaller dimension (the bundled model's 6552 × 5313
+    features on two cores: 39 s, where the SVD took 115 s).
+
+    >>> Z = np.random.default_rng(0).normal(size=(30, 5))
+    >>> s, vt = _principal_axes(Z)
+    >>> bool(np.allclose(s, np.linalg.svd(Z, compute_uv=False)))
+    True
+    """
+    n, d = Z.shape
+    values, vectors = np.linalg.eigh(Z.T @ Z if n >= d else Z @ Z.T)
+    order = np.argsort(values)[::-1]
+    singular = np.sqrt(np.maximum(values[order], 0.0))
+    if n >= d:
+        return singular, vectors[:, order].T
+    directions = vectors[:, order].T @ Z
+    return singular, directions / np.maximum(singular, _TINY)[:, None]
 
 
 def _fit_discriminant(Z: np.ndarray, y: np.ndarray, vt: np.ndarray, n_components: int) -> dict:
