@@ -6,6 +6,7 @@ tested on whole clips and on their speech (first to last utterance found by the 
 0, 0.25, 0.5 and 1 s of context. Prints UA (mean ± std over the folds).
 
     nice -n 10 python benchmarks/bench_heard_context.py          # ~6 min on 2 quiet cores
+    nice -n 10 python benchmarks/bench_heard_context.py --feature-set whisper-layers+functionals   # the bundled model's
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess-speech
 CONTEXTS = (0.0, 0.25, 0.5, 1.0)
 
 
-def clip_features(path: str) -> dict:
+def clip_features(path: str, feature_set_name: str = "whisper+functionals") -> dict:
     """The clip's features whole and with each context around its speech."""
     from serkit.core.audio import load_audio
     from serkit.features import get_feature_set
     from serkit.inference.speech import find_speech
 
-    feature_set = get_feature_set("whisper+functionals")
+    feature_set = get_feature_set(feature_set_name)
     y, sr = load_audio(path, sr=feature_set.sr)
     speech = find_speech(y, sr)
     start, end = (speech.utterances[0].start, speech.utterances[-1].end) if speech.utterances else (0.0, len(y) / sr)
@@ -38,6 +39,12 @@ def clip_features(path: str) -> dict:
 
 
 def main() -> int:
+    import argparse
+    from functools import partial
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feature-set", default="whisper+functionals", help="the features (default: whisper+functionals)")
+    args = parser.parse_args()
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedGroupKFold
@@ -48,7 +55,7 @@ def main() -> int:
 
     table = read_corpus("ravdess", ROOT).table
     with Pool(2) as pool:
-        rows = pool.map(clip_features, [str(ROOT / p) for p in table["path"]], chunksize=8)
+        rows = pool.map(partial(clip_features, feature_set_name=args.feature_set), [str(ROOT / p) for p in table["path"]], chunksize=8)
     X = {key: np.stack([row[key] for row in rows]) for key in rows[0]}
     y, groups = table["label"].astype(str).to_numpy(), table["speaker"].astype(str).to_numpy()
     folds = list(StratifiedGroupKFold(5, shuffle=True, random_state=0).split(X["whole"], y, groups))
