@@ -325,6 +325,8 @@ def test_the_onnx_network_gives_every_hidden_state_of_transformers(tiny_whisper,
     assert every.shape == (4, 50, 16)  # the embedding, after each of the 2 layers, the output
     for ours, theirs in ((0, 0), (1, 1), (3, 2)):
         np.testing.assert_allclose(every[ours], states[theirs][0].numpy(), atol=2e-5, rtol=1e-4)
+    last = onnx_session(whisper.encoder_network(variables, -1)).run(None, {"mel": S[None]})[0]
+    np.testing.assert_allclose(last, states[2].numpy(), atol=2e-5, rtol=1e-4)  # -1: the output, from the end
     with pytest.raises(ParameterError, match="2 layers"):
         whisper.encoder_network(variables, 3)
     import onnx

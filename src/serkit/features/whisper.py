@@ -350,8 +350,8 @@ def encoder_network(variables: dict[str, np.ndarray], layer) -> bytes:
 
     - ``layer=k`` (an int): one state, the residual stream after ``k`` transformer layers (the
       convolutions' output plus the positions for 0), or, for ``k`` = all of them, the encoder's
-      output (after its last layer norm), as in ``transformers``' ``hidden_states``; only the
-      first ``k`` layers run;
+      output (after its last layer norm), as in ``transformers``' ``hidden_states`` (negative
+      ``k`` counts from its end: -1 is the output); only the first ``k`` layers run;
     - ``layer="all"``: every state the encoder computes, in order: the embedding, the stream after
       each layer (the last before the final norm, too), then the output; ``n_layers + 2`` states.
 
@@ -365,6 +365,8 @@ def encoder_network(variables: dict[str, np.ndarray], layer) -> bytes:
     total = sum(name.endswith("/ffn/linear_0/bias") for name in variables)
     every = layer == "all"
     n_layers = total if every else layer
+    if not every and isinstance(n_layers, (int, np.integer)) and n_layers < 0:
+        n_layers += total + 1  # negative: from the end of the total + 1 states, as hidden_states counts
     if not every and not (isinstance(n_layers, (int, np.integer)) and 0 <= n_layers <= total):
         raise ParameterError(f"the encoder has {total} layers; cannot stop after {layer!r}")
     hidden = variables["encoder/conv1/bias"].shape[0]
@@ -548,12 +550,10 @@ class OnnxEncoder:
 
     def __init__(self, layer):
         variables = encoder_variables(_bundled_model_bin(bundled_model_dir(ctranslate2=False) / "model.bin"))
-        n_layers = sum(name.endswith("/ffn/linear_0/bias") for name in variables)
         from serkit.core.onnx_networks import onnx_session
 
-        self.n_states = n_layers + 2 if layer == "all" else 1
-        stop = layer if layer == "all" or layer >= 0 else layer + n_layers + 1
-        self._session = onnx_session(encoder_network(variables, stop))
+        self._session = onnx_session(encoder_network(variables, layer))
+        self.n_states = int(self._session.get_outputs()[0].shape[0])  # fixed by the network: 1, or every state
         self.n_mels = int(variables["encoder/conv1/weight"].shape[1])
         self.hidden_size = int(variables["encoder/conv1/bias"].shape[0])
 
