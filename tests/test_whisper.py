@@ -335,6 +335,24 @@ def test_the_onnx_network_gives_every_hidden_state_of_transformers(tiny_whisper,
         onnx.checker.check_model(onnx.load_from_string(whisper.encoder_network(variables, layer)), full_check=True)
 
 
+def test_float16_weights_are_cast_in_the_network_exactly(tiny_whisper, clip):
+    # As the pinned tiny.en stores them: written as float16 and cast once at load, the same
+    # outputs bit for bit as the weights cast to float32 by numpy, in fewer bytes (half the weights').
+    import onnx
+
+    from serkit.core.onnx_networks import onnx_session
+
+    S = whisper_log_mel(clip)[:, :100]
+    half = {name: value.astype(np.float16) if value.dtype == np.float32 else value
+            for name, value in _variables_of(tiny_whisper).items()}
+    widened = {name: value.astype(np.float32) if value.dtype == np.float16 else value for name, value in half.items()}
+    as_stored, cast = whisper.encoder_network(half, "all"), whisper.encoder_network(widened, "all")
+    assert len(as_stored) < 0.75 * len(cast)  # the names weigh much in a model this small
+    np.testing.assert_array_equal(onnx_session(as_stored).run(None, {"mel": S[None]})[0],
+                                  onnx_session(cast).run(None, {"mel": S[None]})[0])
+    onnx.checker.check_model(onnx.load_from_string(as_stored), full_check=True)
+
+
 def test_the_encoder_is_built_without_importing_onnx():
     # onnx's import pulls in ml_dtypes: 1.3-1.5 s, more than the rest of a cold `serkit predict`.
     import subprocess
@@ -375,6 +393,10 @@ def test_encoder_variables_reads_float_weights_only():
     read = whisper.encoder_variables(head + variable(b"encoder/conv1/bias", (2,), 4, half)
                                      + variable(b"decoder/x", (1,), 0, b"\0" * 4) + struct.pack("<I", 0))
     assert list(read) == ["encoder/conv1/bias"] and read["encoder/conv1/bias"].tolist() == [1.5, -2.0]
+    assert read["encoder/conv1/bias"].dtype == np.float32
+    stored = whisper.encoder_variables(head + variable(b"encoder/conv1/bias", (2,), 4, half)
+                                       + variable(b"decoder/x", (1,), 0, b"\0" * 4) + struct.pack("<I", 0), as_stored=True)
+    assert stored["encoder/conv1/bias"].dtype == np.float16 and stored["encoder/conv1/bias"].tolist() == [1.5, -2.0]
     with pytest.raises(ValueError, match="float16 or float32"):  # a quantised matrix
         whisper.encoder_variables(head + variable(b"encoder/conv1/weight", (2,), 1, b"ab") + variable(b"decoder/x", (1,), 0, b"\0" * 4))
     with pytest.raises(ValueError, match="past the end"):

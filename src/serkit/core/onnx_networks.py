@@ -24,8 +24,9 @@ import numpy as np
 
 from serkit.core.exceptions import ArtifactError, error_reason
 
-FLOAT, INT64 = 1, 7
+FLOAT, INT64, FLOAT16 = 1, 7, 10
 """``TensorProto.DataType`` codes."""
+_DATA_TYPES = {"<f4": FLOAT, "<f2": FLOAT16, "<i8": INT64}
 
 _ATTRIBUTE_FLOAT, _ATTRIBUTE_INT, _ATTRIBUTE_INTS = 1, 2, 7
 """``AttributeProto.AttributeType`` codes."""
@@ -47,19 +48,23 @@ def _int(field: int, value: int) -> bytes:
 
 def _bytes(field: int, value: bytes | str) -> bytes:
     data = value.encode() if isinstance(value, str) else value
-    return b"".join((_varint(field << 3 | 2), _varint(len(data)), data))  # one copy of a large payload
+    return b"".join((_varint(field << 3 | 2), _varint(len(data)), data))
 
 
 def _float(field: int, value: float) -> bytes:
     return _varint(field << 3 | 5) + struct.pack("<f", value)
 
 
-def tensor(name: str, array) -> bytes:
-    """A ``TensorProto`` holding ``array`` (float32 or int64) as raw little-endian data."""
+def tensor(name: str, array) -> list:
+    """A ``TensorProto`` holding ``array`` (float32, float16 or int64) as raw little-endian
+    data, as pieces: the weights stay a view of ``array`` until :func:`model` joins them, so a
+    network's megabytes are copied once."""
     array = np.asarray(array)
-    array = np.ascontiguousarray(array, dtype="<f4" if array.dtype.kind == "f" else "<i8")
-    header = b"".join(_int(1, size) for size in array.shape) + _int(2, FLOAT if array.dtype.kind == "f" else INT64)
-    return b"".join((header, _bytes(8, name), _bytes(9, array.tobytes())))
+    dtype = "<f2" if array.dtype == np.float16 else "<f4" if array.dtype.kind == "f" else "<i8"
+    array = np.ascontiguousarray(array, dtype=dtype)
+    data = memoryview(array).cast("B")
+    header = b"".join(_int(1, size) for size in array.shape) + _int(2, _DATA_TYPES[dtype]) + _bytes(8, name)
+    return [header, _varint(9 << 3 | 2), _varint(data.nbytes), data]
 
 
 def _attribute(name: str, value) -> bytes:
@@ -82,7 +87,7 @@ class Graph:
     def __init__(self, name: str):
         self.name = name
         self.nodes: list[bytes] = []
-        self.initializers: list[bytes] = []
+        self.initializers: list[list] = []
         self.inputs: list[bytes] = []
         self.outputs: list[bytes] = []
 
@@ -99,17 +104,22 @@ class Graph:
                           + b"".join(_bytes(5, _attribute(k, v)) for k, v in attributes.items()))
         return outputs[0]
 
-    def pieces(self) -> list[bytes]:
+    def pieces(self) -> list:
         """The serialized graph as pieces: joined once, by :func:`model`, with the weights in them."""
-        fields = ([(1, n) for n in self.nodes] + [(2, self.name.encode())] + [(5, t) for t in self.initializers]
-                  + [(11, v) for v in self.inputs] + [(12, v) for v in self.outputs])
-        return [piece for field, data in fields for piece in (_varint(field << 3 | 2), _varint(len(data)), data)]
+        fields = ([(1, [n]) for n in self.nodes] + [(2, [self.name.encode()])] + [(5, t) for t in self.initializers]
+                  + [(11, [v]) for v in self.inputs] + [(12, [v]) for v in self.outputs])
+        return [piece for field, parts in fields
+                for piece in (_varint(field << 3 | 2), _varint(_size(parts)), *parts)]
+
+
+def _size(pieces: list) -> int:
+    return sum(memoryview(piece).nbytes for piece in pieces)
 
 
 def model(graph: Graph, *, opset: int = 18, ir_version: int = 8, producer: str = "serkit") -> bytes:
     """The ``ModelProto`` bytes of ``graph`` with the default domain at ``opset``."""
     pieces = graph.pieces()
-    size = sum(len(piece) for piece in pieces)
+    size = _size(pieces)
     return b"".join([_int(1, ir_version), _bytes(2, producer), _varint(7 << 3 | 2), _varint(size), *pieces,
                      _bytes(8, _int(2, opset))])
 

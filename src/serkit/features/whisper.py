@@ -306,7 +306,7 @@ FLOAT_TYPES = {0: np.float32, 4: np.float16}
 """CTranslate2's codes of the variable types :func:`encoder_variables` reads."""
 
 
-def encoder_variables(model_bin: bytes) -> dict[str, np.ndarray]:
+def encoder_variables(model_bin: bytes, *, as_stored: bool = False) -> dict[str, np.ndarray]:
     """The encoder's variables of a CTranslate2 Whisper ``model.bin`` (format 6), as float32
     arrays by name (``"encoder/conv1/weight"`` …; ``"encoder/num_heads"`` as an integer array).
 
@@ -314,6 +314,10 @@ def encoder_variables(model_bin: bytes) -> dict[str, np.ndarray]:
     ----------
     model_bin : bytes
         The file's bytes (checked against a pin first: see :func:`_bundled_model_bin`).
+    as_stored : bool
+        Each float array as the file stores it (float16 or float32), read-only views of
+        ``model_bin``: :func:`encoder_network` casts float16 in the network, where ONNX Runtime
+        does it once at load, faster than numpy (the bundled tiny.en is float16).
 
     Raises
     ------
@@ -339,7 +343,8 @@ def encoder_variables(model_bin: bytes) -> dict[str, np.ndarray]:
         dtype = FLOAT_TYPES.get(variable["dtype"])
         if dtype is None or len(data) != np.dtype(dtype).itemsize * int(np.prod(variable["dims"])):
             raise ValueError(f"model.bin: {name} is not stored as float16 or float32")
-        variables[name] = np.frombuffer(data, dtype=dtype).reshape(variable["dims"]).astype(np.float32)
+        array = np.frombuffer(data, dtype=dtype).reshape(variable["dims"])
+        variables[name] = array if as_stored else array.astype(np.float32)
     return variables
 
 
@@ -360,7 +365,7 @@ def encoder_network(variables: dict[str, np.ndarray], layer) -> bytes:
     with :mod:`serkit.core.onnx_networks`, so it holds nothing but them and standard operators; it
     runs in ONNX Runtime, which serkit has.
     """
-    from serkit.core.onnx_networks import Graph, model, value_info
+    from serkit.core.onnx_networks import FLOAT, Graph, model, value_info
 
     total = sum(name.endswith("/ffn/linear_0/bias") for name in variables)
     every = layer == "all"
@@ -373,7 +378,11 @@ def encoder_network(variables: dict[str, np.ndarray], layer) -> bytes:
     n_heads = int(variables["encoder/num_heads"].reshape(-1)[0])
     head_size = hidden // n_heads
     graph = Graph("whisper_encoder")
-    weight = graph.constant
+
+    def weight(name, array):  # float16 weights are cast to float32 in the network (exactly, once at load)
+        if np.asarray(array).dtype != np.float16:
+            return graph.constant(name, array)
+        return graph.node("Cast", [graph.constant(f"{name}/float16", array)], name, to=FLOAT)
 
     def gelu(x, name):  # exact: x / 2 * (1 + erf(x / sqrt(2)))
         erf = graph.node("Erf", [graph.node("Mul", [x, weight(f"{name}/scale", np.float32(1 / np.sqrt(2)))], f"{name}/scaled")],
@@ -549,7 +558,7 @@ class OnnxEncoder:
     window_frames = WINDOW_FRAMES
 
     def __init__(self, layer):
-        variables = encoder_variables(_bundled_model_bin(bundled_model_dir(ctranslate2=False) / "model.bin"))
+        variables = encoder_variables(_bundled_model_bin(bundled_model_dir(ctranslate2=False) / "model.bin"), as_stored=True)
         from serkit.core.onnx_networks import onnx_session
 
         self._session = onnx_session(encoder_network(variables, layer))
