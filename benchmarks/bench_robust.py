@@ -11,7 +11,7 @@ Two stages, each printing its table (``--stage``):
   printed and used by ``test``.
 - ``test``: held-out RAVDESS actors never looked at by the choice: the first of 3 speaker folds
   of actors 11-24. Trained on every other RAVDESS actor and all of nEMO, without copies and with
-  the chosen mix.
+  the chosen mix (``MIX;MIX``: one copy of every training clip from each mix).
 
 Figures are user-visible UA (argmax over all the model's emotions), each condition a batch of
 the held-out speakers' clips:
@@ -30,6 +30,7 @@ nEMO copies: nEMO's first 5 speakers), never the clip's own speaker.
     nice -n 10 python benchmarks/bench_robust.py --stage dev --fraction 0.25 --jobs 2     # the mixes
     nice -n 10 python benchmarks/bench_robust.py --stage dev --mixes all --fraction 0.5   # then the share: 0.5, 1
     nice -n 10 python benchmarks/bench_robust.py --stage test --mix all --fraction 1 --conditions clean white@10 babble@10 telephone reverb@0.5 mp3@16
+    nice -n 10 python benchmarks/bench_robust.py --stage test --mix "all;pause" --conditions clean white@10 babble@10 telephone   # the shipped copies: one of each mix
 """
 
 from __future__ import annotations
@@ -132,8 +133,8 @@ def run_split(title, train_tables, test_table, pools, mixes, conditions, args, d
           f"trained on {sum(len(d.y) for d in train)} clips", flush=True)
     results = {}
     for mix in ("none", *mixes):
-        augmented = [] if mix == "none" else [copies(table, CorruptionMix.parse(mix), pools[table.name], args, args.fraction)
-                                              for table in train_tables]
+        augmented = [] if mix == "none" else [copies(table, CorruptionMix.parse(one), pools[table.name], args, args.fraction)
+                                              for table in train_tables for one in mix.split(";")]
         recipes = {"adapt corpus": ("corpus", False), "adapt none": ("none", False)}
         if augmented:
             recipes["adapt corpus, copies apart"] = ("corpus", True)

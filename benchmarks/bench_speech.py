@@ -22,7 +22,7 @@ Usage::
 
     nice -n 10 python3 benchmarks/bench_speech.py                         # all parts
     nice -n 10 python3 benchmarks/bench_speech.py --parts nonspeech conversations --conversations 4
-    nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out   # speakers the model never heard
+    nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out --augment "all;pause"   # speakers the model never heard
 """
 
 from __future__ import annotations
@@ -194,19 +194,21 @@ def utterance_emotions(turns, segments) -> list[str | None]:
     return emotions
 
 
-def held_out_model(folder: str):
-    """The bundled recipe (``bench_adaptation.CHOSEN``; no corrupted copies or temperatures,
-    which move no argmax much and none respectively) trained without the :data:`HELD_OUT`
-    speakers, saved in ``folder``; returns ``(predictor, {corpus: held-out speakers})``."""
+def held_out_model(folder: str, augment: str | None = None):
+    """The bundled recipe (``bench_adaptation.CHOSEN``, with the copies of ``augment`` as
+    ``build_bundled_model.py --augment`` makes them; no temperatures, which move no argmax)
+    trained without the :data:`HELD_OUT` speakers, saved in ``folder``; returns
+    ``(predictor, {corpus: held-out speakers})``."""
     from bench_adaptation import CHOSEN, FEATURE_SET
 
     from serkit.corpora import read_corpus
     from serkit.evaluation import dataset_from_extraction
+    from serkit.evaluation.augmented import augmented_dataset
     from serkit.features import extract_corpus
     from serkit.models.artifacts import load_model
     from serkit.training import train_model
 
-    datasets, held, feature_set = {}, {}, None
+    datasets, copies, held, feature_set = {}, {}, {}, None
     for corpus, root in CORPORA.items():
         table = read_corpus(corpus, root)
         speakers = sorted(set(table.table["speaker"].astype(str)))
@@ -214,9 +216,11 @@ def held_out_model(folder: str):
         table.table = table.table[~table.table["speaker"].astype(str).isin(held[corpus])].reset_index(drop=True)
         extraction = extract_corpus(table, FEATURE_SET, n_jobs=1)
         datasets[corpus], feature_set = dataset_from_extraction(table, extraction)
+        if augment:  # of the training speakers' clips only, babble too (so not the build's copies: its own folder)
+            copies[corpus] = augmented_dataset(table, augment, feature_set, out_dir=Path(folder) / "copies" / corpus)
     adapt, balance, C, plain_C = CHOSEN
     train_model("logreg", datasets, feature_set, folder, balance=balance, adapt=adapt, params={"C": C},
-                plain_params={"C": plain_C}, cross_validate=False, progress=False)
+                plain_params={"C": plain_C}, cross_validate=False, progress=False, augment=copies)
     return load_model(folder), held
 
 
@@ -355,13 +359,15 @@ def main() -> None:
     parser.add_argument("--model", help="a model directory or bundled name (default: the bundled one)")
     parser.add_argument("--held-out", action="store_true",
                         help="conversations: only the last speakers of each corpus, predicted by the recipe trained without them")
+    parser.add_argument("--augment", metavar="MIX[;MIX]",
+                        help="--held-out: the recipe's copies of its training clips, as build_bundled_model.py --augment")
     args = parser.parse_args()
     from serkit.models.artifacts import load_model
 
     predictor, held = load_model(args.model), None
     if args.held_out:
         folder = tempfile.mkdtemp(prefix="serkit-held-out-")
-        predictor, held = held_out_model(folder)
+        predictor, held = held_out_model(folder, args.augment)
         print(f"held out of training: {'; '.join(f'{c}: {len(s)} speakers' for c, s in held.items())} (model in {folder})")
     print(f"machine: {os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f} at the start")
     for part in args.parts:

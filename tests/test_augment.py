@@ -8,7 +8,8 @@ import soundfile as sf
 
 from serkit.core.exceptions import ParameterError
 from serkit.features.augment import (
-    KINDS,
+    CONDITIONS,
+    PAUSE_S,
     Condition,
     CorruptionMix,
     add_noise,
@@ -18,6 +19,7 @@ from serkit.features.augment import (
     compress,
     copy_kinds,
     pink_noise,
+    repause,
     reverberate,
     room_response,
     snr_of,
@@ -114,9 +116,9 @@ def test_codec_round_trip_is_aligned_and_lossy(codec):
     assert snr_of(y, high - y) > snr_of(y, low - y) > 0
 
 
-def test_every_kind_keeps_the_length_and_is_seeded():
+def test_every_condition_keeps_the_length_and_is_seeded():
     y, pool = speechlike(seconds=0.9), [speechlike(seed) for seed in range(1, 4)]
-    for kind in KINDS:
+    for kind in CONDITIONS:
         mix = CorruptionMix((kind,))
         first = mix.apply(y, SR, clip_rng(0, "a.wav"), pool)
         assert first.shape == y.shape, kind
@@ -130,7 +132,7 @@ def test_mix_draws_every_kind_within_its_ranges():
     rng = np.random.default_rng(0)
     drawn = [CorruptionMix.parse("all").draw(rng) for _ in range(300)]
     kinds = {c.kind for copy in drawn for c in copy}
-    assert kinds == set(KINDS)
+    assert kinds == set(CONDITIONS)
     assert all(copy[-1].kind == "gain" and -6 <= copy[-1].value <= 6 for copy in drawn)
     snrs = [c.value for copy in drawn for c in copy if c.kind in ("white", "pink", "babble")]
     assert 5 <= min(snrs) and max(snrs) <= 30
@@ -146,7 +148,35 @@ def test_bad_names_are_refused_in_one_line(text):
 
 def test_mix_names_expand():
     assert CorruptionMix.parse("noise,gain").kinds == ("white", "pink", "babble", "gain")
-    assert CorruptionMix.parse("all").kinds == KINDS
+    assert CorruptionMix.parse("all").kinds == CONDITIONS  # a pause copy is asked for by name
+    assert CorruptionMix.parse("all,pause").kinds == (*CONDITIONS, "pause")
+
+
+def with_pauses(before_s: float, after_s: float, speech_s: float = 1.0) -> np.ndarray:
+    """A burst of sound (-20 dBFS) with a faint room floor (-70 dBFS) around it."""
+    rng = np.random.default_rng(0)
+    sound = lambda s, db: (10 ** (db / 20) * rng.standard_normal(int(s * SR))).astype(np.float32)  # noqa: E731
+    return np.r_[sound(before_s, -70), sound(speech_s, -20), sound(after_s, -70)]
+
+
+def test_repause_keeps_the_speech_and_at_most_the_pause_asked_for():
+    y = with_pauses(1.2, 0.9)
+    for before, after in ((0.0, 0.0), (0.25, 0.5), (1.0, 1.0)):
+        kept = repause(y, SR, before_s=before, after_s=after)
+        # the speech (1 s) and the pauses asked for, within the trim's 32 ms frames at either edge
+        assert len(kept) / SR == pytest.approx(1.0 + before + min(after, 0.9), abs=0.065)
+    assert len(repause(y, SR, before_s=5.0, after_s=5.0)) == len(y)  # never more than the clip holds
+
+
+def test_a_pause_copy_draws_each_side_and_a_fixed_pause_is_fixed():
+    y = with_pauses(1.2, 1.2)
+    lengths = {len(CorruptionMix.parse("pause").apply(y, SR, clip_rng(seed, "a.wav"))) for seed in range(8)}
+    assert len(lengths) == 8 and max(lengths) <= (1.0 + 2 * PAUSE_S + 0.065) * SR
+    assert np.array_equal(CorruptionMix.parse("pause").apply(y, SR, clip_rng(0, "a.wav")),
+                          CorruptionMix.parse("pause").apply(y, SR, clip_rng(0, "a.wav")))
+    fixed = Condition.parse("pause@0.25")
+    assert fixed.value == 0.25 and Condition.parse("pause").value is None
+    assert len(fixed.apply(y, SR, clip_rng(0, "a.wav"))) / SR == pytest.approx(1.5, abs=0.065)
 
 
 def test_silence_stays_silent_under_noise():

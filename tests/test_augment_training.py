@@ -74,6 +74,21 @@ def test_augmented_dataset_extracts_copies_of_a_share_of_the_clips(tmp_path):
         select_clips(table, 2.0)
 
 
+def test_several_mixes_give_each_clip_a_copy_of_each(tmp_path):
+    _write(tmp_path / "c", [(f"s{speaker}/{speaker}_{index}.wav", 200 + 50 * index) for speaker in (1, 2) for index in range(3)])
+    table = CorpusTable("manifest", tmp_path / "c", pd.DataFrame(
+        [{"path": f"s{s}/{s}_{i}.wav", "label": ("sad", "angry")[i % 2], "speaker": str(s)} for s in (1, 2) for i in range(3)]))
+    one = augmented_dataset(table, "white", "seed26", cache_dir=tmp_path / "cache")
+    both = augmented_dataset(table, "white;pause", "seed26", cache_dir=tmp_path / "cache")
+    assert len(both.y) == 2 * len(one.y) == 12
+    np.testing.assert_array_equal(both.X[:6], one.X)  # the same white copies, then the pause copies
+    assert both.meta["corruption"].tolist() == ["white"] * 6 + ["pause"] * 6
+    assert list(both.groups) == list(table.table["speaker"]) * 2 and list(both.y) == list(table.table["label"]) * 2
+    assert both.corpus["augment"]["mix"] == "white;pause" and both.corpus["augment"]["n_clips"] == 12
+    with pytest.raises(ParameterError, match="'hum' is not one of"):
+        augmented_dataset(table, "white;hum", "seed26", cache_dir=tmp_path / "cache")
+
+
 def test_cli_train_augment_and_its_errors(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SERKIT_CACHE_DIR", str(tmp_path / "cache"))
     freqs = {"angry": 600, "sad": 150}

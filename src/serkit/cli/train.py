@@ -47,10 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def add_augment_arguments(group) -> None:
     """``--augment MIX`` and ``--augment-fraction``: corrupted copies in the final fit."""
     # Checked by serkit.features.augment.CorruptionMix.parse (not imported here: --help stays instant).
-    group.add_argument("--augment", metavar="KIND[,KIND…]",
+    group.add_argument("--augment", metavar="KIND[,KIND…][;…]",
                        help="add a corrupted copy of training clips to the final fit, each copy one kind drawn "
-                            "from: white, pink, babble (5-30 dB SNR), reverb, telephone, mp3, gain; 'noise' = "
-                            "white,pink,babble, 'all' = every kind (docs/results.md: Robustness)")
+                            "from: white, pink, babble (5-30 dB SNR), reverb, telephone, mp3, gain, pause (the "
+                            "clip's speech with 0-1 s of its pauses); 'noise' = white,pink,babble, 'all' = every "
+                            "recording condition (not pause); 'all;pause' = two copies, one of each "
+                            "(docs/results.md: Robustness)")
     group.add_argument("--augment-fraction", type=float, default=1.0, metavar="F",
                        help="share of the training clips that get a copy (default: 1, chosen on the development split)")
 

@@ -63,25 +63,49 @@ def augmented_dataset(table, mix, feature_set, *, out_dir=None, fraction: float 
     """Features of ``copies`` corrupted copies (``mix``: a :class:`~serkit.features.augment.CorruptionMix`
     or its text) of a ``fraction`` of corpus table ``table``'s clips, written under ``out_dir``
     (default: the feature cache's ``augmented/<corpus>``) at the feature set's rate; ``meta["corruption"]``
-    is each copy's kind (:func:`serkit.features.augment.copy_kinds`)."""
-    from serkit.features import extract_corpus, get_feature_set
-    from serkit.features.augment import CorruptionMix, augment_corpus, copy_kinds
+    is each copy's kind (:func:`serkit.features.augment.copy_kinds`).
+
+    Several mixes separated by ``;`` (``"all;pause"``) give each chosen clip copies from each
+    mix: a corrupted one and, separately, one with new pauses (vector sets only).
+    """
+    from serkit.features import get_feature_set
+    from serkit.features.augment import CorruptionMix
     from serkit.features.batch import default_cache_dir
 
-    mix = CorruptionMix.parse(mix) if isinstance(mix, str) else mix
+    mixes = [CorruptionMix.parse(text) for text in mix.split(";")] if isinstance(mix, str) else [mix]
     feature_set = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
     out_dir = Path(out_dir) if out_dir is not None else Path(cache_dir or default_cache_dir()) / "augmented" / table.name
     chosen = select_clips(table, fraction, seed)
+    parts = [_copies_of(chosen, table, one, feature_set, out_dir, copies=copies, seed=seed, n_jobs=n_jobs,
+                        cache_dir=cache_dir, use_cache=use_cache, progress=progress) for one in mixes]
+    data = parts[0] if len(parts) == 1 else _joined(parts)
+    data.corpus["augment"] = {"mix": ";".join(one.name for one in mixes), "fraction": float(fraction),
+                              "copies": int(copies), "seed": int(seed), "n_clips": int(len(data.y))}
+    return data
+
+
+def _copies_of(chosen, table, mix, feature_set, out_dir, *, copies, seed, **extraction) -> Dataset:
+    """The copies of ``chosen``'s clips from one mix, with their kinds."""
+    from serkit.features import extract_corpus
+    from serkit.features.augment import augment_corpus, copy_kinds
+
     written = augment_corpus(chosen, mix, out_dir, sr=feature_set.sr, copies=copies, seed=seed, pool_corpus=table)
-    extraction = extract_corpus(written, feature_set, n_jobs=n_jobs, cache_dir=cache_dir, use_cache=use_cache,
-                                progress=progress)
-    data, _ = dataset_from_extraction(written, extraction)
+    data, _ = dataset_from_extraction(written, extract_corpus(written, feature_set, **extraction))
     # Each copy's kind, so a caller may hold one kind of corruption out of training.
     kinds = dict(zip(written.table["path"], copy_kinds(chosen, mix, copies=copies, seed=seed)))
     data.meta["corruption"] = data.meta["path"].map(kinds).to_numpy()
-    data.corpus["augment"] = {"mix": mix.name, "fraction": float(fraction), "copies": int(copies), "seed": int(seed),
-                              "n_clips": int(len(data.y))}
     return data
+
+
+def _joined(parts: list[Dataset]) -> Dataset:
+    """One :class:`Dataset` of several mixes' copies of the same clips, one after the other."""
+    import pandas as pd
+
+    if not all(isinstance(part.X, np.ndarray) for part in parts):
+        raise ParameterError("copies from several mixes (MIX;MIX) need a vector feature set")
+    return Dataset(np.concatenate([part.X for part in parts]), np.concatenate([part.y for part in parts]),
+                   np.concatenate([part.groups for part in parts]), parts[0].columns, dict(parts[0].corpus),
+                   pd.concat([part.meta for part in parts], ignore_index=True))
 
 
 def add_copies(pooled, augment: dict | None, emotions):

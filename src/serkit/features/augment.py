@@ -14,7 +14,11 @@ length; every random draw comes from a ``numpy.random.Generator``, so a seed fix
 - :func:`telephone`: 8 kHz sampling and a 300–3400 Hz band (6th-order Butterworth), back at ``sr``;
 - :func:`compress`: a low-bitrate MP3 (libmp3lame) or Opus round trip through PyAV (FFmpeg's
   encoders; audiomentations' ``Mp3Compression`` needs lameenc or pydub, neither installed);
-- :func:`gain`: a level change in dB.
+- :func:`gain`: a level change in dB;
+- :func:`repause`: the clip's speech with only part of its pauses before and after (a length
+  change, unlike the others): an utterance cut from a conversation is heard with 0.1–1 s of the
+  pause around it, while corpus clips hold about a second (RAVDESS) or a fraction (nEMO); a model
+  that learnt one corpus's pauses takes their length for a cue.
 
 :class:`Condition` names one fixed corruption (``"white@10"``, ``"babble@10"``, ``"telephone"``,
 ``"reverb@0.5"``, ``"mp3@16"``, ``"clean"``) for evaluation; :class:`CorruptionMix` draws one
@@ -49,8 +53,14 @@ from serkit.core.audio import resample
 from serkit.core.exceptions import ParameterError
 
 NOISES = ("white", "pink", "babble")
-KINDS = (*NOISES, "reverb", "telephone", "mp3", "gain")
-"""Every corruption kind :class:`CorruptionMix` and :class:`Condition` know."""
+CONDITIONS = (*NOISES, "reverb", "telephone", "mp3", "gain")
+"""The recording conditions: what ``"all"`` means in a :class:`CorruptionMix`."""
+KINDS = (*CONDITIONS, "pause")
+"""Every kind :class:`CorruptionMix` and :class:`Condition` know."""
+PAUSE_S = 1.0
+"""A ``pause`` copy keeps up to this much of the clip's own pause on either side of its speech."""
+PAUSE_TOP_DB = 35.0
+"""The speech :func:`repause` keeps: from the first to the last frame within this many dB of the loudest."""
 SNR_DB = (5.0, 30.0)
 RT60_S = (0.2, 0.8)
 MP3_KBPS = (8, 16, 24, 32)
@@ -213,6 +223,20 @@ def gain(y: np.ndarray, db: float) -> np.ndarray:
     return (y * 10.0 ** (db / 20.0)).astype(np.float32)
 
 
+def repause(y: np.ndarray, sr: int, *, before_s: float, after_s: float, top_db: float = PAUSE_TOP_DB) -> np.ndarray:
+    """``y``'s speech (``librosa.effects.trim`` at ``top_db``) with at most ``before_s`` and
+    ``after_s`` seconds of its own audio before and after it (less where the clip has less).
+
+    >>> y = np.r_[np.zeros(16000), np.ones(8000), np.zeros(16000)].astype(np.float32)
+    >>> len(repause(y, 16000, before_s=0.25, after_s=0.5)) / 16000
+    1.25
+    """
+    import librosa
+
+    _, (start, end) = librosa.effects.trim(y, top_db=top_db, frame_length=512, hop_length=128)
+    return y[max(0, start - round(before_s * sr)): end + round(after_s * sr)]
+
+
 def _fit(y: np.ndarray, n: int) -> np.ndarray:
     return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
 
@@ -220,7 +244,8 @@ def _fit(y: np.ndarray, n: int) -> np.ndarray:
 @dataclass(frozen=True)
 class Condition:
     """One fixed corruption: ``kind`` (``"clean"`` or one of :data:`KINDS`) and its value
-    (SNR in dB, RT60 in s, kbit/s or gain in dB; none for telephone and clean).
+    (SNR in dB, RT60 in s, kbit/s, gain in dB, or the seconds of pause kept either side; none
+    for telephone and clean, and for a pause drawn anew, 0 to :data:`PAUSE_S`, on each side).
 
     >>> c = Condition.parse("reverb@0.5")
     >>> c.kind, c.value, c.name
@@ -232,11 +257,11 @@ class Condition:
 
     @classmethod
     def parse(cls, text: str) -> "Condition":
-        """``"kind@value"`` or ``"kind"`` (clean, telephone); a clear error otherwise."""
+        """``"kind@value"`` or ``"kind"`` (clean, telephone, pause); a clear error otherwise."""
         kind, _, value = text.partition("@")
         if kind not in ("clean", *KINDS):
             raise ParameterError(f"condition {text!r}: kind must be one of clean, {', '.join(KINDS)}")
-        if kind in ("clean", "telephone"):
+        if kind in ("clean", "telephone") or (kind == "pause" and not value):
             return cls(kind)
         try:
             return cls(kind, float(value))
@@ -271,6 +296,9 @@ def corrupt(y, sr, kind, value, rng, pool=()):
         return telephone(y, sr)
     if kind == "mp3":
         return compress(y, sr, kbps=int(value))
+    if kind == "pause":
+        before, after = rng.uniform(0.0, PAUSE_S, 2) if value is None else (value, value)
+        return repause(y, sr, before_s=before, after_s=after)
     return gain(y, value)
 
 
@@ -294,7 +322,7 @@ class CorruptionMix:
         """A comma-separated list of kinds; ``"noise"`` means white, pink and babble, ``"all"`` every kind."""
         kinds: list[str] = []
         for part in (p.strip() for p in text.split(",") if p.strip()):
-            expanded = {"noise": NOISES, "all": KINDS}.get(part, (part,))
+            expanded = {"noise": NOISES, "all": CONDITIONS}.get(part, (part,))
             for kind in expanded:
                 if kind not in KINDS:
                     raise ParameterError(f"augment {text!r}: {kind!r} is not one of noise, all, {', '.join(KINDS)}")
@@ -314,7 +342,7 @@ class CorruptionMix:
         main = [kind for kind in self.kinds if kind != "gain"]
         if main:
             kind = main[int(rng.integers(len(main)))]
-            value = {"reverb": lambda: rng.uniform(*RT60_S), "telephone": lambda: None,
+            value = {"reverb": lambda: rng.uniform(*RT60_S), "telephone": lambda: None, "pause": lambda: None,
                      "mp3": lambda: float(rng.choice(MP3_KBPS))}.get(kind, lambda: rng.uniform(*SNR_DB))()
             drawn.append(Condition(kind, value))
         if "gain" in self.kinds:

@@ -1,0 +1,112 @@
+"""Whether the bundled recipe should learn from pause copies: the development split only.
+
+An utterance cut from a conversation is heard with 0.1–1 s of the pause around it, while the
+corpus clips the model learns from hold about a second (RAVDESS) or a fraction of one (nEMO).
+This trains the plain head's recipe (a scaler + logistic regression, each
+corpus × emotion weighted equally; C = ``CHOSEN[3]``) on the pooled development speakers of both corpora
+(``bench_adaptation.DEV_SPEAKERS``: RAVDESS actors 01–10, nEMO's first 5 speakers; 5 speaker
+folds each, fold k of both corpora held out together), on whole clips alone or with one
+``pause`` copy of each training clip (``serkit.features.augment.repause``: its speech and
+0–1 s of its own pause on each side, as ``build_bundled_model.py --augment "all;pause"``
+makes them, same seeds, same cache). It tests on the held-out fold's whole clips and on
+their speech as a conversation gives it (``conversations.trim_to_speech``, then 0.1, 0.25,
+0.5 or 1 s of the conversations' -90 dBFS floor on each side: with and without silence
+added up to a second). Prints user-visible UA (argmax over the model's own emotions), mean ±
+std over the folds.
+
+    nice -n 10 python benchmarks/bench_pause_copies.py     # ~20 min on 2 cores, the first time
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections import Counter
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_adaptation import CHOSEN, DEV_SPEAKERS, FEATURE_SET  # noqa: E402
+from conversations import FLOOR_DBFS, trim_to_speech  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CORPORA = {"ravdess": DATA / "ravdess-speech", "nemo": DATA / "nemo"}
+CONTEXTS = (0.1, 0.25, 0.5, 1.0)
+N_FOLDS = 5
+
+
+def conversation_like(path: str) -> dict:
+    """The clip's speech with each of :data:`CONTEXTS` seconds of floor on either side: features."""
+    from serkit.core.audio import load_audio
+    from serkit.features import get_feature_set
+
+    feature_set = get_feature_set(FEATURE_SET)
+    y, sr = load_audio(path, sr=feature_set.sr, warn_silent=False)
+    speech, rng = trim_to_speech(y, sr), np.random.default_rng(0)
+
+    def floor(seconds):
+        return (10 ** (FLOOR_DBFS / 20) * rng.standard_normal(round(seconds * sr))).astype(np.float32)
+
+    return {f"speech +{c:g} s": np.asarray(feature_set.from_audio(np.r_[floor(c), speech, floor(c)], sr), float).ravel()
+            for c in CONTEXTS}
+
+
+def development(name: str, root: Path) -> dict:
+    """One corpus's development clips: whole, pause copies, conversation-like; labels, speakers."""
+    from serkit.corpora import read_corpus
+    from serkit.evaluation import dataset_from_extraction
+    from serkit.evaluation.augmented import augmented_dataset
+    from serkit.features import extract_corpus
+
+    table = read_corpus(name, root)
+    speakers = sorted(set(table.table["speaker"].astype(str)))[: DEV_SPEAKERS[name]]
+    table.table = table.table[table.table["speaker"].astype(str).isin(speakers)].reset_index(drop=True)
+    whole, feature_set = dataset_from_extraction(table, extract_corpus(table, FEATURE_SET, n_jobs=2))
+    copies = augmented_dataset(table, "pause", feature_set, n_jobs=2)
+    with Pool(2) as pool:
+        rows = pool.map(conversation_like, [str(root / path) for path in table.table["path"]], chunksize=8)
+    X = {"whole": whole.X, "pause copy": copies.X, **{key: np.stack([row[key] for row in rows]) for key in rows[0]}}
+    return {"X": X, "y": whole.y.astype(str), "speakers": whole.groups.astype(str)}
+
+
+def balanced_weights(y: np.ndarray, corpus: np.ndarray) -> np.ndarray:
+    """Each corpus × emotion the same total weight."""
+    counts = Counter(zip(corpus, y))
+    return np.array([len(y) / (len(counts) * counts[key]) for key in zip(corpus, y)])
+
+
+def main() -> int:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")  # the model's own emotions
+    data = {name: development(name, root) for name, root in CORPORA.items()}
+    held = {name: [np.isin(d["speakers"], sorted(set(d["speakers"]))[k::N_FOLDS]) for k in range(N_FOLDS)]
+            for name, d in data.items()}
+    for training in ("whole clips", "whole clips + pause copies"):
+        keys = ["whole"] + (["pause copy"] if "pause" in training else [])
+        scores = {}
+        for k in range(N_FOLDS):
+            parts = [(d["X"][key][~held[name][k]], d["y"][~held[name][k]], name) for name, d in data.items() for key in keys]
+            X, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+            corpus = np.concatenate([np.full(len(p[1]), p[2]) for p in parts])
+            model = make_pipeline(StandardScaler(), LogisticRegression(C=CHOSEN[3], max_iter=3000))
+            model.fit(X, y, logisticregression__sample_weight=balanced_weights(y, corpus))
+            for name, d in data.items():
+                test = held[name][k]
+                for key in d["X"]:
+                    if key != "pause copy":
+                        scores.setdefault((name, key), []).append(
+                            balanced_accuracy_score(d["y"][test], model.predict(d["X"][key][test])))
+        for (name, key), values in scores.items():
+            print(f"trained on {training:<27} {name:<8} tested on {key:<16} UA {100 * np.mean(values):.1f} "
+                  f"± {100 * np.std(values):.1f} %", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
