@@ -10,7 +10,8 @@ Prints one line per target:
 - ``conversations``: synthetic conversations (``conversations.py``: 2–4 speakers of one
   corpus, pauses of 0.2–2 s, 1–5 min): utterance boundaries, F1 at 200 ms (target ≥ 0.90),
   and the utterance-level UA against the same clips predicted alone (target: within
-  2 points). Every speaker of both corpora is in the bundled model's training, so with
+  2 points), and against each turn alone as the conversation holds it (trimmed, on its
+  floor: :func:`turns_as_placed`), which tells the segmentation's share from the trimming's. Every speaker of both corpora is in the bundled model's training, so with
   ``--held-out`` the conversations draw only from the last speakers of each corpus
   (:data:`HELD_OUT`) and are predicted by the bundled recipe trained without them;
 - ``agreement``: the voice activity as serkit runs it against Silero run chunk after chunk
@@ -234,7 +235,7 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
         if not root.is_dir():
             continue
         matched = n_true = n_found = 0
-        truth, together, alone, adapted, seconds = [], [], [], [], 0.0
+        truth, together, alone, placed, adapted, seconds = [], [], [], [], [], 0.0
         # At the model's rate: RAVDESS resampled to 16 kHz would lose the band above 8 kHz its features use.
         for conversation in build_conversations(corpus, root, count=count, seed=1, sr=predictor.sr,
                                                 speakers=None if held is None else held[corpus]):
@@ -245,6 +246,8 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
                 found = [(s["start"], s["end"]) for s in result["segments"]]
                 together += utterance_emotions(conversation.turns, result["segments"])
                 alone += [predictor.predict_file(turn.path, segment="vad")["emotion"] for turn in conversation.turns]
+                placed += [predictor.predict_audio(piece, conversation.sr, segment="vad")["emotion"]
+                           for piece in turns_as_placed(conversation)]
                 if predictor.adaptation is not None:
                     adapted += utterance_emotions(conversation.turns, own_utterances_adapted(predictor, conversation))
             m, t, f = boundary_f1([(turn.start, turn.end) for turn in conversation.turns], found)
@@ -258,11 +261,23 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
                 f"target >= 0.90)")
         if not vad_only:
             ua_together, ua_alone = unweighted_accuracy(truth, together), unweighted_accuracy(truth, alone)
+            ua_placed = unweighted_accuracy(truth, placed)
             line += (f"; utterance-level UA {ua_together:.1%} in the conversations vs {ua_alone:.1%} alone "
-                     f"({100 * (ua_together - ua_alone):+.1f} points; target within 2)")
+                     f"({100 * (ua_together - ua_alone):+.1f} points; target within 2), {ua_placed:.1%} alone as "
+                     f"placed in the conversation ({100 * (ua_together - ua_placed):+.1f})")
             if adapted:
                 line += f"; adapted to each conversation's own utterances (--adapt) {unweighted_accuracy(truth, adapted):.1%}"
         print(line)
+
+
+def turns_as_placed(conversation) -> list[np.ndarray]:
+    """Each turn's audio as the conversation holds it (trimmed, on the conversation's floor), from
+    the middle of the pause before it to the middle of the pause after: what a perfect segmentation
+    would let the model hear, so that conversation against this measures the segmentation and the
+    neighbours, and this against the clip file the builder's trimming."""
+    turns, sr = conversation.turns, conversation.sr
+    edges = [0.0] + [(a.end + b.start) / 2 for a, b in zip(turns, turns[1:])] + [len(conversation.audio) / sr]
+    return [conversation.audio[round(edges[i] * sr): round(edges[i + 1] * sr)] for i in range(len(turns))]
 
 
 def own_utterances_adapted(predictor, conversation) -> list[dict]:

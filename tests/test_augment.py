@@ -139,7 +139,7 @@ def test_mix_draws_every_kind_within_its_ranges():
     assert all(0.2 <= c.value <= 0.8 for copy in drawn for c in copy if c.kind == "reverb")
 
 
-@pytest.mark.parametrize("text", ["hum@10", "white", "white@loud", ""])
+@pytest.mark.parametrize("text", ["hum@10", "white", "white@loud", "", "pause@-1", "pause@inf"])
 def test_bad_names_are_refused_in_one_line(text):
     with pytest.raises(ParameterError) as error:
         (CorruptionMix.parse if text in ("", "hum@10") else Condition.parse)(text)

@@ -264,9 +264,12 @@ class Condition:
         if kind in ("clean", "telephone") or (kind == "pause" and not value):
             return cls(kind)
         try:
-            return cls(kind, float(value))
+            number = float(value)
         except ValueError:
             raise ParameterError(f"condition {text!r}: {kind} needs a number, e.g. {kind}@10") from None
+        if kind == "pause" and not 0.0 <= number < float("inf"):
+            raise ParameterError(f"condition {text!r}: the seconds of pause kept must be 0 or more")
+        return cls(kind, number)
 
     @property
     def name(self) -> str:

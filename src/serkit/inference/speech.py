@@ -118,9 +118,11 @@ segments 1.13 dB and up, the hums and sweeps Silero took for speech 0.26 dB and 
 
 CONTEXT_S = 1.0
 """Seconds of the pause on either side of an utterance that the model hears with it (up to
-the pause's middle). The models learnt from whole corpus clips, which hold about a second of
-silence around their sentence: on RAVDESS's five speaker folds, a model trained on whole
-clips scored 69.7 % UA on whole clips and 49.2 % on their bare speech (docs/results.md)."""
+the pause's middle). Corpus clips hold about a second of silence around their sentence
+(RAVDESS) or a fraction of one (nEMO): a model trained on whole RAVDESS clips scored 69.7 % UA
+on whole clips and 49.2 % on their bare speech. The bundled model also learns from copies
+with 0-1 s of pause (the augment kind ``pause``), so what is left of a short pause is enough;
+padding with silence to a full second was measured and rejected (docs/results.md)."""
 
 MIN_UTTERANCE_S, MAX_UTTERANCE_S = 1.0, 10.0
 MERGE_GAP_S = 0.5
