@@ -228,8 +228,8 @@ def repause(y: np.ndarray, sr: int, *, before_s: float, after_s: float, top_db: 
     ``after_s`` seconds of its own audio before and after it (less where the clip has less).
 
     >>> y = np.r_[np.zeros(16000), np.ones(8000), np.zeros(16000)].astype(np.float32)
-    >>> len(repause(y, 16000, before_s=0.25, after_s=0.5)) / 16000
-    1.25
+    >>> round(len(repause(y, 16000, before_s=0.25, after_s=0.5)) / 16000, 2)  # 0.5 s of sound, 0.75 s of pause, the trim's frames
+    1.28
     """
     import librosa
 
