@@ -2,8 +2,9 @@
 
 An utterance cut from a conversation is heard with 0.1–1 s of the pause around it, while the
 corpus clips the model learns from hold about a second (RAVDESS) or a fraction of one (nEMO).
-This trains the plain head's recipe (a scaler + logistic regression, each
-corpus × emotion weighted equally; C = ``CHOSEN[3]``) on the pooled development speakers of both corpora
+This trains a stand-in for the plain head's recipe (a scaler + logistic regression, C =
+``CHOSEN[3]``, each corpus × emotion cell the same total weight: close to, not the same as, the
+head's ``balance_weights``, which gives each corpus the same weight, then each of its emotions) on the pooled development speakers of both corpora
 (``bench_adaptation.DEV_SPEAKERS``: RAVDESS actors 01–10, nEMO's first 5 speakers; 5 speaker
 folds each, fold k of both corpora held out together), on whole clips alone or with one
 ``pause`` copy of each training clip (``serkit.features.augment.repause``: its speech and

@@ -275,9 +275,11 @@ def turns_as_placed(conversation) -> list[np.ndarray]:
     the middle of the pause before it to the middle of the pause after: what a perfect segmentation
     would let the model hear, so that conversation against this measures the segmentation and the
     neighbours, and this against the clip file the builder's trimming."""
-    turns, sr = conversation.turns, conversation.sr
-    edges = [0.0] + [(a.end + b.start) / 2 for a, b in zip(turns, turns[1:])] + [len(conversation.audio) / sr]
-    return [conversation.audio[round(edges[i] * sr): round(edges[i + 1] * sr)] for i in range(len(turns))]
+    from serkit.inference.speech import heard_spans
+
+    sr = conversation.sr
+    spans = heard_spans(conversation.turns, len(conversation.audio) / sr, context_s=float("inf"))  # whole pauses' halves
+    return [conversation.audio[round(start * sr): round(end * sr)] for start, end in spans]
 
 
 def own_utterances_adapted(predictor, conversation) -> list[dict]:
