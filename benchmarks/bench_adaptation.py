@@ -84,9 +84,9 @@ PLAIN_C_VALUES = (0.003, 0.01, 0.03, 0.1)
 """The plain head's C: chosen on the development split by the single-clip UA."""
 CHOSEN = ("corpus", "corpus", 0.003, 0.003)
 """(adapt, balance, C of the adapted head, C of the plain head) as ``--part select`` chose them."""
-TEMPERATURE = {"plain": "inner", "adapted": "loco"}
-"""Each head's temperature in the bundled model, as ``--part calibrate --augment all`` kept it on the
-development split: ``loco`` (fitted leave-one-corpus-out between its training corpora), ``inner``
+TEMPERATURE = {"plain": "loco", "adapted": "loco"}
+"""Each head's temperature in the bundled model, as ``--part calibrate --augment "all;pause;gate"`` kept it
+on the development split (the plain head's was ``inner`` with fewer copies): ``loco`` (fitted leave-one-corpus-out between its training corpora), ``inner``
 (on inner speaker folds of the training clips) or ``none``."""
 DEV_SPEAKERS = {"ravdess": 10, "nemo": 5}
 """The first N speakers (sorted) of each corpus form the development split."""

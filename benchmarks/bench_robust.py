@@ -30,7 +30,7 @@ nEMO copies: nEMO's first 5 speakers), never the clip's own speaker.
     nice -n 10 python benchmarks/bench_robust.py --stage dev --fraction 0.25 --jobs 2     # the mixes
     nice -n 10 python benchmarks/bench_robust.py --stage dev --mixes all --fraction 0.5   # then the share: 0.5, 1
     nice -n 10 python benchmarks/bench_robust.py --stage test --mix all --fraction 1 --conditions clean white@10 babble@10 telephone reverb@0.5 mp3@16
-    nice -n 10 python benchmarks/bench_robust.py --stage test --mix "all;pause" --conditions clean white@10 babble@10 telephone   # the shipped copies: one of each mix
+    nice -n 10 python benchmarks/bench_robust.py --stage test --mix "all;pause;gate" --conditions clean white@10 babble@10 telephone   # the shipped copies: one of each mix
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ Usage::
 
     nice -n 10 python3 benchmarks/bench_speech.py                         # all parts
     nice -n 10 python3 benchmarks/bench_speech.py --parts nonspeech conversations --conversations 4
-    nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out --augment "all;pause"   # speakers the model never heard
+    nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out --augment "all;pause;gate"   # speakers the model never heard
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ probabilities between the two training corpora, or on inner speaker folds of the
 Features come through serkit's cache, so a rebuild after a merge (say, to add statistics
 to the export) only refits: about a minute on two cores once the features are cached.
 
-    nice -n 10 python benchmarks/build_bundled_model.py --augment "all;pause"   # → src/serkit/data/models/default
+    nice -n 10 python benchmarks/build_bundled_model.py --augment "all;pause;gate"   # → src/serkit/data/models/default
     nice -n 10 python benchmarks/build_bundled_model.py -o /tmp/candidate --eval   # with its speaker folds in the metadata
 
 The export carries familiarity statistics (``serkit.training.training_familiarity``: the pooled
@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--augment", metavar="KIND[,KIND…]",
                         help="copies of training clips in the fit, one per mix (MIX;MIX): bench_robust.py chose 'all', "
-                             "bench_pause_copies.py 'pause'; the bundled model has 'all;pause' (docs/results.md)")
+                             "bench_pause_copies.py 'pause' and 'gate'; the bundled model has 'all;pause;gate' (docs/results.md)")
     parser.add_argument("--augment-fraction", type=float, default=1.0, help="share of the clips that get a copy (default: 1, chosen on the development split)")
     args = parser.parse_args(argv)
 

@@ -9,6 +9,7 @@ import soundfile as sf
 from serkit.core.exceptions import ParameterError
 from serkit.features.augment import (
     CONDITIONS,
+    GATE_FLOOR_DBFS,
     PAUSE_S,
     Condition,
     CorruptionMix,
@@ -177,6 +178,20 @@ def test_a_pause_copy_draws_each_side_and_a_fixed_pause_is_fixed():
     fixed = Condition.parse("pause@0.25")
     assert fixed.value == 0.25 and Condition.parse("pause").value is None
     assert len(fixed.apply(y, SR, clip_rng(0, "a.wav"))) / SR == pytest.approx(1.5, abs=0.065)
+
+
+def test_a_gate_copy_puts_the_speech_on_a_faint_floor_of_the_length_drawn():
+    y = with_pauses(1.2, 0.9)
+    fixed = Condition.parse("gate@0.5").apply(y, SR, clip_rng(0, "a.wav"))
+    speech = repause(y, SR, before_s=0.0, after_s=0.0)
+    assert len(fixed) == len(speech) + SR  # the floor replaces the pauses, whatever the clip held
+    assert np.array_equal(fixed[SR // 2: SR // 2 + len(speech)], speech)
+    floor_dbfs = 10 * np.log10(np.mean(fixed[: SR // 2].astype(float) ** 2))
+    assert floor_dbfs == pytest.approx(GATE_FLOOR_DBFS, abs=0.5)
+    drawn = {len(CorruptionMix.parse("gate").apply(y, SR, clip_rng(seed, "a.wav"))) for seed in range(8)}
+    assert len(drawn) == 8 and max(drawn) <= len(speech) + 2 * PAUSE_S * SR
+    with pytest.raises(ParameterError, match="0 or more"):
+        Condition.parse("gate@-0.1")
 
 
 def test_silence_stays_silent_under_noise():

@@ -26,9 +26,9 @@ def test_default_is_the_multi_corpus_adapted_model(predictor):
     adaptation = predictor.adaptation
     assert adaptation["train_grain"] == "corpus" and adaptation["min_clips"] == 16
     copies = (predictor.metadata.get("augment") or {}).get("n_copies", 0)  # corrupted copies join the pooled statistics
-    # two copies of every clip: one corrupted, one with new pauses (utterances cut from recordings)
-    assert {part["mix"] for part in predictor.metadata["augment"]["corpora"].values()} == {"white,pink,babble,reverb,telephone,mp3,gain;pause"}
-    assert copies == 2 * sum(part["n_clips"] for part in corpora.values())
+    # three copies of every clip: one corrupted, one with new pauses, one on a gate's floor (utterances cut from recordings)
+    assert {part["mix"] for part in predictor.metadata["augment"]["corpora"].values()} == {"white,pink,babble,reverb,telephone,mp3,gain;pause;gate"}
+    assert copies == 3 * sum(part["n_clips"] for part in corpora.values())
     assert adaptation["statistics"]["n_clips"] == sum(part["n_clips"] for part in corpora.values()) + copies
     assert adaptation["default_head"] == "plain" == predictor.estimator.default_head
     assert set(adaptation["heads"]) == {"plain", "adapted"} and predictor.default_adaptation == "none"

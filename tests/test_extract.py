@@ -163,7 +163,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_workers_die_with_a_killed_run(tmp_path, signum):
-    manifest = _manifest_corpus(tmp_path, n_clips=120)
+    manifest = _manifest_corpus(tmp_path, n_clips=600)
     command = [sys.executable, "-m", "serkit", "features", str(manifest), "--corpus", "manifest", "-o", str(tmp_path / "f.csv"), "-j", "2", "--no-cache"]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)

@@ -18,7 +18,10 @@ length; every random draw comes from a ``numpy.random.Generator``, so a seed fix
 - :func:`repause`: the clip's speech with only part of its pauses before and after (a length
   change, unlike the others): an utterance cut from a conversation is heard with 0.1–1 s of the
   pause around it, while corpus clips hold about a second (RAVDESS) or a fraction (nEMO); a model
-  that learnt one corpus's pauses takes their length for a cue.
+  that learnt one corpus's pauses takes their length for a cue;
+- :func:`gate`: the clip's speech with 0–1 s of a faint noise floor either side, in place of its
+  own pauses: pauses as a noise gate or a call's noise suppression leaves them, with the room's
+  noise gone.
 
 :class:`Condition` names one fixed corruption (``"white@10"``, ``"babble@10"``, ``"telephone"``,
 ``"reverb@0.5"``, ``"mp3@16"``, ``"clean"``) for evaluation; :class:`CorruptionMix` draws one
@@ -55,10 +58,16 @@ from serkit.core.exceptions import ParameterError
 NOISES = ("white", "pink", "babble")
 CONDITIONS = (*NOISES, "reverb", "telephone", "mp3", "gain")
 """The recording conditions: what ``"all"`` means in a :class:`CorruptionMix`."""
-KINDS = (*CONDITIONS, "pause")
+PAUSES = ("pause", "gate")
+"""The kinds that change a clip's pauses, and so its length."""
+KINDS = (*CONDITIONS, *PAUSES)
 """Every kind :class:`CorruptionMix` and :class:`Condition` know."""
 PAUSE_S = 1.0
-"""A ``pause`` copy keeps up to this much of the clip's own pause on either side of its speech."""
+"""A ``pause`` copy keeps up to this much of the clip's own pause on either side of its speech;
+a ``gate`` copy gets up to this much floor."""
+GATE_FLOOR_DBFS = -90.0
+"""The level (RMS, dB re full scale) of the floor a ``gate`` copy's speech lies on: about one
+16-bit step, as a noise gate leaves it."""
 PAUSE_TOP_DB = 35.0
 """The speech :func:`repause` keeps: from the first to the last frame within this many dB of the loudest."""
 SNR_DB = (5.0, 30.0)
@@ -231,10 +240,35 @@ def repause(y: np.ndarray, sr: int, *, before_s: float, after_s: float, top_db: 
     >>> round(len(repause(y, 16000, before_s=0.25, after_s=0.5)) / 16000, 2)  # 0.5 s of sound, 0.75 s of pause, the trim's frames
     1.28
     """
+    start, end = _speech_bounds(y, top_db)
+    return y[max(0, start - round(before_s * sr)): end + round(after_s * sr)]
+
+
+def _speech_bounds(y: np.ndarray, top_db: float) -> tuple[int, int]:
+    """The first and last sample of ``y``'s speech: ``librosa.effects.trim`` at ``top_db`` on 32 ms frames (16 kHz)."""
     import librosa
 
     _, (start, end) = librosa.effects.trim(y, top_db=top_db, frame_length=512, hop_length=128)
-    return y[max(0, start - round(before_s * sr)): end + round(after_s * sr)]
+    return int(start), int(end)
+
+
+def gate(y: np.ndarray, sr: int, *, before_s: float, after_s: float, rng: np.random.Generator,
+         floor_dbfs: float = GATE_FLOOR_DBFS, top_db: float = PAUSE_TOP_DB) -> np.ndarray:
+    """``y``'s speech (``librosa.effects.trim`` at ``top_db``) between ``before_s`` and ``after_s``
+    seconds of white noise at ``floor_dbfs`` (RMS): its own pauses replaced by a gate's floor.
+
+    >>> y = np.r_[0.1 * np.ones(16000), np.ones(8000), 0.1 * np.ones(16000)].astype(np.float32)
+    >>> gated = gate(y, 16000, before_s=0.25, after_s=0.5, rng=np.random.default_rng(0))
+    >>> len(gated) - len(repause(y, 16000, before_s=0.0, after_s=0.0)), float(abs(gated[:4000]).max()) < 1e-3
+    (12000, True)
+    """
+    start, end = _speech_bounds(y, top_db)
+    scale = 10.0 ** (floor_dbfs / 20.0)
+
+    def floor(seconds: float) -> np.ndarray:
+        return (scale * rng.standard_normal(round(seconds * sr))).astype(np.float32)
+
+    return np.concatenate([floor(before_s), y[start:end], floor(after_s)])
 
 
 def _fit(y: np.ndarray, n: int) -> np.ndarray:
@@ -244,8 +278,9 @@ def _fit(y: np.ndarray, n: int) -> np.ndarray:
 @dataclass(frozen=True)
 class Condition:
     """One fixed corruption: ``kind`` (``"clean"`` or one of :data:`KINDS`) and its value
-    (SNR in dB, RT60 in s, kbit/s, gain in dB, or the seconds of pause kept either side; none
-    for telephone and clean, and for a pause drawn anew, 0 to :data:`PAUSE_S`, on each side).
+    (SNR in dB, RT60 in s, kbit/s, gain in dB, or the seconds of pause kept, or of a gate's floor
+    put, either side; none for telephone and clean, and for pauses drawn anew, 0 to
+    :data:`PAUSE_S`, on each side).
 
     >>> c = Condition.parse("reverb@0.5")
     >>> c.kind, c.value, c.name
@@ -257,18 +292,18 @@ class Condition:
 
     @classmethod
     def parse(cls, text: str) -> "Condition":
-        """``"kind@value"`` or ``"kind"`` (clean, telephone, pause); a clear error otherwise."""
+        """``"kind@value"`` or ``"kind"`` (clean, telephone, pause, gate); a clear error otherwise."""
         kind, _, value = text.partition("@")
         if kind not in ("clean", *KINDS):
             raise ParameterError(f"condition {text!r}: kind must be one of clean, {', '.join(KINDS)}")
-        if kind in ("clean", "telephone") or (kind == "pause" and not value):
+        if kind in ("clean", "telephone") or (kind in PAUSES and not value):
             return cls(kind)
         try:
             number = float(value)
         except ValueError:
             raise ParameterError(f"condition {text!r}: {kind} needs a number, e.g. {kind}@10") from None
-        if kind == "pause" and not 0.0 <= number < float("inf"):
-            raise ParameterError(f"condition {text!r}: the seconds of pause kept must be 0 or more")
+        if kind in PAUSES and not 0.0 <= number < float("inf"):
+            raise ParameterError(f"condition {text!r}: the seconds of pause must be 0 or more")
         return cls(kind, number)
 
     @property
@@ -299,8 +334,10 @@ def corrupt(y, sr, kind, value, rng, pool=()):
         return telephone(y, sr)
     if kind == "mp3":
         return compress(y, sr, kbps=int(value))
-    if kind == "pause":
+    if kind in PAUSES:
         before, after = rng.uniform(0.0, PAUSE_S, 2) if value is None else (value, value)
+        if kind == "gate":
+            return gate(y, sr, before_s=before, after_s=after, rng=rng)
         return repause(y, sr, before_s=before, after_s=after)
     return gain(y, value)
 
@@ -345,7 +382,7 @@ class CorruptionMix:
         main = [kind for kind in self.kinds if kind != "gain"]
         if main:
             kind = main[int(rng.integers(len(main)))]
-            value = {"reverb": lambda: rng.uniform(*RT60_S), "telephone": lambda: None, "pause": lambda: None,
+            value = {"reverb": lambda: rng.uniform(*RT60_S), "telephone": lambda: None, "pause": lambda: None, "gate": lambda: None,
                      "mp3": lambda: float(rng.choice(MP3_KBPS))}.get(kind, lambda: rng.uniform(*SNR_DB))()
             drawn.append(Condition(kind, value))
         if "gain" in self.kinds:
