@@ -273,6 +273,16 @@ def part_select(datasets) -> dict:
             "chosen": (adapted[0], "corpus", adapted[2], plain[2])}
 
 
+def development_table(name: str):
+    """Corpus ``name``'s table of its development speakers (the first :data:`DEV_SPEAKERS`, sorted)."""
+    from serkit.corpora import read_corpus
+
+    corpus = read_corpus(name, CORPORA[name])
+    speakers = corpus.table["speaker"].astype(str)
+    inside = speakers.isin(sorted(set(speakers))[: DEV_SPEAKERS[name]])
+    return dataclasses.replace(corpus, table=corpus.table[inside].reset_index(drop=True))
+
+
 def load_development(feature_set, cache_dir=None, n_jobs=1):
     """Each corpus's development speakers (:data:`DEV_SPEAKERS`) with ``feature_set``, as
     :func:`split_speakers` would give them: the other speakers' clips are never extracted.
@@ -281,16 +291,12 @@ def load_development(feature_set, cache_dir=None, n_jobs=1):
     >>> sorted(dev), len(set(dev["nemo"].groups))  # doctest: +SKIP
     (['nemo', 'ravdess'], 5)
     """
-    from serkit.corpora import read_corpus
     from serkit.evaluation import dataset_from_extraction
     from serkit.features import extract_corpus
 
     dev = {}
-    for name, root in CORPORA.items():
-        corpus = read_corpus(name, root)
-        speakers = corpus.table["speaker"].astype(str)
-        inside = speakers.isin(sorted(set(speakers))[: DEV_SPEAKERS[name]])
-        corpus = dataclasses.replace(corpus, table=corpus.table[inside].reset_index(drop=True))
+    for name in CORPORA:
+        corpus = development_table(name)
         extraction = extract_corpus(corpus, feature_set, n_jobs=n_jobs, cache_dir=cache_dir, progress=sys.stderr.isatty())
         dev[name], _ = dataset_from_extraction(corpus, extraction)
     return dev

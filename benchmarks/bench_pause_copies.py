@@ -35,11 +35,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_adaptation import CHOSEN, DEV_SPEAKERS, FEATURE_SET  # noqa: E402
-from conversations import FLOOR_DBFS, trim_to_speech  # noqa: E402
+from bench_adaptation import CHOSEN, CORPORA, FEATURE_SET, development_table  # noqa: E402
+from conversations import FLOOR_DBFS, TRIM_DB, trim_to_speech  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-CORPORA = {"ravdess": DATA / "ravdess-speech", "nemo": DATA / "nemo"}
 CONTEXTS = (0.1, 0.25, 0.5, 1.0)
 N_FOLDS = 5
 
@@ -48,13 +46,14 @@ def conversation_like(path: str) -> dict:
     """Features of the clip's speech with each of :data:`CONTEXTS` seconds of floor on either side."""
     from serkit.core.audio import load_audio
     from serkit.features import get_feature_set
+    from serkit.features.augment import gain, white_noise
 
     feature_set = get_feature_set(FEATURE_SET)
     y, sr = load_audio(path, sr=feature_set.sr, warn_silent=False)
     speech, rng = trim_to_speech(y, sr), np.random.default_rng(0)
 
     def floor(seconds):
-        return (10 ** (FLOOR_DBFS / 20) * rng.standard_normal(round(seconds * sr))).astype(np.float32)
+        return gain(white_noise(round(seconds * sr), rng), FLOOR_DBFS)
 
     pieces = {f"speech +{c:g} s": np.r_[floor(c), speech, floor(c)] for c in CONTEXTS}
     return {key: np.asarray(feature_set.from_audio(piece, sr), float).ravel() for key, piece in pieces.items()}
@@ -67,8 +66,8 @@ def conversation_like_all(name: str, paths: list[str]) -> dict:
 
     from serkit.features.batch import default_cache_dir
 
-    key = hashlib.sha256("\0".join([FEATURE_SET, FLOOR_DBFS.__repr__(), *map(str, CONTEXTS), *paths]).encode()).hexdigest()[:16]
-    cached = Path(default_cache_dir()) / "bench_pause_copies" / f"{name}-{key}.npz"
+    digest = hashlib.sha256("\0".join(map(str, [FEATURE_SET, FLOOR_DBFS, TRIM_DB, *CONTEXTS, *paths])).encode()).hexdigest()[:16]
+    cached = Path(default_cache_dir()) / "bench_pause_copies" / f"{name}-{digest}.npz"
     if cached.exists():
         with np.load(cached) as stored:
             return {key: stored[key] for key in stored.files}
@@ -80,19 +79,16 @@ def conversation_like_all(name: str, paths: list[str]) -> dict:
     return pieces
 
 
-def development(name: str, root: Path) -> dict:
+def development(name: str) -> dict:
     """One corpus's development clips: whole, pause and gate copies, conversation-like; labels, speakers."""
-    from serkit.corpora import read_corpus
     from serkit.evaluation import dataset_from_extraction
     from serkit.evaluation.augmented import augmented_dataset
     from serkit.features import extract_corpus
 
-    table = read_corpus(name, root)
-    speakers = sorted(set(table.table["speaker"].astype(str)))[: DEV_SPEAKERS[name]]
-    table.table = table.table[table.table["speaker"].astype(str).isin(speakers)].reset_index(drop=True)
+    table = development_table(name)
     whole, feature_set = dataset_from_extraction(table, extract_corpus(table, FEATURE_SET, n_jobs=2))
     copies = {f"{kind} copy": augmented_dataset(table, kind, feature_set, n_jobs=2).X for kind in ("pause", "gate")}
-    pieces = conversation_like_all(name, [str(root / path) for path in table.table["path"]])
+    pieces = conversation_like_all(name, [str(table.root / path) for path in table.table["path"]])
     return {"X": {"whole": whole.X, **copies, **pieces}, "y": whole.y.astype(str), "speakers": whole.groups.astype(str)}
 
 
@@ -114,7 +110,7 @@ def main() -> int:
     from sklearn.metrics import balanced_accuracy_score
 
     warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")  # the model's own emotions
-    data = {name: development(name, root) for name, root in CORPORA.items()}
+    data = {name: development(name) for name in CORPORA}
     held = {name: [np.isin(d["speakers"], sorted(set(d["speakers"]))[k::N_FOLDS]) for k in range(N_FOLDS)]
             for name, d in data.items()}
     trainings = {"whole clips": ["whole"], "whole clips + pause copies": ["whole", "pause copy"],

@@ -263,12 +263,8 @@ def gate(y: np.ndarray, sr: int, *, before_s: float, after_s: float, rng: np.ran
     (12000, True)
     """
     start, end = _speech_bounds(y, top_db)
-    scale = 10.0 ** (floor_dbfs / 20.0)
-
-    def floor(seconds: float) -> np.ndarray:
-        return (scale * rng.standard_normal(round(seconds * sr))).astype(np.float32)
-
-    return np.concatenate([floor(before_s), y[start:end], floor(after_s)])
+    before, after = (gain(white_noise(round(seconds * sr), rng), floor_dbfs) for seconds in (before_s, after_s))
+    return np.concatenate([before, y[start:end], after])
 
 
 def _fit(y: np.ndarray, n: int) -> np.ndarray:
