@@ -293,8 +293,8 @@ def own_utterances_adapted(predictor, conversation) -> list[dict]:
 
 
 def bench_agreement(count: int) -> None:
-    """The voice activity as serkit runs it (streams side by side, long silences skipped) against
-    Silero run chunk after chunk in one stream, on the benchmark conversations: the segment
+    """The voice activity as serkit runs it (the network's feed-forward part on many chunks per
+    call, long silences skipped) against the vendored file run one chunk per call, on the benchmark conversations: the segment
     boundaries within two chunks (64 ms) of the sequential run's, and the time of each."""
     from serkit.inference.speech import FRAME_S, sequential_probabilities, speech_probabilities, speech_segments
 

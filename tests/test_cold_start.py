@@ -146,14 +146,14 @@ def test_load_model_starts_the_encoder_in_the_background(monkeypatch):
     assert predictor.feature_set.columns == predictor.metadata["feature_set"]["columns"]  # checked without the encoder
 
 
-def test_serkit_predict_builds_the_vad_session_beside_the_model(monkeypatch, capsys):
+def test_serkit_predict_builds_the_vad_network_beside_the_model(monkeypatch, capsys):
     from serkit.cli import main
     from serkit.inference import speech
 
     clip = speech.VAD_PATH.parents[1] / "examples"
     clip = sorted(clip.glob("*.ogg"))[0]
     order = []
-    monkeypatch.setattr(speech.vad_session, "preload", lambda: order.append("vad preload"))
+    monkeypatch.setattr(speech.vad_network, "preload", lambda: order.append("vad preload"))
     import serkit.models.artifacts as artifacts
 
     load_model = artifacts.load_model
@@ -163,4 +163,4 @@ def test_serkit_predict_builds_the_vad_session_beside_the_model(monkeypatch, cap
     assert "of speech" in capsys.readouterr().out
     order.clear()
     assert main(["predict", "--segment", "fixed", str(clip)]) == 0
-    assert order == ["load_model"]  # no voice activity: no session
+    assert order == ["load_model"]  # no voice activity: no network

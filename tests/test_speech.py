@@ -74,39 +74,75 @@ def test_an_altered_vad_file_is_refused(tmp_path, monkeypatch):
     altered = tmp_path / "silero_vad.onnx"
     altered.write_bytes(speech_module.VAD_PATH.read_bytes()[:-1] + b"\0")
     monkeypatch.setattr(speech_module, "VAD_PATH", altered)
-    speech_module.vad_session.cache_clear()
+    speech_module.vad_network.cache_clear()
     try:
         with pytest.raises(ArtifactError, match="SHA-256 differs from silero-vad==6.2.0"):
-            speech_module.vad_session()
+            speech_module.vad_network()
     finally:
-        speech_module.vad_session.cache_clear()
+        speech_module.vad_network.cache_clear()
 
 
-def test_the_vad_session_preloaded_is_the_one_used_and_its_check_holds(tmp_path, monkeypatch):
+def test_the_vad_network_preloaded_is_the_one_used_and_its_check_holds(tmp_path, monkeypatch):
     import hashlib
 
-    from serkit.inference import runtime
+    from serkit.core import onnx_networks
 
     given = []
-    build = runtime.onnx_session
-    monkeypatch.setattr(runtime, "onnx_session", lambda network: (given.append(network), build(network))[1])
-    speech_module.vad_session.cache_clear()
+    read = onnx_networks.float_constants
+    monkeypatch.setattr(onnx_networks, "float_constants", lambda network: (given.append(network), read(network))[1])
+    speech_module.vad_network.cache_clear()
     try:
-        speech_module.vad_session.preload()
-        session = speech_module.vad_session()
-        assert speech_module.vad_session() is session and len(given) == 1  # built once, in the thread
-        assert hashlib.sha256(given[0]).hexdigest() == speech_module.VAD_SHA256  # the bytes checked are those loaded
+        speech_module.vad_network.preload()
+        network = speech_module.vad_network()
+        assert speech_module.vad_network() is network and len(given) == 1  # built once, in the thread
+        assert hashlib.sha256(given[0]).hexdigest() == speech_module.VAD_SHA256  # the weights are the bytes checked
 
         altered = tmp_path / "silero_vad.onnx"
         altered.write_bytes(given[0][:-1] + b"\0")
         monkeypatch.setattr(speech_module, "VAD_PATH", altered)
-        speech_module.vad_session.cache_clear()
-        speech_module.vad_session.preload()  # fails in its thread, silently …
+        speech_module.vad_network.cache_clear()
+        speech_module.vad_network.preload()  # fails in its thread, silently …
         with pytest.raises(ArtifactError, match="SHA-256 differs from silero-vad==6.2.0"):  # … and again here, in one line
-            speech_module.vad_session()
+            speech_module.vad_network()
         assert len(given) == 1
     finally:
-        speech_module.vad_session.cache_clear()
+        speech_module.vad_network.cache_clear()
+
+
+def test_the_rebuilt_networks_hold_the_vendored_weights_and_pass_onnxs_checker():
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    from serkit.core.onnx_networks import float_constants, model
+
+    data = speech_module.VAD_PATH.read_bytes()
+    weights = float_constants(data)
+    vendored = {}
+
+    def walk(graph):
+        for node in graph.node:
+            if node.op_type == "Constant" and node.attribute[0].t.data_type == onnx.TensorProto.FLOAT:
+                vendored[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+            for attribute in node.attribute:
+                if attribute.type == onnx.AttributeProto.GRAPH:
+                    walk(attribute.g)
+
+    walk(onnx.load_from_string(data).graph)
+    assert weights.keys() == vendored.keys() and len(weights) == 34  # both rates' networks
+    assert all(np.array_equal(weights[name], vendored[name]) for name in vendored)
+    for graph in speech_module.silero_networks(weights):
+        onnx.checker.check_model(onnx.load_from_string(model(graph)), full_check=True)
+    del weights[speech_module.VAD_BRANCH + "decoder.rnn.weight_hh"]
+    with pytest.raises(ArtifactError, match="no weight 'decoder.rnn.weight_hh' of shape"):
+        speech_module.silero_networks(weights)
+
+
+@pytest.mark.parametrize("text", [b"", b"\x3a\x02", b"\x08", b"\x0b\x0c"], ids=["empty", "cut field", "cut number", "groups"])
+def test_bytes_that_are_no_onnx_model_are_refused(text):
+    from serkit.core.onnx_networks import float_constants
+
+    with pytest.raises(ArtifactError, match="ONNX model"):
+        float_constants(text)
 
 
 # -- segments and utterances -------------------------------------------------------------
@@ -142,31 +178,36 @@ def test_block_by_block_detection_matches_one_pass(conversation, monkeypatch):
     assert streamed.segments == whole.segments and streamed.max_probability == whole.max_probability
 
 
-def test_batched_streams_and_skipped_silence_agree_with_one_sequential_stream(conversation, monkeypatch):
+def test_the_vad_gives_silero_run_chunk_after_chunk(conversation, monkeypatch):
+    y = conversation[0] + noise(conversation[0].shape[-1] / 16000, level=0.003)  # a room's floor: no silence
+    # Without a silence to skip, the probabilities are those of the vendored network run one chunk
+    # per call, as its authors run it, to float32 rounding, in pieces of any size …
+    assert speech_module.chunks_to_run(y).size == math.ceil(y.shape[-1] / 512)
+    reference = speech_module.sequential_probabilities(y)
+    np.testing.assert_allclose(speech_module.speech_probabilities(y), reference, atol=1e-5)
+    monkeypatch.setattr(speech_module, "PIECE_CHUNKS", 37)  # 12 pieces through the pipeline
+    np.testing.assert_allclose(speech_module.speech_probabilities(y), reference, atol=1e-5)
+    # … and on one thread as on two.
+    speech_module.vad_network.cache_clear()
+    monkeypatch.setattr(speech_module, "worker_threads", lambda: 1)
+    try:
+        np.testing.assert_allclose(speech_module.speech_probabilities(y), reference, atol=1e-5)
+    finally:
+        speech_module.vad_network.cache_clear()
+
+
+def test_skipped_silence_leaves_the_segments_of_one_sequential_stream(conversation):
     y, sr = conversation
     # Two takes of the example 3 s of digital silence apart: the silence's middle is skipped …
     y = np.concatenate([y, np.zeros(3 * sr, np.float32), y])
     chunks = speech_module.chunks_to_run(y)
     assert chunks.size < math.ceil(y.shape[-1] / 512) - 50
-    # … and 30 s run as 3 streams side by side (each but the first warmed up on the 5 s before it).
-    monkeypatch.setattr(speech_module, "STREAM_CHUNKS", 300)
-    batched, reference = speech_module.speech_probabilities(y), speech_module.sequential_probabilities(y)
-    assert np.mean(np.abs(batched - reference) > 0.1) < 0.02
-    ours, theirs = speech_segments(batched, duration_s=30.0), speech_segments(reference, duration_s=30.0)
+    # … and the segments are those of every chunk run.
+    skipped, reference = speech_module.speech_probabilities(y), speech_module.sequential_probabilities(y)
+    assert np.all(skipped[np.setdiff1d(np.arange(skipped.size), chunks)] == 0)
+    ours, theirs = speech_segments(skipped, duration_s=30.0), speech_segments(reference, duration_s=30.0)
     assert len(ours) == len(theirs) >= 8
     np.testing.assert_allclose(np.array(ours), np.array(theirs), atol=2 * FRAME_S + 1e-9)  # within two chunks
-
-
-def test_streams_shared_out_over_threads_give_what_one_thread_gives(conversation, monkeypatch):
-    y, _ = conversation
-    y = np.concatenate([y] * 3)
-    monkeypatch.setattr(speech_module, "STREAM_CHUNKS", 200)  # several streams to share out
-    monkeypatch.setattr(speech_module, "worker_threads", lambda: 2)
-    shared, shared_state = speech_module.run_vad(y)
-    monkeypatch.setattr(speech_module, "worker_threads", lambda: 1)
-    alone, alone_state = speech_module.run_vad(y)
-    np.testing.assert_allclose(shared, alone, atol=1e-6)  # batches of other sizes: rounding only
-    np.testing.assert_allclose(shared_state, alone_state, atol=1e-6)  # the stream goes on from the last row's state
 
 
 def test_any_rate_finds_the_same_speech(conversation):

@@ -206,9 +206,9 @@ def run(args: argparse.Namespace) -> int:
 
     diarize = parse_speakers(args.speakers)
     if args.segment == "vad":
-        from serkit.inference.speech import vad_session
+        from serkit.inference.speech import vad_network
 
-        vad_session.preload()  # built in a thread while the model loads (its errors come with the first file)
+        vad_network.preload()  # built in a thread while the model loads (its errors come with the first file)
     predictor = load_model(args.model, runtime=args.runtime)
     if speakers is not None and diarize is not None:
         raise ParameterError("give --speaker-from (speakers known) or --speakers (speakers found), not both")

@@ -4,8 +4,9 @@ A voice-activity detector runs before any emotion: Silero VAD 6.2.0 (MIT), whose
 ONNX network serkit vendors (``serkit/data/vad``, SHA-256 checked at load) and runs
 with ONNX Runtime, so neither the ``silero-vad`` package nor PyTorch is needed.
 It gives the probability of speech for every 32 ms of 16 kHz audio (:func:`run_vad`: one
-recurrent stream, as its authors run it, but long audio as streams of 30 s side by side in
-one batch and the middle of long silences skipped);
+recurrent stream, as its authors run it, but with the part of the network that carries nothing
+from chunk to chunk run on 256 chunks per call (:func:`silero_networks`) and the middle of long
+silences skipped);
 
 - :func:`speech_segments` turns those into speech segments (on at 0.5, off below
   0.35 for at least :data:`MIN_PAUSE_S`, segments shorter than :data:`MIN_SPEECH_S` dropped);
@@ -33,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -63,19 +65,18 @@ CONTEXT_SAMPLES = 64
 """Samples of the previous step the network sees before each chunk."""
 FRAME_S = CHUNK_SAMPLES / VAD_SR
 
-STREAM_CHUNKS = 937
-"""Long audio runs as side-by-side streams of about 30 s (937 chunks), one batch per 32 ms step
-(the network is recurrent: one chunk after another is slow in Python)."""
-WARMUP_CHUNKS = 160
-"""Chunks (5 s) each stream but the first replays before its own. Silero's recurrent state
-remembers seconds: with 0.26 s, 13 % of the boundaries of a development conversation moved by
-more than two chunks against one stream run chunk after chunk; with 5 s, 3 %."""
-PENDING_S = 600.0
+VAD_BRANCH = "If_0_then_branch__Inline_0__"
+"""Prefix of the 16 kHz network's weights in the vendored file (the branch of its ``If`` on the
+rate that runs at 16 kHz)."""
+PIECE_CHUNKS = 256
+"""Chunks (8 s) :func:`run_vad` gives the network per call."""
+PENDING_S = 300.0
 """Seconds :class:`SpeechDetector` gathers before running the network on them (19 MB at 16 kHz):
-enough for 20 streams side by side."""
+each run fills and drains :func:`run_vad`'s pipeline once, which costs a second over an hour
+in runs of 60 s (6.7 s against 5.1 s in runs of 300 s, 4.9 s in runs of 600 s)."""
 
 MAX_VAD_THREADS = 4
-"""The most threads long audio's streams are shared out over (:func:`run_vad`)."""
+"""The most threads the network's matrix products run on (:func:`vad_network`)."""
 
 GATE_DBFS = -60.0
 """Chunks whose peak stays under this level (dBFS) are silence for :data:`GATE_KEEP_CHUNKS`."""
@@ -177,13 +178,8 @@ class Speech:
                 f"{self.duration_s:.1f} s; speech needs {DOUBT_ON:g} for {DOUBT_MIN_SPEECH_S:g} s)")
 
 
-@once
-def vad_session():
-    """The ONNX Runtime session of the vendored Silero VAD, after its SHA-256 check.
-
-    The file is read once: the bytes checked are the bytes ONNX Runtime gets.
-    ``vad_session.preload()`` starts building it in a background thread (``serkit predict``
-    does, while the model loads: :func:`serkit.core.once.once`).
+def vendored_vad() -> bytes:
+    """The bytes of the vendored Silero VAD, after their SHA-256 check.
 
     Raises
     ------
@@ -191,11 +187,155 @@ def vad_session():
         The file is missing or differs from :data:`VAD_REQUIREMENT`'s.
     """
     from serkit.core.files import read_pinned
-    from serkit.inference.runtime import onnx_session
 
-    network = read_pinned(VAD_PATH, VAD_SHA256, max_bytes=MAX_VAD_BYTES, pinned=f"{VAD_REQUIREMENT}'s",
-                          reinstall="reinstall serkit")
-    return onnx_session(network)
+    return read_pinned(VAD_PATH, VAD_SHA256, max_bytes=MAX_VAD_BYTES, pinned=f"{VAD_REQUIREMENT}'s",
+                       reinstall="reinstall serkit")
+
+
+class VadNetwork(NamedTuple):
+    """The vendored Silero VAD's 16 kHz network as two ONNX Runtime sessions (:func:`silero_networks`)."""
+
+    encoder: object
+    recurrent: object
+
+
+@once
+def vad_network() -> VadNetwork:
+    """The sessions of the vendored Silero VAD's 16 kHz network, rebuilt for long audio
+    (:func:`silero_networks`) from the weights of the file checked by :func:`vendored_vad`.
+
+    The file is read once: the bytes checked are the bytes the weights come from.
+    ``vad_network.preload()`` starts building it in a background thread (``serkit predict``
+    does, while the model loads: :func:`serkit.core.once.once`).
+
+    Raises
+    ------
+    ArtifactError
+        The file is missing or differs from :data:`VAD_REQUIREMENT`'s.
+    """
+    from serkit.core.onnx_networks import float_constants, model, onnx_session
+
+    encoder, recurrent = silero_networks(float_constants(vendored_vad()))
+    return VadNetwork(onnx_session(model(encoder), threads=min(worker_threads(), MAX_VAD_THREADS)),
+                      onnx_session(model(recurrent)))
+
+
+def silero_networks(weights: dict[str, np.ndarray]) -> tuple:
+    """Silero VAD's 16 kHz network as two graphs that take many chunks per call.
+
+    Silero runs one 32 ms chunk per call: a short-time Fourier transform, four convolutions
+    over its 4 frames, an LSTM cell, a linear read-out. Only the LSTM carries anything from one
+    chunk to the next, so
+
+    - the *encoder* runs the transform and the convolutions on all its chunks at once, as
+      matrix products (ONNX Runtime's convolutions over 4 frames cost 3-4 times as much):
+      ``windows`` (n, 576), each chunk with the 64 samples before it, to ``features`` (n, 1, 128);
+    - the *recurrent* graph runs the LSTM over them as one sequence, then the read-out:
+      ``features``, ``h`` and ``c`` (1, 1, 128, the state before the first chunk) to
+      ``probability`` (n,), ``h_out`` and ``c_out`` (the state after the last).
+
+    The probabilities are those of the network run chunk after chunk
+    (:func:`sequential_probabilities`) to float32 rounding.
+
+    Parameters
+    ----------
+    weights : dict
+        The vendored file's float tensors by name (:func:`serkit.core.onnx_networks.float_constants`).
+
+    Returns
+    -------
+    encoder, recurrent : serkit.core.onnx_networks.Graph
+
+    Raises
+    ------
+    ArtifactError
+        A weight of the 16 kHz network is missing or has another shape.
+    """
+    from serkit.core.onnx_networks import Graph, value_info
+
+    def weight(name: str, shape: tuple) -> np.ndarray:
+        array = weights.get(VAD_BRANCH + name)
+        if array is None or array.shape != shape:
+            from serkit.core.exceptions import ArtifactError
+
+            raise ArtifactError(f"the VAD file holds no weight {name!r} of shape {shape}")
+        return array
+
+    encoder = Graph("silero_vad_16k_encoder")
+
+    def ints(name: str, *values: int) -> str:
+        return encoder.constant(name, np.array(values, dtype=np.int64))
+
+    frames_axis, channels_axis = ints("axis_1", 1), ints("axis_2", 2)
+    # Silero pads each window on the right by reflection, to 640 samples: 4 frames of 256, 128 apart.
+    tail = encoder.node("Slice", ["windows", ints("tail_start", -2), ints("tail_end", -66), frames_axis,
+                                  ints("backwards", -1)], "reflected_tail")
+    padded = encoder.node("Concat", ["windows", tail], "padded", axis=1)
+    halves = encoder.node("Reshape", [padded, ints("halves_shape", 0, 5, 128)], "halves")
+    frames = encoder.node("Concat", [_take(encoder, halves, 0, 4, frames_axis), _take(encoder, halves, 1, 5, frames_axis)],
+                          "frames", axis=2)
+    basis = weight("stft.forward_basis_buffer", (258, 1, 256))[:, 0, :].T
+    spectrum = encoder.node("MatMul", [frames, encoder.constant("stft_basis", basis)], "spectrum")
+    real, imag = (_take(encoder, spectrum, first, first + 129, channels_axis) for first in (0, 129))
+    power = encoder.node("Add", [encoder.node("Mul", [real, real], "real_2"), encoder.node("Mul", [imag, imag], "imag_2")],
+                         "power")
+    hidden, n_frames = encoder.node("Sqrt", [power], "magnitude"), 4
+    for layer, (shape, stride) in enumerate([((128, 129, 3), 1), ((64, 128, 3), 2), ((64, 64, 3), 2),
+                                             ((128, 64, 3), 1)]):
+        hidden, n_frames = _conv_as_product(encoder, hidden, n_frames, weight(f"encoder.{layer}.reparam_conv.weight", shape),
+                                            weight(f"encoder.{layer}.reparam_conv.bias", shape[:1]), stride,
+                                            f"encoder_{layer}", frames_axis)
+    encoder.node("Identity", [hidden], "features")
+    encoder.inputs.append(value_info("windows", ["n", CHUNK_SAMPLES + CONTEXT_SAMPLES]))
+    encoder.outputs.append(value_info("features", ["n", 1, 128]))
+
+    recurrent = Graph("silero_vad_16k_recurrent")
+    gates = {name: _onnx_gates(weight(f"decoder.rnn.{name}", (512, 128) if name.startswith("weight") else (512,)))
+             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    # The encoder's (n, 1, 128) is the LSTM's sequence: n steps of a batch of one.
+    lstm = recurrent.node("LSTM", ["features", recurrent.constant("lstm_w", gates["weight_ih"][None]),
+                                   recurrent.constant("lstm_r", gates["weight_hh"][None]),
+                                   recurrent.constant("lstm_b", np.concatenate([gates["bias_ih"], gates["bias_hh"]])[None]),
+                                   "", "h", "c"], ["lstm_y", "h_out", "c_out"], hidden_size=128)
+    read_out = recurrent.node("MatMul", [recurrent.node("Relu", [lstm], "lstm_relu"),
+                                         recurrent.constant("read_out_w", weight("decoder.decoder.2.weight", (1, 128, 1))[0])],
+                              "read_out")
+    logit = recurrent.node("Add", [read_out, recurrent.constant("read_out_b", weight("decoder.decoder.2.bias", (1,)))],
+                           "logit")
+    recurrent.node("Reshape", [recurrent.node("Sigmoid", [logit], "sigmoid"),
+                               recurrent.constant("flat", np.array([-1], dtype=np.int64))], "probability")
+    recurrent.inputs += [value_info("features", ["n", 1, 128]), value_info("h", [1, 1, 128]), value_info("c", [1, 1, 128])]
+    recurrent.outputs += [value_info("probability", ["n"]), value_info("h_out", [1, 1, 128]),
+                          value_info("c_out", [1, 1, 128])]
+    return encoder, recurrent
+
+
+def _take(graph, tensor: str, start: int, stop: int, axis: str, step: int = 1) -> str:
+    """``tensor[start:stop:step]`` along ``axis`` (the name of an int64 constant)."""
+    name = f"{tensor}_{start}_{stop}_{step}"
+    bounds = [graph.constant(f"{name}_{what}", np.array([value], dtype=np.int64))
+              for what, value in (("start", start), ("stop", stop), ("step", step))]
+    return graph.node("Slice", [tensor, *bounds[:2], axis, bounds[2]], name)
+
+
+def _conv_as_product(graph, frames: str, n_frames: int, weight: np.ndarray, bias: np.ndarray, stride: int,
+                     name: str, frames_axis: str) -> tuple[str, int]:
+    """A 1-D convolution of width 3, padding 1, over ``frames`` (n, n_frames, in) as one matrix
+    product: the three taps side by side (n, out_frames, 3 in) times the kernel (3 in, out); then ReLU."""
+    padded = graph.node("Pad", [frames, graph.constant(f"{name}_pads", np.array([0, 1, 0, 0, 1, 0], dtype=np.int64))], f"{name}_padded")
+    out_frames = (n_frames - 1) // stride + 1
+    taps = [_take(graph, padded, tap, tap + stride * (out_frames - 1) + 1, frames_axis, stride) for tap in range(3)]
+    stacked = graph.node("Concat", taps, f"{name}_taps", axis=2)
+    kernel = weight.transpose(2, 1, 0).reshape(-1, weight.shape[0])  # (out, in, tap) -> (tap * in, out)
+    product = graph.node("MatMul", [stacked, graph.constant(f"{name}_kernel", kernel)], f"{name}_product")
+    shifted = graph.node("Add", [product, graph.constant(f"{name}_bias", bias)], f"{name}_shifted")
+    return graph.node("Relu", [shifted], f"{name}_out"), out_frames
+
+
+def _onnx_gates(array: np.ndarray) -> np.ndarray:
+    """PyTorch's LSTM gate order (input, forget, cell, output) as ONNX's (input, output, forget, cell)."""
+    i, f, g, o = np.split(array, 4)
+    return np.concatenate([i, o, f, g])
 
 
 def speech_probabilities(y16: np.ndarray) -> np.ndarray:
@@ -211,12 +351,9 @@ def run_vad(y16: np.ndarray, history: np.ndarray | None = None,
             state: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Silero's speech probability for each 32 ms chunk of ``y16``, and its state after the last.
 
-    The chunks run as one stream, as Silero runs, with two savings:
-
-    - the middle of a long silence is skipped (:func:`chunks_to_run`; probability 0 there);
-    - long audio is cut into streams of :data:`STREAM_CHUNKS` run side by side, one batch
-      per step; each stream but the first first replays the :data:`WARMUP_CHUNKS` chunks
-      before its own, so its recurrent state has settled.
+    The chunks run as one stream, as Silero runs, :data:`PIECE_CHUNKS` per call of
+    :func:`vad_network`'s sessions (the next piece's encoder beside this piece's LSTM); the middle of a long silence is skipped (:func:`chunks_to_run`;
+    probability 0 there, the state carried over it).
 
     Parameters
     ----------
@@ -247,28 +384,41 @@ def run_vad(y16: np.ndarray, history: np.ndarray | None = None,
     probabilities = np.zeros(n_chunks, dtype=np.float32)
     if n_chunks == 0:
         return probabilities, state
-    windows = _windows(y16, history)
-    order = chunks_to_run(y16)
-    n_streams = max(1, round(order.size / STREAM_CHUNKS))
-    starts = [order.size * k // n_streams for k in range(n_streams + 1)]
-    spans = list(zip(starts, starts[1:]))
-    rows = [order[max(0, first - WARMUP_CHUNKS * bool(k)):stop] for k, (first, stop) in enumerate(spans)]
-    outputs, last_state = _run_rows_in_threads(windows, rows, state)
-    for k, (first, stop) in enumerate(spans):
-        probabilities[order[first:stop]] = outputs[k][-(stop - first):]
-    return probabilities, last_state
+    network, windows, order = vad_network(), _windows(y16, history), chunks_to_run(y16)
+    pieces = [order[first:first + PIECE_CHUNKS] for first in range(0, order.size, PIECE_CHUNKS)]
+
+    def encode(chunks: np.ndarray) -> np.ndarray:
+        return network.encoder.run(None, {"windows": windows[chunks]})[0]
+
+    h, c = state[:1], state[1:]
+    # The next piece's encoder runs beside this piece's LSTM, which is sequential and uses one core.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="serkit-vad") as pool:
+        encoded = pool.submit(encode, pieces[0]) if pieces else None
+        for k, chunks in enumerate(pieces):
+            features = encoded.result()
+            if k + 1 < len(pieces):
+                encoded = pool.submit(encode, pieces[k + 1])
+            probabilities[chunks], h, c = network.recurrent.run(None, {"features": features, "h": h, "c": c})
+    return probabilities, np.concatenate([h, c])
 
 
 def sequential_probabilities(y16: np.ndarray) -> np.ndarray:
-    """Silero as its authors run it: every chunk, one after another, in one stream (slow; the
+    """Silero as its authors run it: the vendored file, every chunk, one call each (slow; the
     reference :func:`run_vad` is checked against).
 
     >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
     >>> bool(np.allclose(sequential_probabilities(y), speech_probabilities(y), atol=1e-5))
     True
     """
-    windows = _windows(y16)
-    return _run_rows(windows, [np.arange(len(windows))], np.zeros((2, 1, 128), dtype=np.float32))[0][0]
+    from serkit.core.onnx_networks import onnx_session
+
+    session, rate = onnx_session(vendored_vad()), np.array(VAD_SR, dtype=np.int64)
+    state = np.zeros((2, 1, 128), dtype=np.float32)
+    probabilities = []
+    for window in _windows(y16):
+        probability, state = session.run(None, {"input": window[None], "state": state, "sr": rate})
+        probabilities.append(probability[0, 0])
+    return np.array(probabilities, dtype=np.float32)
 
 
 def _windows(y16: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:
@@ -310,49 +460,6 @@ def _run_length(flags: np.ndarray) -> np.ndarray:
     """
     count = np.cumsum(flags)
     return count - np.maximum.accumulate(np.where(flags, 0, count))
-
-
-def _run_rows_in_threads(windows: np.ndarray, rows: list[np.ndarray],
-                         state: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """:func:`_run_rows` with the rows shared out over one thread per core (at most
-    :data:`MAX_VAD_THREADS`, one in a worker process: :func:`serkit.core.threads.worker_threads`;
-    ONNX Runtime runs calls of one session side by side): the first group starts from
-    ``state``, the others from zeros; the state after the last row's last chunk."""
-    groups = min(len(rows), worker_threads(), MAX_VAD_THREADS)
-    if groups < 2:
-        return _run_rows(windows, rows, state)
-    from concurrent.futures import ThreadPoolExecutor
-
-    bounds = [len(rows) * k // groups for k in range(groups + 1)]
-    fresh = np.zeros_like(state)
-    with ThreadPoolExecutor(max_workers=groups, thread_name_prefix="serkit-vad") as pool:
-        done = list(pool.map(lambda k: _run_rows(windows, rows[bounds[k]:bounds[k + 1]], fresh if k else state),
-                             range(groups)))
-    return [output for outputs, _ in done for output in outputs], done[-1][1]
-
-
-def _run_rows(windows: np.ndarray, rows: list[np.ndarray], state: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Silero's probabilities along each row of chunk indices, all rows run as one batch (the
-    longest first, so each step runs only the rows not yet finished); the first row starts
-    from ``state``, the others from zeros. Also the state after the last row's last chunk."""
-    session, rate = vad_session(), np.array(VAD_SR, dtype=np.int64)
-    order = sorted(range(len(rows)), key=lambda i: -rows[i].size)
-    lengths = np.array([rows[i].size for i in order])
-    index = np.zeros((len(rows), lengths[0]), dtype=np.intp)
-    states = np.zeros((2, len(rows), 128), dtype=np.float32)
-    for position, i in enumerate(order):
-        index[position, :lengths[position]] = rows[i]
-        if i == 0:
-            states[:, position] = state[:, 0]
-    out = np.zeros((len(rows), lengths[0]), dtype=np.float32)
-    for step in range(lengths[0]):
-        running = int(np.count_nonzero(lengths > step))
-        probability, states[:, :running] = session.run(
-            None, {"input": windows[index[:running, step]], "state": states[:, :running], "sr": rate})
-        out[:running, step] = probability[:, 0]
-    by_row = {i: position for position, i in enumerate(order)}
-    last = by_row[len(rows) - 1]
-    return [out[by_row[i], :rows[i].size] for i in range(len(rows))], states[:, last:last + 1].copy()
 
 
 def spectral_flux(y16: np.ndarray, chunks: np.ndarray | None = None) -> np.ndarray:
@@ -508,7 +615,7 @@ class SpeechDetector:
 
     Each block is resampled to 16 kHz (soxr's streaming resampler) and gathered;
     every :data:`PENDING_S` seconds the network runs on what was gathered, carrying
-    its state over from the block before, so memory holds ten minutes at 16 kHz.
+    its state over from the block before, so memory holds five minutes at 16 kHz.
 
     Examples
     --------
@@ -536,7 +643,7 @@ class SpeechDetector:
         """Add the next block of mono samples at :attr:`sr`."""
         self._input_samples += block.shape[-1]
         self._gather(block if self._resampler is None else self._resampler.resample_chunk(block))
-        while self._pending_samples >= PENDING_S * VAD_SR:  # a long block runs 10 minutes at a time
+        while self._pending_samples >= PENDING_S * VAD_SR:
             self._run(final=False)
 
     def finish(self) -> Speech:

@@ -20,7 +20,7 @@ from serkit.service.pool import PredictionPool
 from serkit.service.routers import info, page, predict
 from serkit.service.security import SecurityHeaders
 from serkit.service.settings import Settings, get_settings
-from serkit.inference.speech import vad_session
+from serkit.inference.speech import vad_network
 
 DESCRIPTION = """Speech emotion recognition over HTTP.
 
@@ -46,7 +46,7 @@ def check_predictor(predictor: Predictor) -> None:
         )
     try:
         result = predictor.predict_audio(probe_tone(predictor.sr), predictor.sr, segment="fixed")
-        vad_session()  # the voice-activity network: checked (SHA-256) and loaded before any request
+        vad_network()  # the voice-activity network: checked (SHA-256) and loaded before any request
     except Exception as error:  # any failure here is the model's, reported at start-up, not per request
         raise ArtifactError(f"model: fails on a test clip ({type(error).__name__}: {error})") from None
     total = sum(result["probabilities"].values())

@@ -81,13 +81,13 @@ def _warm_up(predictor) -> None:
     second, which should not fall on a client's first request."""
     import soundfile as sf
 
-    from serkit.inference.speech import vad_session
+    from serkit.inference.speech import vad_network
 
     wav = io.BytesIO()
     sf.write(wav, probe_tone(predictor.sr), predictor.sr, format="WAV")
     wav.seek(0)
     predictor.predict_file(NamedStream(wav))
-    vad_session()  # the voice-activity network's session, built once per process
+    vad_network()  # the voice-activity network, built once per process
 
 
 def _start_worker(model_dir, parent_pid: int, all_loaded) -> None:
