@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Example clips (speech synthesised with espeak-ng), predicted by {name} on {predictor.feature_set.name} features:\n")
     clips = example_clips()
     items = []
-    for item in predictor.predict_batch([str(p) for p in clips]):
+    for item in predictor.predict_batch([str(p) for p in clips], segment="vad"):  # as `serkit predict` answers
         entry = item.to_dict()
         if not entry.get("segments", True):
             del entry["segments"]
