@@ -30,6 +30,14 @@ gives the share of conversations whose number of speakers ``auto`` finds right.
     python benchmarks/bench_speakers.py                       # the table
     python benchmarks/bench_speakers.py --embeddings emb.npz  # keep the d-vectors between runs
     python benchmarks/bench_speakers.py --embeddings emb.npz --learn src/serkit/data/speakers/emotion_directions.npy
+    python benchmarks/bench_speakers.py --embeddings emb.npz --choose-prior   # the shrinkage of the speakers found
+
+``--choose-prior`` chooses how far each speaker's statistics are pulled toward the whole
+recording's (``SourceAdapter(prior_clips=m)``, ``adaptation.SPEAKER_PRIOR_CLIPS``): utterance UA on
+the development conversations with models trained on actors 09-12 only (no development actor),
+for the speakers found (``auto``) and the true ones; the rule, fixed before the run, takes the
+best mean of the two (ties: the smaller prior). ``m = 0`` is the rule before: each speaker's own
+statistics, a lone utterance the recording's.
 
 Features come through serkit's cache; the d-vectors (~0.1-0.6 s per clip on a shared
 2-core machine) are computed once per clip.
@@ -50,6 +58,7 @@ MODEL_ACTORS = tuple(range(1, 13))
 CHOOSING_ACTORS = tuple(range(9, 13))
 """Actors whose d-vectors give the emotion directions the development conversations are scored with."""
 TEST_ACTORS = tuple(range(13, 21))
+PRIOR_CANDIDATES = (0, 1, 2, 3, 4, 5, 6, 8, 16)
 PAUSE_S = (0.2, 2.0)
 LENGTH_S = (60.0, 300.0)
 
@@ -164,19 +173,70 @@ def learn_directions(embeddings, actors, chosen) -> np.ndarray:
     return nuisance_directions(embeddings[rows], actors[rows])
 
 
+def emotion_models(dataset, train_rows):
+    """``(plain, normalised)``: the recipe's model on the rows' features, and on each speaker's
+    features standardised by its own statistics."""
+    from serkit.models.registry import fit_model, make_model
+    from serkit.features.adaptation import SourceAdapter
+
+    X, y, groups = dataset.X[train_rows], dataset.y[train_rows], np.asarray(dataset.groups, dtype=str)[train_rows]
+    return (fit_model(make_model("logreg-tuned", random_state=0), X, y, groups),
+            fit_model(make_model("logreg-tuned", random_state=0), SourceAdapter().fit_transform(X, groups), y, groups))
+
+
+def prior_table(convs, dataset, train_rows, embeddings) -> dict:
+    """``{m: (UA with the speakers found, UA with the true speakers)}`` over every turn of
+    ``convs``, the normalised model's input standardised with ``prior_clips=m``."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    from serkit.features.adaptation import SourceAdapter
+    from serkit.inference.speakers import cluster_speakers
+
+    X, y, groups = dataset.X, dataset.y, np.asarray(dataset.groups, dtype=str)
+    _, normed = emotion_models(dataset, train_rows)
+    truth = np.concatenate([y[[row for _, row, _ in turns]] for turns in convs])
+    table = {}
+    for prior in PRIOR_CANDIDATES:
+        predicted = {"found": [], "true": []}
+        for turns in convs:
+            rows = np.array([row for _, row, _ in turns])
+            for name, labels in (("found", np.asarray(cluster_speakers(embeddings[rows], "auto"))), ("true", groups[rows])):
+                Z = (SourceAdapter(min_clips=1, prior_clips=prior).fit_transform(X[rows], labels) if prior
+                     else _own_statistics(X[rows], labels))
+                predicted[name].extend(normed.predict(Z))
+        table[prior] = tuple(float(balanced_accuracy_score(truth, predicted[name])) for name in ("found", "true"))
+    return table
+
+
+def _own_statistics(X, labels):
+    """The rule before the prior: each speaker's own statistics, a lone utterance the recording's."""
+    from serkit.features.adaptation import SourceAdapter
+
+    out = SourceAdapter().fit_transform(X)
+    shared = np.array([np.count_nonzero(labels == label) > 1 for label in labels])
+    if shared.any():
+        out[shared] = SourceAdapter().fit_transform(X[shared], labels[shared])
+    return out
+
+
+def chosen_prior(table: dict) -> float:
+    """The prior with the best mean of its two UAs (ties: the smaller).
+
+    >>> chosen_prior({0: (0.60, 0.70), 2: (0.62, 0.71), 4: (0.63, 0.70)})
+    2
+    """
+    return max(table, key=lambda prior: (round(sum(table[prior]) / 2, 6), -prior))
+
+
 def utterance_accuracy(convs, dataset, train_rows, embeddings, raw_embeddings) -> dict:
     """UA over every turn of ``convs``: plain model, normalised by found speakers (compensated
     d-vectors, and uncompensated), by true speakers."""
     from sklearn.metrics import balanced_accuracy_score
 
-    from serkit.models.registry import fit_model, make_model
-    from serkit.features.adaptation import SourceAdapter
     from serkit.inference.speakers import cluster_speakers
 
     X, y, groups = dataset.X, dataset.y, np.asarray(dataset.groups, dtype=str)
-    plain = fit_model(make_model("logreg-tuned", random_state=0), X[train_rows], y[train_rows], groups[train_rows])
-    normed = fit_model(make_model("logreg-tuned", random_state=0),
-                       SourceAdapter().fit_transform(X[train_rows], groups[train_rows]), y[train_rows], groups[train_rows])
+    plain, normed = emotion_models(dataset, train_rows)
     truth, predicted = [], {"plain": [], "found speakers": [], "found speakers, uncompensated": [], "true speakers": []}
     for turns in convs:
         rows = np.array([row for _, row, _ in turns])
@@ -204,6 +264,8 @@ def main(argv=None) -> int:
     parser.add_argument("--embeddings", type=Path, help="an .npz keeping the clips' d-vectors between runs")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--learn", type=Path, help="write the emotion directions learnt on actors 01-12 here (.npy) and stop")
+    parser.add_argument("--choose-prior", action="store_true",
+                        help="print the development table of the speakers' prior_clips and the rule's choice, and stop")
     args = parser.parse_args(argv)
 
     from serkit.evaluation.dataset import dataset_from_corpus
@@ -230,6 +292,16 @@ def main(argv=None) -> int:
 
     compensated = {"development": compensate(raw, learn_directions(raw, actors, CHOOSING_ACTORS)),
                    "test": compensate(raw)}  # the shipped directions, learnt on actors 01-12
+    if args.choose_prior:
+        table = prior_table(dev["mixed"] + dev["same"], dataset, np.flatnonzero(np.isin(actors, CHOOSING_ACTORS)),
+                            compensated["development"])
+        print("development conversations, models of actors 09-12: utterance UA with each speaker's statistics "
+              "pulled toward the recording's by prior_clips")
+        for prior, (found, true) in table.items():
+            print(f"  prior_clips {prior:>2}: speakers found {100 * found:.2f} %, true speakers {100 * true:.2f} %, "
+                  f"mean {50 * (found + true):.2f} %")
+        print(f"chosen: prior_clips {chosen_prior(table)}")
+        return 0
     figures = {}
     for split, built in (("development", dev), ("test", test)):
         for condition, convs in built.items():

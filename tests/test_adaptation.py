@@ -59,6 +59,31 @@ def test_errors_are_clear():
         SourceAdapter().transform([[1.0]], ["a"])
 
 
+def test_prior_clips_pull_a_small_group_toward_all_the_clips(rng):
+    X = np.r_[rng.normal(5, 2, (40, 3)), rng.normal(-3, 0.5, (2, 3)), [[9.0, 9.0, 9.0]]]
+    speakers = np.array(["big"] * 40 + ["pair"] * 2 + ["lone"])
+    plain = SourceAdapter().fit(X[:42], speakers[:42])
+    shrunk = SourceAdapter(min_clips=1, prior_clips=2.0).fit(X, speakers)
+    mean, variance = X.mean(axis=0), X.var(axis=0)
+    # A group of n clips: its mean and variance weighed n : 2 against all the clips'.
+    pair = X[40:42]
+    np.testing.assert_allclose(shrunk.statistics_["pair"].mean, (2 * pair.mean(0) + 2 * mean) / 4)
+    np.testing.assert_allclose(shrunk.statistics_["pair"].scale, np.sqrt((2 * pair.var(0) + 2 * variance) / 4))
+    np.testing.assert_allclose(shrunk.statistics_["lone"].scale, np.sqrt(2 * variance / 3))  # one clip: no variance of its own
+    big = X[:40]
+    np.testing.assert_allclose(shrunk.statistics_["big"].mean, (40 * big.mean(0) + 2 * mean) / 42)
+    # Without a prior, the statistics are each group's own, bit for bit.
+    unshrunk = SourceAdapter(prior_clips=0).fit(X[:42], speakers[:42])
+    for speaker in ("big", "pair"):
+        np.testing.assert_array_equal(unshrunk.statistics_[speaker].mean, plain.statistics_[speaker].mean)
+        np.testing.assert_array_equal(unshrunk.statistics_[speaker].scale, plain.statistics_[speaker].scale)
+    for bad in (-1.0, float("nan"), True, "2"):
+        with pytest.raises(ParameterError, match="prior_clips"):
+            SourceAdapter(prior_clips=bad).fit(X)
+    with pytest.raises(ParameterError, match=r"min_clips=1 must be an integer of at least 2 \(1 with prior_clips\)"):
+        SourceAdapter(min_clips=1).fit(X)
+
+
 def test_without_groups_all_clips_are_one_source(rng):
     folder = rng.normal(3.0, 2.0, (30, 4))
     adapter = SourceAdapter().fit(folder)

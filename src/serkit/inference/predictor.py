@@ -1099,17 +1099,15 @@ def _check_silent(peak: float, name: str) -> None:
 
 
 def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each speaker's rows standardised by that speaker's statistics; a speaker with a
-    single piece by the statistics of the whole recording (one piece says nothing)."""
-    from serkit.features.adaptation import SourceAdapter
+    """Each speaker's rows standardised by that speaker's statistics, pulled toward the whole
+    recording's as if :data:`~serkit.features.adaptation.SPEAKER_PRIOR_CLIPS` of its pieces were
+    added (a speaker found with one or two pieces borrows most of the recording's; one with many
+    keeps its own)."""
+    from serkit.features.adaptation import SPEAKER_PRIOR_CLIPS, SourceAdapter
 
     if len(X) < 2:
         raise ParameterError("speaker normalisation needs at least 2 utterances in the recording")
-    out = SourceAdapter().fit_transform(X)
-    shared = np.array([np.count_nonzero(labels == label) > 1 for label in labels])
-    if shared.any():
-        out[shared] = SourceAdapter().fit_transform(X[shared], labels[shared])
-    return out
+    return SourceAdapter(min_clips=1, prior_clips=SPEAKER_PRIOR_CLIPS).fit_transform(X, labels)
 
 
 def _no_speech(speech: Speech) -> dict:
