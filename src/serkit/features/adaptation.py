@@ -104,9 +104,7 @@ class SourceStatistics:
         [1.0, 1.0]
         """
         X = check_features(X)
-        scale = X.std(axis=0)
-        scale[scale < _CONSTANT] = 1.0
-        return cls(X.mean(axis=0), scale, len(X))
+        return cls(X.mean(axis=0), _scale(X.var(axis=0)), len(X))
 
     def apply(self, X) -> np.ndarray:
         """``(X - mean) / scale``.
@@ -190,13 +188,13 @@ class SourceAdapter:
             raise ParameterError(f"min_clips={self.min_clips!r} must be an integer of at least {fewest}"
                                  + (" (1 with prior_clips)" if fewest == 2 else ""))
         X, groups = check_features(X), self._groups(X, groups)
-        pooled = _moments(X)
+        pooled = (X.mean(axis=0), X.var(axis=0)) if prior else None
         self.statistics_ = {}
         for group in np.unique(groups):
             key = group.item()
             rows = X[groups == group]
             check_clip_count(len(rows), self.min_clips, what=f"source {key!r}")
-            stats = _shrunk_statistics(_moments(rows), pooled, len(rows), prior)
+            stats = SourceStatistics.of(rows) if pooled is None else _shrunk_statistics(rows, *pooled, prior)
             mean = stats.mean if self.with_mean else np.zeros(X.shape[1])
             scale = stats.scale if self.with_std else np.ones(X.shape[1])
             self.statistics_[key] = SourceStatistics(mean, scale, len(rows))
@@ -230,18 +228,21 @@ class SourceAdapter:
         return groups
 
 
-def _moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return X.mean(axis=0), X.var(axis=0)
-
-
-def _shrunk_statistics(own, pooled, n_clips: int, prior_clips: float) -> SourceStatistics:
-    """A group's statistics from its ``own`` moments (mean, variance) pulled toward the
-    ``pooled`` ones as if ``prior_clips`` pooled clips were added to its ``n_clips``."""
-    weight = n_clips / (n_clips + prior_clips)
-    mean = weight * own[0] + (1 - weight) * pooled[0]
-    scale = np.sqrt(weight * own[1] + (1 - weight) * pooled[1])
+def _scale(variance: np.ndarray) -> np.ndarray:
+    """The standard deviation, 1 where a column does not vary (so it is only centred)."""
+    scale = np.sqrt(variance)
     scale[scale < _CONSTANT] = 1.0
-    return SourceStatistics(mean, scale, n_clips)
+    return scale
+
+
+def _shrunk_statistics(rows: np.ndarray, pooled_mean: np.ndarray, pooled_variance: np.ndarray,
+                       prior_clips: float) -> SourceStatistics:
+    """The statistics of ``rows`` pulled toward the pooled mean and variance (of all the clips
+    fitted) as if ``prior_clips`` of those clips were added to the group."""
+    weight = len(rows) / (len(rows) + prior_clips)
+    mean = weight * rows.mean(axis=0) + (1 - weight) * pooled_mean
+    variance = weight * rows.var(axis=0) + (1 - weight) * pooled_variance
+    return SourceStatistics(mean, _scale(variance), len(rows))
 
 
 def check_features(X) -> np.ndarray:

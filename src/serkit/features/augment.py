@@ -378,7 +378,7 @@ class CorruptionMix:
         main = [kind for kind in self.kinds if kind != "gain"]
         if main:
             kind = main[int(rng.integers(len(main)))]
-            value = {"reverb": lambda: rng.uniform(*RT60_S), "telephone": lambda: None, "pause": lambda: None, "gate": lambda: None,
+            value = {"reverb": lambda: rng.uniform(*RT60_S), "telephone": lambda: None, **dict.fromkeys(PAUSES, lambda: None),
                      "mp3": lambda: float(rng.choice(MP3_KBPS))}.get(kind, lambda: rng.uniform(*SNR_DB))()
             drawn.append(Condition(kind, value))
         if "gain" in self.kinds:

@@ -352,8 +352,9 @@ def run_vad(y16: np.ndarray, history: np.ndarray | None = None,
     """Silero's speech probability for each 32 ms chunk of ``y16``, and its state after the last.
 
     The chunks run as one stream, as Silero runs, :data:`PIECE_CHUNKS` per call of
-    :func:`vad_network`'s sessions (the next piece's encoder beside this piece's LSTM); the middle of a long silence is skipped (:func:`chunks_to_run`;
-    probability 0 there, the state carried over it).
+    :func:`vad_network`'s sessions (the next piece's encoder beside this piece's LSTM); the
+    middle of a long silence is skipped (:func:`chunks_to_run`; probability 0 there, the
+    state carried over it).
 
     Parameters
     ----------
@@ -385,20 +386,23 @@ def run_vad(y16: np.ndarray, history: np.ndarray | None = None,
     if n_chunks == 0:
         return probabilities, state
     network, windows, order = vad_network(), _windows(y16, history), chunks_to_run(y16)
+    if order.size == 0:
+        return probabilities, state
     pieces = [order[first:first + PIECE_CHUNKS] for first in range(0, order.size, PIECE_CHUNKS)]
 
     def encode(chunks: np.ndarray) -> np.ndarray:
         return network.encoder.run(None, {"windows": windows[chunks]})[0]
 
     h, c = state[:1], state[1:]
-    # The next piece's encoder runs beside this piece's LSTM, which is sequential and uses one core.
+    features = encode(pieces[0])
+    # The next piece's encoder runs beside this piece's LSTM, which is sequential and uses one core
+    # (the pool starts its thread at the first submit: a clip of one piece never starts it).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="serkit-vad") as pool:
-        encoded = pool.submit(encode, pieces[0]) if pieces else None
         for k, chunks in enumerate(pieces):
-            features = encoded.result()
-            if k + 1 < len(pieces):
-                encoded = pool.submit(encode, pieces[k + 1])
+            following = pool.submit(encode, pieces[k + 1]) if k + 1 < len(pieces) else None
             probabilities[chunks], h, c = network.recurrent.run(None, {"features": features, "h": h, "c": c})
+            if following is not None:
+                features = following.result()
     return probabilities, np.concatenate([h, c])
 
 
