@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from serkit.core.audio import resample
+from serkit.core.audio import remove_dc, resample
 from serkit.features import spectral
 from serkit.features.functionals import F0_REFERENCE_HZ, _summarise
 from serkit.core.level import normalise_level
@@ -50,7 +50,7 @@ def librosa_functionals(fs, y: np.ndarray, sr: int) -> np.ndarray:
     y = np.asarray(y, dtype=np.float32)
     y = resample(y, orig_sr=int(sr), target_sr=fs.sr)
     if fs.level is not None:
-        y = normalise_level(y, fs.sr, method=fs.level)
+        y = normalise_level(remove_dc(y), fs.sr, method=fs.level)
     sr, hop = fs.sr, fs.hop_length
     if fs.trim_top_db is not None:
         y = librosa_trim(y, top_db=fs.trim_top_db, frame_length=fs.n_fft, hop_length=hop)

@@ -62,6 +62,19 @@ def test_bundled_models_load_by_name():
     assert "cnn-ensemble-v1" in bundled_models()
 
 
+def test_a_dc_offset_does_not_move_the_answer(predictor):
+    # Before the offset was taken out, 0.005 of full scale (-46 dBFS) changed the answer for 10 % of
+    # shared clips and their median familiarity fell from 0.77 to 0.41 (bench_audio_input.py --parts dc).
+    y = make_voice_like(sr=16000, duration_s=3.0, seed=5)
+    clean = predictor.predict_audio(y, 16000)
+    for offset in (0.005, 0.05):
+        shifted = predictor.predict_audio(y + np.float32(offset), 16000)
+        assert shifted["emotion"] == clean["emotion"]
+        for emotion in EMOTIONS:
+            assert shifted["probabilities"][emotion] == pytest.approx(clean["probabilities"][emotion], abs=0.01)
+        assert shifted["familiarity"] == pytest.approx(clean["familiarity"], abs=0.02)
+
+
 @pytest.mark.parametrize("sr", [16000, 44100])
 def test_the_same_clip_at_any_level_gets_the_same_answer(predictor, sr):
     y = make_voice_like(sr=sr, duration_s=3.0)

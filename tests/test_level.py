@@ -147,3 +147,34 @@ def test_without_normalisation_the_features_follow_the_level():
     column = as_recorded.columns.index("rms_db_mean")
     quiet, loud = (as_recorded.from_audio(at_peak_dbfs(clip, peak), SR)[column] for peak in (-40.0, -1.0))
     assert loud - quiet == pytest.approx(39.0, abs=0.5)
+
+
+@pytest.mark.parametrize("set_name", ["functionals", "egemaps"])
+def test_a_recorders_dc_offset_leaves_the_features_be(set_name):
+    # Cheap microphones and sound cards leave a constant offset of 0.001-0.02 of full scale; the
+    # level-normalised sets take it out before anything else, the peak-level clip as the quiet one.
+    feature_set = get_feature_set(set_name)
+    for peak_dbfs in (-30.0, -6.0):
+        y = with_silence(at_peak_dbfs(make_voice_like(sr=SR, seed=3), peak_dbfs))
+        clean = feature_set.from_audio(y, SR)
+        for offset in (0.005, -0.02):
+            np.testing.assert_allclose(feature_set.from_audio(y + np.float32(offset), SR), clean, rtol=1e-3, atol=1e-3)
+
+
+def test_as_recorded_the_dc_offset_stays_in():
+    y = with_silence(at_peak_dbfs(make_voice_like(sr=SR, seed=3), -30.0))
+    as_recorded = get_feature_set("functionals", level=None)
+    column = as_recorded.columns.index("rms_db_mean")
+    assert as_recorded.from_audio(y + np.float32(0.02), SR)[column] > as_recorded.from_audio(y, SR)[column] + 3.0
+
+
+def test_features_cached_before_a_change_of_the_front_end_are_not_reused(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    from serkit.features import batch
+
+    path = tmp_path / "voice.wav"
+    sf.write(path, make_voice_like(sr=SR), SR)
+    key = batch.FeatureCache(tmp_path, get_feature_set("functionals")).key(path)
+    monkeypatch.setattr(batch, "FRONT_END", "another front end")
+    assert batch.FeatureCache(tmp_path, get_feature_set("functionals")).key(path) != key

@@ -35,7 +35,7 @@ import inspect
 
 import numpy as np
 
-from serkit.core.audio import resample
+from serkit.core.audio import remove_dc, resample
 from serkit.core.exceptions import ParameterError
 from serkit.core.level import DEFAULT_LEVEL, normalise_level
 
@@ -108,6 +108,12 @@ class FeatureSet:
         return f"{type(self).__name__}({args})"
 
 
+FRONT_END = "dc-removed, then level"
+"""What every level-normalised set does to a clip before its features (:func:`_level_normalised`);
+the feature cache's key names it, so features computed before a change of it are not reused
+(before this revision, of 6 December 2026, the DC offset stayed in)."""
+
+
 def _after_level_normalisation(from_audio):
     """``from_audio`` applied to the clip normalised by the set's ``level``: the one
     place where level normalisation happens, for every set."""
@@ -121,15 +127,17 @@ def _after_level_normalisation(from_audio):
 
 
 def _level_normalised(y, sr: int, *, level: str | None, target_sr: int):
-    """``(y, sr)`` resampled to ``target_sr`` and normalised by ``level``; unchanged for
-    ``level=None`` or audio that is not finite and mono (the set's own checks say why)."""
+    """``(y, sr)`` resampled to ``target_sr``, its DC offset removed and normalised by ``level``;
+    unchanged for ``level=None`` (the clip as recorded) or audio that is not finite and mono
+    (the set's own checks say why)."""
     if level is not None:
         y = np.asarray(y, dtype=np.float32)
         if y.ndim == 1 and np.all(np.isfinite(y)):
             # Measured at the rate the set analyses at, so a clip gets the same gain
             # whether it arrives at that rate (in a bundle) or is resampled by the set.
             y, sr = resample(y, orig_sr=int(sr), target_sr=int(target_sr)), int(target_sr)
-            y = normalise_level(y, sr, method=level)
+            # The offset first: it would count as level and fill the pauses with a constant.
+            y = normalise_level(remove_dc(y), sr, method=level)
     return y, sr
 
 

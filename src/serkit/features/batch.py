@@ -2,7 +2,8 @@
 
 A corpus is extracted by worker processes (forked, one BLAS thread each), with a
 progress bar. Each result is cached on disk under a key made of the file's content,
-the feature set's name and parameters, and the serkit version, so a second run over
+the feature set's name and parameters, the serkit version and the front end
+(:data:`serkit.features.base.FRONT_END`), so a second run over
 unchanged files recomputes nothing, and an edited file or a changed parameter is
 recomputed. A file that fails is reported with its reason; the others still come out.
 The same chunks of files can run on a Dask cluster instead (``dask=``, see
@@ -50,7 +51,7 @@ from serkit import __version__
 from serkit.core.audio import check_peak, check_regular_file, load_audio
 from serkit.corpora.base import CorpusTable
 from serkit.core.exceptions import AudioError, ParameterError
-from serkit.features.base import FeatureSet
+from serkit.features.base import FRONT_END, FeatureSet
 from serkit.features.bundle import BundleFeatures, get_feature_set
 
 CACHE_ENV = "SERKIT_CACHE_DIR"
@@ -103,7 +104,7 @@ def extract(source, feature_set: FeatureSet | str = "seed26", *, max_duration_s:
 
 
 class FeatureCache:
-    """Results on disk, one ``.npy`` per (file content, feature set, parameters, version).
+    """Results on disk, one ``.npy`` per (file content, feature set, parameters, version, front end).
 
     Parameters
     ----------
@@ -114,7 +115,7 @@ class FeatureCache:
 
     def __init__(self, directory: Path, feature_set: FeatureSet):
         self.directory = Path(directory) / "features" / feature_set.name
-        config = json.dumps([feature_set.name, feature_set.params(), __version__], sort_keys=True, default=str)
+        config = json.dumps([feature_set.name, feature_set.params(), __version__, FRONT_END], sort_keys=True, default=str)
         self._config = config.encode()
         # What a good entry looks like: a vector set's row, or a frame set's bands × frames.
         self._shape = (len(feature_set.columns),) if feature_set.kind == "vector" else None
