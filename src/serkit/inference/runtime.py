@@ -245,8 +245,7 @@ def check_onnx_network(network: bytes, input_shapes: dict, *, operators=ONNX_OPE
     >>> check_onnx_network(bomb, {"x": (1, 4)}, operators={"Relu"})
     "an ONNX network with operators outside the allowed ones (['Concat'])"
     """
-    import onnx
-
+    onnx = _onnx()
     try:
         model = onnx.load_from_string(network)
     except Exception as error:  # protobuf raises its own kinds on a crafted file
@@ -269,6 +268,17 @@ def check_onnx_network(network: bytes, input_shapes: dict, *, operators=ONNX_OPE
     return None
 
 
+def _onnx():
+    """The ``onnx`` package, which checks a network before ONNX Runtime sees it; a model with a
+    network of its own does not load without it (the light install leaves it out: 37 MB)."""
+    try:
+        import onnx
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError("this model holds a network of its own, which serkit checks with the onnx package "
+                                  "before it runs: pip install 'serkit[cnn]'", name="onnx") from None
+    return onnx
+
+
 def _subgraphs(graph):
     """``graph`` and every graph nested in its nodes' attributes (``If``, ``Loop`` bodies)."""
     stack = [graph]
@@ -285,8 +295,7 @@ def check_onnx_operators(network: bytes, *, operators, domains=("ai.onnx",)) -> 
     :func:`check_onnx_network` (external weights, functions, operators outside ``operators``
     or ``domains``), for a file pinned by its SHA-256 whose inputs serkit sizes itself
     (the speaker encoder, whose int8 LSTM is ONNX Runtime's ``com.microsoft`` operator)."""
-    import onnx
-
+    onnx = _onnx()
     try:
         model = onnx.load_from_string(network)
     except Exception as error:  # protobuf raises its own kinds on a crafted file
@@ -295,7 +304,7 @@ def check_onnx_operators(network: bytes, *, operators, domains=("ai.onnx",)) -> 
 
 
 def _onnx_structure_problem(model, operators, domains=("ai.onnx",)) -> str | None:
-    import onnx
+    onnx = _onnx()
 
     graphs = list(_subgraphs(model.graph))
     nodes = [node for graph in graphs for node in graph.node]
@@ -332,7 +341,7 @@ def _onnx_inputs_problem(model, input_shapes: dict) -> str | None:
 
 def _value_bytes(value_type) -> int | None:
     """Bytes of a tensor of fixed shape (Python integers: no overflow), or None."""
-    import onnx
+    onnx = _onnx()
 
     tensor = value_type.tensor_type
     dims = tensor.shape.dim if tensor.HasField("shape") else None
