@@ -13,7 +13,9 @@ Prints the figures of issue 22 (items 1 and 6) and issue 20 (item 2):
 - ``dc``: shared corpus clips (every 20th RAVDESS clip, every 35th nEMO clip) with a recorder's
   constant offset added: the share whose emotion stays that of the clip without it, and the
   median familiarity (needs ``../shared``; the bundled model heard these clips in training, so
-  the figure is agreement, not accuracy).
+  the figure is agreement, not accuracy);
+- ``quiet``: the same clips scaled to a peak of -30 to -60 dBFS and stored as 16-bit: agreement,
+  and how many are called speechless.
 
 All files are synthesised into a temporary folder (PyAV encodes the recorder formats).
 
@@ -21,7 +23,7 @@ Usage::
 
     nice -n 10 python3 benchmarks/bench_audio_input.py
     PYTHONPATH=OLD/src python3 benchmarks/bench_audio_input.py --parts lying,silence   # another checkout
-    python3 benchmarks/bench_audio_input.py --parts dc
+    python3 benchmarks/bench_audio_input.py --parts dc,quiet
 """
 
 from __future__ import annotations
@@ -160,27 +162,51 @@ DC_OFFSETS = (0.001, 0.005, 0.02, 0.05)
 """Constant offsets, in full scale: 0.001-0.02 is what cheap microphones and sound cards leave."""
 
 
-def dc_figures(predictor, folder: Path) -> None:
-    clips = sorted((SHARED / "ravdess-speech").glob("Actor_*/*.flac"))[::20] + sorted((SHARED / "nemo").rglob("*.flac"))[::35]
+PEAKS_DBFS = (-30.0, -40.0, -50.0, -60.0)
+"""Peak levels of the quiet copies (the shared RAVDESS clips peak at -42 to -1 dBFS, median -25)."""
+
+
+def shared_clips() -> list[Path]:
+    """Every 20th RAVDESS clip and every 35th nEMO clip of ``../shared`` (none without it)."""
+    return sorted((SHARED / "ravdess-speech").glob("Actor_*/*.flac"))[::20] + sorted((SHARED / "nemo").rglob("*.flac"))[::35]
+
+
+def agreement_table(predictor, title: str, changes: dict) -> None:
+    """For each change (label → function of the samples), the share of shared clips whose emotion
+    stays that of the clip as stored, the median familiarity and the clips called speechless."""
+    clips = shared_clips()
     if not clips:
-        print(f"dc: no shared corpus under {SHARED}; skipped")
+        print(f"{title}: no shared corpus under {SHARED}; skipped")
         return
     answers = {}
-    for offset in (0.0, *DC_OFFSETS):
-        answers[offset] = []
+    for label, change in {"as stored": lambda y: y, **changes}.items():
+        answers[label] = []
         for path in clips:
             y, sr = sf.read(path, dtype="float32")
-            result = predictor.predict_audio(y + np.float32(offset), sr, segment="vad")
-            answers[offset].append((result["emotion"], result.get("familiarity")))
-    print(f"| DC offset ({len(clips)} shared clips) | same emotion as without | median familiarity |\n| --- | --- | --- |")
-    for offset, found in answers.items():
-        same = np.mean([a[0] == b[0] for a, b in zip(found, answers[0.0])])
+            result = predictor.predict_audio(change(y), sr, segment="vad")
+            answers[label].append((result["emotion"], result.get("familiarity")))
+    print(f"| {title} ({len(clips)} shared clips) | same emotion as stored | median familiarity | no speech |\n"
+          "| --- | --- | --- | --- |")
+    for label, found in answers.items():
+        same = np.mean([a[0] == b[0] for a, b in zip(found, answers["as stored"])])
         familiarity = np.median([a[1] for a in found if a[1] is not None])
-        print(f"| {offset:g} ({20 * np.log10(offset) if offset else -np.inf:.0f} dBFS) | {100 * same:.0f} % | {familiarity:.2f} |")
+        print(f"| {label} | {100 * same:.0f} % | {familiarity:.2f} | {sum(a[0] is None for a in found)} |")
+
+
+def dc_figures(predictor, folder: Path) -> None:
+    agreement_table(predictor, "DC offset", {f"{offset:g} ({20 * np.log10(offset):.0f} dBFS)": lambda y, o=offset: y + np.float32(o)
+                                             for offset in DC_OFFSETS})
+
+
+def quiet_figures(predictor, folder: Path) -> None:
+    def at_peak(y, peak_dbfs):  # scaled, then stored as 16-bit as a recorder would
+        return (np.round(y / np.max(np.abs(y)) * 10 ** (peak_dbfs / 20) * 32767) / 32767).astype(np.float32)
+
+    agreement_table(predictor, "peak level, 16-bit", {f"{peak:g} dBFS": lambda y, p=peak: at_peak(y, p) for peak in PEAKS_DBFS})
 
 
 PARTS = {"lying": lying_mp3_figures, "lying-160h": lying_160h_figures, "silence": silence_figures, "formats": format_figures,
-         "dc": dc_figures}
+         "dc": dc_figures, "quiet": quiet_figures}
 
 
 def main() -> None:
