@@ -216,6 +216,22 @@ def test_any_rate_finds_the_same_speech(conversation):
     np.testing.assert_allclose(np.array(at_44k.segments), np.array(find_speech(y, sr).segments), atol=0.07)
 
 
+def test_a_quiet_recording_is_raised_before_the_detector_hears_it(conversation, monkeypatch):
+    y, sr = conversation
+    loud = find_speech(y, sr)
+    quiet = (np.round(y / np.max(np.abs(y)) * 10 ** (-58 / 20) * 32767) / 32767).astype(np.float32)  # 16-bit at -58 dBFS
+    # The same segments as the loud recording (its peak stays under the gain's cap) …
+    found = find_speech(quiet, sr)
+    assert len(found.segments) == len(loud.segments)
+    np.testing.assert_allclose(np.array(found.segments), np.array(loud.segments), atol=0.1)
+    # … where Silero alone, at this level, hears less.
+    monkeypatch.setattr(speech_module, "raised_if_quiet", lambda y16: y16)
+    assert find_speech(quiet, sr).speech_s < 0.8 * loud.speech_s
+    # Quiet noise stays noise.
+    monkeypatch.undo()
+    assert find_speech(noise(level=10 ** (-55 / 20)), 16000).no_speech_reason() is not None
+
+
 def test_a_voice_like_sound_with_a_steady_spectrum_is_dropped(monkeypatch):
     t = np.arange(4 * 22050) / 22050
     hum = sum(np.sin(2 * np.pi * k * 60 * t) / k for k in range(1, 8))
