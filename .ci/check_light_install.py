@@ -3,9 +3,10 @@
 Checks that it predicts an example clip, that ``serkit serve`` and ``serkit predict --model
 cnn-ensemble-v1`` answer with their one ``needs: pip install 'serkit[…]'`` line, and that no
 training, GPU or plotting library (nor ``onnx``) came with it; prints the figures of issue 20
-beside their targets: the venv's size, the install's time (warm pip cache: run twice, or after ``.ci/run``'s install) and
-``serkit predict`` in a fresh process (median of ``--repeats``), each in wall and in CPU
-seconds (steadier on a busy machine). Exits 1 when a check fails.
+beside their targets: the venv's size, the install's time (warm pip cache: run twice, or
+after ``.ci/run``'s install) and ``serkit predict`` in a fresh process (median of
+``--repeats``), each in wall and in CPU seconds (steadier on a busy machine). Exits 1 when a
+check fails.
 
     python3 .ci/check_light_install.py                    # CI: one venv, about a minute
     python3 .ci/check_light_install.py --repeats 5 --beside-this-python   # the figures, and the full install's

@@ -174,15 +174,14 @@ def shared_clips() -> list[Path]:
 def agreement_table(predictor, title: str, changes: dict) -> None:
     """For each change (label → function of the samples), the share of shared clips whose emotion
     stays that of the clip as stored, the median familiarity and the clips called speechless."""
-    clips = shared_clips()
+    clips = [sf.read(path, dtype="float32") for path in shared_clips()]
     if not clips:
         print(f"{title}: no shared corpus under {SHARED}; skipped")
         return
     answers = {}
     for label, change in {"as stored": lambda y: y, **changes}.items():
         answers[label] = []
-        for path in clips:
-            y, sr = sf.read(path, dtype="float32")
+        for y, sr in clips:
             result = predictor.predict_audio(change(y), sr, segment="vad")
             answers[label].append((result["emotion"], result.get("familiarity")))
     print(f"| {title} ({len(clips)} shared clips) | same emotion as stored | median familiarity | no speech |\n"
@@ -194,15 +193,16 @@ def agreement_table(predictor, title: str, changes: dict) -> None:
 
 
 def dc_figures(predictor, folder: Path) -> None:
-    agreement_table(predictor, "DC offset", {f"{offset:g} ({20 * np.log10(offset):.0f} dBFS)": lambda y, o=offset: y + np.float32(o)
-                                             for offset in DC_OFFSETS})
+    changes = {f"{offset:g} ({20 * np.log10(offset):.0f} dBFS)": lambda y, o=offset: y + np.float32(o) for offset in DC_OFFSETS}
+    agreement_table(predictor, "DC offset", changes)
 
 
 def quiet_figures(predictor, folder: Path) -> None:
     def at_peak(y, peak_dbfs):  # scaled, then stored as 16-bit as a recorder would
         return (np.round(y / np.max(np.abs(y)) * 10 ** (peak_dbfs / 20) * 32767) / 32767).astype(np.float32)
 
-    agreement_table(predictor, "peak level, 16-bit", {f"{peak:g} dBFS": lambda y, p=peak: at_peak(y, p) for peak in PEAKS_DBFS})
+    changes = {f"{peak:g} dBFS": lambda y, p=peak: at_peak(y, p) for peak in PEAKS_DBFS}
+    agreement_table(predictor, "peak level, 16-bit", changes)
 
 
 PARTS = {"lying": lying_mp3_figures, "lying-160h": lying_160h_figures, "silence": silence_figures, "formats": format_figures,

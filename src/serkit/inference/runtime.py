@@ -304,7 +304,7 @@ def check_onnx_operators(network: bytes, *, operators, domains=("ai.onnx",)) -> 
 
 
 def _onnx_structure_problem(model, operators, domains=("ai.onnx",)) -> str | None:
-    onnx = _onnx()
+    import onnx  # ``model`` is onnx's own: its callers imported it through _onnx()
 
     graphs = list(_subgraphs(model.graph))
     nodes = [node for graph in graphs for node in graph.node]
@@ -341,7 +341,7 @@ def _onnx_inputs_problem(model, input_shapes: dict) -> str | None:
 
 def _value_bytes(value_type) -> int | None:
     """Bytes of a tensor of fixed shape (Python integers: no overflow), or None."""
-    onnx = _onnx()
+    import onnx  # reached only through check_onnx_network, after _onnx()
 
     tensor = value_type.tensor_type
     dims = tensor.shape.dim if tensor.HasField("shape") else None
