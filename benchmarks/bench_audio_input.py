@@ -15,7 +15,12 @@ Prints the figures of issue 22 (items 1 and 6) and issue 20 (item 2):
   median familiarity (needs ``../shared``; the bundled model heard these clips in training, so
   the figure is agreement, not accuracy);
 - ``quiet``: the same clips scaled to a peak of -30 to -60 dBFS and stored as 16-bit: agreement,
-  and how many are called speechless.
+  and how many are called speechless;
+- ``clipping``: clips driven 2-16 times past full scale and cut there, stored as 16-bit FLAC, MP3
+  or AAC (as a recorder would), then read as ``serkit predict`` reads a file. First the choice of
+  :data:`serkit.core.level.CLIPPED_ABOVE` on development speakers only (RAVDESS actors 01-10,
+  nEMO's first 5 speakers: the scores of their utterances as stored), then, on the other speakers,
+  how often the caution comes, on clean and clipped audio, and how often the emotion stays.
 
 All files are synthesised into a temporary folder (PyAV encodes the recorder formats).
 
@@ -24,6 +29,7 @@ Usage::
     nice -n 10 python3 benchmarks/bench_audio_input.py
     PYTHONPATH=OLD/src python3 benchmarks/bench_audio_input.py --parts lying,silence   # another checkout
     python3 benchmarks/bench_audio_input.py --parts dc,quiet
+    python3 benchmarks/bench_audio_input.py --parts clipping
 """
 
 from __future__ import annotations
@@ -205,8 +211,147 @@ def quiet_figures(predictor, folder: Path) -> None:
     agreement_table(predictor, "peak level, 16-bit", changes)
 
 
+CLIP_DRIVES = (1.0, 2.0, 4.0, 8.0, 16.0)
+"""How far past full scale the copies were driven (0, 6, 12, 18 and 24 dB; 0 dB: the peak at full
+scale, nothing cut, so that row is what the coding alone changes)."""
+
+CODINGS = ("FLAC", "MP3", "AAC")
+"""How a clipped recording is stored: 16-bit lossless, or a phone's or a browser's lossy codec."""
+
+CHOICE_GRID = (0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1)
+MAX_CLEAN_FLAGGED = 0.005
+MAX_AGREEMENT = 0.9
+MIN_BAND = 20
+"""The rule fixed before the choice: the lowest threshold of the grid that (a) flags at most 0.5 % of
+the development speakers' utterances as stored, in every coding (the bound on speech wrongly
+refused), and (b) above which the emotion stays that of the clip as stored for at most 90 % of the
+driven development copies in every band of the grid holding at least 20 of them: the caution then
+means that at this much clipping at least one answer in ten moves."""
+
+
+def driven(y: np.ndarray, drive: float) -> np.ndarray:
+    """``y`` with its peak ``drive`` times full scale, cut at full scale (``drive`` 1: the peak at full scale)."""
+    return np.clip(y / np.max(np.abs(y)) * drive, -1.0, 1.0).astype(np.float32)
+
+
+def stored(y: np.ndarray, sr: int, coding: str, folder: Path) -> np.ndarray:
+    """``y`` written as ``coding`` and read back at 16 kHz the way ``serkit predict`` reads a file."""
+    from serkit.core.audio import load_audio
+
+    if coding == "AAC":
+        import av
+        import soxr
+
+        path = folder / "clip.m4a"
+        with av.open(str(path), "w", format="mp4") as out:
+            stream = out.add_stream("aac", rate=48000, layout="mono")
+            frame = av.AudioFrame.from_ndarray(soxr.resample(y, sr, 48000).astype(np.float32)[None, :], format="flt", layout="mono")
+            frame.rate = 48000
+            for packet in [*stream.encode(frame), *stream.encode(None)]:
+                out.mux(packet)
+    else:
+        path = folder / f"clip.{coding.lower()}"
+        sf.write(path, y, sr, format=coding, **({"subtype": "PCM_16"} if coding == "FLAC" else {}))
+    return load_audio(path, sr=16000)[0]
+
+
+def utterance_scores(y16: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The clipping score of each utterance as the predictor hears it (its span with up to 1 s of
+    pause) and its seconds of speech, the weights of the file's score."""
+    from serkit.core.level import clipping_score
+    from serkit.inference.speech import find_speech, heard_spans
+
+    speech = find_speech(y16, 16000)
+    scores = [clipping_score(y16[round(start * 16000):round(end * 16000)])
+              for start, end in heard_spans(speech.utterances, speech.duration_s)]
+    return np.array(scores), np.array([u.speech_s for u in speech.utterances])
+
+
+def split_clips(development: bool) -> list[Path]:
+    """The shared clips of the development speakers (RAVDESS actors 01-10, nEMO's first 5) or of the others."""
+    ravdess = [p for p in sorted((SHARED / "ravdess-speech").glob("Actor_*/*.flac")) if (int(p.parent.name[-2:]) <= 10) == development]
+    speakers = sorted({p.name.split("_")[0] for p in (SHARED / "nemo").rglob("*.flac")})
+    nemo = [p for p in sorted((SHARED / "nemo").rglob("*.flac")) if (p.name.split("_")[0] in speakers[:5]) == development]
+    return ravdess + nemo
+
+
+def as_stored_scores(clips: list[Path], folder: Path) -> dict[str, np.ndarray]:
+    """Per coding, the clipping score of every utterance of ``clips`` as stored."""
+    return {coding: np.concatenate([utterance_scores(stored(*sf.read(path, dtype="float32"), coding, folder))[0] for path in clips])
+            for coding in CODINGS}
+
+
+def driven_copies(predictor, clips: list[Path], folder: Path) -> list[tuple]:
+    """``(drive, coding, file score, same emotion as stored, clipping caution)`` of every copy of ``clips``."""
+    from serkit.inference.predictor import CLIPPING_CAUTION
+
+    copies = []
+    for path in clips:
+        y, sr = sf.read(path, dtype="float32")
+        clean = predictor.predict_audio(y, sr, segment="vad")["emotion"]
+        for drive in CLIP_DRIVES:
+            for coding in CODINGS:
+                y16 = stored(driven(y, drive), sr, coding, folder)
+                result = predictor.predict_audio(y16, 16000, segment="vad")
+                scores, seconds = utterance_scores(y16)
+                score = float(scores @ seconds / seconds.sum()) if seconds.sum() else 0.0
+                copies.append((drive, coding, score, result["emotion"] == clean, result["caution"] == CLIPPING_CAUTION))
+    return copies
+
+
+def clipping_choice(predictor, folder: Path) -> None:
+    """The threshold by the rule of :data:`MAX_CLEAN_FLAGGED` on the development speakers."""
+    from serkit.core.level import CLIPPED_ABOVE
+
+    clips = split_clips(development=True)
+    clean = as_stored_scores(clips, folder)
+    copies = driven_copies(predictor, clips[::4], folder)
+    score, same = np.array([c[2] for c in copies]), np.array([c[3] for c in copies])
+    print(f"clipping, the choice ({len(clips)} development clips as stored; {len(clips[::4])} of them driven 0-24 dB past "
+          "full scale and stored as each coding):")
+    print("| threshold | utterances as stored above it: " + " | ".join(CODINGS) + " | driven copies from it to the next | "
+          "their emotion as stored |\n| --- |" + " --- |" * (len(CODINGS) + 2))
+    bands = {}
+    for low, high in zip(CHOICE_GRID, (*CHOICE_GRID[1:], np.inf)):
+        inside = (score > low) & (score <= high)
+        bands[low] = same[inside].mean() if inside.sum() >= MIN_BAND else None
+        print(f"| {low:g} | " + " | ".join(f"{100 * np.mean(clean[c] > low):.2f} %" for c in CODINGS) +
+              f" | {inside.sum()} | {'–' if not inside.sum() else f'{100 * same[inside].mean():.0f} %'} |")
+    allowed = [t for t in CHOICE_GRID if all(np.mean(clean[c] > t) <= MAX_CLEAN_FLAGGED for c in CODINGS)
+               and all(bands[b] is None or bands[b] <= MAX_AGREEMENT for b in CHOICE_GRID if b >= t)]
+    print(f"the rule's choice: {min(allowed, default=CHOICE_GRID[-1]):g}; in use: CLIPPED_ABOVE = {CLIPPED_ABOVE:g}")
+
+
+def clipping_figures(predictor, folder: Path) -> None:
+    """On the speakers the choice never saw: the caution on every clip as stored, then on a sample
+    driven past full scale, with the share whose emotion stays that of the clip as stored."""
+    from serkit.core.level import CLIPPED_ABOVE
+
+    if not (SHARED / "nemo").is_dir():
+        print(f"clipping: no shared corpus under {SHARED}; skipped")
+        return
+    clipping_choice(predictor, folder)
+    clips = split_clips(development=False)
+    for coding, scores in as_stored_scores(clips, folder).items():
+        print(f"the other speakers' {len(clips)} clips as stored, {coding}: {100 * np.mean(scores > CLIPPED_ABOVE):.2f} % "
+              "of their utterances get the clipping caution")
+    copies = driven_copies(predictor, clips[::5], folder)
+    print(f"| driven past full scale ({len(clips[::5])} clips of the other speakers) | coding | clipping caution | "
+          "same emotion as stored | same emotion, copies with the caution | without |\n| --- | --- | --- | --- | --- | --- |")
+    for drive in CLIP_DRIVES:
+        for coding in CODINGS:
+            mine = [c for c in copies if c[:2] == (drive, coding)]
+            same, flagged = np.array([c[3] for c in mine]), np.array([c[4] for c in mine])
+            print(f"| {20 * np.log10(drive):.0f} dB ({drive:g}×) | {coding} | {100 * flagged.mean():.0f} % | {100 * same.mean():.0f} % | "
+                  f"{_share(same[flagged])} | {_share(same[~flagged])} |")
+
+
+def _share(values: np.ndarray) -> str:
+    return f"{100 * values.mean():.0f} % of {values.size}" if values.size else "–"
+
+
 PARTS = {"lying": lying_mp3_figures, "lying-160h": lying_160h_figures, "silence": silence_figures, "formats": format_figures,
-         "dc": dc_figures, "quiet": quiet_figures}
+         "dc": dc_figures, "quiet": quiet_figures, "clipping": clipping_figures}
 
 
 def main() -> None:

@@ -32,12 +32,18 @@ def model_dir(tmp_path_factory):
     return save_model(tmp_path_factory.mktemp("model"), model, fs)
 
 
+def swelling_tone(freq_hz: float, sr: int) -> np.ndarray:
+    """A tone that swells and fades: one at a constant level piles its magnitudes up at its peak, as a clipped recording does."""
+    y = make_tone(freq_hz=freq_hz, sr=sr)
+    return (y * np.hanning(y.size)).astype(np.float32)
+
+
 @pytest.fixture
 def clips(tmp_path):
     folder = tmp_path / "speaker_a"
     folder.mkdir()
-    sf.write(folder / "low.wav", make_tone(freq_hz=150, sr=48000), 48000)
-    sf.write(folder / "high.flac", make_tone(freq_hz=750, sr=16000), 16000)
+    sf.write(folder / "low.wav", swelling_tone(150, 48000), 48000)
+    sf.write(folder / "high.flac", swelling_tone(750, 16000), 16000)
     (folder / "broken.wav").write_bytes(b"RIFF junk that is not a wave file")
     (folder / "notes.txt").write_text("not audio, not collected from a folder")
     return folder
@@ -130,7 +136,7 @@ def test_a_folder_without_audio_is_named_while_the_rest_is_predicted(capsys, mod
 def test_table_paths_fit_the_terminal_width(capsys, model_dir, tmp_path, monkeypatch, columns, cut):
     folder = tmp_path / ("a-long-folder-name-" * 5)
     folder.mkdir()
-    sf.write(folder / "low.wav", make_tone(freq_hz=150, sr=SR), SR)
+    sf.write(folder / "low.wav", swelling_tone(150, SR), SR)
     monkeypatch.setenv("COLUMNS", str(columns))
     assert main(["predict", str(folder / "low.wav"), "--model", str(model_dir), "--segment", "fixed"]) == 0
     [line] = capsys.readouterr().out.splitlines()

@@ -11,6 +11,7 @@ from serkit.models.artifacts import add_familiarity, load_model, save_model, ver
 from serkit.cli.predict import format_table
 from serkit.core.exceptions import ArtifactError, ParameterError
 from serkit.inference.familiarity import CAUTION, CAUTION_BELOW, fit_familiarity, from_step, step
+from serkit.inference.predictor import CLIPPING_CAUTION
 from serkit.features import get_feature_set
 from serkit.models import fit_model, make_model
 
@@ -96,7 +97,7 @@ def test_saved_statistics_reach_every_prediction(tmp_path, seed26, training):
         probabilities, familiarity = predictor._predict([X[0], X[0] + 50.0])
         assert familiarity[0] > CAUTION_BELOW and familiarity[1] == 0.0
     t = np.arange(22050 * 2) / 22050
-    result = predictor.predict_audio(0.3 * np.sin(2 * np.pi * 220 * t), 22050)
+    result = predictor.predict_audio(0.3 * np.sin(2 * np.pi * 220 * t) * np.hanning(t.size), 22050)
     # Random training features are nothing like a real tone's: the caution is raised.
     assert result["familiarity"] < CAUTION_BELOW and result["caution"] == CAUTION
 
@@ -119,6 +120,9 @@ def test_the_cli_table_shows_the_caution():
     item = {"path": "noise.wav", "emotion": "angry", "probabilities": {"angry": 0.66, "disgust": 0.14},
             "familiarity": 0.004, "caution": CAUTION, "duration": 4.0}
     assert f"caution: {CAUTION} (familiarity 0%)" in format_table([item])
+    # A model without familiarity statistics still cautions about clipping, without a familiarity to show.
+    item.update(familiarity=None, caution=CLIPPING_CAUTION)
+    assert format_table([item]).splitlines()[-1].strip() == f"caution: {CLIPPING_CAUTION}"
 
 
 # -- the emotion part ------------------------------------------------------------------

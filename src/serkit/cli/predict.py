@@ -145,7 +145,8 @@ def format_table(items: list[dict], names: list[str] | None = None) -> str:
         speech = f"  {item['speech_seconds']:.1f} s of speech" if "speech_seconds" in item else ""
         lines.append(f"{name:<{width}}  {item['emotion']:<10} {ranked[0][1]:>4.0%}{runner_up}{speech}")
         if item.get("caution"):
-            lines.append(f"{'':<{width}}  caution: {item['caution']} (familiarity {item['familiarity']:.0%})")
+            familiarity = f" (familiarity {item['familiarity']:.0%})" if item.get("familiarity") is not None else ""
+            lines.append(f"{'':<{width}}  caution: {item['caution']}{familiarity}")
         unit = "utterances" if "speech_seconds" in item else "windows"
         for run in runs(item) if len(item.get("segments", [])) > 1 else []:
             joined = f"  ({run.count} {unit}, up to {run.probability:.0%})" if run.count > 1 else f" {run.probability:>4.0%}"

@@ -78,6 +78,7 @@ import numpy as np
 from serkit.core.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
 from serkit.core.exceptions import AudioError, ParameterError, SerkitError
 from serkit.core.labels import EMOTIONS
+from serkit.core.level import CLIPPED_ABOVE, clipping_score
 from serkit.core.threads import usable_cores
 from serkit.inference.speech import Speech, SpeechDetector, find_speech, heard_spans
 
@@ -101,6 +102,12 @@ WINDOWS_PER_BATCH = 64
 
 SEGMENTATIONS = ("vad", "fixed")
 """How audio is cut: utterances found by voice activity, or fixed windows."""
+
+CLIPPING_CAUTION = ("this recording looks clipped (its loudest sounds sit flat at one level, as when the input gain "
+                    "is too high); treat the emotion with caution")
+"""The caution of a piece whose :func:`~serkit.core.level.clipping_score` exceeds
+:data:`~serkit.core.level.CLIPPED_ABOVE` (the bundled model's emotion moved for 42-45 % of the shared
+clips of held-out speakers driven 24 dB past full scale: docs/results.md, "Clipped recordings")."""
 
 WHOLE_READ_S = 120.0
 """With voice activity, shorter files are decoded once and kept; longer ones are decoded twice
@@ -643,30 +650,37 @@ class Predictor:
         return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
 
     def _predict_whole(self, y: np.ndarray, name: str) -> dict:
-        probabilities, familiarity = self._predict(self._extract([y], name, map))
+        features, clipping = self._extract([y], name, map)
+        probabilities, familiarity = self._predict(features)
         return self._assemble(probabilities[0], [], None, duration=y.shape[-1] / self.sr,
-                              familiarity=None if familiarity is None else familiarity[0])
+                              familiarity=None if familiarity is None else familiarity[0], clipping=clipping[0])
 
     def _predict_windows(self, windows: Iterable, samples: "_Samples", n_jobs: int,
                          weights: np.ndarray | None = None, bar=None) -> dict:
         """Features and probabilities of the windows, :data:`WINDOWS_PER_BATCH` at a time
         (``weights``: the seconds each speaks for; default :func:`window_weights`; ``bar``
         advances by one per window)."""
-        spans, predictions, batch = [], [], []
+        spans, predictions, clipping, batch = [], [], [], []
+
+        def answer(batch):
+            features, scores = self._extract(batch, samples.name, mapper, bar)
+            predictions.append(self._predict(features))
+            clipping.append(scores)
+
         with _mapper(n_jobs) as mapper:
             for span, piece in windows:
                 spans.append(span)
                 batch.append(piece)
                 if len(batch) == WINDOWS_PER_BATCH:
-                    predictions.append(self._predict(self._extract(batch, samples.name, mapper, bar)))
+                    answer(batch)
                     batch = []
             if batch:
-                predictions.append(self._predict(self._extract(batch, samples.name, mapper, bar)))
+                answer(batch)
         if not spans:
             raise AudioError(f"{samples.name}: silent (nothing to recognise)")
         familiarity = None if self.familiarity is None else np.concatenate([f for _, f in predictions])
         return self._assemble(None, spans, np.concatenate([p for p, _ in predictions]), duration=samples.end / self.sr,
-                              weights=weights, familiarity=familiarity)
+                              weights=weights, familiarity=familiarity, clipping=np.concatenate(clipping))
 
     def _pieces(self, samples: "_Samples", window_s, hop_s) -> list:
         """The ``(span, samples)`` pieces a fixed segmentation gives: the audible timeline windows,
@@ -688,38 +702,40 @@ class Predictor:
         spans, pieces = [span for span, _ in pieces], [piece for _, piece in pieces]
         weights = window_weights(spans) if weights is None else weights
         with _mapper(n_jobs) as mapper:
-            features = self._extract(pieces, samples.name, mapper, bar)
+            features, clipping = self._extract(pieces, samples.name, mapper, bar)
         labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
         if self.speaker_norm:
             features = list(_normalise_by_speaker(self.feature_set.collate(features), labels))
         probabilities, familiarity = self._predict(features, source=self.speaker_norm)
         result = self._assemble(None, spans, probabilities, duration=samples.end / self.sr,
-                                weights=weights, familiarity=familiarity, source=self.speaker_norm)
+                                weights=weights, familiarity=familiarity, clipping=clipping, source=self.speaker_norm)
         for segment, label in zip(result["segments"], labels):
             segment["speaker"] = str(label)
         result["speakers"] = {}
         for label in dict.fromkeys(labels):
             rows = np.flatnonzero(labels == label)
             own = self._assemble(None, [spans[i] for i in rows], probabilities[rows], duration=0.0, weights=weights[rows],
-                                 familiarity=None if familiarity is None else familiarity[rows])
+                                 familiarity=None if familiarity is None else familiarity[rows], clipping=clipping[rows])
             result["speakers"][str(label)] = {"seconds": round(float(weights[rows].sum()), 3),
                                               **{k: own[k] for k in ("emotion", "probabilities", "familiarity", "caution", "summary")}}
         return result
 
-    def _extract(self, pieces: list, name: str, mapper, bar=None) -> list:
-        """Every piece's features (``bar``: a progress bar to advance by one per piece)."""
+    def _extract(self, pieces: list, name: str, mapper, bar=None) -> tuple[list, np.ndarray]:
+        """Every piece's features and :func:`~serkit.core.level.clipping_score` (``bar``: a
+        progress bar to advance by one per piece)."""
         sr = self.sr  # once, not per window (a bundle works its rate out on each call)
         bar = _NO_BAR if bar is None else bar
 
         def extract(piece):
-            value = self.feature_set.from_audio(piece, sr)
+            value = self.feature_set.from_audio(piece, sr), clipping_score(piece)
             bar.update(1)
             return value
 
-        features = list(mapper(extract, pieces))
+        extracted = list(mapper(extract, pieces))
+        features = [value for value, _ in extracted]
         if not all(_finite(value) for value in features):
             raise AudioError(f"{name}: its features hold NaN or infinite values (audio far outside full scale?)")
-        return features
+        return features, np.array([score for _, score in extracted], dtype=np.float64)
 
     def _check_adaptable(self, sources) -> None:
         """``adapt`` needs an adapted model and files of one sample rate (read from their headers)."""
@@ -763,11 +779,11 @@ class Predictor:
 
         check_clip_count(len(pieces), self.adaptation["min_clips"], what=f"{name} (one file: {what} are the source)")
         with _mapper(n_jobs) as mapper:
-            features = self._extract([piece for _, piece in pieces], name, mapper, bar)
+            features, clipping = self._extract([piece for _, piece in pieces], name, mapper, bar)
         [rows] = self._standardise([np.stack(features)], [""], fit_rows=None, source=name)
         probabilities, familiarity = self._predict(list(rows), source=True, as_recorded=self._familiar_units(features))
         return self._assemble(None, [span for span, _ in pieces], probabilities, duration=duration, weights=weights,
-                              familiarity=familiarity, source=True)
+                              familiarity=familiarity, clipping=clipping, source=True)
 
     def _predict_standardised(self, sources, names, speakers, window_s, hop_s, max_duration_s, *,
                               speech_only: bool = False, n_jobs: int = 1, progress: bool = False) -> list[dict]:
@@ -781,14 +797,14 @@ class Predictor:
         if order:
             blocks = self._standardise([np.stack(extracted[i][0]) for i in order], [str(speakers[i]) for i in order])
             for index, block in zip(order, blocks):
-                recorded, spans, duration = extracted[index]
+                recorded, clipping, spans, duration = extracted[index]
 
                 def assemble():
                     probabilities, familiarity = self._predict(list(block), source=True,
                                                                as_recorded=self._familiar_units(recorded))
                     return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration,
                                           familiarity=None if familiarity is None else familiarity[1:] if spans else familiarity[0],
-                                          source=True)
+                                          clipping=clipping[1:] if spans else clipping[0], source=True)
 
                 outcomes[index] = _outcome(names[index], assemble)
         return [outcomes[i] for i in range(len(names))]
@@ -796,7 +812,7 @@ class Predictor:
     def _extract_files(self, sources, names, window_s, hop_s, max_duration_s, *, windows: bool = True,
                        speech_only: bool = False, n_jobs: int = 1, progress: bool = False):
         """``(extracted, others)``: per file index, ``(features of the whole clip then its windows,
-        spans, duration)``; or the outcome of a file that could not be used (``{"error": reason}``)
+        their clipping scores, spans, duration)``; or the outcome of a file that could not be used (``{"error": reason}``)
         or, with ``speech_only``, holds no speech (``{"result": …}``, "no speech"). ``n_jobs``
         files at a time, on threads (``progress``: a bar of the files done)."""
 
@@ -810,8 +826,8 @@ class Predictor:
                 if speech.no_speech_reason() is not None:
                     return _no_speech(speech)
             pieces = list(self._windows(_Samples([y], name), window_s, hop_s) or []) if windows else []
-            features = self._extract([y, *(piece for _, piece in pieces)], name, map)
-            return features, [span for span, _ in pieces], y.shape[-1] / self.sr
+            features, clipping = self._extract([y, *(piece for _, piece in pieces)], name, map)
+            return features, clipping, [span for span, _ in pieces], y.shape[-1] / self.sr
 
         outcomes = _file_outcomes(lambda i: extract(sources[i], names[i]), names, n_jobs, progress=progress)
         extracted, others = {}, {}
@@ -939,11 +955,11 @@ class Predictor:
         }
 
     def _assemble(self, whole: np.ndarray | None, spans, windows: np.ndarray | None, *, duration: float,
-                  weights: np.ndarray | None = None, familiarity=None, source: bool = False) -> dict:
-        """The result dict; with windows, the whole-clip answer, its familiarity and the
-        summary come from them (``weights``: the seconds each window speaks for, default
-        :func:`window_weights`; ``familiarity``: one per window, else the clip's; ``source``:
-        the features were standardised by their source's own statistics)."""
+                  weights: np.ndarray | None = None, familiarity=None, clipping=None, source: bool = False) -> dict:
+        """The result dict; with windows, the whole-clip answer, its familiarity, its clipping
+        and the summary come from them (``weights``: the seconds each window speaks for, default
+        :func:`window_weights`; ``familiarity`` and ``clipping``: one per window, else the clip's;
+        ``source``: the features were standardised by their source's own statistics)."""
         segments, summary = [], None
         if spans:
             weights = window_weights(spans) if weights is None else weights
@@ -954,15 +970,18 @@ class Predictor:
             for index, ((start, end), row) in enumerate(zip(spans, windows)):
                 label, probs = self._label(row)
                 segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs,
-                                 **_familiarity_fields(None if familiarity is None else familiarity[index]),
+                                 **_familiarity_fields(None if familiarity is None else familiarity[index],
+                                                       None if clipping is None else clipping[index]),
                                  "speaker": None})
             if familiarity is not None:
                 familiarity = weights @ familiarity / weights.sum()
+            if clipping is not None:
+                clipping = weights @ clipping / weights.sum()
         emotion, probabilities = self._label(whole)
         return {
             "emotion": emotion,
             "probabilities": probabilities,
-            **_familiarity_fields(familiarity),
+            **_familiarity_fields(familiarity, clipping),
             "duration": round(duration, 3),
             "segments": segments,
             "summary": summary,
@@ -1117,14 +1136,17 @@ def _no_speech(speech: Speech) -> dict:
             "summary": None, "speakers": None, "adaptation": None, "no_speech": speech.no_speech_reason()}
 
 
-def _familiarity_fields(value) -> dict:
-    """``{"familiarity": 0.43, "caution": None}``; the caution where the value is below
-    :data:`serkit.inference.familiarity.CAUTION_BELOW`; both None without statistics."""
+def _familiarity_fields(value, clipping=None) -> dict:
+    """``{"familiarity": 0.43, "caution": None}``: the caution is :data:`CLIPPING_CAUTION` where
+    the clipping score exceeds :data:`~serkit.core.level.CLIPPED_ABOVE` (the more specific reason,
+    and one a user can fix), else the familiarity's where the value is below
+    :data:`serkit.inference.familiarity.CAUTION_BELOW`; familiarity None without statistics."""
     from serkit.inference.familiarity import CAUTION, CAUTION_BELOW
 
-    if value is None:
-        return {"familiarity": None, "caution": None}
-    return {"familiarity": round(float(value), 3), "caution": CAUTION if value < CAUTION_BELOW else None}
+    familiarity = None if value is None else round(float(value), 3)
+    if clipping is not None and clipping > CLIPPED_ABOVE:
+        return {"familiarity": familiarity, "caution": CLIPPING_CAUTION}
+    return {"familiarity": familiarity, "caution": CAUTION if value is not None and value < CAUTION_BELOW else None}
 
 
 def _finite(features) -> bool:

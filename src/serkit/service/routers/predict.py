@@ -113,7 +113,7 @@ _REQUEST_BODY = {
         "gives the seconds of speech per emotion. With `segment=fixed`, audio of at least "
         "`window + hop` seconds gets fixed windows instead. With `speakers` (auto or a number) the utterances "
         "or windows are clustered by voice: each segment gets its `speaker` and `speakers` a summary per speaker. "
-        "Every answer carries `familiarity` and, for audio unlike the training data, a `caution`; `adaptation` says "
+        "Every answer carries `familiarity` and, for audio unlike the training data or audio that looks clipped, a `caution`; `adaptation` says "
         "whether the model used its source's statistics (`source`, a model adapted with `serkit adapt`) or not (`none`). Past the server's concurrent predictions or its "
         "upload bytes in flight: 503 with `Retry-After`, before the body is read; a body that "
         "takes too long: 408."
