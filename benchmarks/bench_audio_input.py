@@ -16,6 +16,9 @@ Prints the figures of issue 22 (items 1 and 6) and issue 20 (item 2):
   the figure is agreement, not accuracy);
 - ``quiet``: the same clips scaled to a peak of -30 to -60 dBFS and stored as 16-bit: agreement,
   and how many are called speechless;
+- ``rooms`` and ``voices`` (measured, not solved): the same clips in three synthetic rooms of
+  realistic direct-to-reverberant ratios, and with their pitch shifted or played faster or slower
+  (another voice, roughly): agreement, median familiarity and speechless calls;
 - ``clipping``: clips driven 2-16 times past full scale and cut there, stored as 16-bit FLAC, MP3
   or AAC (as a recorder would), then read as ``serkit predict`` reads a file. First the choice of
   :data:`serkit.core.level.CLIPPED_ABOVE` on development speakers only (RAVDESS actors 01-10,
@@ -30,6 +33,7 @@ Usage::
     PYTHONPATH=OLD/src python3 benchmarks/bench_audio_input.py --parts lying,silence   # another checkout
     python3 benchmarks/bench_audio_input.py --parts dc,quiet
     python3 benchmarks/bench_audio_input.py --parts clipping
+    python3 benchmarks/bench_audio_input.py --parts rooms,voices
 """
 
 from __future__ import annotations
@@ -178,17 +182,17 @@ def shared_clips() -> list[Path]:
 
 
 def agreement_table(predictor, title: str, changes: dict) -> None:
-    """For each change (label → function of the samples), the share of shared clips whose emotion
+    """For each change (label → function of the samples and their rate), the share of shared clips whose emotion
     stays that of the clip as stored, the median familiarity and the clips called speechless."""
     clips = [sf.read(path, dtype="float32") for path in shared_clips()]
     if not clips:
         print(f"{title}: no shared corpus under {SHARED}; skipped")
         return
     answers = {}
-    for label, change in {"as stored": lambda y: y, **changes}.items():
+    for label, change in {"as stored": lambda y, sr: y, **changes}.items():
         answers[label] = []
         for y, sr in clips:
-            result = predictor.predict_audio(change(y), sr, segment="vad")
+            result = predictor.predict_audio(change(y, sr), sr, segment="vad")
             answers[label].append((result["emotion"], result.get("familiarity")))
     print(f"| {title} ({len(clips)} shared clips) | same emotion as stored | median familiarity | no speech |\n"
           "| --- | --- | --- | --- |")
@@ -199,7 +203,7 @@ def agreement_table(predictor, title: str, changes: dict) -> None:
 
 
 def dc_figures(predictor, folder: Path) -> None:
-    changes = {f"{offset:g} ({20 * np.log10(offset):.0f} dBFS)": lambda y, o=offset: y + np.float32(o) for offset in DC_OFFSETS}
+    changes = {f"{offset:g} ({20 * np.log10(offset):.0f} dBFS)": lambda y, sr, o=offset: y + np.float32(o) for offset in DC_OFFSETS}
     agreement_table(predictor, "DC offset", changes)
 
 
@@ -207,8 +211,55 @@ def quiet_figures(predictor, folder: Path) -> None:
     def at_peak(y, peak_dbfs):  # scaled, then stored as 16-bit as a recorder would
         return (np.round(y / np.max(np.abs(y)) * 10 ** (peak_dbfs / 20) * 32767) / 32767).astype(np.float32)
 
-    changes = {f"{peak:g} dBFS": lambda y, p=peak: at_peak(y, p) for peak in PEAKS_DBFS}
+    changes = {f"{peak:g} dBFS": lambda y, sr, p=peak: at_peak(y, p) for peak in PEAKS_DBFS}
     agreement_table(predictor, "peak level, 16-bit", changes)
+
+
+ROOMS = ((0.4, 5.0), (0.6, 0.0), (0.9, -5.0))
+"""(RT60 s, direct-to-reverberant ratio dB): a small room near the microphone, a living room at a
+metre or two, a large room from across it."""
+
+
+def room(y: np.ndarray, sr: int, *, rt60: float, drr_db: float, seed: int = 0) -> np.ndarray:
+    """``y`` in a synthetic room: a unit direct path, then Gaussian noise from 2.5 ms on whose envelope
+    falls 60 dB in ``rt60`` and whose energy is ``drr_db`` under the direct path's; at ``y``'s power."""
+    from scipy.signal import fftconvolve
+
+    t = np.arange(int(rt60 * sr)) / sr
+    tail = np.random.default_rng(seed).standard_normal(t.size) * 10 ** (-3 * t / rt60) * (t >= 0.0025)
+    response = np.r_[1.0, 10 ** (-drr_db / 20) * tail[1:] / np.sqrt(np.sum(tail ** 2))]
+    wet = fftconvolve(y.astype(np.float64), response)[: y.size]
+    return (wet * np.sqrt(np.mean(y.astype(np.float64) ** 2) / max(np.mean(wet ** 2), 1e-20))).astype(np.float32)
+
+
+def training_reverb_drr_db(sr: int, rt60: float) -> float:
+    """The direct-to-reverberant ratio of the training augmentation's room (``augment.room_response``)."""
+    from serkit.features.augment import room_response
+
+    response = room_response(sr, rt60, np.random.default_rng(0))
+    return float(10 * np.log10(response[0] ** 2 / np.sum(response[1:] ** 2)))
+
+
+def room_figures(predictor, folder: Path) -> None:
+    changes = {f"RT60 {rt60:g} s, DRR {drr:+g} dB": lambda y, sr, r=rt60, d=drr: room(y, sr, rt60=r, drr_db=d) for rt60, drr in ROOMS}
+    agreement_table(predictor, "room", changes)
+    print("the training augmentation's reverb (augment.room_response) has a direct-to-reverberant ratio of "
+          + ", ".join(f"{training_reverb_drr_db(sr, rt60):+.0f} dB at RT60 {rt60:g} s, {sr} Hz" for sr in (16000, 22050) for rt60 in (0.2, 0.8)))
+
+
+def voice_figures(predictor, folder: Path) -> None:
+    import librosa
+    import soxr
+
+    def pitch(y, sr, steps):  # librosa's phase vocoder: the voice's pitch moves, its formants and timing stay
+        return librosa.effects.pitch_shift(y, sr=sr, n_steps=steps).astype(np.float32)
+
+    def speed(y, sr, factor):  # played faster: pitch and formants rise together, as a shorter vocal tract's would, and the speech is faster
+        return soxr.resample(y, sr, sr / factor).astype(np.float32)
+
+    changes = {**{f"pitch {steps:+d} semitones": lambda y, sr, n=steps: pitch(y, sr, n) for steps in (-3, 3, 6)},
+               **{f"played at {factor:g}×": lambda y, sr, f=factor: speed(y, sr, f) for factor in (0.9, 1.1)}}
+    agreement_table(predictor, "voice", changes)
 
 
 CLIP_DRIVES = (1.0, 2.0, 4.0, 8.0, 16.0)
@@ -351,7 +402,7 @@ def _share(values: np.ndarray) -> str:
 
 
 PARTS = {"lying": lying_mp3_figures, "lying-160h": lying_160h_figures, "silence": silence_figures, "formats": format_figures,
-         "dc": dc_figures, "quiet": quiet_figures, "clipping": clipping_figures}
+         "dc": dc_figures, "quiet": quiet_figures, "clipping": clipping_figures, "rooms": room_figures, "voices": voice_figures}
 
 
 def main() -> None:
