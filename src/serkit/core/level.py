@@ -219,8 +219,10 @@ def noise_floor(n: int) -> np.ndarray:
     return _noise_cache[:n]
 
 
-CLIPPING_BINS, CLIPPING_FLOOR = 40, 0.3
-"""The clipping score's histogram: 40 bins of the magnitudes from 0.3 of the peak to the peak."""
+CLIPPING_BINS, CLIPPING_FLOOR, CLIPPING_TOP = 20, 0.3, 0.999
+"""The clipping score's histogram: 20 bins of the magnitudes from 0.3 of the top to the top, the
+top being the 99.9th percentile of the magnitudes (a lossy codec's overshoots around flat tops can
+reach twice the clip level; the top 0.1 % of samples is left out so they do not stretch the range)."""
 
 CLIPPED_ABOVE = 0.015
 """A piece of audio whose :func:`clipping_score` exceeds this is called clipped. Chosen on
@@ -231,17 +233,17 @@ docs/results.md, "Clipped recordings"."""
 
 
 def clipping_score(y: np.ndarray) -> float:
-    """How much of ``y`` is piled up at one high magnitude: 0 for speech as spoken, more when clipped.
+    """How much of ``y`` is piled up at one high magnitude: near 0 for speech as spoken, more when clipped.
 
     The magnitudes of speech thin out toward its peak. A microphone or converter driven past
     full scale cuts the peaks flat, so a share of the samples sits at the clip level: a spike
     near the top of the histogram of ``|y|`` or, after resampling or a lossy codec (MP3, AAC)
     has rung around the flat tops, a bump. The score is the largest count of a histogram bin
-    (:data:`CLIPPING_BINS` bins from :data:`CLIPPING_FLOOR` × the peak to the peak) above the
-    smallest count of the bins under it, as a share of all samples. It does not depend on the
-    level. An amplitude-histogram detector in the spirit of Eaton and Naylor (2013), written
-    here because no maintained audio library ships a clipping detector (audiomentations and
-    librosa only simulate or ignore clipping).
+    (:data:`CLIPPING_BINS` bins from :data:`CLIPPING_FLOOR` × the top to the top, the top the
+    :data:`CLIPPING_TOP` quantile of ``|y|``) above the smallest count of the bins under it, as a
+    share of all samples. It does not depend on the level. An amplitude-histogram detector in the
+    spirit of Eaton and Naylor (2013), written here because no maintained audio library ships a
+    clipping detector (audiomentations and librosa only simulate clipping).
 
     >>> rng = np.random.default_rng(0)
     >>> speech = (rng.laplace(size=16000) * np.hanning(16000) * 0.1).astype(np.float32)
@@ -251,8 +253,11 @@ def clipping_score(y: np.ndarray) -> float:
     0.0
     """
     magnitude = np.abs(np.asarray(y, dtype=np.float32))
-    peak = float(magnitude.max(initial=0.0))
-    if magnitude.size == 0 or peak <= 0.0:
+    if magnitude.size == 0:
         return 0.0
-    counts, _ = np.histogram(magnitude, bins=CLIPPING_BINS, range=(CLIPPING_FLOOR * peak, peak))
+    rank = int(CLIPPING_TOP * (magnitude.size - 1))
+    top = float(np.partition(magnitude, rank)[rank])  # np.quantile costs ten times as much here
+    if top <= 0.0:
+        return 0.0
+    counts, _ = np.histogram(magnitude, bins=CLIPPING_BINS, range=(CLIPPING_FLOOR * top, top))
     return float((counts - np.minimum.accumulate(counts)).max() / magnitude.size)
