@@ -71,12 +71,13 @@ def lying_mp3(path: Path, claimed_s: float, sr: int = 22050) -> Path:
     return path
 
 
-def encode(path: Path, container: str, codec: str, sr: int = 48000) -> Path:
+def encode(path: Path, container: str, codec: str, y: np.ndarray, sr: int = 48000) -> Path:
+    """Mono float ``y`` at ``sr`` encoded by FFmpeg (PyAV) into ``path``."""
     import av
 
     with av.open(str(path), "w", format=container) as out:
         stream = out.add_stream(codec, rate=sr, layout="mono")
-        frame = av.AudioFrame.from_ndarray(voice_like(4.0, sr)[None, :], format="flt", layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.asarray(y, dtype=np.float32)[None, :], format="flt", layout="mono")
         frame.rate = sr
         for packet in [*stream.encode(frame), *stream.encode(None)]:
             out.mux(packet)
@@ -146,7 +147,8 @@ def format_figures(predictor, folder: Path) -> None:
     from serkit.service import create_app
     from serkit.service.settings import Settings
 
-    files = {label: encode(folder / name, container, codec) for label, (name, container, codec) in RECORDER_FORMATS.items()}
+    files = {label: encode(folder / name, container, codec, voice_like(4.0, 48000))
+             for label, (name, container, codec) in RECORDER_FORMATS.items()}
     broken = folder / "broken.m4a"
     broken.write_bytes(files["m4a/AAC"].read_bytes()[:20000])
     cli = subprocess.run([sys.executable, "-m", "serkit", "predict", *map(str, files.values()), str(broken), "--json"],
@@ -220,18 +222,6 @@ ROOMS = ((0.4, 5.0), (0.6, 0.0), (0.9, -5.0))
 metre or two, a large room from across it."""
 
 
-def room(y: np.ndarray, sr: int, *, rt60: float, drr_db: float, seed: int = 0) -> np.ndarray:
-    """``y`` in a synthetic room: a unit direct path, then Gaussian noise from 2.5 ms on whose envelope
-    falls 60 dB in ``rt60`` and whose energy is ``drr_db`` under the direct path's; at ``y``'s power."""
-    from scipy.signal import fftconvolve
-
-    t = np.arange(int(rt60 * sr)) / sr
-    tail = np.random.default_rng(seed).standard_normal(t.size) * 10 ** (-3 * t / rt60) * (t >= 0.0025)
-    response = np.r_[1.0, 10 ** (-drr_db / 20) * tail[1:] / np.sqrt(np.sum(tail ** 2))]
-    wet = fftconvolve(y.astype(np.float64), response)[: y.size]
-    return (wet * np.sqrt(np.mean(y.astype(np.float64) ** 2) / max(np.mean(wet ** 2), 1e-20))).astype(np.float32)
-
-
 def training_reverb_drr_db(sr: int, rt60: float) -> float:
     """The direct-to-reverberant ratio of the training augmentation's room (``augment.room_response``)."""
     from serkit.features.augment import room_response
@@ -241,7 +231,10 @@ def training_reverb_drr_db(sr: int, rt60: float) -> float:
 
 
 def room_figures(predictor, folder: Path) -> None:
-    changes = {f"RT60 {rt60:g} s, DRR {drr:+g} dB": lambda y, sr, r=rt60, d=drr: room(y, sr, rt60=r, drr_db=d) for rt60, drr in ROOMS}
+    from serkit.features.augment import reverberate
+
+    changes = {f"RT60 {rt60:g} s, DRR {drr:+g} dB":
+               lambda y, sr, r=rt60, d=drr: reverberate(y, sr, rt60=r, rng=np.random.default_rng(0), drr_db=d) for rt60, drr in ROOMS}
     agreement_table(predictor, "room", changes)
     print("the training augmentation's reverb (augment.room_response) has a direct-to-reverberant ratio of "
           + ", ".join(f"{training_reverb_drr_db(sr, rt60):+.0f} dB at RT60 {rt60:g} s, {sr} Hz" for sr in (16000, 22050) for rt60 in (0.2, 0.8)))
@@ -290,16 +283,9 @@ def stored(y: np.ndarray, sr: int, coding: str, folder: Path) -> np.ndarray:
     from serkit.core.audio import load_audio
 
     if coding == "AAC":
-        import av
         import soxr
 
-        path = folder / "clip.m4a"
-        with av.open(str(path), "w", format="mp4") as out:
-            stream = out.add_stream("aac", rate=48000, layout="mono")
-            frame = av.AudioFrame.from_ndarray(soxr.resample(y, sr, 48000).astype(np.float32)[None, :], format="flt", layout="mono")
-            frame.rate = 48000
-            for packet in [*stream.encode(frame), *stream.encode(None)]:
-                out.mux(packet)
+        path = encode(folder / "clip.m4a", "mp4", "aac", soxr.resample(y, sr, 48000))
     else:
         path = folder / f"clip.{coding.lower()}"
         sf.write(path, y, sr, format=coding, **({"subtype": "PCM_16"} if coding == "FLAC" else {}))

@@ -92,12 +92,12 @@ def test_only_the_clipped_stretch_of_a_timeline_gets_the_caution(predictor):
 
 
 def test_clipping_outranks_the_familiarity_caution():
-    from serkit.inference.predictor import _familiarity_fields
+    from serkit.inference.predictor import _caution_fields
 
-    assert _familiarity_fields(0.001)["caution"] == CAUTION
-    assert _familiarity_fields(0.001, 2 * CLIPPED_ABOVE) == {"familiarity": 0.001, "caution": CLIPPING_CAUTION}
-    assert _familiarity_fields(None, 2 * CLIPPED_ABOVE)["caution"] == CLIPPING_CAUTION
-    assert _familiarity_fields(None, 0.0) == {"familiarity": None, "caution": None}
+    assert _caution_fields(0.001)["caution"] == CAUTION
+    assert _caution_fields(0.001, 2 * CLIPPED_ABOVE) == {"familiarity": 0.001, "caution": CLIPPING_CAUTION}
+    assert _caution_fields(None, 2 * CLIPPED_ABOVE)["caution"] == CLIPPING_CAUTION
+    assert _caution_fields(None, 0.0) == {"familiarity": None, "caution": None}
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "ravdess-speech").is_dir(), reason="needs ../shared/data/ravdess-speech")

@@ -151,24 +151,35 @@ def babble(pool: Sequence[np.ndarray], n: int, rng: np.random.Generator, *, talk
     return total
 
 
-def room_response(sr: int, rt60: float, rng: np.random.Generator) -> np.ndarray:
+def room_response(sr: int, rt60: float, rng: np.random.Generator, *, drr_db: float | None = None) -> np.ndarray:
     """A synthetic room impulse response: a unit direct path, then Gaussian noise whose
     envelope falls by 60 dB in ``rt60`` seconds (from 2.5 ms on, lasting ``rt60``).
+
+    ``drr_db``: the direct-to-reverberant energy ratio the tail is scaled to. None (the
+    ``reverb`` kind of the training copies) keeps the tail's samples at 0.5 of the direct
+    path's at its start, which puts it 17-25 dB over the direct sound, more at higher rates:
+    a microphone far across a hall (docs/results.md, "Other rooms and other voices").
 
     >>> h = room_response(16000, 0.5, np.random.default_rng(0))
     >>> len(h), float(h[0])
     (8000, 1.0)
+    >>> h = room_response(16000, 0.5, np.random.default_rng(0), drr_db=5.0)
+    >>> round(float(10 * np.log10(h[0] ** 2 / np.sum(h[1:] ** 2))), 6)
+    5.0
     """
     n = max(int(rt60 * sr), 2)
     t = np.arange(n) / sr
     tail = rng.standard_normal(n) * 10.0 ** (-3.0 * t / rt60) * 0.5
     tail[: int(0.0025 * sr) + 1] = 0.0
+    if drr_db is not None:
+        tail *= 10.0 ** (-drr_db / 20) / np.sqrt(np.sum(tail ** 2))
     tail[0] = 1.0
     return tail
 
 
-def reverberate(y: np.ndarray, sr: int, *, rt60: float, rng: np.random.Generator) -> np.ndarray:
-    """``y`` convolved with :func:`room_response`, cut to its length, at its power.
+def reverberate(y: np.ndarray, sr: int, *, rt60: float, rng: np.random.Generator,
+                drr_db: float | None = None) -> np.ndarray:
+    """``y`` convolved with :func:`room_response` (``drr_db`` passed on), cut to its length, at its power.
 
     >>> y = np.random.default_rng(1).standard_normal(16000).astype(np.float32)
     >>> reverberate(y, 16000, rt60=0.3, rng=np.random.default_rng(0)).shape
@@ -176,7 +187,7 @@ def reverberate(y: np.ndarray, sr: int, *, rt60: float, rng: np.random.Generator
     """
     from scipy.signal import fftconvolve
 
-    wet = fftconvolve(y.astype(np.float64), room_response(sr, rt60, rng))[: len(y)]
+    wet = fftconvolve(y.astype(np.float64), room_response(sr, rt60, rng, drr_db=drr_db))[: len(y)]
     return (wet * np.sqrt(power(y) / max(power(wet), 1e-20))).astype(np.float32)
 
 

@@ -970,8 +970,8 @@ class Predictor:
             for index, ((start, end), row) in enumerate(zip(spans, windows)):
                 label, probs = self._label(row)
                 segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs,
-                                 **_familiarity_fields(None if familiarity is None else familiarity[index],
-                                                       None if clipping is None else clipping[index]),
+                                 **_caution_fields(None if familiarity is None else familiarity[index],
+                                                   None if clipping is None else clipping[index]),
                                  "speaker": None})
             if familiarity is not None:
                 familiarity = weights @ familiarity / weights.sum()
@@ -981,7 +981,7 @@ class Predictor:
         return {
             "emotion": emotion,
             "probabilities": probabilities,
-            **_familiarity_fields(familiarity, clipping),
+            **_caution_fields(familiarity, clipping),
             "duration": round(duration, 3),
             "segments": segments,
             "summary": summary,
@@ -1131,12 +1131,12 @@ def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _no_speech(speech: Speech) -> dict:
     """The answer for a recording without speech: no emotion, the reason."""
-    return {"emotion": None, "probabilities": None, **_familiarity_fields(None),
+    return {"emotion": None, "probabilities": None, **_caution_fields(None),
             "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s, "segments": [],
             "summary": None, "speakers": None, "adaptation": None, "no_speech": speech.no_speech_reason()}
 
 
-def _familiarity_fields(value, clipping=None) -> dict:
+def _caution_fields(value, clipping=None) -> dict:
     """``{"familiarity": 0.43, "caution": None}``: the caution is :data:`CLIPPING_CAUTION` where
     the clipping score exceeds :data:`~serkit.core.level.CLIPPED_ABOVE` (the more specific reason,
     and one a user can fix), else the familiarity's where the value is below
