@@ -16,6 +16,9 @@ Four parts, each printing its figures (``--part``):
 - ``families``: classifier families the inference export can ship (logistic regression, shrunk
   LDA, MLPs, soft votes of them) for each head, on ``select``'s development cells and score, and
   the one a fixed rule adopts (:data:`ADOPT_GAIN`); ``--families`` gives ``headline`` another.
+- ``copies``: the mixes of training copies in :data:`COPY_CANDIDATES` (the shipped recipe's, then with
+  a ``speed`` copy: other voices) on ``select``'s development cells, both heads, and the one a rule fixed
+  before the run adopts (:func:`adopted_copies`).
 - ``plain``: each adaptation grain's single-clip (plain) UA beside its adapted ones, on the
   development split only: trained on its nEMO speakers and RAVDESS actors 01-08, tested on
   actors 09-10 (the mode the ``select`` score left out).
@@ -332,12 +335,13 @@ def cut_feature_set(sources, candidate):
     return datasets
 
 
-def development_scores(dev, config):
+def development_scores(dev, config, copies=None):
     """Both heads' user-visible UA on the four development cells of ``select`` for ``config``
     (adapt, balance, C, plain C): ``{"adapted": {cell: UA}, "plain": {cell: UA}}``, the adapted
-    head with each test side adapted as one source, the plain head on each clip alone."""
-    found = {**matrix(dev, [["ravdess", "nemo"]], ["ravdess", "nemo"], config, n_splits=2, test_grain="corpus"),
-             **loco(dev, config, test_grain="corpus")}
+    head with each test side adapted as one source, the plain head on each clip alone; ``copies``
+    (corpus name → copies) join each fit's training speakers."""
+    found = {**matrix(dev, [["ravdess", "nemo"]], ["ravdess", "nemo"], config, n_splits=2, test_grain="corpus", copies=copies),
+             **loco(dev, config, test_grain="corpus", copies=copies)}
     return {head: {key: cell[metric] for key, cell in found.items()}
             for head, metric in (("adapted", "unweighted_accuracy_all"), ("plain", "unweighted_accuracy_all_fallback"))}
 
@@ -354,9 +358,63 @@ def beats_baseline(candidate, cells, baseline):
     >>> beats_baseline("whisper+egemaps", {"a": 0.54, "b": 0.50}, {"a": 0.50, "b": 0.50})
     False
     """
-    margin = 0.03 if set(candidate.split("+")) & set(OPENSMILE_SETS) else 0.015
+    return improves(cells, baseline, margin=0.03 if set(candidate.split("+")) & set(OPENSMILE_SETS) else 0.015)
+
+
+def improves(cells, baseline, *, margin=0.015, max_loss=0.02) -> bool:
+    """Whether ``cells`` (cell → UA) beat ``baseline``'s mean by ``margin`` with no cell worse by over ``max_loss``.
+
+    >>> improves({"a": 0.54, "b": 0.50}, {"a": 0.50, "b": 0.50}), improves({"a": 0.51, "b": 0.50}, {"a": 0.50, "b": 0.50})
+    (True, False)
+    """
     gain = np.mean(list(cells.values())) - np.mean(list(baseline.values()))
-    return bool(gain >= margin - 1e-9 and min(cells[key] - baseline[key] for key in baseline) >= -0.02)
+    return bool(gain >= margin - 1e-9 and min(cells[key] - baseline[key] for key in baseline) >= -max_loss - 1e-9)
+
+
+COPY_CANDIDATES = ("all;pause;gate", "all;pause;gate;speed")
+"""The training copies ``--part copies`` compares, the shipped recipe's first: with a ``speed`` copy
+(:func:`serkit.features.augment.speed`, 0.85-1.15×) of every clip besides, other voices."""
+
+
+def adopted_copies(table: dict) -> str:
+    """``--part copies``' rule, fixed before its first run: a candidate replaces the shipped copies
+    (the first of ``table``: mix → head → cell → UA) if for one head it :func:`improves` the
+    development cells (1.5 points on the mean, no cell 2 points worse) and the other head's mean
+    loses at most half a point; the first such candidate, else the shipped copies.
+
+    >>> base = {"plain": {"a": 0.5, "b": 0.5}, "adapted": {"a": 0.6, "b": 0.6}}
+    >>> adopted_copies({"x": base, "y": {"plain": {"a": 0.53, "b": 0.5}, "adapted": {"a": 0.6, "b": 0.597}}})
+    'y'
+    >>> adopted_copies({"x": base, "y": {"plain": {"a": 0.53, "b": 0.5}, "adapted": {"a": 0.6, "b": 0.58}}})
+    'x'
+    """
+    [baseline, *candidates] = table
+
+    def mean(mix, head):
+        return float(np.mean(list(table[mix][head].values())))
+
+    for mix in candidates:
+        for head, other in (("plain", "adapted"), ("adapted", "plain")):
+            if improves(table[mix][head], table[baseline][head]) and mean(mix, other) >= mean(baseline, other) - 0.005:
+                return mix
+    return baseline
+
+
+def part_copies(datasets, config, candidates=COPY_CANDIDATES, cache_dir=None) -> dict:
+    """Each mix of training copies (:data:`COPY_CANDIDATES`) scored on ``select``'s development cells
+    (both heads, the configuration's C; copies of the training speakers' clips only, the test clips as
+    recorded), and the one :func:`adopted_copies` keeps. The other speakers are never looked at."""
+    dev, _ = split_speakers(datasets)
+    table = {}
+    for mix in candidates:
+        _, copies = load(cache_dir, mix)
+        table[mix] = development_scores(dev, config, copies)
+        for head, cells in table[mix].items():
+            print(f"copies {mix:<24} {head:<8} " + "  ".join(f"{key} {100 * ua:.1f}" for key, ua in cells.items())
+                  + f"  → mean {100 * np.mean(list(cells.values())):.1f}", flush=True)
+    chosen = adopted_copies(table)
+    print(f"adopted: {chosen}", flush=True)
+    return {"table": table, "adopted": chosen}
 
 
 HEAD_GRIDS = {"plain": PLAIN_C_VALUES, "adapted": C_VALUES}
@@ -1044,7 +1102,7 @@ def part_robust(datasets, config, n_actors=4, feature_set=FEATURE_SET) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=("spread", "select", "featsets", "layers", "families", "calibrate", "plain", "clips",
+    parser.add_argument("--part", nargs="+", choices=("spread", "select", "featsets", "layers", "families", "copies", "calibrate", "plain", "clips",
                                                      "headline", "robust", "transfer-calibration"),
                         default=["spread", "select", "clips", "headline"])
     parser.add_argument("--config", nargs="+", metavar="ADAPT BALANCE C [PLAIN_C]",
@@ -1090,6 +1148,8 @@ def main(argv=None) -> int:
         results["layers"] = part_layers(args.cache_dir, n_jobs=2)
     if "families" in args.part:
         results["families"] = part_families(datasets)
+    if "copies" in args.part:
+        results["copies"] = part_copies(datasets, chosen, cache_dir=args.cache_dir)
     if "calibrate" in args.part:
         results["calibrate"] = part_calibrate(datasets, chosen, copies)
     if "transfer-calibration" in args.part:

@@ -17,8 +17,9 @@ Prints the figures of issue 22 (items 1 and 6) and issue 20 (item 2):
 - ``quiet``: the same clips scaled to a peak of -30 to -60 dBFS and stored as 16-bit: agreement,
   and how many are called speechless;
 - ``rooms`` and ``voices`` (measured, not solved): the same clips in three synthetic rooms of
-  realistic direct-to-reverberant ratios, and with their pitch shifted or played faster or slower
-  (another voice, roughly): agreement, median familiarity and speechless calls;
+  realistic direct-to-reverberant ratios, and with their pitch shifted (librosa's phase vocoder) or
+  played faster or slower (another voice, roughly; ±3 semitones both ways): agreement, median
+  familiarity and speechless calls;
 - ``clipping``: clips driven 2-16 times past full scale and cut there, stored as 16-bit FLAC, MP3
   or AAC (as a recorder would), then read as ``serkit predict`` reads a file. First the choice of
   :data:`serkit.core.level.CLIPPED_ABOVE` on development speakers only (RAVDESS actors 01-10,
@@ -34,6 +35,7 @@ Usage::
     python3 benchmarks/bench_audio_input.py --parts dc,quiet
     python3 benchmarks/bench_audio_input.py --parts clipping
     python3 benchmarks/bench_audio_input.py --parts rooms,voices
+    python3 benchmarks/bench_audio_input.py --parts voices --model /tmp/candidate   # another model directory
 """
 
 from __future__ import annotations
@@ -242,16 +244,17 @@ def room_figures(predictor, folder: Path) -> None:
 
 def voice_figures(predictor, folder: Path) -> None:
     import librosa
-    import soxr
 
-    def pitch(y, sr, steps):  # librosa's phase vocoder: the voice's pitch moves, its formants and timing stay
+    from serkit.features.augment import speed
+
+    def pitch(y, sr, steps):  # librosa's phase vocoder, then resampling: pitch and formants move, the timing stays
         return librosa.effects.pitch_shift(y, sr=sr, n_steps=steps).astype(np.float32)
 
-    def speed(y, sr, factor):  # played faster: pitch and formants rise together, as a shorter vocal tract's would, and the speech is faster
-        return soxr.resample(y, sr, sr / factor).astype(np.float32)
-
+    # Played faster, pitch and formants rise together, as a shorter vocal tract's would, and the speech is
+    # faster; at 2^(±3/12) the spectrum moves as far as the phase vocoder's ±3 semitones, without its smearing.
     changes = {**{f"pitch {steps:+d} semitones": lambda y, sr, n=steps: pitch(y, sr, n) for steps in (-3, 3, 6)},
-               **{f"played at {factor:g}×": lambda y, sr, f=factor: speed(y, sr, f) for factor in (0.9, 1.1)}}
+               **{f"played at {factor:.3g}×": lambda y, sr, f=factor: speed(y, sr, factor=f)
+                  for factor in (0.9, 1.1, 2 ** (-3 / 12), 2 ** (3 / 12))}}
     agreement_table(predictor, "voice", changes)
 
 
@@ -396,10 +399,11 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)} (default: all)")
+    parser.add_argument("--model", default=None, help="a model directory or registered name (default: the bundled model)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         for part in args.parts.split(","):
-            PARTS[part](load_model(), Path(folder))
+            PARTS[part](load_model(args.model), Path(folder))
 
 
 if __name__ == "__main__":

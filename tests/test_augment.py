@@ -11,6 +11,7 @@ from serkit.features.augment import (
     CONDITIONS,
     GATE_FLOOR_DBFS,
     PAUSE_S,
+    SPEED_FACTOR,
     Condition,
     CorruptionMix,
     add_noise,
@@ -24,6 +25,7 @@ from serkit.features.augment import (
     reverberate,
     room_response,
     snr_of,
+    speed,
     telephone,
     white_noise,
 )
@@ -192,6 +194,27 @@ def test_a_gate_copy_puts_the_speech_on_a_faint_floor_of_the_length_drawn():
     assert len(drawn) == 8 and max(drawn) <= len(speech) + 2 * PAUSE_S * SR
     with pytest.raises(ParameterError, match="0 or more"):
         Condition.parse("gate@-0.1")
+
+
+def test_a_speed_copy_moves_pitch_and_length_together_by_the_factor_drawn():
+    y = (0.1 * np.sin(2 * np.pi * 150 * np.arange(SR) / SR)).astype(np.float32)
+
+    def pitch_hz(z):
+        spectrum = np.abs(np.fft.rfft(z * np.hanning(len(z))))
+        return np.argmax(spectrum) * SR / len(z)
+
+    for factor in (0.85, 1.0, 1.15):
+        played = Condition.parse(f"speed@{factor}").apply(y, SR, clip_rng(0, "a.wav"))
+        assert len(played) == pytest.approx(SR / factor, abs=2)
+        assert pitch_hz(played) == pytest.approx(150 * factor, abs=2)
+    drawn = [len(CorruptionMix.parse("speed").apply(y, SR, clip_rng(seed, "a.wav"))) for seed in range(8)]
+    assert len(set(drawn)) == 8 and all(SR / SPEED_FACTOR[1] - 2 <= n <= SR / SPEED_FACTOR[0] + 2 for n in drawn)
+    assert Condition.parse("speed").value is None
+    for bad in ("speed@0.2", "speed@3", "speed@fast"):
+        with pytest.raises(ParameterError):
+            Condition.parse(bad)
+    with pytest.raises(ParameterError, match="between 0.5 and 2"):
+        speed(y, SR, factor=0.1)
 
 
 def test_silence_stays_silent_under_noise():

@@ -51,8 +51,8 @@ def add_augment_arguments(group) -> None:
                        help="add a corrupted copy of training clips to the final fit, each copy one kind drawn "
                             "from: white, pink, babble (5-30 dB SNR), reverb, telephone, mp3, gain, pause (the "
                             "clip's speech with 0-1 s of its pauses), gate (its speech on 0-1 s of a -90 dBFS "
-                            "floor); 'noise' = white,pink,babble, 'all' = every recording condition (not pause "
-                            "or gate); 'all;pause' = two copies, one of each "
+                            "floor), speed (played 0.85-1.15x: another voice); 'noise' = white,pink,babble, 'all' = "
+                            "every recording condition (not pause, gate or speed); 'all;pause' = two copies, one of each "
                             "(docs/results.md: Robustness)")
     group.add_argument("--augment-fraction", type=float, default=1.0, metavar="F",
                        help="share of the training clips that get a copy (default: 1, chosen on the development split)")

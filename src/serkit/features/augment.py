@@ -21,7 +21,10 @@ length; every random draw comes from a ``numpy.random.Generator``, so a seed fix
   that learnt one corpus's pauses takes their length for a cue;
 - :func:`gate`: the clip's speech with 0–1 s of a faint noise floor either side, in place of its
   own pauses: pauses as a noise gate or a call's noise suppression leaves them, with the room's
-  noise gone.
+  noise gone;
+- :func:`speed`: the clip played faster or slower (speed perturbation, Ko et al. 2015): pitch,
+  formants and tempo move together, as another speaker's shorter or longer vocal tract and
+  faster or slower speech would move them (a length change).
 
 :class:`Condition` names one fixed corruption (``"white@10"``, ``"babble@10"``, ``"telephone"``,
 ``"reverb@0.5"``, ``"mp3@16"``, ``"clean"``) for evaluation; :class:`CorruptionMix` draws one
@@ -60,7 +63,11 @@ CONDITIONS = (*NOISES, "reverb", "telephone", "mp3", "gain")
 """The recording conditions: what ``"all"`` means in a :class:`CorruptionMix`."""
 PAUSES = ("pause", "gate")
 """The kinds that change a clip's pauses, and so its length."""
-KINDS = (*CONDITIONS, *PAUSES)
+VOICES = ("speed",)
+"""The kinds that change the voice rather than the recording (and the clip's length)."""
+DRAWN = (*PAUSES, *VOICES)
+"""The kinds whose :class:`Condition` may leave its value out, to be drawn per clip."""
+KINDS = (*CONDITIONS, *PAUSES, *VOICES)
 """Every kind :class:`CorruptionMix` and :class:`Condition` know."""
 PAUSE_S = 1.0
 """A ``pause`` copy keeps up to this much of the clip's own pause on either side of its speech;
@@ -75,6 +82,9 @@ RT60_S = (0.2, 0.8)
 MP3_KBPS = (8, 16, 24, 32)
 """The MP3 bitrates a mix draws from (kbit/s; LAME snaps others to its own steps)."""
 GAIN_DB = (-6.0, 6.0)
+SPEED_FACTOR = (0.85, 1.15)
+"""The playing speeds a ``speed`` copy draws from: about ±2.5 semitones, within one speaker's
+reach of another's (Kaldi's speed perturbation uses 0.9 and 1.1)."""
 TELEPHONE_SR = 8000
 TELEPHONE_BAND = (300.0, 3400.0)
 
@@ -255,6 +265,19 @@ def repause(y: np.ndarray, sr: int, *, before_s: float, after_s: float, top_db: 
     return y[max(0, start - round(before_s * sr)): end + round(after_s * sr)]
 
 
+def speed(y: np.ndarray, sr: int, *, factor: float) -> np.ndarray:
+    """``y`` played ``factor`` times as fast: resampled as if recorded at ``sr × factor``.
+
+    >>> y = np.sin(2 * np.pi * 200 * np.arange(16000) / 16000).astype(np.float32)
+    >>> faster = speed(y, 16000, factor=1.25)
+    >>> len(faster), int(np.argmax(abs(np.fft.rfft(faster))) * 16000 / len(faster))  # shorter, and 200 Hz is now 250 Hz
+    (12800, 250)
+    """
+    if not 0.5 <= factor <= 2.0:
+        raise ParameterError(f"speed factor {factor!r}: must lie between 0.5 and 2")
+    return resample(np.asarray(y, np.float32), orig_sr=round(sr * factor), target_sr=sr)
+
+
 def _speech_bounds(y: np.ndarray, top_db: float) -> tuple[int, int]:
     """The first and last sample of ``y``'s speech: ``librosa.effects.trim`` at ``top_db`` on 32 ms frames (16 kHz)."""
     import librosa
@@ -285,9 +308,9 @@ def _fit(y: np.ndarray, n: int) -> np.ndarray:
 @dataclass(frozen=True)
 class Condition:
     """One fixed corruption: ``kind`` (``"clean"`` or one of :data:`KINDS`) and its value
-    (SNR in dB, RT60 in s, kbit/s, gain in dB, or the seconds of pause kept, or of a gate's floor
-    put, either side; none for telephone and clean, and for pauses drawn anew, 0 to
-    :data:`PAUSE_S`, on each side).
+    (SNR in dB, RT60 in s, kbit/s, gain in dB, the seconds of pause kept, or of a gate's floor
+    put, either side, or a speed factor; none for telephone and clean, for pauses drawn anew, 0 to
+    :data:`PAUSE_S`, on each side, and for a speed drawn from :data:`SPEED_FACTOR`).
 
     >>> c = Condition.parse("reverb@0.5")
     >>> c.kind, c.value, c.name
@@ -303,7 +326,7 @@ class Condition:
         kind, _, value = text.partition("@")
         if kind not in ("clean", *KINDS):
             raise ParameterError(f"condition {text!r}: kind must be one of clean, {', '.join(KINDS)}")
-        if kind in ("clean", "telephone") or (kind in PAUSES and not value):
+        if kind in ("clean", "telephone") or (kind in DRAWN and not value):
             return cls(kind)
         try:
             number = float(value)
@@ -311,6 +334,8 @@ class Condition:
             raise ParameterError(f"condition {text!r}: {kind} needs a number, e.g. {kind}@10") from None
         if kind in PAUSES and not 0.0 <= number < float("inf"):
             raise ParameterError(f"condition {text!r}: the seconds of pause must be 0 or more")
+        if kind in VOICES and not 0.5 <= number <= 2.0:
+            raise ParameterError(f"condition {text!r}: the speed factor must lie between 0.5 and 2")
         return cls(kind, number)
 
     @property
@@ -341,6 +366,8 @@ def corrupt(y, sr, kind, value, rng, pool=()):
         return telephone(y, sr)
     if kind == "mp3":
         return compress(y, sr, kbps=int(value))
+    if kind == "speed":
+        return speed(y, sr, factor=rng.uniform(*SPEED_FACTOR) if value is None else value)
     if kind in PAUSES:
         before, after = rng.uniform(0.0, PAUSE_S, 2) if value is None else (value, value)
         if kind == "gate":
@@ -353,7 +380,7 @@ def corrupt(y, sr, kind, value, rng, pool=()):
 class CorruptionMix:
     """Training augmentation: each copy gets one kind drawn uniformly from ``kinds``
     (gain excepted), its value drawn from the ranges (SNR 5-30 dB, RT60 0.2-0.8 s,
-    MP3 8, 16, 24 or 32 kbit/s), then a gain of -6..6 dB if ``"gain"`` is among ``kinds``.
+    MP3 8, 16, 24 or 32 kbit/s, speed 0.85-1.15), then a gain of -6..6 dB if ``"gain"`` is among ``kinds``.
 
     >>> mix = CorruptionMix.parse("white,babble,gain")
     >>> mix.kinds, mix.name
@@ -389,7 +416,7 @@ class CorruptionMix:
         main = [kind for kind in self.kinds if kind != "gain"]
         if main:
             kind = main[int(rng.integers(len(main)))]
-            value = {"reverb": lambda: rng.uniform(*RT60_S), "telephone": lambda: None, **dict.fromkeys(PAUSES, lambda: None),
+            value = {"reverb": lambda: rng.uniform(*RT60_S), "telephone": lambda: None, **dict.fromkeys(DRAWN, lambda: None),
                      "mp3": lambda: float(rng.choice(MP3_KBPS))}.get(kind, lambda: rng.uniform(*SNR_DB))()
             drawn.append(Condition(kind, value))
         if "gain" in self.kinds:
