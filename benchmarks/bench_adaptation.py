@@ -1121,6 +1121,8 @@ def main(argv=None) -> int:
                         help="calibrate/headline: one corrupted copy of every training clip in each fit (the copies of "
                              "the fit's training speakers only), as build_bundled_model.py --augment trains with")
     parser.add_argument("--augment-fraction", type=float, default=1.0, help="share of the clips that get a copy (default: 1)")
+    parser.add_argument("--copy-mixes", nargs="+", default=list(COPY_CANDIDATES), metavar="MIX",
+                        help="copies: the mixes compared, the baseline first (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.augment and set(args.part) - {"calibrate", "headline", "transfer-calibration"}:
         parser.error("--augment applies to --part calibrate, headline and transfer-calibration only")
@@ -1149,7 +1151,7 @@ def main(argv=None) -> int:
     if "families" in args.part:
         results["families"] = part_families(datasets)
     if "copies" in args.part:
-        results["copies"] = part_copies(datasets, chosen, cache_dir=args.cache_dir)
+        results["copies"] = part_copies(datasets, chosen, args.copy_mixes, cache_dir=args.cache_dir)
     if "calibrate" in args.part:
         results["calibrate"] = part_calibrate(datasets, chosen, copies)
     if "transfer-calibration" in args.part:

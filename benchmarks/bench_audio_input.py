@@ -250,11 +250,17 @@ def voice_figures(predictor, folder: Path) -> None:
     def pitch(y, sr, steps):  # librosa's phase vocoder, then resampling: pitch and formants move, the timing stays
         return librosa.effects.pitch_shift(y, sr=sr, n_steps=steps).astype(np.float32)
 
+    def tempo(y, sr, rate):  # the same phase vocoder without the resampling: the timing moves, the spectrum stays
+        return librosa.effects.time_stretch(y, rate=rate).astype(np.float32)
+
     # Played faster, pitch and formants rise together, as a shorter vocal tract's would, and the speech is
     # faster; at 2^(±3/12) the spectrum moves as far as the phase vocoder's ±3 semitones, without its smearing.
+    # The vocoder's tempo alone at the same rates tells its smearing and the tempo from the spectrum's move.
     changes = {**{f"pitch {steps:+d} semitones": lambda y, sr, n=steps: pitch(y, sr, n) for steps in (-3, 3, 6)},
                **{f"played at {factor:.3g}×": lambda y, sr, f=factor: speed(y, sr, factor=f)
-                  for factor in (0.9, 1.1, 2 ** (-3 / 12), 2 ** (3 / 12))}}
+                  for factor in (0.9, 1.1, 2 ** (-3 / 12), 2 ** (3 / 12))},
+               **{f"tempo {rate:.3g}× (phase vocoder)": lambda y, sr, r=rate: tempo(y, sr, r)
+                  for rate in (2 ** (-3 / 12), 2 ** (3 / 12))}}
     agreement_table(predictor, "voice", changes)
 
 

@@ -11,6 +11,7 @@ from serkit.features.augment import (
     CONDITIONS,
     GATE_FLOOR_DBFS,
     PAUSE_S,
+    ROOM_DRR_DB,
     SPEED_FACTOR,
     Condition,
     CorruptionMix,
@@ -215,6 +216,21 @@ def test_a_speed_copy_moves_pitch_and_length_together_by_the_factor_drawn():
             Condition.parse(bad)
     with pytest.raises(ParameterError, match="between 0.5 and 2"):
         speed(y, SR, factor=0.1)
+
+
+def test_a_room_copy_sets_the_direct_to_reverberant_ratio_asked_for_or_drawn():
+    impulse = np.r_[1.0, np.zeros(SR - 1)].astype(np.float32)
+
+    def drr_db(z):  # the direct path against everything after it (an RT60 of at most 0.9 s fits in the second)
+        return 10 * np.log10(z[0] ** 2 / np.sum(z[1:].astype(float) ** 2))
+
+    for drr in (-5.0, 0.0, 10.0):
+        assert drr_db(Condition.parse(f"room@{drr:g}").apply(impulse, SR, clip_rng(0, "a.wav"))) == pytest.approx(drr, abs=0.01)
+    drawn = [drr_db(CorruptionMix.parse("room").apply(impulse, SR, clip_rng(seed, "a.wav"))) for seed in range(8)]
+    assert all(ROOM_DRR_DB[0] - 0.01 <= d <= ROOM_DRR_DB[1] + 0.01 for d in drawn) and len({round(d, 3) for d in drawn}) == 8
+    assert "room" not in CorruptionMix.parse("all").kinds  # the shipped copies' far-field reverb stays as it was
+    with pytest.raises(ParameterError, match="between -30 and 30"):
+        Condition.parse("room@40")
 
 
 def test_silence_stays_silent_under_noise():

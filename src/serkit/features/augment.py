@@ -7,7 +7,9 @@ length; every random draw comes from a ``numpy.random.Generator``, so a seed fix
   / noise power, both the mean square over all samples), from :func:`white_noise`,
   :func:`pink_noise` (1/f power) or :func:`babble` (several other talkers summed);
 - :func:`reverberate`: convolution with a synthetic room impulse response,
-  :func:`room_response` (a direct path, then Gaussian noise decaying by 60 dB in RT60).
+  :func:`room_response` (a direct path, then Gaussian noise decaying by 60 dB in RT60); the kind
+  ``reverb`` leaves the tail 17-25 dB over the direct sound (far across a hall), the kind ``room``
+  sets a direct-to-reverberant ratio a user's room gives (−5 to +10 dB).
   Hand-made because no library here fits offline: audiomentations' ``RoomSimulator``
   needs pyroomacoustics (not installed) and ``ApplyImpulseResponse`` needs recorded
   responses on disk (none ship with it);
@@ -63,11 +65,13 @@ CONDITIONS = (*NOISES, "reverb", "telephone", "mp3", "gain")
 """The recording conditions: what ``"all"`` means in a :class:`CorruptionMix`."""
 PAUSES = ("pause", "gate")
 """The kinds that change a clip's pauses, and so its length."""
+ROOMS = ("room",)
+"""Reverberation at a direct-to-reverberant ratio of a user's room, outside ``"all"``: the shipped copies' ``reverb`` stays as it was."""
 VOICES = ("speed",)
 """The kinds that change the voice rather than the recording (and the clip's length)."""
-DRAWN = (*PAUSES, *VOICES)
+DRAWN = (*ROOMS, *PAUSES, *VOICES)
 """The kinds whose :class:`Condition` may leave its value out, to be drawn per clip."""
-KINDS = (*CONDITIONS, *PAUSES, *VOICES)
+KINDS = (*CONDITIONS, *ROOMS, *PAUSES, *VOICES)
 """Every kind :class:`CorruptionMix` and :class:`Condition` know."""
 PAUSE_S = 1.0
 """A ``pause`` copy keeps up to this much of the clip's own pause on either side of its speech;
@@ -79,6 +83,10 @@ PAUSE_TOP_DB = 35.0
 """The speech :func:`repause` keeps: from the first to the last frame within this many dB of the loudest."""
 SNR_DB = (5.0, 30.0)
 RT60_S = (0.2, 0.8)
+ROOM_RT60_S = (0.3, 0.9)
+ROOM_DRR_DB = (-5.0, 10.0)
+"""A ``room`` copy's RT60 and direct-to-reverberant ratio (drawn; ``room@DRR`` fixes the ratio): from
+a large room across it to a small one near the microphone."""
 MP3_KBPS = (8, 16, 24, 32)
 """The MP3 bitrates a mix draws from (kbit/s; LAME snaps others to its own steps)."""
 GAIN_DB = (-6.0, 6.0)
@@ -309,8 +317,10 @@ def _fit(y: np.ndarray, n: int) -> np.ndarray:
 class Condition:
     """One fixed corruption: ``kind`` (``"clean"`` or one of :data:`KINDS`) and its value
     (SNR in dB, RT60 in s, kbit/s, gain in dB, the seconds of pause kept, or of a gate's floor
-    put, either side, or a speed factor; none for telephone and clean, for pauses drawn anew, 0 to
-    :data:`PAUSE_S`, on each side, and for a speed drawn from :data:`SPEED_FACTOR`).
+    put, either side, a speed factor, or a room's direct-to-reverberant ratio in dB (its RT60 drawn
+    from :data:`ROOM_RT60_S`); none for telephone and clean, for pauses drawn anew, 0 to
+    :data:`PAUSE_S`, on each side, for a speed drawn from :data:`SPEED_FACTOR` and a room's ratio from
+    :data:`ROOM_DRR_DB`).
 
     >>> c = Condition.parse("reverb@0.5")
     >>> c.kind, c.value, c.name
@@ -322,7 +332,7 @@ class Condition:
 
     @classmethod
     def parse(cls, text: str) -> "Condition":
-        """``"kind@value"`` or ``"kind"`` (clean, telephone, pause, gate); a clear error otherwise."""
+        """``"kind@value"`` or ``"kind"`` (clean, telephone, and the drawn kinds: room, pause, gate, speed); a clear error otherwise."""
         kind, _, value = text.partition("@")
         if kind not in ("clean", *KINDS):
             raise ParameterError(f"condition {text!r}: kind must be one of clean, {', '.join(KINDS)}")
@@ -334,6 +344,8 @@ class Condition:
             raise ParameterError(f"condition {text!r}: {kind} needs a number, e.g. {kind}@10") from None
         if kind in PAUSES and not 0.0 <= number < float("inf"):
             raise ParameterError(f"condition {text!r}: the seconds of pause must be 0 or more")
+        if kind in ROOMS and not -30.0 <= number <= 30.0:
+            raise ParameterError(f"condition {text!r}: the direct-to-reverberant ratio must lie between -30 and 30 dB")
         if kind in VOICES and not 0.5 <= number <= 2.0:
             raise ParameterError(f"condition {text!r}: the speed factor must lie between 0.5 and 2")
         return cls(kind, number)
@@ -362,6 +374,9 @@ def corrupt(y, sr, kind, value, rng, pool=()):
         return add_noise(y, noise, snr_db=value)
     if kind == "reverb":
         return reverberate(y, sr, rt60=value, rng=rng)
+    if kind == "room":
+        drr_db = rng.uniform(*ROOM_DRR_DB) if value is None else value
+        return reverberate(y, sr, rt60=rng.uniform(*ROOM_RT60_S), rng=rng, drr_db=drr_db)
     if kind == "telephone":
         return telephone(y, sr)
     if kind == "mp3":
@@ -380,7 +395,7 @@ def corrupt(y, sr, kind, value, rng, pool=()):
 class CorruptionMix:
     """Training augmentation: each copy gets one kind drawn uniformly from ``kinds``
     (gain excepted), its value drawn from the ranges (SNR 5-30 dB, RT60 0.2-0.8 s,
-    MP3 8, 16, 24 or 32 kbit/s, speed 0.85-1.15), then a gain of -6..6 dB if ``"gain"`` is among ``kinds``.
+    MP3 8, 16, 24 or 32 kbit/s, speed 0.85-1.15, a room's DRR -5..10 dB and RT60 0.3-0.9 s), then a gain of -6..6 dB if ``"gain"`` is among ``kinds``.
 
     >>> mix = CorruptionMix.parse("white,babble,gain")
     >>> mix.kinds, mix.name
