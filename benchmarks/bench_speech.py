@@ -17,13 +17,18 @@ Prints one line per target:
 - ``agreement``: the voice activity as serkit runs it against Silero run chunk after chunk
   (segment boundaries within 64 ms, on the same conversations);
 - ``hour``: an hour of conversation through ``serkit predict`` (wall time and peak RSS,
-  targets ≤ 60 s and ≤ 500 MB) and the voice activity's own share of it (target ≤ 10 %).
+  targets ≤ 60 s and ≤ 500 MB) and the voice activity's own share of it (target ≤ 10 %);
+- ``calls``: the RAVDESS conversations recorded as calls, each speaker on a channel of their own
+  with the others leaking in 30, 20 or 12 dB down (or not at all): the speaker confusion (DER with
+  the turns given) of ``speakers="channels"`` against ``"auto"`` on the channels' mix, and the
+  utterances found on the wrong channel.
 
 Usage::
 
     nice -n 10 python3 benchmarks/bench_speech.py                         # all parts
     nice -n 10 python3 benchmarks/bench_speech.py --parts nonspeech conversations --conversations 4
     nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out --augment "all;pause;gate"   # speakers the model never heard
+    python3 benchmarks/bench_speech.py --parts calls --conversations 6
 """
 
 from __future__ import annotations
@@ -185,11 +190,11 @@ def unweighted_accuracy(truth: list[str], predicted: list[str | None]) -> float:
     return float(np.mean(recalls))
 
 
-def utterance_emotions(turns, segments) -> list[str | None]:
-    """For each true turn, the emotion of the found utterance overlapping it most (None: none does)."""
+def utterance_emotions(turns, segments, key: str = "emotion") -> list[str | None]:
+    """For each true turn, the emotion (or another ``key``) of the found utterance overlapping it most (None: none does)."""
     emotions = []
     for turn in turns:
-        overlaps = [(min(turn.end, s["end"]) - max(turn.start, s["start"]), s["emotion"]) for s in segments]
+        overlaps = [(min(turn.end, s["end"]) - max(turn.start, s["start"]), s[key]) for s in segments]
         best = max(overlaps, default=(0.0, None))
         emotions.append(best[1] if best[0] > 0 else None)
     return emotions
@@ -268,6 +273,56 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
             if adapted:
                 line += f"; adapted to each conversation's own utterances (--adapt) {unweighted_accuracy(truth, adapted):.1%}"
         print(line)
+
+
+LEAKS_DB = (None, -30.0, -20.0, -12.0)
+"""How far down the other parties leak into a call's channel (None: not at all)."""
+
+
+def bench_calls(predictor, count: int) -> None:
+    """The conversations as multi-channel calls: ``speakers="channels"`` against ``"auto"`` on the mix."""
+    import soundfile as sf
+
+    from serkit.inference.speakers import diarization_error_rate
+
+    root = CORPORA["ravdess"]
+    if not root.is_dir():
+        return
+    conversations = list(build_conversations("ravdess", root, count=count, seed=1, sr=predictor.sr))
+    with tempfile.TemporaryDirectory() as folder:
+        for leak_db in LEAKS_DB:
+            durations, truth, channels_found, auto_found, wrong, n_found = [], [], [], [], 0, 0
+            for k, conversation in enumerate(conversations):
+                parties = sorted({turn.speaker for turn in conversation.turns})
+                own = np.zeros((len(conversation.audio), len(parties)), np.float32)
+                sr = conversation.sr
+                for turn in conversation.turns:  # each turn on its speaker's channel, the pauses' floor on every one
+                    span = slice(round(turn.start * sr), round(turn.end * sr))
+                    own[span, parties.index(turn.speaker)] = conversation.audio[span]
+                floor = conversation.audio - own.sum(axis=1)
+                leak = 0.0 if leak_db is None else 10 ** (leak_db / 20)
+                call = own + leak * (own.sum(axis=1, keepdims=True) - own) + floor[:, None]
+                path = Path(folder) / f"call{k}.wav"
+                sf.write(path, call, sr, subtype="FLOAT")
+                by_channel = predictor.predict_file(path, diarize="channels")["segments"]
+                by_voice = []
+                if leak_db is None:
+                    sf.write(Path(folder) / "mix.wav", call.mean(axis=1), sr, subtype="FLOAT")
+                    by_voice = predictor.predict_file(Path(folder) / "mix.wav", segment="vad", diarize="auto")["segments"]
+                durations += [turn.end - turn.start for turn in conversation.turns]
+                truth += [f"{k}/{turn.speaker}" for turn in conversation.turns]
+                channels_found += [f"{k}/{label}" for label in utterance_emotions(conversation.turns, by_channel, "speaker")]
+                auto_found += [f"{k}/{label}" for label in utterance_emotions(conversation.turns, by_voice, "speaker")]
+                n_found += len(by_channel)
+                wrong += sum(all(min(t.end, s["end"]) - max(t.start, s["start"]) <= 0 or f"channel {parties.index(t.speaker) + 1}" != s["speaker"]
+                                 for t in conversation.turns) for s in by_channel)
+            line = (f"calls: {len(conversations)} RAVDESS conversations as calls, leak "
+                    f"{'none' if leak_db is None else f'{leak_db:g} dB'}: DER with speakers='channels' "
+                    f"{max(0.0, diarization_error_rate(durations, truth, channels_found)):.1%}, {wrong} of {n_found} utterances "
+                    f"on no true turn of their channel")
+            if auto_found and leak_db is None:
+                line += f"; 'auto' on the channels' mix {diarization_error_rate(durations, truth, auto_found):.1%}"
+            print(line, flush=True)
 
 
 def turns_as_placed(conversation) -> list[np.ndarray]:
@@ -368,7 +423,7 @@ def bench_hour(predictor, minutes: float, model: str | None = None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="+", default=["nonspeech", "corpora", "conversations", "hour"],
-                        choices=["nonspeech", "corpora", "conversations", "agreement", "hour"])
+                        choices=["nonspeech", "corpora", "conversations", "agreement", "hour", "calls"])
     parser.add_argument("--conversations", type=int, default=3, help="conversations per corpus")
     parser.add_argument("--limit", type=int, default=None, help="at most this many clips per corpus")
     parser.add_argument("--vad-only", action="store_true", help="corpora, conversations: voice activity alone (refusals, boundaries), no emotion")
@@ -397,6 +452,8 @@ def main() -> None:
             bench_conversations(predictor, args.conversations, args.vad_only, held)
         elif part == "agreement":
             bench_agreement(args.conversations)
+        elif part == "calls":
+            bench_calls(predictor, args.conversations)
         else:
             bench_hour(predictor, args.minutes, args.model)
         print(f"  ({part}: {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f} at the end)", flush=True)

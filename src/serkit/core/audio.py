@@ -321,6 +321,9 @@ class AudioStream:
     max_duration_s : float > 0 or None
         Longest accepted duration: from the header before any decoding, then from
         what is decoded.
+    channel : int >= 0 or None
+        One channel (0: the first) instead of the channels' mix: a call recorded with each
+        party on a channel of their own.
 
     Examples
     --------
@@ -328,15 +331,24 @@ class AudioStream:
     >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
     >>> sf.write(path, 0.1 * np.sin(np.arange(96000) / 10), 48000)
     >>> with AudioStream(path, sr=16000) as stream:
-    ...     stream.n_samples, sum(block.size for block in stream.blocks())
-    (32000, 32000)
+    ...     stream.n_samples, sum(block.size for block in stream.blocks()), stream.channels
+    (32000, 32000, 1)
     """
 
-    def __init__(self, source: AudioSource, *, sr: int | None = DEFAULT_SR, max_duration_s: float | None = None):
+    def __init__(self, source: AudioSource, *, sr: int | None = DEFAULT_SR, max_duration_s: float | None = None,
+                 channel: int | None = None):
         if sr is not None and (not isinstance(sr, (int, np.integer)) or sr <= 0):
             raise ParameterError(f"sr={sr!r} must be a positive integer or None")
+        if channel is not None and (not isinstance(channel, (int, np.integer)) or isinstance(channel, bool) or channel < 0):
+            raise ParameterError(f"channel={channel!r} must be an integer >= 0 or None")
         self.name = _name(source)
         self._decoder = _open(source)
+        self.channels = int(self._decoder.channels)
+        """Channels the file holds."""
+        if channel is not None and channel >= self.channels:
+            self.close()
+            raise AudioError(f"{self.name}: has {self.channels} channel(s), not a channel {channel + 1}")
+        self.channel = channel
         self.orig_sr = self._decoder.sample_rate
         frames = self._decoder.frames
         if frames == 0:
@@ -382,7 +394,7 @@ class AudioStream:
         yield np.ascontiguousarray(tail, dtype=np.float32)
 
     def _mono_blocks(self) -> Iterator[np.ndarray]:
-        """The file as decoded, mixed to mono and checked finite and not too long, block by block."""
+        """The file as decoded, mixed to mono (or its :attr:`channel`) and checked finite and not too long, block by block."""
         blocksize = max(1024, BLOCK_SAMPLES // max(1, self._decoder.channels))
         limit = None if self.max_duration_s is None else self.max_duration_s * self.orig_sr
         frames = 0
@@ -390,7 +402,7 @@ class AudioStream:
             frames += block.shape[0]
             if limit is not None and frames > limit:
                 raise AudioError(f"{self.name}: too long (decodes to more than {self.max_duration_s:g} s)")
-            yield self._checked(to_mono(block))
+            yield self._checked(to_mono(block) if self.channel is None else np.ascontiguousarray(block[:, self.channel]))
 
     def _checked(self, y: np.ndarray) -> np.ndarray:
         if not np.all(np.isfinite(y)):

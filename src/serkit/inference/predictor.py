@@ -34,8 +34,9 @@ Models trained on per-speaker standardised features (``metadata["speaker_norm"]`
 need several clips of each speaker: :meth:`Predictor.predict_batch` with
 ``speakers`` standardises each speaker's clips together before the model;
 :meth:`Predictor.predict_file` with ``diarize`` finds the speakers of one recording
-(:mod:`serkit.inference.speakers`: its utterances, or windows, clustered by voice) and
-standardises each by its own pieces.
+(:mod:`serkit.inference.speakers`: its utterances, or windows, clustered by voice; with
+``diarize="channels"``, each channel of the file is one speaker, as a call recorded with
+each party on a channel of their own) and standardises each by its own pieces.
 
 Adapted models (``metadata["adaptation"]``, :mod:`serkit.features.adaptation`) open with the
 statistics of a source: the pooled training clips, or those a user fitted with
@@ -202,6 +203,40 @@ def _check_window_count(count: int, duration_s: float, *, window_s: float, hop_s
             f"hop_s={hop_s!r} gives {count} timeline windows over {duration_s:.1f} s, more than the limit of "
             f"{max_windows}; use a hop of at least {shortest:g} s"
         )
+
+
+CROSSTALK_DB = 10.0
+"""With ``speakers="channels"``, an utterance found on one channel is the other party's voice leaking
+in (a line's echo, a headset's crosstalk) when another channel is this much louder over it: it is
+dropped. Leaks in call recordings lie 20-40 dB down; two parties talking at once are each loudest
+on their own channel unless their levels differ by this much."""
+ENVELOPE_S = 0.01
+
+
+def power_envelope(y: np.ndarray, sr: int, *, hop_s: float = ENVELOPE_S) -> np.ndarray:
+    """Mean power of ``y`` in frames of ``hop_s`` seconds (float64; the last partial frame dropped).
+
+    >>> power_envelope(np.full(1600, 0.5, np.float32), 16000).tolist()
+    [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25]
+    """
+    hop = max(1, round(hop_s * sr))
+    n = y.shape[-1] // hop
+    return np.mean(np.square(y[: n * hop].astype(np.float64)).reshape(n, hop), axis=1)
+
+
+def crosstalk(envelopes: np.ndarray, channel: int, span: tuple[float, float], *, hop_s: float = ENVELOPE_S,
+              margin_db: float = CROSSTALK_DB) -> bool:
+    """Whether another channel's power (rows of ``envelopes``, :func:`power_envelope`) over ``span``
+    (seconds) is at least ``margin_db`` over ``channel``'s: its sound there is the other party's.
+
+    >>> loud, leak = np.ones(100), np.full(100, 1e-3)
+    >>> crosstalk(np.stack([loud, leak]), 1, (0.2, 0.8)), crosstalk(np.stack([loud, leak]), 0, (0.2, 0.8))
+    (True, False)
+    """
+    start, end = int(span[0] / hop_s), max(int(span[0] / hop_s) + 1, int(np.ceil(span[1] / hop_s)))
+    power = envelopes[:, start:end].mean(axis=1) + 1e-20
+    others = np.delete(power, channel)
+    return bool(others.size and 10 * np.log10(others.max() / power[channel]) >= margin_db)
 
 
 def audible_windows(windows: Iterable[tuple[tuple[float, float], np.ndarray]]) -> Iterator[tuple[tuple[float, float], np.ndarray]]:
@@ -431,7 +466,11 @@ class Predictor:
         clustered by voice: each segment gets its ``speaker`` and the result a ``speakers``
         summary per speaker; a speaker-normalised model standardises each speaker's
         features by that speaker's own statistics. The pieces are then all held at once
-        (their features and d-vectors are all needed together).
+        (their features and d-vectors are all needed together). With ``diarize="channels"``
+        nothing is clustered: each channel of a file of 2 to :data:`~serkit.inference.speakers.MAX_SPEAKERS`
+        is one speaker (``channel 1``, ``channel 2``, …), its utterances found on that channel
+        alone (voice activity whatever the predictor's ``segment``; ``segment="fixed"`` is refused);
+        ``speech_seconds`` sums the channels'.
 
         With ``progress`` and ``segment="vad"``, work that lasts more than :data:`PROGRESS_AFTER_S`
         shows bars on stderr (tqdm): the speech detection's seconds of audio, then the utterances.
@@ -446,6 +485,9 @@ class Predictor:
         diarize = parse_speakers(diarize)
         if diarize is None:
             self._refuse_speaker_norm()
+        if diarize == "channels":  # each channel's utterances: voice activity, whatever the predictor's default
+            with _one_blas_thread():
+                return self._predict_channels(source, check_segment(segment or "vad"), max_duration_s, n_jobs)
         segment = check_segment(self.segment if segment is None else segment)
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
             if segment == "vad":
@@ -629,25 +671,69 @@ class Predictor:
         with ``diarize``; with ``adapt``, standardised by their own statistics), or "no speech"."""
         if speech.no_speech_reason() is not None:
             return _no_speech(speech)
-        sr = self.sr
-
-        def utterances():
-            heard = heard_spans(speech.utterances, speech.duration_s)
-            for (start, end, _), (heard_start, heard_end) in zip(speech.utterances, heard):
-                samples.reach(round(heard_end * sr))
-                yield (start, end), samples.take(heard_start, heard_end, sr)
-                samples.forget_before(round(heard_end * sr))
-
+        utterances = self._utterance_pieces(speech, samples)
         weights = np.array([u.speech_s for u in speech.utterances])
         with _progress_bar(progress, len(speech.utterances), "utterances", "utterance") as bar:
             if adapt:
-                result = self._predict_on_own_pieces(list(utterances()), samples.name, samples.end / sr, n_jobs,
+                pieces = list(utterances)
+                result = self._predict_on_own_pieces(pieces, samples.name, samples.end / self.sr, n_jobs,
                                                      what="its utterances", weights=weights, bar=bar)
             elif diarize is None:
-                result = self._predict_windows(utterances(), samples, n_jobs, weights=weights, bar=bar)
+                result = self._predict_windows(utterances, samples, n_jobs, weights=weights, bar=bar)
             else:
-                result = self._predict_speakers(list(utterances()), samples, diarize, n_jobs, weights=weights, bar=bar)
+                result = self._predict_speakers(list(utterances), samples, diarize, n_jobs, weights=weights, bar=bar)
         return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
+
+    def _utterance_pieces(self, speech: Speech, samples: "_Samples") -> Iterator[tuple]:
+        """``((start, end), samples)`` of each utterance, heard with its context (:func:`heard_spans`),
+        ``samples`` read as far as each needs and forgotten behind it."""
+        sr = self.sr
+        heard = heard_spans(speech.utterances, speech.duration_s)
+        for (start, end, _), (heard_start, heard_end) in zip(speech.utterances, heard):
+            samples.reach(round(heard_end * sr))
+            yield (start, end), samples.take(heard_start, heard_end, sr)
+            samples.forget_before(round(heard_end * sr))
+
+    def _predict_channels(self, source: AudioSource, segment: str, max_duration_s: float | None, n_jobs: int) -> dict:
+        """Each channel of ``source`` as one speaker: its utterances found on it alone, then every
+        utterance predicted and summarised per channel as :meth:`_predict_speakers` does for voices."""
+        from serkit.inference.speakers import MAX_SPEAKERS
+
+        with AudioStream(source, sr=None, max_duration_s=max_duration_s) as probe:
+            name, channels = probe.name, probe.channels
+        if segment != "vad":
+            raise ParameterError("speakers='channels' finds each channel's utterances: use segment='vad'")
+        if not 2 <= channels <= MAX_SPEAKERS:
+            raise ParameterError(f"{name}: {channels} channel(s); speakers='channels' needs 2 to {MAX_SPEAKERS}, "
+                                 "one speaker on each (a call recorded with each party on a channel of their own)")
+        pieces, labels, weights, found, envelopes = [], [], [], [], []
+        for channel in range(channels):
+            if hasattr(source, "seek"):
+                source.seek(0)
+            with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s, channel=channel) as stream:
+                y = stream.read()
+            if y.shape[-1] < MIN_SAMPLES:
+                raise AudioError(f"{name}: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
+            detector = SpeechDetector(self.sr)
+            detector.feed(y)
+            speech = detector.finish()
+            found.append(speech)
+            envelopes.append(power_envelope(y, self.sr))
+            if speech.no_speech_reason() is None:
+                pieces += self._utterance_pieces(speech, _Samples([y], name))
+                labels += [channel] * len(speech.utterances)
+                weights += [u.speech_s for u in speech.utterances]
+        own = [not crosstalk(np.stack(envelopes), channel, span) for (span, _), channel in zip(pieces, labels)]
+        pieces, weights = [piece for piece, keep in zip(pieces, own) if keep], [w for w, keep in zip(weights, own) if keep]
+        labels = [f"channel {channel + 1}" for channel, keep in zip(labels, own) if keep]
+        if not pieces:
+            return _no_speech(found[0])
+        order = np.argsort([span[0] for span, _ in pieces], kind="stable")
+        whole = _Samples([y], name)
+        whole.reach(y.shape[-1])  # the duration, which every channel shares
+        result = self._predict_speakers([pieces[i] for i in order], whole, None, n_jobs,
+                                        weights=np.array(weights)[order], labels=np.array(labels)[order])
+        return {**result, "duration": round(found[0].duration_s, 3), "speech_seconds": round(float(sum(weights)), 3)}
 
     def _predict_whole(self, y: np.ndarray, name: str) -> dict:
         features, clipping = self._extract([y], name, map)
@@ -692,9 +778,10 @@ class Predictor:
         return list(windows)
 
     def _predict_speakers(self, pieces: list, samples: "_Samples", speakers, n_jobs: int,
-                          weights: np.ndarray | None = None, bar=None) -> dict:
+                          weights: np.ndarray | None = None, bar=None, labels: np.ndarray | None = None) -> dict:
         """Every piece's features and d-vector, clustered by voice, then predicted (see :meth:`predict_file`;
-        ``weights``: the seconds each piece speaks for, default :func:`window_weights`)."""
+        ``weights``: the seconds each piece speaks for, default :func:`window_weights`; ``labels``: each
+        piece's speaker when it is known, as a recording's channel tells it: then nothing is clustered)."""
         from serkit.inference.speakers import cluster_speakers, shared_embedder, speaker_names
 
         if not pieces:
@@ -703,7 +790,8 @@ class Predictor:
         weights = window_weights(spans) if weights is None else weights
         with _mapper(n_jobs) as mapper:
             features, clipping = self._extract(pieces, samples.name, mapper, bar)
-        labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
+        if labels is None:
+            labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
         if self.speaker_norm:
             features = list(_normalise_by_speaker(self.feature_set.collate(features), labels))
         probabilities, familiarity = self._predict(features, source=self.speaker_norm)

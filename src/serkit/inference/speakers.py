@@ -124,17 +124,18 @@ KEEP_NEIGHBOURS = 0.3
 
 
 def parse_speakers(value) -> str | int | None:
-    """``--speakers`` as given: ``"auto"``, a number of speakers 1 to :data:`MAX_SPEAKERS`, or None.
+    """``--speakers`` as given: ``"auto"``, a number of speakers 1 to :data:`MAX_SPEAKERS`,
+    ``"channels"`` (each channel of the recording is one speaker: nothing is clustered), or None.
 
-    >>> parse_speakers("auto"), parse_speakers("3"), parse_speakers(None)
-    ('auto', 3, None)
+    >>> parse_speakers("auto"), parse_speakers("3"), parse_speakers("channels"), parse_speakers(None)
+    ('auto', 3, 'channels', None)
     """
-    if value is None or value == "auto":
+    if value is None or value in ("auto", "channels"):
         return value
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ParameterError(f"speakers={value!r} must be 'auto' or a number of speakers") from None
+        raise ParameterError(f"speakers={value!r} must be 'auto', 'channels' or a number of speakers") from None
     if isinstance(value, bool) or not 1 <= number <= MAX_SPEAKERS:
         raise ParameterError(f"speakers={value!r} is out of range; use 'auto' or 1 to {MAX_SPEAKERS}")
     return number

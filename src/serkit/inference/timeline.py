@@ -52,7 +52,8 @@ def by_utterance(result: dict) -> bool:
 
 
 def intervals(result: dict) -> list[Interval]:
-    """The timeline as non-overlapping intervals, in time order (empty for "no speech" or a failure)."""
+    """The timeline as intervals in time order (empty for "no speech" or a failure); they do not
+    overlap, except two speakers' utterances when both talk at once (``speakers="channels"``)."""
     if result.get("emotion") is None:
         return []
     segments = result.get("segments") or []
@@ -68,9 +69,8 @@ def intervals(result: dict) -> list[Interval]:
 
 def runs(result: dict) -> list[Run]:
     """Neighbouring intervals of the same emotion and speaker joined (what the CLI prints, what the page draws)."""
-    speakers = [segment.get("speaker") for segment in result.get("segments") or []] or [None]
     joined: list[Run] = []
-    for (start, end, emotion, probability), speaker in zip(intervals(result), speakers):
+    for (start, end, emotion, probability), speaker in zip(intervals(result), speaker_of_each(result)):
         if joined and (joined[-1].emotion, joined[-1].speaker) == (emotion, speaker):
             last = joined[-1]
             joined[-1] = Run(last.start, end, emotion, max(last.probability, probability), last.count + 1, speaker)
@@ -79,21 +79,32 @@ def runs(result: dict) -> list[Run]:
     return joined
 
 
+def speaker_of_each(result: dict) -> list[str | None]:
+    """The speaker of each of :func:`intervals`' intervals (None where no speakers were found).
+
+    >>> speaker_of_each({"segments": [{"speaker": "S1"}, {"speaker": "S2"}]}), speaker_of_each({"segments": []})
+    (['S1', 'S2'], [None])
+    """
+    return [segment.get("speaker") for segment in result.get("segments") or []] or [None]
+
+
 def to_csv(results: list[dict]) -> str:
     """One row per interval (a file without speech or that failed: one row saying why).
 
-    Columns: path, start, end, emotion, probability, speech_seconds, note.
+    Columns: path, start, end, emotion, probability, speech_seconds, note, speaker (empty unless
+    speakers were found).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["path", "start", "end", "emotion", "probability", "speech_seconds", "note"])
+    writer.writerow(["path", "start", "end", "emotion", "probability", "speech_seconds", "note", "speaker"])
     for result in results:
         note = result.get("error") or result.get("no_speech") or ""
         rows = intervals(result) if not note else []
-        for start, end, emotion, probability in rows:
-            writer.writerow([result["path"], start, end, emotion, round(probability, 4), result.get("speech_seconds", ""), ""])
+        for (start, end, emotion, probability), speaker in zip(rows, speaker_of_each(result)):
+            writer.writerow([result["path"], start, end, emotion, round(probability, 4), result.get("speech_seconds", ""), "",
+                             speaker or ""])
         if not rows:
-            writer.writerow([result["path"], "", "", "", "", result.get("speech_seconds", ""), note])
+            writer.writerow([result["path"], "", "", "", "", result.get("speech_seconds", ""), note, ""])
     return out.getvalue()
 
 
@@ -108,12 +119,14 @@ def _vtt_time(seconds: float) -> str:
 
 
 def to_webvtt(result: dict) -> str:
-    """A WebVTT subtitle track: one cue per interval, "emotion NN%" (a note when there is no speech)."""
+    """A WebVTT subtitle track: one cue per interval, "emotion NN%", behind its speaker's voice tag
+    (``<v S1>``) where speakers were found (a note when there is no speech)."""
     lines = ["WEBVTT", ""]
     if result.get("no_speech"):
         lines += [f"NOTE {result['no_speech']}", ""]
-    for index, (start, end, emotion, probability) in enumerate(intervals(result), 1):
-        lines += [str(index), f"{_vtt_time(start)} --> {_vtt_time(end)}", f"{emotion} {probability:.0%}", ""]
+    for index, ((start, end, emotion, probability), speaker) in enumerate(zip(intervals(result), speaker_of_each(result)), 1):
+        voice = "" if speaker is None else f"<v {speaker}>"
+        lines += [str(index), f"{_vtt_time(start)} --> {_vtt_time(end)}", f"{voice}{emotion} {probability:.0%}", ""]
     return "\n".join(lines)
 
 
@@ -122,25 +135,35 @@ def _quoted(text: str) -> str:
 
 
 def to_textgrid(result: dict) -> str:
-    """A Praat TextGrid (long text format) with one interval tier, ``emotion``.
+    """A Praat TextGrid (long text format): one interval tier, ``emotion``, or where speakers were
+    found one tier per speaker, named after them (two speakers may talk at once).
 
-    Praat's intervals tile the whole recording: the stretches between the timeline's
-    intervals (pauses, or the whole file without speech) are empty intervals.
+    Praat's intervals tile the whole recording: the stretches between a tier's intervals
+    (pauses, the other speakers' turns, or the whole file without speech) are empty intervals.
     """
-    duration = result["duration"]
+    duration, found, speakers = result["duration"], intervals(result), speaker_of_each(result)
+    names = list(dict.fromkeys(speakers)) if None not in speakers else ["emotion"]
+    tiers = {name: [i for i, speaker in zip(found, speakers) if speaker in (name, None)] for name in names}
+    lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "xmin = 0", f"xmax = {duration}",
+             "tiers? <exists>", f"size = {len(tiers)}", "item []:"]
+    for number, (name, own) in enumerate(tiers.items(), 1):
+        tiles = _tiles(own, duration)
+        lines += [f"    item [{number}]:", '        class = "IntervalTier"', f"        name = {_quoted(name)}",
+                  "        xmin = 0", f"        xmax = {duration}", f"        intervals: size = {len(tiles)}"]
+        for index, (start, end, text) in enumerate(tiles, 1):
+            lines += [f"        intervals [{index}]:", f"            xmin = {start}", f"            xmax = {end}",
+                      f"            text = {_quoted(text)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _tiles(found: list, duration: float) -> list[tuple[float, float, str]]:
+    """``found``'s intervals with the empty stretches between them: the whole of ``[0, duration]``."""
     tiles, t = [], 0.0
-    for start, end, emotion, probability in intervals(result):
+    for start, end, emotion, probability in found:
         if start > t:
             tiles.append((t, start, ""))
         tiles.append((start, end, f"{emotion} {probability:.0%}"))
         t = end
     if t < duration or not tiles:
         tiles.append((t, duration, ""))
-    lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "xmin = 0", f"xmax = {duration}",
-             "tiers? <exists>", "size = 1", "item []:", "    item [1]:", '        class = "IntervalTier"',
-             '        name = "emotion"', "        xmin = 0", f"        xmax = {duration}",
-             f"        intervals: size = {len(tiles)}"]
-    for index, (start, end, text) in enumerate(tiles, 1):
-        lines += [f"        intervals [{index}]:", f"            xmin = {start}", f"            xmax = {end}",
-                  f"            text = {_quoted(text)}"]
-    return "\n".join(lines) + "\n"
+    return tiles
