@@ -719,8 +719,8 @@ class Predictor:
             speech = detector.finish()
             found.append(speech)
             envelopes.append(power_envelope(y, self.sr))
-            if speech.no_speech_reason() is None:
-                pieces += self._utterance_pieces(speech, _Samples([y], name))
+            if speech.no_speech_reason() is None:  # copies of the speech only, so that the channel's audio can go
+                pieces += [(span, piece.copy()) for span, piece in self._utterance_pieces(speech, _Samples([y], name))]
                 labels += [channel] * len(speech.utterances)
                 weights += [u.speech_s for u in speech.utterances]
         own = [not crosstalk(np.stack(envelopes), channel, span) for (span, _), channel in zip(pieces, labels)]
@@ -729,9 +729,7 @@ class Predictor:
         if not pieces:
             return _no_speech(found[0])
         order = np.argsort([span[0] for span, _ in pieces], kind="stable")
-        whole = _Samples([y], name)
-        whole.reach(y.shape[-1])  # the duration, which every channel shares
-        result = self._predict_speakers([pieces[i] for i in order], whole, None, n_jobs,
+        result = self._predict_speakers([pieces[i] for i in order], _Samples((), name), None, n_jobs,
                                         weights=np.array(weights)[order], labels=np.array(labels)[order])
         return {**result, "duration": round(found[0].duration_s, 3), "speech_seconds": round(float(sum(weights)), 3)}
 
