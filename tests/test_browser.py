@@ -189,6 +189,34 @@ def test_timeline_of_a_minute_with_the_servers_summary(page, server_url, tmp_pat
     page.locator("#result").screenshot(path=str(shots / "service-timeline-minute.png"))
 
 
+def test_a_call_by_channel_asks_for_channels_and_stays_on_the_time_axis(page, server_url, tmp_path):
+    """Two parties talking at once (speakers=channels): the strip still spans the recording's seconds."""
+    import json
+
+    segments = [{"start": start, "end": end, "emotion": emotion, "probabilities": {emotion: 0.7, "calm": 0.3}, "speaker": who}
+                for start, end, emotion, who in ((0.5, 3.0, "angry", "channel 1"), (2.5, 4.0, "sad", "channel 2"),
+                                                 (5.0, 6.0, "happy", "channel 1"))]
+    own = {"seconds": 1.5, "emotion": "sad", "probabilities": {"sad": 0.7, "calm": 0.3}, "summary": None}
+    reply = {"emotion": "angry", "probabilities": {"angry": 0.6, "sad": 0.4}, "duration": 8.0, "speech_seconds": 5.0,
+             "segments": segments, "summary": None, "speakers": {"channel 1": {**own, "emotion": "angry", "seconds": 3.5},
+                                                                  "channel 2": own}}
+    asked = []
+    page.route("**/v1/predict*", lambda route: asked.append(route.request.url) or route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(reply)))
+    page.goto(server_url)
+    page.select_option("#speakers", "channels")
+    clip = tmp_path / "call.wav"
+    sf.write(clip, make_voice_like(duration_s=1.0, sr=16000, f0_hz=150, seed=0), 16000)
+    page.set_input_files("#file", str(clip))
+    expect_prediction(page)
+    assert asked and asked[0].endswith("/v1/predict?speakers=channels")
+    flex = page.evaluate("() => [...document.querySelectorAll('#timeline > div')].map((el) => parseFloat(el.style.flex))")
+    assert sum(flex) == pytest.approx(8.0)
+    titles = page.locator("#timeline > div[data-emotion]").evaluate_all("els => els.map((el) => el.title)")
+    assert titles == ["0.5–3.0 s: channel 1 angry 70%", "2.5–4.0 s: channel 2 sad 70%", "5.0–6.0 s: channel 1 happy 70%"]
+    assert "channel 2: mostly sad (1.5 s)." in page.locator("#timeline-summary").inner_text()
+
+
 def test_api_docs_render_offline(page, server_url):
     """Swagger UI from the server's own files: every request to another host is refused."""
     external = []

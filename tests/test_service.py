@@ -140,6 +140,18 @@ def test_a_bad_speaker_count_is_refused_before_reading(client):
         assert_error(response, 400, "invalid_parameter", "speakers=")
 
 
+def test_each_channel_of_a_call_is_one_speaker(client, tmp_path):
+    from test_speakers import call_recording
+
+    call_recording(tmp_path / "call.wav", leak_db=-25.0)
+    audio = (tmp_path / "call.wav").read_bytes()
+    body = client.post("/v1/predict?speakers=channels&segment=vad", content=audio, headers={"content-type": "audio/wav"}).json()
+    assert [segment["speaker"] for segment in body["segments"]] == ["channel 1", "channel 2", "channel 1", "channel 2"]
+    assert set(body["speakers"]) == {"channel 1", "channel 2"}
+    response = client.post("/v1/predict?speakers=channels", content=audio, headers={"content-type": "audio/wav"})
+    assert_error(response, 400, "invalid_parameter", "segment='vad'")  # this server's default is fixed windows
+
+
 def test_garbage_bytes(client):
     response = client.post("/v1/predict", files={"file": ("clip.wav", os.urandom(5000), "audio/wav")})
     assert_error(response, 422, "invalid_audio", "upload: not readable as audio")

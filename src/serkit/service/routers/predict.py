@@ -112,7 +112,8 @@ _REQUEST_BODY = {
         "probabilities are their mean weighted by seconds of speech (`speech_seconds`), and `summary` "
         "gives the seconds of speech per emotion. With `segment=fixed`, audio of at least "
         "`window + hop` seconds gets fixed windows instead. With `speakers` (auto or a number) the utterances "
-        "or windows are clustered by voice: each segment gets its `speaker` and `speakers` a summary per speaker. "
+        "or windows are clustered by voice: each segment gets its `speaker` and `speakers` a summary per speaker; "
+        "with `speakers=channels` each channel of a call recorded with a channel per party is one speaker. "
         "Every answer carries `familiarity` and, for audio unlike the training data or audio that looks clipped, a `caution`; `adaptation` says "
         "whether the model used its source's statistics (`source`, a model adapted with `serkit adapt`) or not (`none`). Past the server's concurrent predictions or its "
         "upload bytes in flight: 503 with `Retry-After`, before the body is read; a body that "
@@ -128,8 +129,10 @@ async def predict(
     segment: Literal["vad", "fixed"] | None = Query(None, description="vad: utterances of the speech, 'no speech' "
                                                      "without any; fixed: windows of `window` s every `hop` s "
                                                      "(default: the server's, vad unless SERKIT_SEGMENT says)"),
-    speakers: str | None = Query(None, max_length=4, description="cluster the utterances (or fixed windows) by voice: "
-                                                                 "auto, or a number of speakers 1 to 16"),
+    speakers: str | None = Query(None, max_length=8, description="cluster the utterances (or fixed windows) by voice: "
+                                                                 "auto, or a number of speakers 1 to 16; channels: each "
+                                                                 "channel of a multi-channel file is one speaker (with "
+                                                                 "segment=vad)"),
     predictor: Predictor = Depends(get_predictor),
     settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
