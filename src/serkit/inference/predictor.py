@@ -239,6 +239,29 @@ def crosstalk(envelopes: np.ndarray, channel: int, span: tuple[float, float], *,
     return bool(others.size and 10 * np.log10(others.max() / power[channel]) >= margin_db)
 
 
+class _PowerMeter:
+    """:func:`power_envelope` of a stream fed block by block (a block's partial frame waits for the next).
+
+    >>> meter = _PowerMeter(16000)
+    >>> meter.feed(np.full(250, 0.5, np.float32)); meter.feed(np.full(90, 0.5, np.float32))
+    >>> meter.finish().tolist()
+    [0.25, 0.25]
+    """
+
+    def __init__(self, sr: int, *, hop_s: float = ENVELOPE_S):
+        self.sr, self.hop_s, self.hop = sr, hop_s, max(1, round(hop_s * sr))
+        self._rest, self._frames = np.zeros(0, np.float32), []
+
+    def feed(self, y: np.ndarray) -> None:
+        y = np.concatenate([self._rest, y])
+        whole = y.shape[-1] // self.hop * self.hop
+        self._frames.append(power_envelope(y[:whole], self.sr, hop_s=self.hop_s))
+        self._rest = y[whole:]
+
+    def finish(self) -> np.ndarray:
+        return np.concatenate([np.zeros(0), *self._frames])
+
+
 def audible_windows(windows: Iterable[tuple[tuple[float, float], np.ndarray]]) -> Iterator[tuple[tuple[float, float], np.ndarray]]:
     """The timeline windows that hold sound: the gate before any window's features.
 
@@ -695,8 +718,11 @@ class Predictor:
             samples.forget_before(round(heard_end * sr))
 
     def _predict_channels(self, source: AudioSource, segment: str, max_duration_s: float | None, n_jobs: int) -> dict:
-        """Each channel of ``source`` as one speaker: its utterances found on it alone, then every
-        utterance predicted and summarised per channel as :meth:`_predict_speakers` does for voices."""
+        """Each channel of ``source`` as one speaker: its utterances found on it alone (utterances
+        leaking in from another channel dropped, :func:`crosstalk`), predicted and summarised per
+        channel as :meth:`_predict_speakers` summarises voices. Two passes over each channel, block
+        by block: its speech and power, then its utterances' features, :data:`WINDOWS_PER_BATCH` at a
+        time; the audio is never held whole."""
         from serkit.inference.speakers import MAX_SPEAKERS
 
         with AudioStream(source, sr=None, max_duration_s=max_duration_s) as probe:
@@ -706,32 +732,66 @@ class Predictor:
         if not 2 <= channels <= MAX_SPEAKERS:
             raise ParameterError(f"{name}: {channels} channel(s); speakers='channels' needs 2 to {MAX_SPEAKERS}, "
                                  "one speaker on each (a call recorded with each party on a channel of their own)")
-        pieces, labels, weights, found, envelopes = [], [], [], [], []
+        found, envelopes = [], []
         for channel in range(channels):
-            if hasattr(source, "seek"):
-                source.seek(0)
-            with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s, channel=channel) as stream:
-                y = stream.read()
-            if y.shape[-1] < MIN_SAMPLES:
-                raise AudioError(f"{name}: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
-            detector = SpeechDetector(self.sr)
-            detector.feed(y)
-            speech = detector.finish()
-            found.append(speech)
-            envelopes.append(power_envelope(y, self.sr))
-            if speech.no_speech_reason() is None:  # copies of the speech only, so that the channel's audio can go
-                pieces += [(span, piece.copy()) for span, piece in self._utterance_pieces(speech, _Samples([y], name))]
-                labels += [channel] * len(speech.utterances)
-                weights += [u.speech_s for u in speech.utterances]
-        own = [not crosstalk(np.stack(envelopes), channel, span) for (span, _), channel in zip(pieces, labels)]
-        pieces, weights = [piece for piece, keep in zip(pieces, own) if keep], [w for w, keep in zip(weights, own) if keep]
-        labels = [f"channel {channel + 1}" for channel, keep in zip(labels, own) if keep]
-        if not pieces:
+            detector, meter, n = SpeechDetector(self.sr), _PowerMeter(self.sr), 0
+            for block in self._channel_blocks(source, channel, max_duration_s):
+                check_peak(block, name)
+                detector.feed(block)
+                meter.feed(block)
+                n += block.shape[-1]
+            if n < MIN_SAMPLES:
+                raise AudioError(f"{name}: too short ({n} samples < {MIN_SAMPLES} at {self.sr} Hz)")
+            found.append(detector.finish())
+            envelopes.append(meter.finish())
+        power = np.stack([envelope[: min(map(len, envelopes))] for envelope in envelopes])
+        # A speaker-normalised model needs every utterance's features at the end; any other is
+        # answered batch by batch, so that an hour-long call holds answers, not features.
+        features, answers, clipping, spans, labels, weights, batch = [], [], [], [], [], [], []
+
+        def answer():
+            extracted, scores = self._extract(batch, name, mapper)
+            if self.speaker_norm:
+                features.extend(extracted)
+            else:
+                answers.append(self._predict(extracted))
+            clipping.append(scores)
+            batch.clear()
+
+        with _mapper(n_jobs) as mapper:
+            for channel, speech in enumerate(found):
+                if speech.no_speech_reason() is not None:
+                    continue
+                samples = _Samples(self._channel_blocks(source, channel, max_duration_s), name)
+                for utterance, (span, piece) in zip(speech.utterances, self._utterance_pieces(speech, samples)):
+                    if crosstalk(power, channel, span):
+                        continue
+                    batch.append(piece.copy())  # the samples behind it are let go of
+                    spans.append(span)
+                    weights.append(utterance.speech_s)
+                    labels.append(f"channel {channel + 1}")
+                    if len(batch) == WINDOWS_PER_BATCH:
+                        answer()
+            if batch:
+                answer()
+        if not spans:
             return _no_speech(found[0])
-        order = np.argsort([span[0] for span, _ in pieces], kind="stable")
-        result = self._predict_speakers([pieces[i] for i in order], _Samples((), name), None, n_jobs,
-                                        weights=np.array(weights)[order], labels=np.array(labels)[order])
-        return {**result, "duration": round(found[0].duration_s, 3), "speech_seconds": round(float(sum(weights)), 3)}
+        order = np.argsort([start for start, _ in spans], kind="stable")
+        ordered = (np.concatenate(clipping)[order], [spans[i] for i in order], np.array(labels)[order], np.array(weights)[order])
+        if self.speaker_norm:
+            result = self._answer_speakers([features[i] for i in order], *ordered, duration=found[0].duration_s)
+        else:
+            familiarity = None if self.familiarity is None else np.concatenate([f for _, f in answers])[order]
+            result = self._speaker_result(np.concatenate([p for p, _ in answers])[order], familiarity, *ordered,
+                                          duration=found[0].duration_s)
+        return {**result, "speech_seconds": round(float(sum(weights)), 3)}
+
+    def _channel_blocks(self, source: AudioSource, channel: int, max_duration_s: float | None) -> Iterator[np.ndarray]:
+        """One channel of ``source``, block by block at :attr:`sr` (from its start again each time)."""
+        if hasattr(source, "seek"):
+            source.seek(0)
+        with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s, channel=channel) as stream:
+            yield from stream.blocks()
 
     def _predict_whole(self, y: np.ndarray, name: str) -> dict:
         features, clipping = self._extract([y], name, map)
@@ -776,10 +836,9 @@ class Predictor:
         return list(windows)
 
     def _predict_speakers(self, pieces: list, samples: "_Samples", speakers, n_jobs: int,
-                          weights: np.ndarray | None = None, bar=None, labels: np.ndarray | None = None) -> dict:
+                          weights: np.ndarray | None = None, bar=None) -> dict:
         """Every piece's features and d-vector, clustered by voice, then predicted (see :meth:`predict_file`;
-        ``weights``: the seconds each piece speaks for, default :func:`window_weights`; ``labels``: each
-        piece's speaker when it is known, as a recording's channel tells it: then nothing is clustered)."""
+        ``weights``: the seconds each piece speaks for, default :func:`window_weights`)."""
         from serkit.inference.speakers import cluster_speakers, shared_embedder, speaker_names
 
         if not pieces:
@@ -788,12 +847,22 @@ class Predictor:
         weights = window_weights(spans) if weights is None else weights
         with _mapper(n_jobs) as mapper:
             features, clipping = self._extract(pieces, samples.name, mapper, bar)
-        if labels is None:
-            labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
+        labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
+        return self._answer_speakers(features, clipping, spans, labels, weights, duration=samples.end / self.sr)
+
+    def _answer_speakers(self, features: list, clipping: np.ndarray, spans: list, labels: np.ndarray,
+                         weights: np.ndarray, *, duration: float) -> dict:
+        """The pieces' answers with each one's speaker (``labels``) and a summary per speaker; a
+        speaker-normalised model standardises each speaker's features by their own statistics."""
         if self.speaker_norm:
             features = list(_normalise_by_speaker(self.feature_set.collate(features), labels))
         probabilities, familiarity = self._predict(features, source=self.speaker_norm)
-        result = self._assemble(None, spans, probabilities, duration=samples.end / self.sr,
+        return self._speaker_result(probabilities, familiarity, clipping, spans, labels, weights, duration=duration)
+
+    def _speaker_result(self, probabilities: np.ndarray, familiarity: np.ndarray | None, clipping: np.ndarray,
+                        spans: list, labels: np.ndarray, weights: np.ndarray, *, duration: float) -> dict:
+        """The result of pieces answered (``probabilities``), each with its speaker, and a summary per speaker."""
+        result = self._assemble(None, spans, probabilities, duration=duration,
                                 weights=weights, familiarity=familiarity, clipping=clipping, source=self.speaker_norm)
         for segment, label in zip(result["segments"], labels):
             segment["speaker"] = str(label)
