@@ -81,6 +81,7 @@ from serkit.core.exceptions import AudioError, ParameterError, SerkitError
 from serkit.core.labels import EMOTIONS
 from serkit.core.level import CLIPPED_ABOVE, clipping_score
 from serkit.core.threads import usable_cores
+from serkit.inference.channels import PowerMeter, crosstalk
 from serkit.inference.speech import Speech, SpeechDetector, find_speech, heard_spans
 
 DEFAULT_WINDOW_S = 3.0
@@ -203,63 +204,6 @@ def _check_window_count(count: int, duration_s: float, *, window_s: float, hop_s
             f"hop_s={hop_s!r} gives {count} timeline windows over {duration_s:.1f} s, more than the limit of "
             f"{max_windows}; use a hop of at least {shortest:g} s"
         )
-
-
-CROSSTALK_DB = 10.0
-"""With ``speakers="channels"``, an utterance found on one channel is the other party's voice leaking
-in (a line's echo, a headset's crosstalk) when another channel is this much louder over it: it is
-dropped. Leaks in call recordings lie 20-40 dB down; two parties talking at once are each loudest
-on their own channel unless their levels differ by this much."""
-ENVELOPE_S = 0.01
-
-
-def power_envelope(y: np.ndarray, sr: int, *, hop_s: float = ENVELOPE_S) -> np.ndarray:
-    """Mean power of ``y`` in frames of ``hop_s`` seconds (float64; the last partial frame dropped).
-
-    >>> power_envelope(np.full(1600, 0.5, np.float32), 16000).tolist()
-    [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25]
-    """
-    hop = max(1, round(hop_s * sr))
-    n = y.shape[-1] // hop
-    return np.mean(np.square(y[: n * hop].astype(np.float64)).reshape(n, hop), axis=1)
-
-
-def crosstalk(envelopes: np.ndarray, channel: int, span: tuple[float, float], *, hop_s: float = ENVELOPE_S,
-              margin_db: float = CROSSTALK_DB) -> bool:
-    """Whether another channel's power (rows of ``envelopes``, :func:`power_envelope`) over ``span``
-    (seconds) is at least ``margin_db`` over ``channel``'s: its sound there is the other party's.
-
-    >>> loud, leak = np.ones(100), np.full(100, 1e-3)
-    >>> crosstalk(np.stack([loud, leak]), 1, (0.2, 0.8)), crosstalk(np.stack([loud, leak]), 0, (0.2, 0.8))
-    (True, False)
-    """
-    start, end = int(span[0] / hop_s), max(int(span[0] / hop_s) + 1, int(np.ceil(span[1] / hop_s)))
-    power = envelopes[:, start:end].mean(axis=1) + 1e-20
-    others = np.delete(power, channel)
-    return bool(others.size and 10 * np.log10(others.max() / power[channel]) >= margin_db)
-
-
-class _PowerMeter:
-    """:func:`power_envelope` of a stream fed block by block (a block's partial frame waits for the next).
-
-    >>> meter = _PowerMeter(16000)
-    >>> meter.feed(np.full(250, 0.5, np.float32)); meter.feed(np.full(90, 0.5, np.float32))
-    >>> meter.finish().tolist()
-    [0.25, 0.25]
-    """
-
-    def __init__(self, sr: int, *, hop_s: float = ENVELOPE_S):
-        self.sr, self.hop_s, self.hop = sr, hop_s, max(1, round(hop_s * sr))
-        self._rest, self._frames = np.zeros(0, np.float32), []
-
-    def feed(self, y: np.ndarray) -> None:
-        y = np.concatenate([self._rest, y])
-        whole = y.shape[-1] // self.hop * self.hop
-        self._frames.append(power_envelope(y[:whole], self.sr, hop_s=self.hop_s))
-        self._rest = y[whole:]
-
-    def finish(self) -> np.ndarray:
-        return np.concatenate([np.zeros(0), *self._frames])
 
 
 def audible_windows(windows: Iterable[tuple[tuple[float, float], np.ndarray]]) -> Iterator[tuple[tuple[float, float], np.ndarray]]:
@@ -698,8 +642,7 @@ class Predictor:
         weights = np.array([u.speech_s for u in speech.utterances])
         with _progress_bar(progress, len(speech.utterances), "utterances", "utterance") as bar:
             if adapt:
-                pieces = list(utterances)
-                result = self._predict_on_own_pieces(pieces, samples.name, samples.end / self.sr, n_jobs,
+                result = self._predict_on_own_pieces(list(utterances), samples.name, samples.end / self.sr, n_jobs,
                                                      what="its utterances", weights=weights, bar=bar)
             elif diarize is None:
                 result = self._predict_windows(utterances, samples, n_jobs, weights=weights, bar=bar)
@@ -734,7 +677,7 @@ class Predictor:
                                  "one speaker on each (a call recorded with each party on a channel of their own)")
         found, envelopes = [], []
         for channel in range(channels):
-            detector, meter, n = SpeechDetector(self.sr), _PowerMeter(self.sr), 0
+            detector, meter, n = SpeechDetector(self.sr), PowerMeter(self.sr), 0
             for block in self._channel_blocks(source, channel, max_duration_s):
                 check_peak(block, name)
                 detector.feed(block)
