@@ -49,8 +49,8 @@ def crosstalk(envelopes: np.ndarray, channel: int, span: tuple[float, float], *,
     >>> crosstalk(np.stack([loud, leak]), 1, (0.2, 0.8)), crosstalk(np.stack([loud, leak]), 0, (0.2, 0.8))
     (True, False)
     """
-    start, end = int(span[0] / hop_s), max(int(span[0] / hop_s) + 1, int(np.ceil(span[1] / hop_s)))
-    power = envelopes[:, start:end].mean(axis=1) + 1e-20
+    start = int(span[0] / hop_s)
+    power = envelopes[:, start:max(start + 1, int(np.ceil(span[1] / hop_s)))].mean(axis=1) + 1e-20
     others = np.delete(power, channel)
     return bool(others.size and 10 * np.log10(others.max() / power[channel]) >= margin_db)
 

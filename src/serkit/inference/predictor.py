@@ -453,8 +453,10 @@ class Predictor:
         if diarize is None:
             self._refuse_speaker_norm()
         if diarize == "channels":  # each channel's utterances: voice activity, whatever the predictor's default
+            if check_segment(segment or "vad") != "vad":
+                raise ParameterError("speakers='channels' finds each channel's utterances: use segment='vad'")
             with _one_blas_thread():
-                return self._predict_channels(source, check_segment(segment or "vad"), max_duration_s, n_jobs)
+                return self._predict_channels(source, max_duration_s, n_jobs)
         segment = check_segment(self.segment if segment is None else segment)
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
             if segment == "vad":
@@ -660,7 +662,7 @@ class Predictor:
             yield (start, end), samples.take(heard_start, heard_end, sr)
             samples.forget_before(round(heard_end * sr))
 
-    def _predict_channels(self, source: AudioSource, segment: str, max_duration_s: float | None, n_jobs: int) -> dict:
+    def _predict_channels(self, source: AudioSource, max_duration_s: float | None, n_jobs: int) -> dict:
         """Each channel of ``source`` as one speaker: its utterances found on it alone (utterances
         leaking in from another channel dropped, :func:`crosstalk`), predicted and summarised per
         channel as :meth:`_predict_speakers` summarises voices. Two passes over each channel, block
@@ -670,8 +672,6 @@ class Predictor:
 
         with AudioStream(source, sr=None, max_duration_s=max_duration_s) as probe:
             name, channels = probe.name, probe.channels
-        if segment != "vad":
-            raise ParameterError("speakers='channels' finds each channel's utterances: use segment='vad'")
         if not 2 <= channels <= MAX_SPEAKERS:
             raise ParameterError(f"{name}: {channels} channel(s); speakers='channels' needs 2 to {MAX_SPEAKERS}, "
                                  "one speaker on each (a call recorded with each party on a channel of their own)")
