@@ -1016,6 +1016,33 @@ def part_headline(datasets, config, copies=None, feature_set=FEATURE_SET, famili
         title = f"ECE on the held-out corpus, {key.replace('ravdess', 'RAVDESS').replace('nemo', 'nEMO')}, inner-fold temperature"
         print(f"{title:<76} " + " ".join(f"{f'{100 * e:.1f} % (T {T:.2f})':>14}" for e, T in values.values()))
         table[title] = {head: {"ece": e, "temperature": T} for head, (e, T) in values.items()}
+    table.update(crossfit_calibration(heads))
+    return table
+
+
+def crossfit_calibration(heads: dict) -> dict:
+    """ECE on each held-out corpus with the bundled model's kind of temperature (fitted on
+    leave-one-corpus-out probabilities), cross-fitted: a direction's temperature is fitted on the
+    other direction only, so no probability of the scored cell is used. An estimate with two
+    corpora: the other direction was trained on the scored cell's test corpus (its labels shaped
+    that model, never the temperature's fit on this cell).
+
+    ``heads``: head → :func:`loco_probabilities`' cells. Returns title → head → ``{"ece", "temperature"}``.
+    """
+    from serkit.evaluation.metrics import calibration_metrics
+    from serkit.inference.runtime import scale_probabilities
+
+    table = {}
+    for key, other in (("ravdess→nemo", "nemo→ravdess"), ("nemo→ravdess", "ravdess→nemo")):
+        values = {}
+        for head, cells in heads.items():
+            y, proba, classes, _ = cells[key]
+            T = joint_temperature([cells[other]])
+            values[head] = (calibration_metrics(y, scale_probabilities(proba, T), classes)["ece"], T)
+        title = (f"ECE on the held-out corpus, {key.replace('ravdess', 'RAVDESS').replace('nemo', 'nEMO')}, "
+                 "temperature of the other direction")
+        print(f"{title:<76} " + " ".join(f"{f'{100 * e:.1f} % (T {T:.2f})':>14}" for e, T in values.values()))
+        table[title] = {head: {"ece": e, "temperature": T} for head, (e, T) in values.items()}
     return table
 
 

@@ -19,8 +19,8 @@ Actors are split three ways, and nothing reported is chosen on:
   directions learnt on them (``--learn``);
 - test actors 13-20 (4 female, 4 male): the reported conversations.
 
-Two emotion models (``logreg-tuned`` on ``whisper+functionals``, the bundled
-pipeline's recipe) are trained on the model actors: one on plain features, one on
+Two emotion models (``logreg-tuned`` on the bundled model's features,
+``whisper-layers+functionals``; ``--feature-set`` takes another) are trained on the model actors: one on plain features, one on
 per-speaker standardised features. On the test conversations the table gives the
 utterance-level unweighted accuracy of the plain model, of the normalised one with
 each found speaker (``--speakers auto``) standardised by its own statistics, and with
@@ -58,6 +58,7 @@ MODEL_ACTORS = tuple(range(1, 13))
 CHOOSING_ACTORS = tuple(range(9, 13))
 """Actors whose d-vectors give the emotion directions the development conversations are scored with."""
 TEST_ACTORS = tuple(range(13, 21))
+FEATURE_SET = "whisper-layers+functionals"
 PRIOR_CANDIDATES = (0, 1, 2, 3, 4, 5, 6, 8, 16)
 PAUSE_S = (0.2, 2.0)
 LENGTH_S = (60.0, 300.0)
@@ -261,6 +262,7 @@ def main(argv=None) -> int:
     parser.add_argument("--root", type=Path, default=SHARED_RAVDESS)
     parser.add_argument("--per-size", type=int, default=8, help="conversations per number of speakers and condition (default 8)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--feature-set", default=FEATURE_SET, help=f"the emotion models' features (default: the bundled model's, {FEATURE_SET})")
     parser.add_argument("--embeddings", type=Path, help="an .npz keeping the clips' d-vectors between runs")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--learn", type=Path, help="write the emotion directions learnt on actors 01-12 here (.npy) and stop")
@@ -270,7 +272,7 @@ def main(argv=None) -> int:
 
     from serkit.evaluation.dataset import dataset_from_corpus
 
-    dataset, _ = dataset_from_corpus(args.root, corpus="ravdess", feature_set="whisper+functionals",
+    dataset, _ = dataset_from_corpus(args.root, corpus="ravdess", feature_set=args.feature_set,
                                      progress=sys.stderr.isatty())
     paths = np.array([str(args.root / path) for path in dataset.meta["path"]])
     actors = np.array([actor_number(g) for g in dataset.groups])

@@ -177,6 +177,21 @@ def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, params, 
     return path, result
 
 
+def pooled_rows(datasets: dict, emotions: Sequence[str] | None = None, augment: dict | None = None):
+    """``(X, y, groups, corpus)`` a model of several corpora is fitted on (and its familiarity
+    statistics): each corpus's clips of ``emotions`` (default: the union) pooled, with the
+    ``augment`` copies (corpus name → copies' Dataset) of those clips after them.
+
+    >>> from serkit.evaluation import Dataset
+    >>> data = Dataset(np.zeros((4, 2)), np.array(["sad", "sad", "calm", "calm"]), np.array(["a", "a", "b", "b"]), ["f0", "f1"], {"name": "toy"})
+    >>> X, y, groups, corpus = pooled_rows({"toy": data}, emotions=["sad"])
+    >>> X.shape, corpus.tolist()
+    ((2, 2), ['toy', 'toy'])
+    """
+    datasets, emotions, _ = keep_emotions(datasets, emotions)
+    return add_copies(pool(datasets), augment, emotions)
+
+
 def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance, speaker_norm, adapt, params,
                   n_splits, random_state, cross_validate, command, progress, plain_params=None, temperatures=None,
                   augment=None, plain_model=None):
@@ -186,14 +201,13 @@ def _train_pooled(model, datasets, feature_set, model_dir, *, emotions, balance,
     for name in {model, plain_model}:
         check_balance(name, balance)
     datasets, emotions, dropped = keep_emotions(datasets, emotions)
-    X, y, groups, corpus = pool(datasets)
     result = None
     if cross_validate:
         result = cross_corpus_matrix(model, datasets, [list(datasets)], list(datasets), n_splits=n_splits,
                                      random_state=random_state, speaker_norm=speaker_norm, balance=balance,
                                      adapt=adapt, params=params, progress=progress, feature_set=feature_set,
                                      command=command, plain_params=plain_params, plain_model=plain_model)
-    X, y, groups, corpus = add_copies((X, y, groups, corpus), augment, emotions)
+    X, y, groups, corpus = pooled_rows(datasets, emotions, augment)
     weights = training_weights(corpus, y, balance)
     X_fit, adaptation = adapt_training(X, adapt, corpus, groups)
     estimator = fit_estimator(model, X_fit, y, groups, speaker_norm=speaker_norm, random_state=random_state,

@@ -55,15 +55,17 @@ from serkit.core.exceptions import ArtifactError, ParameterError
 N_COMPONENTS = 32
 """Principal components of the global part (not tuned: 8-64 separate nEMO alike, docs/results.md)."""
 
-DISCRIMINANT_COMPONENTS = 192
+DISCRIMINANT_COMPONENTS = 512
 """Principal components the emotion part's discriminant subspace is found in (chosen on
-RAVDESS actors 01-10 in 5 folds and nEMO's development speakers, bench_familiarity.py --choose:
-the 50 % most familiar held-out clips +8.7 points over all; 64: +3.3, 128: +6.7, 256: +7.3)."""
+RAVDESS actors 01-10 held out in 5 folds, models of the other 18 actors, the bundled model's
+features, and nEMO's development speakers; bench_familiarity.py --choose: the 50 % most familiar
+held-out clips +9.8 points over all; 128: +3.5, 192: +7.5, 256: +8.8, 384: +8.2). 192 before
+7 December 2026, chosen with models of 8 actors on ``whisper+functionals``."""
 
-GLOBAL_WEIGHT = 1.0
+GLOBAL_WEIGHT = 0.3
 """Weight of the global part beside the emotion part (chosen with :data:`DISCRIMINANT_COMPONENTS`:
 the best gain among the settings whose AUROC against nEMO's development speakers is >= 0.99;
-0.3 gained 0.3 points more and separated nEMO at 0.987)."""
+0.1 gained as much and separated nEMO at 0.972 only)."""
 
 MAX_EMOTIONS = 64
 """Most emotion centroids an export's familiarity step may hold."""
