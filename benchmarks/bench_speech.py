@@ -11,7 +11,8 @@ Prints one line per target:
   corpus, pauses of 0.2–2 s, 1–5 min): utterance boundaries, F1 at 200 ms (target ≥ 0.90),
   and the utterance-level UA against the same clips predicted alone (target: within
   2 points), and against each turn alone as the conversation holds it (trimmed, on its
-  floor: :func:`turns_as_placed`), which tells the segmentation's share from the trimming's. Every speaker of both corpora is in the bundled model's training, so with
+  floor: :func:`turns_as_placed`), which tells the segmentation's share from the trimming's; the pauses
+  hold a noise gate's floor, or with ``--floor room`` the clips' own room tone. Every speaker of both corpora is in the bundled model's training, so with
   ``--held-out`` the conversations draw only from the last speakers of each corpus
   (:data:`HELD_OUT`) and are predicted by the bundled recipe trained without them;
 - ``agreement``: the voice activity as serkit runs it against Silero run chunk after chunk
@@ -28,6 +29,7 @@ Usage::
     nice -n 10 python3 benchmarks/bench_speech.py                         # all parts
     nice -n 10 python3 benchmarks/bench_speech.py --parts nonspeech conversations --conversations 4
     nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out --augment "all;pause;gate"   # speakers the model never heard
+    nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out --augment "all;pause;gate" --floor gate room
     python3 benchmarks/bench_speech.py --parts calls --conversations 6
 """
 
@@ -46,7 +48,7 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conversations import build_conversations  # noqa: E402
+from conversations import FLOORS, build_conversations  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = {"ravdess": DATA / "ravdess-speech", "nemo": DATA / "nemo"}
@@ -230,10 +232,12 @@ def held_out_model(folder: str, augment: str | None = None):
     return load_model(folder), held
 
 
-def bench_conversations(predictor, count: int, vad_only: bool = False, held: dict | None = None) -> None:
+def bench_conversations(predictor, count: int, vad_only: bool = False, held: dict | None = None,
+                        floor: str = "gate") -> None:
     """Utterance boundaries and utterance-level UA on the conversations (``vad_only``: the boundaries
-    alone; ``held``: draw each corpus's speakers from these only); an adapted model also answers each
-    conversation adapted to its own utterances (``serkit predict FILE --adapt``)."""
+    alone; ``held``: draw each corpus's speakers from these only; ``floor``: the pauses on a noise
+    gate's floor or in the clips' own room tone); an adapted model also answers each conversation
+    adapted to its own utterances (``serkit predict FILE --adapt``)."""
     from serkit.inference.speech import find_speech
 
     for corpus, root in CORPORA.items():
@@ -243,7 +247,7 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
         truth, together, alone, placed, adapted, seconds = [], [], [], [], [], 0.0
         # At the model's rate: RAVDESS resampled to 16 kHz would lose the band above 8 kHz its features use.
         for conversation in build_conversations(corpus, root, count=count, seed=1, sr=predictor.sr,
-                                                speakers=None if held is None else held[corpus]):
+                                                speakers=None if held is None else held[corpus], floor=floor):
             if vad_only:
                 found = [(u.start, u.end) for u in find_speech(conversation.audio, conversation.sr).utterances]
             else:
@@ -261,7 +265,7 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
             seconds += len(conversation.audio) / conversation.sr
         precision, recall = matched / max(n_found, 1), matched / max(n_true, 1)
         f1 = 2 * precision * recall / max(precision + recall, 1e-9)
-        line = (f"conversations: {corpus}: {count} conversations, {seconds / 60:.1f} min, {len(truth)} utterances: "
+        line = (f"conversations ({floor} floor): {corpus}: {count} conversations, {seconds / 60:.1f} min, {len(truth)} utterances: "
                 f"boundary F1 at {TOLERANCE_S * 1000:.0f} ms {f1:.3f} (precision {precision:.3f}, recall {recall:.3f}; "
                 f"target >= 0.90)")
         if not vad_only:
@@ -433,6 +437,8 @@ def main() -> None:
                         help="conversations: only the last speakers of each corpus, predicted by the recipe trained without them")
     parser.add_argument("--augment", metavar="MIX[;MIX]",
                         help="--held-out: the recipe's copies of its training clips, as build_bundled_model.py --augment")
+    parser.add_argument("--floor", nargs="+", choices=FLOORS, default=["gate"],
+                        help="conversations: pauses on a noise gate's floor (default), in the clips' own room tone, or both in turn")
     args = parser.parse_args()
     from serkit.models.artifacts import load_model
 
@@ -449,7 +455,8 @@ def main() -> None:
         elif part == "corpora":
             bench_corpora(predictor, args.limit, args.vad_only)
         elif part == "conversations":
-            bench_conversations(predictor, args.conversations, args.vad_only, held)
+            for floor in args.floor:
+                bench_conversations(predictor, args.conversations, args.vad_only, held, floor)
         elif part == "agreement":
             bench_agreement(args.conversations)
         elif part == "calls":
