@@ -140,3 +140,12 @@ def test_cross_corpus_cells_show_adapted_and_plain_side_by_side(rng):
     assert text.startswith(f"adapted {100 * cell['unweighted_accuracy']:.1f}\nplain {100 * cell['unweighted_accuracy_fallback']:.1f}")
     with pytest.raises(ParameterError, match="--adapt 'room'"):
         cross_corpus_matrix("logreg", data, adapt="room", progress=False)
+
+
+def test_groups_of_any_array_kind_are_one_key_each(rng):
+    # A Dataset holds its speakers as an object array of str; lists give numpy str, ids ints.
+    X = rng.normal(size=(40, 3))
+    for groups in (np.array(["a"] * 20 + ["b"] * 20, dtype=object), ["a"] * 20 + ["b"] * 20, np.repeat([7, 9], 20)):
+        adapter = SourceAdapter().fit(X, groups)
+        assert sorted(adapter.statistics_) == sorted({g.item() if isinstance(g, np.generic) else g for g in np.unique(groups)})
+        np.testing.assert_allclose(adapter.transform(X, groups)[:20].mean(axis=0), 0.0, atol=1e-12)

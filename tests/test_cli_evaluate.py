@@ -101,6 +101,20 @@ def test_train_saves_a_loadable_model_with_its_cv_figures(four_actors, cache_dir
 
 @pytest.mark.shared
 @pytest.mark.slow
+def test_train_speaker_norm_on_a_corpus(four_actors, cache_dir, tmp_path, capsys):
+    # A corpus's speakers are an object array of str: the standardisation once crashed on them.
+    model_dir = tmp_path / "model"
+    assert main(["train", str(four_actors), "--set", "seed26", "--model", "logreg", "--speaker-norm", "--no-eval",
+                 "--cache-dir", str(cache_dir), "-o", str(model_dir)]) == 0
+    predictor = load_model(model_dir)
+    assert predictor.metadata["speaker_norm"] is True
+    clips = sorted((four_actors / "Actor_01").iterdir())[:8]
+    items = predictor.predict_batch(clips, speakers=["01"] * len(clips))
+    assert all(item.error is None and item.result["emotion"] in predictor.metadata["labels"] for item in items)
+
+
+@pytest.mark.shared
+@pytest.mark.slow
 def test_train_calibrate_saves_a_temperature_scaled_model(four_actors, cache_dir, tmp_path, capsys):
     model_dir = tmp_path / "model"
     code = main(["train", str(four_actors), "--set", "seed26", "--model", "logreg", "--calibrate",

@@ -192,7 +192,7 @@ class SourceAdapter:
         pooled = (X.mean(axis=0), X.var(axis=0)) if prior else None
         self.statistics_ = {}
         for group in np.unique(groups):
-            key = group.item()
+            key = _key(group)
             rows = X[groups == group]
             check_clip_count(len(rows), self.min_clips, what=f"source {key!r}")
             stats = SourceStatistics.of(rows) if pooled is None else _shrunk_statistics(rows, *pooled, prior)
@@ -208,7 +208,7 @@ class SourceAdapter:
         X, groups = check_features(X), self._groups(X, groups)
         out = np.empty_like(X)
         for group in np.unique(groups):
-            key = group.item()
+            key = _key(group)
             if key not in self.statistics_:
                 raise ParameterError(f"source {key!r} was not seen in fit; known: {sorted(self.statistics_)}")
             rows = groups == group
@@ -227,6 +227,12 @@ class SourceAdapter:
         if groups.shape != (len(X),):
             raise ParameterError(f"groups has shape {groups.shape}; need one source per clip ({len(X)},)")
         return groups
+
+
+def _key(group):
+    """A group's key as Python holds it: numpy's scalars (``np.str_``, ``np.int64``) unwrapped,
+    the str of an object array (what a Dataset's speakers are) as it is."""
+    return group.item() if isinstance(group, np.generic) else group
 
 
 def _scale(variance: np.ndarray) -> np.ndarray:
