@@ -968,11 +968,9 @@ def part_transfer_calibration(datasets, config, copies) -> dict:
 def part_headline(datasets, config, copies=None, feature_set=FEATURE_SET, families=None) -> dict:
     """The issue's table for the chosen configuration: the adapted head with each test side
     adapted as one source, the plain head on each clip alone; ECE on the held-out corpus
-    as the heads give it and with a temperature from the cell's training corpus's inner
-    speaker folds (all a cross-corpus cell may use)."""
-    from serkit.evaluation.metrics import calibration_metrics
-    from serkit.inference.runtime import scale_probabilities
-
+    as the heads give it, with a temperature from the cell's training corpus's inner
+    speaker folds (all a cross-corpus cell may use), and with the bundled model's kind of
+    temperature cross-fitted (:func:`other_direction_temperature`)."""
     ravdess5 = matrix(datasets, [["ravdess", "nemo"]], ["ravdess"], config, n_splits=5, test_grain="corpus",
                       copies=copies, families=families)["ravdess+nemo→ravdess"]
     nemo3 = matrix(datasets, [["ravdess", "nemo"]], ["nemo"], config, n_splits=3, test_grain="corpus",
@@ -1008,42 +1006,40 @@ def part_headline(datasets, config, copies=None, feature_set=FEATURE_SET, famili
         table[title] = {"adapted": cell[key], "plain": cell.get(f"{key}_fallback", cell[key])}
     heads = {head: loco_probabilities(datasets, head, config, copies=copies, families=families)
              for head in ("adapted", "plain")}
-    for key in ("ravdess→nemo", "nemo→ravdess"):
-        values = {}
-        for head, cells in heads.items():
-            y, proba, classes, T = cells[key]
-            values[head] = (calibration_metrics(y, scale_probabilities(proba, T), classes)["ece"], T)
-        title = f"ECE on the held-out corpus, {key.replace('ravdess', 'RAVDESS').replace('nemo', 'nEMO')}, inner-fold temperature"
-        print(f"{title:<76} " + " ".join(f"{f'{100 * e:.1f} % (T {T:.2f})':>14}" for e, T in values.values()))
-        table[title] = {head: {"ece": e, "temperature": T} for head, (e, T) in values.items()}
-    table.update(crossfit_calibration(heads))
+    table.update(held_out_ece(heads, "inner-fold temperature", lambda cells, key: cells[key][3]))
+    table.update(held_out_ece(heads, "temperature of the other direction", other_direction_temperature))
     return table
 
 
-def crossfit_calibration(heads: dict) -> dict:
-    """ECE on each held-out corpus with the bundled model's kind of temperature (fitted on
-    leave-one-corpus-out probabilities), cross-fitted: a direction's temperature is fitted on the
-    other direction only, so no probability of the scored cell is used. An estimate with two
-    corpora: the other direction was trained on the scored cell's test corpus (its labels shaped
-    that model, never the temperature's fit on this cell).
-
-    ``heads``: head → :func:`loco_probabilities`' cells. Returns title → head → ``{"ece", "temperature"}``.
-    """
+def held_out_ece(heads: dict, label: str, temperature) -> dict:
+    """ECE on each held-out corpus, each head's probabilities scaled by ``temperature(cells, key)``
+    (``heads``: head → :func:`loco_probabilities`' cells); printed, and returned as
+    title → head → ``{"ece", "temperature"}``."""
     from serkit.evaluation.metrics import calibration_metrics
     from serkit.inference.runtime import scale_probabilities
 
     table = {}
-    for key, other in (("ravdess→nemo", "nemo→ravdess"), ("nemo→ravdess", "ravdess→nemo")):
+    for key in OTHER_DIRECTION:
         values = {}
         for head, cells in heads.items():
             y, proba, classes, _ = cells[key]
-            T = joint_temperature([cells[other]])
+            T = temperature(cells, key)
             values[head] = (calibration_metrics(y, scale_probabilities(proba, T), classes)["ece"], T)
-        title = (f"ECE on the held-out corpus, {key.replace('ravdess', 'RAVDESS').replace('nemo', 'nEMO')}, "
-                 "temperature of the other direction")
+        title = f"ECE on the held-out corpus, {key.replace('ravdess', 'RAVDESS').replace('nemo', 'nEMO')}, {label}"
         print(f"{title:<76} " + " ".join(f"{f'{100 * e:.1f} % (T {T:.2f})':>14}" for e, T in values.values()))
         table[title] = {head: {"ece": e, "temperature": T} for head, (e, T) in values.items()}
     return table
+
+
+OTHER_DIRECTION = {"ravdess→nemo": "nemo→ravdess", "nemo→ravdess": "ravdess→nemo"}
+
+
+def other_direction_temperature(cells: dict, key: str) -> float:
+    """The bundled model's kind of temperature (fitted on leave-one-corpus-out probabilities) for the
+    cell ``key``, cross-fitted: fitted on the other direction only, so no probability of the scored
+    cell is used. An estimate with two corpora: the other direction was trained on the scored cell's
+    test corpus (its labels shaped that model, never the temperature's fit on this cell)."""
+    return joint_temperature([cells[OTHER_DIRECTION[key]]])
 
 
 def part_plain(datasets, balance="corpus", C=0.01) -> dict:

@@ -159,10 +159,11 @@ def main(argv=None) -> int:
 
 def _refit_familiarity(path: Path, datasets: dict, augment: dict) -> int:
     """Refit the familiarity statistics of the model at ``path`` on the rows it was trained on."""
+    from serkit.evaluation.pooling import keep_emotions
     from serkit.models.artifacts import add_familiarity
     from serkit.training import pooled_rows
 
-    X, y, groups, _ = pooled_rows(datasets, augment=augment)
+    X, y, groups, _ = pooled_rows(*keep_emotions(datasets)[:2], augment)
     add_familiarity(path, X, groups, y=y)
     _print_familiarity(path)
     print(f"refitted the familiarity of {path}")

@@ -183,13 +183,14 @@ def _fill_pauses(pieces: list[np.ndarray], tones: list[tuple[np.ndarray, np.ndar
     """Fill the pauses of ``pieces`` (pause, turn, pause, …, turn, pause) in place with the room tone
     of the turns on either side (``tones``: each turn's audio before and after its speech)."""
     silence = np.zeros(0, dtype=np.float32)
-    for j in range(len(tones) + 1):  # pause j lies between turns j - 1 and j
+    last = len(tones)
+    for j in range(last + 1):  # pause j lies between turns j - 1 and j: the first and last have one neighbour
         n = len(pieces[2 * j])
-        after = tones[j - 1][1] if j > 0 else None
-        before = tones[j][0] if j < len(tones) else None
-        first = 0 if after is None else (n if before is None else n // 2)
-        pieces[2 * j] = np.concatenate([room_tone(silence if after is None else after, first, near_speech="start"),
-                                        room_tone(silence if before is None else before, n - first, near_speech="end")])
+        first = 0 if j == 0 else n if j == last else n // 2
+        after = tones[j - 1][1] if j > 0 else silence
+        before = tones[j][0] if j < last else silence
+        pieces[2 * j] = np.concatenate([room_tone(after, first, near_speech="start"),
+                                        room_tone(before, n - first, near_speech="end")])
 
 
 def build_conversations(corpus: str, root: str | Path, *, count: int, seed: int = 0, genders: str = "any",

@@ -177,18 +177,18 @@ def _train_one(model, dataset, feature_set, model_dir, *, speaker_norm, params, 
     return path, result
 
 
-def pooled_rows(datasets: dict, emotions: Sequence[str] | None = None, augment: dict | None = None):
+def pooled_rows(datasets: dict, emotions: Sequence[str], augment: dict | None = None):
     """``(X, y, groups, corpus)`` a model of several corpora is fitted on (and its familiarity
-    statistics): each corpus's clips of ``emotions`` (default: the union) pooled, with the
-    ``augment`` copies (corpus name → copies' Dataset) of those clips after them.
+    statistics): the corpora's clips pooled (``datasets`` and ``emotions`` as
+    :func:`~serkit.evaluation.pooling.keep_emotions` returns them), with the ``augment`` copies
+    (corpus name → copies' Dataset) of their clips of ``emotions`` after them.
 
     >>> from serkit.evaluation import Dataset
     >>> data = Dataset(np.zeros((4, 2)), np.array(["sad", "sad", "calm", "calm"]), np.array(["a", "a", "b", "b"]), ["f0", "f1"], {"name": "toy"})
-    >>> X, y, groups, corpus = pooled_rows({"toy": data}, emotions=["sad"])
+    >>> X, y, groups, corpus = pooled_rows(*keep_emotions({"toy": data}, ["sad"])[:2])
     >>> X.shape, corpus.tolist()
     ((2, 2), ['toy', 'toy'])
     """
-    datasets, emotions, _ = keep_emotions(datasets, emotions)
     return add_copies(pool(datasets), augment, emotions)
 
 
