@@ -123,21 +123,13 @@ def load(cache_dir=None, augment=None, fraction=1.0, feature_set=FEATURE_SET):
     return datasets, copies
 
 
-def subset(data, rows=None):
-    """``data`` restricted to ``rows`` (indices)."""
-    from serkit.evaluation import Dataset
-
-    rows = np.arange(len(data.y)) if rows is None else rows
-    return Dataset(data.X[rows], data.y[rows], data.groups[rows], data.columns, data.corpus)
-
-
 def split_speakers(datasets):
     """``(development, test)`` datasets: the first :data:`DEV_SPEAKERS` speakers of each corpus, the rest."""
     dev, test = {}, {}
     for name, data in datasets.items():
         speakers = sorted(set(data.groups.astype(str)))
         inside = np.isin(data.groups.astype(str), speakers[: DEV_SPEAKERS[name]])
-        dev[name], test[name] = subset(data, np.flatnonzero(inside)), subset(data, np.flatnonzero(~inside))
+        dev[name], test[name] = data.take(inside), data.take(~inside)
     return dev, test
 
 
@@ -816,7 +808,7 @@ growing with its log familiarity distance from the training clips (fitted on all
 
 def _without_kinds(copies, kinds):
     """``copies`` (corpus name → copies' Dataset) less the copies of corruption ``kinds``."""
-    return {name: subset(data, np.flatnonzero(~np.isin(data.meta["corruption"], kinds))) for name, data in copies.items()}
+    return {name: data.take(~np.isin(data.meta["corruption"], kinds)) for name, data in copies.items()}
 
 
 def _copies_of(copies, speakers, corpus, classes, kinds=None):

@@ -31,6 +31,8 @@ gives the share of conversations whose number of speakers ``auto`` finds right.
     python benchmarks/bench_speakers.py --embeddings emb.npz  # keep the d-vectors between runs
     python benchmarks/bench_speakers.py --embeddings emb.npz --learn src/serkit/data/speakers/emotion_directions.npy
     python benchmarks/bench_speakers.py --embeddings emb.npz --choose-prior   # the shrinkage of the speakers found
+    python benchmarks/bench_speakers.py --end-to-end                          # through the speech detection (~15 min)
+    python benchmarks/bench_speakers.py --end-to-end --choose-prior           # the shrinkage, chosen that way (~10 min)
 
 ``--choose-prior`` chooses how far each speaker's statistics are pulled toward the whole
 recording's (``SourceAdapter(prior_clips=m)``, ``adaptation.SPEAKER_PRIOR_CLIPS``): utterance UA on
@@ -38,6 +40,24 @@ the development conversations with models trained on actors 09-12 only (no devel
 for the speakers found (``auto``) and the true ones; the rule, fixed before the run, takes the
 best mean of the two (ties: the smaller prior). ``m = 0`` is the rule before: each speaker's own
 statistics, a lone utterance the recording's.
+
+``--end-to-end`` measures the same as a recording gets it: the two models are trained
+with the bundled recipe's copies of every training clip (``--augment``, default
+``all;pause;gate``), saved and loaded as a user's, and conversations of the test actors
+(``benchmarks/conversations.py``: each turn trimmed to its speech, on a noise gate's floor
+and in the clips' own room tone) go through ``predict_file(segment="vad")``: the plain
+model alone, the normalised one with ``diarize="auto"`` and with the true count; and as many
+monologues (one test actor's clips in turns, the same pauses), where ``auto`` should find one
+speaker. Each true
+turn takes the emotion and the speaker of the found utterance overlapping it most; the
+diarisation error is the speaker confusion over the turns' seconds.
+
+``--end-to-end --choose-prior`` chooses the shrinkage the same way a recording is predicted:
+development recordings (conversations and monologues of actors 01-08, seed
+:data:`END_TO_END_DEV_SEED`, both floors) through the speech detection, models of actors 09-12;
+each candidate standardises the speakers ``auto`` finds (the d-vectors compensated with the
+shipped directions, which actors 01-12 shaped). The rule, fixed before its run: the best mean
+utterance UA over the four cells, ties to the smaller prior.
 
 Features come through serkit's cache; the d-vectors (~0.1-0.6 s per clip on a shared
 2-core machine) are computed once per clip.
@@ -62,6 +82,14 @@ FEATURE_SET = "whisper-layers+functionals"
 PRIOR_CANDIDATES = (0, 1, 2, 3, 4, 5, 6, 8, 16)
 PAUSE_S = (0.2, 2.0)
 LENGTH_S = (60.0, 300.0)
+END_TO_END_SEED = 3
+"""The seed of ``--end-to-end``'s conversations (``conversations.build_conversations``)."""
+END_TO_END_DEV_SEED = 7
+"""The seed of ``--end-to-end --choose-prior``'s development recordings (actors 01-08)."""
+END_TO_END_PRIORS = (0, 1, 2, 4, 8, 16, 32, float("inf"))
+"""``prior_clips`` candidates through the speech detection (inf: the whole recording's statistics)."""
+END_TO_END_MIX = "all;pause;gate"
+"""The copies the bundled model learns from (``build_bundled_model.py --augment``)."""
 
 
 def actor_number(speaker: str) -> int:
@@ -221,7 +249,7 @@ def _own_statistics(X, labels):
 
 
 def chosen_prior(table: dict) -> float:
-    """The prior with the best mean of its two UAs (ties: the smaller).
+    """The prior with the best mean of its UAs (ties: the smaller).
 
     >>> chosen_prior({0: (0.60, 0.70), 2: (0.62, 0.71), 4: (0.63, 0.70)})
     2
@@ -234,6 +262,8 @@ def utterance_accuracy(convs, dataset, train_rows, embeddings, raw_embeddings) -
     d-vectors, and uncompensated), by true speakers."""
     from sklearn.metrics import balanced_accuracy_score
 
+    from serkit.features.adaptation import GIVEN_SPEAKER_PRIOR_CLIPS, SPEAKER_PRIOR_CLIPS
+    from serkit.inference.predictor import _normalise_by_speaker  # as prediction standardises
     from serkit.inference.speakers import cluster_speakers
 
     X, y, groups = dataset.X, dataset.y, np.asarray(dataset.groups, dtype=str)
@@ -243,18 +273,12 @@ def utterance_accuracy(convs, dataset, train_rows, embeddings, raw_embeddings) -
         rows = np.array([row for _, row, _ in turns])
         truth.extend(y[rows])
         predicted["plain"].extend(plain.predict(X[rows]))
-        for name, labels in (("found speakers", cluster_speakers(embeddings[rows], "auto")),
-                             ("found speakers, uncompensated", cluster_speakers(raw_embeddings[rows], "auto")),
-                             ("true speakers", groups[rows])):
-            predicted[name].extend(normed.predict(_standardise(X[rows], np.asarray(labels))))
+        for name, labels, prior in (("found speakers", cluster_speakers(embeddings[rows], "auto"), SPEAKER_PRIOR_CLIPS),
+                                    ("found speakers, uncompensated", cluster_speakers(raw_embeddings[rows], "auto"),
+                                     SPEAKER_PRIOR_CLIPS),
+                                    ("true speakers", groups[rows], GIVEN_SPEAKER_PRIOR_CLIPS)):
+            predicted[name].extend(normed.predict(_normalise_by_speaker(X[rows], np.asarray(labels), prior)))
     return {name: float(balanced_accuracy_score(truth, values)) for name, values in predicted.items()}
-
-
-def _standardise(X, labels):
-    """Per-speaker standardisation as prediction does it (a lone utterance: the whole conversation's)."""
-    from serkit.inference.predictor import _normalise_by_speaker
-
-    return _normalise_by_speaker(X, labels)
 
 
 def main(argv=None) -> int:
@@ -267,8 +291,23 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--learn", type=Path, help="write the emotion directions learnt on actors 01-12 here (.npy) and stop")
     parser.add_argument("--choose-prior", action="store_true",
-                        help="print the development table of the speakers' prior_clips and the rule's choice, and stop")
+                        help="print the development table of the speakers' prior_clips and the rule's choice, and stop "
+                             "(with --end-to-end: through the speech detection)")
+    parser.add_argument("--end-to-end", type=int, nargs="?", const=8, metavar="N",
+                        help="the figures through the speech detection on N conversations per floor (default 8), and stop")
+    parser.add_argument("--augment", default=END_TO_END_MIX,
+                        help=f"with --end-to-end: the copies the models learn from ('none': the clips alone; default {END_TO_END_MIX})")
     args = parser.parse_args(argv)
+    if args.end_to_end:
+        mix = None if args.augment == "none" else args.augment
+        if args.choose_prior:
+            _print_end_to_end_priors(end_to_end_priors(args.root, args.end_to_end, args.feature_set, mix))
+            return 0
+        figures = end_to_end(args.root, args.end_to_end, args.feature_set, mix)
+        _print_end_to_end(figures, mix)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1) + "\n")
+        return 0
 
     from serkit.evaluation.dataset import dataset_from_corpus
 
@@ -321,6 +360,194 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
     return 0
+
+
+def end_to_end_models(root: Path, feature_set: str, mix: str | None, folder: Path, actors=MODEL_ACTORS) -> tuple:
+    """``(plain, normalised)`` predictors: ``logreg-tuned`` trained on the clips of ``actors`` (the
+    model actors) and, with ``mix``, their copies (never another actor's), the second on each speaker's
+    features standardised by its own statistics; saved in ``folder`` and loaded as a user's."""
+    from serkit.corpora import read_corpus
+    from serkit.evaluation import dataset_from_extraction
+    from serkit.evaluation.augmented import augmented_dataset, copy_rows
+    from serkit.features import extract_corpus
+    from serkit.models.artifacts import load_model
+    from serkit.training import train_model
+
+    table = read_corpus("ravdess", root)
+    data, feature_set = dataset_from_extraction(table, extract_corpus(table, feature_set, n_jobs=1,
+                                                                      progress=sys.stderr.isatty()))
+    train = data.take(np.isin([actor_number(g) for g in data.groups], actors))
+    copies = None
+    if mix:
+        every = augmented_dataset(table, mix, feature_set, progress=sys.stderr.isatty())
+        copies = {"ravdess": every.take(copy_rows(every, np.unique(train.groups.astype(str))))}
+    models = []
+    for norm in (False, True):
+        train_model("logreg-tuned", {"ravdess": train}, feature_set, folder / f"speaker-norm-{norm}",
+                    speaker_norm=norm, cross_validate=False, progress=False, augment=copies)
+        models.append(load_model(folder / f"speaker-norm-{norm}"))
+    return tuple(models)
+
+
+def end_to_end(root: Path, count: int, feature_set: str, mix: str | None) -> dict:
+    """Utterance UA and diarisation error of :func:`end_to_end_models` through the speech
+    detection, on ``count`` conversations of the test actors and ``count`` monologues (one test
+    actor each) per floor: ``"<floor>"`` or ``"<floor>, one speaker"`` → figure → value."""
+    import tempfile
+
+    from conversations import FLOORS, build_conversations
+
+    test = [f"Actor_{a:02d}" for a in TEST_ACTORS]
+    figures = {}
+    with tempfile.TemporaryDirectory() as folder:
+        models = end_to_end_models(root, feature_set, mix, Path(folder))
+        for floor in FLOORS:
+            for name, n_speakers in ((floor, None), (f"{floor}, one speaker", 1)):
+                built = build_conversations("ravdess", root, count=count, seed=END_TO_END_SEED, sr=models[0].sr,
+                                            speakers=test, floor=floor, n_speakers=n_speakers)
+                figures[name] = through_detection(*models, built, Path(folder))
+                print(json.dumps({name: figures[name]}), file=sys.stderr, flush=True)
+    return figures
+
+
+def through_detection(plain, normalised, conversations, folder: Path) -> dict:
+    """Utterance UA of the ``plain`` model, and of the ``normalised`` one with ``diarize="auto"``
+    and with the true count, over every turn of ``conversations`` (each written to a file in
+    ``folder`` and predicted from it); the diarisation errors; ``auto``'s counts."""
+    import soundfile as sf
+    from bench_speech import unweighted_accuracy, utterance_emotions
+
+    from serkit.inference.speakers import diarization_error_rate
+
+    found = {"plain": [], "auto": [], "true count": []}
+    truth, rates, counts = [], {"auto": [], "true count": []}, []
+    for conversation in conversations:
+        path = folder / "conversation.wav"
+        sf.write(path, conversation.audio, conversation.sr, subtype="FLOAT")
+        turns, n = conversation.turns, len(conversation.speakers)
+        truth += [turn.emotion for turn in turns]
+        found["plain"] += utterance_emotions(turns, plain.predict_file(path, segment="vad")["segments"])
+        for name, diarize in (("auto", "auto"), ("true count", n)):
+            segments = normalised.predict_file(path, segment="vad", diarize=diarize)["segments"]
+            found[name] += utterance_emotions(turns, segments)
+            speakers = [str(s) for s in utterance_emotions(turns, segments, "speaker")]
+            rates[name].append(diarization_error_rate([t.end - t.start for t in turns], [t.speaker for t in turns], speakers))
+            if name == "auto":
+                counts.append((n, len({segment["speaker"] for segment in segments})))
+    return {**{f"ua_{name}": unweighted_accuracy(truth, values) for name, values in found.items()},
+            **{f"der_{name}": float(np.mean(values)) for name, values in rates.items()},
+            "count_right": float(np.mean([true == got for true, got in counts])), "counts": counts,
+            "conversations": len(counts), "turns": len(truth)}
+
+
+def end_to_end_priors(root: Path, count: int, feature_set: str, mix: str | None) -> dict:
+    """Utterance UA of the speakers ``auto`` finds, standardised with each of
+    :data:`END_TO_END_PRIORS`, and of the true speakers (each utterance's: the turn overlapping it
+    most), through the speech detection: models of actors 09-12, ``count`` conversations and
+    ``count`` monologues of the development actors 01-08 per floor (seed :data:`END_TO_END_DEV_SEED`);
+    ``{speakers: {cell: {prior: UA}}}`` (speakers ``found`` or ``true``), ``"plain"`` the plain model's."""
+    import tempfile
+
+    import soundfile as sf
+    from bench_speech import unweighted_accuracy, utterance_emotions
+    from conversations import FLOORS, build_conversations
+
+    development = [f"Actor_{a:02d}" for a in DEV_ACTORS]
+    table = {}
+    with tempfile.TemporaryDirectory() as folder:
+        plain, normalised = end_to_end_models(root, feature_set, mix, Path(folder), actors=CHOOSING_ACTORS)
+        path = Path(folder) / "recording.wav"
+        for floor in FLOORS:
+            for cell, n_speakers in ((f"{floor}, conversations", None), (f"{floor}, one speaker", 1)):
+                truth, found = [], {(speakers, name): [] for speakers in ("found", "true")
+                                    for name in ("plain", *END_TO_END_PRIORS)}
+                for recording in build_conversations("ravdess", root, count=count, seed=END_TO_END_DEV_SEED,
+                                                     sr=plain.sr, speakers=development, floor=floor, n_speakers=n_speakers):
+                    sf.write(path, recording.audio, recording.sr, subtype="FLOAT")
+                    X, labels, spans = speaker_rows(normalised, path)
+                    truth += [turn.emotion for turn in recording.turns]
+                    true = _true_speakers(recording.turns, spans)
+                    answers = {(speakers, "plain"): plain._predict(list(X))[0] for speakers in ("found", "true")}
+                    for prior in END_TO_END_PRIORS:
+                        for speakers, grouping in (("found", labels), ("true", true)):
+                            Z = standardised(X, grouping, prior)
+                            answers[speakers, prior] = normalised._predict(list(Z), source=True)[0]
+                    for key, probabilities in answers.items():
+                        segments = [{"start": start, "end": end, "emotion": normalised.emotions[int(np.argmax(p))]}
+                                    for (start, end), p in zip(spans, probabilities)]
+                        found[key] += utterance_emotions(recording.turns, segments)
+                for (speakers, name), values in found.items():
+                    table.setdefault(speakers, {}).setdefault(cell, {})[name] = unweighted_accuracy(truth, values)
+                print(json.dumps({cell: {f"{k[0]} {k[1]}": unweighted_accuracy(truth, v) for k, v in found.items()}}),
+                      file=sys.stderr, flush=True)
+    return table
+
+
+def _true_speakers(turns, spans) -> np.ndarray:
+    """The speaker of the turn overlapping each utterance (``spans``) most."""
+    speakers = []
+    for start, end in spans:
+        overlap, speaker = max((min(end, t.end) - max(start, t.start), t.speaker) for t in turns)
+        speakers.append(speaker if overlap > 0 else "none")
+    return np.array(speakers)
+
+
+def speaker_rows(predictor, path: Path) -> tuple:
+    """``(features, speakers, spans)`` of the utterances ``predict_file(path, segment="vad",
+    diarize="auto")`` finds and clusters: the rows a speaker-normalised model standardises."""
+    seen = {}
+    answer = predictor._answer_speakers
+
+    def keep(features, clipping, spans, labels, weights, **keywords):
+        seen.update(X=predictor.feature_set.collate(features), labels=np.asarray(labels), spans=list(spans))
+        return answer(features, clipping, spans, labels, weights, **keywords)
+
+    predictor._answer_speakers = keep  # this instance only, for one call
+    try:
+        predictor.predict_file(path, segment="vad", diarize="auto")
+    finally:
+        del predictor._answer_speakers
+    return seen["X"], seen["labels"], seen["spans"]
+
+
+def standardised(X, labels, prior: float):
+    """``X`` standardised per speaker with ``prior_clips=prior`` (0: :func:`_own_statistics`; inf: the recording's)."""
+    from serkit.features.adaptation import SourceAdapter
+
+    if prior == 0:
+        return _own_statistics(X, labels)
+    if np.isinf(prior):
+        return SourceAdapter().fit_transform(X)
+    return SourceAdapter(min_clips=1, prior_clips=prior).fit_transform(X, labels)
+
+
+def _print_end_to_end_priors(table: dict) -> None:
+    names = ["plain", *END_TO_END_PRIORS]
+    for speakers, title in (("found", "the speakers `auto` finds (SPEAKER_PRIOR_CLIPS)"),
+                            ("true", "the true speakers, as `--speakers channels` gives them (GIVEN_SPEAKER_PRIOR_CLIPS)")):
+        print(f"development recordings (actors 01-08), models of actors 09-12: utterance UA, {title} "
+              "standardised with prior_clips (plain: the plain model)")
+        print("| recordings | " + " | ".join(str(name) for name in names) + " |")
+        print("|" + " --- |" * (len(names) + 1))
+        for cell, row in table[speakers].items():
+            print(f"| {cell} | " + " | ".join(f"{100 * row[name]:.1f}" for name in names) + " |")
+        means = {name: float(np.mean([row[name] for row in table[speakers].values()])) for name in names}
+        print("| mean | " + " | ".join(f"{100 * means[name]:.2f}" for name in names) + " |")
+        print(f"chosen: prior_clips {chosen_prior({p: (means[p],) for p in END_TO_END_PRIORS})}\n")
+
+
+def _print_end_to_end(figures: dict, mix: str | None) -> None:
+    print(f"end to end: models of actors 01-12 with copies {mix or 'none'}; conversations of actors 13-20 and "
+          f"monologues of one of them (seed {END_TO_END_SEED}) through predict_file(segment='vad')")
+    print("| recordings | turns | UA plain | speakers `auto` (gain) | true count (gain) | DER `auto` / true count "
+          "| count right (true → found) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for floor, f in figures.items():
+        print(f"| {floor} | {f['turns']} ({f['conversations']} recordings) | {f['ua_plain']:.1%} | "
+              f"{f['ua_auto']:.1%} ({100 * (f['ua_auto'] - f['ua_plain']):+.1f}) | "
+              f"{f['ua_true count']:.1%} ({100 * (f['ua_true count'] - f['ua_plain']):+.1f}) | "
+              f"{f['der_auto']:.1%} / {f['der_true count']:.1%} | {f['count_right']:.0%} "
+              f"({', '.join(f'{true} → {found}' for true, found in f['counts'])}) |")
 
 
 def _learn(out: Path, embeddings, actors) -> int:

@@ -160,7 +160,7 @@ def build_conversation(table, speakers: list[str], rng: np.random.Generator, *, 
     pieces.append(np.zeros(int(rng.uniform(*PAUSE_S) * sr), dtype=np.float32))
     t = len(pieces[0]) / sr
     while t < minutes * 60:
-        speaker = rng.choice([s for s in speakers if s != previous])
+        speaker = rng.choice([s for s in speakers if s != previous] or speakers)  # one speaker: a monologue
         row = by_speaker[speaker].iloc[rng.integers(len(by_speaker[speaker]))]
         y, _ = load_audio(row["path"], sr=sr, warn_silent=False)
         start, end = speech_bounds(y, sr)
@@ -194,8 +194,10 @@ def _fill_pauses(pieces: list[np.ndarray], tones: list[tuple[np.ndarray, np.ndar
 
 
 def build_conversations(corpus: str, root: str | Path, *, count: int, seed: int = 0, genders: str = "any",
-                        speakers: list[str] | None = None, sr: int = SR, floor: str = "gate"):
-    """``count`` conversations of ``corpus`` (a generator): 2–4 speakers, 1–5 minutes each.
+                        speakers: list[str] | None = None, sr: int = SR, floor: str = "gate",
+                        n_speakers: int | None = None):
+    """``count`` conversations of ``corpus`` (a generator): 2–4 speakers (``n_speakers`` if
+    given; 1: a monologue), 1–5 minutes each.
 
     ``speakers``: draw only from these (e.g. speakers held out of a model's training); ``floor``:
     the pauses on a noise gate's floor (``"gate"``) or in the clips' own room tone (``"room"``).
@@ -205,7 +207,7 @@ def build_conversations(corpus: str, root: str | Path, *, count: int, seed: int 
     if speakers is not None:
         table = table[table["speaker"].isin(speakers)]
     for _ in range(count):
-        n = int(rng.integers(SPEAKERS[0], SPEAKERS[1] + 1))
+        n = n_speakers or int(rng.integers(SPEAKERS[0], SPEAKERS[1] + 1))
         n = min(n, table["speaker"].nunique())
         chosen = choose_speakers(table, rng, n, genders)
         yield build_conversation(table, chosen, rng, minutes=rng.uniform(*MINUTES), sr=sr, floor=floor)

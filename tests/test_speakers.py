@@ -327,6 +327,7 @@ def test_each_channel_is_one_speaker_and_nothing_is_clustered(tmp_path, monkeypa
 
 def test_a_speaker_normalised_model_standardises_each_channel_by_its_own_utterances(tmp_path, monkeypatch):
     import serkit.inference.predictor as predictor_module
+    from serkit.features.adaptation import GIVEN_SPEAKER_PRIOR_CLIPS, SPEAKER_PRIOR_CLIPS
     from test_inference import make_predictor
 
     call_recording(tmp_path / "call.wav", leak_db=-30.0)
@@ -334,9 +335,10 @@ def test_a_speaker_normalised_model_standardises_each_channel_by_its_own_utteran
     seen = []
     original = predictor_module._normalise_by_speaker
     monkeypatch.setattr(predictor_module, "_normalise_by_speaker",
-                        lambda X, labels: seen.append((X.copy(), list(labels))) or original(X, labels))
+                        lambda X, labels, prior: seen.append((X.copy(), list(labels), prior)) or original(X, labels, prior))
     normalised = make_predictor(speaker_norm=True).predict_file(tmp_path / "call.wav", diarize="channels")
-    [(X, labels)] = seen  # every utterance at once, in time order, each with its channel
+    [(X, labels, prior)] = seen  # every utterance at once, in time order, each with its channel
+    assert prior == GIVEN_SPEAKER_PRIOR_CLIPS < SPEAKER_PRIOR_CLIPS  # the parties are given, not found
     assert labels == ["channel 1", "channel 2", "channel 1", "channel 2"] == [s["speaker"] for s in normalised["segments"]]
     assert X.shape == (4, 2) and normalised["segments"] != plain["segments"]
 

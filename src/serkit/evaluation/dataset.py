@@ -66,6 +66,18 @@ class Dataset:
         meta = table.drop(columns=list(columns)).reset_index(drop=True)
         return cls(X, table["label"].astype(str).to_numpy(), groups, list(columns), info, meta)
 
+    def take(self, rows) -> "Dataset":
+        """The clips ``rows`` (indices or a boolean mask), with their speakers and ``meta`` rows.
+
+        >>> data = Dataset(np.arange(6.0).reshape(3, 2), np.array(["sad", "calm", "sad"]), np.array(["1", "2", "1"]), ["a", "b"])
+        >>> data.take(data.groups == "1").y.tolist()
+        ['sad', 'sad']
+        """
+        rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows, dtype=int)
+        meta = None if self.meta is None else self.meta.iloc[rows].reset_index(drop=True)
+        return Dataset(take_rows(self.X, rows), self.y[rows], None if self.groups is None else self.groups[rows],
+                       self.columns, self.corpus, meta)
+
 
 def dataset_from_corpus(root, *, corpus="ravdess", feature_set="seed26", n_jobs=1,
                         cache_dir=None, progress=True):

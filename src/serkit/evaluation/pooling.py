@@ -23,8 +23,8 @@ from typing import Sequence
 import numpy as np
 
 from serkit.core.exceptions import ParameterError
-from serkit.evaluation.dataset import Dataset, ordered_labels
-from serkit.features.bundle import concat_rows, take_rows
+from serkit.evaluation.dataset import ordered_labels
+from serkit.features.bundle import concat_rows
 
 BALANCES = ("none", "corpus")
 """``--balance`` choices: ``none`` (every clip weighs 1), ``corpus`` (:func:`balance_weights`)."""
@@ -153,9 +153,7 @@ def keep_emotions(datasets: dict, emotions: Sequence[str] | None = None):
         lost = sorted(set(y.tolist()) - set(emotions))
         if lost:
             dropped[name] = {emotion: int((y == emotion).sum()) for emotion in lost}
-        meta = None if data.meta is None else data.meta.iloc[rows].reset_index(drop=True)
-        kept[name] = Dataset(take_rows(data.X, rows), data.y[rows], None if data.groups is None else data.groups[rows],
-                             data.columns, data.corpus, meta)
+        kept[name] = data.take(rows)
     return kept, emotions, dropped
 
 

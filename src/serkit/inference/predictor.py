@@ -722,7 +722,8 @@ class Predictor:
         order = np.argsort([start for start, _ in spans], kind="stable")
         ordered = (np.concatenate(clipping)[order], [spans[i] for i in order], np.array(labels)[order], np.array(weights)[order])
         if self.speaker_norm:
-            result = self._answer_speakers([features[i] for i in order], *ordered, duration=found[0].duration_s)
+            result = self._answer_speakers([features[i] for i in order], *ordered, duration=found[0].duration_s,
+                                           given=True)
         else:
             familiarity = None if self.familiarity is None else np.concatenate([f for _, f in answers])[order]
             result = self._speaker_result(np.concatenate([p for p, _ in answers])[order], familiarity, *ordered,
@@ -794,11 +795,15 @@ class Predictor:
         return self._answer_speakers(features, clipping, spans, labels, weights, duration=samples.end / self.sr)
 
     def _answer_speakers(self, features: list, clipping: np.ndarray, spans: list, labels: np.ndarray,
-                         weights: np.ndarray, *, duration: float) -> dict:
-        """The pieces' answers with each one's speaker (``labels``) and a summary per speaker; a
-        speaker-normalised model standardises each speaker's features by their own statistics."""
+                         weights: np.ndarray, *, duration: float, given: bool = False) -> dict:
+        """The pieces' answers with each one's speaker (``labels``: found by clustering, or
+        ``given``) and a summary per speaker; a speaker-normalised model standardises each
+        speaker's features by their own statistics (:func:`_normalise_by_speaker`)."""
         if self.speaker_norm:
-            features = list(_normalise_by_speaker(self.feature_set.collate(features), labels))
+            from serkit.features.adaptation import GIVEN_SPEAKER_PRIOR_CLIPS, SPEAKER_PRIOR_CLIPS
+
+            prior_clips = GIVEN_SPEAKER_PRIOR_CLIPS if given else SPEAKER_PRIOR_CLIPS
+            features = list(_normalise_by_speaker(self.feature_set.collate(features), labels, prior_clips))
         probabilities, familiarity = self._predict(features, source=self.speaker_norm)
         return self._speaker_result(probabilities, familiarity, clipping, spans, labels, weights, duration=duration)
 
@@ -1215,16 +1220,16 @@ def _check_silent(peak: float, name: str) -> None:
         raise AudioError(f"{name}: silent (nothing to recognise)")
 
 
-def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray, prior_clips: float) -> np.ndarray:
     """Each speaker's rows standardised by that speaker's statistics, pulled toward the whole
-    recording's as if :data:`~serkit.features.adaptation.SPEAKER_PRIOR_CLIPS` of its pieces were
-    added (a speaker found with one or two pieces borrows most of the recording's; one with many
-    keeps its own)."""
-    from serkit.features.adaptation import SPEAKER_PRIOR_CLIPS, SourceAdapter
+    recording's as if ``prior_clips`` of its pieces were added
+    (:data:`~serkit.features.adaptation.SPEAKER_PRIOR_CLIPS` for speakers found by clustering,
+    :data:`~serkit.features.adaptation.GIVEN_SPEAKER_PRIOR_CLIPS` for a channel per party)."""
+    from serkit.features.adaptation import SourceAdapter
 
     if len(X) < 2:
         raise ParameterError("speaker normalisation needs at least 2 utterances in the recording")
-    return SourceAdapter(min_clips=1, prior_clips=SPEAKER_PRIOR_CLIPS).fit_transform(X, labels)
+    return SourceAdapter(min_clips=1, prior_clips=prior_clips).fit_transform(X, labels)
 
 
 def _no_speech(speech: Speech) -> dict:
