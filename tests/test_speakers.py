@@ -125,10 +125,12 @@ def test_embeddings_are_unit_vectors_and_refuse_a_blip():
 
 @needs_encoder
 @pytest.mark.parametrize("speaker_norm", [False, True])
-def test_predict_file_with_speakers(tmp_path, speaker_norm):
+def test_predict_file_with_speakers(tmp_path, monkeypatch, speaker_norm):
     import soundfile as sf
     from sklearn.linear_model import LogisticRegression
 
+    import serkit.inference.predictor as predictor_module
+    from serkit.features.adaptation import SPEAKER_PRIOR_CLIPS
     from serkit.features.base import FeatureSet
     from serkit.inference.predictor import Predictor
 
@@ -143,9 +145,13 @@ def test_predict_file_with_speakers(tmp_path, speaker_norm):
     sf.write(tmp_path / "talk.wav", np.concatenate(turns), 16000)
     model = LogisticRegression().fit([[0.01, 0.01], [0.02, 0.01], [0.3, 0.2], [0.4, 0.3]], ["calm", "calm", "angry", "angry"])
     predictor = Predictor(model, Loudness(), metadata={"speaker_norm": speaker_norm}, window_s=3.0, hop_s=3.0)
+    priors, original = [], predictor_module._normalise_by_speaker
+    monkeypatch.setattr(predictor_module, "_normalise_by_speaker",
+                        lambda X, labels, prior: priors.append(prior) or original(X, labels, prior))
     result = predictor.predict_file(tmp_path / "talk.wav", diarize=2)
     found = [segment["speaker"] for segment in result["segments"]]
     assert len(found) == 4 and set(found) == {"S1", "S2"}
+    assert priors == ([SPEAKER_PRIOR_CLIPS] if speaker_norm else [])  # speakers found: the clustering's prior
     assert set(result["speakers"]) == {"S1", "S2"}
     assert sum(own["seconds"] for own in result["speakers"].values()) == pytest.approx(12.0)
     with pytest.raises(ParameterError, match="out of range"):

@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speakers", metavar="auto|N|channels",
         help="cluster each file's utterances (or --segment fixed windows) by voice into N speakers (auto: the "
-             "number found; channels: each channel of a multi-channel file is one speaker, as a call recorded "
+             "number found, 2 to 6 or one when every piece sounds alike: it often splits one emotional voice, so "
+             "give N when you know it; channels: each channel of a multi-channel file is one speaker, as a call recorded "
              "with each party on a channel of their own); segments and summaries per speaker; a "
              "speaker-normalised model standardises each speaker by their own statistics",
     )
