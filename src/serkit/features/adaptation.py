@@ -78,7 +78,8 @@ the best mean utterance UA of the four cells: 79.3 % against 71.6 % at 1 and 77.
 recording's statistics alone (1 before, chosen on whole clip files with their boundaries given,
 where the clustering errs less). On the test actors' recordings it gains what it was chosen for on
 monologues (+5.1 / +6.7 points over the plain model, against -0.6 / +0.6 at 1) and gives back some
-on conversations (+0.5 / +2.3 against +3.3 / +3.7): docs/results.md."""
+on conversations (+0.5 / +2.3 against +3.3 / +3.7), which development models of 8 actors,
+cross-fitted, did not foresee (they choose 32 too): docs/results.md."""
 
 GIVEN_SPEAKER_PRIOR_CLIPS = 4.0
 """The same for speakers given rather than found (``--speakers channels``: each channel one
