@@ -25,6 +25,7 @@ Usage::
         conversation.write("conv.wav")                             # audio + conv.json (the truth)
 
     python3 benchmarks/conversations.py nemo ../shared/data/nemo -n 2 -o /tmp/conversations
+    python3 benchmarks/conversations.py ravdess ../shared/data/ravdess-speech --speakers 1 -o /tmp/monologues
 """
 
 from __future__ import annotations
@@ -221,12 +222,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--genders", choices=("any", "mixed", "same"), default="any")
     parser.add_argument("--floor", choices=FLOORS, default="gate", help="the pauses: a noise gate's floor, or the clips' own room tone")
+    parser.add_argument("--speakers", type=int, metavar="N", help="N speakers in each (1: a monologue; default: 2-4 drawn)")
     parser.add_argument("-o", "--out", default="conversations", help="folder for NAME.wav + NAME.json")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for index, conversation in enumerate(build_conversations(args.corpus, args.root, count=args.count,
-                                                             seed=args.seed, genders=args.genders, floor=args.floor)):
+                                                             seed=args.seed, genders=args.genders, floor=args.floor,
+                                                             n_speakers=args.speakers)):
         conversation.write(out / f"{args.corpus}-{index:02d}.wav")
         print(f"{out / f'{args.corpus}-{index:02d}.wav'}: {len(conversation.audio) / conversation.sr:.0f} s, "
               f"{len(conversation.turns)} turns, speakers {', '.join(conversation.speakers)}")
