@@ -218,7 +218,6 @@ def prior_table(convs, dataset, train_rows, embeddings) -> dict:
     ``convs``, the normalised model's input standardised with ``prior_clips=m``."""
     from sklearn.metrics import balanced_accuracy_score
 
-    from serkit.features.adaptation import SourceAdapter
     from serkit.inference.speakers import cluster_speakers
 
     X, y, groups = dataset.X, dataset.y, np.asarray(dataset.groups, dtype=str)
@@ -230,9 +229,7 @@ def prior_table(convs, dataset, train_rows, embeddings) -> dict:
         for turns in convs:
             rows = np.array([row for _, row, _ in turns])
             for name, labels in (("found", np.asarray(cluster_speakers(embeddings[rows], "auto"))), ("true", groups[rows])):
-                Z = (SourceAdapter(min_clips=1, prior_clips=prior).fit_transform(X[rows], labels) if prior
-                     else _own_statistics(X[rows], labels))
-                predicted[name].extend(normed.predict(Z))
+                predicted[name].extend(normed.predict(standardised(X[rows], labels, prior)))
         table[prior] = tuple(float(balanced_accuracy_score(truth, predicted[name])) for name in ("found", "true"))
     return table
 
@@ -389,24 +386,30 @@ def end_to_end_models(root: Path, feature_set: str, mix: str | None, folder: Pat
     return tuple(models)
 
 
+def recording_cells(root: Path, actors, *, count: int, seed: int, sr: int):
+    """``(cell, recordings)`` per floor: ``"<floor>, conversations"`` (2-4 of ``actors``) and
+    ``"<floor>, one speaker"`` (monologues), ``count`` recordings each (generators)."""
+    from conversations import FLOORS, build_conversations
+
+    speakers = [f"Actor_{a:02d}" for a in actors]
+    for floor in FLOORS:
+        for kind, n_speakers in (("conversations", None), ("one speaker", 1)):
+            yield f"{floor}, {kind}", build_conversations("ravdess", root, count=count, seed=seed, sr=sr,
+                                                          speakers=speakers, floor=floor, n_speakers=n_speakers)
+
+
 def end_to_end(root: Path, count: int, feature_set: str, mix: str | None) -> dict:
     """Utterance UA and diarisation error of :func:`end_to_end_models` through the speech
     detection, on ``count`` conversations of the test actors and ``count`` monologues (one test
-    actor each) per floor: ``"<floor>"`` or ``"<floor>, one speaker"`` → figure → value."""
+    actor each) per floor: cell (:func:`recording_cells`) → figure → value."""
     import tempfile
 
-    from conversations import FLOORS, build_conversations
-
-    test = [f"Actor_{a:02d}" for a in TEST_ACTORS]
     figures = {}
     with tempfile.TemporaryDirectory() as folder:
         models = end_to_end_models(root, feature_set, mix, Path(folder))
-        for floor in FLOORS:
-            for name, n_speakers in ((floor, None), (f"{floor}, one speaker", 1)):
-                built = build_conversations("ravdess", root, count=count, seed=END_TO_END_SEED, sr=models[0].sr,
-                                            speakers=test, floor=floor, n_speakers=n_speakers)
-                figures[name] = through_detection(*models, built, Path(folder))
-                print(json.dumps({name: figures[name]}), file=sys.stderr, flush=True)
+        for cell, recordings in recording_cells(root, TEST_ACTORS, count=count, seed=END_TO_END_SEED, sr=models[0].sr):
+            figures[cell] = through_detection(*models, recordings, Path(folder))
+            print(json.dumps({cell: figures[cell]}), file=sys.stderr, flush=True)
     return figures
 
 
@@ -450,36 +453,32 @@ def end_to_end_priors(root: Path, count: int, feature_set: str, mix: str | None)
 
     import soundfile as sf
     from bench_speech import unweighted_accuracy, utterance_emotions
-    from conversations import FLOORS, build_conversations
 
-    development = [f"Actor_{a:02d}" for a in DEV_ACTORS]
-    table = {}
+    table = {"found": {}, "true": {}}
     with tempfile.TemporaryDirectory() as folder:
         plain, normalised = end_to_end_models(root, feature_set, mix, Path(folder), actors=CHOOSING_ACTORS)
         path = Path(folder) / "recording.wav"
-        for floor in FLOORS:
-            for cell, n_speakers in ((f"{floor}, conversations", None), (f"{floor}, one speaker", 1)):
-                truth, found = [], {(speakers, name): [] for speakers in ("found", "true")
-                                    for name in ("plain", *END_TO_END_PRIORS)}
-                for recording in build_conversations("ravdess", root, count=count, seed=END_TO_END_DEV_SEED,
-                                                     sr=plain.sr, speakers=development, floor=floor, n_speakers=n_speakers):
-                    sf.write(path, recording.audio, recording.sr, subtype="FLOAT")
-                    X, labels, spans = speaker_rows(normalised, path)
-                    truth += [turn.emotion for turn in recording.turns]
-                    true = _true_speakers(recording.turns, spans)
-                    answers = {(speakers, "plain"): plain._predict(list(X))[0] for speakers in ("found", "true")}
+        for cell, recordings in recording_cells(root, DEV_ACTORS, count=count, seed=END_TO_END_DEV_SEED, sr=plain.sr):
+            truth, found = [], {key: [] for key in ("plain", *((speakers, prior) for speakers in table
+                                                               for prior in END_TO_END_PRIORS))}
+            for recording in recordings:
+                sf.write(path, recording.audio, recording.sr, subtype="FLOAT")
+                X, labels, spans = speaker_rows(normalised, path)
+                truth += [turn.emotion for turn in recording.turns]
+                answers = {"plain": plain._predict(list(X))[0]}
+                for speakers, grouping in (("found", labels), ("true", _true_speakers(recording.turns, spans))):
                     for prior in END_TO_END_PRIORS:
-                        for speakers, grouping in (("found", labels), ("true", true)):
-                            Z = standardised(X, grouping, prior)
-                            answers[speakers, prior] = normalised._predict(list(Z), source=True)[0]
-                    for key, probabilities in answers.items():
-                        segments = [{"start": start, "end": end, "emotion": normalised.emotions[int(np.argmax(p))]}
-                                    for (start, end), p in zip(spans, probabilities)]
-                        found[key] += utterance_emotions(recording.turns, segments)
-                for (speakers, name), values in found.items():
-                    table.setdefault(speakers, {}).setdefault(cell, {})[name] = unweighted_accuracy(truth, values)
-                print(json.dumps({cell: {f"{k[0]} {k[1]}": unweighted_accuracy(truth, v) for k, v in found.items()}}),
-                      file=sys.stderr, flush=True)
+                        Z = standardised(X, grouping, prior)
+                        answers[speakers, prior] = normalised._predict(list(Z), source=True)[0]
+                for key, probabilities in answers.items():
+                    segments = [{"start": start, "end": end, "emotion": normalised.emotions[int(np.argmax(p))]}
+                                for (start, end), p in zip(spans, probabilities)]
+                    found[key] += utterance_emotions(recording.turns, segments)
+            accuracy = {key: unweighted_accuracy(truth, values) for key, values in found.items()}
+            for speakers in table:
+                table[speakers][cell] = {"plain": accuracy["plain"],
+                                         **{prior: accuracy[speakers, prior] for prior in END_TO_END_PRIORS}}
+            print(json.dumps({cell: {str(key): value for key, value in accuracy.items()}}), file=sys.stderr, flush=True)
     return table
 
 
@@ -542,8 +541,8 @@ def _print_end_to_end(figures: dict, mix: str | None) -> None:
     print("| recordings | turns | UA plain | speakers `auto` (gain) | true count (gain) | DER `auto` / true count "
           "| count right (true → found) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for floor, f in figures.items():
-        print(f"| {floor} | {f['turns']} ({f['conversations']} recordings) | {f['ua_plain']:.1%} | "
+    for cell, f in figures.items():
+        print(f"| {cell} | {f['turns']} ({f['conversations']} recordings) | {f['ua_plain']:.1%} | "
               f"{f['ua_auto']:.1%} ({100 * (f['ua_auto'] - f['ua_plain']):+.1f}) | "
               f"{f['ua_true count']:.1%} ({100 * (f['ua_true count'] - f['ua_plain']):+.1f}) | "
               f"{f['der_auto']:.1%} / {f['der_true count']:.1%} | {f['count_right']:.0%} "
