@@ -171,17 +171,22 @@ def count_right(convs, embeddings) -> float:
 
 
 def embed_clips(paths, rows, cache: Path | None) -> np.ndarray:
-    """Uncompensated d-vectors of the clips ``rows`` of ``paths`` (others left at zero), kept in ``cache``."""
+    """Uncompensated d-vectors of the clips ``rows`` of ``paths`` (others left at zero), kept in ``cache``
+    with the windowing that made them (a cache of another windowing is not read)."""
     import soundfile as sf
     from tqdm.auto import tqdm
 
-    from serkit.inference.speakers import SpeakerEmbedder
+    from serkit.inference.speakers import MAX_WINDOWS, WINDOW_HOP_FRAMES, SpeakerEmbedder
 
+    recipe = np.array([WINDOW_HOP_FRAMES, MAX_WINDOWS])
     embeddings = np.zeros((len(paths), 256), dtype=np.float32)
     known = {}
     if cache is not None and cache.exists():
         stored = np.load(cache)
-        known = dict(zip(stored["paths"].tolist(), stored["embeddings"]))
+        if "recipe" in stored.files and np.array_equal(stored["recipe"], recipe):
+            known = dict(zip(stored["paths"].tolist(), stored["embeddings"]))
+        else:
+            print(f"{cache}: d-vectors of another windowing, made again", file=sys.stderr)
     embedder = SpeakerEmbedder()
     for row in tqdm(rows, desc="d-vectors", unit="clip", file=sys.stderr, disable=not sys.stderr.isatty()):
         path = str(paths[row])
@@ -190,7 +195,7 @@ def embed_clips(paths, rows, cache: Path | None) -> np.ndarray:
             known[path] = embedder.embed([y.mean(axis=1)], sr, compensated=False)[0]
         embeddings[row] = known[path]
     if cache is not None:
-        np.savez(cache, paths=np.array(list(known)), embeddings=np.array(list(known.values())))
+        np.savez(cache, paths=np.array(list(known)), embeddings=np.array(list(known.values())), recipe=recipe)
     return embeddings
 
 

@@ -31,6 +31,21 @@ def test_encoder_input_is_librosas_log_mel():
     np.testing.assert_allclose(encoder_log_mel(y), np.log10(reference + 1e-10).T, atol=1e-4)
 
 
+@pytest.mark.parametrize("frames", [30, 80, 81, 200, 355, 2000])
+def test_windows_overlap_and_cover_the_whole_utterance(frames):
+    features = np.arange(frames, dtype=np.float32)[:, None] * np.ones((1, speakers.N_MELS), np.float32)
+    windows = speakers._windows(features)
+    starts = windows[:, 0, 0].astype(int)
+    assert windows.shape[1:] == (speakers.WINDOW_FRAMES, speakers.N_MELS)
+    assert starts[0] == 0 and len(windows) <= speakers.MAX_WINDOWS
+    if frames >= speakers.WINDOW_FRAMES:
+        assert starts[-1] == frames - speakers.WINDOW_FRAMES  # the last frame is heard
+    if len(windows) < speakers.MAX_WINDOWS:
+        assert np.all(np.diff(starts) <= speakers.WINDOW_HOP_FRAMES)
+    else:  # a long utterance: the cap, spread evenly
+        assert np.ptp(np.diff(starts)) <= 1
+
+
 def test_average_linkage_merges_as_scipy():
     hierarchy = pytest.importorskip("scipy.cluster.hierarchy")
     from scipy.spatial.distance import squareform
