@@ -128,6 +128,18 @@ def tone_voice(f0, seconds, sr=16000, seed=0):
 
 
 @needs_encoder
+@needs_encoder
+def test_embedding_on_threads_gives_the_same_vectors():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(3)
+    pieces = [0.1 * rng.standard_normal(int(16000 * seconds)).astype(np.float32) for seconds in (0.5, 1.2, 3.0, 7.5)]
+    embedder = speakers.SpeakerEmbedder()
+    with ThreadPoolExecutor(2) as pool:
+        threaded = embedder.embed(pieces, mapper=pool.map)
+    np.testing.assert_allclose(threaded, embedder.embed(pieces), atol=1e-6)
+
+
 def test_embeddings_are_unit_vectors_and_refuse_a_blip():
     embedder = speakers.SpeakerEmbedder()
     vectors = embedder.embed([tone_voice(110, 1.5), tone_voice(110, 2.0, seed=1), tone_voice(260, 1.5)])
@@ -186,7 +198,8 @@ def test_with_voice_activity_the_utterances_are_diarised(monkeypatch):
     embedded = []
     original = speakers.SpeakerEmbedder.embed
     monkeypatch.setattr(speakers.SpeakerEmbedder, "embed",
-                        lambda self, pieces, sr: embedded.append([len(p) / sr for p in pieces]) or original(self, pieces, sr))
+                        lambda self, pieces, sr, **keywords: embedded.append([len(p) / sr for p in pieces])
+                        or original(self, pieces, sr, **keywords))
     result = predictor.predict_file(LONG_MIXED, segment="vad", diarize=2)
     speech = find_speech(y, sr)
     utterances = speech.utterances

@@ -791,7 +791,8 @@ class Predictor:
         weights = window_weights(spans) if weights is None else weights
         with _mapper(n_jobs) as mapper:
             features, clipping = self._extract(pieces, samples.name, mapper, bar)
-        labels = np.array(speaker_names(cluster_speakers(shared_embedder().embed(pieces, self.sr), speakers)))
+            embeddings = shared_embedder().embed(pieces, self.sr, mapper=mapper)
+        labels = np.array(speaker_names(cluster_speakers(embeddings, speakers)))
         return self._answer_speakers(features, clipping, spans, labels, weights, duration=samples.end / self.sr)
 
     def _answer_speakers(self, features: list, clipping: np.ndarray, spans: list, labels: np.ndarray,
