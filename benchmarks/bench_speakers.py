@@ -515,14 +515,16 @@ def speaker_rows(predictor, path: Path) -> tuple:
 
 
 def standardised(X, labels, prior: float):
-    """``X`` standardised per speaker with ``prior_clips=prior`` (0: :func:`_own_statistics`; inf: the recording's)."""
+    """``X`` standardised per speaker with ``prior_clips=prior`` as prediction does it (0:
+    :func:`_own_statistics`; inf: the recording's)."""
     from serkit.features.adaptation import SourceAdapter
+    from serkit.inference.predictor import _normalise_by_speaker
 
     if prior == 0:
         return _own_statistics(X, labels)
     if np.isinf(prior):
         return SourceAdapter().fit_transform(X)
-    return SourceAdapter(min_clips=1, prior_clips=prior).fit_transform(X, labels)
+    return _normalise_by_speaker(X, labels, prior)
 
 
 def _print_end_to_end_priors(table: dict) -> None:

@@ -128,7 +128,6 @@ def tone_voice(f0, seconds, sr=16000, seed=0):
 
 
 @needs_encoder
-@needs_encoder
 def test_embedding_on_threads_gives_the_same_vectors():
     from concurrent.futures import ThreadPoolExecutor
 
@@ -140,6 +139,7 @@ def test_embedding_on_threads_gives_the_same_vectors():
     np.testing.assert_allclose(threaded, embedder.embed(pieces), atol=1e-6)
 
 
+@needs_encoder
 def test_embeddings_are_unit_vectors_and_refuse_a_blip():
     embedder = speakers.SpeakerEmbedder()
     vectors = embedder.embed([tone_voice(110, 1.5), tone_voice(110, 2.0, seed=1), tone_voice(260, 1.5)])
