@@ -470,11 +470,11 @@ def end_to_end_priors(root: Path, count: int, feature_set: str, mix: str | None)
                 sf.write(path, recording.audio, recording.sr, subtype="FLOAT")
                 X, labels, spans = speaker_rows(normalised, path)
                 truth += [turn.emotion for turn in recording.turns]
-                answers = {"plain": plain._predict(list(X))[0]}
+                answers = {"plain": plain.answering().predict_proba(X)}
                 for speakers, grouping in (("found", labels), ("true", _true_speakers(recording.turns, spans))):
                     for prior in END_TO_END_PRIORS:
                         Z = standardised(X, grouping, prior)
-                        answers[speakers, prior] = normalised._predict(list(Z), source=True)[0]
+                        answers[speakers, prior] = normalised.answering(source=True).predict_proba(Z)
                 for key, probabilities in answers.items():
                     segments = [{"start": start, "end": end, "emotion": normalised.emotions[int(np.argmax(p))]}
                                 for (start, end), p in zip(spans, probabilities)]
