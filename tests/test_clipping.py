@@ -62,6 +62,18 @@ def test_the_score_grows_with_the_clipping_and_light_clipping_passes():
     assert scores == sorted(scores) and scores[1] < CLIPPED_ABOVE < scores[3]
 
 
+@pytest.mark.parametrize("offset", [0.001, 0.005, 0.02, 0.05])
+def test_a_recorders_offset_is_not_clipping_and_clipping_with_one_still_is(offset):
+    # A quiet clip (peak -26 dBFS, the shared RAVDESS clips' median) from a recorder with a DC
+    # offset: its pauses sit at the offset, one magnitude, which scored as clipping before the
+    # score was centred on the median (3-36 % of shared clips at 0.005-0.05 were called clipped).
+    quiet = speech_like() / np.max(np.abs(speech_like())) * 0.05
+    assert clipping_score(quiet + np.float32(offset)) < CLIPPED_ABOVE
+    # The offset before the converter's limit: still clipped, 24 dB past full scale.
+    driven = np.clip(quiet / 0.05 * 16.0 + offset, -1.0, 1.0).astype(np.float32)
+    assert clipping_score(driven) > CLIPPED_ABOVE
+
+
 def test_silence_and_nothing_score_zero():
     assert clipping_score(np.zeros(1000, dtype=np.float32)) == 0.0
     assert clipping_score(np.zeros(0, dtype=np.float32)) == 0.0

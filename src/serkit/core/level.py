@@ -224,6 +224,10 @@ CLIPPING_BINS, CLIPPING_FLOOR, CLIPPING_TOP = 20, 0.3, 0.999
 top being the 99.9th percentile of the magnitudes (a lossy codec's overshoots around flat tops can
 reach twice the clip level; the top 0.1 % of samples is left out so they do not stretch the range)."""
 
+OFFSET_STRIDE = 8
+"""The clipping score estimates a recorder's offset from every 8th sample: the same median to a
+fraction of the offsets that matter, at a fifth of the cost of all of them."""
+
 CLIPPED_ABOVE = 0.015
 """A piece of audio whose :func:`clipping_score` exceeds this is called clipped. Chosen on
 development speakers only: no utterance of theirs as recorded (FLAC, MP3 or AAC) scores over it,
@@ -241,9 +245,13 @@ def clipping_score(y: np.ndarray) -> float:
     has rung around the flat tops, a bump. The score is the largest count of a histogram bin
     (:data:`CLIPPING_BINS` bins from :data:`CLIPPING_FLOOR` × the top to the top, the top the
     :data:`CLIPPING_TOP` quantile of ``|y|``) above the smallest count of the bins under it, as a
-    share of all samples. It does not depend on the level. An amplitude-histogram detector in the
-    spirit of Eaton and Naylor (2013), written here because no maintained audio library ships a
-    clipping detector (audiomentations and librosa only simulate clipping).
+    share of all samples, taken around the samples' median: a recorder's constant offset piles a
+    quiet clip's pauses up at one magnitude too, which is not clipping. (The median, not the mean
+    :func:`~serkit.core.audio.remove_dc` takes: clipping an asymmetric waveform moves its mean, and
+    centring on that would split its flat tops into two magnitudes.) It does not depend on the
+    level. An amplitude-histogram detector in the spirit of Eaton and Naylor (2013), written here
+    because no maintained audio library ships a clipping detector (audiomentations and librosa
+    only simulate clipping).
 
     >>> rng = np.random.default_rng(0)
     >>> speech = (rng.laplace(size=16000) * np.hanning(16000) * 0.1).astype(np.float32)
@@ -251,10 +259,13 @@ def clipping_score(y: np.ndarray) -> float:
     True
     >>> clipping_score(np.zeros(100, dtype=np.float32))
     0.0
+    >>> clipping_score(speech + np.float32(0.02)) < CLIPPED_ABOVE  # an offset is not clipping
+    True
     """
-    magnitude = np.abs(np.asarray(y, dtype=np.float32))
-    if magnitude.size == 0:
+    y = np.asarray(y, dtype=np.float32)
+    if y.size == 0:
         return 0.0
+    magnitude = np.abs(y - np.median(y[::OFFSET_STRIDE]))
     rank = int(CLIPPING_TOP * (magnitude.size - 1))
     top = float(np.partition(magnitude, rank)[rank])  # np.quantile costs ten times as much here
     if top <= 0.0:
