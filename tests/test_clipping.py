@@ -29,9 +29,10 @@ def speech_like(seconds: float = 2.0, seed: int = 0) -> np.ndarray:
     return (0.1 * np.convolve(rng.laplace(size=n), np.hanning(16), mode="same") * envelope).astype(np.float32)
 
 
-def clipped(y: np.ndarray, drive: float) -> np.ndarray:
-    """``y`` driven ``drive`` times past full scale and cut there."""
-    return np.clip(y / np.max(np.abs(y)) * drive, -1.0, 1.0).astype(np.float32)
+def clipped(y: np.ndarray, drive: float, offset: float = 0.0) -> np.ndarray:
+    """``y`` peaking at ``drive`` times full scale (past it for ``drive`` > 1), a recorder's ``offset``
+    added, cut at full scale."""
+    return np.clip(y / np.max(np.abs(y)) * drive + offset, -1.0, 1.0).astype(np.float32)
 
 
 def through_mp3(y: np.ndarray) -> np.ndarray:
@@ -67,11 +68,10 @@ def test_a_recorders_offset_is_not_clipping_and_clipping_with_one_still_is(offse
     # A quiet clip (peak -26 dBFS, the shared RAVDESS clips' median) from a recorder with a DC
     # offset: its pauses sit at the offset, one magnitude, which scored as clipping before the
     # score was centred on the median (3-36 % of shared clips at 0.005-0.05 were called clipped).
-    quiet = speech_like() / np.max(np.abs(speech_like())) * 0.05
-    assert clipping_score(quiet + np.float32(offset)) < CLIPPED_ABOVE
+    y = speech_like()
+    assert clipping_score(clipped(y, 0.05, offset)) < CLIPPED_ABOVE
     # The offset before the converter's limit: still clipped, 24 dB past full scale.
-    driven = np.clip(quiet / 0.05 * 16.0 + offset, -1.0, 1.0).astype(np.float32)
-    assert clipping_score(driven) > CLIPPED_ABOVE
+    assert clipping_score(clipped(y, 16.0, offset)) > CLIPPED_ABOVE
 
 
 def test_silence_and_nothing_score_zero():
