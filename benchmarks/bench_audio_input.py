@@ -20,6 +20,11 @@ Prints the figures of issue 22 (items 1 and 6) and issue 20 (item 2):
   realistic direct-to-reverberant ratios, and with their pitch shifted (librosa's phase vocoder) or
   played faster or slower (another voice, roughly; ±3 semitones both ways): agreement, median
   familiarity and speechless calls;
+- ``mics`` (measured): the same clips through the frequency responses of microphones a user
+  records with (a laptop's, a phone's hands-free one, a headset close to the mouth, a dull and a
+  bright one, and seeded random seven-band equalisers of ±6 and ±12 dB), and as a stereo file from
+  two capsules with one channel in opposite polarity, as many laptops record, and under a mains
+  hum or buzz: agreement, median familiarity and speechless calls;
 - ``clipping``: clips driven 2-16 times past full scale and cut there, stored as 16-bit FLAC, MP3
   or AAC (as a recorder would), then read as ``serkit predict`` reads a file. First the choice of
   :data:`serkit.core.level.CLIPPED_ABOVE` on development speakers only (RAVDESS actors 01-10,
@@ -35,6 +40,7 @@ Usage::
     python3 benchmarks/bench_audio_input.py --parts dc,quiet
     python3 benchmarks/bench_audio_input.py --parts clipping
     python3 benchmarks/bench_audio_input.py --parts rooms,voices
+    python3 benchmarks/bench_audio_input.py --parts mics
     python3 benchmarks/bench_audio_input.py --parts voices --model /tmp/candidate   # another model directory
 """
 
@@ -266,6 +272,69 @@ def voice_figures(predictor, folder: Path) -> None:
     agreement_table(predictor, "voice", changes)
 
 
+def microphones() -> dict:
+    """Label → audiomentations filter chain: the frequency responses of microphones a user records with.
+
+    Fixed responses (every parameter's range is one value) and, last, seeded random seven-band
+    equalisers (audiomentations draws with ``random`` and ``numpy.random``, both seeded per clip by its samples)."""
+    from audiomentations import (Compose, HighPassFilter, HighShelfFilter, LowPassFilter, LowShelfFilter,
+                                 PeakingFilter, SevenBandParametricEQ)
+
+    def high_pass(hz):
+        return HighPassFilter(min_cutoff_freq=hz, max_cutoff_freq=hz, min_rolloff=12, max_rolloff=12, p=1.0)
+
+    def low_pass(hz):
+        return LowPassFilter(min_cutoff_freq=hz, max_cutoff_freq=hz, min_rolloff=12, max_rolloff=12, p=1.0)
+
+    def peak(hz, db):
+        return PeakingFilter(min_center_freq=hz, max_center_freq=hz, min_gain_db=db, max_gain_db=db, min_q=1.0, max_q=1.0, p=1.0)
+
+    def shelf(kind, hz, db):
+        return kind(min_center_freq=hz, max_center_freq=hz, min_gain_db=db, max_gain_db=db, min_q=0.707, max_q=0.707, p=1.0)
+
+    return {"laptop: high-pass 200 Hz, +6 dB at 4 kHz, low-pass 8 kHz": Compose([high_pass(200), peak(4000, 6), low_pass(8000)]),
+            "phone hands-free: high-pass 300 Hz, +6 dB at 2.5 kHz, low-pass 7 kHz": Compose([high_pass(300), peak(2500, 6), low_pass(7000)]),
+            "headset at the mouth: +10 dB under 250 Hz (proximity)": Compose([shelf(LowShelfFilter, 250, 10)]),
+            "dull: −12 dB over 2 kHz": Compose([shelf(HighShelfFilter, 2000, -12)]),
+            "bright: +8 dB over 4 kHz": Compose([shelf(HighShelfFilter, 4000, 8)]),
+            "random seven-band EQ, ±6 dB": SevenBandParametricEQ(min_gain_db=-6, max_gain_db=6, p=1.0),
+            "random seven-band EQ, ±12 dB": SevenBandParametricEQ(min_gain_db=-12, max_gain_db=12, p=1.0)}
+
+
+def microphone_figures(predictor, folder: Path) -> None:
+    import random
+    import zlib
+
+    def through(chain, y, sr):
+        random.seed(zlib.crc32(y.tobytes()))  # a clip's own draw, whatever the order (audiomentations draws from both)
+        np.random.seed(zlib.crc32(y.tobytes()))
+        coloured = chain(samples=y, sample_rate=sr)
+        return (coloured * np.sqrt(np.mean(y ** 2) / max(np.mean(coloured ** 2), 1e-20))).astype(np.float32)
+
+    def array_pair(y, sr, inverted):  # two capsules 2 cm apart, a talker 30° off axis, their own hiss 50 dB down
+        from serkit.core.audio import load_audio
+
+        delay = int(round(0.02 * np.sin(np.pi / 6) / 343 * sr))
+        hiss = np.random.default_rng(zlib.crc32(y.tobytes())).standard_normal((len(y), 2)) * 10 ** (-50 / 20) * np.std(y)
+        pair = np.stack([y, np.r_[np.zeros(delay, y.dtype), y[:len(y) - delay]] * (-1 if inverted else 1)], axis=1) + hiss
+        path = folder / "pair.wav"
+        sf.write(path, pair, sr, subtype="PCM_16")
+        return load_audio(path, sr=None)[0]
+
+    changes = {label: lambda y, sr, c=chain: through(c, y, sr)
+               for label, chain in microphones().items()}
+    def mains(y, sr, under_db, harmonics):  # a ground loop: 50 Hz, alone (hum) or with its harmonics at 1/k (buzz)
+        t = np.arange(len(y)) / sr
+        tone = sum(np.sin(2 * np.pi * 50 * k * t + k) / k for k in range(1, harmonics + 1))
+        return (y + tone * np.std(y) / np.std(tone) * 10 ** (-under_db / 20)).astype(np.float32)
+
+    changes |= {"a stereo pair of capsules, as a file": lambda y, sr: array_pair(y, sr, inverted=False),
+                "the same, one channel inverted (many laptops' internal microphones)": lambda y, sr: array_pair(y, sr, inverted=True)}
+    changes |= {f"mains {name} {under} dB under the clip": lambda y, sr, u=under, h=harmonics: mains(y, sr, u, h)
+                for name, harmonics in (("hum (50 Hz)", 1), ("buzz (50 Hz and 39 harmonics)", 39)) for under in (10, 20)}
+    agreement_table(predictor, "microphone (at the clip's level)", changes)
+
+
 CLIP_DRIVES = (1.0, 2.0, 4.0, 8.0, 16.0)
 """How far past full scale the copies were driven (0, 6, 12, 18 and 24 dB; 0 dB: the peak at full
 scale, nothing cut, so that row is what the coding alone changes)."""
@@ -399,7 +468,8 @@ def _share(values: np.ndarray) -> str:
 
 
 PARTS = {"lying": lying_mp3_figures, "lying-160h": lying_160h_figures, "silence": silence_figures, "formats": format_figures,
-         "dc": dc_figures, "quiet": quiet_figures, "clipping": clipping_figures, "rooms": room_figures, "voices": voice_figures}
+         "dc": dc_figures, "quiet": quiet_figures, "clipping": clipping_figures, "rooms": room_figures, "voices": voice_figures,
+         "mics": microphone_figures}
 
 
 def main() -> None:

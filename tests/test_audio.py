@@ -29,6 +29,27 @@ def test_stereo_is_averaged_to_mono(tmp_path):
     np.testing.assert_allclose(loaded, left / 2, atol=1e-7)
 
 
+def test_a_channel_in_opposite_polarity_is_inverted_before_the_mix(tmp_path):
+    # Many laptops' internal microphone pairs deliver one channel inverted; averaged as recorded the voice cancels.
+    rng = np.random.default_rng(0)
+    voice = make_tone(freq_hz=220, sr=16000) * (1 + np.sin(np.arange(16000) / 900))
+    delayed = np.r_[np.zeros(2), voice[:-2]]  # a second capsule a few centimetres away
+    pair = np.stack([voice, -delayed], axis=1) + 1e-3 * rng.standard_normal((len(voice), 2))
+    loaded, _ = load_audio(write(tmp_path / "laptop.wav", pair, 16000, subtype="FLOAT"), sr=None)
+    np.testing.assert_allclose(loaded, (pair[:, 0] - pair[:, 1]) / 2, atol=1e-6)  # the first channel keeps its polarity
+    assert np.std(loaded) > 0.9 * np.std(voice)
+    assert np.std(pair.mean(axis=1)) < 0.2 * np.std(voice)  # what averaging as recorded would give
+
+
+def test_independent_or_in_phase_channels_are_averaged_as_librosa_does(tmp_path):
+    rng = np.random.default_rng(1)
+    for name, second in {"two parties": make_tone(freq_hz=330, sr=16000) * rng.random(16000),
+                         "a stereo microphone": 0.7 * make_tone(freq_hz=220, sr=16000)}.items():
+        pair = np.stack([make_tone(freq_hz=220, sr=16000), second], axis=1).astype(np.float32)
+        loaded, _ = load_audio(write(tmp_path / f"{name}.wav", pair, 16000, subtype="FLOAT"), sr=None)
+        np.testing.assert_array_equal(loaded, pair.mean(axis=1), err_msg=name)
+
+
 @pytest.mark.parametrize(
     ("suffix", "subtype", "sr"),
     [(".wav", "PCM_U8", 8000), (".wav", "PCM_24", 96000), (".flac", "PCM_16", 44100), (".ogg", "VORBIS", 22050), (".aiff", "PCM_16", 16000)],

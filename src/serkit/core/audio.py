@@ -3,10 +3,12 @@
 For what libsndfile reads (WAV, FLAC, Ogg, AIFF, …) this is exactly what
 ``librosa.load(path)`` does (soundfile decode to float32, mean over channels, soxr
 "HQ" resampling, length fixed to ``ceil(n * sr / orig_sr)``), so features computed
-on it agree with the reference analysis. MP3 and the files libsndfile does not
-recognise (AAC in m4a/MP4, WebM/Opus, AMR, ALAC, …) are decoded by FFmpeg through
-PyAV (:mod:`serkit.core.pyav_audio`), then treated the same way. Every failure is
-one :class:`~serkit.core.exceptions.AudioError` naming the file and the reason.
+on it agree with the reference analysis (one exception: a channel in opposite polarity to
+the others is inverted before the mix, where librosa's mean cancels the voice; see
+:func:`to_mono`). MP3 and the files libsndfile does not recognise (AAC in m4a/MP4,
+WebM/Opus, AMR, ALAC, …) are decoded by FFmpeg through PyAV (:mod:`serkit.core.pyav_audio`),
+then treated the same way. Every failure is one :class:`~serkit.core.exceptions.AudioError`
+naming the file and the reason.
 
 Examples
 --------
@@ -252,8 +254,56 @@ def _peak_is_silent(peak: float, threshold_db: float = SILENCE_DB) -> bool:
 
 
 def to_mono(y: np.ndarray) -> np.ndarray:
-    """Average channels: ``(n,)`` stays, ``(n, channels)`` (soundfile's layout) → ``(n,)``."""
-    return y if y.ndim == 1 else y.mean(axis=1)
+    """Average channels: ``(n,)`` stays, ``(n, channels)`` (soundfile's layout) → ``(n,)``.
+
+    A channel in opposite polarity to the loudest (:func:`channel_polarities`) is inverted
+    before the average; any other block is averaged as librosa averages it.
+
+    >>> voice = np.sin(np.arange(2000) / 7).astype(np.float32)
+    >>> to_mono(np.stack([voice, -voice], axis=1)).tolist() == voice.tolist()
+    True
+    """
+    if y.ndim == 1:
+        return y
+    polarities = channel_polarities(y)
+    return y.mean(axis=1) if np.all(polarities > 0) else (y * polarities).mean(axis=1)
+
+
+ANTIPHASE_CORRELATION = -0.5
+"""A channel whose correlation with the loudest channel is under this is in opposite polarity.
+
+Many laptops' internal microphone arrays deliver a stereo pair with one channel inverted, as does
+a cable with its two poles swapped. Averaged as recorded, the two cancel: a clear voice comes out
+silent ("no speech"), or 20-30 dB quieter and thinned when the two are not exact opposites. Two
+independent sources (two parties on two channels, a room's ambience) correlate near 0 and a
+stereo microphone's channels positively, so nothing else is inverted."""
+
+
+POLARITY_STRIDE = 16
+"""The correlations are estimated on every 16th frame (8192 of a decoded stereo block): 0.36 ms a block,
+against 2.5 ms for its mixing and 3.0 ms for its resampling from 48 kHz; with every frame the check
+cost 4.7 ms."""
+
+
+def channel_polarities(y: np.ndarray) -> np.ndarray:
+    """+1 per channel of ``(n, channels)`` samples, −1 where its correlation with the loudest
+    channel (both with their means removed, every :data:`POLARITY_STRIDE`-th frame) is under
+    :data:`ANTIPHASE_CORRELATION`; signed so that the first channel keeps its polarity (the
+    features carry a fixed noise floor, so a mix's sign moves its answer a little).
+
+    >>> voice = np.sin(np.arange(2000) / 7)
+    >>> channel_polarities(np.stack([voice, -0.9 * voice, np.zeros_like(voice)], axis=1)).tolist()
+    [1.0, -1.0, 1.0]
+    """
+    sampled = y[::POLARITY_STRIDE]
+    if sampled.shape[0] == 0:
+        return np.ones(y.shape[1], dtype=y.dtype)
+    centred = sampled - sampled.mean(axis=0, dtype=np.float64)
+    energy = np.einsum("ij,ij->j", centred, centred)
+    loudest = int(np.argmax(energy))
+    correlation = (centred.T @ centred[:, loudest]) / np.sqrt(np.maximum(energy * energy[loudest], 1e-30))
+    polarities = np.where(correlation < ANTIPHASE_CORRELATION, -1.0, 1.0)
+    return (polarities * polarities[0]).astype(y.dtype)
 
 
 def remove_dc(y: np.ndarray) -> np.ndarray:
