@@ -25,6 +25,8 @@ Prints the figures of issue 22 (items 1 and 6) and issue 20 (item 2):
   bright one, and seeded random seven-band equalisers of ±6 and ±12 dB), and as a stereo file from
   two capsules with one channel in opposite polarity, as many laptops record, and under a mains
   hum or buzz: agreement, median familiarity and speechless calls;
+- ``transients``: the same clips with a plug-in pop, a tap or a thump on the microphone added:
+  agreement, median familiarity and speechless calls;
 - ``clipping``: clips driven 2-16 times past full scale and cut there, stored as 16-bit FLAC, MP3
   or AAC (as a recorder would), then read as ``serkit predict`` reads a file. First the choice of
   :data:`serkit.core.level.CLIPPED_ABOVE` on development speakers only (RAVDESS actors 01-10,
@@ -40,7 +42,7 @@ Usage::
     python3 benchmarks/bench_audio_input.py --parts dc,quiet
     python3 benchmarks/bench_audio_input.py --parts clipping
     python3 benchmarks/bench_audio_input.py --parts rooms,voices
-    python3 benchmarks/bench_audio_input.py --parts mics
+    python3 benchmarks/bench_audio_input.py --parts mics,transients
     python3 benchmarks/bench_audio_input.py --parts voices --model /tmp/candidate   # another model directory
 """
 
@@ -335,6 +337,27 @@ def microphone_figures(predictor, folder: Path) -> None:
     agreement_table(predictor, "microphone (at the clip's level)", changes)
 
 
+def click(y: np.ndarray, sr: int, *, at_s: float, ms: float, peak: float = 1.0, hz: float | None = None) -> np.ndarray:
+    """``y`` with a transient added at ``at_s``: a Hann-shaped burst of ``ms`` at ``peak``, alternating
+    samples (a pop's broadband edge) or, with ``hz``, a low tone (a thump on the microphone)."""
+    n, start = int(ms / 1000 * sr), int(at_s * sr)
+    carrier = np.sin(2 * np.pi * hz * np.arange(n) / sr) if hz else np.sign(np.sin(np.arange(n)))
+    out = y.copy()
+    out[start:start + n] += (peak * np.hanning(n) * carrier)[: len(out) - start]
+    return out
+
+
+def transient_figures(predictor, folder: Path) -> None:
+    changes = {"a pop (5 ms at full scale) 0.1 s in, in the pause": lambda y, sr: click(y, sr, at_s=0.1, ms=5),
+               "the same at −6 dBFS": lambda y, sr: click(y, sr, at_s=0.1, ms=5, peak=0.5),
+               "a pop in the middle of the clip": lambda y, sr: click(y, sr, at_s=len(y) / sr / 2, ms=5),
+               "a tap (20 ms at full scale)": lambda y, sr: click(y, sr, at_s=0.1, ms=20),
+               "a thump (30 ms of 60 Hz at full scale)": lambda y, sr: click(y, sr, at_s=0.1, ms=30, hz=60.0),
+               "two pops, 0.1 s in and in the middle": lambda y, sr: click(click(y, sr, at_s=0.1, ms=5), sr,
+                                                                            at_s=len(y) / sr / 2, ms=5)}
+    agreement_table(predictor, "transient", changes)
+
+
 CLIP_DRIVES = (1.0, 2.0, 4.0, 8.0, 16.0)
 """How far past full scale the copies were driven (0, 6, 12, 18 and 24 dB; 0 dB: the peak at full
 scale, nothing cut, so that row is what the coding alone changes)."""
@@ -469,7 +492,7 @@ def _share(values: np.ndarray) -> str:
 
 PARTS = {"lying": lying_mp3_figures, "lying-160h": lying_160h_figures, "silence": silence_figures, "formats": format_figures,
          "dc": dc_figures, "quiet": quiet_figures, "clipping": clipping_figures, "rooms": room_figures, "voices": voice_figures,
-         "mics": microphone_figures}
+         "mics": microphone_figures, "transients": transient_figures}
 
 
 def main() -> None:

@@ -17,7 +17,9 @@ from serkit.core.level import (
     active_rms_db,
     bs1770_loudness,
     level_gain_db,
+    noise_floor,
     normalise_level,
+    soften_transients,
 )
 from serkit.models import make_model
 
@@ -166,6 +168,39 @@ def test_as_recorded_the_dc_offset_stays_in():
     as_recorded = get_feature_set("functionals", level=None)
     column = as_recorded.columns.index("rms_db_mean")
     assert as_recorded.from_audio(y + np.float32(0.02), SR)[column] > as_recorded.from_audio(y, SR)[column] + 3.0
+
+
+def with_transient(y: np.ndarray, *, at_s: float, ms: float) -> np.ndarray:
+    """``y`` with a Hann-shaped broadband burst at full scale: a plug-in pop (5 ms) or a tap (20 ms)."""
+    n, start = int(ms / 1000 * SR), int(at_s * SR)
+    out = y.copy()
+    out[start:start + n] += np.hanning(n) * np.sign(np.sin(np.arange(n)))
+    return out
+
+
+@pytest.mark.parametrize(("at_s", "ms"), [(0.1, 5.0), (1.5, 5.0), (0.1, 20.0)])
+def test_a_pop_or_a_tap_does_not_set_a_quiet_clips_level(at_s, ms):
+    # Averaged in, a 5 ms pop at full scale took 12 dB off this clip's gain and a 20 ms tap 18 dB, and with them every feature.
+    y = with_silence(at_peak_dbfs(make_voice_like(sr=SR, seed=4), -30.0))
+    popped = with_transient(y, at_s=at_s, ms=ms)
+    assert level_gain_db(popped, SR) == pytest.approx(level_gain_db(y, SR), abs=0.5)
+    elsewhere = np.ones(y.size, dtype=bool)
+    elsewhere[int((at_s - 0.03) * SR):int((at_s + ms / 1000 + 0.03) * SR)] = False  # the transient's frames and ramps
+    np.testing.assert_allclose(normalise_level(popped, SR)[elsewhere], normalise_level(y, SR)[elsewhere], rtol=0.02, atol=1e-4)
+    assert loudest_frame_db(normalise_level(popped, SR)) < loudest_frame_db(normalise_level(y, SR)) + 3.0  # about the speech's loudest
+
+
+def loudest_frame_db(y: np.ndarray) -> float:
+    frames = y[: y.size // 320 * 320].reshape(-1, 320).astype(np.float64)  # 20 ms
+    return float(10 * np.log10(np.max(np.mean(frames ** 2, axis=1))))
+
+
+def test_clips_without_a_transient_are_levelled_as_before():
+    for peak_dbfs in (-40.0, -20.0, -1.0):
+        for y in (at_peak_dbfs(make_voice_like(sr=SR, seed=5), peak_dbfs), with_silence(at_peak_dbfs(make_voice_like(sr=SR), peak_dbfs))):
+            assert soften_transients(y, SR) is y
+            expected = (y * 10 ** (level_gain_db(y, SR) / 20) + noise_floor(y.size)).astype(np.float32)
+            np.testing.assert_array_equal(normalise_level(y, SR), expected)
 
 
 def test_features_cached_before_a_change_of_the_front_end_are_not_reused(tmp_path, monkeypatch):

@@ -108,10 +108,11 @@ class FeatureSet:
         return f"{type(self).__name__}({args})"
 
 
-FRONT_END = "dc-removed, then level"
+FRONT_END = "dc-removed, transients softened, then level"
 """What every level-normalised set does to a clip before its features (:func:`_level_normalised`);
 the feature cache's key names it, so features computed before a change of it are not reused
-(before this revision, of 6 December 2026, the DC offset stayed in)."""
+(before the revision of 6 December 2026 the DC offset stayed in; before that of 7 December a pop
+or a tap set the clip's level, :func:`serkit.core.level.soften_transients`)."""
 
 
 def _after_level_normalisation(from_audio):
