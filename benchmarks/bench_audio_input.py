@@ -25,8 +25,9 @@ Prints the figures of issue 22 (items 1 and 6) and issue 20 (item 2):
   bright one, and seeded random seven-band equalisers of ±6 and ±12 dB), and as a stereo file from
   two capsules with one channel in opposite polarity, as many laptops record, and under a mains
   hum or buzz: agreement, median familiarity and speechless calls;
-- ``transients``: the same clips with a plug-in pop, a tap or a thump on the microphone added:
-  agreement, median familiarity and speechless calls;
+- ``transients``: the same clips with a plug-in pop, a tap or a thump on the microphone added, or
+  a recorder's beep before the speech: agreement, median familiarity, speechless calls and the
+  clipping caution;
 - ``clipping``: clips driven 2-16 times past full scale and cut there, stored as 16-bit FLAC, MP3
   or AAC (as a recorder would), then read as ``serkit predict`` reads a file. First the choice of
   :data:`serkit.core.level.CLIPPED_ABOVE` on development speakers only (RAVDESS actors 01-10,
@@ -354,8 +355,20 @@ def transient_figures(predictor, folder: Path) -> None:
                "a tap (20 ms at full scale)": lambda y, sr: click(y, sr, at_s=0.1, ms=20),
                "a thump (30 ms of 60 Hz at full scale)": lambda y, sr: click(y, sr, at_s=0.1, ms=30, hz=60.0),
                "two pops, 0.1 s in and in the middle": lambda y, sr: click(click(y, sr, at_s=0.1, ms=5), sr,
-                                                                            at_s=len(y) / sr / 2, ms=5)}
+                                                                            at_s=len(y) / sr / 2, ms=5),
+               **{f"a recorder's start beep (1 kHz, 0.3 s) at {peak} dBFS":
+                  lambda y, sr, p=peak: beep(y, sr, peak=10 ** (p / 20)) for peak in (-6, -20)}}
     agreement_table(predictor, "transient", changes)
+
+
+def beep(y: np.ndarray, sr: int, *, peak: float, hz: float = 1000.0, at_s: float = 0.05, seconds: float = 0.3) -> np.ndarray:
+    """``y`` with a tone added at ``at_s`` (10 ms fades), as a recorder or a voicemail beeps before the speech."""
+    t = np.arange(int(seconds * sr)) / sr
+    tone = peak * np.sin(2 * np.pi * hz * t) * np.minimum(1.0, np.minimum(t, seconds - t) / 0.01)
+    start = int(at_s * sr)
+    out = y.copy()
+    out[start:start + tone.size] += tone[: len(out) - start]
+    return out
 
 
 CLIP_DRIVES = (1.0, 2.0, 4.0, 8.0, 16.0)

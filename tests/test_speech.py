@@ -325,6 +325,32 @@ def test_the_model_hears_the_utterances_with_their_pauses_context(predictor, con
     assert sum(seen) < speech.duration_s  # the longer pauses are never heard
 
 
+def test_a_beep_in_the_pause_is_not_heard_with_the_next_utterance(predictor, conversation, monkeypatch):
+    # A recorder's or a voicemail's beep before the speech moved 30 % of 120 shared clips' emotions.
+    y, sr = conversation
+    t = np.arange(int(0.3 * sr)) / sr
+    beeped = y.copy()
+    beeped[: t.size] += (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)  # the first speech starts at 0.5 s
+    seen = []
+    original = predictor.feature_set.from_audio
+    monkeypatch.setattr(predictor.feature_set, "from_audio", lambda piece, rate: seen.append(len(piece) / rate) or original(piece, rate))
+    predictor.predict_audio(beeped, sr, segment="vad")
+    speech = find_speech(beeped, sr)
+    heard = [end - start for start, end in heard_spans(speech.utterances, speech.duration_s)]
+    first = speech.utterances[0]
+    assert heard[0] - first.start < seen[0] <= heard[0] - 0.3  # heard from after the beep, and before the speech
+    assert seen[1:] == pytest.approx(heard[1:], abs=0.002)
+
+
+def test_a_tone_is_a_beep_or_a_whistle_not_a_recorders_drift():
+    from serkit.core.level import loud_tones
+
+    t = np.arange(16000) / 16000
+    assert loud_tones((0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)).all()
+    assert not loud_tones((0.5 * np.sin(2 * np.pi * 8 * t)).astype(np.float32)).any()  # 8 Hz: drift, not a tone
+    assert not loud_tones(noise(1.0)).any()
+
+
 def test_heard_spans_stop_at_the_context_and_at_the_pause_middle():
     utterances = [Utterance(2.0, 4.0, 2.0), Utterance(4.6, 6.0, 1.4), Utterance(9.0, 10.0, 1.0)]
     assert heard_spans(utterances, 12.0, context_s=1.0) == [(1.0, 4.3), (4.3, 7.0), (8.0, 11.0)]

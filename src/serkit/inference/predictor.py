@@ -82,7 +82,7 @@ from serkit.core.labels import EMOTIONS
 from serkit.core.level import CLIPPED_ABOVE, clipping_score
 from serkit.core.threads import usable_cores
 from serkit.inference.channels import PowerMeter, crosstalk
-from serkit.inference.speech import Speech, SpeechDetector, find_speech, heard_spans
+from serkit.inference.speech import Speech, SpeechDetector, context_without_tones, find_speech, heard_spans
 
 DEFAULT_WINDOW_S = 3.0
 """Timeline window: about one RAVDESS sentence, the length the models were trained on."""
@@ -653,13 +653,16 @@ class Predictor:
         return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
 
     def _utterance_pieces(self, speech: Speech, samples: "_Samples") -> Iterator[tuple]:
-        """``((start, end), samples)`` of each utterance, heard with its context (:func:`heard_spans`),
+        """``((start, end), samples)`` of each utterance, heard with its context (:func:`heard_spans`,
+        stopped at a loud tone: :func:`context_without_tones`),
         ``samples`` read as far as each needs and forgotten behind it."""
         sr = self.sr
         heard = heard_spans(speech.utterances, speech.duration_s)
         for (start, end, _), (heard_start, heard_end) in zip(speech.utterances, heard):
             samples.reach(round(heard_end * sr))
-            yield (start, end), samples.take(heard_start, heard_end, sr)
+            piece = samples.take(heard_start, heard_end, sr)
+            low, high = context_without_tones(piece, round((start - heard_start) * sr), round((end - heard_start) * sr))
+            yield (start, end), piece[low:high]
             samples.forget_before(round(heard_end * sr))
 
     def _predict_channels(self, source: AudioSource, max_duration_s: float | None, n_jobs: int) -> dict:
