@@ -41,6 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from serkit.core.level import TONE_FRAME, loud_tones
 from serkit.core.once import once
 from serkit.core.threads import worker_threads
 
@@ -618,8 +619,6 @@ def context_without_tones(piece: np.ndarray, start: int, end: int) -> tuple[int,
     >>> context_without_tones(piece.astype(np.float32), 16000, 32000)
     (5120, 32000)
     """
-    from serkit.core.level import TONE_FRAME, loud_tones
-
     tones = np.flatnonzero(loud_tones(piece))
     before, after = tones[(tones + 1) * TONE_FRAME <= start], tones[tones * TONE_FRAME >= end]
     # One frame more, up to the utterance: a tone's last frame, cut off or fading, is no steady tone.
