@@ -324,13 +324,13 @@ def microphone_figures(predictor, folder: Path) -> None:
         sf.write(path, pair, sr, subtype="PCM_16")
         return load_audio(path, sr=None)[0]
 
-    changes = {label: lambda y, sr, c=chain: through(c, y, sr)
-               for label, chain in microphones().items()}
     def mains(y, sr, under_db, harmonics):  # a ground loop: 50 Hz, alone (hum) or with its harmonics at 1/k (buzz)
         t = np.arange(len(y)) / sr
         tone = sum(np.sin(2 * np.pi * 50 * k * t + k) / k for k in range(1, harmonics + 1))
         return (y + tone * np.std(y) / np.std(tone) * 10 ** (-under_db / 20)).astype(np.float32)
 
+    changes = {label: lambda y, sr, c=chain: through(c, y, sr)
+               for label, chain in microphones().items()}
     changes |= {"a stereo pair of capsules, as a file": lambda y, sr: array_pair(y, sr, inverted=False),
                 "the same, one channel inverted (many laptops' internal microphones)": lambda y, sr: array_pair(y, sr, inverted=True)}
     changes |= {f"mains {name} {under} dB under the clip": lambda y, sr, u=under, h=harmonics: mains(y, sr, u, h)
