@@ -37,6 +37,7 @@ import numpy as np
 
 from serkit.core.audio import remove_dc, resample
 from serkit.core.exceptions import ParameterError
+from serkit.core.hum import remove_mains_hum
 from serkit.core.level import DEFAULT_LEVEL, normalise_level
 
 _REGISTRY: dict[str, type["FeatureSet"]] = {}
@@ -108,11 +109,12 @@ class FeatureSet:
         return f"{type(self).__name__}({args})"
 
 
-FRONT_END = "dc-removed, transients softened, then level"
+FRONT_END = "dc-removed, mains hum removed, transients softened, then level"
 """What every level-normalised set does to a clip before its features (:func:`_level_normalised`);
 the feature cache's key names it, so features computed before a change of it are not reused
 (before the revision of 6 December 2026 the DC offset stayed in; before that of 7 December a pop
-or a tap set the clip's level, :func:`serkit.core.level.soften_transients`)."""
+or a tap set the clip's level, :func:`serkit.core.level.soften_transients`; before a later one
+that day a mains hum stayed in, :func:`serkit.core.hum.remove_mains_hum`)."""
 
 
 def _after_level_normalisation(from_audio):
@@ -137,8 +139,9 @@ def _level_normalised(y, sr: int, *, level: str | None, target_sr: int):
             # Measured at the rate the set analyses at, so a clip gets the same gain
             # whether it arrives at that rate (in a bundle) or is resampled by the set.
             y, sr = resample(y, orig_sr=int(sr), target_sr=int(target_sr)), int(target_sr)
-            # The offset first: it would count as level and fill the pauses with a constant.
-            y = normalise_level(remove_dc(y), sr, method=level)
+            # The offset first: it would count as level and fill the pauses with a constant;
+            # then a mains hum, which would count as level too and fill the pauses with a buzz.
+            y = normalise_level(remove_mains_hum(remove_dc(y), sr), sr, method=level)
     return y, sr
 
 
