@@ -28,6 +28,9 @@ Prints the figures of issue 22 (items 1 and 6) and issue 20 (item 2):
 - ``transients``: the same clips with a plug-in pop, a tap or a thump on the microphone added, or
   a recorder's beep before the speech: agreement, median familiarity, speechless calls and the
   clipping caution;
+- ``sounds`` (measured): the same clips with what else a recording made outside a studio carries:
+  a speakerphone's echo, a phone's automatic gain, a music bed, a voice message's Opus, a call's
+  lost packets, wind on the microphone;
 - ``clipping``: clips driven 2-16 times past full scale and cut there, stored as 16-bit FLAC, MP3
   or AAC (as a recorder would), then read as ``serkit predict`` reads a file. First the choice of
   :data:`serkit.core.level.CLIPPED_ABOVE` on development speakers only (RAVDESS actors 01-10,
@@ -44,6 +47,7 @@ Usage::
     python3 benchmarks/bench_audio_input.py --parts clipping
     python3 benchmarks/bench_audio_input.py --parts rooms,voices
     python3 benchmarks/bench_audio_input.py --parts mics,transients
+    python3 benchmarks/bench_audio_input.py --parts sounds
     python3 benchmarks/bench_audio_input.py --parts voices --model /tmp/candidate   # another model directory
 """
 
@@ -56,6 +60,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -393,6 +398,70 @@ driven development copies in every band of the grid holding at least 20 of them:
 means that at this much clipping at least one answer in ten moves."""
 
 
+def echoed(y: np.ndarray, sr: int, *, delay_s: float = 0.15, db: float = -6.0) -> np.ndarray:
+    """``y`` with one copy of itself ``delay_s`` later, ``db`` down: a speakerphone's echo."""
+    delay = int(delay_s * sr)
+    out = y.copy()
+    out[delay:] += np.float32(10 ** (db / 20)) * y[:-delay]
+    return out
+
+
+def automatic_gain(y: np.ndarray, sr: int, *, target_dbfs: float = -20.0, most_db: float = 30.0) -> np.ndarray:
+    """``y`` through a phone's automatic gain control: a gain that follows the 10 ms envelope towards
+    ``target_dbfs`` (10 ms to come down, 300 ms to rise again, at most ``most_db``), so pauses rise."""
+    frame = int(0.01 * sr)
+    n = y.size // frame * frame
+    rms = np.sqrt(np.mean(np.square(y[:n].reshape(-1, frame), dtype=np.float64), axis=1) + 1e-12)
+    envelope, level = np.empty_like(rms), rms[0]
+    for i, value in enumerate(rms):
+        level += (value - level) * (1 - np.exp(-0.01 / (0.01 if value > level else 0.3)))
+        envelope[i] = level
+    gain = np.repeat(np.minimum(10 ** (target_dbfs / 20) / envelope, 10 ** (most_db / 20)), frame)
+    return (y * np.r_[gain, np.full(y.size - n, gain[-1])]).astype(np.float32)
+
+
+def music_bed(y: np.ndarray, sr: int, *, under_db: float) -> np.ndarray:
+    """``y`` over chords that change every half second (four notes, five partials each), ``under_db`` under it."""
+    rng = np.random.default_rng(zlib.crc32(y.tobytes()))
+    t = np.arange(y.size) / sr
+    bed = np.zeros(y.size)
+    for start in range(0, y.size, sr // 2):
+        root, span = 110 * 2 ** (rng.integers(0, 12) / 12), slice(start, start + sr // 2)
+        bed[span] = sum(np.sin(2 * np.pi * root * ratio * k * t[span]) / k ** 1.5 for ratio in (1, 1.26, 1.5, 2) for k in range(1, 6))
+    return (y + bed * np.std(y) / np.std(bed) * 10 ** (-under_db / 20)).astype(np.float32)
+
+
+def lost_frames(y: np.ndarray, sr: int, *, share: float = 0.05) -> np.ndarray:
+    """``y`` with ``share`` of its 20 ms frames zeroed: a call's lost packets, not concealed."""
+    frame = int(0.02 * sr)
+    lost = np.random.default_rng(zlib.crc32(y.tobytes())).random(y.size // frame) < share
+    out = y.copy()
+    out[: lost.size * frame].reshape(-1, frame)[lost] = 0
+    return out
+
+
+def wind(y: np.ndarray, sr: int, *, over_db: float) -> np.ndarray:
+    """``y`` under gusts of wind on the microphone: integrated (brown) noise above about 20 Hz, swelling
+    and falling at 0.7 Hz, ``over_db`` over the clip."""
+    rng = np.random.default_rng(zlib.crc32(y.tobytes()))
+    rumble = np.cumsum(rng.standard_normal(y.size))
+    rumble -= np.convolve(rumble, np.ones(sr // 20 + 1) / (sr // 20 + 1), mode="same")  # its drift below about 20 Hz out
+    rumble *= 0.5 + 0.5 * np.sin(2 * np.pi * 0.7 * np.arange(y.size) / sr + rng.uniform(0, 2 * np.pi))
+    return (y + rumble * np.std(y) / np.std(rumble) * 10 ** (over_db / 20)).astype(np.float32)
+
+
+def sound_figures(predictor, folder: Path) -> None:
+    from serkit.features.augment import compress
+
+    changes = {"echo: itself 150 ms later, 6 dB down (a speakerphone)": echoed,
+               "a phone's automatic gain (pauses raised by up to 30 dB)": automatic_gain,
+               **{f"a music bed {under} dB under the clip": lambda y, sr, u=under: music_bed(y, sr, under_db=u) for under in (15, 25)},
+               "Opus at 12 kbit/s (a voice message)": lambda y, sr: compress(y, sr, kbps=12, codec="opus"),
+               "5 % of the 20 ms frames lost (a call's packets)": lost_frames,
+               **{f"wind {over:+d} dB against the clip": lambda y, sr, o=over: wind(y, sr, over_db=o) for over in (0, -10)}}
+    agreement_table(predictor, "other sounds", changes)
+
+
 def driven(y: np.ndarray, drive: float) -> np.ndarray:
     """``y`` with its peak ``drive`` times full scale, cut at full scale (``drive`` 1: the peak at full scale)."""
     return np.clip(y / np.max(np.abs(y)) * drive, -1.0, 1.0).astype(np.float32)
@@ -509,7 +578,7 @@ def _share(values: np.ndarray) -> str:
 
 PARTS = {"lying": lying_mp3_figures, "lying-160h": lying_160h_figures, "silence": silence_figures, "formats": format_figures,
          "dc": dc_figures, "quiet": quiet_figures, "clipping": clipping_figures, "rooms": room_figures, "voices": voice_figures,
-         "mics": microphone_figures, "transients": transient_figures}
+         "mics": microphone_figures, "transients": transient_figures, "sounds": sound_figures}
 
 
 def main() -> None:

@@ -22,7 +22,9 @@ Prints one line per target:
 - ``calls``: the RAVDESS conversations recorded as calls, each speaker on a channel of their own
   with the others leaking in 30, 20 or 12 dB down (or not at all): the speaker confusion (DER with
   the turns given) of ``speakers="channels"`` against ``"auto"`` on the channels' mix, and the
-  utterances found on the wrong channel.
+  utterances found on the wrong channel;
+- ``mains``: the conversations in a room's tone as recorded and under a mains buzz 20 or 10 dB
+  under their speech: utterance boundaries and the speakers found with their number given.
 
 Usage::
 
@@ -31,6 +33,7 @@ Usage::
     nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out --augment "all;pause;gate"   # speakers the model never heard
     nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out --augment "all;pause;gate" --floor gate room
     python3 benchmarks/bench_speech.py --parts calls --conversations 6
+    python3 benchmarks/bench_speech.py --parts mains
 """
 
 from __future__ import annotations
@@ -279,6 +282,52 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
         print(line)
 
 
+BUZZES_DB = (None, 20.0, 10.0)
+"""How far under a conversation's speech a mains buzz (50 Hz and 39 harmonics at 1/k) lies (None: none)."""
+
+
+def with_buzz(conversation, under_db: float | None) -> np.ndarray:
+    """The conversation's audio with a ground loop's buzz ``under_db`` under its speech (as it is for None)."""
+    if under_db is None:
+        return conversation.audio
+    sr, audio = conversation.sr, conversation.audio
+    speech = np.concatenate([audio[round(turn.start * sr):round(turn.end * sr)] for turn in conversation.turns])
+    t = np.arange(len(audio)) / sr
+    buzz = sum(np.sin(2 * np.pi * 50 * k * t + k) / k for k in range(1, 40))
+    return (audio + buzz * np.std(speech) / np.std(buzz) * 10 ** (-under_db / 20)).astype(np.float32)
+
+
+def bench_mains(predictor, count: int) -> None:
+    """Utterance boundaries and the speakers found with their number given, on the conversations in
+    a room's tone as recorded and under a mains buzz (:data:`BUZZES_DB`)."""
+    import soundfile as sf
+
+    from serkit.inference.speakers import diarization_error_rate
+    from serkit.inference.speech import find_speech
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "conversation.wav"
+        for corpus, root in CORPORA.items():
+            if not root.is_dir():
+                continue
+            conversations = list(build_conversations(corpus, root, count=count, seed=1, sr=predictor.sr, floor="room"))
+            for under_db in BUZZES_DB:
+                matched = n_true = n_found = 0
+                rates = []
+                for conversation in conversations:
+                    audio, turns = with_buzz(conversation, under_db), conversation.turns
+                    found = [(u.start, u.end) for u in find_speech(audio, conversation.sr).utterances]
+                    m, t, f = boundary_f1([(turn.start, turn.end) for turn in turns], found)
+                    matched, n_true, n_found = matched + m, n_true + t, n_found + f
+                    sf.write(path, audio, conversation.sr, subtype="FLOAT")
+                    segments = predictor.predict_file(path, segment="vad", diarize=len(conversation.speakers))["segments"]
+                    speakers = [str(s) for s in utterance_emotions(turns, segments, "speaker")]
+                    rates.append(diarization_error_rate([t.end - t.start for t in turns], [t.speaker for t in turns], speakers))
+                print(f"mains: {corpus}: {count} conversations in a room's tone, "
+                      f"{'no buzz' if under_db is None else f'a buzz {under_db:g} dB under the speech'}: boundary F1 "
+                      f"{2 * matched / max(n_true + n_found, 1):.3f}, DER with the true count {max(0.0, float(np.mean(rates))):.1%}", flush=True)
+
+
 LEAKS_DB = (None, -30.0, -20.0, -12.0)
 """How far down the other parties leak into a call's channel (None: not at all)."""
 
@@ -427,7 +476,7 @@ def bench_hour(predictor, minutes: float, model: str | None = None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="+", default=["nonspeech", "corpora", "conversations", "hour"],
-                        choices=["nonspeech", "corpora", "conversations", "agreement", "hour", "calls"])
+                        choices=["nonspeech", "corpora", "conversations", "agreement", "hour", "calls", "mains"])
     parser.add_argument("--conversations", type=int, default=3, help="conversations per corpus")
     parser.add_argument("--limit", type=int, default=None, help="at most this many clips per corpus")
     parser.add_argument("--vad-only", action="store_true", help="corpora, conversations: voice activity alone (refusals, boundaries), no emotion")
@@ -461,6 +510,8 @@ def main() -> None:
             bench_agreement(args.conversations)
         elif part == "calls":
             bench_calls(predictor, args.conversations)
+        elif part == "mains":
+            bench_mains(predictor, args.conversations)
         else:
             bench_hour(predictor, args.minutes, args.model)
         print(f"  ({part}: {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f} at the end)", flush=True)

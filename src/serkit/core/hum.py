@@ -1,4 +1,5 @@
-"""Mains hum: a recording's 50 or 60 Hz hum or buzz, found and taken out before the features.
+"""Mains hum: a recording's 50 or 60 Hz hum or buzz, found and taken out before the features
+are computed and before the speech detection and the speaker encoder hear the recording.
 
 A ground loop, a charger on a laptop or a cheap USB microphone lays the mains frequency and its
 harmonics under a whole recording. The shared corpora have none, so the model has never heard
@@ -64,8 +65,9 @@ LOOK_TOP_HZ = 900.0
 FRAME_S = 0.5
 """Frames of the quiet spectrum: 2 Hz apart, so 50 and 60 Hz each fall on a bin of their own."""
 
-QUIET_SHARE = 0.3
-"""The quietest 30 % of a clip's frames (at least 3) make its quiet spectrum."""
+QUIET_SHARE, QUIET_MOST = 0.3, 64
+"""The quietest 30 % of a clip's frames (at least 3, at most 64: 16 s of quiet say what a hum is,
+and a 5 minute block of a recording then costs 8 ms, not 27) make its quiet spectrum."""
 
 LINE_DB = 10.0
 FUNDAMENTAL_DB = 15.0
@@ -110,9 +112,9 @@ class Hum(NamedTuple):
 
 
 def quiet_spectrum(y: np.ndarray, frame: int) -> np.ndarray:
-    """The median power spectrum of the quietest :data:`QUIET_SHARE` of ``y``'s Hann-windowed
-    frames of ``frame`` samples (hop ``frame // 2``); an empty array when ``y`` holds fewer than
-    three frames.
+    """The median power spectrum of the quietest :data:`QUIET_SHARE` (at most :data:`QUIET_MOST`) of
+    ``y``'s Hann-windowed frames of ``frame`` samples (an even number; hop ``frame // 2``); an empty
+    array when ``y`` holds fewer than three frames.
 
     >>> y = np.r_[np.zeros(4000), np.ones(4000)].astype(np.float32)
     >>> float(quiet_spectrum(y, 1000)[0])
@@ -122,10 +124,12 @@ def quiet_spectrum(y: np.ndarray, frame: int) -> np.ndarray:
     if y.size < frame + 2 * hop:
         return np.zeros(0)
     count = 1 + (y.size - frame) // hop
-    frames = y[np.arange(frame)[None, :] + hop * np.arange(count)[:, None]]
-    quietest = np.argsort(np.einsum("ij,ij->i", frames, frames))[: max(3, int(QUIET_SHARE * count))]
-    window = _hann(frame).astype(y.dtype)
-    return np.median(np.abs(np.fft.rfft(frames[quietest] * window, axis=1)) ** 2, axis=0)
+    halves = y[: (count + 1) * hop].reshape(-1, hop)
+    half_energy = np.einsum("ij,ij->i", halves, halves)
+    energy = half_energy[:-1] + half_energy[1:]  # each frame is two halves: no copy of the frames to rank them
+    quietest = np.argsort(energy)[: min(max(3, int(QUIET_SHARE * count)), QUIET_MOST)]
+    frames = y[hop * quietest[:, None] + np.arange(frame)[None, :]]
+    return np.median(np.abs(np.fft.rfft(frames * _hann(frame).astype(y.dtype), axis=1)) ** 2, axis=0)
 
 
 def _line(power: np.ndarray, hz: float, bin_hz: float, reach_hz: float) -> tuple[float, float, float]:
@@ -170,7 +174,7 @@ def mains_hum(y: np.ndarray, sr: int) -> Hum | None:
     """
     y = np.asarray(y, dtype=np.float32)
     looked, rate = _looked(y, sr)
-    frame = int(FRAME_S * rate)
+    frame = 2 * int(FRAME_S * rate / 2)
     power = quiet_spectrum(looked, frame)
     if power.size == 0:
         return None
@@ -219,7 +223,7 @@ def _harmonics(y: np.ndarray, sr: int, fundamental: float) -> np.ndarray:
     """The harmonic numbers, up to :data:`REMOVE_TOP_HZ`, whose strongest bin within one of their
     frequency stands :data:`REMOVE_LINE_DB` over its neighbours (2–14 Hz away) in ``y``'s quiet
     spectrum at its own rate."""
-    frame = int(FRAME_S * sr)
+    frame = 2 * int(FRAME_S * sr / 2)
     power = quiet_spectrum(y, frame)
     bin_hz = sr / frame
     numbers = np.arange(1, int(min(REMOVE_TOP_HZ, sr / 2 - 10 * bin_hz) // fundamental) + 1)

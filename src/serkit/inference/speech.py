@@ -41,6 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from serkit.core.hum import remove_mains_hum
 from serkit.core.level import TONE_FRAME, loud_tones
 from serkit.core.once import once
 from serkit.core.threads import worker_threads
@@ -720,7 +721,7 @@ class SpeechDetector:
         wanted = self._pending_samples if final else min(self._pending_samples, int(PENDING_S * VAD_SR))
         audio = self._take(wanted if final else wanted // CHUNK_SAMPLES * CHUNK_SAMPLES)
         if audio.size:
-            audio = raised_if_quiet(audio)
+            audio = raised_if_quiet(remove_mains_hum(audio, VAD_SR))  # a loud buzz joined utterances across pauses
             probabilities, self._state = run_vad(audio, self._history, self._state)
             self._probabilities.append(probabilities)
             self._flux.append(voiced_flux(audio, probabilities))
