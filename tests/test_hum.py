@@ -99,3 +99,19 @@ def test_no_shared_corpus_clip_is_touched():
         y, sr = sf.read(path, dtype="float32")
         y = remove_dc(resample(y, orig_sr=sr, target_sr=SR))
         assert remove_mains_hum(y, SR) is y, path.name
+
+
+def test_serkit_info_names_a_mains_hum(tmp_path, capsys):
+    import soundfile as sf
+
+    from serkit.cli import main
+    from serkit.core.audio import audio_info
+
+    y = spoken()
+    sf.write(tmp_path / "clean.wav", y, SR)
+    sf.write(tmp_path / "buzz.wav", y + under(y, mains(y.size, hz=60.0, harmonics=39), 10.0), SR)
+    assert audio_info(tmp_path / "clean.wav").mains_hum_hz is None
+    info = audio_info(tmp_path / "buzz.wav", block_frames=4096)
+    assert info.mains_hum_hz == pytest.approx(60.0, abs=0.1) and info.mains_hum_db == pytest.approx(-10.0, abs=1.5)
+    assert main(["info", str(tmp_path / "buzz.wav"), str(tmp_path / "clean.wav")]) == 0
+    assert capsys.readouterr().out.count("mains hum    60.00 Hz") == 1

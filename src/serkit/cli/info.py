@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "show sample rate, channels, duration, format, peak and RMS of audio files"
+HELP = "show sample rate, channels, duration, format, peak, RMS and any mains hum of audio files"
 EXAMPLE = "serkit info clip.wav --json"
 
 
@@ -45,8 +45,18 @@ def run(args: argparse.Namespace) -> int:
                 f"  peak         {item['peak']:.4f} ({_db(item['peak'])} dBFS)\n"
                 f"  RMS          {item['rms']:.4f} ({item['rms_db']:.1f} dBFS)"
                 + ("\n  note         silent" if item["silent"] else "")
+                + _hum_line(item)
             )
     return 1 if failed == len(args.files) else 0
+
+
+def _hum_line(item: dict) -> str:
+    from serkit.core.hum import HUM_SHARE_DB
+
+    if item["mains_hum_hz"] is None:
+        return ""
+    kept = "taken out before the speech detection and the features" if item["mains_hum_db"] >= HUM_SHARE_DB else "too faint to matter, left in"
+    return f"\n  mains hum    {item['mains_hum_hz']:.2f} Hz, {item['mains_hum_db']:.1f} dB of the power ({kept})"
 
 
 def _db(amplitude: float) -> str:

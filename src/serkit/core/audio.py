@@ -98,6 +98,10 @@ class AudioInfo:
     rms: float
     rms_db: float
     silent: bool
+    mains_hum_hz: float | None = None
+    """A mains hum's fundamental in the first :data:`HUM_LOOK_S` seconds (:func:`serkit.core.hum.mains_hum`)."""
+    mains_hum_db: float | None = None
+    """Its share of their power (dB): at :data:`serkit.core.hum.HUM_SHARE_DB` or more it is taken out."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -521,14 +525,21 @@ def load_audio(
     return np.ascontiguousarray(y, dtype=np.float32), target_sr
 
 
+HUM_LOOK_S = 60
+"""``serkit info`` looks for a mains hum in a file's first minute (a hum lasts the whole recording)."""
+
+
 def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo:
     """Describe a file as stored: format, rate, channels, duration, peak and RMS.
 
     The file is read ``block_frames`` at a time, so describing an hour of audio, or
-    a header claiming terabytes, holds one block in memory. Raises
+    a header claiming terabytes, holds one block in memory (and its first
+    :data:`HUM_LOOK_S` seconds, mixed to mono, for the mains hum). Raises
     :class:`AudioError` like :func:`load_audio` for unusable files.
     """
-    frames, peak, sum_squares, finite = 0, 0.0, 0.0, True
+    from serkit.core.hum import mains_hum
+
+    frames, peak, sum_squares, finite, start = 0, 0.0, 0.0, True, []
     decoder = _open(source)
     with contextlib.closing(decoder):
         for block in decoder.blocks(block_frames):
@@ -537,8 +548,11 @@ def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo
                 finite = bool(np.all(np.isfinite(block)))
                 peak = max(peak, float(np.max(np.abs(block))))
                 sum_squares += float(np.sum(np.square(block, dtype=np.float64)))
+                if frames - block.shape[0] < HUM_LOOK_S * decoder.sample_rate:
+                    start.append(to_mono(np.asarray(block, dtype=np.float32)))
     fmt, subtype, sample_rate, channels = decoder.format, decoder.subtype, decoder.sample_rate, decoder.channels
     rms = math.sqrt(sum_squares / (frames * channels)) if frames and finite else (0.0 if finite else float("nan"))
+    hum = mains_hum(np.concatenate(start)[: HUM_LOOK_S * sample_rate], sample_rate) if finite and start else None
     return AudioInfo(
         path=_name(source),
         format=fmt,
@@ -551,4 +565,6 @@ def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo
         rms=rms,
         rms_db=_to_db(rms) if finite else float("nan"),
         silent=finite and _peak_is_silent(peak),
+        mains_hum_hz=None if hum is None else round(hum.fundamental_hz, 2),
+        mains_hum_db=None if hum is None else round(hum.share_db, 1),
     )

@@ -98,6 +98,12 @@ per block, 5 dB under it and 4 dB over it; with a median over 1 s, 16 and 9 dB u
 by hundredths of a hertz over seconds, which a 2 s median follows up to the 20th harmonic or so;
 past it, a drift leaves more of the hum, never more of the voice."""
 
+EXACT_S = 60
+"""The fundamental is refined on at most the first minute (its spectrum then holds 8 MB, not 70 for 5 minutes)."""
+
+BLOCKS_AT_ONCE = 64
+"""The removal fits and subtracts 64 blocks at a time (a few MB, however long the audio)."""
+
 REMOVE_LINE_DB = 6.0
 REMOVE_TOP_HZ = 4000.0
 """The removal takes out every harmonic up to 4 kHz that stands 6 dB over its neighbours in the
@@ -125,11 +131,11 @@ def quiet_spectrum(y: np.ndarray, frame: int) -> np.ndarray:
         return np.zeros(0)
     count = 1 + (y.size - frame) // hop
     halves = y[: (count + 1) * hop].reshape(-1, hop)
-    half_energy = np.einsum("ij,ij->i", halves, halves)
+    half_energy = np.einsum("ij,ij->i", halves, halves, dtype=np.float64)  # float64: a file may hold 1e30
     energy = half_energy[:-1] + half_energy[1:]  # each frame is two halves: no copy of the frames to rank them
     quietest = np.argsort(energy)[: min(max(3, int(QUIET_SHARE * count)), QUIET_MOST)]
     frames = y[hop * quietest[:, None] + np.arange(frame)[None, :]]
-    return np.median(np.abs(np.fft.rfft(frames * _hann(frame).astype(y.dtype), axis=1)) ** 2, axis=0)
+    return np.median(np.abs(np.fft.rfft(frames * _hann(frame), axis=1)) ** 2, axis=0)
 
 
 def _line(power: np.ndarray, hz: float, bin_hz: float, reach_hz: float) -> tuple[float, float, float]:
@@ -189,7 +195,7 @@ def mains_hum(y: np.ndarray, sr: int) -> Hum | None:
             at, prominence, line = _line(power, k * fundamental, bin_hz, 0.004 * k * mains)
             if prominence >= LINE_DB and abs(at - k * fundamental) <= 0.25 + 0.1 * k:
                 lines += line
-        total = float(np.dot(y, y)) / y.size
+        total = float(np.dot(y, y.astype(np.float64))) / y.size
         share_db = 10 * np.log10(max(lines * 2.0 / (frame * float(np.sum(_hann(frame) ** 2))), 1e-30) / max(total, 1e-30))
         if found is None or share_db > found.share_db:
             found = Hum(float(fundamental), float(share_db))
@@ -211,8 +217,9 @@ def _hann(size: int) -> np.ndarray:
 
 
 def _exact_fundamental(y: np.ndarray, sr: int, near_hz: float) -> float:
-    """The fundamental refined on the whole clip's spectrum (block means, Hann, zero-padded 4 times)."""
-    looked, rate = _looked(np.asarray(y, dtype=np.float64), sr)
+    """The fundamental refined on the spectrum of the clip's first :data:`EXACT_S` seconds (block means, Hann,
+    zero-padded 4 times or more)."""
+    looked, rate = _looked(np.asarray(y[: EXACT_S * sr], dtype=np.float64), sr)
     size = 1 << (4 * looked.size - 1).bit_length()  # at least 4 times longer, and a size the FFT is quick at
     power = np.abs(np.fft.rfft(looked * np.hanning(looked.size), size)) ** 2
     fundamental, _, _ = _line(power, near_hz, rate / size, FUNDAMENTAL_TOLERANCE_HZ)
@@ -271,22 +278,29 @@ def remove_mains_hum(y: np.ndarray, sr: int) -> np.ndarray:
     harmonics = _harmonics(np.asarray(y, dtype=np.float32), sr, fundamental)
     omega = 2 * np.pi * fundamental * harmonics / sr
     half = max(1, int(BLOCK_S * sr) // 2)
-    weight = np.hanning(2 * half + 1)[:-1]  # periodic: shifted by half a block, the weights sum to one
+    weight = np.hanning(2 * half + 1)[:-1].astype(np.float32)  # periodic: shifted by half a block, they sum to one
     count = -(-(y.size + half) // half)
-    padded, valid = np.zeros((2, (count + 1) * half))
-    padded[half:half + y.size], valid[half:half + y.size] = y, 1.0
-    rows = np.arange(2 * half)[None, :] + half * np.arange(count)[:, None]
+    padded = np.zeros((count + 1) * half, dtype=np.float32)
+    padded[half:half + y.size] = y
+    blocks = np.lib.stride_tricks.sliding_window_view(padded, 2 * half)[::half]  # a view: no copy of 5 minutes twice
     # Every harmonic's wave over a block as a power of the fundamental's, one product a row: 0.4 ms
     # where an exponential per sample and harmonic took 15.
     powers = np.empty((int(harmonics.max()), 2 * half), dtype=np.complex128)
     powers[0] = np.exp(-2j * np.pi * fundamental / sr * np.arange(2 * half))
     for row in range(1, len(powers)):
         np.multiply(powers[row - 1], powers[0], out=powers[row])
-    waves = powers[harmonics - 1].T
-    covered = valid[rows] @ weight
-    # Each block's fit, turned from the block's own time to the recording's (the mains' phase).
-    turn = np.exp(-1j * np.outer(half * np.arange(count) - half, omega))
-    fits = (padded[rows] * weight) @ waves * (2 / np.maximum(covered, 1e-9))[:, None] * turn
+    waves = powers[harmonics - 1].T.astype(np.complex64)  # single precision: half the time, errors far under the hum's
+    # The weight of each block that lies inside the clip (the first and the last hang over its ends).
+    starts = half * np.arange(count) - half
+    summed = np.r_[0.0, np.cumsum(weight, dtype=np.float64)]
+    covered = summed[np.clip(y.size - starts, 0, 2 * half)] - summed[np.clip(-starts, 0, 2 * half)]
+    # Each block's fit, turned from the block's own time to the recording's (the mains' phase),
+    # BLOCKS_AT_ONCE at a time so that a 5 minute block of a recording holds a few MB at once.
+    turn = np.exp(-1j * np.outer(starts, omega))
+    fits = np.empty((count, omega.size), dtype=np.complex128)
+    for first in range(0, count, BLOCKS_AT_ONCE):
+        at = slice(first, first + BLOCKS_AT_ONCE)
+        fits[at] = (blocks[at] * weight) @ waves * (2 / np.maximum(covered[at], 1e-9))[:, None] * turn[at]
     steady = np.empty_like(fits)
     reach = int(round(STEADY_S / (half / sr)))
     whole = covered >= 0.5 * weight.sum()  # blocks mostly inside the clip: the edges' fits are noisier
@@ -294,8 +308,10 @@ def remove_mains_hum(y: np.ndarray, sr: int) -> np.ndarray:
         near = np.arange(max(0, block - reach), min(count, block + reach + 1))
         near = near[whole[near]] if whole[near].any() else near
         steady[block] = np.median(fits[near].real, axis=0) + 1j * np.median(fits[near].imag, axis=0)
-    fitted = np.real((steady / turn) @ waves.conj().T) * weight
-    overlapped = np.zeros((count + 1, half))
-    overlapped[:-1] += fitted[:, :half]
-    overlapped[1:] += fitted[:, half:]
+    overlapped = np.zeros((count + 1, half), dtype=np.float32)
+    for first in range(0, count, BLOCKS_AT_ONCE):
+        at = slice(first, first + BLOCKS_AT_ONCE)
+        fitted = np.real((steady[at] / turn[at]).astype(np.complex64) @ waves.conj().T) * weight
+        overlapped[first:first + fitted.shape[0]] += fitted[:, :half]
+        overlapped[first + 1:first + 1 + fitted.shape[0]] += fitted[:, half:]
     return (y - overlapped.ravel()[half:half + y.size]).astype(y.dtype, copy=False)
