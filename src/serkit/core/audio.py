@@ -530,7 +530,7 @@ HUM_LOOK_S = 60
 
 
 def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo:
-    """Describe a file as stored: format, rate, channels, duration, peak and RMS.
+    """Describe a file as stored: format, rate, channels, duration, peak, RMS and any mains hum.
 
     The file is read ``block_frames`` at a time, so describing an hour of audio, or
     a header claiming terabytes, holds one block in memory (and its first

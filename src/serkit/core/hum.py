@@ -81,7 +81,7 @@ FUNDAMENTAL_TOLERANCE_HZ = 0.5
 
 HUM_SHARE_DB = -30.0
 """A hum is removed when its lines carry at least this share of the clip's power. A buzz 30 dB
-under the clip moved 1–2 % of the bundled model's answers on the 120 shared clips, which is
+under the clip moved 2 % of the bundled model's answers on the 120 shared clips, which is
 where removing it stops mattering; in the 3276 clips of RAVDESS and nEMO the most any reaches is
 −71.6 dB, in the 13 104 training copies (noise, reverberation, telephone band, MP3, pauses, gates)
 −35.4 dB: none is touched, so the bundled model's training features are what they were."""

@@ -263,8 +263,8 @@ class SpeakerEmbedder:
         from serkit.core.audio import resample
         from serkit.core.hum import remove_mains_hum
 
-        # A mains buzz is the same in every voice's pieces and pulls them together: taken out first.
-        y = remove_mains_hum(resample(np.asarray(piece, dtype=np.float32), orig_sr=int(sr), target_sr=EMBEDDER_SR), EMBEDDER_SR)
+        y = resample(np.asarray(piece, dtype=np.float32), orig_sr=int(sr), target_sr=EMBEDDER_SR)
+        y = remove_mains_hum(y, EMBEDDER_SR)  # a buzz is the same under every voice and pulls them together
         if y.shape[-1] < MIN_EMBED_S * EMBEDDER_SR:
             raise AudioError(f"<utterance>: {y.shape[-1] / EMBEDDER_SR:.2f} s is too short for a voice (at least {MIN_EMBED_S:g} s)")
         return _unit(_unit(self._run(_windows(encoder_log_mel(y)))).mean(axis=0))

@@ -721,7 +721,7 @@ class SpeechDetector:
         wanted = self._pending_samples if final else min(self._pending_samples, int(PENDING_S * VAD_SR))
         audio = self._take(wanted if final else wanted // CHUNK_SAMPLES * CHUNK_SAMPLES)
         if audio.size:
-            audio = raised_if_quiet(remove_mains_hum(audio, VAD_SR))  # a loud buzz joined utterances across pauses
+            audio = raised_if_quiet(remove_mains_hum(audio, VAD_SR))  # a buzz moved utterances' edges and joined some
             probabilities, self._state = run_vad(audio, self._history, self._state)
             self._probabilities.append(probabilities)
             self._flux.append(voiced_flux(audio, probabilities))
