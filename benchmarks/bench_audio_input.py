@@ -330,8 +330,9 @@ def microphone_figures(predictor, folder: Path) -> None:
         return load_audio(path, sr=None)[0]
 
     def mains(y, sr, under_db, harmonics, hz):  # a ground loop: the mains alone (hum) or with its harmonics at 1/k (buzz)
-        t = np.arange(len(y)) / sr
-        tone = sum(np.sin(2 * np.pi * hz * k * t + k) / k for k in range(1, harmonics + 1))
+        from bench_speech import mains_buzz
+
+        tone = mains_buzz(np.arange(len(y)) / sr, hz=hz, harmonics=harmonics)
         return (y + tone * np.std(y) / np.std(tone) * 10 ** (-under_db / 20)).astype(np.float32)
 
     changes = {label: lambda y, sr, c=chain: through(c, y, sr)

@@ -284,7 +284,12 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
 
 
 BUZZES_DB = (None, 20.0, 10.0)
-"""How far under a conversation's speech a mains buzz (50 Hz and 39 harmonics at 1/k) lies (None: none)."""
+"""How far under a conversation's speech a mains buzz (:func:`mains_buzz`) lies (None: none)."""
+
+
+def mains_buzz(t: np.ndarray, *, hz: float = 50.0, harmonics: int = 39) -> np.ndarray:
+    """A ground loop's buzz at the times ``t`` (s): the mains ``hz`` and its harmonics at 1/k (1: a hum)."""
+    return sum(np.sin(2 * np.pi * hz * k * t + k) / k for k in range(1, harmonics + 1))
 
 
 def with_buzz(conversation, under_db: float | None) -> np.ndarray:
@@ -293,8 +298,7 @@ def with_buzz(conversation, under_db: float | None) -> np.ndarray:
         return conversation.audio
     sr, audio = conversation.sr, conversation.audio
     speech = np.concatenate([audio[round(turn.start * sr):round(turn.end * sr)] for turn in conversation.turns])
-    t = np.arange(len(audio)) / sr
-    buzz = sum(np.sin(2 * np.pi * 50 * k * t + k) / k for k in range(1, 40))
+    buzz = mains_buzz(np.arange(len(audio)) / sr)
     return (audio + buzz * np.std(speech) / np.std(buzz) * 10 ** (-under_db / 20)).astype(np.float32)
 
 
@@ -463,8 +467,8 @@ def bench_hour(predictor, minutes: float, model: str | None = None, buzz_db: flo
             buzzed = os.path.join(folder, "buzzed.wav")
             with sf.SoundFile(buzzed, "w", info.samplerate, 1) as out:
                 for k, block in enumerate(sf.blocks(path, blocksize=info.samplerate * 60, dtype="float32")):
-                    t = (np.arange(len(block)) + k * info.samplerate * 60) / info.samplerate
-                    buzz = sum(np.sin(2 * np.pi * 50 * h * t + h) / h for h in range(1, 40)) / np.sqrt(np.sum(0.5 / np.arange(1, 40) ** 2))
+                    buzz = mains_buzz((np.arange(len(block)) + k * info.samplerate * 60) / info.samplerate)
+                    buzz /= np.sqrt(np.sum(0.5 / np.arange(1, 40) ** 2))  # unit RMS, the same in every minute
                     out.write((block + buzz * rms * 10 ** (-buzz_db / 20)).astype(np.float32))
             os.replace(buzzed, path)
         started = time.perf_counter()

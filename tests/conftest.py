@@ -54,6 +54,11 @@ def make_voice_like(
     return y.astype(np.float32)
 
 
+def mains_buzz(t: np.ndarray, *, hz: float = 50.0, harmonics: int = 39) -> np.ndarray:
+    """A ground loop's buzz at the times ``t`` (s): the mains ``hz`` and its harmonics at 1/k (1: a hum)."""
+    return sum(np.sin(2 * np.pi * hz * k * t + k) / k for k in range(1, harmonics + 1))
+
+
 RECORDER_FORMATS = {
     "m4a": ("mp4", "aac"),
     "mp4": ("mp4", "aac"),

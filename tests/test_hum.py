@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import RAVDESS_ROOT, SHARED_DATA, make_voice_like
+from conftest import RAVDESS_ROOT, SHARED_DATA, mains_buzz, make_voice_like
 from serkit.core.hum import HUM_SHARE_DB, mains_hum, remove_mains_hum
 
 SR = 16000
@@ -29,8 +29,7 @@ def spoken(seconds_of_pause: float = 0.6, seed: int = 0) -> np.ndarray:
 
 
 def mains(n: int, *, hz: float, harmonics: int) -> np.ndarray:
-    t = np.arange(n) / SR
-    return sum(np.sin(2 * np.pi * hz * k * t + k) / k for k in range(1, harmonics + 1))
+    return mains_buzz(np.arange(n) / SR, hz=hz, harmonics=harmonics)
 
 
 def under(y: np.ndarray, tone: np.ndarray, db: float) -> np.ndarray:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import mains_buzz
 
 import serkit.inference.speakers as speakers
 from serkit.core.exceptions import ArtifactError, ParameterError
@@ -156,8 +157,7 @@ def buzz_under(pieces: list, db: float) -> list:
     level = np.std(np.concatenate(pieces))
     out = []
     for piece in pieces:
-        t = np.arange(piece.size) / 16000
-        buzz = sum(np.sin(2 * np.pi * 50 * k * t + k) / k for k in range(1, 40))
+        buzz = mains_buzz(np.arange(piece.size) / 16000)
         out.append((piece + buzz * level / np.std(buzz) * 10 ** (-db / 20)).astype(np.float32))
     return out
 

@@ -69,10 +69,13 @@ QUIET_SHARE, QUIET_MOST = 0.3, 64
 """The quietest 30 % of a clip's frames (at least 3, at most 64: 16 s of quiet say what a hum is,
 and a 5 minute block of a recording then costs 8 ms, not 27) make its quiet spectrum."""
 
+NEIGHBOURS = np.r_[np.arange(-7, -2), np.arange(3, 8)]
+"""A line's neighbours: the bins 3–7 away on either side (a Hann window's line spans ±2 bins)."""
+
 LINE_DB = 10.0
 FUNDAMENTAL_DB = 15.0
-"""A harmonic is a line when its bin stands this far over the median of its neighbours (2–14 Hz
-away); the fundamental must stand 15 dB over them. At 10 dB for the fundamental, 6 of the
+"""A harmonic is a line when its bin stands this far over the median of its :data:`NEIGHBOURS`
+(6–14 Hz away in the look's 2 Hz bins); the fundamental must stand 15 dB over them. At 10 dB for the fundamental, 6 of the
 13 104 training copies (babble, reverberation, a gate's floor) read −11 to −24 dB of hum; at
 15 dB, with the harmonics on whole multiples of it, none comes within 5 dB of :data:`HUM_SHARE_DB`."""
 
@@ -147,7 +150,7 @@ def _line(power: np.ndarray, hz: float, bin_hz: float, reach_hz: float) -> tuple
     if centre - reach < 8 or centre + reach + 8 > power.size:
         return hz, -np.inf, 0.0
     peak = centre - reach + int(np.argmax(power[centre - reach:centre + reach + 1]))
-    background = float(np.median(np.r_[power[peak - 7:peak - 2], power[peak + 3:peak + 8]]))
+    background = float(_background(power, peak))
     if not (power[peak] >= power[peak - 1] and power[peak] >= power[peak + 1] and power[peak] > 0):
         return hz, -np.inf, 0.0
     left, top, right = np.log(power[peak - 1:peak + 2] + 1e-30)
@@ -155,6 +158,11 @@ def _line(power: np.ndarray, hz: float, bin_hz: float, reach_hz: float) -> tuple
     offset = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
     prominence = 10 * np.log10(power[peak] / background) if background > 0 else np.inf
     return (peak + offset) * bin_hz, prominence, float(np.sum(power[peak - 1:peak + 2]) - 3 * background)
+
+
+def _background(power: np.ndarray, peaks) -> np.ndarray:
+    """The median power of each peak's :data:`NEIGHBOURS` (one peak or an array of them)."""
+    return np.median(power[np.asarray(peaks)[..., None] + NEIGHBOURS], axis=-1)
 
 
 def mains_hum(y: np.ndarray, sr: int) -> Hum | None:
@@ -228,16 +236,15 @@ def _exact_fundamental(y: np.ndarray, sr: int, near_hz: float) -> float:
 
 def _harmonics(y: np.ndarray, sr: int, fundamental: float) -> np.ndarray:
     """The harmonic numbers, up to :data:`REMOVE_TOP_HZ`, whose strongest bin within one of their
-    frequency stands :data:`REMOVE_LINE_DB` over its neighbours (2–14 Hz away) in ``y``'s quiet
-    spectrum at its own rate."""
+    frequency stands :data:`REMOVE_LINE_DB` over its :data:`NEIGHBOURS` in ``y``'s quiet spectrum
+    at its own rate."""
     frame = 2 * int(FRAME_S * sr / 2)
     power = quiet_spectrum(y, frame)
     bin_hz = sr / frame
     numbers = np.arange(1, int(min(REMOVE_TOP_HZ, sr / 2 - 10 * bin_hz) // fundamental) + 1)
     centres = np.rint(numbers * fundamental / bin_hz).astype(np.int64)
     peaks = centres - 1 + np.argmax(power[centres[:, None] + np.arange(-1, 2)], axis=1)
-    neighbours = power[peaks[:, None] + np.r_[np.arange(-7, -2), np.arange(3, 8)]]
-    return numbers[power[peaks] >= 10 ** (REMOVE_LINE_DB / 10) * np.median(neighbours, axis=1)]
+    return numbers[power[peaks] >= 10 ** (REMOVE_LINE_DB / 10) * _background(power, peaks)]
 
 
 def remove_mains_hum(y: np.ndarray, sr: int) -> np.ndarray:
@@ -274,8 +281,9 @@ def remove_mains_hum(y: np.ndarray, sr: int) -> np.ndarray:
     hum = mains_hum(y, sr)
     if hum is None or hum.share_db < HUM_SHARE_DB:
         return y
-    fundamental = _exact_fundamental(np.asarray(y, dtype=np.float32), sr, hum.fundamental_hz)
-    harmonics = _harmonics(np.asarray(y, dtype=np.float32), sr, fundamental)
+    y32 = np.asarray(y, dtype=np.float32)
+    fundamental = _exact_fundamental(y32, sr, hum.fundamental_hz)
+    harmonics = _harmonics(y32, sr, fundamental)
     omega = 2 * np.pi * fundamental * harmonics / sr
     half = max(1, int(BLOCK_S * sr) // 2)
     weight = np.hanning(2 * half + 1)[:-1].astype(np.float32)  # periodic: shifted by half a block, they sum to one

@@ -113,8 +113,12 @@ def transient_frames(power: np.ndarray) -> np.ndarray:
     """
     if power.size <= TRANSIENT_RANK:
         return np.zeros(power.size, dtype=bool)
-    reference = np.partition(power, -TRANSIENT_RANK)[-TRANSIENT_RANK]
-    return power > reference * 10 ** (TRANSIENT_DB / 10)
+    return power > _ranked_power(power) * 10 ** (TRANSIENT_DB / 10)
+
+
+def _ranked_power(power: np.ndarray) -> float:
+    """The :data:`TRANSIENT_RANK`-th largest of ``power``: what a transient is measured against and brought down to."""
+    return np.partition(power, -TRANSIENT_RANK)[-TRANSIENT_RANK]
 
 
 TRANSIENT_RAMP_S = 0.004
@@ -145,9 +149,7 @@ def soften_transients(y: np.ndarray, sr: int) -> np.ndarray:
     if not (np.all(np.isfinite(quick)) and transient_frames(quick).any()):
         return y
     power = _frame_power(np.asarray(y, dtype=np.float64), sr)
-    transients = transient_frames(power)
-    reference = np.partition(power, -TRANSIENT_RANK)[-TRANSIENT_RANK]
-    frame_gain = np.where(transients, np.sqrt(reference / np.maximum(power, 1e-30)), 1.0)
+    frame_gain = np.where(transient_frames(power), np.sqrt(_ranked_power(power) / np.maximum(power, 1e-30)), 1.0)
     ramp = np.hanning(max(3, int(TRANSIENT_RAMP_S * sr)))
     gain = np.convolve(np.pad(np.repeat(frame_gain, frame)[: y.size], ramp.size, mode="edge"), ramp / ramp.sum(),
                        mode="same")[ramp.size:-ramp.size]
