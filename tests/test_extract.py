@@ -184,6 +184,24 @@ def test_workers_die_with_a_killed_run(tmp_path, signum):
     assert run.returncode == {signal.SIGKILL: -signal.SIGKILL, signal.SIGTERM: 143, signal.SIGINT: 130}[signum], err[-2000:]
 
 
+
+@pytest.mark.parametrize("signum, raised", [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, SystemExit)])
+def test_a_signal_whose_exception_python_lost_still_stops_the_run(signum, raised):
+    # Under load, a Ctrl-C once raised where Python ignores exceptions and the run went on to the end with exit 0.
+    from serkit.features import batch
+
+    if signal.getsignal(signum) is not {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}[signum]:
+        pytest.skip("the test runner has claimed the signal")
+    with pytest.raises(raised):
+        with batch._signals_stop_the_run() as raise_if_signalled:
+            with contextlib.suppress(raised):  # as an "Exception ignored in ..." swallows it
+                os.kill(os.getpid(), signum)
+                time.sleep(1)
+            with pytest.raises(raised):
+                raise_if_signalled()  # the next task is not started
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
 WATCHDOG_ONLY = """
 import os, sys, time
 from serkit.features import batch

@@ -276,29 +276,46 @@ def _worker_chunk(paths: list[Path]) -> list[FileResult]:
 
 
 @contextlib.contextmanager
-def _sigterm_raises_system_exit():
+def _signals_stop_the_run():
     """While the pool runs, SIGTERM unwinds like Ctrl-C (so that the pool is stopped)
-    instead of ending the process on the spot. Only from the main thread, and only
-    when nobody else (a server, a caller) has claimed SIGTERM."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        yield
-        return
+    instead of ending the process on the spot, and neither is lost. Only from the main
+    thread, and for each signal only when nobody else (a server, a caller) has claimed it.
 
+    Yields a function to call before each new task: it raises for a signal whose exception
+    was lost, so that the run stops at the next task instead of after the last."""
     received = []
+
+    def raise_if_received() -> None:
+        if received:
+            _raise_for(received[0])
+
+    if threading.current_thread() is not threading.main_thread():
+        yield raise_if_received
+        return
+    unclaimed = {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.default_int_handler}
+    claimed = {signum: default for signum, default in unclaimed.items() if signal.getsignal(signum) is default}
 
     def stop(signum, frame):
         received.append(signum)
-        raise SystemExit(128 + signum)
+        _raise_for(signum)
 
-    signal.signal(signal.SIGTERM, stop)
+    for signum in claimed:
+        signal.signal(signum, stop)
     try:
-        yield
+        yield raise_if_received
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # The SystemExit can land where Python ignores exceptions (a lock release at fork
-    # prints "Exception ignored"); the signal still ends the run.
-    if received:
-        raise SystemExit(128 + received[0])
+        for signum, default in claimed.items():
+            signal.signal(signum, default)
+    # The exception can land where Python ignores exceptions (a lock release at fork
+    # prints "Exception ignored", and a Ctrl-C there once let a run finish as if never
+    # interrupted); the signal still ends the run.
+    raise_if_received()
+
+
+def _raise_for(signum: int) -> None:
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
 
 
 def _stop_pool(pool: ProcessPoolExecutor, workers: list) -> None:
@@ -325,8 +342,13 @@ def _local_pool(feature_set: FeatureSet, cache: FeatureCache | None, n_jobs: int
         max_workers=n_jobs, mp_context=get_context("fork"), initializer=_init_worker, initargs=(feature_set, cache, os.getpid())
     )
     try:
-        with _sigterm_raises_system_exit():
-            yield (lambda chunk: pool.submit(_worker_chunk, chunk)), n_jobs
+        with _signals_stop_the_run() as raise_if_signalled:
+
+            def submit(chunk: list[Path]):
+                raise_if_signalled()
+                return pool.submit(_worker_chunk, chunk)
+
+            yield submit, n_jobs
     except BaseException:
         _stop_pool(pool, [child for child in multiprocessing.active_children() if child not in children_before])
         raise
