@@ -343,7 +343,10 @@ def microphone_figures(predictor, folder: Path) -> None:
     changes |= {f"mains {name} {under} dB under the clip": lambda y, sr, u=under, h=harmonics, f=hz: mains(y, sr, u, h, f)
                 for name, harmonics, hz, unders in (("hum (50 Hz)", 1, 50.0, (10, 20)),
                                                     ("buzz (50 Hz and 39 harmonics)", 39, 50.0, (10, 20, 30)),
-                                                    ("buzz (59.93 Hz and 39 harmonics)", 39, 59.93, (10, 20)))
+                                                    ("buzz (59.93 Hz and 39 harmonics)", 39, 59.93, (10, 20)),
+                                                    # a transformer's, a ballast's or a rectifier's: twice the mains, no mains
+                                                    ("buzz on twice the mains (100 Hz and 19 harmonics)", 19, 100.0, (10, 20)),
+                                                    ("buzz on twice the mains (119.9 Hz and 16 harmonics)", 16, 119.9, (10,)))
                 for under in unders}
     agreement_table(predictor, "microphone (at the clip's level)", changes)
 

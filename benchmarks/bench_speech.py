@@ -283,7 +283,9 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
         print(line)
 
 
-BUZZES_DB = (None, 20.0, 10.0)
+BUZZES = (None, (50.0, 20.0), (50.0, 10.0), (100.0, 10.0))
+"""``(fundamental Hz, dB under the speech)`` of the buzzes the ``mains`` part lays under its conversations
+(None: as recorded): a ground loop's on the mains, and a transformer's on twice it."""
 """How far under a conversation's speech a mains buzz (:func:`mains_buzz`) lies (None: none)."""
 
 
@@ -292,19 +294,20 @@ def mains_buzz(t: np.ndarray, *, hz: float = 50.0, harmonics: int = 39) -> np.nd
     return sum(np.sin(2 * np.pi * hz * k * t + k) / k for k in range(1, harmonics + 1))
 
 
-def with_buzz(conversation, under_db: float | None) -> np.ndarray:
-    """The conversation's audio with a ground loop's buzz ``under_db`` under its speech (as it is for None)."""
+def with_buzz(conversation, under_db: float | None, *, hz: float = 50.0) -> np.ndarray:
+    """The conversation's audio with a buzz on ``hz`` (and its harmonics up to 2 kHz) ``under_db`` under
+    its speech (as it is for None)."""
     if under_db is None:
         return conversation.audio
     sr, audio = conversation.sr, conversation.audio
     speech = np.concatenate([audio[round(turn.start * sr):round(turn.end * sr)] for turn in conversation.turns])
-    buzz = mains_buzz(np.arange(len(audio)) / sr)
+    buzz = mains_buzz(np.arange(len(audio)) / sr, hz=hz, harmonics=int(2000 // hz) - 1)
     return (audio + buzz * np.std(speech) / np.std(buzz) * 10 ** (-under_db / 20)).astype(np.float32)
 
 
 def bench_mains(predictor, count: int) -> None:
     """Utterance boundaries and the speakers found with their number given, on the conversations in
-    a room's tone as recorded and under a mains buzz (:data:`BUZZES_DB`)."""
+    a room's tone as recorded and under a mains buzz (:data:`BUZZES`)."""
     import soundfile as sf
 
     from serkit.inference.speakers import diarization_error_rate
@@ -316,11 +319,12 @@ def bench_mains(predictor, count: int) -> None:
             if not root.is_dir():
                 continue
             conversations = list(build_conversations(corpus, root, count=count, seed=1, sr=predictor.sr, floor="room"))
-            for under_db in BUZZES_DB:
+            for buzz in BUZZES:
                 matched = n_true = n_found = 0
                 rates = []
                 for conversation in conversations:
-                    audio, turns = with_buzz(conversation, under_db), conversation.turns
+                    hz, under_db = buzz or (None, None)
+                    audio, turns = with_buzz(conversation, under_db, hz=hz), conversation.turns
                     found = [(u.start, u.end) for u in find_speech(audio, conversation.sr).utterances]
                     m, t, f = boundary_f1([(turn.start, turn.end) for turn in turns], found)
                     matched, n_true, n_found = matched + m, n_true + t, n_found + f
@@ -329,7 +333,7 @@ def bench_mains(predictor, count: int) -> None:
                     speakers = [str(s) for s in utterance_emotions(turns, segments, "speaker")]
                     rates.append(diarization_error_rate([t.end - t.start for t in turns], [t.speaker for t in turns], speakers))
                 print(f"mains: {corpus}: {count} conversations in a room's tone, "
-                      f"{'no buzz' if under_db is None else f'a buzz {under_db:g} dB under the speech'}: boundary F1 "
+                      f"{'no buzz' if buzz is None else f'a {buzz[0]:g} Hz buzz {buzz[1]:g} dB under the speech'}: boundary F1 "
                       f"{2 * matched / max(n_true + n_found, 1):.3f}, DER with the true count {max(0.0, float(np.mean(rates))):.1%}", flush=True)
 
 

@@ -40,8 +40,11 @@ def power_db(y: np.ndarray) -> float:
     return float(10 * np.log10(np.mean(np.square(y, dtype=np.float64))))
 
 
-@pytest.mark.parametrize("hz", [50.0, 59.93])
-@pytest.mark.parametrize(("harmonics", "db"), [(1, 10.0), (39, 10.0), (39, 20.0)])
+ON_THE_MAINS = [(hz, harmonics, db) for hz in (50.0, 59.93) for harmonics, db in ((1, 10.0), (39, 10.0), (39, 20.0))]
+ON_TWICE_THE_MAINS = [(100.0, 19, 10.0), (100.0, 19, 20.0), (119.9, 16, 10.0)]  # a transformer's or a ballast's buzz
+
+
+@pytest.mark.parametrize(("hz", "harmonics", "db"), ON_THE_MAINS + ON_TWICE_THE_MAINS)
 def test_a_mains_hum_or_buzz_is_taken_out(hz, harmonics, db):
     y = spoken()
     buzz = under(y, mains(y.size, hz=hz, harmonics=harmonics), db)

@@ -109,12 +109,13 @@ class FeatureSet:
         return f"{type(self).__name__}({args})"
 
 
-FRONT_END = "dc-removed, mains hum removed, transients softened, then level"
+FRONT_END = "dc-removed, mains hum (on the mains or twice it) removed, transients softened, then level"
 """What every level-normalised set does to a clip before its features (:func:`_level_normalised`);
 the feature cache's key names it, so features computed before a change of it are not reused
 (before the revision of 6 December 2026 the DC offset stayed in; before that of 7 December a pop
 or a tap set the clip's level, :func:`serkit.core.level.soften_transients`; before a later one
-that day a mains hum stayed in, :func:`serkit.core.hum.remove_mains_hum`)."""
+that day a mains hum stayed in, :func:`serkit.core.hum.remove_mains_hum`; before one that afternoon
+a hum on twice the mains, 100 or 120 Hz, stayed in)."""
 
 
 def _after_level_normalisation(from_audio):
