@@ -78,11 +78,12 @@ import numpy as np
 
 from serkit.core.audio import MIN_SAMPLES, AudioSource, AudioStream, check_peak, is_silent, resample, resampled_length
 from serkit.core.exceptions import AudioError, ParameterError, SerkitError
+from serkit.core.hum import remove_mains_hum
 from serkit.core.labels import EMOTIONS
 from serkit.core.level import CLIPPED_ABOVE, clipping_score
 from serkit.core.threads import usable_cores
 from serkit.inference.channels import PowerMeter, crosstalk
-from serkit.inference.speech import Speech, SpeechDetector, context_without_tones, find_speech, heard_spans
+from serkit.inference.speech import PENDING_S, Speech, SpeechDetector, context_without_tones, find_speech, heard_spans
 
 DEFAULT_WINDOW_S = 3.0
 """Timeline window: about one RAVDESS sentence, the length the models were trained on."""
@@ -405,6 +406,7 @@ class Predictor:
         y = resample(y, orig_sr=int(sr), target_sr=self.sr)
         with _one_blas_thread():
             if segment == "vad":
+                y = remove_mains_hum(y, self.sr)  # once for the clip, not again for each utterance's features
                 return self._predict_speech(find_speech(y, self.sr), _Samples([y], "<samples>"), n_jobs)
             return self._predict_samples(_Samples([y], "<samples>"), window_s, hop_s, n_jobs)
 
@@ -619,6 +621,7 @@ class Predictor:
             y = _Samples(stream.blocks(), stream.name).all()
             if y.shape[-1] < MIN_SAMPLES:
                 raise AudioError(f"{stream.name}: too short ({y.shape[-1]} samples < {MIN_SAMPLES} at {self.sr} Hz)")
+            y = remove_mains_hum(y, self.sr)  # once for the file, not again for each utterance's features
             detector.feed(y)
             return self._predict_speech(detector.finish(), _Samples([y], stream.name), n_jobs, diarize, progress, adapt)
         seen = 0
@@ -632,7 +635,8 @@ class Predictor:
         if hasattr(source, "seek"):
             source.seek(0)
         with AudioStream(source, sr=self.sr) as again:
-            return self._predict_speech(speech, _Samples(again.blocks(), again.name), n_jobs, diarize, progress, adapt)
+            samples = _Samples(_without_hum(again.blocks(), self.sr, again.name), again.name)
+            return self._predict_speech(speech, samples, n_jobs, diarize, progress, adapt)
 
     def _predict_speech(self, speech: Speech, samples: "_Samples", n_jobs: int, diarize=None,
                         progress: bool = False, adapt: bool = False) -> dict:
@@ -1170,6 +1174,28 @@ def _mapper(n_jobs: int):
 
         with ThreadPoolExecutor(max_workers=int(n_jobs), thread_name_prefix="serkit-features") as pool:
             yield pool.map
+
+
+def _without_hum(blocks: Iterable[np.ndarray], sr: int, name: str) -> Iterator[np.ndarray]:
+    """``blocks`` gathered into runs of up to :data:`~serkit.inference.speech.PENDING_S` seconds, each
+    checked (:func:`~serkit.core.audio.check_peak`) and without its mains hum
+    (:func:`~serkit.core.hum.remove_mains_hum`), as the speech detection heard them: the removal is
+    paid once for a recording, not again by each utterance's features.
+
+    >>> runs = list(_without_hum(iter([np.ones(16000, np.float32)] * 3), 16000, "clip"))
+    >>> len(runs), runs[0].shape
+    (1, (48000,))
+    """
+    gathered, count = [], 0
+    for block in blocks:
+        check_peak(block, name)
+        gathered.append(block)
+        count += block.shape[-1]
+        if count >= PENDING_S * sr:
+            yield remove_mains_hum(np.concatenate(gathered), sr)
+            gathered, count = [], 0
+    if gathered:
+        yield remove_mains_hum(np.concatenate(gathered), sr)
 
 
 class _Samples:
