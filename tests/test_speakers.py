@@ -384,6 +384,28 @@ def test_each_channel_is_one_speaker_and_nothing_is_clustered(tmp_path, monkeypa
     assert result["emotion"] in result["probabilities"]
 
 
+def test_a_call_with_a_buzz_on_its_channels_is_cleaned_a_channel_at_a_time(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    from conftest import mains_buzz
+    from serkit.core import hum
+    from test_inference import make_predictor
+
+    truth = call_recording(tmp_path / "call.wav", leak_db=-30.0)
+    y, sr = sf.read(tmp_path / "call.wav", dtype="float32")
+    buzz = mains_buzz(np.arange(len(y)) / sr)[:, None] * 0.1 * np.std(y) / np.std(mains_buzz(np.arange(sr) / sr))
+    sf.write(tmp_path / "buzzed.wav", (y + buzz).astype(np.float32), sr, subtype="FLOAT")
+    fits = []
+    original = hum._exact_fundamental
+    monkeypatch.setattr(hum, "_exact_fundamental", lambda *args: fits.append(len(args[0]) / args[1]) or original(*args))
+    result = make_predictor().predict_file(tmp_path / "buzzed.wav", diarize="channels")
+    # Each channel by its speech detection and its utterances' second pass, whole: no utterance again alone.
+    assert fits == pytest.approx([len(y) / sr] * 4, abs=0.05)
+    found = [(segment["start"], segment["end"]) for segment in result["segments"]]
+    assert [segment["speaker"] for segment in result["segments"]] == ["channel 1", "channel 2", "channel 1", "channel 2"]
+    for (start, end), (true_start, true_end) in zip(found, truth):
+        assert start == pytest.approx(true_start, abs=0.1) and end == pytest.approx(true_end, abs=0.1)
+
 def test_a_speaker_normalised_model_standardises_each_channel_by_its_own_utterances(tmp_path, monkeypatch):
     import serkit.inference.predictor as predictor_module
     from serkit.features.adaptation import GIVEN_SPEAKER_PRIOR_CLIPS, SPEAKER_PRIOR_CLIPS

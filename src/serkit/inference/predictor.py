@@ -712,7 +712,7 @@ class Predictor:
             for channel, speech in enumerate(found):
                 if speech.no_speech_reason() is not None:
                     continue
-                samples = _Samples(self._channel_blocks(source, channel, max_duration_s), name)
+                samples = _Samples(_without_hum(self._channel_blocks(source, channel, max_duration_s), self.sr, name), name)
                 for utterance, (span, piece) in zip(speech.utterances, self._utterance_pieces(speech, samples)):
                     if crosstalk(power, channel, span):
                         continue
