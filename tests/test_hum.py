@@ -117,3 +117,19 @@ def test_serkit_info_names_a_mains_hum(tmp_path, capsys):
     assert info.mains_hum_hz == pytest.approx(60.0, abs=0.1) and info.mains_hum_db == pytest.approx(-10.0, abs=1.5)
     assert main(["info", str(tmp_path / "buzz.wav"), str(tmp_path / "clean.wav")]) == 0
     assert capsys.readouterr().out.count("mains hum    60.00 Hz") == 1
+
+
+@pytest.mark.parametrize("count", [5, 17, 40])
+def test_the_steady_fits_are_each_blocks_median_over_its_whole_neighbours(count):
+    from serkit.core.hum import _steady
+
+    rng = np.random.default_rng(count)
+    fits = rng.standard_normal((count, 6)) + 1j * rng.standard_normal((count, 6))
+    whole = np.ones(count, dtype=bool)
+    whole[[0, -1]] = False  # the blocks hanging over the clip's ends
+    reach = 4
+    expected = []
+    for block in range(count):  # the definition, a block at a time
+        near = [k for k in range(max(0, block - reach), min(count, block + reach + 1)) if whole[k]]
+        expected.append(np.median(fits[near].real, axis=0) + 1j * np.median(fits[near].imag, axis=0))
+    np.testing.assert_array_equal(_steady(fits, whole, reach=reach), np.array(expected))

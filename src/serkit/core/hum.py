@@ -214,7 +214,7 @@ def mains_hum(y: np.ndarray, sr: int) -> Hum | None:
         if lines is None or (fundamental_hz != mains and lines[1] < DOUBLED_MIN_HARMONICS):
             continue
         (fundamental, power_of_lines), _ = lines
-        total = float(np.dot(y, y.astype(np.float64))) / y.size
+        total = float(np.einsum("i,i->", y, y, dtype=np.float64)) / y.size  # float64 in buffers: no copies of 5 minutes
         share_db = 10 * np.log10(max(power_of_lines * 2.0 / (frame * float(np.sum(_hann(frame) ** 2))), 1e-30) / max(total, 1e-30))
         found[mains] = Hum(float(fundamental), float(share_db))
     return max(found.values(), key=lambda hum: hum.share_db, default=None)
@@ -270,6 +270,32 @@ def _harmonics(y: np.ndarray, sr: int, fundamental: float) -> np.ndarray:
     centres = np.rint(numbers * fundamental / bin_hz).astype(np.int64)
     peaks = centres - 1 + np.argmax(power[centres[:, None] + np.arange(-1, 2)], axis=1)
     return numbers[power[peaks] >= 10 ** (REMOVE_LINE_DB / 10) * _background(power, peaks)]
+
+
+def _steady(fits: np.ndarray, whole: np.ndarray, *, reach: int) -> np.ndarray:
+    """Each block's median (of the real and the imaginary parts) of the ``fits`` within ``reach``
+    blocks of it, of those ``whole`` (all of them where none is).
+
+    Where a block's neighbourhood is all whole, as for all but a few blocks at either end of a
+    recording, the medians are taken at once over a sliding view (5 minutes: 12 ms, where a median
+    per block took 150)."""
+    count = len(fits)
+    steady = np.empty_like(fits)
+    width = 2 * reach + 1
+    inside = np.zeros(count, dtype=bool)
+    if count >= width:
+        inside[reach:count - reach] = np.lib.stride_tricks.sliding_window_view(whole, width).all(axis=1)
+        for part in ("real", "imag"):
+            windows = np.lib.stride_tricks.sliding_window_view(getattr(fits, part), width, axis=0)
+            for first in range(0, count - 2 * reach, 4 * BLOCKS_AT_ONCE):  # a few MB at a time, however long
+                at = slice(first, first + 4 * BLOCKS_AT_ONCE)
+                rows = reach + first + np.flatnonzero(inside[reach:count - reach][at])
+                getattr(steady, part)[rows] = np.median(windows[rows - reach], axis=-1)
+    for block in np.flatnonzero(~inside):
+        near = np.arange(max(0, block - reach), min(count, block + reach + 1))
+        near = near[whole[near]] if whole[near].any() else near
+        steady[block] = np.median(fits[near].real, axis=0) + 1j * np.median(fits[near].imag, axis=0)
+    return steady
 
 
 def remove_mains_hum(y: np.ndarray, sr: int) -> np.ndarray:
@@ -334,17 +360,16 @@ def remove_mains_hum(y: np.ndarray, sr: int) -> np.ndarray:
     for first in range(0, count, BLOCKS_AT_ONCE):
         at = slice(first, first + BLOCKS_AT_ONCE)
         fits[at] = (blocks[at] * weight) @ waves * (2 / np.maximum(covered[at], 1e-9))[:, None] * turn[at]
-    steady = np.empty_like(fits)
-    reach = int(round(STEADY_S / (half / sr)))
     whole = covered >= 0.5 * weight.sum()  # blocks mostly inside the clip: the edges' fits are noisier
-    for block in range(count):
-        near = np.arange(max(0, block - reach), min(count, block + reach + 1))
-        near = near[whole[near]] if whole[near].any() else near
-        steady[block] = np.median(fits[near].real, axis=0) + 1j * np.median(fits[near].imag, axis=0)
+    steady = _steady(fits, whole, reach=int(round(STEADY_S / (half / sr))))
+    del blocks, padded  # the fits are made: the rest needs neither (19 MB for 5 minutes at 16 kHz)
     overlapped = np.zeros((count + 1, half), dtype=np.float32)
     for first in range(0, count, BLOCKS_AT_ONCE):
         at = slice(first, first + BLOCKS_AT_ONCE)
         fitted = np.real((steady[at] / turn[at]).astype(np.complex64) @ waves.conj().T) * weight
         overlapped[first:first + fitted.shape[0]] += fitted[:, :half]
         overlapped[first + 1:first + 1 + fitted.shape[0]] += fitted[:, half:]
-    return (y - overlapped.ravel()[half:half + y.size]).astype(y.dtype, copy=False)
+    fitted = overlapped.ravel()[half:half + y.size]
+    if y.dtype == np.float32:
+        return np.subtract(y, fitted, out=fitted)  # into the fitted hum's array: one more recording's length, not two
+    return (y - fitted).astype(y.dtype, copy=False)

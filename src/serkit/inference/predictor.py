@@ -83,7 +83,7 @@ from serkit.core.labels import EMOTIONS
 from serkit.core.level import CLIPPED_ABOVE, clipping_score
 from serkit.core.threads import usable_cores
 from serkit.inference.channels import PowerMeter, crosstalk
-from serkit.inference.speech import PENDING_S, Speech, SpeechDetector, context_without_tones, find_speech, heard_spans
+from serkit.inference.speech import Speech, SpeechDetector, context_without_tones, find_speech, heard_spans
 
 DEFAULT_WINDOW_S = 3.0
 """Timeline window: about one RAVDESS sentence, the length the models were trained on."""
@@ -115,6 +115,11 @@ clips of held-out speakers driven 24 dB past full scale: docs/results.md, "Clipp
 WHOLE_READ_S = 120.0
 """With voice activity, shorter files are decoded once and kept; longer ones are decoded twice
 (voice activity, then the utterances), so memory stays bounded whatever the duration."""
+
+HUM_RUN_S = 60.0
+"""A file decoded twice has its mains hum taken out of its second pass a minute at a time (the
+speech detection's own runs of 5 minutes held 30 MiB more beside the model, and a minute holds
+pauses enough to find a hum in)."""
 
 @dataclass(frozen=True)
 class BatchItem:
@@ -1177,10 +1182,10 @@ def _mapper(n_jobs: int):
 
 
 def _without_hum(blocks: Iterable[np.ndarray], sr: int, name: str) -> Iterator[np.ndarray]:
-    """``blocks`` gathered into runs of up to :data:`~serkit.inference.speech.PENDING_S` seconds, each
-    checked (:func:`~serkit.core.audio.check_peak`) and without its mains hum
-    (:func:`~serkit.core.hum.remove_mains_hum`), as the speech detection heard them: the removal is
-    paid once for a recording, not again by each utterance's features.
+    """``blocks`` gathered into runs of up to :data:`HUM_RUN_S`, each checked
+    (:func:`~serkit.core.audio.check_peak`) and without its mains hum
+    (:func:`~serkit.core.hum.remove_mains_hum`): the removal is paid once for a recording, not
+    again by each utterance's features.
 
     >>> runs = list(_without_hum(iter([np.ones(16000, np.float32)] * 3), 16000, "clip"))
     >>> len(runs), runs[0].shape
@@ -1191,9 +1196,10 @@ def _without_hum(blocks: Iterable[np.ndarray], sr: int, name: str) -> Iterator[n
         check_peak(block, name)
         gathered.append(block)
         count += block.shape[-1]
-        if count >= PENDING_S * sr:
-            yield remove_mains_hum(np.concatenate(gathered), sr)
+        if count >= HUM_RUN_S * sr:
+            run = np.concatenate(gathered)
             gathered, count = [], 0
+            yield remove_mains_hum(run, sr)
     if gathered:
         yield remove_mains_hum(np.concatenate(gathered), sr)
 
