@@ -277,8 +277,8 @@ def _steady(fits: np.ndarray, whole: np.ndarray, *, reach: int) -> np.ndarray:
     blocks of it, of those ``whole`` (all of them where none is).
 
     Where a block's neighbourhood is all whole, as for all but a few blocks at either end of a
-    recording, the medians are taken at once over a sliding view (5 minutes: 12 ms, where a median
-    per block took 150)."""
+    recording, the medians are taken at once over a sliding view (5 minutes of 80 harmonics: 56 ms,
+    where a median per block took 140)."""
     count = len(fits)
     steady = np.empty_like(fits)
     width = 2 * reach + 1
@@ -290,7 +290,7 @@ def _steady(fits: np.ndarray, whole: np.ndarray, *, reach: int) -> np.ndarray:
             for first in range(0, count - 2 * reach, 4 * BLOCKS_AT_ONCE):  # a few MB at a time, however long
                 at = slice(first, first + 4 * BLOCKS_AT_ONCE)
                 rows = reach + first + np.flatnonzero(inside[reach:count - reach][at])
-                getattr(steady, part)[rows] = np.median(windows[rows - reach], axis=-1)
+                getattr(steady, part)[rows] = np.partition(windows[rows - reach], reach, axis=-1)[..., reach]  # the middle of 2·reach + 1
     for block in np.flatnonzero(~inside):
         near = np.arange(max(0, block - reach), min(count, block + reach + 1))
         near = near[whole[near]] if whole[near].any() else near

@@ -121,6 +121,7 @@ HUM_RUN_S = 60.0
 speech detection's own runs of 5 minutes held 30 MiB more beside the model, and a minute holds
 pauses enough to find a hum in)."""
 
+
 @dataclass(frozen=True)
 class BatchItem:
     """One entry of :meth:`Predictor.predict_batch`: a result, or the reason it failed."""
