@@ -393,7 +393,8 @@ def test_a_call_with_a_buzz_on_its_channels_is_cleaned_a_channel_at_a_time(tmp_p
 
     truth = call_recording(tmp_path / "call.wav", leak_db=-30.0)
     y, sr = sf.read(tmp_path / "call.wav", dtype="float32")
-    buzz = mains_buzz(np.arange(len(y)) / sr)[:, None] * 0.1 * np.std(y) / np.std(mains_buzz(np.arange(sr) / sr))
+    tone = mains_buzz(np.arange(len(y)) / sr)
+    buzz = tone[:, None] * 0.1 * np.std(y) / np.std(tone)
     sf.write(tmp_path / "buzzed.wav", (y + buzz).astype(np.float32), sr, subtype="FLOAT")
     fits = []
     original = hum._exact_fundamental

@@ -210,18 +210,20 @@ def mains_hum(y: np.ndarray, sr: int) -> Hum | None:
     for mains, fundamental_hz in LINE_SERIES:
         if mains in found:
             continue  # the grid's own fundamental was found: its harmonics hold the doubled series
-        lines = _line_series(power, fundamental_hz, bin_hz, rate)
-        if lines is None or (fundamental_hz != mains and lines[1] < DOUBLED_MIN_HARMONICS):
+        series = _line_series(power, fundamental_hz, bin_hz, rate)
+        if series is None:
             continue
-        (fundamental, power_of_lines), _ = lines
+        fundamental, power_of_lines, harmonics = series
+        if fundamental_hz != mains and harmonics < DOUBLED_MIN_HARMONICS:
+            continue
         total = float(np.einsum("i,i->", y, y, dtype=np.float64)) / y.size  # float64 in buffers: no copies of 5 minutes
         share_db = 10 * np.log10(max(power_of_lines * 2.0 / (frame * float(np.sum(_hann(frame) ** 2))), 1e-30) / max(total, 1e-30))
         found[mains] = Hum(float(fundamental), float(share_db))
     return max(found.values(), key=lambda hum: hum.share_db, default=None)
 
 
-def _line_series(power: np.ndarray, nominal_hz: float, bin_hz: float, rate: float):
-    """``((fundamental, power of its lines), how many harmonics are lines)`` of the series on ``nominal_hz``
+def _line_series(power: np.ndarray, nominal_hz: float, bin_hz: float, rate: float) -> tuple[float, float, int] | None:
+    """``(fundamental, power of its lines, how many harmonics are lines)`` of the series on ``nominal_hz``
     in a quiet spectrum, or ``None`` where its fundamental is no line (the usual case, decided first)."""
     fundamental, prominence, lines = _line(power, nominal_hz, bin_hz, FUNDAMENTAL_TOLERANCE_HZ)
     if not (prominence >= FUNDAMENTAL_DB and abs(fundamental - nominal_hz) <= FUNDAMENTAL_TOLERANCE_HZ):
@@ -232,7 +234,7 @@ def _line_series(power: np.ndarray, nominal_hz: float, bin_hz: float, rate: floa
         if prominence >= LINE_DB and abs(at - k * fundamental) <= 0.25 + 0.1 * k:
             lines += line
             harmonics += 1
-    return (fundamental, lines), harmonics
+    return fundamental, lines, harmonics
 
 
 def _looked(y: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
