@@ -118,13 +118,17 @@ def test_only_the_clipped_stretch_of_a_timeline_gets_the_caution(predictor):
     assert result["caution"] == CLIPPING_CAUTION  # half the recording is clipped: its mean score is over the threshold
 
 
-def test_clipping_outranks_the_familiarity_caution():
-    from serkit.inference.predictor import _caution_fields
+def test_clipping_outranks_the_reverberation_and_the_familiarity_cautions():
+    from serkit.core.reverb import REVERBERANT_BELOW
+    from serkit.inference.predictor import REVERBERATION_CAUTION, _caution_fields
 
+    dry, reverberant, unmeasured = 2 * REVERBERANT_BELOW, REVERBERANT_BELOW / 2, np.nan
     assert _caution_fields(0.001)["caution"] == CAUTION
-    assert _caution_fields(0.001, 2 * CLIPPED_ABOVE) == {"familiarity": 0.001, "caution": CLIPPING_CAUTION}
-    assert _caution_fields(None, 2 * CLIPPED_ABOVE)["caution"] == CLIPPING_CAUTION
-    assert _caution_fields(None, 0.0) == {"familiarity": None, "caution": None}
+    assert _caution_fields(0.001, (2 * CLIPPED_ABOVE, reverberant)) == {"familiarity": 0.001, "caution": CLIPPING_CAUTION}
+    assert _caution_fields(None, (2 * CLIPPED_ABOVE, dry))["caution"] == CLIPPING_CAUTION
+    assert _caution_fields(0.001, (0.0, reverberant))["caution"] == REVERBERATION_CAUTION
+    assert _caution_fields(0.001, (0.0, unmeasured))["caution"] == CAUTION
+    assert _caution_fields(None, (0.0, dry)) == {"familiarity": None, "caution": None}
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "ravdess-speech").is_dir(), reason="needs ../shared/data/ravdess-speech")

@@ -81,6 +81,7 @@ from serkit.core.exceptions import AudioError, ParameterError, SerkitError
 from serkit.core.hum import remove_mains_hum
 from serkit.core.labels import EMOTIONS
 from serkit.core.level import CLIPPED_ABOVE, clipping_score
+from serkit.core.reverb import REVERBERANT_BELOW, decay_rate
 from serkit.core.threads import usable_cores
 from serkit.inference.channels import PowerMeter, crosstalk
 from serkit.inference.speech import Speech, SpeechDetector, context_without_tones, find_speech, heard_spans
@@ -111,6 +112,12 @@ CLIPPING_CAUTION = ("this recording looks clipped (its loudest sounds sit flat a
 """The caution of a piece whose :func:`~serkit.core.level.clipping_score` exceeds
 :data:`~serkit.core.level.CLIPPED_ABOVE` (the bundled model's emotion moved for 42-45 % of the shared
 clips of held-out speakers driven 24 dB past full scale: docs/results.md, "Clipped recordings")."""
+
+REVERBERATION_CAUTION = ("this recording sounds reverberant (a room heard from some way off the microphone); "
+                         "treat the emotion with caution, and record closer to the speaker if you can")
+"""The caution of a piece whose :func:`~serkit.core.reverb.decay_rate` is under
+:data:`~serkit.core.reverb.REVERBERANT_BELOW` (in a large room heard from across it, the bundled model's
+unweighted accuracy on held-out speakers fell 11-15 points: docs/results.md, "A room heard from across it")."""
 
 WHOLE_READ_S = 120.0
 """With voice activity, shorter files are decoded once and kept; longer ones are decoded twice
@@ -655,11 +662,12 @@ class Predictor:
         with _progress_bar(progress, len(speech.utterances), "utterances", "utterance") as bar:
             if adapt:
                 result = self._predict_on_own_pieces(list(utterances), samples.name, samples.end / self.sr, n_jobs,
-                                                     what="its utterances", weights=weights, bar=bar)
+                                                     what="its utterances", weights=weights, bar=bar, speech=True)
             elif diarize is None:
-                result = self._predict_windows(utterances, samples, n_jobs, weights=weights, bar=bar)
+                result = self._predict_windows(utterances, samples, n_jobs, weights=weights, bar=bar, speech=True)
             else:
-                result = self._predict_speakers(list(utterances), samples, diarize, n_jobs, weights=weights, bar=bar)
+                result = self._predict_speakers(list(utterances), samples, diarize, n_jobs, weights=weights, bar=bar,
+                                                speech=True)
         return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
 
     def _utterance_pieces(self, speech: Speech, samples: "_Samples") -> Iterator[tuple]:
@@ -703,15 +711,15 @@ class Predictor:
         power = np.stack([envelope[: min(map(len, envelopes))] for envelope in envelopes])
         # A speaker-normalised model needs every utterance's features at the end; any other is
         # answered batch by batch, so that an hour-long call holds answers, not features.
-        features, answers, clipping, spans, labels, weights, batch = [], [], [], [], [], [], []
+        features, answers, quality, spans, labels, weights, batch = [], [], [], [], [], [], []
 
         def answer():
-            extracted, scores = self._extract(batch, name, mapper)
+            extracted, scores = self._extract(batch, name, mapper, speech=True)
             if self.speaker_norm:
                 features.extend(extracted)
             else:
                 answers.append(self._predict(extracted))
-            clipping.append(scores)
+            quality.append(scores)
             batch.clear()
 
         with _mapper(n_jobs) as mapper:
@@ -733,7 +741,7 @@ class Predictor:
         if not spans:
             return _no_speech(found[0])
         order = np.argsort([start for start, _ in spans], kind="stable")
-        ordered = (np.concatenate(clipping)[order], [spans[i] for i in order], np.array(labels)[order], np.array(weights)[order])
+        ordered = (np.concatenate(quality)[order], [spans[i] for i in order], np.array(labels)[order], np.array(weights)[order])
         if self.speaker_norm:
             result = self._answer_speakers([features[i] for i in order], *ordered, duration=found[0].duration_s,
                                            given=True)
@@ -751,22 +759,22 @@ class Predictor:
             yield from stream.blocks()
 
     def _predict_whole(self, y: np.ndarray, name: str) -> dict:
-        features, clipping = self._extract([y], name, map)
+        features, quality = self._extract([y], name, map)
         probabilities, familiarity = self._predict(features)
         return self._assemble(probabilities[0], [], None, duration=y.shape[-1] / self.sr,
-                              familiarity=None if familiarity is None else familiarity[0], clipping=clipping[0])
+                              familiarity=None if familiarity is None else familiarity[0], quality=quality[0])
 
     def _predict_windows(self, windows: Iterable, samples: "_Samples", n_jobs: int,
-                         weights: np.ndarray | None = None, bar=None) -> dict:
+                         weights: np.ndarray | None = None, bar=None, speech: bool = False) -> dict:
         """Features and probabilities of the windows, :data:`WINDOWS_PER_BATCH` at a time
         (``weights``: the seconds each speaks for; default :func:`window_weights`; ``bar``
-        advances by one per window)."""
-        spans, predictions, clipping, batch = [], [], [], []
+        advances by one per window; ``speech``: they are utterances, see :meth:`_extract`)."""
+        spans, predictions, quality, batch = [], [], [], []
 
         def answer(batch):
-            features, scores = self._extract(batch, samples.name, mapper, bar)
+            features, scores = self._extract(batch, samples.name, mapper, bar, speech=speech)
             predictions.append(self._predict(features))
-            clipping.append(scores)
+            quality.append(scores)
 
         with _mapper(n_jobs) as mapper:
             for span, piece in windows:
@@ -781,7 +789,7 @@ class Predictor:
             raise AudioError(f"{samples.name}: silent (nothing to recognise)")
         familiarity = None if self.familiarity is None else np.concatenate([f for _, f in predictions])
         return self._assemble(None, spans, np.concatenate([p for p, _ in predictions]), duration=samples.end / self.sr,
-                              weights=weights, familiarity=familiarity, clipping=np.concatenate(clipping))
+                              weights=weights, familiarity=familiarity, quality=np.concatenate(quality))
 
     def _pieces(self, samples: "_Samples", window_s, hop_s) -> list:
         """The ``(span, samples)`` pieces a fixed segmentation gives: the audible timeline windows,
@@ -793,7 +801,7 @@ class Predictor:
         return list(windows)
 
     def _predict_speakers(self, pieces: list, samples: "_Samples", speakers, n_jobs: int,
-                          weights: np.ndarray | None = None, bar=None) -> dict:
+                          weights: np.ndarray | None = None, bar=None, speech: bool = False) -> dict:
         """Every piece's features and d-vector, clustered by voice, then predicted (see :meth:`predict_file`;
         ``weights``: the seconds each piece speaks for, default :func:`window_weights`)."""
         from serkit.inference.speakers import cluster_speakers, shared_embedder, speaker_names
@@ -803,12 +811,12 @@ class Predictor:
         spans, pieces = [span for span, _ in pieces], [piece for _, piece in pieces]
         weights = window_weights(spans) if weights is None else weights
         with _mapper(n_jobs) as mapper:
-            features, clipping = self._extract(pieces, samples.name, mapper, bar)
+            features, quality = self._extract(pieces, samples.name, mapper, bar, speech=speech)
             embeddings = shared_embedder().embed(pieces, self.sr, mapper=mapper)
         labels = np.array(speaker_names(cluster_speakers(embeddings, speakers)))
-        return self._answer_speakers(features, clipping, spans, labels, weights, duration=samples.end / self.sr)
+        return self._answer_speakers(features, quality, spans, labels, weights, duration=samples.end / self.sr)
 
-    def _answer_speakers(self, features: list, clipping: np.ndarray, spans: list, labels: np.ndarray,
+    def _answer_speakers(self, features: list, quality: np.ndarray, spans: list, labels: np.ndarray,
                          weights: np.ndarray, *, duration: float, given: bool = False) -> dict:
         """The pieces' answers with each one's speaker (``labels``: found by clustering, or
         ``given``) and a summary per speaker; a speaker-normalised model standardises each
@@ -819,32 +827,35 @@ class Predictor:
             prior_clips = GIVEN_SPEAKER_PRIOR_CLIPS if given else SPEAKER_PRIOR_CLIPS
             features = list(_normalise_by_speaker(self.feature_set.collate(features), labels, prior_clips))
         probabilities, familiarity = self._predict(features, source=self.speaker_norm)
-        return self._speaker_result(probabilities, familiarity, clipping, spans, labels, weights, duration=duration)
+        return self._speaker_result(probabilities, familiarity, quality, spans, labels, weights, duration=duration)
 
-    def _speaker_result(self, probabilities: np.ndarray, familiarity: np.ndarray | None, clipping: np.ndarray,
+    def _speaker_result(self, probabilities: np.ndarray, familiarity: np.ndarray | None, quality: np.ndarray,
                         spans: list, labels: np.ndarray, weights: np.ndarray, *, duration: float) -> dict:
         """The result of pieces answered (``probabilities``), each with its speaker, and a summary per speaker."""
         result = self._assemble(None, spans, probabilities, duration=duration,
-                                weights=weights, familiarity=familiarity, clipping=clipping, source=self.speaker_norm)
+                                weights=weights, familiarity=familiarity, quality=quality, source=self.speaker_norm)
         for segment, label in zip(result["segments"], labels):
             segment["speaker"] = str(label)
         result["speakers"] = {}
         for label in dict.fromkeys(labels):
             rows = np.flatnonzero(labels == label)
             own = self._assemble(None, [spans[i] for i in rows], probabilities[rows], duration=0.0, weights=weights[rows],
-                                 familiarity=None if familiarity is None else familiarity[rows], clipping=clipping[rows])
+                                 familiarity=None if familiarity is None else familiarity[rows], quality=quality[rows])
             result["speakers"][str(label)] = {"seconds": round(float(weights[rows].sum()), 3),
                                               **{k: own[k] for k in ("emotion", "probabilities", "familiarity", "caution", "summary")}}
         return result
 
-    def _extract(self, pieces: list, name: str, mapper, bar=None) -> tuple[list, np.ndarray]:
-        """Every piece's features and :func:`~serkit.core.level.clipping_score` (``bar``: a
-        progress bar to advance by one per piece)."""
+    def _extract(self, pieces: list, name: str, mapper, bar=None, *, speech: bool = False) -> tuple[list, np.ndarray]:
+        """Every piece's features and its quality: a row of its :func:`~serkit.core.level.clipping_score`
+        and, for pieces the speech detection found to be ``speech``, its
+        :func:`~serkit.core.reverb.decay_rate` (``nan`` otherwise: a fixed window may hold a tone or music,
+        whose slow fades say nothing of a room) (``bar``: a progress bar to advance by one per piece)."""
         sr = self.sr  # once, not per window (a bundle works its rate out on each call)
         bar = _NO_BAR if bar is None else bar
 
         def extract(piece):
-            value = self.feature_set.from_audio(piece, sr), clipping_score(piece)
+            decay = decay_rate(piece, sr) if speech else np.nan
+            value = self.feature_set.from_audio(piece, sr), (clipping_score(piece), decay)
             bar.update(1)
             return value
 
@@ -852,7 +863,7 @@ class Predictor:
         features = [value for value, _ in extracted]
         if not all(_finite(value) for value in features):
             raise AudioError(f"{name}: its features hold NaN or infinite values (audio far outside full scale?)")
-        return features, np.array([score for _, score in extracted], dtype=np.float64)
+        return features, np.array([score for _, score in extracted], dtype=np.float64).reshape(-1, 2)
 
     def _check_adaptable(self, sources) -> None:
         """``adapt`` needs an adapted model and files of one sample rate (read from their headers)."""
@@ -889,18 +900,18 @@ class Predictor:
         return self._predict_on_own_pieces(windows, name, y.shape[-1] / self.sr, n_jobs, what="its audible timeline windows")
 
     def _predict_on_own_pieces(self, pieces: list, name: str, duration: float, n_jobs: int, *, what: str,
-                               weights: np.ndarray | None = None, bar=None) -> dict:
+                               weights: np.ndarray | None = None, bar=None, speech: bool = False) -> dict:
         """``pieces`` (``(span, samples)``: one recording's utterances or windows) standardised by
         their own statistics, answered by the adapted head (at least the model's ``min_clips``)."""
         from serkit.features.adaptation import check_clip_count
 
         check_clip_count(len(pieces), self.adaptation["min_clips"], what=f"{name} (one file: {what} are the source)")
         with _mapper(n_jobs) as mapper:
-            features, clipping = self._extract([piece for _, piece in pieces], name, mapper, bar)
+            features, quality = self._extract([piece for _, piece in pieces], name, mapper, bar, speech=speech)
         [rows] = self._standardise([np.stack(features)], [""], fit_rows=None, source=name)
         probabilities, familiarity = self._predict(list(rows), source=True, as_recorded=self._familiar_units(features))
         return self._assemble(None, [span for span, _ in pieces], probabilities, duration=duration, weights=weights,
-                              familiarity=familiarity, clipping=clipping, source=True)
+                              familiarity=familiarity, quality=quality, source=True)
 
     def _predict_standardised(self, sources, names, speakers, window_s, hop_s, max_duration_s, *,
                               speech_only: bool = False, n_jobs: int = 1, progress: bool = False) -> list[dict]:
@@ -914,14 +925,14 @@ class Predictor:
         if order:
             blocks = self._standardise([np.stack(extracted[i][0]) for i in order], [str(speakers[i]) for i in order])
             for index, block in zip(order, blocks):
-                recorded, clipping, spans, duration = extracted[index]
+                recorded, quality, spans, duration = extracted[index]
 
                 def assemble():
                     probabilities, familiarity = self._predict(list(block), source=True,
                                                                as_recorded=self._familiar_units(recorded))
                     return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration,
                                           familiarity=None if familiarity is None else familiarity[1:] if spans else familiarity[0],
-                                          clipping=clipping[1:] if spans else clipping[0], source=True)
+                                          quality=quality[1:] if spans else quality[0], source=True)
 
                 outcomes[index] = _outcome(names[index], assemble)
         return [outcomes[i] for i in range(len(names))]
@@ -943,8 +954,8 @@ class Predictor:
                 if speech.no_speech_reason() is not None:
                     return _no_speech(speech)
             pieces = list(self._windows(_Samples([y], name), window_s, hop_s) or []) if windows else []
-            features, clipping = self._extract([y, *(piece for _, piece in pieces)], name, map)
-            return features, clipping, [span for span, _ in pieces], y.shape[-1] / self.sr
+            features, quality = self._extract([y, *(piece for _, piece in pieces)], name, map, speech=speech_only)
+            return features, quality, [span for span, _ in pieces], y.shape[-1] / self.sr
 
         outcomes = _file_outcomes(lambda i: extract(sources[i], names[i]), names, n_jobs, progress=progress)
         extracted, others = {}, {}
@@ -1072,10 +1083,10 @@ class Predictor:
         }
 
     def _assemble(self, whole: np.ndarray | None, spans, windows: np.ndarray | None, *, duration: float,
-                  weights: np.ndarray | None = None, familiarity=None, clipping=None, source: bool = False) -> dict:
-        """The result dict; with windows, the whole-clip answer, its familiarity, its clipping
+                  weights: np.ndarray | None = None, familiarity=None, quality=None, source: bool = False) -> dict:
+        """The result dict; with windows, the whole-clip answer, its familiarity, its quality
         and the summary come from them (``weights``: the seconds each window speaks for, default
-        :func:`window_weights`; ``familiarity`` and ``clipping``: one per window, else the clip's;
+        :func:`window_weights`; ``familiarity`` and ``quality``: one per window, else the clip's;
         ``source``: the features were standardised by their source's own statistics)."""
         segments, summary = [], None
         if spans:
@@ -1088,17 +1099,17 @@ class Predictor:
                 label, probs = self._label(row)
                 segments.append({"start": round(start, 3), "end": round(end, 3), "emotion": label, "probabilities": probs,
                                  **_caution_fields(None if familiarity is None else familiarity[index],
-                                                   None if clipping is None else clipping[index]),
+                                                   None if quality is None else quality[index]),
                                  "speaker": None})
             if familiarity is not None:
                 familiarity = weights @ familiarity / weights.sum()
-            if clipping is not None:
-                clipping = weights @ clipping / weights.sum()
+            if quality is not None:
+                quality = _weighted_quality(quality, weights)
         emotion, probabilities = self._label(whole)
         return {
             "emotion": emotion,
             "probabilities": probabilities,
-            **_caution_fields(familiarity, clipping),
+            **_caution_fields(familiarity, quality),
             "duration": round(duration, 3),
             "segments": segments,
             "summary": summary,
@@ -1276,16 +1287,32 @@ def _no_speech(speech: Speech) -> dict:
             "summary": None, "speakers": None, "adaptation": None, "no_speech": speech.no_speech_reason()}
 
 
-def _caution_fields(value, clipping=None) -> dict:
+def _weighted_quality(quality: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The pieces' quality rows (clipping score, decay rate) averaged with ``weights``; a piece
+    without a decay to measure (``nan``) leaves the decay rate's mean to the others.
+
+    >>> _weighted_quality(np.array([[0.0, 300.0], [0.02, np.nan]]), np.array([1.0, 3.0])).tolist()
+    [0.015, 300.0]
+    """
+    measured = np.isfinite(quality[:, 1])
+    decay = weights[measured] @ quality[measured, 1] / weights[measured].sum() if measured.any() else np.nan
+    return np.array([weights @ quality[:, 0] / weights.sum(), decay])
+
+
+def _caution_fields(value, quality=None) -> dict:
     """``{"familiarity": 0.43, "caution": None}``: the caution is :data:`CLIPPING_CAUTION` where
-    the clipping score exceeds :data:`~serkit.core.level.CLIPPED_ABOVE` (the more specific reason,
-    and one a user can fix), else the familiarity's where the value is below
+    the clipping score (``quality[0]``) exceeds :data:`~serkit.core.level.CLIPPED_ABOVE`, else
+    :data:`REVERBERATION_CAUTION` where the decay rate (``quality[1]``) is under
+    :data:`~serkit.core.reverb.REVERBERANT_BELOW` (the more specific reasons, and ones a user can
+    fix), else the familiarity's where the value is below
     :data:`serkit.inference.familiarity.CAUTION_BELOW`; familiarity None without statistics."""
     from serkit.inference.familiarity import CAUTION, CAUTION_BELOW
 
     familiarity = None if value is None else round(float(value), 3)
-    if clipping is not None and clipping > CLIPPED_ABOVE:
+    if quality is not None and quality[0] > CLIPPED_ABOVE:
         return {"familiarity": familiarity, "caution": CLIPPING_CAUTION}
+    if quality is not None and quality[1] < REVERBERANT_BELOW:  # nan (no decay measured) compares False
+        return {"familiarity": familiarity, "caution": REVERBERATION_CAUTION}
     return {"familiarity": familiarity, "caution": CAUTION if value is not None and value < CAUTION_BELOW else None}
 
 

@@ -114,7 +114,7 @@ _REQUEST_BODY = {
         "`window + hop` seconds gets fixed windows instead. With `speakers` (auto or a number) the utterances "
         "or windows are clustered by voice: each segment gets its `speaker` and `speakers` a summary per speaker; "
         "with `speakers=channels` each channel of a call recorded with a channel per party is one speaker. "
-        "Every answer carries `familiarity` and, for audio unlike the training data or audio that looks clipped, a `caution`; `adaptation` says "
+        "Every answer carries `familiarity` and, for audio unlike the training data, audio that looks clipped or speech that sounds reverberant, a `caution`; `adaptation` says "
         "whether the model used its source's statistics (`source`, a model adapted with `serkit adapt`) or not (`none`). Past the server's concurrent predictions or its "
         "upload bytes in flight: 503 with `Retry-After`, before the body is read; a body that "
         "takes too long: 408."
