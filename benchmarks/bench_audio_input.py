@@ -201,8 +201,9 @@ def shared_clips() -> list[Path]:
 
 def agreement_table(predictor, title: str, changes: dict) -> None:
     """For each change (label → function of the samples and their rate), the share of shared clips whose emotion
-    stays that of the clip as stored, the median familiarity, the clips called speechless and those called clipped."""
-    from serkit.inference.predictor import CLIPPING_CAUTION
+    stays that of the clip as stored, the median familiarity, the clips called speechless, those called clipped
+    and those called reverberant."""
+    from serkit.inference.predictor import CLIPPING_CAUTION, REVERBERATION_CAUTION
 
     clips = [sf.read(path, dtype="float32") for path in shared_clips()]
     if not clips:
@@ -213,13 +214,15 @@ def agreement_table(predictor, title: str, changes: dict) -> None:
         answers[label] = []
         for y, sr in clips:
             result = predictor.predict_audio(change(y, sr), sr, segment="vad")
-            answers[label].append((result["emotion"], result.get("familiarity"), result.get("caution") == CLIPPING_CAUTION))
-    print(f"| {title} ({len(clips)} shared clips) | same emotion as stored | median familiarity | no speech | clipping caution |\n"
-          "| --- | --- | --- | --- | --- |")
+            answers[label].append((result["emotion"], result.get("familiarity"), result.get("caution")))
+    print(f"| {title} ({len(clips)} shared clips) | same emotion as stored | median familiarity | no speech | clipping caution "
+          "| reverberation caution |\n| --- | --- | --- | --- | --- | --- |")
     for label, found in answers.items():
         same = np.mean([a[0] == b[0] for a, b in zip(found, answers["as stored"])])
         familiarity = np.median([a[1] for a in found if a[1] is not None])
-        print(f"| {label} | {100 * same:.0f} % | {familiarity:.2f} | {sum(a[0] is None for a in found)} | {sum(a[2] for a in found)} |")
+        cautions = [a[2] for a in found]
+        print(f"| {label} | {100 * same:.0f} % | {familiarity:.2f} | {sum(a[0] is None for a in found)} | "
+              f"{cautions.count(CLIPPING_CAUTION)} | {cautions.count(REVERBERATION_CAUTION)} |")
 
 
 def dc_figures(predictor, folder: Path) -> None:

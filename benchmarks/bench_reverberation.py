@@ -8,7 +8,7 @@ speech (white, pink, babble of other clips); a telephone band; MP3 at 16 kbit/s 
 0 dB, 0.9 s at -5 dB).
 
 - ``--stage dev``: RAVDESS actors 01-12 (every 4th clip) and nEMO's first 5 speakers (every 6th):
-  :func:`serkit.core.reverb.decay_rate` of each, and the rule's threshold: the largest on a grid
+  :func:`serkit.core.reverb.decay_rate` of each (and its cost per clip), and the rule's threshold: the largest on a grid
   of 150-300 dB/s at which at most 1 % of the clips of every change that is not a room fall under
   it. No model is involved.
 - ``--stage test``: RAVDESS actors 13-20 (every 2nd clip) and nEMO's MP0, SM0, TP0, WR0 (every
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +98,12 @@ def dev_stage() -> None:
         print(f"no shared corpora under {CORPORA}; skipped")
         return
     pool = [y for _, _, y in material[::9]]
+    started = time.perf_counter()
+    for _, _, y in material:
+        decay_rate(y, SR)
+    seconds = sum(y.size for _, _, y in material) / SR
+    print(f"cost: {1000 * (time.perf_counter() - started) / len(material):.2f} ms per clip as stored "
+          f"(mean {seconds / len(material):.1f} s of audio at {SR} Hz)")
     rates = {label: np.array([decay_rate(change(y), SR) for _, _, y in material]) for label, change in changes(pool).items()}
     print(f"development clips: {len(material)}; decay rate, dB/s (median, 1st and 5th percentile; nan: no decay)")
     for label, values in rates.items():

@@ -99,3 +99,21 @@ def test_only_the_far_stretch_of_a_recording_is_cautioned(bundled):
     result = bundled.predict_audio(np.concatenate([near, far]), SR, segment="vad")
     cautions = [(segment["start"] < near.size / SR, segment["caution"]) for segment in result["segments"]]
     assert [(near_part, caution == REVERBERATION_CAUTION) for near_part, caution in cautions] == [(True, False), (False, True)]
+
+
+def test_info_gives_a_files_decay_rate(tmp_path, capsys):
+    import soundfile as sf
+
+    from serkit.cli import main
+    from serkit.core.audio import audio_info
+
+    y = example("sad--slow-low.ogg")
+    sf.write(tmp_path / "near.wav", y, SR, subtype="FLOAT")  # as decoded: the same rate
+    sf.write(tmp_path / "far.flac", in_room(y, **FAR_ROOM), SR)
+    sf.write(tmp_path / "silent.wav", np.zeros(SR, np.float32), SR)
+    near, far, silent = (audio_info(tmp_path / name) for name in ("near.wav", "far.flac", "silent.wav"))
+    assert far.decay_rate < REVERBERANT_BELOW < near.decay_rate and silent.decay_rate is None
+    assert near.decay_rate == pytest.approx(decay_rate(y, SR), abs=0.1)
+    assert main(["info", str(tmp_path / "far.flac"), str(tmp_path / "silent.wav")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("decay rate") == 1 and "speech in it gets a caution" in out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "show sample rate, channels, duration, format, peak, RMS and any mains hum of audio files"
+HELP = "show sample rate, channels, duration, format, peak, RMS, any mains hum and the decay rate (a room) of audio files"
 EXAMPLE = "serkit info clip.wav --json"
 
 
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
                 f"  RMS          {item['rms']:.4f} ({item['rms_db']:.1f} dBFS)"
                 + ("\n  note         silent" if item["silent"] else "")
                 + _hum_line(item)
+                + _decay_line(item)
             )
     return 1 if failed == len(args.files) else 0
 
@@ -57,6 +58,16 @@ def _hum_line(item: dict) -> str:
         return ""
     kept = "taken out before the speech detection and the features" if item["mains_hum_db"] >= HUM_SHARE_DB else "too faint to matter, left in"
     return f"\n  mains hum    {item['mains_hum_hz']:.2f} Hz, {item['mains_hum_db']:.1f} dB of the power ({kept})"
+
+
+def _decay_line(item: dict) -> str:
+    from serkit.core.reverb import REVERBERANT_BELOW
+
+    if item["decay_rate"] is None:
+        return ""
+    verdict = (f"under {REVERBERANT_BELOW:g}, as in a room heard from some way off the microphone: speech in it gets a caution"
+               if item["decay_rate"] < REVERBERANT_BELOW else "its sound dies away as it does close to the microphone")
+    return f"\n  decay rate   {item['decay_rate']:.0f} dB/s ({verdict})"
 
 
 def _db(amplitude: float) -> str:

@@ -102,6 +102,9 @@ class AudioInfo:
     """A mains hum's fundamental in the first :data:`HUM_LOOK_S` seconds (:func:`serkit.core.hum.mains_hum`)."""
     mains_hum_db: float | None = None
     """Its share of their power (dB): at :data:`serkit.core.hum.HUM_SHARE_DB` or more it is taken out."""
+    decay_rate: float | None = None
+    """How fast the sound of those seconds dies away (dB/s, :func:`serkit.core.reverb.decay_rate`; None
+    with nothing to measure): under :data:`serkit.core.reverb.REVERBERANT_BELOW` its speech sounds reverberant."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -530,14 +533,15 @@ HUM_LOOK_S = 60
 
 
 def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo:
-    """Describe a file as stored: format, rate, channels, duration, peak, RMS and any mains hum.
+    """Describe a file as stored: format, rate, channels, duration, peak, RMS, any mains hum and its decay rate.
 
     The file is read ``block_frames`` at a time, so describing an hour of audio, or
     a header claiming terabytes, holds one block in memory (and its first
-    :data:`HUM_LOOK_S` seconds, mixed to mono, for the mains hum). Raises
+    :data:`HUM_LOOK_S` seconds, mixed to mono, for the mains hum and the decay rate). Raises
     :class:`AudioError` like :func:`load_audio` for unusable files.
     """
     from serkit.core.hum import mains_hum
+    from serkit.core.reverb import decay_rate
 
     frames, peak, sum_squares, finite, start = 0, 0.0, 0.0, True, []
     decoder = _open(source)
@@ -552,7 +556,9 @@ def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo
                     start.append(to_mono(np.asarray(block, dtype=np.float32)))
     fmt, subtype, sample_rate, channels = decoder.format, decoder.subtype, decoder.sample_rate, decoder.channels
     rms = math.sqrt(sum_squares / (frames * channels)) if frames and finite else (0.0 if finite else float("nan"))
-    hum = mains_hum(np.concatenate(start)[: HUM_LOOK_S * sample_rate], sample_rate) if finite and start else None
+    first = np.concatenate(start)[: HUM_LOOK_S * sample_rate] if finite and start else None
+    hum = None if first is None else mains_hum(first, sample_rate)
+    decay = float("nan") if first is None else decay_rate(first, sample_rate)
     return AudioInfo(
         path=_name(source),
         format=fmt,
@@ -567,4 +573,5 @@ def audio_info(source: AudioSource, *, block_frames: int = 1 << 16) -> AudioInfo
         silent=finite and _peak_is_silent(peak),
         mains_hum_hz=None if hum is None else round(hum.fundamental_hz, 2),
         mains_hum_db=None if hum is None else round(hum.share_db, 1),
+        decay_rate=None if math.isnan(decay) else round(decay, 1),
     )
