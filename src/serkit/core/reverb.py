@@ -3,7 +3,8 @@
 A phone or a laptop across a room records the voice with the room's tail under it, and the
 emotion moves with it: with the direct sound 5 dB under a 0.9 s tail (a large room, from across
 it) the bundled model's emotion changed for 29 % of 120 shared clips, and its unweighted accuracy
-on held-out speakers fell 11–15 points (docs/results.md, "Other rooms and other voices"). Taking
+on held-out speakers fell 11–15 points (docs/results.md, "Other rooms and other voices" and
+"A room heard from across it"). Taking
 the tail out (WPE dereverberation) helped that room but cost the milder ones as much, so serkit
 does not change such a recording: it says so (a caution, as for a clipped one), and the user can
 move closer to the microphone.
