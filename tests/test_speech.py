@@ -453,6 +453,18 @@ def test_csv_has_a_row_per_utterance_and_says_why_a_file_has_none(result):
     assert len(rows) == len(result["segments"]) + 1
     assert rows[0]["emotion"] == result["segments"][0]["emotion"] and float(rows[0]["speech_seconds"]) > 0
     assert rows[-1]["note"] == "bad.wav: not readable as audio" and rows[-1]["emotion"] == ""
+    assert [row["note"] for row in rows[:-1]] == [segment["caution"] or "" for segment in result["segments"]]
+
+
+def test_csv_carries_each_intervals_caution():
+    segments = [{"start": 0.5, "end": 2.0, "emotion": "sad", "probabilities": {"sad": 0.6}, "caution": None},
+                {"start": 3.0, "end": 4.0, "emotion": "angry", "probabilities": {"angry": 0.5}, "caution": "clipped"}]
+    result = {"path": "a.wav", "emotion": "sad", "probabilities": {"sad": 0.6}, "duration": 5.0, "speech_seconds": 2.5,
+              "segments": segments}
+    whole = {"path": "b.wav", "emotion": "sad", "probabilities": {"sad": 0.6}, "duration": 2.0, "segments": [],
+             "caution": "reverberant"}
+    rows = list(csv.DictReader(io.StringIO(timeline.to_csv([result, whole]))))
+    assert [(row["path"], row["note"]) for row in rows] == [("a.wav", ""), ("a.wav", "clipped"), ("b.wav", "reverberant")]
 
 
 def test_the_formats_name_the_speakers_and_give_each_a_tier_when_two_talk_at_once():

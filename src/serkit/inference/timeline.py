@@ -88,10 +88,20 @@ def speaker_of_each(result: dict) -> list[str | None]:
     return [segment.get("speaker") for segment in result.get("segments") or []] or [None]
 
 
+def caution_of_each(result: dict) -> list[str | None]:
+    """The caution of each of :func:`intervals`' intervals (the whole clip's where it has no segments).
+
+    >>> caution_of_each({"segments": [{"caution": None}, {"caution": "clipped"}]}), caution_of_each({"segments": [], "caution": "x"})
+    ([None, 'clipped'], ['x'])
+    """
+    return [segment.get("caution") for segment in result.get("segments") or []] or [result.get("caution")]
+
+
 def to_csv(results: list[dict]) -> str:
     """One row per interval (a file without speech or that failed: one row saying why).
 
-    Columns: path, start, end, emotion, probability, speech_seconds, note, speaker (empty unless
+    Columns: path, start, end, emotion, probability, speech_seconds, note (why a file has no rows,
+    or an interval's caution: clipped, reverberant, unlike the training data), speaker (empty unless
     speakers were found).
     """
     out = io.StringIO()
@@ -100,9 +110,9 @@ def to_csv(results: list[dict]) -> str:
     for result in results:
         note = result.get("error") or result.get("no_speech") or ""
         rows = intervals(result) if not note else []
-        for (start, end, emotion, probability), speaker in zip(rows, speaker_of_each(result)):
-            writer.writerow([result["path"], start, end, emotion, round(probability, 4), result.get("speech_seconds", ""), "",
-                             speaker or ""])
+        for (start, end, emotion, probability), speaker, caution in zip(rows, speaker_of_each(result), caution_of_each(result)):
+            writer.writerow([result["path"], start, end, emotion, round(probability, 4), result.get("speech_seconds", ""),
+                             caution or "", speaker or ""])
         if not rows:
             writer.writerow([result["path"], "", "", "", "", result.get("speech_seconds", ""), note, ""])
     return out.getvalue()
