@@ -2,8 +2,9 @@
 speakers, then how often it comes and how right the cautioned answers are on held-out speakers.
 
 Each clip goes through the changes a recording may bring: as stored; noise 10 dB under the
-speech (white, pink, babble of every 9th clip of the stage, which may hold the clip's own speaker); a telephone band; MP3 at 16 kbit/s and Opus at
-12 kbit/s; a phone's automatic gain; a music bed 15 dB down; 20 dB quieter; and three rooms
+speech (white, pink, babble of every 9th clip of the stage, which may hold the clip's own
+speaker); a telephone band; MP3 at 16 kbit/s and Opus at 12 kbit/s; a phone's automatic gain;
+a music bed 15 dB down; 20 dB quieter; and three rooms
 (``bench_audio_input.ROOMS``: RT60 0.4 s at a direct-to-reverberant ratio of +5 dB, 0.6 s at
 0 dB, 0.9 s at -5 dB).
 
