@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_audio_input import ROOMS, automatic_gain, music_bed  # noqa: E402
-from bench_speech import CORPORA, HELD_OUT  # noqa: E402
+from bench_speech import CORPORA, HELD_OUT, unweighted_accuracy  # noqa: E402
 
 SR = 16000
 GRID = np.arange(150.0, 301.0, 10.0)
@@ -118,12 +118,6 @@ def dev_stage() -> None:
         print("  cautioned at it: " + ", ".join(f"{label} {100 * np.mean(values < threshold):.1f} %" for label, values in rates.items()))
 
 
-def unweighted_accuracy(found, truth) -> float:
-    truth = np.asarray(truth)
-    found = np.asarray(found, dtype=object)
-    return float(np.mean([np.mean(found[truth == c] == c) for c in np.unique(truth)]))
-
-
 def test_stage(model_dir: Path) -> None:
     from bench_speech import held_out_model
 
@@ -152,11 +146,11 @@ def test_stage(model_dir: Path) -> None:
         for corpus, (found, cautioned, labels) in answers.items():
             cautioned = np.array(cautioned)
             shares.append(f"{100 * cautioned.mean():.0f} %")
-            uas.append(f"{100 * unweighted_accuracy(found, labels):.1f} %")
+            uas.append(f"{100 * unweighted_accuracy(labels, found):.1f} %")
             for side in (True, False):
                 if (cautioned == side).sum() >= 20:
-                    split[side].append(unweighted_accuracy(np.array(found, dtype=object)[cautioned == side],
-                                                           np.array(labels)[cautioned == side]))
+                    split[side].append(unweighted_accuracy(list(np.array(labels)[cautioned == side]),
+                                                           list(np.array(found, dtype=object)[cautioned == side])))
         sides = " / ".join(f"{100 * np.mean(split[side]):.1f} %" if split[side] else "–" for side in (True, False))
         print(f"| {label} | {' / '.join(shares)} | {' / '.join(uas)} | {sides} |", flush=True)
 

@@ -72,9 +72,9 @@ FRAMES_AT_ONCE = 1024
 
 
 def _band_energies_db(y: np.ndarray, sr: int) -> np.ndarray:
-    """Bands × frames: log energy of ``y``'s Hann frames in :data:`BANDS` log-spaced bands."""
+    """Bands × frames: log energy of float32 ``y``'s Hann frames in :data:`BANDS` log-spaced bands."""
     frame, hop = round(FRAME_S * sr), round(HOP_S * sr)
-    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(y, dtype=np.float32), frame)[::hop]
+    frames = np.lib.stride_tricks.sliding_window_view(y, frame)[::hop]
     window = np.hanning(frame).astype(np.float32)
     edges = np.geomspace(*BAND_HZ, BANDS + 1) * frame / sr
     bins = np.arange(frame // 2 + 1)
@@ -101,13 +101,14 @@ tone, a steady noise, under 0.1 s).
     >>> float(decay_rate(np.zeros(16000, np.float32), 16000))
     nan
     """
+    y = np.asarray(y, dtype=np.float32)
     width = round(SLOPE_S / HOP_S)
-    if np.asarray(y).shape[-1] < round(FRAME_S * sr) + width * round(HOP_S * sr):
+    if y.shape[-1] < round(FRAME_S * sr) + width * round(HOP_S * sr):
         return float("nan")
     peak = float(np.max(np.abs(y)))
     if not 0.0 < peak < np.inf:
         return float("nan")
-    energies = _band_energies_db(np.asarray(y, dtype=np.float32) / np.float32(peak), sr)  # the rate does not depend on the level
+    energies = _band_energies_db(y / np.float32(peak), sr)  # the rate does not depend on the level
     floor = np.quantile(energies, 0.1, axis=1, keepdims=True)
     t = np.arange(width) * HOP_S
     t -= t.mean()

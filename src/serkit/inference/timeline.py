@@ -70,7 +70,7 @@ def intervals(result: dict) -> list[Interval]:
 def runs(result: dict) -> list[Run]:
     """Neighbouring intervals of the same emotion and speaker joined (what the CLI prints, what the page draws)."""
     joined: list[Run] = []
-    for (start, end, emotion, probability), speaker in zip(intervals(result), speaker_of_each(result)):
+    for (start, end, emotion, probability), speaker in zip(intervals(result), of_each(result, "speaker")):
         if joined and (joined[-1].emotion, joined[-1].speaker) == (emotion, speaker):
             last = joined[-1]
             joined[-1] = Run(last.start, end, emotion, max(last.probability, probability), last.count + 1, speaker)
@@ -79,22 +79,16 @@ def runs(result: dict) -> list[Run]:
     return joined
 
 
-def speaker_of_each(result: dict) -> list[str | None]:
-    """The speaker of each of :func:`intervals`' intervals (None where no speakers were found).
+def of_each(result: dict, key: str) -> list:
+    """``key`` ("speaker", "caution") of each of :func:`intervals`' intervals: its segment's, or the
+    whole clip's where there are no segments (a whole clip has no speaker: None).
 
-    >>> speaker_of_each({"segments": [{"speaker": "S1"}, {"speaker": "S2"}]}), speaker_of_each({"segments": []})
+    >>> of_each({"segments": [{"speaker": "S1"}, {"speaker": "S2"}]}, "speaker"), of_each({"segments": []}, "speaker")
     (['S1', 'S2'], [None])
-    """
-    return [segment.get("speaker") for segment in result.get("segments") or []] or [None]
-
-
-def caution_of_each(result: dict) -> list[str | None]:
-    """The caution of each of :func:`intervals`' intervals (the whole clip's where it has no segments).
-
-    >>> caution_of_each({"segments": [{"caution": None}, {"caution": "clipped"}]}), caution_of_each({"segments": [], "caution": "x"})
+    >>> of_each({"segments": [{"caution": None}, {"caution": "clipped"}]}, "caution"), of_each({"segments": [], "caution": "x"}, "caution")
     ([None, 'clipped'], ['x'])
     """
-    return [segment.get("caution") for segment in result.get("segments") or []] or [result.get("caution")]
+    return [segment.get(key) for segment in result.get("segments") or []] or [result.get(key)]
 
 
 def to_csv(results: list[dict]) -> str:
@@ -110,7 +104,7 @@ def to_csv(results: list[dict]) -> str:
     for result in results:
         note = result.get("error") or result.get("no_speech") or ""
         rows = intervals(result) if not note else []
-        for (start, end, emotion, probability), speaker, caution in zip(rows, speaker_of_each(result), caution_of_each(result)):
+        for (start, end, emotion, probability), speaker, caution in zip(rows, of_each(result, "speaker"), of_each(result, "caution")):
             writer.writerow([result["path"], start, end, emotion, round(probability, 4), result.get("speech_seconds", ""),
                              caution or "", speaker or ""])
         if not rows:
@@ -134,7 +128,7 @@ def to_webvtt(result: dict) -> str:
     lines = ["WEBVTT", ""]
     if result.get("no_speech"):
         lines += [f"NOTE {result['no_speech']}", ""]
-    for index, ((start, end, emotion, probability), speaker) in enumerate(zip(intervals(result), speaker_of_each(result)), 1):
+    for index, ((start, end, emotion, probability), speaker) in enumerate(zip(intervals(result), of_each(result, "speaker")), 1):
         voice = "" if speaker is None else f"<v {speaker}>"
         lines += [str(index), f"{_vtt_time(start)} --> {_vtt_time(end)}", f"{voice}{emotion} {probability:.0%}", ""]
     return "\n".join(lines)
@@ -151,7 +145,7 @@ def to_textgrid(result: dict) -> str:
     Praat's intervals tile the whole recording: the stretches between a tier's intervals
     (pauses, the other speakers' turns, or the whole file without speech) are empty intervals.
     """
-    duration, found, speakers = result["duration"], intervals(result), speaker_of_each(result)
+    duration, found, speakers = result["duration"], intervals(result), of_each(result, "speaker")
     names = list(dict.fromkeys(speakers)) if None not in speakers else ["emotion"]
     tiers = {name: [i for i, speaker in zip(found, speakers) if speaker in (name, None)] for name in names}
     lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "xmin = 0", f"xmax = {duration}",
