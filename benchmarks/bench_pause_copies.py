@@ -42,13 +42,13 @@ CONTEXTS = (0.1, 0.25, 0.5, 1.0)
 N_FOLDS = 5
 
 
-def conversation_like(path: str) -> dict:
+def conversation_like(path: str, feature_set: str = FEATURE_SET) -> dict:
     """Features of the clip's speech with each of :data:`CONTEXTS` seconds of floor on either side."""
     from serkit.core.audio import load_audio
     from serkit.features import get_feature_set
     from serkit.features.augment import gain, white_noise
 
-    feature_set = get_feature_set(FEATURE_SET)
+    feature_set = get_feature_set(feature_set)
     y, sr = load_audio(path, sr=feature_set.sr, warn_silent=False)
     speech, rng = trim_to_speech(y, sr), np.random.default_rng(0)
 
@@ -59,36 +59,38 @@ def conversation_like(path: str) -> dict:
     return {key: np.asarray(feature_set.from_audio(piece, sr), float).ravel() for key, piece in pieces.items()}
 
 
-def conversation_like_all(name: str, paths: list[str]) -> dict:
+def conversation_like_all(name: str, paths: list[str], feature_set: str = FEATURE_SET) -> dict:
     """:func:`conversation_like` of every path, kept in serkit's cache folder beside the features
     (they are the same on every run; recomputing them is most of this benchmark's time)."""
     import hashlib
+    from functools import partial
 
     from serkit.features.batch import default_cache_dir
 
-    digest = hashlib.sha256("\0".join(map(str, [FEATURE_SET, FLOOR_DBFS, TRIM_DB, *CONTEXTS, *paths])).encode()).hexdigest()[:16]
+    digest = hashlib.sha256("\0".join(map(str, [feature_set, FLOOR_DBFS, TRIM_DB, *CONTEXTS, *paths])).encode()).hexdigest()[:16]
     cached = Path(default_cache_dir()) / "bench_pause_copies" / f"{name}-{digest}.npz"
     if cached.exists():
         with np.load(cached) as stored:
             return {key: stored[key] for key in stored.files}
     with Pool(2) as pool:
-        rows = pool.map(conversation_like, paths, chunksize=8)
+        rows = pool.map(partial(conversation_like, feature_set=feature_set), paths, chunksize=8)
     pieces = {key: np.stack([row[key] for row in rows]) for key in rows[0]}
     cached.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cached, **pieces)
     return pieces
 
 
-def development(name: str) -> dict:
-    """One corpus's development clips: whole, pause and gate copies, conversation-like; labels, speakers."""
+def development(name: str, feature_set: str = FEATURE_SET, kinds=("pause", "gate")) -> dict:
+    """One corpus's development clips: whole, a copy of each of ``kinds`` (``serkit.features.augment`` mixes),
+    conversation-like; labels, speakers."""
     from serkit.evaluation import dataset_from_extraction
     from serkit.evaluation.augmented import augmented_dataset
     from serkit.features import extract_corpus
 
     table = development_table(name)
-    whole, feature_set = dataset_from_extraction(table, extract_corpus(table, FEATURE_SET, n_jobs=2))
-    copies = {f"{kind} copy": augmented_dataset(table, kind, feature_set, n_jobs=2).X for kind in ("pause", "gate")}
-    pieces = conversation_like_all(name, [str(table.root / path) for path in table.table["path"]])
+    whole, extracted = dataset_from_extraction(table, extract_corpus(table, feature_set, n_jobs=2))
+    copies = {f"{kind} copy": augmented_dataset(table, kind, extracted, n_jobs=2).X for kind in kinds}
+    pieces = conversation_like_all(name, [str(table.root / path) for path in table.table["path"]], feature_set)
     return {"X": {"whole": whole.X, **copies, **pieces}, "y": whole.y.astype(str), "speakers": whole.groups.astype(str)}
 
 

@@ -381,6 +381,38 @@ def test_the_onnx_backend_runs_the_pinned_encoder_to_any_layer(clip):
         get_feature_set("whisper-layers+functionals", whisper=3)
 
 
+def test_speech_pooling_hears_the_pauses_but_pools_the_speech_only():
+    # The same voice with 0.1 s or 1 s of a noise gate's floor on either side: pooled over every frame the
+    # statistics follow the pauses' length; pooled over the loud frames they move less (0.27 against 0.44
+    # here: what is left is the encoder attending to the pauses, which it still hears).
+    voice = make_voice_like(duration_s=2.0, sr=SR)
+    floor = lambda seconds: 1e-5 * np.random.default_rng(0).standard_normal(int(seconds * SR)).astype(np.float32)
+    short, long = (np.concatenate([floor(s), voice, floor(s)]) for s in (0.1, 1.0))
+    for name, most in (("whisper-layers", None), ("whisper-speech", 0.75)):
+        fs = get_feature_set(name)
+        a, b = fs.from_audio(short, SR), fs.from_audio(long, SR)
+        moved = np.linalg.norm(a - b) / np.linalg.norm(a)
+        if most is None:
+            every = moved
+        else:
+            assert moved < most * every, (moved, every)
+    assert get_feature_set("whisper-speech").params()["pool_top_db"] == whisper.SPEECH_TOP_DB
+    assert get_feature_set("whisper-speech+functionals").columns == get_feature_set("whisper-layers+functionals").columns
+
+
+@pytest.mark.parametrize("value", [0.0, -3.0, float("nan"), "35"])
+def test_pool_top_db_must_be_positive(value):
+    with pytest.raises(ParameterError, match="pool_top_db"):
+        get_feature_set("whisper-layers", pool_top_db=value)
+
+
+def test_loud_frames_follow_each_window():
+    # Two windows of 5 log-mel frames: each ends on its own half frame (the encoder pads each window).
+    S = np.full((80, 10), -1.0, dtype=np.float32)
+    S[:, 4] = S[:, 9] = 1.0
+    assert whisper.loud_frames(S, 35.0, window=5).tolist() == [False, False, True, False, False, True]
+
+
 def test_encoder_variables_reads_float_weights_only():
     import struct
 
