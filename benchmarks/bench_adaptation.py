@@ -77,9 +77,10 @@ import numpy as np
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = {"ravdess": SHARED / "ravdess-speech", "nemo": SHARED / "nemo"}
-FEATURE_SET = "whisper-layers+functionals"
-"""The bundled model's features: every hidden state of Whisper tiny.en (``--part layers`` chose them)
-beside the functionals; ``whisper+functionals`` (the encoder's output only) before 6 December 2026."""
+FEATURE_SET = "whisper-speech+functionals"
+"""The bundled model's features: every hidden state of Whisper tiny.en (``--part layers`` chose them),
+pooled over the clip's speech only (since 7 December 2026; every frame, ``whisper-layers+functionals``,
+before), beside the functionals; ``whisper+functionals`` (the encoder's output only) before 6 December 2026."""
 MODEL = "logreg"
 C_VALUES = (0.003, 0.01, 0.03, 0.1)
 """The adapted head's C: chosen on the development split with its grain."""

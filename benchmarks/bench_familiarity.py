@@ -1,7 +1,7 @@
 """Familiarity: does it pick out the clips the model gets right, and the audio it never learnt?
 
 The model is the bundled recipe's classifier on RAVDESS (``logreg-tuned`` on the bundled
-model's features, ``whisper-layers+functionals``; ``--feature-set`` takes another); each fold's
+model's features, ``whisper-speech+functionals``; ``--feature-set`` takes another); each fold's
 model and familiarity statistics are fitted on its training actors only. Nothing reported is
 chosen on what it is reported on:
 
@@ -44,7 +44,7 @@ WEIGHTS = (0.1, 0.3, 1.0)
 MIN_AUROC = 0.99
 MAX_FLAGGED_IN_DOMAIN = 0.05
 N_NEMO_DEV = 5
-FEATURE_SET = "whisper-layers+functionals"
+FEATURE_SET = "whisper-speech+functionals"
 
 
 def auroc(inside, outside) -> float:

@@ -6,7 +6,7 @@ tested on whole clips and on their speech (first to last utterance found by the 
 0, 0.25, 0.5 and 1 s of context. Prints UA (mean ± std over the folds).
 
     nice -n 10 python benchmarks/bench_heard_context.py          # ~6 min on 2 quiet cores
-    nice -n 10 python benchmarks/bench_heard_context.py --feature-set whisper-layers+functionals   # the bundled model's
+    nice -n 10 python benchmarks/bench_heard_context.py --feature-set whisper-speech+functionals   # the bundled model's
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ Actors are split three ways, and nothing reported is chosen on:
 - test actors 13-20 (4 female, 4 male): the reported conversations.
 
 Two emotion models (``logreg-tuned`` on the bundled model's features,
-``whisper-layers+functionals``; ``--feature-set`` takes another) are trained on the model actors: one on plain features, one on
+``whisper-speech+functionals``; ``--feature-set`` takes another) are trained on the model actors: one on plain features, one on
 per-speaker standardised features. On the test conversations the table gives the
 utterance-level unweighted accuracy of the plain model, of the normalised one with
 each found speaker (``--speakers auto``) standardised by its own statistics, and with
@@ -78,7 +78,7 @@ MODEL_ACTORS = tuple(range(1, 13))
 CHOOSING_ACTORS = tuple(range(9, 13))
 """Actors whose d-vectors give the emotion directions the development conversations are scored with."""
 TEST_ACTORS = tuple(range(13, 21))
-FEATURE_SET = "whisper-layers+functionals"
+FEATURE_SET = "whisper-speech+functionals"
 PRIOR_CANDIDATES = (0, 1, 2, 3, 4, 5, 6, 8, 16)
 PAUSE_S = (0.2, 2.0)
 LENGTH_S = (60.0, 300.0)

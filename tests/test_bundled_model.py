@@ -17,7 +17,7 @@ def predictor():
 
 
 def test_default_is_the_multi_corpus_adapted_model(predictor):
-    assert predictor.feature_set.name == "whisper-layers+functionals"  # every hidden state of the encoder
+    assert predictor.feature_set.name == "whisper-speech+functionals"  # every hidden state, pooled over the speech
     assert predictor.metadata["model"] == "logreg"
     corpora = predictor.metadata["corpus"]["corpora"]
     assert set(corpora) == {"ravdess", "nemo"}
@@ -46,6 +46,11 @@ def test_the_ravdess_only_model_stays_loadable_by_name():
 def test_the_multi_corpus_model_on_the_encoder_output_stays_loadable_by_name():
     predictor = load_model("whisper-multicorpus-v1")
     assert predictor.feature_set.name == "whisper+functionals" and predictor.adaptation["default_head"] == "plain"
+
+
+def test_the_model_pooling_every_frame_stays_loadable_by_name():
+    predictor = load_model("whisper-layers-v1")
+    assert predictor.feature_set.name == "whisper-layers+functionals" and predictor.adaptation["default_head"] == "plain"
 
 
 def test_default_records_its_encoder(predictor):
