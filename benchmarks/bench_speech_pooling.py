@@ -55,7 +55,8 @@ def fit(data, head, rows):
     return fit_grain(X, y, speakers, corpus, grain, CHOSEN[1], "logreg", {"C": C})
 
 
-def unweighted_accuracy(fitted, d, name, rows, key) -> float:
+def fitted_ua(fitted, d, name, rows, key) -> float:
+    """User-visible UA % of a :func:`fit` result on ``rows`` of corpus ``name``'s condition ``key``."""
     from sklearn.metrics import balanced_accuracy_score
 
     classes, predict = fitted
@@ -71,11 +72,11 @@ def scores(data, head) -> dict:
         fitted = fit(data, head, {name: np.flatnonzero(~h) for name, h in held.items()})
         for name, d in data.items():
             for key in ("whole", *TRIMMED):
-                table.setdefault((name, key), []).append(unweighted_accuracy(fitted, d, name, np.flatnonzero(held[name]), key))
+                table.setdefault((name, key), []).append(fitted_ua(fitted, d, name, np.flatnonzero(held[name]), key))
     for source, target in (("ravdess", "nemo"), ("nemo", "ravdess")):
         fitted = fit(data, head, {source: np.arange(len(data[source]["y"]))})
         shared = np.flatnonzero(np.isin(data[target]["y"], fitted[0]))
-        table[(f"{source}->{target}", "whole")] = [unweighted_accuracy(fitted, data[target], target, shared, "whole")]
+        table[(f"{source}->{target}", "whole")] = [fitted_ua(fitted, data[target], target, shared, "whole")]
     return {key: float(np.mean(values)) for key, values in table.items()}
 
 
