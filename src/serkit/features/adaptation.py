@@ -68,23 +68,22 @@ needs two); the speaker normalisation of evaluation folds uses this."""
 SPEAKER_PRIOR_CLIPS = 32.0
 """The ``prior_clips`` with which the speakers *found* in a recording are standardised (a
 speaker-normalised model with ``--speakers auto`` or ``N``): each speaker's statistics pulled
-toward the recording's as if 32 of its utterances were added. The clustering errs (one voice
+toward the recording's as if 32 of its utterances were added. The clustering can err (one voice
 split by its emotions into several speakers, two voices of one gender merged), and a cluster
 that holds one emotion loses that emotion to its own standardisation; so a speaker's own
 statistics weigh as much as the recording's only once it holds 32 utterances. Chosen through
 the speech detection (``benchmarks/bench_speakers.py --end-to-end --choose-prior``:
 conversations and monologues of RAVDESS actors 01-08 on both floors, models of actors 09-12),
-the best mean utterance UA of the four cells: 79.3 % against 71.6 % at 1 and 77.1 % with the
-recording's statistics alone (1 before, chosen on whole clip files with their boundaries given,
-where the clustering errs less). On the test actors' recordings it gains what it was chosen for on
-monologues (+5.1 / +6.7 points over the plain model, against -0.6 / +0.6 at 1) and gives back some
-on conversations (+0.5 / +2.3 against +3.3 / +3.7), which development models of 8 actors,
-cross-fitted, did not foresee (they choose 32 too): docs/results.md."""
+the best mean utterance UA of the four cells. Chosen again (7 December 2026, sixth session) with
+the CAM++ speaker embeddings and the features pooled over the speech: 81.35 % at 32 against
+81.23 % at 16, 79.25 % at 1 and 78.66 % with the recording's statistics alone (first, with the
+d-vector and the features of every frame: 79.3 %, 71.6 % at 1): docs/results.md."""
 
-GIVEN_SPEAKER_PRIOR_CLIPS = 4.0
+GIVEN_SPEAKER_PRIOR_CLIPS = 16.0
 """The same for speakers given rather than found (``--speakers channels``: each channel one
-party). Chosen by the same run on the true speakers: 81.3 %, flat within 0.1 point from 1 to 4
-(81.0 % with each speaker's own statistics, 80.4 % at 32)."""
+party). Chosen by the same run on the true speakers: 81.87 % at 16 against 81.59 % at 32, 81.43 %
+at 4 and 81.09 % with each speaker's own statistics (a spread of under a point; 4 when it was first
+chosen on the features of every frame, 81.3 %)."""
 
 _CONSTANT = 1e-12
 """A standard deviation below this is a column constant for the source: only centred."""

@@ -779,6 +779,9 @@ class WhisperEncoding(FeatureSet):
                 )
         if self.layer == "all" and self.kind == "frames":
             raise ParameterError("layer='all' gives vectors only; pick one layer (or 'mean') for kind='frames'")
+        if self.pool_top_db is not None and self.kind == "frames":
+            raise ParameterError("pool_top_db chooses the frames a vector pools; kind='frames' returns every frame: "
+                                 "give pool_top_db=None")
         for key in ("trim_top_db", "pool_top_db"):
             if getattr(self, key) is not None:
                 check_positive(numbers=True, **{key: getattr(self, key)})
