@@ -448,7 +448,7 @@ class Predictor:
         clustered by voice: each segment gets its ``speaker`` and the result a ``speakers``
         summary per speaker; a speaker-normalised model standardises each speaker's
         features by that speaker's own statistics. The pieces are then all held at once
-        (their features and d-vectors are all needed together). With ``diarize="channels"``
+        (their features and speaker embeddings are all needed together). With ``diarize="channels"``
         nothing is clustered: each channel of a file of 2 to :data:`~serkit.inference.speakers.MAX_SPEAKERS`
         is one speaker (``channel 1``, ``channel 2``, …), its utterances found on that channel
         alone (voice activity whatever the predictor's ``segment``; ``segment="fixed"`` is refused);
@@ -802,7 +802,7 @@ class Predictor:
 
     def _predict_speakers(self, pieces: list, samples: "_Samples", speakers, n_jobs: int,
                           weights: np.ndarray | None = None, bar=None, speech: bool = False) -> dict:
-        """Every piece's features and d-vector, clustered by voice, then predicted (see :meth:`predict_file`;
+        """Every piece's features and speaker embedding, clustered by voice, then predicted (see :meth:`predict_file`;
         ``weights``: the seconds each piece speaks for, default :func:`window_weights`)."""
         from serkit.inference.speakers import cluster_speakers, shared_embedder, speaker_names
 
