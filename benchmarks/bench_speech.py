@@ -24,7 +24,10 @@ Prints one line per target:
   the turns given) of ``speakers="channels"`` against ``"auto"`` on the channels' mix, and the
   utterances found on the wrong channel;
 - ``mains``: the conversations in a room's tone as recorded and under a mains buzz 20 or 10 dB
-  under their speech: utterance boundaries and the speakers found with their number given.
+  under their speech: utterance boundaries and the speakers found with their number given;
+- ``speakers``: ``--speakers auto`` on conversations and monologues of each corpus's speakers that
+  no speaker constant was chosen on (RAVDESS actors 13-20, every nEMO speaker; seed 3, both
+  floors): the speaker confusion (DER with the turns given) and how often the count is right.
 
 Usage::
 
@@ -34,6 +37,7 @@ Usage::
     nice -n 10 python3 benchmarks/bench_speech.py --parts conversations --held-out --augment "all;pause;gate" --floor gate room
     python3 benchmarks/bench_speech.py --parts calls --conversations 6
     python3 benchmarks/bench_speech.py --parts mains
+    python3 benchmarks/bench_speech.py --parts speakers --conversations 8
     python3 benchmarks/bench_speech.py --parts hour --buzz 20        # the hour under a mains buzz
 """
 
@@ -337,6 +341,40 @@ def bench_mains(predictor, count: int) -> None:
                       f"{2 * matched / max(n_true + n_found, 1):.3f}, DER with the true count {max(0.0, float(np.mean(rates))):.1%}", flush=True)
 
 
+UNCHOSEN_SPEAKERS = {"ravdess": [f"Actor_{actor:02d}" for actor in range(13, 21)], "nemo": None}
+"""Each corpus's speakers no speaker constant was chosen on (``None``: all of them): the clustering's
+constants came from conversations of RAVDESS actors 01-12 (``benchmarks/bench_speakers.py``)."""
+
+
+def bench_speakers(predictor, count: int) -> None:
+    """``--speakers auto`` through the speech detection on ``count`` conversations and as many
+    monologues of each corpus's :data:`UNCHOSEN_SPEAKERS`, on each floor: the DER (the turns given)
+    and the share of recordings whose number of speakers it finds."""
+    import soundfile as sf
+
+    from serkit.inference.speakers import diarization_error_rate
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "recording.wav"
+        for corpus, root in CORPORA.items():
+            if not root.is_dir():
+                continue
+            for floor in FLOORS:
+                for kind, n_speakers in (("conversations", None), ("monologues", 1)):
+                    rates, counts = [], []
+                    for recording in build_conversations(corpus, root, count=count, seed=3, sr=predictor.sr, floor=floor,
+                                                         speakers=UNCHOSEN_SPEAKERS[corpus], n_speakers=n_speakers):
+                        sf.write(path, recording.audio, recording.sr, subtype="FLOAT")
+                        segments = predictor.predict_file(path, segment="vad", diarize="auto")["segments"]
+                        turns = recording.turns
+                        speakers = [str(s) for s in utterance_emotions(turns, segments, "speaker")]
+                        rates.append(diarization_error_rate([t.end - t.start for t in turns], [t.speaker for t in turns], speakers))
+                        counts.append((len(recording.speakers), len({segment["speaker"] for segment in segments})))
+                    print(f"speakers: {corpus}: {len(counts)} {kind} on the {floor} floor: DER with 'auto' {np.mean(rates):.1%}, "
+                          f"count right in {sum(true == found for true, found in counts)} of {len(counts)} "
+                          f"({', '.join(f'{true} → {found}' for true, found in counts)})", flush=True)
+
+
 LEAKS_DB = (None, -30.0, -20.0, -12.0)
 """How far down the other parties leak into a call's channel (None: not at all)."""
 
@@ -499,7 +537,7 @@ def bench_hour(predictor, minutes: float, model: str | None = None, buzz_db: flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="+", default=["nonspeech", "corpora", "conversations", "hour"],
-                        choices=["nonspeech", "corpora", "conversations", "agreement", "hour", "calls", "mains"])
+                        choices=["nonspeech", "corpora", "conversations", "agreement", "hour", "calls", "mains", "speakers"])
     parser.add_argument("--conversations", type=int, default=3, help="conversations per corpus")
     parser.add_argument("--limit", type=int, default=None, help="at most this many clips per corpus")
     parser.add_argument("--vad-only", action="store_true", help="corpora, conversations: voice activity alone (refusals, boundaries), no emotion")
@@ -536,6 +574,8 @@ def main() -> None:
             bench_calls(predictor, args.conversations)
         elif part == "mains":
             bench_mains(predictor, args.conversations)
+        elif part == "speakers":
+            bench_speakers(predictor, args.conversations)
         else:
             bench_hour(predictor, args.minutes, args.model, args.buzz)
         print(f"  ({part}: {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f} at the end)", flush=True)
