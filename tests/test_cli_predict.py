@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -263,6 +264,18 @@ def test_speakers_flag(capsys, model_dir, tmp_path):
     assert {segment["speaker"] for segment in item["segments"]} == set(item["speakers"]) == {"S1", "S2"}
     assert main(["predict", str(path), "--model", str(model_dir), "--segment", "fixed", "--window", "3", "--hop", "3", "--speakers", "2"]) == 0
     assert "S2: summary: mostly" in capsys.readouterr().out
+
+
+def test_speakers_auto_in_noise_prints_a_caution(capsys, model_dir, tmp_path):
+    from test_speakers import noisy_example
+
+    _, noisy = noisy_example(tmp_path)
+    assert main(["predict", str(noisy), "--model", str(model_dir), "--segment", "vad", "--speakers", "auto"]) == 0
+    assert re.search(r"caution: this recording is noisy \(its speech 1\d dB over the noise between words\)",
+                     capsys.readouterr().out)
+    assert main(["predict", str(noisy), "--model", str(model_dir), "--segment", "vad", "--speakers", "auto", "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)
+    assert item["speakers_caution"].startswith("this recording is noisy")
 
 
 def test_speakers_channels_prints_each_party_of_a_call(capsys, model_dir, tmp_path):

@@ -140,6 +140,17 @@ def test_a_bad_speaker_count_is_refused_before_reading(client):
         assert_error(response, 400, "invalid_parameter", "speakers=")
 
 
+def test_speakers_found_in_noise_come_with_a_caution(client, tmp_path):
+    from test_speakers import noisy_example
+
+    clean, noisy = noisy_example(tmp_path)
+    headers = {"content-type": "audio/wav"}
+    body = client.post("/v1/predict?speakers=auto&segment=vad", content=noisy.read_bytes(), headers=headers).json()
+    assert body["speakers"] and body["speakers_caution"].startswith("this recording is noisy")
+    body = client.post("/v1/predict?speakers=auto&segment=vad", content=clean.read_bytes(), headers=headers).json()
+    assert body["speakers"] and body["speakers_caution"] is None
+
+
 def test_each_channel_of_a_call_is_one_speaker(client, tmp_path):
     from test_speakers import call_recording
 

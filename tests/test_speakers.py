@@ -222,6 +222,38 @@ def test_with_voice_activity_the_utterances_are_diarised(monkeypatch):
     assert sum(own["seconds"] for own in result["speakers"].values()) == pytest.approx(result["speech_seconds"])
 
 
+def noisy_example(tmp_path) -> tuple[Path, Path]:
+    """The shipped example as it is, and under white noise 10 dB under it (``clean.wav``, ``noisy.wav``)."""
+    import soundfile as sf
+    from test_speech import LONG_MIXED
+
+    from serkit.core.audio import load_audio
+    from serkit.features.augment import add_noise, white_noise
+
+    y, sr = load_audio(LONG_MIXED, sr=16000)
+    sf.write(tmp_path / "clean.wav", y, sr)
+    sf.write(tmp_path / "noisy.wav", add_noise(y, white_noise(len(y), np.random.default_rng(0)), snr_db=10.0), sr)
+    return tmp_path / "clean.wav", tmp_path / "noisy.wav"
+
+
+def test_speakers_found_in_a_noisy_recording_carry_a_caution(tmp_path):
+    from test_inference import make_predictor
+
+    from serkit.core.audio import load_audio
+    from serkit.inference.speech import find_speech
+
+    clean, noisy = noisy_example(tmp_path)
+    predictor = make_predictor()
+    assert predictor.predict_file(clean, segment="vad", diarize="auto")["speakers_caution"] is None
+    result = predictor.predict_file(noisy, segment="vad", diarize="auto")
+    snr_db = find_speech(*load_audio(noisy, sr=16000)).snr_db
+    assert snr_db < speakers.NOISY_COUNT_BELOW_DB
+    assert result["speakers_caution"] == speakers.count_caution(snr_db)
+    assert result["speakers_caution"].startswith(f"this recording is noisy (its speech {snr_db:.0f} dB over")
+    assert predictor.predict_file(noisy, segment="vad", diarize=2)["speakers_caution"] is None  # the count was given
+    assert "speakers_caution" not in predictor.predict_file(noisy, segment="vad")  # no speakers, no caution about them
+
+
 def test_adapting_and_diarising_at_once_is_refused():
     from test_inference import make_predictor
 

@@ -167,6 +167,19 @@ def test_the_sentences_of_the_example_are_its_utterances(conversation):
     assert 7.0 < found.speech_s < 10.0
 
 
+def test_the_speech_is_measured_over_the_noise_between_words(conversation):
+    from serkit.features.augment import add_noise, white_noise
+
+    y, sr = conversation
+    clean = find_speech(y, sr)
+    noisy = find_speech(add_noise(y, white_noise(len(y), np.random.default_rng(0)), snr_db=10.0).astype(np.float32), sr)
+    assert clean.snr_db > 40
+    assert 10 < noisy.snr_db < 16  # 10 dB over the whole recording, pauses included; a little more over the floor
+    assert find_speech(0.1 * y, sr).snr_db == pytest.approx(clean.snr_db, abs=0.2)  # a ratio: the level is not in it
+    assert speech_module.speech_to_floor_db(np.ones(100), [Segment(0.0, 100 * FRAME_S)]) is None  # no pause, no floor
+    assert speech_module.speech_to_floor_db(np.ones(100), []) is None  # no speech
+
+
 def test_block_by_block_detection_matches_one_pass(conversation, monkeypatch):
     y, sr = conversation
     whole = find_speech(y, sr)
@@ -176,6 +189,7 @@ def test_block_by_block_detection_matches_one_pass(conversation, monkeypatch):
         detector.feed(block)
     streamed = detector.finish()
     assert streamed.segments == whole.segments and streamed.max_probability == whole.max_probability
+    assert streamed.snr_db == whole.snr_db
 
 
 def test_the_vad_gives_silero_run_chunk_after_chunk(conversation, monkeypatch):

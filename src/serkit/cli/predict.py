@@ -160,6 +160,8 @@ def format_table(items: list[dict], names: list[str] | None = None) -> str:
             lines.append(f"{'':<{width}}  {format_summary(item['summary'], total)}")
         for speaker, own in (item.get("speakers") or {}).items():
             lines.append(f"{'':<{width}}  {speaker}: {format_summary(own['summary'], own['seconds'])}")
+        if item.get("speakers_caution"):
+            lines.append(f"{'':<{width}}  caution: {item['speakers_caution']}")
     return "\n".join(lines)
 
 
@@ -237,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
         item = entry.to_dict()
         if "error" not in item and not item["segments"] and "speech_seconds" not in item:
             del item["segments"], item["summary"], item["speakers"]  # the whole-file answer is the result for short audio
+            item.pop("speakers_caution", None)
         items.append(item)
     destination = args.output
     if output_format in ("vtt", "textgrid") and "error" in items[0]:

@@ -666,8 +666,11 @@ class Predictor:
             elif diarize is None:
                 result = self._predict_windows(utterances, samples, n_jobs, weights=weights, bar=bar, speech=True)
             else:
+                from serkit.inference.speakers import count_caution
+
                 result = self._predict_speakers(list(utterances), samples, diarize, n_jobs, weights=weights, bar=bar,
                                                 speech=True)
+                result["speakers_caution"] = count_caution(speech.snr_db) if diarize == "auto" else None
         return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
 
     def _utterance_pieces(self, speech: Speech, samples: "_Samples") -> Iterator[tuple]:
@@ -836,7 +839,7 @@ class Predictor:
                                 weights=weights, familiarity=familiarity, quality=quality, source=self.speaker_norm)
         for segment, label in zip(result["segments"], labels):
             segment["speaker"] = str(label)
-        result["speakers"] = {}
+        result["speakers"], result["speakers_caution"] = {}, None
         for label in dict.fromkeys(labels):
             rows = np.flatnonzero(labels == label)
             own = self._assemble(None, [spans[i] for i in rows], probabilities[rows], duration=0.0, weights=weights[rows],

@@ -134,6 +134,11 @@ on whole clips and 49.2 % on their bare speech. The bundled model also learns fr
 with 0-1 s of pause (the augment kind ``pause``), so what is left of a short pause is enough;
 padding with silence to a full second was measured and rejected (docs/results.md)."""
 
+FLOOR_PERCENTILE = 10.0
+"""A recording's noise floor: this percentile of the power of its chunks outside speech (the
+quietest stretches between words, which a steady noise fills and a room's silence leaves low)."""
+MIN_FLOOR_S, MIN_SNR_SPEECH_S = 1.0, 0.32
+"""Least seconds outside speech and of speech for :func:`speech_to_floor_db` to answer."""
 MIN_UTTERANCE_S, MAX_UTTERANCE_S = 1.0, 10.0
 MERGE_GAP_S = 0.5
 """An utterance under 1 s joins its nearer neighbour when the pause between them is at most this."""
@@ -164,6 +169,8 @@ class Speech:
     max_probability: float = 0.0
     steady_s: float = 0.0
     """Seconds Silero took for speech but whose spectrum stayed steady (dropped)."""
+    snr_db: float | None = None
+    """The speech's power over the recording's noise floor (:func:`speech_to_floor_db`), or None."""
 
     @property
     def speech_s(self) -> float:
@@ -465,6 +472,39 @@ def chunks_to_run(y16: np.ndarray) -> np.ndarray:
     return np.flatnonzero(into <= GATE_KEEP_CHUNKS)
 
 
+def chunk_power(y16: np.ndarray) -> np.ndarray:
+    """Mean power of each 32 ms chunk of ``y16`` (the last one as long as it is), one per speech probability.
+
+    >>> chunk_power(np.r_[np.ones(512), 2 * np.ones(100)].astype(np.float32)).tolist()
+    [1.0, 4.0]
+    """
+    full = y16.shape[-1] // CHUNK_SAMPLES
+    chunks = y16[:full * CHUNK_SAMPLES].reshape(full, CHUNK_SAMPLES).astype(np.float64)
+    power = np.einsum("ij,ij->i", chunks, chunks) / CHUNK_SAMPLES
+    tail = y16[full * CHUNK_SAMPLES:].astype(np.float64)
+    return np.r_[power, np.mean(tail**2)] if tail.size else power
+
+
+def speech_to_floor_db(power: np.ndarray, segments: list[Segment]) -> float | None:
+    """The speech's mean power over the recording's noise floor (dB): a signal-to-noise ratio as heard.
+
+    ``power``: :func:`chunk_power` of the whole recording; the floor is the :data:`FLOOR_PERCENTILE`
+    of the chunks outside ``segments``. None with under :data:`MIN_FLOOR_S` outside speech or
+    :data:`MIN_SNR_SPEECH_S` of speech (a recording that never pauses has no floor to hear).
+
+    >>> power = np.r_[np.full(40, 1e-4), np.full(40, 1e-2)]
+    >>> speech_to_floor_db(power, [Segment(40 * FRAME_S, 80 * FRAME_S)])
+    20.0
+    """
+    speech = np.zeros(power.shape[-1], dtype=bool)
+    for start, end in segments:
+        speech[int(start / FRAME_S): math.ceil(end / FRAME_S)] = True
+    if speech.sum() * FRAME_S < MIN_SNR_SPEECH_S or (~speech).sum() * FRAME_S < MIN_FLOOR_S:
+        return None
+    floor = max(float(np.percentile(power[~speech], FLOOR_PERCENTILE)), 1e-12)
+    return round(float(10 * np.log10(max(float(power[speech].mean()), 1e-12) / floor)), 1)
+
+
 def _run_length(flags: np.ndarray) -> np.ndarray:
     """For each position, how many flags in a row are set up to and including it.
 
@@ -688,6 +728,7 @@ class SpeechDetector:
         self._state = None
         self._probabilities: list[np.ndarray] = []
         self._flux: list[np.ndarray] = []
+        self._power: list[np.ndarray] = []
         self._input_samples = 0
 
     def feed(self, block: np.ndarray) -> None:
@@ -710,7 +751,9 @@ class SpeechDetector:
             segments, steady = _moving_segments(probabilities, flux, duration_s=duration, on=DOUBT_ON,
                                                 off=DOUBT_OFF, min_speech_s=DOUBT_MIN_SPEECH_S)
         peak = float(probabilities.max()) if probabilities.size else 0.0
-        return Speech(duration, segments, split_utterances(segments), round(peak, 3), round(steady, 3))
+        power = np.concatenate([np.zeros(0), *self._power])
+        return Speech(duration, segments, split_utterances(segments), round(peak, 3), round(steady, 3),
+                      speech_to_floor_db(power, segments))
 
     def _gather(self, y16: np.ndarray) -> None:
         self._pending.append(np.asarray(y16, dtype=np.float32))
@@ -721,6 +764,7 @@ class SpeechDetector:
         wanted = self._pending_samples if final else min(self._pending_samples, int(PENDING_S * VAD_SR))
         audio = self._take(wanted if final else wanted // CHUNK_SAMPLES * CHUNK_SAMPLES)
         if audio.size:
+            self._power.append(chunk_power(audio))
             audio = raised_if_quiet(remove_mains_hum(audio, VAD_SR))  # a buzz moved utterances' edges and joined some
             probabilities, self._state = run_vad(audio, self._history, self._state)
             self._probabilities.append(probabilities)

@@ -80,6 +80,8 @@ class Prediction(BaseModel):
     speech_seconds: float | None = None
     no_speech: str | None = None
     speakers: dict[str, SpeakerSummary] | None = None
+    speakers_caution: str | None = None
+    """Why the number of speakers ``auto`` found may be wrong (a noisy recording), or None."""
     adaptation: str | None = None
     """"source": standardised by its source's statistics (a model adapted with ``serkit adapt``);
     "none": a clip alone (a dual-path model's plain head); None without speech."""
