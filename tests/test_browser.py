@@ -217,6 +217,28 @@ def test_a_call_by_channel_asks_for_channels_and_stays_on_the_time_axis(page, se
     assert "channel 2: mostly sad (1.5 s)." in page.locator("#timeline-summary").inner_text()
 
 
+def test_speakers_found_in_noise_show_their_caution_beside_the_emotions(page, server_url, tmp_path):
+    import json
+
+    own = {"seconds": 2.0, "emotion": "sad", "probabilities": {"sad": 0.7, "calm": 0.3}, "summary": None}
+    segments = [{"start": start, "end": end, "emotion": "sad", "probabilities": {"sad": 0.7, "calm": 0.3}, "speaker": who}
+                for start, end, who in ((0.5, 2.5, "S1"), (3.0, 5.0, "S2"))]
+    reply = {"emotion": "sad", "probabilities": {"sad": 0.7, "calm": 0.3}, "familiarity": 0.05,
+             "caution": "this recording is unlike the training data; treat the emotion with caution",
+             "duration": 6.0, "speech_seconds": 4.0, "segments": segments, "summary": None,
+             "speakers": {"S1": own, "S2": own}, "speakers_caution": "this recording is noisy (its speech 12 dB over the noise between words)"}
+    page.route("**/v1/predict*", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(reply)))
+    page.goto(server_url)
+    page.select_option("#speakers", "auto")
+    clip = tmp_path / "talk.wav"
+    sf.write(clip, make_voice_like(duration_s=1.0, sr=16000, f0_hz=150, seed=0), 16000)
+    page.set_input_files("#file", str(clip))
+    expect_prediction(page)
+    assert page.locator("#caution").inner_text() == (
+        "Caution: this recording is unlike the training data; treat the emotion with caution (familiarity 5%). "
+        "Speakers: this recording is noisy (its speech 12 dB over the noise between words).")
+
+
 def test_api_docs_render_offline(page, server_url):
     """Swagger UI from the server's own files: every request to another host is refused."""
     external = []
