@@ -479,8 +479,8 @@ def chunk_power(y16: np.ndarray) -> np.ndarray:
     [1.0, 4.0]
     """
     full = y16.shape[-1] // CHUNK_SAMPLES
-    chunks = y16[:full * CHUNK_SAMPLES].reshape(full, CHUNK_SAMPLES).astype(np.float64)
-    power = np.einsum("ij,ij->i", chunks, chunks) / CHUNK_SAMPLES
+    chunks = y16[:full * CHUNK_SAMPLES].reshape(full, CHUNK_SAMPLES)
+    power = np.einsum("ij,ij->i", chunks, chunks).astype(np.float64) / CHUNK_SAMPLES  # no copy of a 5-minute block
     tail = y16[full * CHUNK_SAMPLES:].astype(np.float64)
     return np.r_[power, np.mean(tail**2)] if tail.size else power
 
