@@ -170,7 +170,8 @@ class Speech:
     steady_s: float = 0.0
     """Seconds Silero took for speech but whose spectrum stayed steady (dropped)."""
     snr_db: float | None = None
-    """The speech's power over the recording's noise floor (:func:`speech_to_floor_db`), or None."""
+    """The speech's power over the recording's noise floor (:func:`speech_to_floor_db`, on the audio
+    as the detector hears it: a mains hum removed), or None."""
 
     @property
     def speech_s(self) -> float:
@@ -764,8 +765,9 @@ class SpeechDetector:
         wanted = self._pending_samples if final else min(self._pending_samples, int(PENDING_S * VAD_SR))
         audio = self._take(wanted if final else wanted // CHUNK_SAMPLES * CHUNK_SAMPLES)
         if audio.size:
-            self._power.append(chunk_power(audio))
-            audio = raised_if_quiet(remove_mains_hum(audio, VAD_SR))  # a buzz moved utterances' edges and joined some
+            audio = remove_mains_hum(audio, VAD_SR)  # a buzz moved utterances' edges and joined some
+            self._power.append(chunk_power(audio))  # the floor a voice is heard over: a buzz's is removed (CAM++ hears through it)
+            audio = raised_if_quiet(audio)
             probabilities, self._state = run_vad(audio, self._history, self._state)
             self._probabilities.append(probabilities)
             self._flux.append(voiced_flux(audio, probabilities))
