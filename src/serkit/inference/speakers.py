@@ -101,7 +101,7 @@ clean, and under white noise at 30 / 25 / 20 / 15 / 10 dB SNR (measured over the
 32.7 / 27.8 / 22.8 / 17.9 / 13.2 dB) in 14 / 11 / 8 / 5 / 4. The rule: halfway between the medians
 of the harshest condition with at least 75 % right and the mildest with at most 50 %, in whole dB.
 The floor is measured after a mains hum is removed: CAM++ hears through a buzz (the development
-recordings' count stayed right in 16 of 16 under a 50 Hz buzz 20 dB under the speech), which
+recordings' count stayed right in 16 and 15 of 16 under a 50 Hz buzz 20 and 10 dB under the speech), which
 measured with it had cautioned recordings whose count was right."""
 
 NOISY_COUNT_CAUTION = ("this recording is noisy (its speech {snr_db:.0f} dB over the noise between words), and in "
