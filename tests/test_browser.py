@@ -189,10 +189,25 @@ def test_timeline_of_a_minute_with_the_servers_summary(page, server_url, tmp_pat
     page.locator("#result").screenshot(path=str(shots / "service-timeline-minute.png"))
 
 
-def test_a_call_by_channel_asks_for_channels_and_stays_on_the_time_axis(page, server_url, tmp_path):
-    """Two parties talking at once (speakers=channels): the strip still spans the recording's seconds."""
+def upload_with_speakers(page, server_url, tmp_path, speakers: str, reply: dict) -> list[str]:
+    """Upload a short clip with the page's Speakers choice set to ``speakers``, the server answering
+    ``reply``; wait for the result and return the URLs the page asked."""
     import json
 
+    asked = []
+    page.route("**/v1/predict*", lambda route: asked.append(route.request.url) or route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(reply)))
+    page.goto(server_url)
+    page.select_option("#speakers", speakers)
+    clip = tmp_path / "talk.wav"
+    sf.write(clip, make_voice_like(duration_s=1.0, sr=16000, f0_hz=150, seed=0), 16000)
+    page.set_input_files("#file", str(clip))
+    expect_prediction(page)
+    return asked
+
+
+def test_a_call_by_channel_asks_for_channels_and_stays_on_the_time_axis(page, server_url, tmp_path):
+    """Two parties talking at once (speakers=channels): the strip still spans the recording's seconds."""
     segments = [{"start": start, "end": end, "emotion": emotion, "probabilities": {emotion: 0.7, "calm": 0.3}, "speaker": who}
                 for start, end, emotion, who in ((0.5, 3.0, "angry", "channel 1"), (2.5, 4.0, "sad", "channel 2"),
                                                  (5.0, 6.0, "happy", "channel 1"))]
@@ -200,15 +215,7 @@ def test_a_call_by_channel_asks_for_channels_and_stays_on_the_time_axis(page, se
     reply = {"emotion": "angry", "probabilities": {"angry": 0.6, "sad": 0.4}, "duration": 8.0, "speech_seconds": 5.0,
              "segments": segments, "summary": None, "speakers": {"channel 1": {**own, "emotion": "angry", "seconds": 3.5},
                                                                   "channel 2": own}}
-    asked = []
-    page.route("**/v1/predict*", lambda route: asked.append(route.request.url) or route.fulfill(
-        status=200, content_type="application/json", body=json.dumps(reply)))
-    page.goto(server_url)
-    page.select_option("#speakers", "channels")
-    clip = tmp_path / "call.wav"
-    sf.write(clip, make_voice_like(duration_s=1.0, sr=16000, f0_hz=150, seed=0), 16000)
-    page.set_input_files("#file", str(clip))
-    expect_prediction(page)
+    asked = upload_with_speakers(page, server_url, tmp_path, "channels", reply)
     assert asked and asked[0].endswith("/v1/predict?speakers=channels")
     flex = page.evaluate("() => [...document.querySelectorAll('#timeline > div')].map((el) => parseFloat(el.style.flex))")
     assert sum(flex) == pytest.approx(8.0)
@@ -218,8 +225,6 @@ def test_a_call_by_channel_asks_for_channels_and_stays_on_the_time_axis(page, se
 
 
 def test_speakers_found_in_noise_show_their_caution_beside_the_emotions(page, server_url, tmp_path):
-    import json
-
     own = {"seconds": 2.0, "emotion": "sad", "probabilities": {"sad": 0.7, "calm": 0.3}, "summary": None}
     segments = [{"start": start, "end": end, "emotion": "sad", "probabilities": {"sad": 0.7, "calm": 0.3}, "speaker": who}
                 for start, end, who in ((0.5, 2.5, "S1"), (3.0, 5.0, "S2"))]
@@ -227,13 +232,7 @@ def test_speakers_found_in_noise_show_their_caution_beside_the_emotions(page, se
              "caution": "this recording is unlike the training data; treat the emotion with caution",
              "duration": 6.0, "speech_seconds": 4.0, "segments": segments, "summary": None,
              "speakers": {"S1": own, "S2": own}, "speakers_caution": "this recording is noisy (its speech 12 dB over the noise between words)"}
-    page.route("**/v1/predict*", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(reply)))
-    page.goto(server_url)
-    page.select_option("#speakers", "auto")
-    clip = tmp_path / "talk.wav"
-    sf.write(clip, make_voice_like(duration_s=1.0, sr=16000, f0_hz=150, seed=0), 16000)
-    page.set_input_files("#file", str(clip))
-    expect_prediction(page)
+    upload_with_speakers(page, server_url, tmp_path, "auto", reply)
     assert page.locator("#caution").inner_text() == (
         "Caution: this recording is unlike the training data; treat the emotion with caution (familiarity 5%). "
         "Speakers: this recording is noisy (its speech 12 dB over the noise between words).")

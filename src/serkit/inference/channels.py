@@ -36,8 +36,8 @@ def power_envelope(y: np.ndarray, sr: int, *, hop_s: float = ENVELOPE_S) -> np.n
     [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25]
     """
     hop = max(1, round(hop_s * sr))
-    n = y.shape[-1] // hop
-    return np.mean(np.square(y[: n * hop].astype(np.float64)).reshape(n, hop), axis=1)
+    frames = y[: y.shape[-1] // hop * hop].reshape(-1, hop)
+    return np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / hop  # summed in float64 without a float64 copy of y
 
 
 def crosstalk(envelopes: np.ndarray, channel: int, span: tuple[float, float], *, hop_s: float = ENVELOPE_S,

@@ -670,7 +670,8 @@ class Predictor:
 
                 result = self._predict_speakers(list(utterances), samples, diarize, n_jobs, weights=weights, bar=bar,
                                                 speech=True)
-                result["speakers_caution"] = count_caution(speech.snr_db) if diarize == "auto" else None
+                if diarize == "auto":  # a given count is the user's, not a guess to warn about
+                    result["speakers_caution"] = count_caution(speech.snr_db)
         return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
 
     def _utterance_pieces(self, speech: Speech, samples: "_Samples") -> Iterator[tuple]:

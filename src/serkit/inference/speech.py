@@ -45,6 +45,7 @@ from serkit.core.hum import remove_mains_hum
 from serkit.core.level import TONE_FRAME, loud_tones
 from serkit.core.once import once
 from serkit.core.threads import worker_threads
+from serkit.inference.channels import power_envelope
 
 VAD_REQUIREMENT = "silero-vad==6.2.0"
 VAD_PATH = Path(__file__).parents[1] / "data" / "vad" / "silero_vad.onnx"
@@ -473,23 +474,11 @@ def chunks_to_run(y16: np.ndarray) -> np.ndarray:
     return np.flatnonzero(into <= GATE_KEEP_CHUNKS)
 
 
-def chunk_power(y16: np.ndarray) -> np.ndarray:
-    """Mean power of each 32 ms chunk of ``y16`` (the last one as long as it is), one per speech probability.
-
-    >>> chunk_power(np.r_[np.ones(512), 2 * np.ones(100)].astype(np.float32)).tolist()
-    [1.0, 4.0]
-    """
-    full = y16.shape[-1] // CHUNK_SAMPLES
-    chunks = y16[:full * CHUNK_SAMPLES].reshape(full, CHUNK_SAMPLES)
-    power = np.einsum("ij,ij->i", chunks, chunks).astype(np.float64) / CHUNK_SAMPLES  # no copy of a 5-minute block
-    tail = y16[full * CHUNK_SAMPLES:].astype(np.float64)
-    return np.r_[power, np.mean(tail**2)] if tail.size else power
-
-
 def speech_to_floor_db(power: np.ndarray, segments: list[Segment]) -> float | None:
     """The speech's mean power over the recording's noise floor (dB): a signal-to-noise ratio as heard.
 
-    ``power``: :func:`chunk_power` of the whole recording; the floor is the :data:`FLOOR_PERCENTILE`
+    ``power``: the mean power of each 32 ms chunk of the whole recording
+    (:func:`serkit.inference.channels.power_envelope`); the floor is the :data:`FLOOR_PERCENTILE`
     of the chunks outside ``segments``. None with under :data:`MIN_FLOOR_S` outside speech or
     :data:`MIN_SNR_SPEECH_S` of speech (a recording that never pauses has no floor to hear).
 
@@ -766,7 +755,8 @@ class SpeechDetector:
         audio = self._take(wanted if final else wanted // CHUNK_SAMPLES * CHUNK_SAMPLES)
         if audio.size:
             audio = remove_mains_hum(audio, VAD_SR)  # a buzz moved utterances' edges and joined some
-            self._power.append(chunk_power(audio))  # the floor a voice is heard over: a buzz's is removed (CAM++ hears through it)
+            # The floor a voice is heard over: a buzz's is removed (CAM++ hears through it).
+            self._power.append(power_envelope(audio, VAD_SR, hop_s=FRAME_S))
             audio = raised_if_quiet(audio)
             probabilities, self._state = run_vad(audio, self._history, self._state)
             self._probabilities.append(probabilities)
