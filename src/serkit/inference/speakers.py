@@ -94,8 +94,8 @@ rules on a learnt within-speaker scale did no better there (docs/results.md)."""
 
 NOISY_COUNT_BELOW_DB = 28.0
 """``auto``'s count carries :func:`count_caution` when the recording's speech lies less than this
-over its noise floor (:attr:`serkit.inference.speech.Speech.snr_db`). Under a steady noise each
-utterance's own SNR moves its embedding as far as another voice would, and ``auto`` splits voices:
+over its noise floor (:attr:`serkit.inference.speech.Speech.snr_db`). Under a steady noise the
+utterances' embeddings move as far apart as another voice lies, and ``auto`` splits voices:
 on the development recordings (actors 01-08, room tone, 16 each) it found the right count in 15
 clean, and under white noise at 30 / 25 / 20 / 15 / 10 dB SNR (measured over the floor, medians
 32.7 / 27.8 / 22.8 / 17.9 / 13.2 dB) in 14 / 11 / 8 / 5 / 4. The rule: halfway between the medians
