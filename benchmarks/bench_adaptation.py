@@ -34,6 +34,10 @@ Four parts, each printing its figures (``--part``):
   without; or a temperature per clip growing with its familiarity distance) and the ECE it gives
   on the held-out corpus; chosen on the development split, then the chosen candidate on the
   test halves and the full corpora (needs ``--augment``; about 20 minutes on two busy cores).
+- ``voices``: a folder adapted voice by voice (the voices CAM++ finds among its clips, each
+  standardised by its own statistics pulled toward the folder's) against the folder as one
+  source, the adapted head on ``select``'s development cells, and whether it passes
+  :func:`improves` (the rule fixed before the run; needs ``--augment``).
 - ``headline``: the chosen configuration's figures, the issue's table: RAVDESS 5 actor
   folds and nEMO 3 speaker folds with the other corpus in training; RAVDESS→nEMO and
   nEMO→RAVDESS with the argmax over all the model's emotions beside the argmax over the
@@ -41,12 +45,14 @@ Four parts, each printing its figures (``--part``):
   the selection never saw).
 
 Adapted figures standardise each test source by its own statistics (a held-out corpus,
-or a fold's held-out speakers, as one source); "plain" standardises it by the pooled
+or a fold's held-out speakers, as one source) and, in the ``by voice`` column, voice by voice
+as ``serkit predict DIR --adapt`` standardises a folder (the test side's clips embedded by CAM++,
+cached under ``voices/`` in serkit's cache); "plain" standardises it by the pooled
 training statistics, as a single clip without source statistics is.
 
     nice -n 10 python benchmarks/bench_adaptation.py --part clips spread select headline
 
-``--augment all`` (calibrate, headline, transfer-calibration) adds one corrupted copy of every training clip to
+``--augment all`` (calibrate, voices, headline, transfer-calibration) adds one corrupted copy of every training clip to
 every fit, as ``build_bundled_model.py --augment all`` trains the shipped model: in each fold
 or cell only the copies of its training speakers' clips (never a held-out speaker's, never the
 test corpus's across corpora); the test clips stay clean.
@@ -150,24 +156,63 @@ def head_model(head, config, families=None) -> tuple[str, dict]:
     return FAMILY_MEMBERS[member][0], dict(FAMILY_MEMBERS[member][1])
 
 
-def matrix(datasets, train_sets, test_sets, config, n_splits=5, test_grain=None, copies=None, families=None):
+def matrix(datasets, train_sets, test_sets, config, n_splits=5, test_grain=None, copies=None, families=None, voices=None):
     """The cells of :func:`serkit.evaluation.crosscorpus.cross_corpus_matrix` for ``config``
     (adapt, balance, C[, the plain head's C]) and each head's family (:func:`head_model`), by
-    ``train→test``; ``copies`` (corpus name → corrupted copies) join each fold's training speakers."""
+    ``train→test``; ``copies`` (corpus name → corrupted copies) join each fold's training speakers;
+    ``voices`` (corpus name → its clips' speaker embeddings) add the ``_voice`` figures."""
     from serkit.evaluation.crosscorpus import cross_corpus_matrix
 
     adapt, balance = config[:2]
     (model, params), (plain_model, plain_params) = (head_model(head, config, families) for head in ("adapted", "plain"))
     result = cross_corpus_matrix(model, datasets, train_sets, test_sets, n_splits=n_splits, adapt=adapt,
                                  balance=balance, params=params, plain_params=plain_params, plain_model=plain_model,
-                                 progress=False, test_grain=test_grain, augment=copies)
+                                 progress=False, test_grain=test_grain, augment=copies, voices=voices)
     return {f"{c['train']}→{c['test']}": c for c in result.cells}
 
 
-def loco(datasets, config, test_grain=None, copies=None, families=None):
+def loco(datasets, config, test_grain=None, copies=None, families=None, voices=None):
     """The two leave-one-corpus-out cells."""
-    return {**matrix(datasets, [["ravdess"]], ["nemo"], config, test_grain=test_grain, copies=copies, families=families),
-            **matrix(datasets, [["nemo"]], ["ravdess"], config, test_grain=test_grain, copies=copies, families=families)}
+    return {**matrix(datasets, [["ravdess"]], ["nemo"], config, test_grain=test_grain, copies=copies, families=families,
+                     voices=voices),
+            **matrix(datasets, [["nemo"]], ["ravdess"], config, test_grain=test_grain, copies=copies, families=families,
+                     voices=voices)}
+
+
+def voice_embeddings(datasets, cache_dir=None) -> dict:
+    """Each corpus's clips' speaker embeddings (compensated CAM++, as the predictor embeds a
+    folder's files), in its dataset's order; cached by path under ``voices/`` in serkit's cache."""
+    from bench_speakers import embed_clips
+
+    from serkit.features.batch import default_cache_dir
+    from serkit.inference.speakers import compensate
+
+    folder = Path(cache_dir or default_cache_dir()) / "voices"
+    folder.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for name, data in datasets.items():
+        paths = np.array([str(CORPORA[name] / path) for path in data.meta["path"]])
+        found[name] = compensate(embed_clips(paths, list(range(len(paths))), folder / f"{name}.npz"))
+    return found
+
+
+def part_voices(datasets, config, copies, cache_dir=None) -> dict:
+    """The adapted head on ``select``'s development cells with each test side adapted as one source
+    and voice by voice (:func:`serkit.evaluation.crosscorpus.standardise_voices`), and the rule,
+    fixed before the run: voice by voice replaces one source for a folder if :func:`improves` holds."""
+    dev, _ = split_speakers(datasets)
+    voices = voice_embeddings(dev, cache_dir)
+    found = {**matrix(dev, [["ravdess", "nemo"]], ["ravdess", "nemo"], config, n_splits=2, test_grain="corpus",
+                      copies=copies, voices=voices),
+             **loco(dev, config, test_grain="corpus", copies=copies, voices=voices)}
+    table = {grain: {key: cell[f"unweighted_accuracy_all{suffix}"] for key, cell in found.items()}
+             for grain, suffix in (("one source", ""), ("by voice", "_voice"))}
+    for grain, cells in table.items():
+        print(f"adapted head, {grain:<10} " + "  ".join(f"{key} {100 * ua:.1f}" for key, ua in cells.items())
+              + f"  → mean {100 * np.mean(list(cells.values())):.1f}", flush=True)
+    adopted = improves(table["by voice"], table["one source"])
+    print(f"a folder adapted {'voice by voice' if adopted else 'as one source'} (improves: {adopted})")
+    return {**table, "adopted": "by voice" if adopted else "one source"}
 
 
 def part_clips(datasets, config, draws=10) -> dict:
@@ -958,18 +1003,22 @@ def part_transfer_calibration(datasets, config, copies) -> dict:
     return results
 
 
-def part_headline(datasets, config, copies=None, feature_set=FEATURE_SET, families=None) -> dict:
+def part_headline(datasets, config, copies=None, feature_set=FEATURE_SET, families=None, cache_dir=None) -> dict:
     """The issue's table for the chosen configuration: the adapted head with each test side
-    adapted as one source, the plain head on each clip alone; ECE on the held-out corpus
-    as the heads give it, with a temperature from the cell's training corpus's inner
-    speaker folds (all a cross-corpus cell may use), and with the bundled model's kind of
-    temperature cross-fitted (:func:`other_direction_temperature`)."""
+    adapted as one source and voice by voice (a folder, :func:`part_voices`), the plain head on
+    each clip alone; ECE on the held-out corpus as the heads give it, with a temperature from
+    the cell's training corpus's inner speaker folds (all a cross-corpus cell may use), and with
+    the bundled model's kind of temperature cross-fitted (:func:`other_direction_temperature`;
+    both temperatures on the test side as one source)."""
+    voices = voice_embeddings(datasets, cache_dir)
+    test_voices = voice_embeddings(split_speakers(datasets)[1], cache_dir)
     ravdess5 = matrix(datasets, [["ravdess", "nemo"]], ["ravdess"], config, n_splits=5, test_grain="corpus",
-                      copies=copies, families=families)["ravdess+nemo→ravdess"]
+                      copies=copies, families=families, voices=voices)["ravdess+nemo→ravdess"]
     nemo3 = matrix(datasets, [["ravdess", "nemo"]], ["nemo"], config, n_splits=3, test_grain="corpus",
-                   copies=copies, families=families)["ravdess+nemo→nemo"]
-    found = loco(datasets, config, test_grain="corpus", copies=copies, families=families)
-    halves = loco(split_speakers(datasets)[1], config, test_grain="corpus", copies=copies, families=families)
+                   copies=copies, families=families, voices=voices)["ravdess+nemo→nemo"]
+    found = loco(datasets, config, test_grain="corpus", copies=copies, families=families, voices=voices)
+    halves = loco(split_speakers(datasets)[1], config, test_grain="corpus", copies=copies, families=families,
+                  voices=test_voices)
     rows = [("RAVDESS speaker-independent UA (5 actor folds, nEMO in training)", ravdess5, "unweighted_accuracy"),
             ("nEMO speaker-independent UA (3 speaker folds, RAVDESS in training)", nemo3, "unweighted_accuracy"),
             ("RAVDESS → nEMO, user-visible UA (argmax over all the model's emotions)", found["ravdess→nemo"], "unweighted_accuracy_all"),
@@ -986,17 +1035,17 @@ def part_headline(datasets, config, copies=None, feature_set=FEATURE_SET, famili
           + (f"training with {sum(len(d.y) for d in copies.values())} corrupted copies "
              f"({next(iter(copies.values())).corpus['augment']['mix']}) of the training speakers' clips"
              if copies else "no corrupted copies"))
-    print(f"{'figure':<76} {'adapted':>14} {'plain':>14}")
+    print(f"{'figure':<76} {'adapted':>14} {'by voice':>14} {'plain':>14}")
     table = {}
     for title, cell, key in rows:
         shown = []
-        for suffix in ("", "_fallback"):
+        for suffix in ("", "_voice", "_fallback"):
             spread = ""
             if key == "unweighted_accuracy" and "folds" in cell:
                 spread = f" ± {100 * np.std([fold[key + suffix] for fold in cell['folds']]):.1f}"
             shown.append(f"{100 * cell.get(key + suffix, cell[key]):.1f}{spread} %")
-        print(f"{title:<76} {shown[0]:>14} {shown[1]:>14}")
-        table[title] = {"adapted": cell[key], "plain": cell.get(f"{key}_fallback", cell[key])}
+        print(f"{title:<76} {shown[0]:>14} {shown[1]:>14} {shown[2]:>14}")
+        table[title] = {"adapted": cell[key], "by voice": cell[f"{key}_voice"], "plain": cell.get(f"{key}_fallback", cell[key])}
     heads = {head: loco_probabilities(datasets, head, config, copies=copies, families=families)
              for head in ("adapted", "plain")}
     table.update(held_out_ece(heads, "inner-fold temperature", lambda cells, key: cells[key][3]))
@@ -1019,7 +1068,8 @@ def held_out_ece(heads: dict, label: str, temperature) -> dict:
             T = temperature(cells, key)
             values[head] = (calibration_metrics(y, scale_probabilities(proba, T), classes)["ece"], T)
         title = f"ECE on the held-out corpus, {key.replace('ravdess', 'RAVDESS').replace('nemo', 'nEMO')}, {label}"
-        print(f"{title:<76} " + " ".join(f"{f'{100 * e:.1f} % (T {T:.2f})':>14}" for e, T in values.values()))
+        adapted, plain = (f"{f'{100 * e:.1f} % (T {T:.2f})':>14}" for e, T in values.values())
+        print(f"{title:<76} {adapted} {'–':>14} {plain}")  # the temperatures are fitted on one source's probabilities
         table[title] = {head: {"ece": e, "temperature": T} for head, (e, T) in values.items()}
     return table
 
@@ -1119,7 +1169,7 @@ def part_robust(datasets, config, n_actors=4, feature_set=FEATURE_SET) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", nargs="+", choices=("spread", "select", "featsets", "layers", "families", "copies", "calibrate", "plain", "clips",
-                                                     "headline", "robust", "transfer-calibration"),
+                                                     "voices", "headline", "robust", "transfer-calibration"),
                         default=["spread", "select", "clips", "headline"])
     parser.add_argument("--config", nargs="+", metavar="ADAPT BALANCE C [PLAIN_C]",
                         help="clips/robust/headline: the configuration, the plain head's C last (default: the one "
@@ -1134,14 +1184,14 @@ def main(argv=None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, help="write every part's figures here")
     parser.add_argument("--augment", metavar="KIND[,KIND…]",
-                        help="calibrate/headline: one corrupted copy of every training clip in each fit (the copies of "
+                        help="calibrate/voices/headline: one corrupted copy of every training clip in each fit (the copies of "
                              "the fit's training speakers only), as build_bundled_model.py --augment trains with")
     parser.add_argument("--augment-fraction", type=float, default=1.0, help="share of the clips that get a copy (default: 1)")
     parser.add_argument("--copy-mixes", nargs="+", default=list(COPY_CANDIDATES), metavar="MIX",
                         help="copies: the mixes compared, the baseline first (default: %(default)s)")
     args = parser.parse_args(argv)
-    if args.augment and set(args.part) - {"calibrate", "headline", "transfer-calibration"}:
-        parser.error("--augment applies to --part calibrate, headline and transfer-calibration only")
+    if args.augment and set(args.part) - {"calibrate", "voices", "headline", "transfer-calibration"}:
+        parser.error("--augment applies to --part calibrate, voices, headline and transfer-calibration only")
     if "transfer-calibration" in args.part and not args.augment:
         parser.error("--part transfer-calibration needs --augment (its candidates score corrupted copies)")
     from serkit.core.exceptions import SerkitError
@@ -1176,9 +1226,11 @@ def main(argv=None) -> int:
         results["plain"] = part_plain(datasets)
     if "clips" in args.part:
         results["clips"] = part_clips(datasets, chosen)
+    if "voices" in args.part:
+        results["voices"] = part_voices(datasets, chosen, copies, args.cache_dir)
     if "headline" in args.part:
         families = None if args.families is None else dict(zip(("plain", "adapted"), args.families))
-        results["headline"] = part_headline(datasets, chosen, copies, args.feature_set, families)
+        results["headline"] = part_headline(datasets, chosen, copies, args.feature_set, families, args.cache_dir)
     if "robust" in args.part:
         results["robust"] = part_robust(datasets, chosen, args.robust_actors, args.feature_set)
     if args.json:

@@ -20,7 +20,9 @@ the held-out speakers' clips:
 - ``adapt corpus``: the bundled recipe's adapted head (logreg, C of ``bench_adaptation.CHOSEN``, ``FEATURE_SET``, each training
   corpus standardised by its own statistics, corpus x emotion balance). ``single`` standardises
   the test clips by the pooled training statistics (a single clip); ``adapted`` the corrupted
-  batch by its own statistics. ``copies apart``: the copies standardised as a source of their
+  batch by its own statistics; ``by voice`` the batch voice by voice, as ``serkit predict DIR --adapt``
+  standardises a folder (:func:`serkit.evaluation.crosscorpus.standardise_voices` on each clip's
+  CAM++ embedding, cached under ``voices/`` in serkit's cache). ``copies apart``: the copies standardised as a source of their
   own (instead of inside their corpus);
 - ``adapt none``: the same trained without source adaptation (the plain single-clip head).
 
@@ -114,9 +116,10 @@ def fit(train, augmented, adapt, apart=False):
     return model, adaptation
 
 
-def score(model, adaptation, test) -> dict:
-    """User-visible UA of ``test``: single clip (pooled statistics) and, adapted models, the batch adapted."""
-    from serkit.evaluation.crosscorpus import _all_emotions_ua
+def score(model, adaptation, test, voices) -> dict:
+    """User-visible UA of ``test``: single clip (pooled statistics) and, adapted models, the batch
+    adapted as one source and voice by voice (``voices``: the test clips' speaker embeddings)."""
+    from serkit.evaluation.crosscorpus import _all_emotions_ua, standardise_voices
     from serkit.features.adaptation import SourceAdapter
 
     classes = [str(c) for c in model.classes_]
@@ -124,7 +127,22 @@ def score(model, adaptation, test) -> dict:
     found = {"single": _all_emotions_ua(y, model.predict_proba(adaptation["pooled"].apply(test.X) if adaptation else test.X), classes)}
     if adaptation:
         found["adapted"] = _all_emotions_ua(y, model.predict_proba(SourceAdapter().fit_transform(test.X)), classes)
+        found["by voice"] = _all_emotions_ua(y, model.predict_proba(standardise_voices(test.X, voices)), classes)
     return found
+
+
+def voice_embeddings(test, root: Path) -> np.ndarray:
+    """The compensated CAM++ embedding of each of ``test``'s clips (paths under ``root``), as the
+    predictor embeds a folder's files; cached by path."""
+    from bench_speakers import embed_clips
+
+    from serkit.features.batch import default_cache_dir
+    from serkit.inference.speakers import compensate
+
+    cache = default_cache_dir() / "voices" / "robust.npz"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    paths = np.array([str(root / path) for path in test.meta["path"]])
+    return compensate(embed_clips(paths, list(range(len(paths))), cache))
 
 
 def run_split(title, train_tables, test_table, pools, mixes, conditions, args, dev_pool) -> dict:
@@ -134,6 +152,8 @@ def run_split(title, train_tables, test_table, pools, mixes, conditions, args, d
     train = [features(table, args) for table in train_tables]
     tests = {name: features(test_table, args) if name == "clean" else copies(test_table, Condition.parse(name), dev_pool, args)
              for name in conditions}
+    voices = {name: voice_embeddings(test, test_table.root if name == "clean" else args.audio_dir / test_table.name)
+              for name, test in tests.items()}
     print(f"\n{title}: test {len(tests['clean'].y)} clips of {', '.join(speakers_of(test_table))}; "
           f"trained on {sum(len(d.y) for d in train)} clips", flush=True)
     results = {}
@@ -145,7 +165,7 @@ def run_split(title, train_tables, test_table, pools, mixes, conditions, args, d
             recipes["adapt corpus, copies apart"] = ("corpus", True)
         for recipe, (adapt, apart) in recipes.items():
             model, adaptation = fit(train, augmented, adapt, apart)
-            row = {name: score(model, adaptation, test) for name, test in tests.items()}
+            row = {name: score(model, adaptation, test, voices[name]) for name, test in tests.items()}
             key = f"{recipe} | augment {mix} ({sum(len(d.y) for d in augmented)} copies)"
             results[key] = row
             for figure in row["clean"]:

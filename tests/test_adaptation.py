@@ -142,6 +142,28 @@ def test_cross_corpus_cells_show_adapted_and_plain_side_by_side(rng):
         cross_corpus_matrix("logreg", data, adapt="room", progress=False)
 
 
+def test_cross_corpus_cells_score_a_folder_of_several_voices_voice_by_voice(rng):
+    # Test corpus b holds two voices far apart along the emotion's feature; one source mixes them,
+    # each voice by its own statistics (found from the clips' embeddings, no labels) places both.
+    from serkit.evaluation.crosscorpus import cross_corpus_matrix
+    from serkit.evaluation import Dataset
+
+    def corpus(shifts):
+        y = np.tile(np.repeat(["angry", "sad"], 100), len(shifts))
+        offset = np.repeat(shifts, 200)[:, None]
+        X = rng.normal(size=(len(y), 2)) + np.c_[(y == "angry") * 4.0 + offset[:, 0], np.zeros(len(y))]
+        return Dataset(X, y, np.repeat(np.arange(len(shifts)).astype(str), 200), ["x0", "x1"])
+
+    data = {"a": corpus([0.0, 0.5, 1.0]), "b": corpus([-4.0, 4.0])}
+    centres = rng.normal(size=(2, 192))
+    voices = {"b": np.repeat(centres, 200, axis=0) + 0.2 * rng.normal(size=(400, 192))}
+    result = cross_corpus_matrix("logreg", data, [["a"]], ["b"], adapt="corpus", progress=False, voices=voices)
+    cell = result.cell("a", "b")
+    assert cell["unweighted_accuracy_all_voice"] > 0.9 > cell["unweighted_accuracy_all"]
+    with pytest.raises(ParameterError, match="one embedding per clip"):
+        cross_corpus_matrix("logreg", data, [["a"]], ["b"], adapt="corpus", progress=False, voices={"b": voices["b"][:5]})
+
+
 def test_groups_of_any_array_kind_are_one_key_each(rng):
     # A Dataset holds its speakers as an object array of str; lists give numpy str, ids ints.
     X = rng.normal(size=(40, 3))

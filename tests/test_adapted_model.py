@@ -9,7 +9,10 @@ source through its own statistics tells them apart in a source it never saw.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import warnings
 
 import numpy as np
@@ -138,6 +141,48 @@ def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new
     X = np.stack([saved.feature_set.from_audio(sf.read(p, dtype="float32")[0], SR) for p in files])
     np.testing.assert_allclose(saved.estimator.predict_proba(X),
                                load_model(out, runtime="skops").estimator.predict_proba(X), atol=1e-9, rtol=0)
+
+
+def test_a_folder_of_two_voices_is_adapted_voice_by_voice(model_dir, tmp_path, monkeypatch, capsys):
+    # Two voices an octave apart, each with its sad and happy clips: as one source the low voice's
+    # clips all sit low; each voice by its own statistics (pulled toward the folder's) places more.
+    # CAM++ hears no voice in a tone, so a stand-in embedder tells the two pitch ranges apart.
+    from serkit.inference.speakers import SpeakerEmbedder
+    from serkit.models.artifacts import load_model
+
+    def embed(self, pieces, sr=16000, **_):
+        peaks_hz = [np.argmax(np.abs(np.fft.rfft(y))) * sr / len(y) for y in pieces]
+        return np.stack([np.eye(192)[0 if peak_hz < 890 else 1] for peak_hz in peaks_hz]).astype(np.float32)
+
+    monkeypatch.setattr(SpeakerEmbedder, "embed", embed)
+    files = []
+    for base_hz in (480, 960):
+        for step in STEPS:
+            for take in range(4):
+                files.append(tmp_path / f"{base_hz}-{step}{take}-{label(step)}.wav")
+                sf.write(files[-1], tone(base_hz, step, duration_s=1.0 + 0.05 * take), SR)
+    truth = [path.stem.split("-")[2] for path in files]
+    predictor = load_model(model_dir)
+    by_voice = predictor.predict_batch(files, adapt=True)
+    assert [item.result["voice"] for item in by_voice] == ["S1"] * 32 + ["S2"] * 32
+    assert {item.result["adaptation"] for item in by_voice} == {"source"}
+    as_one = predictor._predict_standardised(files, [path.name for path in files], [""] * len(files), None, None, None)
+    right = sum(item.result["emotion"] == want for item, want in zip(by_voice, truth))
+    assert right > sum(item["result"]["emotion"] == want for item, want in zip(as_one, truth)) and right >= 0.9 * len(files)
+    # Given speakers are sources of their own, as before: no voice is looked for.
+    given = predictor.predict_batch(files, adapt=True, speakers=[path.name.split("-")[0] for path in files])
+    assert "voice" not in given[0].result and [item.result["emotion"] for item in given] == truth
+    # A voice heard in enough files to keep its own statistics is checked for one emotion on its own.
+    one_emotion = files[:32] + [tmp_path / f"960-0{take}-sad.wav" for take in range(4)] * 8
+    with pytest.warns(AdaptationWarning, match="voice S2 varies little"):
+        predictor.predict_batch(one_emotion, adapt=True)
+    # The CLI names each file's voice: in the table, and as the speaker in CSV.
+    command = ["predict", str(tmp_path), "--adapt", "--model", str(model_dir), "--segment", "fixed"]  # tones: no speech to detect
+    assert main(command) == 0
+    assert re.search(r"480-00-sad\.wav +sad .* voice S1\n", capsys.readouterr().out)
+    assert main([*command, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {row["path"].split("/")[-1].split("-")[0]: row["speaker"] for row in rows} == {"480": "S1", "960": "S2"}
 
 
 def test_a_long_recording_is_adapted_on_its_own_windows(model_dir):

@@ -52,6 +52,28 @@ def test_a_given_number_of_speakers_and_small_inputs():
         cluster_speakers(np.full((3, 4), np.nan))
 
 
+def test_a_folder_may_hold_more_voices_than_a_recording():
+    X, truth = voices(np.random.default_rng(9), (5,) * 9, d=192)  # nine voices, more than auto looks for in a recording
+    assert len(set(cluster_speakers(X, "auto"))) == speakers.MAX_AUTO_SPEAKERS
+    assert diarization_error_rate(np.ones(len(X)), truth, speakers.find_voices(X)) == 0.0
+    assert diarization_error_rate(np.ones(len(X)), truth, speakers.find_voices(X, most_clustered=27)) == 0.0  # the others joined
+
+
+def test_find_voices_of_real_speakers(ravdess_root):
+    # Compensated CAM++ embeddings of whole clips, as a folder's files are embedded: two actors
+    # (a man and a woman, every emotion) are two voices, one actor alone one voice.
+    import soundfile as sf
+
+    embedder = speakers.SpeakerEmbedder()
+    clips = {actor: sorted((ravdess_root / actor).glob("*.flac"))[::6] for actor in ("Actor_01", "Actor_02")}
+    embedded = {actor: embedder.embed([sf.read(path, dtype="float32")[0] for path in paths], sf.info(paths[0]).samplerate)
+                for actor, paths in clips.items()}
+    both = speakers.find_voices(np.concatenate(list(embedded.values())))
+    n = len(embedded["Actor_01"])
+    assert len(set(both)) == 2 and len(set(both[:n])) == 1 and set(both[:n]).isdisjoint(both[n:])
+    assert set(speakers.find_voices(embedded["Actor_01"])) == {0}
+
+
 def test_spectral_clusters_keep_each_voice_whole():
     X, truth = voices(np.random.default_rng(8), (6, 6, 6))
     labels = spectral_clusters(X - X.mean(axis=0), 3)

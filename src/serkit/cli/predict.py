@@ -38,9 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--adapt", action="store_true",
-        help="adapt the model to these files: their own feature statistics replace the model's (all files one "
-        "source, or one per speaker with --speaker-from; a single file: its utterances); needs an adapted "
-        "model such as the bundled one and enough clips (docs/adaptation.md)",
+        help="adapt the model to these files: their own feature statistics replace the model's (each voice "
+        "found among the files by its own, or each speaker with --speaker-from; a single file: its utterances); "
+        "needs an adapted model such as the bundled one and enough clips (docs/adaptation.md)",
     )
     parser.add_argument(
         "--speakers", metavar="auto|N|channels",
@@ -146,7 +146,8 @@ def format_table(items: list[dict], names: list[str] | None = None) -> str:
         ranked = sorted(item["probabilities"].items(), key=lambda kv: -kv[1])
         runner_up = f"  (then {ranked[1][0]} {ranked[1][1]:.0%})" if len(ranked) > 1 else ""
         speech = f"  {item['speech_seconds']:.1f} s of speech" if "speech_seconds" in item else ""
-        lines.append(f"{name:<{width}}  {item['emotion']:<10} {ranked[0][1]:>4.0%}{runner_up}{speech}")
+        voice = f"  voice {item['voice']}" if item.get("voice") else ""  # a folder adapted voice by voice
+        lines.append(f"{name:<{width}}  {item['emotion']:<10} {ranked[0][1]:>4.0%}{runner_up}{speech}{voice}")
         if item.get("caution"):
             familiarity = f" (familiarity {item['familiarity']:.0%})" if item.get("familiarity") is not None else ""
             lines.append(f"{'':<{width}}  caution: {item['caution']}{familiarity}")

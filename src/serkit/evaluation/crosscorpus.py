@@ -158,15 +158,17 @@ class CrossCorpusResult:
 
 def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, groups_test, emotions,
                  speaker_norm, sample_weight=None, *, adapt="none", corpus_train=None, params=None, test_grain=None,
-                 plain_params=None, plain_model=None):
+                 plain_params=None, plain_model=None, voices_test=None):
     """Probabilities of the test clips, by the way the test side is standardised.
 
     ``{"": (proba, classes)}`` without adaptation; with ``adapt`` also ``"fallback"``:
     a clip without statistics of its source, answered as a dual-path model answers it
     (:mod:`serkit.models.dualpath`), by the *plain* head, fitted on the training clips as
     recorded (``plain_model``, default ``model``, with ``plain_params``, default ``params``), beside ``""``, the adapted head with
-    each test source standardised by its own statistics. ``classes`` are the model's;
-    :func:`_shared` keeps the shared ``emotions``.
+    each test source standardised by its own statistics; with ``voices_test`` (each test clip's
+    speaker embedding) also ``"voice"``: the adapted head with the test side standardised voice by
+    voice, as ``serkit predict DIR --adapt`` standardises a folder (:func:`standardise_voices`).
+    ``classes`` are the model's; :func:`_shared` keeps the shared ``emotions``.
     """
     from serkit.features.adaptation import SourceAdapter, adapt_training, training_groups
     from serkit.models import fit_model, make_model
@@ -186,10 +188,33 @@ def _fit_predict(model, random_state, X_train, y_train, groups_train, X_test, gr
     fit_model(plain, X_train, y_train, groups_train, sample_weight=sample_weight)
     # The test side's source: all its clips at the corpus grain, each speaker at the speaker grain.
     test_groups = training_groups(test_grain or adapt, np.zeros(len(groups_test)), groups_test)
-    return {
+    variants = {
         "": (np.asarray(fitted.predict_proba(SourceAdapter().fit_transform(X_test, test_groups))), classes),
         "fallback": (np.asarray(plain.predict_proba(X_test)), [str(c) for c in plain.classes_]),
     }
+    if voices_test is not None:
+        variants["voice"] = (np.asarray(fitted.predict_proba(standardise_voices(X_test, voices_test))), classes)
+    return variants
+
+
+def standardise_voices(X, embeddings) -> np.ndarray:
+    """``X`` (one row per clip of a set without speaker labels, a folder) standardised voice by voice:
+    the voices :func:`serkit.inference.speakers.find_voices` finds among the clips' speaker
+    ``embeddings``, each by its own statistics pulled toward the set's
+    (:data:`~serkit.features.adaptation.SPEAKER_PRIOR_CLIPS`), as the predictor adapts a folder.
+
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.normal(size=192), rng.normal(size=192)
+    >>> E = np.stack([v + 0.3 * rng.normal(size=192) for v in [a] * 40 + [b] * 40])
+    >>> X = np.r_[rng.normal(0, 1, (40, 2)), rng.normal(5, 1, (40, 2))]
+    >>> Z = standardise_voices(X, E)
+    >>> bool(abs(Z[:40].mean()) < 1.0 and abs(Z[40:].mean()) < 1.0)
+    True
+    """
+    from serkit.features.adaptation import SPEAKER_PRIOR_CLIPS, SourceAdapter
+    from serkit.inference.speakers import find_voices
+
+    return SourceAdapter(min_clips=1, prior_clips=SPEAKER_PRIOR_CLIPS).fit_transform(X, find_voices(embeddings).astype(str))
 
 
 def _shared(proba, classes, emotions):
@@ -219,7 +244,7 @@ def _with_copies(parts, augment):
 
 
 def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, speaker_norm, balance, adapt="none",
-          params=None, test_grain=None, plain_params=None, augment=None, plain_model=None):
+          params=None, test_grain=None, plain_params=None, augment=None, plain_model=None, voices=None):
     from sklearn.metrics import confusion_matrix, recall_score
 
     test = datasets[test_name]
@@ -254,7 +279,8 @@ def _cell(model, datasets, train_names, test_name, *, n_splits, random_state, sp
         variants = _fit_predict(model, random_state, X_train, y_train, groups_train, take_rows(test.X, test_idx),
                                 test.groups[test_idx].astype(str), emotions, speaker_norm,
                                 training_weights(corpus_train, y_train, balance), adapt=adapt, corpus_train=corpus_train,
-                                params=params, test_grain=test_grain, plain_params=plain_params, plain_model=plain_model)
+                                params=params, test_grain=test_grain, plain_params=plain_params, plain_model=plain_model,
+                                voices_test=None if test_name not in (voices or {}) else voices[test_name][test_idx])
         y_true = test.y[test_idx].astype(str)
         fold_row = {"fold": fold, "n_train": int(len(y_train)), "n_test": int(len(test_idx)),
                     "test_speakers": sorted(set(test.groups[test_idx].astype(str).tolist()))}
@@ -298,7 +324,8 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
                         speaker_norm: bool = False, balance: str = "corpus", adapt: str = "none", progress: bool = True,
                         feature_set=None, command: str | None = None, params: dict | None = None,
                         test_grain: str | None = None, plain_params: dict | None = None,
-                        augment: dict | None = None, plain_model: str | None = None) -> CrossCorpusResult:
+                        augment: dict | None = None, plain_model: str | None = None,
+                        voices: dict | None = None) -> CrossCorpusResult:
     """Train on each training set, test on each test corpus (see the module docstring).
 
     Parameters
@@ -343,6 +370,11 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
         each copy with its source clip's speaker), added to each fold's training part (both
         heads): only the copies of that part's speakers, so never a copy of a held-out
         speaker's clip nor of a leave-corpus-out cell's test corpus. The test side is clean.
+    voices : dict of str → np.ndarray, optional
+        With ``adapt``, a test corpus's speaker embeddings (one row per clip, in its
+        dataset's order; :class:`serkit.inference.speakers.SpeakerEmbedder`): its cells also
+        score the test side standardised voice by voice, as a folder is adapted
+        (:func:`standardise_voices`), under keys ending in ``_voice``.
     progress : bool
         A progress bar over the cells on stderr.
 
@@ -372,11 +404,14 @@ def cross_corpus_matrix(model: str, datasets: dict, train_sets: Sequence[Sequenc
     for name in augment or {}:
         if name not in datasets:
             raise ParameterError(f"augmented copies of {name!r}: not among the datasets ({', '.join(datasets)})")
+    for name, embeddings in (voices or {}).items():
+        if name not in datasets or len(embeddings) != len(datasets[name].y):
+            raise ParameterError(f"voices of {name!r}: one embedding per clip of a corpus among the datasets")
     jobs = [(names, test) for names in train_sets for test in test_sets]
     cells = [
         _cell(model, datasets, names, test, n_splits=n_splits, random_state=random_state, speaker_norm=speaker_norm,
               balance=balance, adapt=adapt, params=params, test_grain=test_grain, plain_params=plain_params,
-              augment=augment, plain_model=plain_model)
+              augment=augment, plain_model=plain_model, voices=voices)
         for names, test in tqdm(jobs, desc=f"{model} cross-corpus", disable=not progress, file=sys.stderr)
     ]
     corpora = {

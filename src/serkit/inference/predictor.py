@@ -511,9 +511,13 @@ class Predictor:
             standardise that speaker's features. With ``adapt``, each speaker is a source.
         adapt : bool
             Adapt an adapted model (:attr:`adaptation`) to these files: their own
-            statistics (whole clips) replace the model's, all files as one source (or one
-            per speaker); a single file is adapted on its own timeline windows. Too few
-            clips, mixed sample rates or a one-emotion-looking batch: see Raises.
+            statistics (whole clips) replace the model's. Without ``speakers`` each voice
+            found among the files (:func:`serkit.inference.speakers.find_voices`) is standardised
+            by its own statistics, pulled toward the batch's as if
+            :data:`~serkit.features.adaptation.SPEAKER_PRIOR_CLIPS` of its files were added, and
+            each result names its ``voice``; with ``speakers``, each speaker is a source. A single
+            file is adapted on its own utterances or timeline windows. Too few clips, mixed
+            sample rates or a one-emotion-looking batch: see Raises.
         progress : bool
             Show a progress bar (tqdm, on stderr).
         n_jobs : int >= 1
@@ -555,7 +559,8 @@ class Predictor:
         elif adapt or (self.speaker_norm and diarize is None):
             groups = [""] * len(sources) if speakers is None else [str(speaker) for speaker in speakers]
             outcomes = self._predict_standardised(sources, names, groups, window_s, hop_s, max_duration_s,
-                                                  speech_only=segment == "vad", n_jobs=n_jobs, progress=progress)
+                                                  speech_only=segment == "vad", n_jobs=n_jobs, progress=progress,
+                                                  voices=adapt and speakers is None)
         else:
             # Several files: one per thread (most are one utterance); one file: its utterances share
             # the threads, and it shows its own progress.
@@ -918,35 +923,52 @@ class Predictor:
                               familiarity=familiarity, quality=quality, source=True)
 
     def _predict_standardised(self, sources, names, speakers, window_s, hop_s, max_duration_s, *,
-                              speech_only: bool = False, n_jobs: int = 1, progress: bool = False) -> list[dict]:
+                              speech_only: bool = False, n_jobs: int = 1, progress: bool = False,
+                              voices: bool = False) -> list[dict]:
         """Whole clips and windows of every file, standardised with their group's statistics
-        (a speaker, or the batch as one source); with ``speech_only`` a file without speech is
+        (a speaker, or the batch as one source; with ``voices``, each voice found among the
+        files, pulled toward the batch's); with ``speech_only`` a file without speech is
         answered "no speech" and left out of the statistics."""
+        from serkit.features.adaptation import SPEAKER_PRIOR_CLIPS
+
         extracted, outcomes = self._extract_files(sources, names, window_s, hop_s, max_duration_s,
-                                                  speech_only=speech_only, n_jobs=n_jobs, progress=progress)
+                                                  speech_only=speech_only, n_jobs=n_jobs, progress=progress, voices=voices)
         outcomes.update({i: {"error": reason} for i, reason in self._too_few_clips(extracted, speakers).items()})
         order = [i for i in extracted if i not in outcomes]
         if order:
-            blocks = self._standardise([np.stack(extracted[i][0]) for i in order], [str(speakers[i]) for i in order])
-            for index, block in zip(order, blocks):
-                recorded, quality, spans, duration = extracted[index]
+            groups = _voice_names([extracted[i][4] for i in order]) if voices else [str(speakers[i]) for i in order]
+            blocks = self._standardise([np.stack(extracted[i][0]) for i in order], groups,
+                                       prior_clips=SPEAKER_PRIOR_CLIPS if voices else None)
+            for index, block, group in zip(order, blocks, groups):
+                recorded, quality, spans, duration, _ = extracted[index]
 
                 def assemble():
                     probabilities, familiarity = self._predict(list(block), source=True,
                                                                as_recorded=self._familiar_units(recorded))
-                    return self._assemble(probabilities[0], spans, probabilities[1:], duration=duration,
-                                          familiarity=None if familiarity is None else familiarity[1:] if spans else familiarity[0],
-                                          quality=quality[1:] if spans else quality[0], source=True)
+                    result = self._assemble(probabilities[0], spans, probabilities[1:], duration=duration,
+                                            familiarity=None if familiarity is None else familiarity[1:] if spans else familiarity[0],
+                                            quality=quality[1:] if spans else quality[0], source=True)
+                    return {**result, "voice": group or None} if voices else result
 
                 outcomes[index] = _outcome(names[index], assemble)
         return [outcomes[i] for i in range(len(names))]
 
     def _extract_files(self, sources, names, window_s, hop_s, max_duration_s, *, windows: bool = True,
-                       speech_only: bool = False, n_jobs: int = 1, progress: bool = False):
+                       speech_only: bool = False, n_jobs: int = 1, progress: bool = False, voices: bool = False):
         """``(extracted, others)``: per file index, ``(features of the whole clip then its windows,
-        their clipping scores, spans, duration)``; or the outcome of a file that could not be used (``{"error": reason}``)
-        or, with ``speech_only``, holds no speech (``{"result": …}``, "no speech"). ``n_jobs``
-        files at a time, on threads (``progress``: a bar of the files done)."""
+        their clipping scores, spans, duration, the whole clip's speaker embedding)`` (the embedding
+        with ``voices``, and a clip long enough to carry a voice; else None); or the outcome of a file
+        that could not be used (``{"error": reason}``) or, with ``speech_only``, holds no speech
+        (``{"result": …}``, "no speech"). ``n_jobs`` files at a time, on threads (``progress``: a bar
+        of the files done)."""
+        if voices:
+            from serkit.inference.speakers import MIN_EMBED_S, shared_embedder
+
+            embedder = shared_embedder()
+            embedder.embed([np.zeros(int(MIN_EMBED_S * self.sr) + 1, dtype=np.float32)], self.sr)  # its session, once, before the threads
+
+        def voice(y):
+            return embedder.embed([y], self.sr)[0] if voices and y.shape[-1] >= MIN_EMBED_S * self.sr else None
 
         def extract(source, name):
             with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
@@ -959,7 +981,7 @@ class Predictor:
                     return _no_speech(speech)
             pieces = list(self._windows(_Samples([y], name), window_s, hop_s) or []) if windows else []
             features, quality = self._extract([y, *(piece for _, piece in pieces)], name, map, speech=speech_only)
-            return features, quality, [span for span, _ in pieces], y.shape[-1] / self.sr
+            return features, quality, [span for span, _ in pieces], y.shape[-1] / self.sr, voice(y)
 
         outcomes = _file_outcomes(lambda i: extract(sources[i], names[i]), names, n_jobs, progress=progress)
         extracted, others = {}, {}
@@ -1020,22 +1042,30 @@ class Predictor:
         return reasons
 
     def _standardise(self, blocks: list[np.ndarray], groups: list[str], fit_rows: int | None = 1,
-                     source: str = "the batch") -> list[np.ndarray]:
+                     source: str = "the batch", prior_clips: float | None = None) -> list[np.ndarray]:
         """Each block (a file's feature rows) standardised with its group's statistics,
         learned from the first ``fit_rows`` rows of each block (the whole clip, as in
         training; None: every row). An adapted model gets them back in the units it takes
         (:func:`serkit.features.adaptation.reexpress`), so its own statistics give way to the group's.
-        ``source`` names an unnamed group in the warning of a batch that varies little."""
+        ``source`` names an unnamed group in the warning of a batch that varies little. With
+        ``prior_clips`` (groups found, not given: a folder's voices) each group's statistics are
+        pulled toward all the blocks' as if that many of them were added, and the spread is checked
+        over all the blocks and for each group of at least ``prior_clips`` blocks, which keeps
+        mostly its own statistics (a voice heard a few times borrows the batch's)."""
         from serkit.features.adaptation import SourceAdapter, check_spread, model_statistics, reexpress
 
         fit = np.concatenate([block[:fit_rows] for block in blocks])
         fit_groups = np.concatenate([[group] * len(block[:fit_rows]) for block, group in zip(blocks, groups)])
-        adapter = SourceAdapter().fit(fit, fit_groups)
+        adapter = (SourceAdapter() if prior_clips is None else SourceAdapter(min_clips=1, prior_clips=prior_clips)).fit(fit, fit_groups)
         statistics = model_statistics(self.estimator) if self.adaptation else None
         if statistics is not None:
-            for group in np.unique(fit_groups):
-                what = f"speaker {group!r}" if group else source
-                check_spread(fit[fit_groups == group], statistics.scale, self.adaptation["spread_floor"], what=what)
+            checked = [(group, fit_groups == group) for group in np.unique(fit_groups)
+                       if prior_clips is None or np.sum(fit_groups == group) >= prior_clips]
+            if prior_clips is not None:
+                checked.insert(0, ("", np.ones(len(fit), dtype=bool)))
+            for group, rows in checked:
+                what = (f"voice {group}" if prior_clips is not None else f"speaker {group!r}") if group else source
+                check_spread(fit[rows], statistics.scale, self.adaptation["spread_floor"], what=what)
         out = []
         for block, group in zip(blocks, groups):
             rows = adapter.transform(block, [group] * len(block))
@@ -1282,6 +1312,23 @@ def _normalise_by_speaker(X: np.ndarray, labels: np.ndarray, prior_clips: float)
     if len(X) < 2:
         raise ParameterError("speaker normalisation needs at least 2 utterances in the recording")
     return SourceAdapter(min_clips=1, prior_clips=prior_clips).fit_transform(X, labels)
+
+
+def _voice_names(embeddings: list) -> list[str]:
+    """``S1``, ``S2``, … for the voices :func:`~serkit.inference.speakers.find_voices` finds among
+    files' embeddings; ``""`` (the batch) for a file without one (too short to carry a voice).
+
+    >>> _voice_names([np.ones(3), None, np.ones(3)])
+    ['S1', '', 'S1']
+    """
+    from serkit.inference.speakers import find_voices, speaker_names
+
+    heard = [i for i, embedding in enumerate(embeddings) if embedding is not None]
+    names = [""] * len(embeddings)
+    if heard:
+        for i, name in zip(heard, speaker_names(find_voices(np.stack([embeddings[i] for i in heard])))):
+            names[i] = name
+    return names
 
 
 def _no_speech(speech: Speech) -> dict:

@@ -74,7 +74,11 @@ MAX_SPEAKERS = 16
 """Most speakers ``--speakers N`` may ask for, and ``auto`` may find."""
 
 MAX_AUTO_SPEAKERS = 6
-"""Most speakers ``auto`` considers."""
+"""Most speakers ``auto`` considers in a recording."""
+
+MAX_CLUSTERED = 2000
+"""Most recordings :func:`find_voices` clusters at once (its distances are n × n: 32 MB at
+2000); the others join the nearest voice found."""
 
 ONE_SPEAKER_WITHIN = 0.70
 """``auto`` finds one speaker when 95 % of the utterance pairs of compensated embeddings lie
@@ -432,7 +436,7 @@ def spectral_clusters(vectors: np.ndarray, n_clusters: int, *, keep: float = KEE
     return _labels_after(average_linkage(distances), n, n_clusters)
 
 
-def cluster_speakers(embeddings: np.ndarray, n_speakers="auto") -> np.ndarray:
+def cluster_speakers(embeddings: np.ndarray, n_speakers="auto", *, most: int = MAX_AUTO_SPEAKERS) -> np.ndarray:
     """A speaker label (0, 1, … in order of first appearance) for each utterance's speaker embedding.
 
     The embeddings (compensated for emotion by :meth:`SpeakerEmbedder.embed`) are first
@@ -441,7 +445,7 @@ def cluster_speakers(embeddings: np.ndarray, n_speakers="auto") -> np.ndarray:
     speaks, and removing it spreads the voices apart. They are then grouped by
     :func:`spectral_clusters`. For ``"auto"``: one speaker when the utterances all lie
     close (95 % of the pairs within :data:`ONE_SPEAKER_WITHIN` cosine), else as many
-    (2 to :data:`MAX_AUTO_SPEAKERS`) as average linkage of the centred embeddings leaves
+    (2 to ``most``) as average linkage of the centred embeddings leaves
     apart at :data:`AUTO_MERGE_WITHIN`.
 
     Parameters
@@ -449,6 +453,8 @@ def cluster_speakers(embeddings: np.ndarray, n_speakers="auto") -> np.ndarray:
     embeddings : np.ndarray [shape=(n_utterances, d)]
         The utterances' speaker embeddings, in time order.
     n_speakers : "auto" or int >= 1
+    most : int in [2, MAX_SPEAKERS]
+        The most speakers ``auto`` may find (default :data:`MAX_AUTO_SPEAKERS`, a recording's).
 
     Returns
     -------
@@ -468,7 +474,33 @@ def cluster_speakers(embeddings: np.ndarray, n_speakers="auto") -> np.ndarray:
     centred = embeddings - embeddings.mean(axis=0)
     merges = average_linkage(cosine_distances(centred))
     count = n - sum(1 for _, _, distance in merges if distance <= AUTO_MERGE_WITHIN)
-    return spectral_clusters(centred, int(np.clip(count, 2, MAX_AUTO_SPEAKERS)))
+    return spectral_clusters(centred, int(np.clip(count, 2, most)))
+
+
+def find_voices(embeddings: np.ndarray, *, most_clustered: int = MAX_CLUSTERED) -> np.ndarray:
+    """The voices of a set of recordings, one embedding each (a folder's files): a label per
+    recording, as :func:`cluster_speakers` ``auto`` finds them with up to :data:`MAX_SPEAKERS`.
+
+    Distances are ``n`` × ``n``, so over ``most_clustered`` recordings an evenly spread
+    ``most_clustered`` of them are clustered and every other joins the voice whose mean
+    embedding lies closest to its own.
+
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.normal(size=192), rng.normal(size=192)
+    >>> E = np.stack([a + 0.3 * rng.normal(size=192) for _ in range(6)] + [b + 0.3 * rng.normal(size=192) for _ in range(6)])
+    >>> find_voices(E).tolist(), find_voices(E, most_clustered=4).tolist()
+    ([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+    """
+    embeddings = np.asarray(embeddings, dtype=np.float64)
+    n = len(embeddings)
+    if n <= most_clustered:
+        return cluster_speakers(embeddings, "auto", most=MAX_SPEAKERS)
+    sample = np.unique(np.linspace(0, n - 1, most_clustered).round().astype(int))
+    found = cluster_speakers(embeddings[sample], "auto", most=MAX_SPEAKERS)
+    means = np.stack([embeddings[sample[found == voice]].mean(axis=0) for voice in range(found.max() + 1)])
+    labels = np.argmax(_unit(embeddings) @ _unit(means).T, axis=1)
+    labels[sample] = found
+    return labels
 
 
 def count_caution(snr_db: float | None) -> str | None:
