@@ -261,7 +261,7 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
         if not root.is_dir():
             continue
         matched = n_true = n_found = 0
-        truth, together, alone, placed, adapted, seconds = [], [], [], [], [], 0.0
+        truth, together, alone, placed, adapted, by_speaker, seconds = [], [], [], [], [], [], 0.0
         # At the model's rate: RAVDESS resampled to 16 kHz would lose the band above 8 kHz its features use.
         for conversation in build_conversations(corpus, root, count=count, seed=1, sr=predictor.sr,
                                                 speakers=None if held is None else held[corpus], floor=floor):
@@ -276,6 +276,7 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
                            for piece in turns_as_placed(conversation)]
                 if predictor.adaptation is not None:
                     adapted += utterance_emotions(conversation.turns, own_utterances_adapted(predictor, conversation))
+                    by_speaker += utterance_emotions(conversation.turns, own_utterances_adapted(predictor, conversation, "auto"))
             m, t, f = boundary_f1([(turn.start, turn.end) for turn in conversation.turns], found)
             matched, n_true, n_found = matched + m, n_true + t, n_found + f
             truth += [turn.emotion for turn in conversation.turns]
@@ -292,7 +293,8 @@ def bench_conversations(predictor, count: int, vad_only: bool = False, held: dic
                      f"({100 * (ua_together - ua_alone):+.1f} points; target within 2), {ua_placed:.1%} alone as "
                      f"placed in the conversation ({100 * (ua_together - ua_placed):+.1f})")
             if adapted:
-                line += f"; adapted to each conversation's own utterances (--adapt) {unweighted_accuracy(truth, adapted):.1%}"
+                line += (f"; adapted to each conversation's own utterances (--adapt) {unweighted_accuracy(truth, adapted):.1%}, "
+                         f"each speaker found by their own (--adapt --speakers auto) {unweighted_accuracy(truth, by_speaker):.1%}")
         print(line)
 
 
@@ -440,13 +442,14 @@ def turns_as_placed(conversation) -> list[np.ndarray]:
     return [conversation.audio[round(start * sr): round(end * sr)] for start, end in spans]
 
 
-def own_utterances_adapted(predictor, conversation) -> list[dict]:
+def own_utterances_adapted(predictor, conversation, diarize=None) -> list[dict]:
     """The segments of ``serkit predict FILE --adapt`` on the conversation: its utterances
-    standardised by their own statistics (none where it has too few utterances)."""
+    standardised by their own statistics (``diarize``: each speaker found by their own, as with
+    ``--speakers``; none where it has too few utterances)."""
     with tempfile.TemporaryDirectory(prefix="serkit-bench-") as folder:
         path = os.path.join(folder, "conversation.wav")
         sf.write(path, conversation.audio, conversation.sr)
-        [item] = predictor.predict_batch([path], adapt=True, segment="vad")
+        [item] = predictor.predict_batch([path], adapt=True, segment="vad", diarize=diarize)
     return [] if item.error else item.result["segments"]
 
 

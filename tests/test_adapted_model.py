@@ -146,15 +146,9 @@ def test_saved_adaptation_predicts_single_clips_as_the_batch_does(model_dir, new
 def test_a_folder_of_two_voices_is_adapted_voice_by_voice(model_dir, tmp_path, monkeypatch, capsys):
     # Two voices an octave apart, each with its sad and happy clips: as one source the low voice's
     # clips all sit low; each voice by its own statistics (pulled toward the folder's) places more.
-    # CAM++ hears no voice in a tone, so a stand-in embedder tells the two pitch ranges apart.
-    from serkit.inference.speakers import SpeakerEmbedder
     from serkit.models.artifacts import load_model
 
-    def embed(self, pieces, sr=16000, **_):
-        peaks_hz = [np.argmax(np.abs(np.fft.rfft(y))) * sr / len(y) for y in pieces]
-        return np.stack([np.eye(192)[0 if peak_hz < 890 else 1] for peak_hz in peaks_hz]).astype(np.float32)
-
-    monkeypatch.setattr(SpeakerEmbedder, "embed", embed)
+    pitch_voices(monkeypatch, below_hz=890)
     files = []
     for base_hz in (480, 960):
         for step in STEPS:
@@ -183,6 +177,48 @@ def test_a_folder_of_two_voices_is_adapted_voice_by_voice(model_dir, tmp_path, m
     assert main([*command, "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {row["path"].split("/")[-1].split("-")[0]: row["speaker"] for row in rows} == {"480": "S1", "960": "S2"}
+
+
+def pitch_voices(monkeypatch, below_hz):
+    """A stand-in speaker embedder (CAM++ hears no voice in a tone): one voice under ``below_hz``, another above."""
+    from serkit.inference.speakers import SpeakerEmbedder
+
+    def embed(self, pieces, sr=16000, **_):
+        peaks_hz = [np.argmax(np.abs(np.fft.rfft(y))) * sr / len(y) for y in pieces]
+        return np.stack([np.eye(192)[0 if peak_hz < below_hz else 1] for peak_hz in peaks_hz]).astype(np.float32)
+
+    monkeypatch.setattr(SpeakerEmbedder, "embed", embed)
+
+
+def test_a_recordings_speakers_are_adapted_each_by_their_own(model_dir, tmp_path, monkeypatch):
+    # Two voices three octaves apart taking turns, each with its sad and happy turns: with adapt, each
+    # speaker found is standardised by their own statistics (pulled toward the recording's) and the
+    # adapted head answers; the recording as one source places the low voice's turns all low.
+    from serkit.models.artifacts import load_model
+
+    pitch_voices(monkeypatch, below_hz=583)
+    turns = [(base_hz, step) for step in STEPS for _ in range(4) for base_hz in (120, 960)]
+    path = tmp_path / "talk.wav"
+    sf.write(path, np.concatenate([tone(base_hz, step, duration_s=2.0) for base_hz, step in turns]), SR)
+    predictor = load_model(model_dir)
+    options = {"segment": "fixed", "window_s": 2.0, "hop_s": 2.0}  # tones: one window a turn
+    [by_speaker] = predictor.predict_batch([path], adapt=True, diarize="auto", **options)
+    [one_source] = predictor.predict_batch([path], adapt=True, **options)
+    [plain] = predictor.predict_batch([path], diarize="auto", **options)
+    segments = by_speaker.result["segments"]
+    assert [segment["speaker"] for segment in segments] == ["S1", "S2"] * 32
+    assert by_speaker.result["adaptation"] == "source" and plain.result["adaptation"] == "none"
+    truth = [label(step) for _, step in turns]
+
+    def right(item):
+        return sum(segment["emotion"] == want for segment, want in zip(item.result["segments"], truth))
+
+    assert right(by_speaker) > right(one_source)
+    # Fewer pieces than an adaptation needs: refused with the count, as a recording adapted as one source is.
+    short = tmp_path / "short.wav"
+    sf.write(short, np.concatenate([tone(base_hz, step, duration_s=2.0) for base_hz, step in turns[:8]]), SR)
+    [item] = predictor.predict_batch([short], adapt=True, diarize="auto", **options)
+    assert "its pieces are the source" in item.error and "at least 16" in item.error
 
 
 def test_a_long_recording_is_adapted_on_its_own_windows(model_dir):

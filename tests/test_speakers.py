@@ -265,11 +265,15 @@ def test_speakers_found_in_a_noisy_recording_carry_a_caution(tmp_path):
     assert "speakers_caution" not in predictor.predict_file(noisy, segment="vad")  # no speakers, no caution about them
 
 
-def test_adapting_and_diarising_at_once_is_refused():
+def test_adapting_to_found_speakers_needs_an_adapted_model_and_no_channels():
     from test_inference import make_predictor
 
-    with pytest.raises(ParameterError, match="adapt and diarize"):
+    with pytest.raises(ParameterError, match="without source adaptation"):
         make_predictor().predict_batch(["talk.wav"], adapt=True, diarize="auto")
+    with pytest.raises(ParameterError, match="adapting to each channel is not supported"):
+        make_predictor().predict_batch(["talk.wav"], adapt=True, diarize="channels")
+    with pytest.raises(ParameterError, match="leave out speakers"):
+        make_predictor().predict_batch(["talk.wav"], adapt=True, diarize=2, speakers=["a"])
 
 
 # -- emotion compensation -------------------------------------------------------------

@@ -39,8 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--adapt", action="store_true",
         help="adapt the model to these files: their own feature statistics replace the model's (each voice "
-        "found among the files by its own, or each speaker with --speaker-from; a single file: its utterances); "
-        "needs an adapted model such as the bundled one and enough clips (docs/adaptation.md)",
+        "found among the files by its own, or each speaker with --speaker-from; a single file: its utterances; "
+        "with --speakers auto|N, each speaker found in each file by their own); needs an adapted model such as "
+        "the bundled one and enough clips (docs/adaptation.md)",
     )
     parser.add_argument(
         "--speakers", metavar="auto|N|channels",

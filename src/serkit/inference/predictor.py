@@ -516,8 +516,9 @@ class Predictor:
             by its own statistics, pulled toward the batch's as if
             :data:`~serkit.features.adaptation.SPEAKER_PRIOR_CLIPS` of its files were added, and
             each result names its ``voice``; with ``speakers``, each speaker is a source. A single
-            file is adapted on its own utterances or timeline windows. Too few clips, mixed
-            sample rates or a one-emotion-looking batch: see Raises.
+            file is adapted on its own utterances or timeline windows; with ``diarize``, each file
+            on its own, each speaker found in it by their own statistics pulled toward the file's.
+            Too few clips, mixed sample rates or a one-emotion-looking batch: see Raises.
         progress : bool
             Show a progress bar (tqdm, on stderr).
         n_jobs : int >= 1
@@ -541,8 +542,11 @@ class Predictor:
         """
         if speakers is not None and len(speakers) != len(sources):
             raise ParameterError(f"got {len(speakers)} speakers for {len(sources)} files")
-        if adapt and diarize is not None:
-            raise ParameterError("adapt and diarize do not go together: adapt to the files, or find their speakers")
+        if adapt and diarize is not None and speakers is not None:
+            raise ParameterError("adapt with diarize finds each file's speakers; leave out speakers")
+        if adapt and diarize == "channels":
+            raise ParameterError("adapting to each channel is not supported (a channel's utterances are answered as "
+                                 "they stream): adapt with speakers found, 'auto' or a number")
         if self.speaker_norm and speakers is None and diarize is None:
             raise ParameterError(
                 "this model was trained on per-speaker standardised features; "
@@ -553,9 +557,11 @@ class Predictor:
         names = [_source_name(source) for source in sources]
         if adapt:
             self._check_adaptable(sources)
-        if adapt and len(sources) == 1:
-            outcomes = [_outcome(names[0], lambda: self._predict_on_own_windows(
-                sources[0], window_s, hop_s, max_duration_s, segment=segment, n_jobs=n_jobs, progress=progress))]
+        if adapt and (len(sources) == 1 or diarize is not None):
+            one = len(sources) == 1  # one file: its utterances share the threads, and it shows its own progress
+            outcomes = _file_outcomes(lambda i: self._predict_on_own_windows(
+                sources[i], window_s, hop_s, max_duration_s, segment=segment, n_jobs=n_jobs if one else 1,
+                progress=progress and one, diarize=diarize), names, 1 if one else n_jobs, progress=progress and not one)
         elif adapt or (self.speaker_norm and diarize is None):
             groups = [""] * len(sources) if speakers is None else [str(speaker) for speaker in speakers]
             outcomes = self._predict_standardised(sources, names, groups, window_s, hop_s, max_duration_s,
@@ -665,18 +671,18 @@ class Predictor:
         utterances = self._utterance_pieces(speech, samples)
         weights = np.array([u.speech_s for u in speech.utterances])
         with _progress_bar(progress, len(speech.utterances), "utterances", "utterance") as bar:
-            if adapt:
-                result = self._predict_on_own_pieces(list(utterances), samples.name, samples.end / self.sr, n_jobs,
-                                                     what="its utterances", weights=weights, bar=bar, speech=True)
-            elif diarize is None:
-                result = self._predict_windows(utterances, samples, n_jobs, weights=weights, bar=bar, speech=True)
-            else:
+            if diarize is not None:
                 from serkit.inference.speakers import count_caution
 
                 result = self._predict_speakers(list(utterances), samples, diarize, n_jobs, weights=weights, bar=bar,
-                                                speech=True)
+                                                speech=True, adapt=adapt)
                 if diarize == "auto":  # a given count is the user's, not a guess to warn about
                     result["speakers_caution"] = count_caution(speech.snr_db)
+            elif adapt:
+                result = self._predict_on_own_pieces(list(utterances), samples.name, samples.end / self.sr, n_jobs,
+                                                     what="its utterances", weights=weights, bar=bar, speech=True)
+            else:
+                result = self._predict_windows(utterances, samples, n_jobs, weights=weights, bar=bar, speech=True)
         return {**result, "duration": round(speech.duration_s, 3), "speech_seconds": speech.speech_s}
 
     def _utterance_pieces(self, speech: Speech, samples: "_Samples") -> Iterator[tuple]:
@@ -810,9 +816,10 @@ class Predictor:
         return list(windows)
 
     def _predict_speakers(self, pieces: list, samples: "_Samples", speakers, n_jobs: int,
-                          weights: np.ndarray | None = None, bar=None, speech: bool = False) -> dict:
+                          weights: np.ndarray | None = None, bar=None, speech: bool = False, adapt: bool = False) -> dict:
         """Every piece's features and speaker embedding, clustered by voice, then predicted (see :meth:`predict_file`;
-        ``weights``: the seconds each piece speaks for, default :func:`window_weights`)."""
+        ``weights``: the seconds each piece speaks for, default :func:`window_weights`; ``adapt``: see
+        :meth:`_answer_speakers`)."""
         from serkit.inference.speakers import cluster_speakers, shared_embedder, speaker_names
 
         if not pieces:
@@ -823,26 +830,40 @@ class Predictor:
             features, quality = self._extract(pieces, samples.name, mapper, bar, speech=speech)
             embeddings = shared_embedder().embed(pieces, self.sr, mapper=mapper)
         labels = np.array(speaker_names(cluster_speakers(embeddings, speakers)))
-        return self._answer_speakers(features, quality, spans, labels, weights, duration=samples.end / self.sr)
+        return self._answer_speakers(features, quality, spans, labels, weights, duration=samples.end / self.sr,
+                                     adapt=adapt, name=samples.name)
 
     def _answer_speakers(self, features: list, quality: np.ndarray, spans: list, labels: np.ndarray,
-                         weights: np.ndarray, *, duration: float, given: bool = False) -> dict:
+                         weights: np.ndarray, *, duration: float, given: bool = False, adapt: bool = False,
+                         name: str = "the recording") -> dict:
         """The pieces' answers with each one's speaker (``labels``: found by clustering, or
-        ``given``) and a summary per speaker; a speaker-normalised model standardises each
-        speaker's features by their own statistics (:func:`_normalise_by_speaker`)."""
-        if self.speaker_norm:
-            from serkit.features.adaptation import GIVEN_SPEAKER_PRIOR_CLIPS, SPEAKER_PRIOR_CLIPS
+        ``given``) and a summary per speaker. A speaker-normalised model standardises each
+        speaker's features by their own statistics, pulled toward the recording's
+        (:func:`_normalise_by_speaker`); with ``adapt`` an adapted model does the same and answers
+        with its adapted head (the recording ``name`` needs the model's ``min_clips`` pieces)."""
+        from serkit.features.adaptation import GIVEN_SPEAKER_PRIOR_CLIPS, SPEAKER_PRIOR_CLIPS, check_clip_count
 
-            prior_clips = GIVEN_SPEAKER_PRIOR_CLIPS if given else SPEAKER_PRIOR_CLIPS
+        prior_clips = GIVEN_SPEAKER_PRIOR_CLIPS if given else SPEAKER_PRIOR_CLIPS
+        source, as_recorded = self.speaker_norm, None
+        if self.speaker_norm:
             features = list(_normalise_by_speaker(self.feature_set.collate(features), labels, prior_clips))
-        probabilities, familiarity = self._predict(features, source=self.speaker_norm)
-        return self._speaker_result(probabilities, familiarity, quality, spans, labels, weights, duration=duration)
+        elif adapt:
+            check_clip_count(len(features), self.adaptation["min_clips"], what=f"{name} (one file: its pieces are the source)")
+            as_recorded = self._familiar_units(features)
+            rows = self._standardise([row[None] for row in np.stack(features)], [str(label) for label in labels],
+                                     source=name, prior_clips=prior_clips)
+            features, source = [row[0] for row in rows], True
+        probabilities, familiarity = self._predict(features, source=source, as_recorded=as_recorded)
+        return self._speaker_result(probabilities, familiarity, quality, spans, labels, weights, duration=duration,
+                                    source=source)
 
     def _speaker_result(self, probabilities: np.ndarray, familiarity: np.ndarray | None, quality: np.ndarray,
-                        spans: list, labels: np.ndarray, weights: np.ndarray, *, duration: float) -> dict:
-        """The result of pieces answered (``probabilities``), each with its speaker, and a summary per speaker."""
+                        spans: list, labels: np.ndarray, weights: np.ndarray, *, duration: float,
+                        source: bool = False) -> dict:
+        """The result of pieces answered (``probabilities``; ``source``: from features standardised by
+        their own statistics), each with its speaker, and a summary per speaker."""
         result = self._assemble(None, spans, probabilities, duration=duration,
-                                weights=weights, familiarity=familiarity, quality=quality, source=self.speaker_norm)
+                                weights=weights, familiarity=familiarity, quality=quality, source=source)
         for segment, label in zip(result["segments"], labels):
             segment["speaker"] = str(label)
         result["speakers"], result["speakers_caution"] = {}, None
@@ -896,15 +917,19 @@ class Predictor:
             )
 
     def _predict_on_own_windows(self, source, window_s, hop_s, max_duration_s, *, segment: str, n_jobs: int = 1,
-                                progress: bool = False) -> dict:
+                                progress: bool = False, diarize=None) -> dict:
         """One long recording standardised by its own statistics: those of its utterances
-        (``segment="vad"``; no speech is "no speech"), or of its audible timeline windows."""
+        (``segment="vad"``; no speech is "no speech"), or of its audible timeline windows; with
+        ``diarize``, each speaker found among them by their own, pulled toward the recording's."""
         with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
             if segment == "vad":
                 with _one_blas_thread():
-                    return self._predict_file_speech(source, stream, n_jobs, progress=progress, adapt=True)
+                    return self._predict_file_speech(source, stream, n_jobs, diarize, progress=progress, adapt=True)
             self._check_claimed_windows(stream, window_s, hop_s)
             name, y = stream.name, self._checked_clip(stream.read(), stream.name)
+        if diarize is not None:
+            samples = _Samples([y], name)
+            return self._predict_speakers(self._pieces(samples, window_s, hop_s), samples, diarize, n_jobs, adapt=True)
         windows = list(self._windows(_Samples([y], name), window_s, hop_s) or [])
         return self._predict_on_own_pieces(windows, name, y.shape[-1] / self.sr, n_jobs, what="its audible timeline windows")
 
