@@ -166,6 +166,12 @@ def test_a_folder_of_two_voices_is_adapted_voice_by_voice(model_dir, tmp_path, m
     # Given speakers are sources of their own, as before: no voice is looked for.
     given = predictor.predict_batch(files, adapt=True, speakers=[path.name.split("-")[0] for path in files])
     assert "voice" not in given[0].result and [item.result["emotion"] for item in given] == truth
+    # A clip too short to carry a voice (under 0.3 s) is standardised with the batch's statistics, and named no voice.
+    blip = tmp_path / "blip.wav"
+    sf.write(blip, tone(960, 7, duration_s=0.2), SR)
+    *rest, last = predictor.predict_batch([*files, blip], adapt=True)
+    assert last.result["voice"] is None and [item.result["voice"] for item in rest] == ["S1"] * 32 + ["S2"] * 32
+    blip.unlink()  # the CLI below reads the folder
     # A voice heard in enough files to keep its own statistics is checked for one emotion on its own.
     one_emotion = files[:32] + [tmp_path / f"960-0{take}-sad.wav" for take in range(4)] * 8
     with pytest.warns(AdaptationWarning, match="voice S2 varies little"):

@@ -986,14 +986,17 @@ class Predictor:
         that could not be used (``{"error": reason}``) or, with ``speech_only``, holds no speech
         (``{"result": …}``, "no speech"). ``n_jobs`` files at a time, on threads (``progress``: a bar
         of the files done)."""
+        embedder = None
         if voices:
-            from serkit.inference.speakers import MIN_EMBED_S, shared_embedder
+            from serkit.inference.speakers import MIN_EMBED_S, encoder_session, shared_embedder
 
+            encoder_session()  # built once, before the threads ask for it
             embedder = shared_embedder()
-            embedder.embed([np.zeros(int(MIN_EMBED_S * self.sr) + 1, dtype=np.float32)], self.sr)  # its session, once, before the threads
 
         def voice(y):
-            return embedder.embed([y], self.sr)[0] if voices and y.shape[-1] >= MIN_EMBED_S * self.sr else None
+            if embedder is None or y.shape[-1] < MIN_EMBED_S * self.sr:
+                return None  # no voices asked for, or a clip too short to carry one
+            return embedder.embed([y], self.sr)[0]
 
         def extract(source, name):
             with AudioStream(source, sr=self.sr, max_duration_s=max_duration_s) as stream:
