@@ -179,21 +179,24 @@ def loco(datasets, config, test_grain=None, copies=None, families=None, voices=N
                      voices=voices)}
 
 
-def voice_embeddings(datasets, cache_dir=None) -> dict:
-    """Each corpus's clips' speaker embeddings (compensated CAM++, as the predictor embeds a
-    folder's files), in its dataset's order; cached by path under ``voices/`` in serkit's cache."""
+def clip_voices(data, root: Path, cache_name: str, cache_dir=None) -> np.ndarray:
+    """The speaker embedding of each of ``data``'s clips (paths under ``root``; compensated CAM++, as
+    the predictor embeds a folder's files), in its order; cached by path in ``voices/<cache_name>.npz``
+    in serkit's cache."""
     from bench_speakers import embed_clips
 
     from serkit.features.batch import default_cache_dir
     from serkit.inference.speakers import compensate
 
-    folder = Path(cache_dir or default_cache_dir()) / "voices"
-    folder.mkdir(parents=True, exist_ok=True)
-    found = {}
-    for name, data in datasets.items():
-        paths = np.array([str(CORPORA[name] / path) for path in data.meta["path"]])
-        found[name] = compensate(embed_clips(paths, list(range(len(paths))), folder / f"{name}.npz"))
-    return found
+    cache = Path(cache_dir or default_cache_dir()) / "voices" / f"{cache_name}.npz"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    paths = np.array([str(root / path) for path in data.meta["path"]])
+    return compensate(embed_clips(paths, list(range(len(paths))), cache))
+
+
+def voice_embeddings(datasets, cache_dir=None) -> dict:
+    """Each corpus's :func:`clip_voices`, by name."""
+    return {name: clip_voices(data, CORPORA[name], name, cache_dir) for name, data in datasets.items()}
 
 
 def part_voices(datasets, config, copies, cache_dir=None) -> dict:

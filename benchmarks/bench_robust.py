@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_adaptation import CHOSEN, CORPORA, DEV_SPEAKERS, FEATURE_SET, MODEL
+from bench_adaptation import CHOSEN, CORPORA, DEV_SPEAKERS, FEATURE_SET, MODEL, clip_voices
 
 CONDITIONS = ("clean", "white@10", "babble@10", "telephone", "reverb@0.5", "mp3@16")
 MIXES = ("white,pink,babble,gain", "all")
@@ -131,20 +131,6 @@ def score(model, adaptation, test, voices) -> dict:
     return found
 
 
-def voice_embeddings(test, root: Path) -> np.ndarray:
-    """The compensated CAM++ embedding of each of ``test``'s clips (paths under ``root``), as the
-    predictor embeds a folder's files; cached by path."""
-    from bench_speakers import embed_clips
-
-    from serkit.features.batch import default_cache_dir
-    from serkit.inference.speakers import compensate
-
-    cache = default_cache_dir() / "voices" / "robust.npz"
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    paths = np.array([str(root / path) for path in test.meta["path"]])
-    return compensate(embed_clips(paths, list(range(len(paths))), cache))
-
-
 def run_split(title, train_tables, test_table, pools, mixes, conditions, args, dev_pool) -> dict:
     """Every recipe x augmentation on ``test_table`` under each condition; prints the table."""
     from serkit.features.augment import Condition, CorruptionMix
@@ -152,8 +138,8 @@ def run_split(title, train_tables, test_table, pools, mixes, conditions, args, d
     train = [features(table, args) for table in train_tables]
     tests = {name: features(test_table, args) if name == "clean" else copies(test_table, Condition.parse(name), dev_pool, args)
              for name in conditions}
-    voices = {name: voice_embeddings(test, test_table.root if name == "clean" else args.audio_dir / test_table.name)
-              for name, test in tests.items()}
+    voices = {name: clip_voices(test, test_table.root if name == "clean" else args.audio_dir / test_table.name, "robust",
+                                args.cache_dir) for name, test in tests.items()}
     print(f"\n{title}: test {len(tests['clean'].y)} clips of {', '.join(speakers_of(test_table))}; "
           f"trained on {sum(len(d.y) for d in train)} clips", flush=True)
     results = {}
